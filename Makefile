@@ -1,0 +1,30 @@
+# The two Quick start commands: `make demo` (main job) and `make test` (whole suite).
+# Both create .venv and install the project on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test docs lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/commsldr run scenarios/quickstart.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m mkdocs build --strict -q
+
+docs: $(STAMP)
+	$(BIN)/python -m mkdocs build --strict
+
+lint: $(STAMP)
+	$(BIN)/ruff check commsldr channels tests examples benchmarks
+
+clean:
+	rm -rf $(VENV) site runs .pytest_cache

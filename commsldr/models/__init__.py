@@ -1,0 +1,1 @@
+"""commsldr.models"""

@@ -1,4 +1,58 @@
 """Channel models for commsldr (installable top-level package ``channels``).
 
-Imports torch / numpy / sionna, never ``commsldr``.
+Imports torch / numpy / scipy / sionna (lazily), never ``commsldr``.
+
+Example:
+    >>> import torch
+    >>> import channels
+    >>> ch = channels.create_channel("rayleigh-block", mean_snr_db=10.0, coherence_frames=4)
+    >>> state = ch.states(8, generator=torch.Generator().manual_seed(0))
+    >>> state.snr_db.shape, state.gain.dtype
+    (torch.Size([8]), torch.complex64)
 """
+
+from channels.base import Channel, ChannelParameterError, LinkState
+from channels.registry import (
+    ENTRY_POINT_GROUP,
+    UnknownChannelError,
+    channel_descriptions,
+    create_channel,
+    get_channel_class,
+    list_channels,
+    register_channel,
+)
+
+# Built-in models (importing a module registers its class).
+from channels.awgn import AWGN  # noqa: E402  isort: skip
+from channels.rayleigh_block import RayleighBlock  # noqa: E402  isort: skip
+from channels.rician_block import RicianBlock  # noqa: E402  isort: skip
+from channels.doppler_fading import DopplerFading  # noqa: E402  isort: skip
+from channels.pathloss_shadowing import PathlossShadowing  # noqa: E402  isort: skip
+from channels.gilbert_elliott import GilbertElliott  # noqa: E402  isort: skip
+from channels.trace import TraceCapacity  # noqa: E402  isort: skip
+from channels.trace_mahimahi import MahimahiTrace  # noqa: E402  isort: skip
+from channels.trace_csv import CSVTrace  # noqa: E402  isort: skip
+from channels.tdl import TDL  # noqa: E402  isort: skip
+
+__all__ = [
+    "LinkState",
+    "Channel",
+    "ChannelParameterError",
+    "UnknownChannelError",
+    "ENTRY_POINT_GROUP",
+    "register_channel",
+    "create_channel",
+    "get_channel_class",
+    "list_channels",
+    "channel_descriptions",
+    "AWGN",
+    "RayleighBlock",
+    "RicianBlock",
+    "DopplerFading",
+    "PathlossShadowing",
+    "GilbertElliott",
+    "TraceCapacity",
+    "MahimahiTrace",
+    "CSVTrace",
+    "TDL",
+]

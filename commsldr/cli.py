@@ -5,7 +5,7 @@ Subcommands are thin: each one parses arguments and calls the public API of a su
     commsldr train --recipe NAME ...        train a model with one of the recipes
     commsldr run SCENARIO [--set k=v ...]   run a scenario file
     commsldr plot RUN_DIR                   (re)draw the figures of a run
-    commsldr list {channels,policies,models,recipes,scenarios}
+    commsldr list {channels,policies,models,recipes,scenarios,csi}
 """
 
 from __future__ import annotations
@@ -32,11 +32,49 @@ def _list(kind: str) -> list[str]:
         from commsldr.adapt import list_policies
 
         return list(list_policies())
+    if kind == "csi":
+        from commsldr.adapt import list_csi_models
+
+        return list(list_csi_models())
     if kind == "scenarios":
         from commsldr.scenario import list_scenarios
 
         return list(list_scenarios())
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from commsldr.scenario import ScenarioError, load_scenario
+
+    try:
+        loaded = load_scenario(args.scenario, args.overrides)
+    except ScenarioError as e:
+        print(f"commsldr run: invalid scenario: {e}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
+        print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
+        return 0
+    from commsldr.scenario.runner import run_scenario
+
+    out = run_scenario(loaded, out=args.out, progress=not args.quiet, plot=not args.no_plot)
+    print(out.run_dir)
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from commsldr.plots import plot_run
+
+    try:
+        paths = plot_run(args.run_dir, figures=args.figures, formats=args.formats,
+                         out_dir=args.out)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"commsldr plot: {e}", file=sys.stderr)
+        return 2
+    print("\n".join(str(p) for p in paths))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,15 +94,40 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.add_arguments(p_train)
     p_train.set_defaults(func=train_command.main)
 
-    try:
-        from commsldr import scenario_command
-    except ImportError:  # the scenario runner is optional until it lands
-        scenario_command = None
-    if scenario_command is not None:
-        scenario_command.add_subcommands(sub)
+    p_run = sub.add_parser(
+        "run", help="run a scenario file (YAML) and write results and figures",
+        description="Validate SCENARIO (a YAML file or the name of a shipped scenario), then "
+        "train or load the model, build its operating-point table, simulate every sweep point, "
+        "channel, seed and policy, and write runs/<scenario>/<timestamp>/ (or --out): "
+        "config.yaml, results.json, results.csv, per_seed.csv, timeline.json, figures/.",
+        epilog="examples:\n  commsldr run scenarios/quickstart.yaml\n"
+        "  commsldr run awgn_snr_sweep --set frames=200 --set 'seeds=[0]'\n"
+        "  commsldr run quickstart --set 'sweep.channels.*.mean_snr_db=[0, 10, 20]' --out /tmp/r",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_run.add_argument("scenario", help="a scenario YAML path or a shipped scenario name")
+    p_run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a setting by dotted key; VALUE is YAML (repeatable)")
+    p_run.add_argument("--out", default=None, help="run directory (default: runs/<name>/<time>)")
+    p_run.add_argument("--check", action="store_true",
+                       help="only validate the scenario (and print the resolved config)")
+    p_run.add_argument("--no-plot", action="store_true", help="do not draw the figures")
+    p_run.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_run.set_defaults(func=_cmd_run)
 
-    p_list = sub.add_parser("list", help="list registered names")
-    p_list.add_argument("kind", choices=["channels", "policies", "models", "recipes", "scenarios"])
+    p_plot = sub.add_parser("plot", help="(re)draw the figures of a run directory",
+                            description="Draw the figures of RUN_DIR from its result files.")
+    p_plot.add_argument("run_dir")
+    p_plot.add_argument("--figures", nargs="+", default=None,
+                        help="figure names (default: all): accuracy_vs_snr accuracy_vs_capacity "
+                        "accuracy_vs_rate timeline")
+    p_plot.add_argument("--formats", nargs="+", default=None, help="png pdf svg (default png pdf)")
+    p_plot.add_argument("--out", default=None, help="output directory (default RUN_DIR/figures)")
+    p_plot.set_defaults(func=_cmd_plot)
+
+    p_list = sub.add_parser("list", help="list registered names (channels, policies, ...)")
+    p_list.add_argument("kind", choices=["channels", "policies", "models", "recipes", "scenarios",
+                                         "csi"])
     p_list.set_defaults(func=lambda a: print("\n".join(_list(a.kind))) or 0)
     return parser
 

@@ -1,1 +1,99 @@
-"""commsldr.coding"""
+"""commsldr.coding: latent statistics, quantization, rate measures, entropy coding, packets.
+
+The sensor side turns a latent ``y [m, k]`` into a packet::
+
+    coder = make_source_coder(stats, scale, rule="precision")      # Quantizer + LatentCodec
+    packet = encode_images(y, coder, model_id=mid, scale_index=3)   # header + payload + CRC
+    rx = decode_packet(packet, coder, model_id=mid)                 # or raises PacketError
+
+See the guide page "Source coding" for the allocation rules (and which reading of the paper's
+``q_i = s H(y_i)`` is the default, with the measurement), the four rate measures and the packet
+format.
+"""
+
+from .codec import CODEC_KINDS, MAX_HALF_WIDTH, LatentCodec
+from .entropy import (
+    HIGHRES_MIN_RATIO,
+    binned_gaussian_entropy_bits,
+    empirical_entropy_bits,
+    gaussian_differential_entropy_bits,
+    highres_entropy_bits,
+)
+from .errors import CRCError, MalformedPacketError, PacketError, PayloadError
+from .packets import (
+    CRC_WIDTHS,
+    FORMAT_VERSION,
+    DecodedPacket,
+    PacketHeader,
+    build_packet,
+    compute_crc,
+    decode_packet,
+    encode_images,
+    header_bytes,
+    packet_bits,
+    packet_model_id,
+    parse_packet,
+)
+from .quantize import (
+    ALLOCATION_RULES,
+    DEFAULT_RULE,
+    Quantizer,
+    ScaleSolution,
+    allocate_steps,
+    bits_increase_with_scale,
+    solve_scale_for_budget,
+    waterfill_level,
+)
+from .scheme import SourceCoder, make_source_coder, scale_for_budget
+from .stats import (
+    LatentStats,
+    attach_latent_stats,
+    compute_latent_stats,
+    encode_dataset,
+    latent_stats_from_latents,
+    load_latent_stats,
+)
+
+__all__ = [
+    "ALLOCATION_RULES",
+    "CODEC_KINDS",
+    "CRC_WIDTHS",
+    "DEFAULT_RULE",
+    "FORMAT_VERSION",
+    "HIGHRES_MIN_RATIO",
+    "MAX_HALF_WIDTH",
+    "CRCError",
+    "DecodedPacket",
+    "LatentCodec",
+    "LatentStats",
+    "MalformedPacketError",
+    "PacketError",
+    "PacketHeader",
+    "PayloadError",
+    "Quantizer",
+    "ScaleSolution",
+    "SourceCoder",
+    "allocate_steps",
+    "attach_latent_stats",
+    "binned_gaussian_entropy_bits",
+    "bits_increase_with_scale",
+    "build_packet",
+    "compute_crc",
+    "compute_latent_stats",
+    "decode_packet",
+    "empirical_entropy_bits",
+    "encode_dataset",
+    "encode_images",
+    "gaussian_differential_entropy_bits",
+    "header_bytes",
+    "highres_entropy_bits",
+    "latent_stats_from_latents",
+    "load_latent_stats",
+    "make_source_coder",
+    "packet_bits",
+    "packet_model_id",
+    "parse_packet",
+    "scale_for_budget",
+    "solve_scale_for_budget",
+    "waterfill_level",
+]

@@ -1,1 +1,49 @@
-"""commsldr.train"""
+"""Training: one plain-PyTorch loop with parameter groups and freezing, checkpoints and exact
+resume, and the recipes of Qi et al. (CE-T, screening, DuPHiL, LDR-FT, truncation).
+
+See the guide page "Training" for the recipes, the CLI and the ε convention.
+"""
+
+from commsldr.train.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    model_id,
+    save_checkpoint,
+)
+from commsldr.train.config import TrainConfig, paper_config
+from commsldr.train.distributed import DistContext, init_distributed
+from commsldr.train.evaluation import evaluate, predict_from_latent
+from commsldr.train.loop import Phase, PhaseResult, Step, train_phase
+from commsldr.train.recipes import (
+    RecipeResult,
+    build_model,
+    list_recipes,
+    load_data,
+    register_recipe,
+    run_recipe,
+)
+
+__all__ = [
+    "CheckpointError",
+    "DistContext",
+    "Phase",
+    "PhaseResult",
+    "RecipeResult",
+    "Step",
+    "TrainConfig",
+    "build_model",
+    "evaluate",
+    "init_distributed",
+    "list_recipes",
+    "load_checkpoint",
+    "load_data",
+    "load_model",
+    "model_id",
+    "paper_config",
+    "predict_from_latent",
+    "register_recipe",
+    "run_recipe",
+    "save_checkpoint",
+    "train_phase",
+]

@@ -1,0 +1,84 @@
+"""Lazy access to Sionna blocks driven by an explicit `torch.Generator`.
+
+Sionna blocks draw from ``sionna.phy.config.torch_rng(device)``, a process-wide generator, and
+``import sionna.phy`` re-seeds torch's global generator. Here (1) Sionna is imported on first use
+with torch's global RNG state saved and restored, and (2) each block is subclassed so that its
+``torch_rng`` is the generator the caller passed, keeping every draw on that generator.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+
+
+@functools.lru_cache(maxsize=1)
+def sionna_phy() -> Any:
+    """Import ``sionna.phy`` without disturbing torch's global RNG state."""
+    cpu_state = torch.random.get_rng_state()
+    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    import sionna.phy
+    import sionna.phy.channel  # noqa: F401
+    import sionna.phy.channel.tr38901  # noqa: F401
+
+    torch.random.set_rng_state(cpu_state)
+    if cuda_states is not None:
+        torch.cuda.set_rng_state_all(cuda_states)
+    return sionna.phy
+
+
+def sionna_device(device: torch.device) -> str:
+    """Sionna's device string ('cpu', 'cuda:0', ...) for a torch device."""
+    if device.type == "cuda":
+        return f"cuda:{device.index if device.index is not None else torch.cuda.current_device()}"
+    return device.type
+
+
+class _GeneratorMixin:
+    """Replaces Sionna's ``torch_rng`` property by a generator set per call."""
+
+    _explicit_generator: torch.Generator | None = None
+
+    @property
+    def torch_rng(self) -> torch.Generator:
+        if self._explicit_generator is None:
+            raise RuntimeError("no explicit generator set on this Sionna block")
+        return self._explicit_generator
+
+
+@functools.cache
+def seeded_block_class(module: str, name: str) -> type:
+    """Subclass of ``sionna.phy.<module>.<name>`` whose random draws use ``_explicit_generator``."""
+    phy = sionna_phy()
+    base = getattr(functools.reduce(getattr, module.split("."), phy), name)
+    return type(f"Seeded{name}", (_GeneratorMixin, base), {})
+
+
+def make_block(module: str, name: str, generator: torch.Generator, **kwargs: Any) -> Any:
+    """Instantiate a seeded Sionna block on ``generator``'s device."""
+    cls = seeded_block_class(module, name)
+    block = cls(device=sionna_device(generator.device), **kwargs)
+    block._explicit_generator = generator
+    return block
+
+
+def seeded_awgn(x: torch.Tensor, no: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """``sionna.phy.channel.AWGN`` applied with noise drawn from ``generator``.
+
+    Args:
+        x: complex64 ``[...]``.
+        no: float32 noise variance per complex symbol, broadcastable to ``x``.
+    """
+    block = make_block("channel", "AWGN", generator)
+    return block(x, no)
+
+
+def rayleigh_coefficients(num: int, generator: torch.Generator) -> torch.Tensor:
+    """``num`` i.i.d. CN(0, 1) coefficients from ``sionna.phy.channel.RayleighBlockFading``."""
+    block = make_block(
+        "channel", "RayleighBlockFading", generator, num_rx=1, num_rx_ant=1, num_tx=1, num_tx_ant=1
+    )
+    h, _ = block(batch_size=num, num_time_steps=1)
+    return h.reshape(num).to(torch.complex64)

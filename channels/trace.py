@@ -1,0 +1,92 @@
+"""Shared machinery of the trace-driven capacity models: loop a one-period cumulative bit count,
+resample it to the frame duration and scale it to a target mean bit budget per frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from channels import _validate as check
+from channels.base import Channel, ChannelParameterError, LinkState
+
+
+def existing_file(name: str, path: str | Path) -> Path:
+    """``path`` as a ``Path``; raises :class:`ChannelParameterError` naming ``name`` if it is not a file."""
+    if not isinstance(path, str | Path):
+        raise ChannelParameterError(f"{name}: expected a file path, got {path!r}")
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ChannelParameterError(f"{name}: trace file {str(p)!r} does not exist")
+    return p
+
+
+class TraceCapacity(Channel):
+    """Base of the trace-driven models (not registered itself).
+
+    A trace defines the cumulative number of bits :math:`C(u)` delivered up to :math:`u` over
+    one period :math:`u \\in [0, T]`; it is looped, :math:`C_\\infty(t) = \\lfloor t/T\\rfloor C(T)
+    + C(t \\bmod T)`, and frame :math:`f` gets
+
+    .. math::
+        c_f = \\alpha\\,[C_\\infty(o + (f+1)T_f) - C_\\infty(o + f T_f)],\\qquad
+        \\alpha = \\frac{\\bar c\\, T}{C(T)\\,T_f}
+
+    with frame duration :math:`T_f`, start offset :math:`o \\sim U[0, T)` (or 0) and
+    :math:`\\alpha = 1` when no target mean :math:`\\bar c` is given. Over any whole number of
+    periods the mean is exactly :math:`\\bar c` bits per frame.
+    Subclasses set ``period_s``, ``total_bits`` and implement :meth:`cumulative_bits`.
+    """
+
+    period_s: float
+    total_bits: float
+
+    def _init_common(self, frame_s: float, mean_bits_per_frame: float | None, random_offset: bool) -> None:
+        self.frame_s = check.positive("frame_s", frame_s)
+        self.mean_bits_per_frame = (
+            None if mean_bits_per_frame is None else check.positive("mean_bits_per_frame", mean_bits_per_frame)
+        )
+        self.random_offset = bool(random_offset)
+
+    def _check_trace(self, name: str) -> None:
+        if not self.period_s > 0:
+            raise ChannelParameterError(f"{name}: trace duration must be > 0 s, got {self.period_s} s")
+        if not self.total_bits > 0:
+            raise ChannelParameterError(f"{name}: trace delivers no bits")
+
+    def cumulative_bits(self, u_s: np.ndarray) -> np.ndarray:
+        """Bits delivered up to ``u`` within one period, for ``0 <= u < T``, float64."""
+        raise NotImplementedError
+
+    @property
+    def mean_rate_bps(self) -> float:
+        """Mean rate of the (unscaled) trace :math:`C(T)/T` in bit/s."""
+        return self.total_bits / self.period_s
+
+    @property
+    def scale(self) -> float:
+        """Scale factor :math:`\\alpha` applied to the trace's bits."""
+        if self.mean_bits_per_frame is None:
+            return 1.0
+        return self.mean_bits_per_frame / (self.mean_rate_bps * self.frame_s)
+
+    def looped_cumulative_bits(self, t_s: np.ndarray) -> np.ndarray:
+        """:math:`C_\\infty(t)` for ``t >= 0``, float64."""
+        periods = np.floor(t_s / self.period_s)
+        u = t_s - periods * self.period_s
+        u = np.minimum(u, np.nextafter(self.period_s, 0.0))  # guard rounding to u == T
+        return periods * self.total_bits + self.cumulative_bits(u)
+
+    def states(self, num_frames: int, *, generator: torch.Generator) -> LinkState:
+        n = check.num_frames(num_frames)
+        check.generator(generator)
+        if self.random_offset:
+            draw = torch.rand((), generator=generator, device=generator.device, dtype=torch.float64)
+            offset = float(draw) * self.period_s
+        else:
+            offset = 0.0
+        edges = offset + np.arange(n + 1, dtype=np.float64) * self.frame_s
+        bits = np.diff(self.looped_cumulative_bits(edges)) * self.scale
+        capacity = torch.from_numpy(np.maximum(bits, 0.0).astype(np.float32)).to(generator.device)
+        return LinkState(capacity_bits=capacity)

@@ -1,0 +1,101 @@
+"""Trace-driven capacity from a plain CSV of (time_s, bits) rows."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from channels import _validate as check
+from channels.base import ChannelParameterError
+from channels.registry import register_channel
+from channels.trace import TraceCapacity, existing_file
+
+SAMPLE_CSV = Path(__file__).parent / "data" / "att-lte-driving-20s.csv"
+
+
+def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(time_s, bits)`` float64 arrays from a CSV with an optional ``time_s,bits`` header.
+
+    Raises:
+        ChannelParameterError: wrong column count, non-numeric or negative values, times not
+            strictly increasing, or no rows (the message gives the line number).
+    """
+    times: list[float] = []
+    bits: list[float] = []
+    with path.open(newline="") as f:
+        for i, row in enumerate(csv.reader(f), start=1):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if i == 1 and [c.strip() for c in row] == ["time_s", "bits"]:
+                continue
+            if len(row) != 2:
+                raise ChannelParameterError(f"path: {path}:{i}: expected 2 columns (time_s, bits), got {len(row)}")
+            try:
+                t, b = float(row[0]), float(row[1])
+            except ValueError:
+                raise ChannelParameterError(f"path: {path}:{i}: non-numeric value in {row!r}") from None
+            if not (math.isfinite(t) and math.isfinite(b)) or t < 0 or b < 0:
+                raise ChannelParameterError(f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {row!r}")
+            if times and t <= times[-1]:
+                raise ChannelParameterError(f"path: {path}:{i}: time_s must increase strictly, got {t} after {times[-1]}")
+            times.append(t)
+            bits.append(b)
+    if not times:
+        raise ChannelParameterError(f"path: {path}: the trace has no rows")
+    return np.asarray(times), np.asarray(bits)
+
+
+@register_channel("trace-csv")
+class CSVTrace(TraceCapacity):
+    """Capacity per frame from a CSV of (time_s, bits) rows, looped and scaled to a mean bit budget.
+
+    Row :math:`i` says that ``bits`` :math:`b_i` are delivered uniformly over
+    :math:`[t_i, t_{i+1})`; the last row lasts until the period end :math:`T` = ``duration_s``
+    (default: :math:`t_{\\text{last}}` plus the previous row spacing, i.e. evenly spaced logs work
+    as expected). The cumulative :math:`C(u)` is the piecewise-linear interpolation of
+    :math:`\\sum_{j<i} b_j` at :math:`t_i`, with :math:`C(t_0) = 0` and nothing before
+    :math:`t_0`. Looping, resampling and scaling as in :class:`~channels.trace.TraceCapacity`.
+
+    Args:
+        path: CSV file, optional header ``time_s,bits``.
+        frame_s: frame duration :math:`T_f` (s).
+        mean_bits_per_frame: target mean capacity (bits/frame); ``None`` keeps the trace's rate.
+        random_offset: start each realisation at a uniform random point of the trace (else at 0).
+        duration_s: trace period :math:`T` (s), > last time.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        frame_s: float = 0.01,
+        mean_bits_per_frame: float | None = None,
+        random_offset: bool = True,
+        duration_s: float | None = None,
+    ) -> None:
+        self.path = existing_file("path", path)
+        self._init_common(frame_s, mean_bits_per_frame, random_offset)
+        times, bits = load_csv_trace(self.path)
+        if duration_s is None:
+            if times.size < 2:
+                raise ChannelParameterError("duration_s: required when the trace has a single row")
+            duration_s = float(times[-1] + (times[-1] - times[-2]))
+        self.duration_s = check.positive("duration_s", duration_s)
+        if self.duration_s <= times[-1]:
+            raise ChannelParameterError(f"duration_s: must exceed the last time {times[-1]} s, got {duration_s!r}")
+        self.period_s = self.duration_s
+        self.total_bits = float(bits.sum())
+        self._check_trace("path")
+        self._knots_s = np.append(times, self.duration_s)
+        self._knots_bits = np.concatenate([[0.0], np.cumsum(bits)])
+
+    @classmethod
+    def example_params(cls) -> dict[str, Any]:
+        """The bundled 20 s AT&T LTE excerpt aggregated per second, scaled to 20 kbit per frame."""
+        return {"path": str(SAMPLE_CSV), "mean_bits_per_frame": 20_000.0}
+
+    def cumulative_bits(self, u_s: np.ndarray) -> np.ndarray:
+        return np.interp(u_s, self._knots_s, self._knots_bits, left=0.0)

@@ -1,0 +1,300 @@
+"""Channel state information (CSI) models: what the sender may know when it picks a frame's point.
+
+A CSI model turns the true per-frame link state (from a ``channels`` model) into the estimate the
+transmitter sees. It is used in a frame loop::
+
+    csi_model.reset(state, generator)          # once per simulated trace
+    for t in range(num_frames):
+        csi = csi_model.observe(t, packet_bits=bits_t)   # what the policy sees before frame t
+        point = policy.choose(csi)
+        delivered = ...                                   # the PHY decides
+        csi_model.feedback(delivered, sent_bits)          # ACK/NACK back to the sender
+
+Models:
+
+- ``perfect``: the current frame's SNR / capacity, exactly.
+- ``delayed``: the SNR / capacity of frame ``t - delay_frames`` (nothing for the first frames) —
+  the feedback delay of a real link.
+- ``noisy``: the current SNR plus a Gaussian error of ``std_db`` dB,
+  ``snr_hat = snr + e, e ~ N(0, std_db^2)``; for capacity-only channels (traces) the same dB error
+  multiplies the capacity, ``C_hat = C * 10^(e/10)``.
+- ``ack-nack``: no channel measurement at all; the sender keeps a capacity estimate in dB that
+  moves down by ``step_db`` after a NACK and up by ``step_db * target_loss / (1 - target_loss)``
+  after an ACK (the outer-loop link adaptation rule that settles at a loss rate of
+  ``target_loss``; Pedersen et al., "Frequency domain scheduling for OFDMA with limited and noisy
+  channel feedback", VTC 2007).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = [
+    "CSI",
+    "CSIModel",
+    "PerfectCSI",
+    "DelayedCSI",
+    "NoisyCSI",
+    "AckNackCSI",
+    "create_csi_model",
+    "list_csi_models",
+]
+
+
+@dataclass(frozen=True)
+class CSI:
+    """What the sender knows when it chooses the operating point of frame ``frame``.
+
+    Attributes:
+        frame: frame index t.
+        snr_db: estimated SNR of frame t in dB, or None when the sender has no SNR estimate.
+        capacity_bits: estimated payload capacity of frame t in bits, when the channel (a trace)
+            or the CSI model (ACK/NACK) gives one directly; None otherwise.
+        ack: outcome of the previous frame (True = ACK, False = NACK), None before the first frame.
+        packet_bits: float array [P] — the exact packet size (payload + header + CRC) of frame t's
+            images at each of the P operating points. The sender holds its own images, so it can
+            know these before choosing; None means "use the menu's expected sizes".
+        snr_std_db: the standard deviation (dB) of the estimate's error, known to the sender
+            (0 for perfect CSI).
+        erased: the sender knows the frame is erased (e.g. the bad state of a Gilbert–Elliott
+            channel): nothing it sends will arrive.
+    """
+
+    frame: int
+    snr_db: float | None = None
+    capacity_bits: float | None = None
+    ack: bool | None = None
+    packet_bits: np.ndarray | None = None
+    snr_std_db: float = 0.0
+    erased: bool = False
+
+    @property
+    def has_estimate(self) -> bool:
+        """True when the sender has an SNR or a capacity estimate for this frame."""
+        return self.snr_db is not None or self.capacity_bits is not None
+
+
+def _as_array(x: Any) -> np.ndarray | None:
+    if x is None:
+        return None
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64).reshape(-1)
+
+
+class CSIModel(ABC):
+    """Base class of CSI models. Subclasses set ``name`` and implement :meth:`_estimate`."""
+
+    name: ClassVar[str] = ""
+    #: True when the model gives the current state exactly (the Oracle requires it).
+    perfect: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._snr: np.ndarray | None = None
+        self._cap: np.ndarray | None = None
+        self._last_ack: bool | None = None
+        self._erased: np.ndarray | None = None
+
+    def reset(self, state: Any, generator: np.random.Generator) -> None:
+        """Start a new trace.
+
+        Args:
+            state: the true link state, anything with ``snr_db`` and ``capacity_bits`` attributes
+                (a ``channels.LinkState``: tensors or arrays of shape [T], either may be None).
+            generator: the source of every random draw of the CSI error.
+        """
+        snr = _as_array(getattr(state, "snr_db", None))
+        cap = _as_array(getattr(state, "capacity_bits", None))
+        if snr is None and cap is None and getattr(state, "erased", None) is None:
+            raise ValueError("CSI model: the link state has none of snr_db, capacity_bits, erased")
+        self._snr, self._cap = self._estimate(snr, cap, generator)
+        erased = getattr(state, "erased", None)
+        if erased is not None:
+            if hasattr(erased, "detach"):
+                erased = erased.detach().cpu().numpy()
+            erased = self._erased_estimate(np.asarray(erased, dtype=bool).reshape(-1))
+        self._erased = erased
+        self._last_ack = None
+
+    def _erased_estimate(self, erased: np.ndarray) -> np.ndarray:
+        """Which frames the sender believes erased (default: the true flags)."""
+        return erased
+
+    @abstractmethod
+    def _estimate(
+        self, snr: np.ndarray | None, cap: np.ndarray | None, generator: np.random.Generator
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per-frame estimates [T] (NaN where the sender knows nothing)."""
+
+    @property
+    def std_db(self) -> float:
+        """Standard deviation of the estimate's error in dB (0 unless the model adds noise)."""
+        return 0.0
+
+    def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
+        """The CSI the sender holds before frame ``t``."""
+        snr = None if self._snr is None else float(self._snr[t])
+        cap = None if self._cap is None else float(self._cap[t])
+        snr = None if snr is None or math.isnan(snr) else snr
+        cap = None if cap is None or math.isnan(cap) else cap
+        erased = False if self._erased is None else bool(self._erased[t])
+        return CSI(
+            frame=t, snr_db=snr, capacity_bits=cap, ack=self._last_ack,
+            packet_bits=packet_bits, snr_std_db=self.std_db, erased=erased,
+        )
+
+    def feedback(self, delivered: bool, packet_bits: float) -> None:
+        """Tell the model the outcome (ACK/NACK) of the frame just sent and its size in bits."""
+        self._last_ack = bool(delivered)
+
+
+class PerfectCSI(CSIModel):
+    """The current frame's SNR / capacity, exactly."""
+
+    name = "perfect"
+    perfect = True
+
+    def _estimate(self, snr, cap, generator):
+        return snr, cap
+
+
+class DelayedCSI(CSIModel):
+    """The state of frame ``t - delay_frames``; nothing is known for the first ``delay_frames``.
+
+    Args:
+        delay_frames: feedback delay in frames (>= 1).
+    """
+
+    name = "delayed"
+
+    def __init__(self, delay_frames: int = 1) -> None:
+        super().__init__()
+        if isinstance(delay_frames, bool) or not isinstance(delay_frames, int) or delay_frames < 1:
+            raise ValueError(f"delay_frames must be an integer >= 1, got {delay_frames!r}")
+        self.delay_frames = delay_frames
+
+    def _delay(self, x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        out = np.full_like(x, np.nan)
+        out[self.delay_frames:] = x[: max(len(x) - self.delay_frames, 0)]
+        return out
+
+    def _estimate(self, snr, cap, generator):
+        return self._delay(snr), self._delay(cap)
+
+    def _erased_estimate(self, erased: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(erased)
+        out[self.delay_frames:] = erased[: max(len(erased) - self.delay_frames, 0)]
+        return out
+
+
+class NoisyCSI(CSIModel):
+    """The current state with a Gaussian error of ``std_db`` dB (SNR, or capacity as a power ratio).
+
+    Args:
+        std_db: standard deviation of the estimation error in dB (>= 0).
+    """
+
+    name = "noisy"
+
+    def __init__(self, std_db: float = 1.0) -> None:
+        super().__init__()
+        if isinstance(std_db, bool) or not isinstance(std_db, (int, float)) or not std_db >= 0:
+            raise ValueError(f"std_db must be a number >= 0, got {std_db!r}")
+        self._std = float(std_db)
+
+    @property
+    def std_db(self) -> float:
+        return self._std
+
+    def _estimate(self, snr, cap, generator):
+        if snr is None and cap is None:
+            return None, None
+        n = len(snr) if snr is not None else len(cap)
+        err_db = generator.normal(0.0, self._std, size=n)
+        snr_hat = None if snr is None else snr + err_db
+        cap_hat = None
+        if cap is not None:
+            cap_hat = cap * 10.0 ** (err_db / 10.0)
+        return snr_hat, cap_hat
+
+
+class AckNackCSI(CSIModel):
+    """ACK/NACK feedback only: an outer-loop capacity estimate driven by delivery outcomes.
+
+    After a NACK the estimate drops by ``step_db`` dB; after an ACK it rises by
+    ``step_db * target_loss / (1 - target_loss)`` dB, so it settles where a fraction
+    ``target_loss`` of frames is lost. Before any feedback the sender has no estimate (policies
+    then send their cheapest point); the first outcome anchors the estimate at the size of the
+    packet just sent.
+
+    Args:
+        step_db: the down-step after a NACK, in dB (> 0).
+        target_loss: the loss rate the loop converges to, in (0, 1).
+    """
+
+    name = "ack-nack"
+
+    def __init__(self, step_db: float = 1.0, target_loss: float = 0.1) -> None:
+        super().__init__()
+        if isinstance(step_db, bool) or not isinstance(step_db, (int, float)) or not step_db > 0:
+            raise ValueError(f"step_db must be a number > 0, got {step_db!r}")
+        if (
+            isinstance(target_loss, bool)
+            or not isinstance(target_loss, (int, float))
+            or not 0 < target_loss < 1
+        ):
+            raise ValueError(f"target_loss must be a number in (0, 1), got {target_loss!r}")
+        self.step_db = float(step_db)
+        self.target_loss = float(target_loss)
+        self._est_db: float | None = None
+        self._t = 0
+
+    def reset(self, state: Any, generator: np.random.Generator) -> None:
+        self._est_db = None
+        self._last_ack = None
+
+    def _estimate(self, snr, cap, generator):  # pragma: no cover - reset() is overridden
+        return None, None
+
+    def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
+        cap = None if self._est_db is None else 10.0 ** (self._est_db / 10.0)
+        return CSI(frame=t, capacity_bits=cap, ack=self._last_ack, packet_bits=packet_bits)
+
+    def feedback(self, delivered: bool, packet_bits: float) -> None:
+        super().feedback(delivered, packet_bits)
+        if self._est_db is None:
+            self._est_db = 10.0 * math.log10(max(float(packet_bits), 1.0))
+        up_db = self.step_db * self.target_loss / (1.0 - self.target_loss)
+        self._est_db += up_db if delivered else -self.step_db
+
+
+_CSI_MODELS: dict[str, type[CSIModel]] = {
+    cls.name: cls for cls in (PerfectCSI, DelayedCSI, NoisyCSI, AckNackCSI)
+}
+
+
+def list_csi_models() -> list[str]:
+    """Names of the CSI models, sorted."""
+    return sorted(_CSI_MODELS)
+
+
+def create_csi_model(name: str, **params: Any) -> CSIModel:
+    """Create a CSI model by name (``perfect``, ``delayed``, ``noisy``, ``ack-nack``).
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones) or a bad parameter.
+    """
+    from commsldr.adapt.registry import check_params
+
+    if name not in _CSI_MODELS:
+        raise ValueError(f"unknown CSI model {name!r}; valid: {', '.join(list_csi_models())}")
+    cls = _CSI_MODELS[name]
+    check_params(cls, params, f"CSI model {name!r}")
+    return cls(**params)

@@ -1,0 +1,356 @@
+"""Entropy coding of quantized latents with ``constriction``'s range coder.
+
+:class:`LatentCodec` holds one entropy model per latent entry, fitted on the training set:
+
+``gaussian``
+    ``QuantizedGaussian`` with the entry's mean and std in symbol units (``(mu_i - c_i) /
+    Delta_i``, ``sigma_i / Delta_i``), centred at ``m_i = round(mean_i)``. Coded values
+    ``v = q - m_i`` in ``[-R, R]`` are coded directly, ``R = ceil(8 max_i std_i) + 1`` (capped at
+    :data:`MAX_HALF_WIDTH`); anything else is coded as the escape value ``R + 1``.
+``categorical``
+    The empirical histogram of the training symbols on ``[lo_i, hi_i]`` with additive (Laplace)
+    smoothing ``alpha`` on every value of the range and on an escape symbol.
+
+An escaped symbol is followed, after all regular symbols, by its raw ``int32`` value as two
+uniform 16-bit symbols, so no integer ever fails to encode.
+
+**Message layout.** The symbols of ``m`` images (``[m, k]``, row-major) are coded in one
+range-coder message; the escapes' raw values follow. ``constriction`` emits 32-bit words and
+seals a message with one word holding ``ceil(lower / 2^32)``; any 64-bit point in the final
+interval ``[lower, lower + range)`` followed by zero words decodes identically, and the decoder
+reads missing words as zeros. We therefore replace the sealing word by the point of the final
+interval with the most trailing zero bits, serialise the words big-endian and strip trailing
+zero bytes. The message length is then the information content plus at most ~1 bit plus byte
+rounding, instead of up to 32 bits more. Decoding pads with zeros again. A payload that ends in a
+zero byte is not canonical and is rejected (:class:`~commsldr.coding.PayloadError`).
+
+``constriction``'s decoders never fail on corrupt data; with ``verify=True`` :meth:`decode`
+re-encodes the decoded symbols and requires the identical payload, so a corrupt payload is
+either rejected or is the exact encoding of the returned symbols.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import constriction
+import numpy as np
+import torch
+from scipy.special import log_ndtr
+
+from .errors import PayloadError
+
+__all__ = ["CODEC_KINDS", "MAX_HALF_WIDTH", "LatentCodec"]
+
+CODEC_KINDS = ("gaussian", "categorical")
+#: largest half-width ``R`` of the Gaussian model's direct-coding window
+MAX_HALF_WIDTH = 2**13
+#: largest alphabet (values per entry, escape excluded) of the categorical model
+MAX_ALPHABET = 2**12
+_STD_MIN = 1e-3
+_TAIL_SIGMAS = 8.0
+_CACHE = 4
+_TILE_FLOATS = 1 << 22  # categorical tables are tiled in chunks of at most this many floats
+
+_model = constriction.stream.model
+_queue = constriction.stream.queue
+_UNIFORM16 = _model.Uniform(1 << 16)
+
+
+def _as_int_array(symbols: torch.Tensor | np.ndarray, k: int) -> np.ndarray:
+    if isinstance(symbols, torch.Tensor):
+        symbols = symbols.detach().cpu().numpy()
+    q = np.asarray(symbols)
+    if q.ndim != 2 or q.shape[1] != k:
+        raise ValueError(f"symbols must have shape [m, {k}], got {q.shape}")
+    if q.dtype.kind not in "iu":
+        raise TypeError(f"symbols must be integers, got dtype {q.dtype}")
+    if q.size and (q.min() < -(2**31) or q.max() > 2**31 - 1):
+        raise ValueError("symbols must fit in int32")
+    return q.astype(np.int64, copy=False)
+
+
+def _seal(words: np.ndarray, pos: int, lower: int, rng: int) -> bytes:
+    """Shortest byte string that decodes like ``words`` (see module docstring).
+
+    ``constriction`` seals with at most two words after position ``pos`` that form a 64-bit
+    point inside ``[lower, lower + range)``. If that is what we see, we substitute the point of
+    the interval with the most trailing zero bits; otherwise we keep the words as they are.
+    """
+    tail = [int(w) for w in words[pos:]]
+    hi = min(lower + rng, 1 << 64) - 1  # largest valid point
+    if len(tail) <= 2:
+        sealed = (tail + [0, 0])[0] << 32 | (tail + [0, 0])[1]
+        if lower <= sealed <= hi:
+            if lower == 0:
+                point = 0
+            else:
+                top = ((lower - 1) ^ hi).bit_length() - 1
+                point = (hi >> top) << top
+            data = words[:pos].astype(">u4").tobytes() + point.to_bytes(8, "big")
+            return data.rstrip(b"\x00")
+    return words.astype(">u4").tobytes().rstrip(b"\x00")
+
+
+def _unseal(payload: bytes) -> np.ndarray:
+    if payload and payload[-1] == 0:
+        raise PayloadError("payload ends with a zero byte (not a canonical message)")
+    pad = (-len(payload)) % 4
+    return np.frombuffer(payload + b"\x00" * pad, dtype=">u4").astype(np.uint32)
+
+
+def _log2_bin_prob(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``log2(Phi(hi) - Phi(lo))`` without cancellation, ``lo < hi`` elementwise."""
+    upper = lo > 0  # both on the upper side: use the survival function
+    a = np.where(upper, -hi, lo)
+    b = np.where(upper, -lo, hi)
+    la, lb = log_ndtr(a), log_ndtr(b)
+    with np.errstate(divide="ignore"):
+        return (lb + np.log1p(-np.exp(la - lb))) / math.log(2.0)
+
+
+class LatentCodec:
+    """Per-entry entropy models over ``constriction``: integer symbols ``[m, k]`` <-> bytes.
+
+    Build one with :meth:`gaussian`, :meth:`from_stats` or :meth:`fit_categorical`.
+
+    Example:
+        >>> codec = LatentCodec.gaussian(np.zeros(4), np.full(4, 3.0))
+        >>> q = np.array([[1, -2, 0, 5]], dtype=np.int32)
+        >>> codec.decode(codec.encode(q), 1).tolist()
+        [[1, -2, 0, 5]]
+    """
+
+    def __init__(self, kind: str, k: int, **params: np.ndarray) -> None:
+        if kind not in CODEC_KINDS:
+            raise ValueError(f"unknown codec kind {kind!r}; valid kinds: {list(CODEC_KINDS)}")
+        self.kind = kind
+        self.k = int(k)
+        self._tiles: OrderedDict[int, tuple[np.ndarray, ...]] = OrderedDict()
+        if kind == "gaussian":
+            self.mean = np.asarray(params["mean"], dtype=np.float64)
+            self.std = np.asarray(params["std"], dtype=np.float64)
+            self.center = np.round(self.mean).astype(np.int64)
+            smax = float(self.std.max()) if self.k else 0.0
+            self.half_width = int(min(max(math.ceil(_TAIL_SIGMAS * smax) + 1, 1), MAX_HALF_WIDTH))
+            self.escape = self.half_width + 1
+            self._family = _model.QuantizedGaussian(-self.half_width, self.escape)
+            self._mu = self.mean - self.center
+            self._sd = np.maximum(self.std, _STD_MIN)
+        else:
+            self.lo = np.asarray(params["lo"], dtype=np.int64)
+            self.size = np.asarray(params["size"], dtype=np.int64)
+            table = np.asarray(params["table"], dtype=np.float32)
+            self.escape = table.shape[1] - 1
+            self.table = np.ascontiguousarray(table)
+            self._family = _model.Categorical(perfect=False)
+            with np.errstate(divide="ignore"):
+                self._log2p = np.log2(table / table.sum(1, keepdims=True))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def gaussian(cls, mean: np.ndarray | torch.Tensor, std: np.ndarray | torch.Tensor
+                 ) -> LatentCodec:
+        """Quantized-Gaussian models with per-entry ``mean``/``std`` in **symbol units**.
+
+        Args:
+            mean: ``[k]`` mean of ``(y_i - c_i) / Delta_i``.
+            std: ``[k]`` std of ``y_i / Delta_i`` (``>= 0``; floored at 1e-3).
+        """
+        mu = np.asarray(torch.as_tensor(mean).double().numpy()).reshape(-1)
+        sd = np.asarray(torch.as_tensor(std).double().numpy()).reshape(-1)
+        if mu.shape != sd.shape:
+            raise ValueError(f"mean has shape {mu.shape}, std {sd.shape}")
+        if not (np.isfinite(mu).all() and np.isfinite(sd).all()) or (sd < 0).any():
+            raise ValueError("mean and std must be finite, std >= 0")
+        return cls("gaussian", mu.size, mean=mu, std=sd)
+
+    @classmethod
+    def from_stats(cls, stats, quantizer) -> LatentCodec:
+        """Gaussian models from :class:`LatentStats` for a :class:`Quantizer`'s symbols.
+
+        Uses ``mean = (mu_i - c_i) / Delta_i``, ``std = sigma_i / Delta_i`` (0 for dropped entries)
+        of the first ``quantizer.k`` entries of ``stats``.
+        """
+        k = quantizer.k
+        if k > stats.dim:
+            raise ValueError(f"quantizer has k={k} entries, stats only {stats.dim}")
+        step = quantizer.step_sizes.numpy()
+        finite = np.isfinite(step)
+        safe = np.where(finite, step, 1.0)
+        mu = np.where(finite, (stats.mean[:k].numpy() - quantizer.offsets.numpy()) / safe, 0.0)
+        sd = np.where(finite, stats.std[:k].numpy() / safe, 0.0)
+        return cls.gaussian(mu, sd)
+
+    @classmethod
+    def fit_categorical(cls, symbols: np.ndarray | torch.Tensor, *, alpha: float = 0.5,
+                        max_alphabet: int = MAX_ALPHABET) -> LatentCodec:
+        """Empirical categorical models fitted on training symbols ``[n, k]``.
+
+        Each entry's alphabet is its observed range ``[lo_i, hi_i]`` (the central
+        ``max_alphabet`` values around the median if wider); every value gets count
+        ``+ alpha`` (Laplace/Krichevsky-Trofimov smoothing), and so does the escape symbol, which
+        codes everything outside the range.
+        """
+        if isinstance(symbols, torch.Tensor):
+            symbols = symbols.detach().cpu().numpy()
+        q = np.asarray(symbols)
+        if q.ndim != 2:
+            raise ValueError(f"symbols must have shape [n, k], got {q.shape}")
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha}")
+        if max_alphabet < 1:
+            raise ValueError(f"max_alphabet must be >= 1, got {max_alphabet}")
+        q = q.astype(np.int64)
+        n, k = q.shape
+        if n == 0:
+            lo, hi = np.zeros(k, np.int64), np.zeros(k, np.int64)
+        else:
+            lo, hi = q.min(0), q.max(0)
+            wide = hi - lo + 1 > max_alphabet
+            med = np.median(q, axis=0).astype(np.int64)
+            lo = np.where(wide, med - max_alphabet // 2, lo)
+            hi = np.where(wide, lo + max_alphabet - 1, hi)
+        size = hi - lo + 1
+        width = int(size.max()) + 1 if k else 2
+        table = np.zeros((k, width), dtype=np.float64)
+        for i in range(k):
+            table[i, : size[i]] = alpha
+            if n:
+                idx = q[:, i] - lo[i]
+                idx = idx[(idx >= 0) & (idx < size[i])]
+                table[i, : size[i]] += np.bincount(idx, minlength=size[i])
+            table[i, -1] = alpha
+        return cls("categorical", k, lo=lo, size=size, table=table)
+
+    # ------------------------------------------------------------------ symbol <-> code mapping
+    def _codes(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Symbols ``[m, k]`` -> (codes ``int32 [m*k]``, raw escaped values ``int64 [e]``)."""
+        if self.kind == "gaussian":
+            v = q - self.center
+            esc = (v < -self.half_width) | (v > self.half_width)
+        else:
+            v = q - self.lo
+            esc = (v < 0) | (v >= self.size)
+        codes = np.where(esc, self.escape, v).astype(np.int32).reshape(-1)
+        return codes, q[esc]
+
+    def _symbols(self, codes: np.ndarray, raw: np.ndarray, m: int) -> np.ndarray:
+        c = codes.reshape(m, self.k).astype(np.int64)
+        base = self.center if self.kind == "gaussian" else self.lo
+        out = c + base
+        esc = c == self.escape
+        out[esc] = raw
+        return out.astype(np.int32)
+
+    def _params(self, m: int) -> tuple[np.ndarray, ...]:
+        """Per-symbol model parameters for ``m`` images (cached for the last few ``m``)."""
+        hit = self._tiles.get(m)
+        if hit is not None:
+            self._tiles.move_to_end(m)
+            return hit
+        if self.kind == "gaussian":
+            val: tuple[np.ndarray, ...] = (np.tile(self._mu, m), np.tile(self._sd, m))
+        else:
+            val = (np.tile(self.table, (m, 1)),)
+        self._tiles[m] = val
+        if len(self._tiles) > _CACHE:
+            self._tiles.popitem(last=False)
+        return val
+
+    def _chunk(self) -> int:
+        if self.kind == "gaussian":
+            return 1 << 30
+        return max(1, _TILE_FLOATS // max(1, self.table.size))
+
+    # ------------------------------------------------------------------ coding
+    def encode(self, symbols: np.ndarray | torch.Tensor) -> bytes:
+        """Code ``symbols`` (``int [m, k]``) as one message.
+
+        Returns:
+            The payload bytes (canonical: no trailing zero byte).
+        """
+        q = _as_int_array(symbols, self.k)
+        m = q.shape[0]
+        codes, raw = self._codes(q)
+        enc = _queue.RangeEncoder()
+        step = self._chunk()
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            if e > s and self.k:
+                enc.encode(codes[s * self.k: e * self.k], self._family, *self._params(e - s))
+        if raw.size:
+            u = raw.astype(np.int64) & 0xFFFFFFFF
+            halves = np.stack([u >> 16, u & 0xFFFF], axis=1).reshape(-1).astype(np.int32)
+            enc.encode(halves, _UNIFORM16)
+        pos, (lower, rng) = enc.pos()
+        return _seal(enc.get_compressed(), pos, lower, rng)
+
+    def decode(self, payload: bytes, num_images: int, *, verify: bool = False) -> torch.Tensor:
+        """Decode ``num_images`` images from ``payload``.
+
+        Args:
+            payload: bytes from :meth:`encode`.
+            num_images: ``m``.
+            verify: re-encode the result and require the identical payload.
+
+        Returns:
+            ``int32 [m, k]`` symbols.
+
+        Raises:
+            PayloadError: non-canonical payload (trailing zero byte, or ``verify`` mismatch).
+        """
+        if num_images < 0:
+            raise ValueError(f"num_images must be >= 0, got {num_images}")
+        payload = bytes(payload)
+        dec = _queue.RangeDecoder(_unseal(payload))
+        m = int(num_images)
+        parts = []
+        step = self._chunk()
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            if e > s and self.k:
+                parts.append(dec.decode(self._family, *self._params(e - s)))
+        codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        n_esc = int(np.count_nonzero(codes == self.escape))
+        raw = np.zeros(0, np.int64)
+        if n_esc:
+            h = dec.decode(_UNIFORM16, 2 * n_esc).astype(np.int64).reshape(n_esc, 2)
+            raw = ((h[:, 0] << 16) | h[:, 1]).astype(np.uint32).view(np.int32).astype(np.int64)
+        sym = self._symbols(codes, raw, m)
+        if verify and self.encode(sym) != payload:
+            raise PayloadError("payload is not the canonical encoding of the symbols it decodes to")
+        return torch.from_numpy(sym)
+
+    # ------------------------------------------------------------------ sizes
+    def bits(self, symbols: np.ndarray | torch.Tensor) -> int:
+        """Exact size in bits of :meth:`encode` ``(symbols)`` (one message, multiple of 8)."""
+        return 8 * len(self.encode(symbols))
+
+    def image_bits(self, symbols: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Exact coded bits of each image as its own message: ``int64 [m]``."""
+        q = _as_int_array(symbols, self.k)
+        return np.array([8 * len(self.encode(q[i: i + 1])) for i in range(q.shape[0])],
+                        dtype=np.int64)
+
+    def information_bits(self, symbols: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Ideal code length ``-log2 p(symbols)`` of each image under the fitted model.
+
+        Includes ``-log2 p(escape) + 32`` for each escaped symbol. ``float64 [m]``.
+        """
+        q = _as_int_array(symbols, self.k)
+        m = q.shape[0]
+        codes, raw = self._codes(q)
+        c = codes.reshape(m, self.k).astype(np.float64)
+        if self.kind == "gaussian":
+            mu, sd, r = self._mu[None, :], self._sd[None, :], self.half_width
+            lz = _log2_bin_prob((-r - 0.5 - mu) / sd, (r + 1.5 - mu) / sd)
+            lp = _log2_bin_prob((c - 0.5 - mu) / sd, (c + 0.5 - mu) / sd) - lz
+        else:
+            lp = self._log2p[np.arange(self.k)[None, :], c.astype(np.int64)]
+        bits = -lp + 32.0 * (c == self.escape)
+        return bits.sum(axis=1)
+
+    def __repr__(self) -> str:
+        return f"LatentCodec(kind={self.kind!r}, k={self.k})"

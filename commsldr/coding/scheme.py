@@ -1,0 +1,146 @@
+"""A deployable source coder: one quantizer and one entropy codec for a scale ``s``.
+
+:func:`make_source_coder` builds the pair from training statistics (and, for the categorical
+codec, training latents); :func:`scale_for_budget` finds the scale that fits a bit budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .codec import CODEC_KINDS, LatentCodec
+from .quantize import (
+    DEFAULT_RULE,
+    Quantizer,
+    ScaleSolution,
+    allocate_steps,
+    bits_increase_with_scale,
+    solve_scale_for_budget,
+)
+from .stats import LatentStats
+
+__all__ = ["SourceCoder", "make_source_coder", "scale_for_budget"]
+
+
+@dataclass
+class SourceCoder:
+    """Quantizer + entropy codec for one operating point.
+
+    Attributes:
+        quantizer: maps latents ``[m, k]`` to symbols and back.
+        codec: entropy models for those symbols.
+        scale: the scale ``s`` it was built for.
+        rule: the allocation rule.
+    """
+
+    quantizer: Quantizer
+    codec: LatentCodec
+    scale: float
+    rule: str
+
+    @property
+    def k(self) -> int:
+        """Number of latent entries."""
+        return self.quantizer.k
+
+    def encode(self, y: torch.Tensor) -> bytes:
+        """Latents ``float [m, k]`` -> payload bytes (one message)."""
+        return self.codec.encode(self.quantizer.quantize(y))
+
+    def decode(self, payload: bytes, num_images: int, *, verify: bool = False) -> torch.Tensor:
+        """Payload -> dequantized latents ``float32 [m, k]``."""
+        return self.quantizer.dequantize(self.codec.decode(payload, num_images, verify=verify))
+
+    def image_bits(self, y: torch.Tensor) -> np.ndarray:
+        """Exact payload bits of each image coded as its own message, ``int64 [m]``."""
+        return self.codec.image_bits(self.quantizer.quantize(y))
+
+
+def make_source_coder(
+    stats: LatentStats,
+    scale: float,
+    *,
+    rule: str = DEFAULT_RULE,
+    codec: str = "gaussian",
+    train_latents: torch.Tensor | None = None,
+    center: bool = True,
+    k: int | None = None,
+    alpha: float = 0.5,
+) -> SourceCoder:
+    """Build the coder for scale ``s``.
+
+    Args:
+        stats: training-set statistics.
+        scale: ``s`` (see :func:`~commsldr.coding.allocate_steps`).
+        rule: allocation rule.
+        codec: ``"gaussian"`` (models from ``stats``) or ``"categorical"`` (fitted on
+            ``train_latents``).
+        train_latents: ``float [N, d]`` training latents, required for ``"categorical"``.
+        center: quantize ``y - mean`` (offsets = training mean) instead of ``y``.
+        k: use the first ``k`` entries (default all ``stats.dim``).
+        alpha: smoothing count of the categorical model.
+    """
+    if codec not in CODEC_KINDS:
+        raise ValueError(f"unknown codec {codec!r}; valid: {list(CODEC_KINDS)}")
+    st = stats if k is None or k == stats.dim else stats.truncate(k)
+    steps = allocate_steps(st, scale, rule)
+    qz = Quantizer(steps, st.mean if center else None)
+    if codec == "gaussian":
+        lc = LatentCodec.from_stats(st, qz)
+    else:
+        if train_latents is None:
+            raise ValueError("codec='categorical' needs train_latents")
+        lc = LatentCodec.fit_categorical(qz.quantize(train_latents[:, : st.dim]), alpha=alpha)
+    return SourceCoder(qz, lc, float(scale), rule)
+
+
+def scale_for_budget(
+    stats: LatentStats,
+    latents: torch.Tensor,
+    budget_bits: float,
+    *,
+    rule: str = DEFAULT_RULE,
+    codec: str = "gaussian",
+    train_latents: torch.Tensor | None = None,
+    overhead_bits: int = 0,
+    statistic: str = "mean",
+    scale_min: float | None = None,
+    scale_max: float | None = None,
+    rel_tol: float = 1e-3,
+) -> ScaleSolution:
+    """Scale ``s`` whose coded bits per image on ``latents`` are ``<= budget_bits``.
+
+    The measured quantity is ``overhead_bits`` plus the exact payload bits of each image coded
+    alone (:meth:`SourceCoder.image_bits`), reduced by ``statistic`` (``"mean"`` or ``"max"``).
+    Bisection over ``s`` (:func:`solve_scale_for_budget`) keeps the budget met.
+
+    Args:
+        stats: statistics the coders are built from.
+        latents: ``float [n, d]`` calibration latents.
+        budget_bits: the budget per image.
+        overhead_bits: added to every image (e.g. header + CRC bits of a one-image packet).
+        scale_min, scale_max: bracket (defaults: ``[1e-4, 1e4]``, ``[0, 64 d]`` for waterfill).
+    """
+    if statistic not in ("mean", "max"):
+        raise ValueError(f"statistic must be 'mean' or 'max', got {statistic!r}")
+    reduce = np.mean if statistic == "mean" else np.max
+    if rule == "waterfill":
+        lo, hi = 0.0, 64.0 * stats.dim
+    else:
+        lo, hi = 1e-4, 1e4
+    lo = lo if scale_min is None else scale_min
+    hi = hi if scale_max is None else scale_max
+    y = latents[:, : stats.dim]
+
+    def bits_at(s: float) -> float:
+        coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents)
+        return float(reduce(coder.image_bits(y))) + overhead_bits
+
+    if not math.isfinite(budget_bits):
+        raise ValueError(f"budget_bits must be finite, got {budget_bits}")
+    return solve_scale_for_budget(bits_at, budget_bits, scale_min=lo, scale_max=hi,
+                                  increasing=bits_increase_with_scale(rule), rel_tol=rel_tol)

@@ -1,0 +1,296 @@
+"""Bit-true PHY: 5G NR LDPC + QAM over the channel model's symbol-level ``forward``.
+
+Transmitter (per frame): the packet's ``L`` bits are split into ``ceil(L / k)`` code blocks of
+``k`` information bits (the last one zero-filled; the filler is known to the receiver), each block
+is encoded by Sionna's :class:`~sionna.phy.fec.ldpc.LDPC5GEncoder` (base graph, lifting and rate
+matching of TS 38.212) to ``n`` coded bits, and mapped to ``n / Q_m`` QAM symbols by
+:class:`~sionna.phy.mapping.Mapper`. The frame's symbols go through ``channel.forward`` — the
+channel package's model, :math:`y = h_t x + n` with :math:`n \\sim \\mathcal{CN}(0, N_0)`.
+
+Receiver: perfect-CSI zero-forcing equalisation :math:`\\hat x = y / h_t` (noise variance
+:math:`N_0/|h_t|^2 = 1/\\rho_t`, with :math:`\\rho_t` the frame's SNR), max-log-free APP demapping
+(:class:`~sionna.phy.mapping.Demapper`, ``"app"``) and belief-propagation decoding
+(:class:`~sionna.phy.fec.ldpc.LDPC5GDecoder`, 20 iterations by default). The packet is accepted
+iff its CRC verifies. Everything is batched over the packets of all frames in one call.
+
+Modulation order and code rate come from a 5G NR MCS (TS 38.214 tables, as for
+:class:`commsldr.link.nr.NRPHY`), so the two PHYs can be cross-validated: the abstraction's BLER
+tables were simulated by Sionna with the same encoder, mapper and decoder over AWGN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from channels import Channel, LinkState
+from commsldr.link._sionna import sionna_phy
+from commsldr.link.nr import nr_tables
+from commsldr.link.phy import PHYResult, check_bits, state_array
+
+__all__ = ["BitTruePHY"]
+
+
+class BitTruePHY:
+    """Bit-true 5G LDPC + QAM PHY over a symbol-level channel model.
+
+    Args:
+        channel: a :class:`channels.Channel` whose states define ``snr_db`` (symbol-level).
+        mcs_index: 5G NR MCS index giving the modulation order ``Q_m`` and code rate ``R``.
+        mcs_table_index: 3GPP MCS table index (default 1).
+        mcs_category: 0 = PUSCH (default), 1 = PDSCH.
+        cb_info_bits: information bits ``k`` per LDPC code block (12..8448; the abstraction's
+            tables cover 24..2000, so cross-validation uses a size within that range).
+        symbols_per_frame: QAM symbols (resource elements) available per frame; a packet whose
+            code blocks need more is not sent (not delivered).
+        num_iter: belief-propagation iterations of the LDPC decoder.
+        crc_degree: the Sionna CRC (``"CRC16"``, ``"CRC24A"``, ...) that :meth:`deliver` appends
+            to its random payloads (the last ``crc_bits`` bits of the packet, as in a real frame).
+            :meth:`transmit_bytes` sends the caller's bytes as they are (they carry their own CRC).
+        device: torch device of the Sionna blocks (``"cpu"`` by default).
+
+    Example:
+        >>> from channels import create_channel
+        >>> phy = BitTruePHY(create_channel("awgn", snr_db=5.0), mcs_index=5, cb_info_bits=500)
+        >>> ch = phy.channel
+        >>> g = torch.Generator().manual_seed(0)
+        >>> r = phy.deliver(np.array([1000, 1000]), ch.states(2, generator=g), g)
+        >>> r.delivered.shape
+        (2,)
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        mcs_index: int = 10,
+        mcs_table_index: int = 1,
+        mcs_category: int = 0,
+        cb_info_bits: int = 1000,
+        symbols_per_frame: int = 3456,
+        num_iter: int = 20,
+        crc_degree: str = "CRC16",
+        device: str = "cpu",
+    ) -> None:
+        if not isinstance(channel, Channel):
+            raise TypeError(f"channel: expected a channels.Channel, got {type(channel).__name__}")
+        if not 12 <= int(cb_info_bits) <= 8448:
+            raise ValueError(f"cb_info_bits: must be in [12, 8448], got {cb_info_bits}")
+        if int(symbols_per_frame) <= 0:
+            raise ValueError(f"symbols_per_frame: must be > 0, got {symbols_per_frame}")
+        if int(num_iter) < 1:
+            raise ValueError(f"num_iter: must be >= 1, got {num_iter}")
+        phy = sionna_phy()
+        abstraction, mcs_decoder, _ = nr_tables()
+        try:
+            qm, rate = mcs_decoder(int(mcs_index), int(mcs_table_index), int(mcs_category))
+        except (ValueError, AssertionError) as err:
+            raise ValueError(f"mcs_index: {mcs_index} is not valid for table {mcs_table_index}: {err}") from err
+        self.channel = channel
+        self.mcs_index = int(mcs_index)
+        self.mcs_table_index = int(mcs_table_index)
+        self.mcs_category = int(mcs_category)
+        self.num_bits_per_symbol = int(qm)
+        self.coderate = float(rate)
+        self.k = int(cb_info_bits)
+        # Coded bits per block: k / R rounded up to whole symbols (as Sionna's CodedAWGNChannelNR).
+        self.n = int(math.ceil(self.k / self.coderate / self.num_bits_per_symbol)) * self.num_bits_per_symbol
+        self.symbols_per_block = self.n // self.num_bits_per_symbol
+        self.symbols_per_frame = int(symbols_per_frame)
+        self.max_blocks = self.symbols_per_frame // self.symbols_per_block
+        if self.max_blocks < 1:
+            raise ValueError(
+                f"symbols_per_frame: {symbols_per_frame} symbols cannot hold one code block of "
+                f"{self.symbols_per_block} symbols"
+            )
+        self.num_iter = int(num_iter)
+        #: drawn per frame by the simulator's loop (every LDPC run is real work)
+        self.stateless = False
+        self._abstraction = abstraction
+        self._device = device
+        fec = phy.fec
+        self.encoder = fec.ldpc.LDPC5GEncoder(
+            self.k, self.n, num_bits_per_symbol=self.num_bits_per_symbol, device=device
+        )
+        self.decoder = fec.ldpc.LDPC5GDecoder(
+            self.encoder, hard_out=True, num_iter=self.num_iter, device=device
+        )
+        constellation = phy.mapping.Constellation("qam", self.num_bits_per_symbol, device=device)
+        self.mapper = phy.mapping.Mapper(constellation=constellation, device=device)
+        self.demapper = phy.mapping.Demapper("app", constellation=constellation, device=device)
+        self.crc_encoder = fec.crc.CRCEncoder(crc_degree, device=device)
+        self.crc_decoder = fec.crc.CRCDecoder(self.crc_encoder, device=device)
+        self.crc_bits = int(self.crc_encoder.crc_length)
+
+    # --------------------------------------------------------------- link model
+    @property
+    def frame_info_bits(self) -> int:
+        """Information bits one frame carries: ``max_blocks * k``."""
+        return self.max_blocks * self.k
+
+    def capacity_bits(self, snr_db: float | np.ndarray) -> float | np.ndarray:
+        """The fixed frame payload ``max_blocks * k`` (the MCS does not adapt), at any SNR."""
+        if np.ndim(snr_db) == 0:
+            return float(self.frame_info_bits)
+        return np.full(np.shape(snr_db), float(self.frame_info_bits))
+
+    def block_error_rate_model(self, snr_db: np.ndarray) -> np.ndarray:
+        """Code-block error rate that the 5G NR abstraction tables give for this MCS and ``k``
+        over AWGN at ``snr_db`` (``float64``, same shape) — the model the sender plans with."""
+        snr = np.atleast_1d(np.asarray(snr_db, dtype=np.float64))
+        bler = self._abstraction.get_bler(
+            torch.full(snr.shape, self.mcs_index, dtype=torch.int32),
+            self.mcs_table_index,
+            self.mcs_category,
+            torch.full(snr.shape, self.k, dtype=torch.int32),
+            torch.as_tensor(np.power(10.0, snr / 10.0), dtype=torch.float32),
+        ).double().numpy()
+        return np.minimum(bler, 1.0).reshape(np.shape(snr_db))
+
+    def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:
+        """``(1 - BLER)^ceil(L/k)`` for packets that fit, else 0 (BLER from the NR tables)."""
+        bits = np.atleast_1d(np.asarray(packet_bits, dtype=np.float64))
+        blocks = np.ceil(bits / self.k)
+        p_block = 1.0 - float(self.block_error_rate_model(np.array(float(snr_db))))
+        return np.where((blocks <= self.max_blocks) & (bits > 0), p_block**blocks, 0.0)
+
+    def frame_capacity_bits(self, state: LinkState) -> np.ndarray:
+        """``max_blocks * k`` per frame (0 where erased), ``float64 [F]``."""
+        n = len(state)
+        cap = np.full(n, float(self.frame_info_bits))
+        erased = state_array(state, "erased")
+        return np.where(erased, 0.0, cap) if erased is not None else cap
+
+    # --------------------------------------------------------------- bit level
+    def _send(
+        self, left: torch.Tensor, num_blocks: torch.Tensor, state: LinkState, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Encode, map, pass through the channel, equalise, demap and decode.
+
+        Args:
+            left: float32 ``[Fi, W]`` with ``W = max_nb * k``: each frame's packet bits from
+                position 0, zeros after (filler).
+            num_blocks: int64 ``[Fi]`` code blocks of each frame (``>= 1``).
+            state: the ``Fi`` frames' link state.
+
+        Returns:
+            float32 ``[Fi, W]`` decoded bits (blocks that were not sent are zero).
+        """
+        fi, w = left.shape
+        max_nb = w // self.k
+        mask = torch.arange(max_nb, device=left.device)[None, :] < num_blocks[:, None]
+        u = left.reshape(fi, max_nb, self.k)[mask]  # [B, k]
+        x = self.mapper(self.encoder(u))  # [B, S_b]
+        frames = torch.zeros(fi, max_nb, self.symbols_per_block, dtype=x.dtype, device=x.device)
+        frames[mask] = x
+        y = self.channel.forward(frames.reshape(fi, -1), state, generator=generator)
+        gain = state.gain.to(y.device) if state.gain is not None else None
+        x_eq = y if gain is None else y / gain[:, None]
+        no_eff = (1.0 / state.snr_linear.to(y.device))[:, None]
+        llr = self.demapper(x_eq, no_eff).reshape(fi, max_nb, self.n)[mask]
+        u_hat = self.decoder(llr)
+        out = torch.zeros(fi, max_nb, self.k, dtype=torch.float32, device=left.device)
+        out[mask] = u_hat.to(torch.float32)
+        return out.reshape(fi, w)
+
+    def _plan(self, bits: np.ndarray, state: LinkState) -> np.ndarray:
+        """Frames whose packet is sent: non-empty, fits the frame, not erased, and has an SNR."""
+        if state.snr_db is None:
+            raise ValueError("state: BitTruePHY needs a symbol-level state with snr_db")
+        erased = state_array(state, "erased")
+        blocks = -(-bits // self.k)
+        send = (bits > 0) & (blocks <= self.max_blocks)
+        return send & ~erased if erased is not None else send
+
+    def deliver(
+        self,
+        bits: np.ndarray,
+        state: LinkState,
+        generator: torch.Generator,
+        *,
+        csi_state: LinkState | None = None,
+    ) -> PHYResult:
+        """Send one random packet of ``bits[t]`` bits (the last ``crc_bits`` a Sionna CRC over the
+        rest) per frame; delivered iff the decoded packet passes the CRC.
+
+        The CRC of a packet shorter than the batch width is computed on the packet left-padded
+        with zeros, which leaves a CRC without initial value unchanged (a linear code), so one
+        Sionna CRC call checks packets of every length at once. ``csi_state`` is unused (fixed MCS).
+        """
+        n = len(state)
+        bits = check_bits(bits, n)
+        if np.any((bits > 0) & (bits <= self.crc_bits)):
+            raise ValueError(f"bits: a packet must be longer than its {self.crc_bits}-bit CRC")
+        send = self._plan(bits, state)
+        delivered = np.zeros(n, dtype=bool)
+        idx = np.flatnonzero(send)
+        if idx.size:
+            lengths = torch.as_tensor(bits[idx], device=self._device)
+            nb = -(-lengths // self.k)
+            w = int(nb.max()) * self.k
+            pos = torch.arange(w, device=self._device)[None, :]
+            start = w - lengths[:, None]  # right-aligned: zeros, info, CRC
+            info = torch.randint(0, 2, (idx.size, w - self.crc_bits), generator=generator).to(self._device)
+            info = torch.where(pos[:, : w - self.crc_bits] >= start, info, 0).to(torch.float32)
+            right = self.crc_encoder(info)  # [Fi, W]
+            left = _shift_left(right, start[:, 0], w)
+            left_hat = self._send(left, nb, state[torch.as_tensor(idx)], generator)
+            left_hat = torch.where(pos < lengths[:, None], left_hat, 0.0)
+            _, valid = self.crc_decoder(_shift_right(left_hat, start[:, 0], w))
+            delivered[idx] = valid.reshape(-1).cpu().numpy().astype(bool)
+        return PHYResult(
+            delivered=delivered,
+            capacity_bits=self.frame_capacity_bits(state),
+            channel_uses=np.full(n, self.symbols_per_frame, dtype=np.int64),
+            mcs_index=np.full(n, self.mcs_index, dtype=np.int64),
+            error_prob=np.full(n, np.nan),
+        )
+
+    def transmit_bytes(
+        self, packets: Sequence[bytes | None], state: LinkState, generator: torch.Generator
+    ) -> list[bytes | None]:
+        """Send real packet bytes (one packet per frame, ``None`` = nothing to send).
+
+        Returns:
+            the decoded bytes per frame — possibly corrupted; the caller's packet parser checks the
+            CRC — or ``None`` where nothing was sent (no packet, erased frame, or too long).
+        """
+        n = len(state)
+        if len(packets) != n:
+            raise ValueError(f"packets: expected {n} packets (one per frame), got {len(packets)}")
+        bits = np.array([0 if p is None else 8 * len(p) for p in packets], dtype=np.int64)
+        send = self._plan(bits, state)
+        out: list[bytes | None] = [None] * n
+        idx = np.flatnonzero(send)
+        if idx.size:
+            nb_np = -(-bits[idx] // self.k)
+            w = int(nb_np.max()) * self.k
+            left = np.zeros((idx.size, w), dtype=np.float32)
+            for row, f in enumerate(idx):
+                left[row, : bits[f]] = np.unpackbits(np.frombuffer(packets[f], dtype=np.uint8))
+            left_hat = self._send(
+                torch.from_numpy(left).to(self._device),
+                torch.as_tensor(nb_np, device=self._device),
+                state[torch.as_tensor(idx)],
+                generator,
+            ).cpu().numpy()
+            for row, f in enumerate(idx):
+                hard = left_hat[row, : bits[f]].round().astype(np.uint8)
+                out[f] = np.packbits(hard).tobytes()
+        return out
+
+
+def _shift_left(right: torch.Tensor, start: torch.Tensor, w: int) -> torch.Tensor:
+    """Move each row's bits from ``[start, w)`` to ``[0, w - start)`` (zeros after)."""
+    pos = torch.arange(w, device=right.device)[None, :]
+    src = pos + start[:, None]
+    return torch.where(src < w, right.gather(1, src.clamp_max(w - 1)), 0.0)
+
+
+def _shift_right(left: torch.Tensor, start: torch.Tensor, w: int) -> torch.Tensor:
+    """Inverse of :func:`_shift_left`: move ``[0, w - start)`` to ``[start, w)`` (zeros before)."""
+    pos = torch.arange(w, device=left.device)[None, :]
+    src = pos - start[:, None]
+    return torch.where(src >= 0, left.gather(1, src.clamp_min(0)), 0.0)

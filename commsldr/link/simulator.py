@@ -1,0 +1,420 @@
+"""Frame-by-frame link simulator over an operating-point table.
+
+Each frame ``t`` the sensor has one new packet of ``m`` images (a *group* of the table, see
+:class:`~commsldr.link.table.OperatingPointTable`); which group goes in which frame is a seeded
+permutation of the groups, re-drawn each time all groups have been used. The sender picks an
+operating point from a policy (``reset()``, ``choose(csi) -> OperatingPoint``), the PHY decides
+delivery, and the receiver's outcome is read from the table: a delivered packet's images are
+classified exactly as the server would classify them after decoding (the table's ``correct``);
+a lost packet's images get the fallback decision (``"error"``: counted wrong; ``"prior"``: the
+most frequent training class is output) and are counted separately.
+
+Retransmission (``max_attempts > 1``): a lost packet is re-sent in the next frames, with the
+bytes (and operating point) of its first transmission, until delivered, out of attempts, or older
+than ``deadline_frames`` frames; packets generated meanwhile wait in a FIFO queue and are dropped
+(fallback) once older than the deadline. One transmission per frame.
+
+Fast path: with a *static* policy (attribute ``static = True``, e.g. :class:`FixedPolicy`), no
+CSI model and no retransmission, every frame is computed at once with array arithmetic
+(millions of frames per second). Otherwise a frame loop runs; for PHYs without memory
+(``ShannonPHY``, ``NRPHY`` with inner-loop adaptation) the PHY's outcomes for every
+(frame, point) pair are still drawn in one vectorised call, with independent draws per pair
+(only one point is used per frame, and the choice at ``t`` depends on earlier outcomes only, so
+the outcomes have the right joint distribution).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from channels import LinkState
+from commsldr.link.phy import PHY, PHYResult, state_array
+from commsldr.link.table import OperatingPoint, OperatingPointTable
+
+__all__ = [
+    "FALLBACKS",
+    "FixedPolicy",
+    "PolicyLike",
+    "CSIModelLike",
+    "SimulationResult",
+    "simulate",
+    "frame_schedule",
+]
+
+FALLBACKS = ("error", "prior")
+
+
+@runtime_checkable
+class PolicyLike(Protocol):
+    """What the simulator needs from a policy (``commsldr.adapt`` policies satisfy it)."""
+
+    def reset(self) -> None: ...
+
+    def choose(self, csi: Any) -> OperatingPoint: ...
+
+
+@runtime_checkable
+class CSIModelLike(Protocol):
+    """What the simulator needs from a CSI model (``commsldr.adapt.csi.CSIModel``)."""
+
+    def reset(self, state: Any, generator: np.random.Generator) -> None: ...
+
+    def observe(self, t: int, packet_bits: np.ndarray | None = None) -> Any: ...
+
+    def feedback(self, delivered: bool, packet_bits: float) -> None: ...
+
+
+class FixedPolicy:
+    """Always the same operating point (a static policy: the simulator's fast path applies).
+
+    Args:
+        point: the :class:`~commsldr.link.table.OperatingPoint` to use in every frame.
+    """
+
+    static = True
+
+    def __init__(self, point: OperatingPoint) -> None:
+        if not isinstance(point, OperatingPoint):
+            raise TypeError(f"point: expected an OperatingPoint, got {type(point).__name__}")
+        self.point = point
+
+    def reset(self) -> None:
+        """Nothing to reset."""
+
+    def choose(self, csi: Any = None) -> OperatingPoint:
+        """The fixed point, whatever the CSI."""
+        return self.point
+
+    def __repr__(self) -> str:
+        return f"FixedPolicy({self.point})"
+
+
+@dataclass
+class SimulationResult:
+    """Per-frame records and summary metrics of one simulation.
+
+    Per-frame arrays (``[F]``; ``point_index``/``packet_bits``/``group`` are ``-1`` in frames
+    that sent nothing):
+
+    Attributes:
+        snr_db: true SNR of the frame (``nan`` for capacity-only channels).
+        capacity_bits: what the PHY could carry in the frame.
+        point_index: table index of the operating point of the packet sent.
+        group: table group (images) of the packet sent.
+        packet_bits: size of the packet sent (header + CRC + payload).
+        attempt: 1 for a first transmission, 2.. for retransmissions, 0 if nothing was sent.
+        delivered: the packet sent in the frame got through.
+        num_correct: correctly classified images of the delivered packet (0 if lost).
+        mcs_index: the PHY's MCS (``-1`` where not applicable).
+        images_generated: images the sensor produced (``m`` per frame).
+        images_delivered / images_correct_delivered: over delivered packets.
+        images_lost / images_correct_fallback: images that never arrived (lost or expired) and
+            how many of them the fallback decision got right.
+        images_pending: images still queued at the end (not counted in the metrics).
+        fallback: the fallback rule used.
+        images_per_packet: ``m``.
+    """
+
+    snr_db: np.ndarray
+    capacity_bits: np.ndarray
+    point_index: np.ndarray
+    group: np.ndarray
+    packet_bits: np.ndarray
+    attempt: np.ndarray
+    delivered: np.ndarray
+    num_correct: np.ndarray
+    mcs_index: np.ndarray
+    images_per_packet: int
+    fallback: str
+    images_delivered: int
+    images_correct_delivered: int
+    images_lost: int
+    images_correct_fallback: int
+    images_pending: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames ``F``."""
+        return int(self.delivered.shape[0])
+
+    @property
+    def images_done(self) -> int:
+        """Images with a final outcome (delivered or lost)."""
+        return self.images_delivered + self.images_lost
+
+    @property
+    def accuracy(self) -> float:
+        """End-to-end accuracy: correct decisions (delivered or fallback) / images done."""
+        n = self.images_done
+        return (self.images_correct_delivered + self.images_correct_fallback) / n if n else 0.0
+
+    @property
+    def accuracy_delivered(self) -> float:
+        """Accuracy over delivered images only (``nan`` if none)."""
+        n = self.images_delivered
+        return self.images_correct_delivered / n if n else float("nan")
+
+    @property
+    def delivered_image_rate(self) -> float:
+        """Fraction of images that arrived."""
+        n = self.images_done
+        return self.images_delivered / n if n else 0.0
+
+    @property
+    def outage(self) -> float:
+        """Fraction of transmissions that were lost."""
+        sent = self.attempt > 0
+        return float(np.mean(~self.delivered[sent])) if sent.any() else 0.0
+
+    @property
+    def mean_bits_per_image(self) -> float:
+        """Mean packet bits (header + CRC + payload) per image over the transmissions."""
+        sent = self.attempt > 0
+        if not sent.any():
+            return 0.0
+        return float(self.packet_bits[sent].mean()) / self.images_per_packet
+
+    def summary(self) -> dict[str, float | int | str]:
+        """The summary metrics as a JSON-able dict."""
+        return {
+            "num_frames": self.num_frames,
+            "images_per_packet": self.images_per_packet,
+            "fallback": self.fallback,
+            "accuracy": self.accuracy,
+            "accuracy_delivered": self.accuracy_delivered,
+            "delivered_image_rate": self.delivered_image_rate,
+            "outage": self.outage,
+            "mean_bits_per_image": self.mean_bits_per_image,
+            "images_delivered": self.images_delivered,
+            "images_lost": self.images_lost,
+            "images_correct_delivered": self.images_correct_delivered,
+            "images_correct_fallback": self.images_correct_fallback,
+            "images_pending": self.images_pending,
+        }
+
+    def records(self) -> dict[str, np.ndarray]:
+        """The per-frame records as a dict of equal-length arrays (for CSV / DataFrames)."""
+        return {
+            "frame": np.arange(self.num_frames),
+            "snr_db": self.snr_db,
+            "capacity_bits": self.capacity_bits,
+            "point_index": self.point_index,
+            "group": self.group,
+            "packet_bits": self.packet_bits,
+            "attempt": self.attempt,
+            "delivered": self.delivered,
+            "num_correct": self.num_correct,
+            "mcs_index": self.mcs_index,
+        }
+
+
+def frame_schedule(num_groups: int, num_frames: int, generator: np.random.Generator) -> np.ndarray:
+    """Group index of every frame: concatenated seeded permutations of ``range(num_groups)``.
+
+    Every group is used once before any is used again. ``int64 [num_frames]``.
+    """
+    if num_groups < 1:
+        raise ValueError("num_groups: the table has no packet group")
+    reps = -(-num_frames // num_groups)
+    return np.concatenate([generator.permutation(num_groups) for _ in range(reps)])[:num_frames]
+
+
+def _generators(seed: int) -> tuple[np.random.Generator, np.random.Generator, torch.Generator]:
+    """Independent streams (schedule, CSI, PHY) derived from one seed."""
+    ss = np.random.SeedSequence(int(seed))
+    a, b, c = ss.spawn(3)
+    phy_seed = int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return np.random.default_rng(a), np.random.default_rng(b), torch.Generator().manual_seed(phy_seed)
+
+
+def _fallback_correct(table: OperatingPointTable, fallback: str, images: np.ndarray) -> int:
+    if fallback == "error" or images.size == 0:
+        return 0
+    return int(np.count_nonzero(table.labels[images] == table.prior_class))
+
+
+def simulate(
+    table: OperatingPointTable,
+    states: LinkState,
+    phy: PHY,
+    policy: PolicyLike,
+    *,
+    images_per_packet: int = 1,
+    csi_model: CSIModelLike | None = None,
+    fallback: str = "error",
+    max_attempts: int = 1,
+    deadline_frames: int = 1,
+    seed: int = 0,
+) -> SimulationResult:
+    """Simulate ``F = len(states)`` frames; see the module docstring for the model.
+
+    Args:
+        table: the operating-point table (per point and image: exact bits, correctness).
+        states: the channel's link state for the ``F`` frames (from ``Channel.states``).
+        phy: the PHY deciding delivery.
+        policy: chooses the operating point per frame (``reset()``, ``choose(csi)``).
+        images_per_packet: ``m``; the table must hold packets for this ``m``
+            (:meth:`OperatingPointTable.packets`).
+        csi_model: what the sender knows (``commsldr.adapt.create_csi_model(...)``); required
+            for a non-static policy. It is given the exact packet sizes of the frame's images at
+            every point (the sender holds its images).
+        fallback: ``"error"`` (lost images count as errors) or ``"prior"`` (the table's
+            ``prior_class`` is output for them).
+        max_attempts: transmissions per packet (1 = no retransmission).
+        deadline_frames: a packet generated in frame ``t`` may be sent up to frame
+            ``t + deadline_frames - 1``.
+        seed: derives the schedule, CSI-error and PHY random streams.
+
+    Returns:
+        :class:`SimulationResult`.
+    """
+    if fallback not in FALLBACKS:
+        raise ValueError(f"fallback: must be one of {FALLBACKS}, got {fallback!r}")
+    if fallback == "prior" and table.prior_class is None:
+        raise ValueError("fallback: 'prior' needs a table built with the training labels (prior_class)")
+    if int(max_attempts) < 1:
+        raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
+    if int(deadline_frames) < 1:
+        raise ValueError(f"deadline_frames: must be >= 1, got {deadline_frames}")
+    if not isinstance(policy, PolicyLike):
+        raise TypeError("policy: needs reset() and choose(csi)")
+    groups, packet_bits = table.packets(images_per_packet)
+    num_frames = len(states)
+    g_sched, g_csi, g_phy = _generators(seed)
+    schedule = frame_schedule(groups.shape[0], num_frames, g_sched)
+    static = bool(getattr(policy, "static", False))
+    policy.reset()
+    if static and csi_model is None and max_attempts == 1:
+        return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
+                                fallback, images_per_packet)
+    if csi_model is None:
+        if not static:
+            raise ValueError(
+                "csi_model: an adaptive policy needs a CSI model, e.g. "
+                "commsldr.adapt.create_csi_model('perfect')"
+            )
+    else:
+        csi_model.reset(states, g_csi)
+    return _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
+                          g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames))
+
+
+def _snr_or_nan(states: LinkState) -> np.ndarray:
+    snr = state_array(states, "snr_db")
+    return np.full(len(states), np.nan) if snr is None else snr
+
+
+def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy, fallback, m):
+    p = table.index_of(policy.choose(None))
+    bits = packet_bits[p, schedule]
+    res: PHYResult = phy.deliver(bits, states, g_phy)
+    correct = table.correct[p][groups[schedule]].sum(axis=1)
+    num_correct = np.where(res.delivered, correct, 0)
+    lost_images = groups[schedule[~res.delivered]].reshape(-1)
+    n_deliv = int(np.count_nonzero(res.delivered)) * m
+    n = len(states)
+    return SimulationResult(
+        snr_db=_snr_or_nan(states),
+        capacity_bits=res.capacity_bits,
+        point_index=np.full(n, p, dtype=np.int64),
+        group=schedule,
+        packet_bits=bits,
+        attempt=np.ones(n, dtype=np.int64),
+        delivered=res.delivered,
+        num_correct=num_correct,
+        mcs_index=res.mcs_index,
+        images_per_packet=m,
+        fallback=fallback,
+        images_delivered=n_deliv,
+        images_correct_delivered=int(num_correct.sum()),
+        images_lost=int(lost_images.size),
+        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
+    )
+
+
+def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule, g_phy,
+                   fallback, m, max_attempts, deadline):
+    n = len(states)
+    num_points = packet_bits.shape[0]
+    stateless = bool(getattr(phy, "stateless", False))
+    if stateless:
+        # Outcome of every (frame, point) pair in one call (independent draws per pair).
+        bits_all = packet_bits[:, schedule].T.reshape(-1)  # frame-major [F * P]
+        rep = torch.arange(n).repeat_interleave(num_points)
+        pre = phy.deliver(bits_all, states[rep], g_phy)
+    point_index = np.full(n, -1, dtype=np.int64)
+    group = np.full(n, -1, dtype=np.int64)
+    bits_sent = np.full(n, -1, dtype=np.int64)
+    attempt = np.zeros(n, dtype=np.int64)
+    delivered = np.zeros(n, dtype=bool)
+    num_correct = np.zeros(n, dtype=np.int64)
+    mcs = np.full(n, -1, dtype=np.int64)
+    cap = np.zeros(n)
+    queue: deque[int] = deque()  # frames whose packet waits (generation frame = its index)
+    active: tuple[int, int, int] | None = None  # (generation frame, point, attempts so far)
+    lost: list[np.ndarray] = []
+    n_deliv = n_corr = 0
+    for t in range(n):
+        queue.append(t)
+        # Drop what is past its deadline.
+        if active is not None and t - active[0] >= deadline:
+            lost.append(groups[schedule[active[0]]])
+            active = None
+        while queue and t - queue[0] >= deadline:
+            lost.append(groups[schedule[queue.popleft()]])
+        if active is None:
+            gen = queue.popleft()
+            sizes = packet_bits[:, schedule[gen]]
+            csi = csi_model.observe(t, packet_bits=sizes.astype(np.float64)) if csi_model else None
+            p = table.index_of(policy.choose(csi))
+            active = (gen, p, 0)
+        gen, p, tries = active
+        g = schedule[gen]
+        if stateless:
+            j = t * num_points + p
+            ok = bool(pre.delivered[j])
+            cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]
+        else:
+            r = phy.deliver(packet_bits[p, g : g + 1], states[t], g_phy)
+            ok = bool(r.delivered[0])
+            cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
+        point_index[t], group[t], bits_sent[t] = p, g, packet_bits[p, g]
+        attempt[t], delivered[t] = tries + 1, ok
+        if csi_model is not None:
+            csi_model.feedback(ok, float(packet_bits[p, g]))
+        if ok:
+            num_correct[t] = int(table.correct[p, groups[g]].sum())
+            n_deliv += m
+            n_corr += int(num_correct[t])
+            active = None
+        elif tries + 1 >= max_attempts:
+            lost.append(groups[g])
+            active = None
+        else:
+            active = (gen, p, tries + 1)
+    pending = len(queue) + (active is not None)
+    lost_images = np.concatenate(lost) if lost else np.zeros(0, dtype=np.int64)
+    return SimulationResult(
+        snr_db=_snr_or_nan(states),
+        capacity_bits=cap,
+        point_index=point_index,
+        group=group,
+        packet_bits=bits_sent,
+        attempt=attempt,
+        delivered=delivered,
+        num_correct=num_correct,
+        mcs_index=mcs,
+        images_per_packet=m,
+        fallback=fallback,
+        images_delivered=n_deliv,
+        images_correct_delivered=n_corr,
+        images_lost=int(lost_images.size),
+        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
+        images_pending=pending * m,
+    )

@@ -1,0 +1,85 @@
+"""The model registry: backbone names -> architectures, and :func:`create_model`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch.nn as nn
+
+from .resnet import CifarResNet
+
+__all__ = ["BackboneSpec", "backbone_spec", "create_model", "list_models", "register_backbone"]
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Architecture of a registered CIFAR ResNet: channels and BasicBlocks per stage."""
+
+    name: str
+    channels: tuple[int, ...]
+    blocks: tuple[int, ...]
+    description: str = ""
+
+    def build(self, num_classes: int = 10, *, width: float = 1.0, in_channels: int = 3) -> CifarResNet:
+        """Instantiate the classifier."""
+        return CifarResNet(self.channels, self.blocks, num_classes, width=width,
+                           in_channels=in_channels)
+
+
+_BACKBONES: dict[str, BackboneSpec] = {}
+#: Registry name of :class:`~commsldr.models.SplitAutoencoder` in :func:`create_model`.
+SPLIT_AUTOENCODER = "split_autoencoder"
+
+
+def register_backbone(spec: BackboneSpec) -> BackboneSpec:
+    """Add a backbone to the registry (its name must be new)."""
+    if spec.name in _BACKBONES or spec.name == SPLIT_AUTOENCODER:
+        raise ValueError(f"model name {spec.name!r} is already registered")
+    _BACKBONES[spec.name] = spec
+    return spec
+
+
+register_backbone(BackboneSpec("resnet8", (16, 32, 64), (1, 1, 1),
+                               "compact CIFAR ResNet-8 (3 stages x 1 block), ~0.08 M params"))
+register_backbone(BackboneSpec("resnet20", (16, 32, 64), (3, 3, 3),
+                               "CIFAR ResNet-20 (3 stages x 3 blocks), ~0.27 M params"))
+register_backbone(BackboneSpec("resnet18", (64, 128, 256, 512), (2, 2, 2, 2),
+                               "CIFAR ResNet-18 (4 stages x 2 blocks), ~11 M params"))
+register_backbone(BackboneSpec("resnet34", (64, 128, 256, 512), (3, 4, 6, 3),
+                               "CIFAR ResNet-34 (4 stages: 3, 4, 6, 3 blocks), ~21 M params"))
+
+
+def backbone_spec(name: str) -> BackboneSpec:
+    """The :class:`BackboneSpec` registered as ``name``."""
+    try:
+        return _BACKBONES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown backbone {name!r}; registered backbones: {sorted(_BACKBONES)}"
+        ) from None
+
+
+def list_models() -> list[str]:
+    """Registered model names: every backbone, then ``"split_autoencoder"``."""
+    return [*_BACKBONES, SPLIT_AUTOENCODER]
+
+
+def create_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build a registered model.
+
+    ``create_model("resnet20", num_classes=10, width=1.0)`` returns a plain
+    :class:`~commsldr.models.resnet.CifarResNet` classifier;
+    ``create_model("split_autoencoder", backbone="resnet8", latent_dim=64, num_classes=10)``
+    returns a :class:`~commsldr.models.SplitAutoencoder` (keyword arguments as its constructor).
+
+    Raises:
+        ValueError: unknown ``name`` (the message lists the valid names).
+    """
+    if name == SPLIT_AUTOENCODER:
+        from .split import SplitAutoencoder
+
+        return SplitAutoencoder(**kwargs)
+    if name not in _BACKBONES:
+        raise ValueError(f"unknown model {name!r}; registered models: {list_models()}")
+    return _BACKBONES[name].build(**kwargs)

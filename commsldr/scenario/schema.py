@@ -1,0 +1,376 @@
+"""The scenario schema: YAML → validated dataclasses, with errors that name the dotted key.
+
+A scenario file is a YAML mapping with the sections below (every key, its type, default and
+allowed values: the guide page "Scenario reference", generated from these dataclasses by
+:func:`reference_markdown` and checked against them by a test). Validation happens entirely in
+:func:`parse_scenario` — names are looked up in the registries and every channel, PHY, CSI model
+and policy is constructed once — so a bad file fails before any data is loaded or model trained.
+
+Sections with *open parameters* (``channels.<label>``, ``policies.<label>``, ``csi`` and the PHY
+part of ``link``) take one selector key (``model``, ``policy``, ``model``, ``phy``) and then the
+keyword parameters of the selected class, checked against its signature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ScenarioError",
+    "DataConfig",
+    "ModelConfig",
+    "CodingConfig",
+    "ChannelConfig",
+    "LinkConfig",
+    "CSIConfig",
+    "PolicyConfig",
+    "OutputConfig",
+    "Scenario",
+    "PHYS",
+    "FIGURES",
+    "SWEEPABLE",
+]
+
+#: PHY modes and the ``commsldr.link`` class each one builds.
+PHYS: dict[str, str] = {
+    "shannon": "commsldr.link.phy:ShannonPHY",
+    "nr": "commsldr.link.nr:NRPHY",
+    "bittrue": "commsldr.link.bittrue:BitTruePHY",
+}
+#: Figure names a run can draw.
+FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline")
+#: Top-level sections a sweep may change (the rest fixes the operating-point table).
+SWEEPABLE = ("channels", "link", "csi", "policies", "frames")
+
+
+class ScenarioError(ValueError):
+    """A scenario is invalid. ``key`` is the dotted path of the offending entry."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+
+
+def _doc(text: str, **extra: Any) -> dict[str, Any]:
+    return {"doc": text, **extra}
+
+
+@dataclass
+class DataConfig:
+    """``data``: the images (training the model if needed, and the evaluation set)."""
+
+    dataset: str = field(default="synthetic", metadata=_doc(
+        "dataset name", choices=("synthetic", "cifar10", "cifar100", "imagefolder")))
+    root: str | None = field(default=None, metadata=_doc(
+        "dataset directory (imagefolder: a folder with train/ and test/; cifar: torchvision root)"))
+    download: bool = field(default=False, metadata=_doc("let torchvision download CIFAR"))
+    train_per_class: int | None = field(default=None, metadata=_doc(
+        "training images per class (null: all; synthetic: how many to generate)", min=1))
+    test_per_class: int | None = field(default=None, metadata=_doc(
+        "evaluation images per class (null: all)", min=1))
+
+
+@dataclass
+class ModelConfig:
+    """``model``: exactly one of ``checkpoint``, ``pretrained`` or ``recipe``."""
+
+    checkpoint: str | None = field(default=None, metadata=_doc("path of a model checkpoint (.pt)"))
+    pretrained: str | None = field(default=None, metadata=_doc(
+        "name of a shipped checkpoint (models/<name>.pt)"))
+    recipe: str | None = field(default=None, metadata=_doc(
+        "training recipe (commsldr list recipes); the model is trained once and cached by the "
+        "hash of its configuration"))
+    train: dict[str, Any] = field(default_factory=dict, metadata=_doc(
+        "TrainConfig fields for the recipe (backbone, latent_dim, epochs, ...)"))
+    truncations: list[int] = field(default_factory=list, metadata=_doc(
+        "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
+    finetune_truncations: bool = field(default=False, metadata=_doc(
+        "fine-tune every truncated variant with the 'truncate' recipe (else plain truncation)"))
+    cache_dir: str = field(default=".cache/commsldr", metadata=_doc(
+        "where trained models and operating-point tables are cached"))
+
+
+@dataclass
+class CodingConfig:
+    """``coding``: quantization scales and packet framing."""
+
+    scales: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0, 2.0, 4.0], metadata=_doc(
+        "quantization scales s of the operating-point grid", min_exclusive=0.0))
+    rule: str = field(default="precision", metadata=_doc(
+        "step allocation rule (commsldr.coding.ALLOCATION_RULES)"))
+    codec: str = field(default="gaussian", metadata=_doc(
+        "per-dimension entropy models", choices=("gaussian", "categorical")))
+    crc_bits: int = field(default=16, metadata=_doc("packet CRC length", choices=(8, 16, 32)))
+
+
+@dataclass
+class ChannelConfig:
+    """``channels.<label>``: ``model`` (commsldr list channels) plus that model's parameters."""
+
+    model: str = field(default="", metadata=_doc("registered channel model name"))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the model's parameters"))
+
+
+@dataclass
+class LinkConfig:
+    """``link``: PHY mode, framing; other keys are the PHY's parameters (e.g. ``bandwidth_hz``)."""
+
+    phy: str = field(default="shannon", metadata=_doc("PHY mode", choices=tuple(PHYS)))
+    frame_s: float = field(default=1e-3, metadata=_doc(
+        "frame duration in seconds (given to the PHY and to channels that take frame_s)",
+        min_exclusive=0.0))
+    images_per_packet: int = field(default=1, metadata=_doc("images m carried by each packet", min=1))
+    fallback: str = field(default="error", metadata=_doc(
+        "decision for the images of a lost packet", choices=("error", "prior")))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
+
+
+@dataclass
+class CSIConfig:
+    """``csi``: what the policies know of the channel (the Oracle always gets perfect CSI)."""
+
+    model: str = field(default="perfect", metadata=_doc(
+        "CSI model", choices=("perfect", "delayed", "noisy", "ack-nack")))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
+
+
+@dataclass
+class PolicyConfig:
+    """``policies.<label>``: ``policy`` (commsldr list policies) plus its parameters."""
+
+    policy: str = field(default="", metadata=_doc("registered policy name"))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the policy's parameters"))
+
+
+@dataclass
+class OutputConfig:
+    """``outputs``: where results go and what is drawn."""
+
+    dir: str = field(default="runs", metadata=_doc(
+        "runs are written to <dir>/<scenario name>/<timestamp>/ (--out overrides)"))
+    figures: list[str] = field(default_factory=lambda: list(FIGURES), metadata=_doc(
+        "figures to draw", choices=FIGURES))
+    formats: list[str] = field(default_factory=lambda: ["png", "pdf"], metadata=_doc(
+        "figure file formats", choices=("png", "pdf", "svg")))
+    ci: str = field(default="wilson", metadata=_doc(
+        "confidence interval on accuracy: Wilson over pooled images, or bootstrap over seeds",
+        choices=("wilson", "bootstrap")))
+    confidence: float = field(default=0.95, metadata=_doc(
+        "confidence level of the intervals", min_exclusive=0.0, max_exclusive=1.0))
+    timeline_frames: int = field(default=200, metadata=_doc(
+        "frames shown in the timeline figure", min=1))
+
+
+@dataclass
+class Scenario:
+    """A whole study. Top-level keys."""
+
+    name: str = field(default="", metadata=_doc("scenario name (the run directory's name)"))
+    description: str = field(default="", metadata=_doc("free text"))
+    data: DataConfig = field(default_factory=DataConfig, metadata=_doc("see data"))
+    model: ModelConfig = field(default_factory=ModelConfig, metadata=_doc("see model"))
+    coding: CodingConfig = field(default_factory=CodingConfig, metadata=_doc("see coding"))
+    channels: dict[str, ChannelConfig] = field(default_factory=dict, metadata=_doc(
+        "channel models to compare, by label"))
+    link: LinkConfig = field(default_factory=LinkConfig, metadata=_doc("see link"))
+    csi: CSIConfig = field(default_factory=CSIConfig, metadata=_doc("see csi"))
+    policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
+        "policies to compare, by label"))
+    sweep: dict[str, list[Any]] = field(default_factory=dict, metadata=_doc(
+        "dotted key → list of values; the run covers the product of all lists. Keys under "
+        "channels (a label or * for every channel), link, csi, policies, or frames"))
+    seeds: list[int] = field(default_factory=lambda: [0], metadata=_doc(
+        "seeds; each gives independent channel, CSI and image draws", min=0))
+    frames: int = field(default=1000, metadata=_doc("frames simulated per seed and sweep point",
+                                                    min=1))
+    outputs: OutputConfig = field(default_factory=OutputConfig, metadata=_doc("see outputs"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration in the YAML layout (open parameters flattened)."""
+        return to_yaml_dict(self)
+
+
+#: dataclass → (selector key, params field) for sections with open parameters
+OPEN_SECTIONS: dict[type, str] = {
+    ChannelConfig: "model", PolicyConfig: "policy", CSIConfig: "model", LinkConfig: "phy",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# generic typed parsing
+# ---------------------------------------------------------------------------------------------
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return " or ".join(_type_name(a) for a in args) + " or null"
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return "mapping"
+    if dataclasses.is_dataclass(tp):
+        return "mapping"
+    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(tp, str(tp))
+
+
+def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
+    """Check ``value`` against type ``tp`` and the field's constraints; return the parsed value."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
+        return _coerce(key, value, inner, meta)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ScenarioError(key, f"expected a {_type_name(tp)}, got {value!r}")
+        (inner,) = typing.get_args(tp)
+        return [_coerce(f"{key}[{i}]", v, inner, meta) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ScenarioError(key, f"expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(key, f"expected true or false, got {value!r}")
+    elif tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(key, f"expected an integer, got {value!r}")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ScenarioError(key, f"expected a finite number, got {value!r}")
+        value = float(value)
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ScenarioError(key, f"expected a string, got {value!r}")
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ScenarioError(key, f"{value!r} is not allowed; allowed values: "
+                                 f"{', '.join(map(str, choices))}")
+    if "min" in meta and value < meta["min"]:
+        raise ScenarioError(key, f"must be >= {meta['min']}, got {value!r}")
+    if "min_exclusive" in meta and not value > meta["min_exclusive"]:
+        raise ScenarioError(key, f"must be > {meta['min_exclusive']}, got {value!r}")
+    if "max_exclusive" in meta and not value < meta["max_exclusive"]:
+        raise ScenarioError(key, f"must be < {meta['max_exclusive']}, got {value!r}")
+    return value
+
+
+def parse_section(cls: type, raw: Any, key: str) -> Any:
+    """Parse the mapping ``raw`` into dataclass ``cls`` (key: its dotted path, for errors)."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(key, f"expected a mapping, got {raw!r}")
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    selector = OPEN_SECTIONS.get(cls)
+    named = {n for n in fields if n != "params"} if selector else set(fields)
+    kwargs: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for k, v in raw.items():
+        sub = f"{key}.{k}" if key else str(k)
+        if not isinstance(k, str):
+            raise ScenarioError(sub, "keys must be strings")
+        if k in named:
+            f = fields[k]
+            tp = hints[k]
+            if dataclasses.is_dataclass(tp):
+                kwargs[k] = parse_section(tp, v, sub)
+            elif typing.get_origin(tp) is dict and typing.get_args(tp)[1] in OPEN_SECTIONS:
+                if not isinstance(v, dict):
+                    raise ScenarioError(sub, f"expected a mapping of label → entry, got {v!r}")
+                kwargs[k] = {str(lbl): parse_section(typing.get_args(tp)[1], e, f"{sub}.{lbl}")
+                             for lbl, e in v.items()}
+            else:
+                kwargs[k] = _coerce(sub, v, tp, dict(f.metadata))
+        elif selector:
+            params[k] = v
+        else:
+            allowed = ", ".join(sorted(fields))
+            raise ScenarioError(sub, f"unknown key; allowed keys: {allowed}")
+    if selector:
+        if selector not in raw and fields[selector].default == "":
+            raise ScenarioError(f"{key}.{selector}", "missing (required)")
+        kwargs["params"] = params
+    return cls(**kwargs)
+
+
+def to_yaml_dict(obj: Any) -> Any:
+    """Dataclass tree → plain dict in the YAML layout (open parameters flattened)."""
+    if dataclasses.is_dataclass(obj):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if f.name == "params" and type(obj) in OPEN_SECTIONS:
+                out.update({k: to_yaml_dict(x) for k, x in v.items()})
+            else:
+                out[f.name] = to_yaml_dict(v)
+        return out
+    if isinstance(obj, dict):
+        return {k: to_yaml_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_yaml_dict(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def reference_markdown() -> str:
+    """The scenario reference (every key, type, default, allowed values) as Markdown tables."""
+    lines: list[str] = []
+    sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
+                ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
+                ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
+                ("outputs", OutputConfig)]
+    for title, cls in sections:
+        lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",
+                  (cls.__doc__ or "").strip(), "",
+                  "| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        hints = _hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.name == "params" and cls in OPEN_SECTIONS:
+                lines.append("| *any other key* | | | | " + f.metadata["doc"] + " |")
+                continue
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = f.default_factory()  # type: ignore[misc]
+            if dataclasses.is_dataclass(default):
+                default_s = "(section)"
+            elif default == "" and cls in OPEN_SECTIONS and f.name == OPEN_SECTIONS[cls]:
+                default_s = "required"
+            else:
+                default_s = "`" + _yaml_scalar(to_yaml_dict(default)) + "`"
+            meta = dict(f.metadata)
+            allowed = []
+            if "choices" in meta:
+                allowed.append(", ".join(f"`{c}`" for c in meta["choices"]))
+            if "min" in meta:
+                allowed.append(f"≥ {meta['min']}")
+            if "min_exclusive" in meta:
+                allowed.append(f"> {meta['min_exclusive']}")
+            if "max_exclusive" in meta:
+                allowed.append(f"< {meta['max_exclusive']}")
+            lines.append(f"| `{f.name}` | {_type_name(hints[f.name])} | {default_s} | "
+                         f"{'; '.join(allowed)} | {meta.get('doc', '')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _yaml_scalar(v: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(v, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()

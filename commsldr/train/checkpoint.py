@@ -1,0 +1,189 @@
+"""Checkpoints: atomic writes, ``weights_only`` loading, a model id, and RNG-state capture.
+
+A checkpoint is a ``dict`` saved with :func:`torch.save` holding only tensors and plain Python
+containers/scalars, so it loads with ``torch.load(..., weights_only=True)`` (no pickled code):
+
+``format``       ``"commsldr-checkpoint/1"``
+``config``       the model's JSON-able config (:meth:`SplitAutoencoder.from_config` rebuilds it)
+``model_state``  ``model.state_dict()``
+``model_id``     16 hex digits: SHA-256 of the config JSON and every state tensor (name, dtype,
+                 shape, bytes); identical weights ⇔ identical id
+``latent_stats`` optional ``dict[str, Tensor]`` (written by :mod:`commsldr.coding`)
+...              any other keyword state (optimizer, scheduler, epoch, RNG states, train config)
+
+Writes go to a temporary file in the target directory followed by :func:`os.replace`, so a
+crash never leaves a half-written checkpoint under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "atomic_write_text",
+    "load_checkpoint",
+    "load_model",
+    "model_id",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "commsldr-checkpoint/1"
+_RESERVED = {"format", "config", "model_state", "model_id"}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, unreadable, of an unknown format or inconsistent."""
+
+
+def model_id(model: torch.nn.Module) -> str:
+    """Content hash of a model: SHA-256 over its config JSON and all state tensors (16 hex chars).
+
+    Two models share an id exactly when their configs and all parameters/buffers are equal.
+    """
+    h = hashlib.sha256()
+    config = getattr(model, "config", None)
+    h.update(json.dumps(config, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and :func:`os.replace`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: torch.nn.Module, **state: Any) -> str:
+    """Atomically save ``model`` (config + weights + id) and any extra ``state`` to ``path``.
+
+    Args:
+        path: destination file (parent directories are created).
+        model: a model with a JSON-able ``config`` attribute (e.g. ``SplitAutoencoder``).
+        **state: extra entries (tensors, dicts, lists, numbers, strings), e.g. ``epoch=3``,
+            ``optimizer=opt.state_dict()``, ``latent_stats={"mean": ..., "std": ...}``.
+
+    Returns:
+        The model id stored in the checkpoint.
+    """
+    clash = _RESERVED & set(state)
+    if clash:
+        raise ValueError(f"state keys {sorted(clash)} are reserved by the checkpoint format")
+    config = getattr(model, "config", None)
+    if not isinstance(config, dict):
+        raise TypeError("model must have a dict `config` attribute (e.g. SplitAutoencoder)")
+    mid = model_id(model)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "config": config,
+        "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "model_id": mid,
+        **state,
+    }
+    _atomic_save(payload, Path(path))
+    return mid
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint dict with ``weights_only=True`` and check its format and keys."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt / truncated / not a torch file
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path} is not a commsldr checkpoint (format {CHECKPOINT_FORMAT!r} expected)"
+        )
+    for key in ("config", "model_state", "model_id"):
+        if key not in ckpt:
+            raise CheckpointError(f"checkpoint {path} lacks the key {key!r}")
+    return ckpt
+
+
+def load_model(path: str | os.PathLike[str], *, verify: bool = True):
+    """Rebuild the model stored in a checkpoint (``SplitAutoencoder.from_config`` + weights).
+
+    Args:
+        path: a file written by :func:`save_checkpoint`.
+        verify: recompute the model id and raise :class:`CheckpointError` if it differs from
+            the stored one (detects corrupted or tampered weights).
+
+    Returns:
+        The model in eval mode, on the CPU.
+    """
+    from commsldr.models import SplitAutoencoder
+
+    ckpt = load_checkpoint(path)
+    model = SplitAutoencoder.from_config(ckpt["config"])
+    try:
+        model.load_state_dict(ckpt["model_state"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"weights in {path} do not match its config: {exc}") from exc
+    model.eval()
+    if verify and model_id(model) != ckpt["model_id"]:
+        raise CheckpointError(
+            f"model id mismatch in {path}: stored {ckpt['model_id']}, computed {model_id(model)}"
+        )
+    return model
+
+
+def capture_rng(generators: dict[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    """States of the named generators plus torch's global CPU (and CUDA) RNG."""
+    states = {f"gen/{k}": g.get_state() for k, g in generators.items()}
+    states["torch_cpu"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"torch_cuda/{i}"] = s
+    return states
+
+
+def restore_rng(generators: dict[str, torch.Generator], states: dict[str, torch.Tensor]) -> None:
+    """Inverse of :func:`capture_rng`; every named generator must be present in ``states``."""
+    for k, g in generators.items():
+        key = f"gen/{k}"
+        if key not in states:
+            raise CheckpointError(f"checkpoint lacks the RNG state {key!r}")
+        g.set_state(states[key])
+    torch.set_rng_state(states["torch_cpu"])
+    if torch.cuda.is_available():
+        cuda = [states[k] for k in sorted(states) if k.startswith("torch_cuda/")]
+        if len(cuda) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda)

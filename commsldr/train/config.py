@@ -1,0 +1,241 @@
+"""The resolved training configuration shared by every recipe (one dataclass, JSON-able).
+
+CPU-sized defaults (compact backbone, a few epochs, the synthetic dataset) run in minutes on a
+laptop; :func:`paper_config` switches to the settings of Qi et al. §4 and of the authors' code
+(GitHub ``QiSiyu/MCR2-Guided-Image-Classification``, ``autoencoder/train_ae.py`` and the
+``params.json`` of their released model):
+
+========================  ==========================  ===========================================
+field                     CPU default                 paper / authors' code
+========================  ==========================  ===========================================
+backbone                  ``resnet8``                 ``resnet18`` (CIFAR-10), ``resnet34`` (CIFAR-100)
+latent_dim (d_y)          32                          64 (chosen by the screen on CIFAR-10, §4.1)
+epochs (CE-T)             3                           200 (§4)
+batch_size (CE)           128                         200 (``ce_trainloader``)
+lr / optimizer (CE)       SGD 0.05, m 0.9, wd 5e-4    SGD 0.1, momentum 0.9, wd 5e-4
+schedule (CE)             cosine                      multistep at 50/75/90 % of the epochs, ×0.1
+ldr_epochs                = epochs                    100 (``--epo`` default)
+ldr_batch_size            = batch_size                1000 (``--bs``)
+ldr_lr (DuPHiL, SGD)      0.01                        1e-4 (released model), multistep 25/50/75 %
+ce_weight (``ce_lam``)    1.0                         2.5 (released model)
+eps_sq (ε², ``eps``)      0.5                         0.5
+finetune_lr (LDR-FT 3)    0.005                       1e-5 ("a smaller learning rate", §3.1)
+========================  ==========================  ===========================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DATASETS", "DUPHIL_MODES", "OPTIMIZERS", "SCHEDULES", "TrainConfig", "paper_config"]
+
+DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("cosine", "multistep", "constant")
+DUPHIL_MODES = ("alternate", "phases")
+TRUNCATE_FINETUNE = ("ce", "ldr-ft")
+SCREEN_SELECT = ("test", "val")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a recipe needs; stored (resolved) in every checkpoint and in ``config.json``.
+
+    Data:
+        dataset: one of ``synthetic``, ``cifar10``, ``cifar100``, ``imagefolder``.
+        data_root: dataset directory (``imagefolder``: a folder with ``train/`` and ``test/``).
+        download: allow torchvision to download CIFAR.
+        num_per_class: keep this many training images per class (``None``: all; for
+            ``synthetic``: how many to generate).
+        test_num_per_class: the same for the test split.
+        augment: train with the augmentation family T (crop/flip/...).
+    Model:
+        backbone, latent_dim (d_y), side_dim (side-branch output; ``None``: the model's default),
+        width (channel multiplier of the backbone).
+    Optimisation (CE-T and the first training of a recipe):
+        epochs, batch_size, lr, optimizer (``sgd``/``adam``), momentum, weight_decay,
+        schedule (``cosine``/``multistep``/``constant``), milestones (fractions of the epochs),
+        gamma (multistep factor), amp (autocast: bfloat16 on CPU, float16 + GradScaler on CUDA).
+    LDR phases (DuPHiL and LDR-FT steps 1–2):
+        ldr_epochs, ldr_batch_size, ldr_lr, ldr_milestones, ce_weight (CE weight ``ce_lam`` in the
+        decoder step), eps_sq (ε², see :mod:`commsldr.losses`), rate_weight (γ), ssl_views (n),
+        duphil_mode: ``alternate`` (per mini-batch: encoder+side step with L_LDR, then decoder
+        step with CE — the authors' code) or ``phases`` (encoder phase, then decoder phase).
+    LDR-FT step 3 / truncation fine-tuning:
+        finetune_epochs (``None``: ``epochs``), finetune_lr.
+    Recipes:
+        dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
+        truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
+    Run:
+        seed, out (output directory), resume, device (``None``: cuda if available), progress
+        (tqdm bars), eval_every (epochs between test evaluations; the last epoch always).
+    """
+
+    recipe: str = "ce"
+    # data
+    dataset: str = "synthetic"
+    data_root: str | None = None
+    download: bool = False
+    num_per_class: int | None = None
+    test_num_per_class: int | None = None
+    augment: bool = True
+    # model
+    backbone: str = "resnet8"
+    latent_dim: int = 32
+    side_dim: int | None = None
+    width: float = 1.0
+    # CE-T optimisation
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    milestones: list[float] = field(default_factory=lambda: [0.5, 0.75, 0.9])
+    gamma: float = 0.1
+    amp: bool = False
+    # LDR phases
+    ldr_epochs: int | None = None
+    ldr_batch_size: int | None = None
+    ldr_lr: float = 0.01
+    ldr_milestones: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.75])
+    ce_weight: float = 1.0
+    eps_sq: float = 0.5
+    rate_weight: float = 1.0
+    ssl_views: int = 2
+    duphil_mode: str = "alternate"
+    # fine-tuning
+    finetune_epochs: int | None = None
+    finetune_lr: float = 0.005
+    # recipes
+    dims: list[int] = field(default_factory=lambda: [16, 32, 64])
+    screen_select: str = "test"
+    val_fraction: float = 0.1
+    keep: int | None = None
+    truncate_finetune: str = "ce"
+    from_checkpoint: str | None = None
+    # run
+    seed: int = 0
+    out: str = "runs/train"
+    resume: bool = False
+    device: str | None = None
+    progress: bool = True
+    eval_every: int = 1
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def ldr_epochs_resolved(self) -> int:
+        return self.epochs if self.ldr_epochs is None else self.ldr_epochs
+
+    @property
+    def ldr_batch_size_resolved(self) -> int:
+        return self.batch_size if self.ldr_batch_size is None else self.ldr_batch_size
+
+    @property
+    def finetune_epochs_resolved(self) -> int:
+        return self.epochs if self.finetune_epochs is None else self.finetune_epochs
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field."""
+        choices = {
+            "dataset": DATASETS,
+            "optimizer": OPTIMIZERS,
+            "schedule": SCHEDULES,
+            "duphil_mode": DUPHIL_MODES,
+            "truncate_finetune": TRUNCATE_FINETUNE,
+            "screen_select": SCREEN_SELECT,
+        }
+        for key, allowed in choices.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key} must be one of {list(allowed)}, got {getattr(self, key)!r}")
+        positive_ints = ["latent_dim", "epochs", "batch_size", "ssl_views", "eval_every"]
+        optional_positive_ints = [
+            "num_per_class", "test_num_per_class", "side_dim", "ldr_epochs", "ldr_batch_size",
+            "finetune_epochs", "keep",
+        ]
+        for key in positive_ints:
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{key} must be a positive integer, got {v!r}")
+        for key in optional_positive_ints:
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise ValueError(f"{key} must be a positive integer or None, got {v!r}")
+        for key in ["lr", "ldr_lr", "finetune_lr", "eps_sq", "gamma", "width"]:
+            if not float(getattr(self, key)) > 0:
+                raise ValueError(f"{key} must be > 0, got {getattr(self, key)!r}")
+        for key in ["momentum", "weight_decay", "ce_weight", "rate_weight"]:
+            if float(getattr(self, key)) < 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        for key in ["milestones", "ldr_milestones"]:
+            if any(not 0 < float(f) < 1 for f in getattr(self, key)):
+                raise ValueError(f"{key} must be fractions in (0, 1), got {getattr(self, key)!r}")
+        if not self.dims or any(not isinstance(d, int) or d < 1 for d in self.dims):
+            raise ValueError(f"dims must be a non-empty list of positive integers, got {self.dims!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
+        if self.ssl_views < 2:
+            raise ValueError(f"ssl_views must be >= 2 (n views per image), got {self.ssl_views}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from a dict; unknown keys raise ``ValueError`` naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig key(s) {unknown}; valid keys: {sorted(known)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A validated copy with some fields changed (unknown names raise ``ValueError``)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig key(s) {unknown}")
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def paper_config(**overrides: Any) -> TrainConfig:
+    """The paper's / authors' settings (see the module table), with ``overrides`` applied.
+
+    CIFAR-100 uses ResNet-34 in the paper; pass ``backbone="resnet34"`` for it.
+    """
+    base: dict[str, Any] = dict(
+        dataset="cifar10",
+        backbone="resnet18",
+        latent_dim=64,
+        epochs=200,
+        batch_size=200,
+        lr=0.1,
+        optimizer="sgd",
+        momentum=0.9,
+        weight_decay=5e-4,
+        schedule="multistep",
+        milestones=[0.5, 0.75, 0.9],
+        gamma=0.1,
+        ldr_epochs=100,
+        ldr_batch_size=1000,
+        ldr_lr=1e-4,
+        ldr_milestones=[0.25, 0.5, 0.75],
+        ce_weight=2.5,
+        eps_sq=0.5,
+        rate_weight=1.0,
+        finetune_lr=1e-5,
+        dims=[32, 64, 128, 256, 512],
+    )
+    base.update(overrides)
+    return TrainConfig.from_dict(base)

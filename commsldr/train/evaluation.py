@@ -1,0 +1,89 @@
+"""Accuracy of a split autoencoder on an in-memory dataset, and server-side prediction."""
+
+from __future__ import annotations
+
+import torch
+
+from commsldr.data import ImageTensors, to_float
+
+__all__ = ["count_correct", "evaluate", "predict_from_latent"]
+
+
+def _device_of(model: torch.nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+@torch.no_grad()
+def count_correct(
+    model: torch.nn.Module,
+    data: ImageTensors,
+    batch_size: int = 500,
+    *,
+    amp: bool = False,
+) -> tuple[int, int]:
+    """``(correct, total)`` of ``model(x).logits.argmax(1) == label`` over ``data`` (eval mode).
+
+    The model's train/eval mode is restored afterwards.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    device = _device_of(model)
+    was_training = model.training
+    model.eval()
+    correct = 0
+    try:
+        for start in range(0, len(data), batch_size):
+            x = to_float(data.images[start : start + batch_size]).to(device)
+            y = data.labels[start : start + batch_size].to(device)
+            with torch.autocast(device.type, dtype=_amp_dtype(device), enabled=amp):
+                logits = model.decode(model.encode(x))
+            correct += int((logits.argmax(1) == y).sum())
+    finally:
+        model.train(was_training)
+    return correct, len(data)
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype:
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
+def evaluate(model: torch.nn.Module, data: ImageTensors, batch_size: int = 500) -> float:
+    """Classification accuracy in ``[0, 1]`` of ``model`` on ``data`` (no augmentation).
+
+    Args:
+        model: a :class:`~commsldr.models.SplitAutoencoder` (any device).
+        data: images ``uint8 [N, 3, H, W]`` and labels; normalised with
+            :func:`~commsldr.data.to_float` as in training.
+        batch_size: images per forward pass.
+
+    Returns:
+        ``correct / N`` (``0.0`` for an empty set).
+    """
+    correct, total = count_correct(model, data, batch_size)
+    return correct / total if total else 0.0
+
+
+@torch.no_grad()
+def predict_from_latent(model: torch.nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """Server side: class labels from (dequantized) latents.
+
+    Args:
+        model: the split autoencoder whose decoder + classifier is used (eval mode is set for the
+            call and the previous mode restored).
+        y: ``float [B, d]`` latents with ``d == model.latent_dim``.
+
+    Returns:
+        ``int64 [B]`` predicted labels.
+    """
+    if y.ndim != 2 or y.shape[1] != model.latent_dim:
+        raise ValueError(
+            f"y must have shape [B, latent_dim={model.latent_dim}], got {tuple(y.shape)}"
+        )
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model.decode(y.to(device=_device_of(model), dtype=torch.float32))
+    finally:
+        model.train(was_training)
+    return logits.argmax(1)

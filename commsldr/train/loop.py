@@ -1,0 +1,369 @@
+"""The one training loop: phases made of per-mini-batch steps over parameter groups.
+
+A :class:`Phase` trains for ``epochs`` epochs; every mini-batch runs its :class:`Step` s in order.
+A step names the model parts it updates (``encoder``, ``decoder``, ``side``) and its loss:
+
+* ``ce``       — cross-entropy on ``decode(encode(x))``; the encoder runs without gradients when it
+  is not one of the step's parts (DuPHiL's decoder step), the side branch is not used at all
+  (detached), which is CE-T of Qi et al. §4;
+* ``ldr``      — L_LDR (eq. 1) on ``side(encode(x))`` with the ground-truth partition Π;
+* ``ldr-ssl``  — L_LDR-SSL (eq. 2) on ``side(encode(views))`` for ``ssl_views`` augmented views of
+  every image, Π^T the view groups (:func:`commsldr.data.make_views`).
+
+Each step has its own optimizer (SGD or Adam) and learning-rate schedule (cosine, multistep or
+constant; stepped once per epoch), as in the authors' DuPHiL code that keeps one optimizer for the
+MCR² parameters and one for the CE parameters. Parts not trained by any step of a phase are frozen
+(``requires_grad=False``) and kept in eval mode (BatchNorm statistics frozen too).
+
+Every epoch ends with a test evaluation, one record in ``metrics.jsonl`` (loss parts, train and
+test accuracy, learning rates, seconds) and an atomic checkpoint ``last.pt`` holding the model,
+optimizers, schedulers, AMP scalers, epoch, metric history and every RNG state (data order,
+augmentation, global). ``resume=True`` continues from it and reproduces the uninterrupted run
+bit for bit (same device, same thread count).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
+from commsldr.losses import ldr_loss, ldr_ssl_loss
+from commsldr.train.checkpoint import (
+    CheckpointError,
+    atomic_write_text,
+    capture_rng,
+    load_checkpoint,
+    restore_rng,
+    save_checkpoint,
+)
+from commsldr.train.distributed import DistContext
+from commsldr.train.evaluation import count_correct
+
+__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "part_modules", "train_phase"]
+
+PARTS = ("encoder", "decoder", "side")
+LOSSES = ("ce", "ldr", "ldr-ssl")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One optimisation step per mini-batch: which parts it updates with which loss.
+
+    Attributes:
+        parts: model parts updated by this step (subset of :data:`PARTS`).
+        loss: ``ce``, ``ldr`` or ``ldr-ssl``.
+        weight: factor on the loss (the authors' ``ce_lam`` for the decoder's CE step).
+        lr: learning rate of this step's optimizer.
+    """
+
+    parts: tuple[str, ...]
+    loss: str
+    lr: float
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}")
+        bad = [p for p in self.parts if p not in PARTS]
+        if bad or not self.parts:
+            raise ValueError(f"parts must be a non-empty subset of {list(PARTS)}, got {self.parts}")
+        if self.loss != "ce" and "decoder" in self.parts:
+            raise ValueError("an LDR step cannot update the decoder (the loss does not reach it)")
+        if self.loss == "ce" and "side" in self.parts:
+            raise ValueError("a CE step cannot update the side branch (CE-T detaches it)")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A training phase: ``epochs`` epochs, each mini-batch running ``steps`` in order."""
+
+    name: str
+    steps: tuple[Step, ...]
+    epochs: int
+    batch_size: int
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    milestones: tuple[float, ...] = (0.5, 0.75, 0.9)
+    gamma: float = 0.1
+    amp: bool = False
+    augment: bool = True
+    eps_sq: float = 0.5
+    rate_weight: float = 1.0
+    ssl_views: int = 2
+    seed: int = 0
+    eval_every: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError("a phase needs at least one step")
+        seen: set[str] = set()
+        for s in self.steps:
+            overlap = seen & set(s.parts)
+            if overlap:
+                raise ValueError(f"parts {sorted(overlap)} are updated by two steps of phase {self.name!r}")
+            seen |= set(s.parts)
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        if self.schedule not in ("cosine", "multistep", "constant"):
+            raise ValueError(f"schedule must be cosine/multistep/constant, got {self.schedule!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be >= 1")
+
+    @property
+    def trained_parts(self) -> set[str]:
+        return {p for s in self.steps for p in s.parts}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["steps"] = [dataclasses.asdict(s) for s in self.steps]
+        d["steps"] = [{**s, "parts": list(s["parts"])} for s in d["steps"]]
+        d["milestones"] = list(self.milestones)
+        return d
+
+
+@dataclass
+class PhaseResult:
+    """What :func:`train_phase` returns: the per-epoch records and the checkpoint path."""
+
+    name: str
+    history: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint_path: Path | None = None
+
+    @property
+    def final(self) -> dict[str, Any]:
+        return self.history[-1] if self.history else {}
+
+
+def part_modules(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """The modules behind the part names: ``encoder``, ``decoder`` (decoder + classifier), ``side``."""
+    parts = getattr(model, "parts", None)
+    if callable(parts):
+        mods = dict(parts())
+    else:
+        mods = {"encoder": model.encoder, "decoder": model.decoder, "side": model.side_branch}
+    missing = [p for p in PARTS if p not in mods]
+    if missing:
+        raise TypeError(f"model lacks the parts {missing}")
+    return mods
+
+
+def _params(mods: dict[str, torch.nn.Module], names: tuple[str, ...]) -> list[torch.nn.Parameter]:
+    return [p for n in names for p in mods[n].parameters()]
+
+
+def _make_optimizer(phase: Phase, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    if phase.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=phase.momentum, weight_decay=phase.weight_decay)
+    return torch.optim.Adam(params, lr=lr, weight_decay=phase.weight_decay)
+
+
+def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+    if phase.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=phase.epochs)
+    milestones = [] if phase.schedule == "constant" else sorted(
+        {max(1, int(f * phase.epochs)) for f in phase.milestones}
+    )
+    return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=phase.gamma)
+
+
+def train_phase(
+    model: torch.nn.Module,
+    phase: Phase,
+    train: ImageTensors,
+    test: ImageTensors | None,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    dist: DistContext | None = None,
+    extra_state: dict[str, Any] | None = None,
+    on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None,
+) -> PhaseResult:
+    """Train ``model`` (in place, on its current device) for one phase.
+
+    Args:
+        model: a :class:`~commsldr.models.SplitAutoencoder`.
+        phase: what to train and how.
+        train: training images (augmented with T when ``phase.augment``).
+        test: evaluated at the end of every ``eval_every``-th epoch and the last (``None``: skip).
+        out_dir: where ``last.pt`` and ``metrics.jsonl`` of this phase go.
+        resume: continue from ``out_dir/last.pt`` if it exists (the phase must be identical);
+            a completed phase is not trained again.
+        progress: tqdm bar over mini-batches (rank 0 only).
+        dist: data-parallel context (default: single process).
+        extra_state: stored in every checkpoint (e.g. the resolved ``train_config``).
+        on_epoch_end: ``callback(epoch, record)`` after each checkpoint (1-based epoch).
+
+    Returns:
+        :class:`PhaseResult` with the metric history and ``out_dir/last.pt``.
+    """
+    dist = dist or DistContext()
+    out_dir = Path(out_dir)
+    ckpt_path = out_dir / "last.pt"
+    device = next(model.parameters()).device
+    mods = part_modules(model)
+    num_classes = int(model.num_classes)
+
+    # freezing: parts trained by no step get requires_grad=False and eval mode
+    trained = phase.trained_parts
+    for name, mod in mods.items():
+        mod.requires_grad_(name in trained)
+    step_params = [_params(mods, s.parts) for s in phase.steps]
+    optimizers = [_make_optimizer(phase, ps, s.lr) for ps, s in zip(step_params, phase.steps)]
+    schedulers = [_make_scheduler(phase, o) for o in optimizers]
+    use_scaler = phase.amp and device.type == "cuda"
+    scalers = [torch.amp.GradScaler("cuda", enabled=use_scaler) for _ in phase.steps]
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+
+    generators = {
+        "order": torch.Generator().manual_seed(derive_seed(phase.seed, f"{phase.name}/order")),
+        "augment": torch.Generator().manual_seed(
+            derive_seed(phase.seed, f"{phase.name}/augment/{dist.rank}")
+        ),
+    }
+    augment = Augment()
+    drop_last = len(train) >= phase.batch_size
+    loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=generators["order"],
+                         raw=True, drop_last=drop_last)
+
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    if resume and ckpt_path.exists():
+        ck = load_checkpoint(ckpt_path)
+        if ck.get("phase") != phase.to_dict():
+            raise CheckpointError(
+                f"cannot resume from {ckpt_path}: it was written for a different phase "
+                f"({ck.get('phase')!r}) than the one requested ({phase.to_dict()!r})"
+            )
+        model.load_state_dict(ck["model_state"])
+        for obj, state in zip(optimizers, ck["optimizers"]):
+            obj.load_state_dict(state)
+        for obj, state in zip(schedulers, ck["schedulers"]):
+            obj.load_state_dict(state)
+        for obj, state in zip(scalers, ck["scalers"]):
+            if state:
+                obj.load_state_dict(state)
+        rng = ck["rng"]
+        restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
+        history = list(ck["history"])
+        start_epoch = int(ck["epoch"])
+    dist.broadcast_module(model)
+
+    for epoch in range(start_epoch, phase.epochs):
+        t0 = time.perf_counter()
+        for name, mod in mods.items():
+            mod.train(name in trained)
+        sums = [torch.zeros((), dtype=torch.float64) for _ in phase.steps]
+        rate_sum = torch.zeros((), dtype=torch.float64)
+        class_rate_sum = torch.zeros((), dtype=torch.float64)
+        correct = torch.zeros((), dtype=torch.int64)
+        seen = 0
+        batches = 0
+        bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
+                   disable=not (progress and dist.is_main))
+        for raw, labels in bar:
+            raw, labels = dist.shard(raw, labels)
+            if phase.augment:
+                x = augment(raw, generators["augment"])
+            else:
+                x = to_float(raw)
+            x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            for i, step in enumerate(phase.steps):
+                model.zero_grad(set_to_none=True)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
+                    if step.loss == "ce":
+                        with torch.set_grad_enabled("encoder" in step.parts):
+                            latent = model.encode(x)
+                        logits = model.decode(latent)
+                        loss = step.weight * F.cross_entropy(logits.float(), labels)
+                        correct += (logits.argmax(1) == labels).sum().cpu()
+                        seen += labels.numel()
+                    else:
+                        if step.loss == "ldr-ssl":
+                            views, view_labels = make_views(raw, phase.ssl_views, augment,
+                                                            generators["augment"])
+                            inp, part_labels, k = views.to(device), view_labels.to(device), None
+                        else:
+                            inp, part_labels, k = x, labels, num_classes
+                        with torch.set_grad_enabled("encoder" in step.parts):
+                            latent = model.encode(inp)
+                        z = model.side(latent)
+                        if step.loss == "ldr":
+                            terms = ldr_loss(z, part_labels, k, eps_sq=phase.eps_sq,
+                                             rate_weight=phase.rate_weight)
+                        else:
+                            terms = ldr_ssl_loss(z, part_labels, eps_sq=phase.eps_sq,
+                                                 rate_weight=phase.rate_weight)
+                        loss = step.weight * terms.loss
+                        rate_sum += terms.rate.detach().cpu().double()
+                        class_rate_sum += terms.class_rate.detach().cpu().double()
+                scalers[i].scale(loss).backward()
+                dist.average_gradients(step_params[i])
+                scalers[i].step(optimizers[i])
+                scalers[i].update()
+                sums[i] += loss.detach().cpu().double()
+            batches += 1
+        for s in schedulers:
+            s.step()
+        dist.broadcast_module(model, buffers_only=True)
+
+        record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
+        for i, step in enumerate(phase.steps):
+            record[f"loss_{step.loss}"] = float(sums[i]) / max(batches, 1)
+            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[0]["lr"])
+        n_ldr = sum(1 for s in phase.steps if s.loss != "ce")
+        if n_ldr:
+            record["rate"] = float(rate_sum) / max(batches * n_ldr, 1)
+            record["class_rate"] = float(class_rate_sum) / max(batches * n_ldr, 1)
+        if seen:
+            c, t = dist.sum([float(correct), float(seen)])
+            record["train_acc"] = c / t
+        last = epoch + 1 == phase.epochs
+        if test is not None and (last or (epoch + 1) % phase.eval_every == 0):
+            shard = test.subset(torch.arange(dist.rank, len(test), dist.world_size))
+            c, t = dist.sum([float(v) for v in count_correct(model, shard, amp=phase.amp)])
+            record["test_acc"] = c / t if t else math.nan
+        record["time_s"] = time.perf_counter() - t0
+        history.append(record)
+
+        rng = capture_rng(generators)
+        if dist.enabled:
+            import torch.distributed as tdist
+
+            gathered: list[Any] = [None] * dist.world_size
+            tdist.all_gather_object(gathered, rng)
+            rng = gathered
+        if dist.is_main:
+            atomic_write_text(out_dir / "metrics.jsonl",
+                              "".join(json.dumps(r) + "\n" for r in history))
+            save_checkpoint(
+                ckpt_path, model,
+                phase=phase.to_dict(), epoch=epoch + 1, complete=last,
+                optimizers=[o.state_dict() for o in optimizers],
+                schedulers=[s.state_dict() for s in schedulers],
+                scalers=[s.state_dict() if use_scaler else {} for s in scalers],
+                rng=rng, history=history, **(extra_state or {}),
+            )
+        dist.barrier()
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, record)
+
+    for mod in mods.values():
+        mod.requires_grad_(True)
+    model.eval()
+    return PhaseResult(name=phase.name, history=history, checkpoint_path=ckpt_path)

@@ -1,0 +1,360 @@
+"""The training recipes of Qi et al. and their registry.
+
+=============  =====================================================================  ==========
+name           what it does                                                           paper
+=============  =====================================================================  ==========
+``ce``         CE-T: encoder + decoder end to end with cross-entropy, side branch      §4
+               detached (not trained, not used)
+``screen``     CE-T for every d_y in ``dims``; writes ``screen.csv/.json/.md`` and     §3.2
+               keeps the most accurate model (test or held-out validation accuracy)
+``duphil``     DuPHiL: encoder + side branch with L_LDR (decoder frozen), decoder      §2.2, [4]
+               with CE (encoder frozen); ``duphil_mode``: ``alternate`` per
+               mini-batch (the authors' code) or ``phases`` (one after the other)
+``ldr-ft``     the three steps: DuPHiL with L_LDR, DuPHiL with L_LDR-SSL (n views,     §3.1
+               Π^T), end-to-end CE at the smaller ``finetune_lr``
+``truncate``   keep the first ``keep`` latent entries (``model.truncate(k)``), then     §3.4
+               fine-tune with CE-T (end to end, ``finetune_lr``) or LDR-FT
+=============  =====================================================================  ==========
+
+``duphil``, ``ldr-ft`` and ``truncate`` start from ``from_checkpoint`` (a CE-T model) or, when
+none is given, train the CE-T model first (in ``<out>/ce-t``). Every phase writes
+``<out>/<phase>/last.pt`` + ``metrics.jsonl``; the recipe writes ``<out>/config.json`` (the
+resolved :class:`~commsldr.train.config.TrainConfig`), ``<out>/metrics.jsonl`` (all phases),
+``<out>/result.json`` and the final model ``<out>/model.pt``
+(:func:`~commsldr.train.checkpoint.load_model` reads it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from commsldr.data import ImageTensors, derive_seed, load_dataset
+from commsldr.models import SplitAutoencoder
+from commsldr.train.checkpoint import atomic_write_text, load_model, save_checkpoint
+from commsldr.train.config import TrainConfig
+from commsldr.train.distributed import DistContext, init_distributed
+from commsldr.train.evaluation import evaluate
+from commsldr.train.loop import Phase, PhaseResult, Step, train_phase
+
+__all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
+
+
+@dataclass
+class RecipeResult:
+    """Outcome of a recipe.
+
+    Attributes:
+        checkpoint_path: the final model (``<out>/model.pt``).
+        metrics: ``test_acc`` (final test accuracy) plus recipe-specific entries (``phases``:
+            the last record of every phase; ``screen``: the table; ...).
+    """
+
+    checkpoint_path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+_RECIPES: dict[str, Callable[[TrainConfig, _Context], RecipeResult]] = {}
+_DESCRIPTIONS: dict[str, str] = {}
+
+
+def register_recipe(name: str, description: str):
+    """Decorator registering ``fn(config, ctx) -> RecipeResult`` under ``name``."""
+
+    def deco(fn):
+        if name in _RECIPES:
+            raise ValueError(f"recipe {name!r} is already registered")
+        _RECIPES[name] = fn
+        _DESCRIPTIONS[name] = description
+        return fn
+
+    return deco
+
+
+def list_recipes() -> list[str]:
+    """Registered recipe names."""
+    return list(_RECIPES)
+
+
+def recipe_descriptions() -> dict[str, str]:
+    """``name -> one-line description`` of every recipe."""
+    return dict(_DESCRIPTIONS)
+
+
+# ------------------------------------------------------------------------------ context
+
+
+@dataclass
+class _Context:
+    device: torch.device
+    dist: DistContext
+    train: ImageTensors
+    test: ImageTensors
+
+
+def _resolve_device(config: TrainConfig) -> torch.device:
+    if config.device is not None:
+        return torch.device(config.device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def load_data(config: TrainConfig) -> tuple[ImageTensors, ImageTensors]:
+    """The training and test splits named by ``config`` (``num_per_class`` subsets applied)."""
+    kw = dict(root=config.data_root, download=config.download, seed=config.seed,
+              progress=config.progress)
+    train = load_dataset(config.dataset, "train", num_per_class=config.num_per_class, **kw)
+    test = load_dataset(config.dataset, "test", num_per_class=config.test_num_per_class, **kw)
+    return train, test
+
+
+def build_model(config: TrainConfig, num_classes: int, image_size: int = 32) -> SplitAutoencoder:
+    """A fresh :class:`SplitAutoencoder`; its initialisation is seeded by ``config.seed`` only
+    (drawn inside :func:`torch.random.fork_rng`, so the global RNG is left untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(config.seed, f"model-init/{config.latent_dim}"))
+        return SplitAutoencoder(
+            config.backbone, config.latent_dim, num_classes, config.side_dim,
+            width=config.width, image_size=image_size,
+        )
+
+
+def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epochs: int,
+                batch_size: int, milestones: list[float]) -> Phase:
+    return Phase(
+        name=name, steps=steps, epochs=epochs, batch_size=batch_size,
+        optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
+        schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,
+        amp=config.amp, augment=config.augment, eps_sq=config.eps_sq,
+        rate_weight=config.rate_weight, ssl_views=config.ssl_views, seed=config.seed,
+        eval_every=config.eval_every,
+    )
+
+
+def ce_phase(config: TrainConfig, name: str = "ce-t", *, lr: float | None = None,
+             epochs: int | None = None) -> Phase:
+    """CE-T: encoder + decoder with cross-entropy; the side branch is not trained (detached)."""
+    return _base_phase(
+        config, name, (Step(("encoder", "decoder"), "ce", lr or config.lr),),
+        epochs=epochs or config.epochs, batch_size=config.batch_size,
+        milestones=config.milestones,
+    )
+
+
+def duphil_phases(config: TrainConfig, encoder_loss: str = "ldr", name: str = "duphil") -> list[Phase]:
+    """DuPHiL with ``encoder_loss`` (``ldr`` or ``ldr-ssl``) for the encoder + side branch and CE
+    (weight ``ce_weight``) for the decoder: one alternating phase or two consecutive phases."""
+    enc = Step(("encoder", "side"), encoder_loss, config.ldr_lr)
+    dec = Step(("decoder",), "ce", config.ldr_lr, weight=config.ce_weight)
+    kw = dict(epochs=config.ldr_epochs_resolved, batch_size=config.ldr_batch_size_resolved,
+              milestones=config.ldr_milestones)
+    if config.duphil_mode == "alternate":
+        return [_base_phase(config, name, (enc, dec), **kw)]
+    return [_base_phase(config, f"{name}-encoder", (enc,), **kw),
+            _base_phase(config, f"{name}-decoder", (dec,), **kw)]
+
+
+def ldr_ft_phases(config: TrainConfig, prefix: str = "ldr-ft") -> list[Phase]:
+    """The three steps of §3.1: DuPHiL (L_LDR), DuPHiL (L_LDR-SSL), end-to-end CE at ``finetune_lr``."""
+    return [
+        *duphil_phases(config, "ldr", f"{prefix}-1-ldr"),
+        *duphil_phases(config, "ldr-ssl", f"{prefix}-2-ssl"),
+        ce_phase(config, f"{prefix}-3-ce", lr=config.finetune_lr,
+                 epochs=config.finetune_epochs_resolved),
+    ]
+
+
+def _run_phases(model: SplitAutoencoder, phases: list[Phase], out: Path, config: TrainConfig,
+                ctx: _Context) -> list[PhaseResult]:
+    results = []
+    for phase in phases:
+        results.append(train_phase(
+            model, phase, ctx.train, ctx.test, out / phase.name, resume=config.resume,
+            progress=config.progress, dist=ctx.dist,
+            extra_state={"train_config": config.to_dict()},
+        ))
+    return results
+
+
+def _finish(model: SplitAutoencoder, out: Path, config: TrainConfig, ctx: _Context,
+            results: list[PhaseResult], **metrics: Any) -> RecipeResult:
+    test_acc = results[-1].final.get("test_acc") if results else None
+    if test_acc is None:
+        test_acc = evaluate(model, ctx.test)
+    all_metrics = {"test_acc": float(test_acc),
+                   "phases": {r.name: r.final for r in results}, **metrics}
+    path = out / "model.pt"
+    if ctx.dist.is_main:
+        save_checkpoint(path, model, train_config=config.to_dict(), metrics=json.loads(
+            json.dumps(all_metrics, default=str)))
+        history = [rec for r in results for rec in r.history]
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        atomic_write_text(out / "result.json", json.dumps(
+            {"checkpoint_path": str(path), "metrics": all_metrics}, indent=2, default=str))
+    ctx.dist.barrier()
+    return RecipeResult(checkpoint_path=path, metrics=all_metrics)
+
+
+def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAutoencoder, list[PhaseResult]]:
+    """The CE-T model to start from: ``from_checkpoint`` or a CE-T run in ``<out>/ce-t``."""
+    if config.from_checkpoint is not None:
+        model = load_model(config.from_checkpoint).to(ctx.device)
+        if model.num_classes != ctx.train.num_classes:
+            raise ValueError(
+                f"from_checkpoint has {model.num_classes} classes but dataset "
+                f"{config.dataset!r} has {ctx.train.num_classes}"
+            )
+        return model, []
+    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0]).to(ctx.device)
+    return model, _run_phases(model, [ce_phase(config)], out, config, ctx)
+
+
+# ------------------------------------------------------------------------------ recipes
+
+
+@register_recipe("ce", "CE-T: encoder + decoder with cross-entropy, side branch detached (§4)")
+def _recipe_ce(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    out = Path(config.out)
+    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0]).to(ctx.device)
+    results = _run_phases(model, [ce_phase(config)], out, config, ctx)
+    return _finish(model, out, config, ctx, results)
+
+
+def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[ImageTensors, ImageTensors]:
+    """Stratified split of ``data`` into (train, validation) with ``fraction`` held out per class."""
+    g = torch.Generator().manual_seed(derive_seed(seed, "screen/val-split"))
+    train_idx, val_idx = [], []
+    for c in range(data.num_classes):
+        idx = torch.nonzero(data.labels == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        n_val = max(1, round(fraction * len(idx))) if len(idx) > 1 else 0
+        val_idx.append(idx[:n_val])
+        train_idx.append(idx[n_val:])
+    return (data.subset(torch.cat(train_idx).sort().values),
+            data.subset(torch.cat(val_idx).sort().values))
+
+
+@register_recipe("screen", "CE-T for each latent dimension in --dims; table + best d_y (§3.2)")
+def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    out = Path(config.out)
+    train, select_on = ctx.train, ctx.test
+    if config.screen_select == "val":
+        train, select_on = _split_validation(ctx.train, config.val_fraction, config.seed)
+    sub_ctx = _Context(ctx.device, ctx.dist, train, ctx.test)
+    rows = []
+    for d in config.dims:
+        cfg = config.replace(latent_dim=d, out=str(out / f"d{d}"))
+        res = _recipe_ce(cfg, sub_ctx)
+        model = load_model(res.checkpoint_path)
+        row = {"latent_dim": d, "test_acc": res.metrics["test_acc"],
+               "train_acc": res.metrics["phases"]["ce-t"].get("train_acc"),
+               "checkpoint": str(res.checkpoint_path)}
+        if config.screen_select == "val":
+            row["val_acc"] = evaluate(model, select_on)
+        rows.append(row)
+    key = "val_acc" if config.screen_select == "val" else "test_acc"
+    best = max(rows, key=lambda r: (r[key], -r["latent_dim"]))  # ties: the smaller d_y
+    if ctx.dist.is_main:
+        _write_table(out, rows, key, best)
+        shutil.copyfile(best["checkpoint"], out / "model.pt")
+    ctx.dist.barrier()
+    metrics = {"test_acc": best["test_acc"], "best_latent_dim": best["latent_dim"],
+               "selected_by": key, "screen": rows}
+    if ctx.dist.is_main:
+        atomic_write_text(out / "config.json", config.to_json())
+        atomic_write_text(out / "result.json", json.dumps(
+            {"checkpoint_path": str(out / "model.pt"), "metrics": metrics}, indent=2))
+    return RecipeResult(checkpoint_path=out / "model.pt", metrics=metrics)
+
+
+def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any]) -> None:
+    cols = ["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[*cols, "checkpoint"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(out / "screen.csv", buf.getvalue())
+    atomic_write_text(out / "screen.json", json.dumps(
+        {"selected_by": key, "best_latent_dim": best["latent_dim"], "rows": rows}, indent=2))
+    md = ["| d_y | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
+    for r in rows:
+        mark = " **(best)**" if r is best else ""
+        md.append(f"| {r['latent_dim']}{mark} | " + " | ".join(
+            "—" if r.get(c) is None else f"{100 * r[c]:.2f} %" for c in cols[1:]) + " |")
+    atomic_write_text(out / "screen.md", "\n".join(md) + "\n")
+
+
+@register_recipe("duphil", "DuPHiL: encoder+side with L_LDR, decoder with CE; alternate or phases (§2.2)")
+def _recipe_duphil(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    out = Path(config.out)
+    model, pre = _start_model(config, out, ctx)
+    results = _run_phases(model, duphil_phases(config, "ldr"), out, config, ctx)
+    return _finish(model, out, config, ctx, pre + results)
+
+
+@register_recipe("ldr-ft", "three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, E2E CE at small lr (§3.1)")
+def _recipe_ldr_ft(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    out = Path(config.out)
+    model, pre = _start_model(config, out, ctx)
+    results = _run_phases(model, ldr_ft_phases(config), out, config, ctx)
+    return _finish(model, out, config, ctx, pre + results)
+
+
+@register_recipe("truncate", "keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)")
+def _recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    out = Path(config.out)
+    model, pre = _start_model(config, out, ctx)
+    keep = config.keep if config.keep is not None else max(1, model.latent_dim // 2)
+    if keep > model.latent_dim:
+        raise ValueError(f"keep={keep} exceeds the model's latent_dim={model.latent_dim}")
+    before = evaluate(model, ctx.test)
+    model = model.truncate(keep).to(ctx.device)
+    truncated_acc = evaluate(model, ctx.test)
+    if config.truncate_finetune == "ce":
+        phases = [ce_phase(config, f"truncate-{keep}-ce", lr=config.finetune_lr,
+                           epochs=config.finetune_epochs_resolved)]
+    else:
+        phases = ldr_ft_phases(config, prefix=f"truncate-{keep}-ldr-ft")
+    results = _run_phases(model, phases, out, config, ctx)
+    return _finish(model, out, config, ctx, pre + results, keep=keep,
+                   test_acc_before_truncation=before, test_acc_truncated_no_finetune=truncated_acc)
+
+
+# ------------------------------------------------------------------------------ entry point
+
+
+def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
+    """Run the recipe ``name`` with ``config`` (a :class:`TrainConfig` or a dict of its fields).
+
+    Loads the data, joins a ``torchrun`` process group if there is one, writes everything under
+    ``config.out`` and returns the final checkpoint path and metrics.
+
+    Example:
+        >>> res = run_recipe("ce", {"epochs": 1, "num_per_class": 20, "out": "/tmp/x"})  # doctest: +SKIP
+        >>> res.metrics["test_acc"]  # doctest: +SKIP
+    """
+    if name not in _RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; registered recipes: {list_recipes()}")
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    config = config.replace(recipe=name)
+    device = _resolve_device(config)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist = init_distributed(device)
+    train, test = load_data(config)
+    ctx = _Context(device=device, dist=dist, train=train, test=test)
+    out = Path(config.out)
+    if dist.is_main:
+        atomic_write_text(out / "config.json", config.to_json())
+    return _RECIPES[name](config, ctx)

@@ -189,7 +189,7 @@ class Channel:
 
         Args:
             x: complex64 ``[F, n]`` symbols of frame ``t`` in row ``t`` (unit average energy
-               assumed: the noise is set from the frame's SNR with :math:`E_s = 1`).
+                assumed: the noise is set from the frame's SNR with :math:`E_s = 1`).
             state: the frames' :class:`LinkState` (``len(state) == F``), must define ``snr_db``.
             generator: draws the noise; must be on ``x``'s device.
 

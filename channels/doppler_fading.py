@@ -14,7 +14,9 @@ from channels.registry import register_channel
 
 
 @functools.lru_cache(maxsize=32)
-def ar_coefficients(normalized_doppler: float, order: int, regularization: float) -> tuple[np.ndarray, float, np.ndarray]:
+def ar_coefficients(
+    normalized_doppler: float, order: int, regularization: float
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Yule–Walker AR(p) fit to the Clarke autocorrelation :math:`r(k) = J_0(2\\pi \\nu k)`.
 
     Solves :math:`(R_p + \\epsilon I) a = r_{1..p}` (Levinson), innovation variance
@@ -41,7 +43,11 @@ def ar_coefficients(normalized_doppler: float, order: int, regularization: float
 
 
 def clarke_ar_process(
-    num: int, normalized_doppler: float, order: int, regularization: float, generator: torch.Generator
+    num: int,
+    normalized_doppler: float,
+    order: int,
+    regularization: float,
+    generator: torch.Generator,
 ) -> torch.Tensor:
     """A stationary complex Gaussian process with autocorrelation :math:`\\approx J_0(2\\pi\\nu k)`.
 
@@ -55,7 +61,9 @@ def clarke_ar_process(
     from scipy.signal import lfilter, lfiltic
 
     a, sigma2, chol = ar_coefficients(normalized_doppler, order, regularization)
-    w = torch.randn(max(num, order), 2, generator=generator, device=generator.device, dtype=torch.float64)
+    w = torch.randn(
+        max(num, order), 2, generator=generator, device=generator.device, dtype=torch.float64
+    )
     w = (w[:, 0] + 1j * w[:, 1]).cpu().numpy() / math.sqrt(2.0)
     head = chol @ w[:order]
     denominator = np.concatenate([[1.0], -a])
@@ -114,7 +122,9 @@ class DopplerFading(Channel):
         self.k_factor = check.non_negative("k_factor", k_factor)
         self.speed_mps = check.non_negative("speed_mps", speed_mps)
         self.carrier_hz = check.positive("carrier_hz", carrier_hz)
-        self.doppler_hz = None if doppler_hz is None else check.non_negative("doppler_hz", doppler_hz)
+        self.doppler_hz = (
+            None if doppler_hz is None else check.non_negative("doppler_hz", doppler_hz)
+        )
         self.frame_s = check.positive("frame_s", frame_s)
         self.los_angle_rad = check.finite("los_angle_rad", los_angle_rad)
         self.ar_order = check.integer("ar_order", ar_order, minimum=1)
@@ -134,14 +144,22 @@ class DopplerFading(Channel):
 
     def gains(self, num_frames: int, generator: torch.Generator) -> torch.Tensor:
         """complex64 ``[F]`` correlated gains with :math:`E|h|^2 = 1`."""
-        g = clarke_ar_process(num_frames, self.normalized_doppler, self.ar_order, self.regularization, generator)
+        g = clarke_ar_process(
+            num_frames, self.normalized_doppler, self.ar_order, self.regularization, generator
+        )
         if self.k_factor == 0:
             return g
-        phi0 = torch.rand((), generator=generator, device=generator.device, dtype=torch.float64) * (2 * math.pi)
+        phi0 = torch.rand((), generator=generator, device=generator.device, dtype=torch.float64) * (
+            2 * math.pi
+        )
         t = torch.arange(num_frames, device=generator.device, dtype=torch.float64)
         phase = 2 * math.pi * self.normalized_doppler * math.cos(self.los_angle_rad) * t + phi0
-        los = torch.polar(torch.full_like(phase, math.sqrt(self.k_factor / (self.k_factor + 1))), phase)
-        return (los + g.to(torch.complex128) * math.sqrt(1.0 / (self.k_factor + 1))).to(torch.complex64)
+        los = torch.polar(
+            torch.full_like(phase, math.sqrt(self.k_factor / (self.k_factor + 1))), phase
+        )
+        return (los + g.to(torch.complex128) * math.sqrt(1.0 / (self.k_factor + 1))).to(
+            torch.complex64
+        )
 
     def states(self, num_frames: int, *, generator: torch.Generator) -> LinkState:
         n = check.num_frames(num_frames)

@@ -11,7 +11,9 @@ from channels.base import Channel, ChannelParameterError, LinkState
 from channels.registry import register_channel
 
 
-def markov_two_state(p_gb: float, p_bg: float, num_frames: int, generator: torch.Generator) -> torch.Tensor:
+def markov_two_state(
+    p_gb: float, p_bg: float, num_frames: int, generator: torch.Generator
+) -> torch.Tensor:
     """Bad-state indicator of a stationary two-state Markov chain, bool ``[F]``.
 
     Sojourn times are geometric: good lasts :math:`\\mathrm{Geom}(p_{gb})` frames, bad
@@ -30,7 +32,9 @@ def markov_two_state(p_gb: float, p_bg: float, num_frames: int, generator: torch
         leave = p_bg if bad else p_gb
         other = p_gb if bad else p_bg
         remaining = num_frames - pos
-        mean_pair = (1.0 / leave if leave > 0 else remaining) + (1.0 / other if other > 0 else remaining)
+        mean_pair = (1.0 / leave if leave > 0 else remaining) + (
+            1.0 / other if other > 0 else remaining
+        )
         pairs = int(min(remaining, remaining / mean_pair * 1.2 + 16))
         runs = torch.empty(2 * pairs, dtype=torch.float64, device=device)
         for offset, p in ((0, leave), (1, other)):
@@ -88,11 +92,15 @@ class GilbertElliott(Channel):
     ) -> None:
         self.p_gb = check.probability("p_gb", p_gb)
         if p_bg is not None and mean_burst_frames is not None:
-            raise ChannelParameterError("mean_burst_frames: give either p_bg or mean_burst_frames, not both")
+            raise ChannelParameterError(
+                "mean_burst_frames: give either p_bg or mean_burst_frames, not both"
+            )
         if mean_burst_frames is not None:
             burst = check.finite("mean_burst_frames", mean_burst_frames)
             if burst < 1:
-                raise ChannelParameterError(f"mean_burst_frames: must be >= 1, got {mean_burst_frames!r}")
+                raise ChannelParameterError(
+                    f"mean_burst_frames: must be >= 1, got {mean_burst_frames!r}"
+                )
             self.p_bg = 1.0 / burst
         else:
             self.p_bg = check.probability("p_bg", 0.1 if p_bg is None else p_bg)
@@ -114,11 +122,15 @@ class GilbertElliott(Channel):
 
     def bad_states(self, num_frames: int, generator: torch.Generator) -> torch.Tensor:
         """bool ``[F]``: ``True`` in the bad state."""
-        return markov_two_state(self.p_gb, self.p_bg, check.num_frames(num_frames), check.generator(generator))
+        return markov_two_state(
+            self.p_gb, self.p_bg, check.num_frames(num_frames), check.generator(generator)
+        )
 
     def states(self, num_frames: int, *, generator: torch.Generator) -> LinkState:
         bad = self.bad_states(num_frames, generator)
         snr = torch.where(bad, self.snr_bad_db, self.snr_good_db).to(torch.float32)
         p_erase = torch.where(bad, self.erasure_prob_bad, self.erasure_prob_good)
-        u = torch.rand(bad.shape[0], generator=generator, device=generator.device, dtype=torch.float64)
+        u = torch.rand(
+            bad.shape[0], generator=generator, device=generator.device, dtype=torch.float64
+        )
         return LinkState(snr_db=snr, erased=u < p_erase)

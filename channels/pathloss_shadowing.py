@@ -32,7 +32,11 @@ def gauss_markov(num: int, rho: float, std: float, generator: torch.Generator) -
     (``scipy.signal.lfilter``)."""
     from scipy.signal import lfilter
 
-    w = torch.randn(num, generator=generator, device=generator.device, dtype=torch.float64).cpu().numpy()
+    w = (
+        torch.randn(num, generator=generator, device=generator.device, dtype=torch.float64)
+        .cpu()
+        .numpy()
+    )
     if num == 0 or std == 0:
         return torch.zeros(num, dtype=torch.float64, device=generator.device)
     x = w * std * math.sqrt(1.0 - rho**2)
@@ -156,12 +160,16 @@ class PathlossShadowing(Channel):
             return d.repeat(-(-num_frames // d.shape[0]))[:num_frames]
         t = torch.arange(num_frames, dtype=torch.float64, device=device) * self.frame_s
         v = self.speed_mps if self.moving_away else -self.speed_mps
-        return ping_pong_distance(self.start_distance_m, v, self.min_distance_m, self.max_distance_m, t)
+        return ping_pong_distance(
+            self.start_distance_m, v, self.min_distance_m, self.max_distance_m, t
+        )
 
     def large_scale_db(self, num_frames: int, generator: torch.Generator) -> torch.Tensor:
         """:math:`-10 n \\log_{10}(d_t/d_0) + S_t` in dB, float64 ``[F]``."""
         d = self.distances(num_frames, generator.device)
-        shadow = gauss_markov(num_frames, self.shadowing_correlation, self.shadowing_std_db, generator)
+        shadow = gauss_markov(
+            num_frames, self.shadowing_correlation, self.shadowing_std_db, generator
+        )
         return -10.0 * self.pathloss_exponent * torch.log10(d / self.ref_distance_m) + shadow
 
     def states(self, num_frames: int, *, generator: torch.Generator) -> LinkState:

@@ -45,7 +45,9 @@ class RicianBlock(Channel):
         coherence_frames: block length :math:`L` in frames, >= 1.
     """
 
-    def __init__(self, mean_snr_db: float = 10.0, k_factor: float = 3.0, coherence_frames: int = 1) -> None:
+    def __init__(
+        self, mean_snr_db: float = 10.0, k_factor: float = 3.0, coherence_frames: int = 1
+    ) -> None:
         self.mean_snr_db = check.finite("mean_snr_db", mean_snr_db)
         self.k_factor = check.non_negative("k_factor", k_factor)
         self.coherence_frames = check.integer("coherence_frames", coherence_frames, minimum=1)

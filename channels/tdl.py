@@ -16,7 +16,9 @@ FIXED_DELAY_SPREAD_MODELS = ("A10", "A30", "B100", "C60", "C300", "D10", "D30")
 REDUCTIONS = ("capacity", "eesm")
 
 
-def effective_snr(snr_per_subcarrier: torch.Tensor, reduction: str, eesm_beta: float = 1.0) -> torch.Tensor:
+def effective_snr(
+    snr_per_subcarrier: torch.Tensor, reduction: str, eesm_beta: float = 1.0
+) -> torch.Tensor:
     """Reduce per-subcarrier SNRs ``[..., K]`` (linear) to one effective SNR ``[...]`` (linear).
 
     * ``"capacity"``: :math:`\\rho_{\\mathrm{eff}} = 2^{\\frac1K\\sum_k \\log_2(1+\\rho_k)} - 1`,

@@ -42,16 +42,22 @@ class TraceCapacity(Channel):
     period_s: float
     total_bits: float
 
-    def _init_common(self, frame_s: float, mean_bits_per_frame: float | None, random_offset: bool) -> None:
+    def _init_common(
+        self, frame_s: float, mean_bits_per_frame: float | None, random_offset: bool
+    ) -> None:
         self.frame_s = check.positive("frame_s", frame_s)
         self.mean_bits_per_frame = (
-            None if mean_bits_per_frame is None else check.positive("mean_bits_per_frame", mean_bits_per_frame)
+            None
+            if mean_bits_per_frame is None
+            else check.positive("mean_bits_per_frame", mean_bits_per_frame)
         )
         self.random_offset = bool(random_offset)
 
     def _check_trace(self, name: str) -> None:
         if not self.period_s > 0:
-            raise ChannelParameterError(f"{name}: trace duration must be > 0 s, got {self.period_s} s")
+            raise ChannelParameterError(
+                f"{name}: trace duration must be > 0 s, got {self.period_s} s"
+            )
         if not self.total_bits > 0:
             raise ChannelParameterError(f"{name}: trace delivers no bits")
 

@@ -33,15 +33,23 @@ def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
             if i == 1 and [c.strip() for c in row] == ["time_s", "bits"]:
                 continue
             if len(row) != 2:
-                raise ChannelParameterError(f"path: {path}:{i}: expected 2 columns (time_s, bits), got {len(row)}")
+                raise ChannelParameterError(
+                    f"path: {path}:{i}: expected 2 columns (time_s, bits), got {len(row)}"
+                )
             try:
                 t, b = float(row[0]), float(row[1])
             except ValueError:
-                raise ChannelParameterError(f"path: {path}:{i}: non-numeric value in {row!r}") from None
+                raise ChannelParameterError(
+                    f"path: {path}:{i}: non-numeric value in {row!r}"
+                ) from None
             if not (math.isfinite(t) and math.isfinite(b)) or t < 0 or b < 0:
-                raise ChannelParameterError(f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {row!r}")
+                raise ChannelParameterError(
+                    f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {row!r}"
+                )
             if times and t <= times[-1]:
-                raise ChannelParameterError(f"path: {path}:{i}: time_s must increase strictly, got {t} after {times[-1]}")
+                raise ChannelParameterError(
+                    f"path: {path}:{i}: time_s must increase strictly, got {t} after {times[-1]}"
+                )
             times.append(t)
             bits.append(b)
     if not times:
@@ -85,7 +93,9 @@ class CSVTrace(TraceCapacity):
             duration_s = float(times[-1] + (times[-1] - times[-2]))
         self.duration_s = check.positive("duration_s", duration_s)
         if self.duration_s <= times[-1]:
-            raise ChannelParameterError(f"duration_s: must exceed the last time {times[-1]} s, got {duration_s!r}")
+            raise ChannelParameterError(
+                f"duration_s: must exceed the last time {times[-1]} s, got {duration_s!r}"
+            )
         self.period_s = self.duration_s
         self.total_bits = float(bits.sum())
         self._check_trace("path")

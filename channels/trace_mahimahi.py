@@ -29,7 +29,9 @@ def load_mahimahi(path: Path) -> np.ndarray:
         if not token:
             continue
         if not token.isdigit():
-            raise ChannelParameterError(f"path: {path}:{i}: expected a non-negative integer (ms), got {token!r}")
+            raise ChannelParameterError(
+                f"path: {path}:{i}: expected a non-negative integer (ms), got {token!r}"
+            )
         values.append(int(token))
     if not values:
         raise ChannelParameterError(f"path: {path}: the trace has no lines")
@@ -84,4 +86,7 @@ class MahimahiTrace(TraceCapacity):
 
     def cumulative_bits(self, u_s: np.ndarray) -> np.ndarray:
         u_ms = u_s * 1000.0 + 1e-6
-        return np.searchsorted(self._times_ms, u_ms, side="right").astype(np.float64) * MAHIMAHI_PACKET_BITS
+        return (
+            np.searchsorted(self._times_ms, u_ms, side="right").astype(np.float64)
+            * MAHIMAHI_PACKET_BITS
+        )

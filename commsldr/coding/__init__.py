@@ -20,6 +20,13 @@ from .entropy import (
     highres_entropy_bits,
 )
 from .errors import CRCError, MalformedPacketError, PacketError, PayloadError
+from .evaluate import (
+    RATE_MEASURES,
+    RateAccuracyResult,
+    rate_accuracy_curve,
+    rate_accuracy_from_latents,
+)
+from .figures import plot_latent_std, plot_rate_accuracy
 from .packets import (
     CRC_WIDTHS,
     FORMAT_VERSION,
@@ -70,6 +77,8 @@ __all__ = [
     "PacketError",
     "PacketHeader",
     "PayloadError",
+    "RATE_MEASURES",
+    "RateAccuracyResult",
     "Quantizer",
     "ScaleSolution",
     "SourceCoder",
@@ -93,6 +102,10 @@ __all__ = [
     "packet_bits",
     "packet_model_id",
     "parse_packet",
+    "plot_latent_std",
+    "plot_rate_accuracy",
+    "rate_accuracy_curve",
+    "rate_accuracy_from_latents",
     "scale_for_budget",
     "solve_scale_for_budget",
     "waterfill_level",

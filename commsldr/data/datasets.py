@@ -142,13 +142,16 @@ def _list_imagefolder(split_dir: Path) -> tuple[list[str], list[Path], list[int]
 
 
 def _decode(path: Path, image_size: int | None) -> torch.Tensor:
-    from torchvision.io import ImageReadMode, decode_image, read_file
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
     from torchvision.transforms.v2.functional import resize
 
     try:
-        img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)
-    except RuntimeError as err:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as err:
         raise ValueError(f"cannot decode image file {path}: {err}") from err
+    img = torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
     if image_size is not None and tuple(img.shape[1:]) != (image_size, image_size):
         img = resize(img, [image_size, image_size], antialias=True)
     return img

@@ -217,7 +217,7 @@ def channel_params(sc: Scenario, label: str) -> dict[str, Any]:
 
     cfg = sc.channels[label]
     params = dict(cfg.params)
-    if _accepts(get_channel_class(cfg.model), "frame_s"):
+    if _accepts(get_channel_class(cfg.type), "frame_s"):
         params.setdefault("frame_s", sc.link.frame_s)
     return params
 
@@ -296,22 +296,22 @@ def check_scenario(sc: Scenario) -> None:
     if len(set(sc.coding.scales)) != len(sc.coding.scales):
         raise ScenarioError("coding.scales", f"duplicate entries in {sc.coding.scales}")
     if not sc.channels:
-        raise ScenarioError("channels", "needs at least one channel (label: {model: NAME, ...})")
+        raise ScenarioError("channels", "needs at least one channel (label: {type: NAME, ...})")
     valid = list_channels()
     for label, ch in sc.channels.items():
-        if ch.model not in valid:
-            raise ScenarioError(f"channels.{label}.model", f"{ch.model!r} is not allowed; allowed "
-                                                          f"values: {', '.join(valid)}")
-        _construct(get_channel_class(ch.model), channel_params(sc, label), f"channels.{label}",
-                   f"channel {ch.model!r}")
+        if ch.type not in valid:
+            raise ScenarioError(f"channels.{label}.type", f"{ch.type!r} is not allowed; allowed "
+                                                         f"values: {', '.join(valid)}")
+        _construct(get_channel_class(ch.type), channel_params(sc, label), f"channels.{label}",
+                   f"channel {ch.type!r}")
     _construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {sc.link.phy!r}")
     try:
-        create_csi_model(sc.csi.model, **sc.csi.params)
+        create_csi_model(sc.csi.type, **sc.csi.params)
     except ValueError as e:
         m = re.search(r"parameter '([a-z_]+)'", str(e)) or re.match(r"^([a-z_]+) must", str(e))
         raise ScenarioError(f"csi.{m.group(1)}" if m else "csi", str(e)) from None
     if not sc.policies:
-        raise ScenarioError("policies", "needs at least one policy (label: {policy: NAME, ...})")
+        raise ScenarioError("policies", "needs at least one policy (label: {type: NAME, ...})")
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
     if len(set(sc.seeds)) != len(sc.seeds) or not sc.seeds:
@@ -324,11 +324,11 @@ def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | 
 
     key = f"policies.{label}"
     try:
-        cls = get_policy_class(pc.policy)
+        cls = get_policy_class(pc.type)
     except ValueError:
-        raise ScenarioError(f"{key}.policy", f"{pc.policy!r} is not allowed; allowed values: "
-                                             f"{', '.join(list_policies())}") from None
-    policy = _construct(cls, pc.params, key, f"policy {pc.policy!r}")
+        raise ScenarioError(f"{key}.type", f"{pc.type!r} is not allowed; allowed values: "
+                                           f"{', '.join(list_policies())}") from None
+    policy = _construct(cls, pc.params, key, f"policy {pc.type!r}")
     k = getattr(policy, "k", None)
     variants = set(sc.model.truncations) | ({latent_dim} if latent_dim else set())
     if k is not None and latent_dim is not None and k not in variants:

@@ -166,10 +166,9 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
 # ---------------------------------------------------------------------------------------------
 def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
     from channels import create_channel
-
     from commsldr.data import derive_seed
 
-    channel = create_channel(sc.channels[label].model, **channel_params(sc, label))
+    channel = create_channel(sc.channels[label].type, **channel_params(sc, label))
     g = torch.Generator().manual_seed(derive_seed(seed, f"channel/{label}"))
     return channel.states(sc.frames, generator=g)
 
@@ -180,7 +179,7 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
     from commsldr.link.simulator import simulate
 
     pc = sc.policies[label]
-    policy = create_policy(pc.policy, **pc.params)
+    policy = create_policy(pc.type, **pc.params)
     menu = PointMenu.from_table(table, images_per_packet=sc.link.images_per_packet,
                                 fallback=sc.link.fallback)
     policy.bind(menu, phy)
@@ -189,7 +188,7 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
     elif policy.requires_perfect_csi:
         csi = create_csi_model("perfect")
     else:
-        csi = create_csi_model(sc.csi.model, **sc.csi.params)
+        csi = create_csi_model(sc.csi.type, **sc.csi.params)
     result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
                       csi_model=csi, fallback=sc.link.fallback, seed=seed)
     return result, policy
@@ -261,7 +260,7 @@ def run_scenario(
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
-                    "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].policy,
+                    "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].type,
                     **point.values,
                     "mean_capacity_bits": float(np.mean([cap[s].mean() for s in sc.seeds])),
                     "mean_snr_db": float(np.mean([snr[s] for s in sc.seeds])),

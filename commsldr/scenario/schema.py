@@ -7,7 +7,7 @@ allowed values: the guide page "Scenario reference", generated from these datacl
 and policy is constructed once — so a bad file fails before any data is loaded or model trained.
 
 Sections with *open parameters* (``channels.<label>``, ``policies.<label>``, ``csi`` and the PHY
-part of ``link``) take one selector key (``model``, ``policy``, ``model``, ``phy``) and then the
+part of ``link``) take one selector key (``type``, or ``phy`` for ``link``) and then the
 keyword parameters of the selected class, checked against its signature.
 """
 
@@ -111,9 +111,9 @@ class CodingConfig:
 
 @dataclass
 class ChannelConfig:
-    """``channels.<label>``: ``model`` (commsldr list channels) plus that model's parameters."""
+    """``channels.<label>``: ``type`` (commsldr list channels) plus that model's parameters."""
 
-    model: str = field(default="", metadata=_doc("registered channel model name"))
+    type: str = field(default="", metadata=_doc("registered channel model name"))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the model's parameters"))
 
 
@@ -135,16 +135,16 @@ class LinkConfig:
 class CSIConfig:
     """``csi``: what the policies know of the channel (the Oracle always gets perfect CSI)."""
 
-    model: str = field(default="perfect", metadata=_doc(
+    type: str = field(default="perfect", metadata=_doc(
         "CSI model", choices=("perfect", "delayed", "noisy", "ack-nack")))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
 
 
 @dataclass
 class PolicyConfig:
-    """``policies.<label>``: ``policy`` (commsldr list policies) plus its parameters."""
+    """``policies.<label>``: ``type`` (commsldr list policies) plus its parameters."""
 
-    policy: str = field(default="", metadata=_doc("registered policy name"))
+    type: str = field(default="", metadata=_doc("registered policy name"))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the policy's parameters"))
 
 
@@ -198,7 +198,7 @@ class Scenario:
 
 #: dataclass → (selector key, params field) for sections with open parameters
 OPEN_SECTIONS: dict[type, str] = {
-    ChannelConfig: "model", PolicyConfig: "policy", CSIConfig: "model", LinkConfig: "phy",
+    ChannelConfig: "type", PolicyConfig: "type", CSIConfig: "type", LinkConfig: "phy",
 }
 
 

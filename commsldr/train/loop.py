@@ -318,14 +318,13 @@ def train_phase(
                 scalers[i].update()
                 sums[i] += loss.detach().cpu().double()
             batches += 1
-        for s in schedulers:
-            s.step()
-        dist.broadcast_module(model, buffers_only=True)
-
         record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
         for i, step in enumerate(phase.steps):
             record[f"loss_{step.loss}"] = float(sums[i]) / max(batches, 1)
-            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[0]["lr"])
+            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[0]["lr"])  # this epoch's
+        for s in schedulers:
+            s.step()
+        dist.broadcast_module(model, buffers_only=True)
         n_ldr = sum(1 for s in phase.steps if s.loss != "ce")
         if n_ldr:
             record["rate"] = float(rate_sum) / max(batches * n_ldr, 1)

@@ -9,7 +9,12 @@ from channels import LinkState, create_channel, get_channel_class, list_channels
 
 NUM_FRAMES = 257
 
-DTYPES = {"snr_db": torch.float32, "gain": torch.complex64, "capacity_bits": torch.float32, "erased": torch.bool}
+DTYPES = {
+    "snr_db": torch.float32,
+    "gain": torch.complex64,
+    "capacity_bits": torch.float32,
+    "erased": torch.bool,
+}
 
 
 def _make(name: str):
@@ -39,7 +44,9 @@ def test_seeding(name: str) -> None:
     a, b, c = _states(name, 1), _states(name, 1), _states(name, 2)
     differs = False
     for field in a.defined():
-        assert torch.equal(getattr(a, field), getattr(b, field)), f"{field}: same seed, different states"
+        assert torch.equal(getattr(a, field), getattr(b, field)), (
+            f"{field}: same seed, different states"
+        )
         differs |= not torch.equal(getattr(a, field), getattr(c, field))
     if get_channel_class(name).deterministic:
         assert not differs, "a model declared deterministic must not depend on the seed"
@@ -50,7 +57,9 @@ def test_seeding(name: str) -> None:
 @pytest.mark.parametrize("name", list_channels())
 def test_one_frame_and_description(name: str) -> None:
     assert len(_make(name).states(1, generator=torch.Generator().manual_seed(0))) == 1
-    assert (get_channel_class(name).__doc__ or "").strip(), "a model needs a docstring (its description)"
+    assert (get_channel_class(name).__doc__ or "").strip(), (
+        "a model needs a docstring (its description)"
+    )
 
 
 @pytest.mark.parametrize("name", list_channels())
@@ -64,4 +73,8 @@ def test_forward_where_symbol_level(name: str) -> None:
             ch.forward(x, s, generator=g)
     else:
         y = ch.forward(x, s, generator=g)
-        assert y.shape == x.shape and y.dtype == torch.complex64 and torch.isfinite(torch.view_as_real(y)).all()
+        assert (
+            y.shape == x.shape
+            and y.dtype == torch.complex64
+            and torch.isfinite(torch.view_as_real(y)).all()
+        )

@@ -44,7 +44,13 @@ def test_stationary_bad_probability_and_burst_length(p_gb: float, p_bg: float) -
 
 def test_erasure_probabilities_per_state() -> None:
     n = 400_000
-    ch = create_channel("gilbert-elliott", p_gb=0.1, mean_burst_frames=4.0, erasure_prob_good=0.05, erasure_prob_bad=0.7)
+    ch = create_channel(
+        "gilbert-elliott",
+        p_gb=0.1,
+        mean_burst_frames=4.0,
+        erasure_prob_good=0.05,
+        erasure_prob_bad=0.7,
+    )
     assert ch.p_bg == 0.25
     s = ch.states(n, generator=torch.Generator().manual_seed(4))
     bad = s.snr_db == ch.snr_bad_db
@@ -70,7 +76,9 @@ def test_gilbert_elliott_bad_parameters(params: dict, parameter: str) -> None:
 
 def test_gilbert_elliott_degenerate_chains() -> None:
     g = torch.Generator().manual_seed(0)
-    always_good = create_channel("gilbert-elliott", p_gb=0.0, p_bg=0.3, erasure_prob_bad=1.0).states(1000, generator=g)
+    always_good = create_channel(
+        "gilbert-elliott", p_gb=0.0, p_bg=0.3, erasure_prob_bad=1.0
+    ).states(1000, generator=g)
     assert not always_good.erased.any() and (always_good.snr_db == 15.0).all()
     alternating = create_channel("gilbert-elliott", p_gb=1.0, p_bg=1.0).states(1000, generator=g)
     assert (alternating.snr_db[1:] != alternating.snr_db[:-1]).all()
@@ -95,7 +103,9 @@ def test_pathloss_follows_log_distance_without_shadowing() -> None:
     # 1 m per frame, bouncing at 100 m back towards 50 m
     assert d[0] == 50.0 and d[50] == 100.0 and d[60] == 90.0 and d[100] == 50.0 and d[110] == 60.0
     np.testing.assert_allclose(s.snr_db.numpy(), 25.0 - 30.0 * np.log10(d / 50.0), atol=1e-4)
-    np.testing.assert_allclose(s.noise_var.numpy(), 10 ** (-2.5), rtol=1e-4)  # N0 fixed; gain carries the loss
+    np.testing.assert_allclose(
+        s.noise_var.numpy(), 10 ** (-2.5), rtol=1e-4
+    )  # N0 fixed; gain carries the loss
 
 
 def test_shadowing_is_gudmundson_correlated() -> None:
@@ -111,7 +121,10 @@ def test_shadowing_is_gudmundson_correlated() -> None:
     )
     rho1 = math.exp(-1.0 / 20.0)
     assert ch.shadowing_correlation == pytest.approx(rho1)
-    x = (ch.states(n, generator=torch.Generator().manual_seed(1)).snr_db.double().numpy() - ch.snr_at_ref_db)
+    x = (
+        ch.states(n, generator=torch.Generator().manual_seed(1)).snr_db.double().numpy()
+        - ch.snr_at_ref_db
+    )
     # AR(1): var of the sample mean ~ sigma^2/n (1+rho)/(1-rho)
     assert abs(x.mean()) < 5 * sigma * math.sqrt((1 + rho1) / (1 - rho1) / n)
     assert abs(x.std() / sigma - 1) < 0.02
@@ -138,9 +151,13 @@ def test_composition_with_small_scale_fading() -> None:
 
 
 def test_explicit_trajectory_and_bad_parameters() -> None:
-    ch = create_channel("pathloss-shadowing", distances_m=[100.0, 200.0], shadowing_std_db=0.0, small_scale=None)
+    ch = create_channel(
+        "pathloss-shadowing", distances_m=[100.0, 200.0], shadowing_std_db=0.0, small_scale=None
+    )
     s = ch.states(5, generator=torch.Generator().manual_seed(0))
-    np.testing.assert_allclose(s.snr_db.numpy(), [20.0, 20 - 35 * math.log10(2)] * 2 + [20.0], atol=1e-4)
+    np.testing.assert_allclose(
+        s.snr_db.numpy(), [20.0, 20 - 35 * math.log10(2)] * 2 + [20.0], atol=1e-4
+    )
     for params, name in [
         ({"shadowing_std_db": -1.0}, "shadowing_std_db"),
         ({"distances_m": [10.0, -1.0]}, r"distances_m\[1\]"),

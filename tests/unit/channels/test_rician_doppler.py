@@ -32,19 +32,27 @@ def test_rician_power_and_k_factor_recovered(k_factor: float) -> None:
     assert abs(p.mean() - 1.0) < 5 * sd / math.sqrt(n)
     # the estimator's spread, measured by splitting into 20 independent batches
     estimates = np.array([k_moment_estimate(b) for b in p.reshape(20, -1)])
-    tol = 5 * estimates.std(ddof=1) / math.sqrt(20) + 0.02 * k_factor  # + small-sample bias allowance
+    tol = (
+        5 * estimates.std(ddof=1) / math.sqrt(20) + 0.02 * k_factor
+    )  # + small-sample bias allowance
     assert abs(k_moment_estimate(p) - k_factor) < tol
-    torch.testing.assert_close(s.snr_db.double(), torch.from_numpy(10 * np.log10(p)), rtol=0, atol=1e-4)
+    torch.testing.assert_close(
+        s.snr_db.double(), torch.from_numpy(10 * np.log10(p)), rtol=0, atol=1e-4
+    )
 
 
 def test_rician_k_zero_is_rayleigh_and_blocks_hold() -> None:
     n, L = 100_000, 4
-    s = create_channel("rician-block", k_factor=0.0, coherence_frames=L).states(n, generator=torch.Generator().manual_seed(2))
+    s = create_channel("rician-block", k_factor=0.0, coherence_frames=L).states(
+        n, generator=torch.Generator().manual_seed(2)
+    )
     h = s.gain.reshape(-1, L)
     assert torch.equal(h, h[:, :1].expand_as(h))
     p = h[:, 0].to(torch.complex128).abs().square().numpy()
     # Exponential(1): P(|h|^2 > 1) = e^-1
-    assert abs((p > 1).mean() - math.exp(-1)) < 5 * math.sqrt(math.exp(-1) * (1 - math.exp(-1)) / p.size)
+    assert abs((p > 1).mean() - math.exp(-1)) < 5 * math.sqrt(
+        math.exp(-1) * (1 - math.exp(-1)) / p.size
+    )
 
 
 def test_rician_rejects_negative_k() -> None:
@@ -62,7 +70,11 @@ def bartlett_sd(nu: float, n: int) -> float:
 def test_doppler_autocorrelation_matches_j0(doppler_hz: float) -> None:
     frame_s, n = 0.01, 400_000
     ch = create_channel("doppler-fading", doppler_hz=doppler_hz, frame_s=frame_s, mean_snr_db=0.0)
-    h = ch.states(n, generator=torch.Generator().manual_seed(int(doppler_hz))).gain.to(torch.complex128).numpy()
+    h = (
+        ch.states(n, generator=torch.Generator().manual_seed(int(doppler_hz)))
+        .gain.to(torch.complex128)
+        .numpy()
+    )
     nu = doppler_hz * frame_s
     lags = np.arange(0, 60, 3)
     emp = np.array([np.mean(h[k:] * np.conj(h[: n - k])).real for k in lags])
@@ -73,10 +85,18 @@ def test_doppler_autocorrelation_matches_j0(doppler_hz: float) -> None:
 
 
 def test_doppler_speed_parametrisation_and_rician_los() -> None:
-    ch = create_channel("doppler-fading", speed_mps=30.0, carrier_hz=2e9, frame_s=0.001, k_factor=4.0)
+    ch = create_channel(
+        "doppler-fading", speed_mps=30.0, carrier_hz=2e9, frame_s=0.001, k_factor=4.0
+    )
     assert ch.max_doppler_hz == pytest.approx(30.0 * 2e9 / SPEED_OF_LIGHT_MPS)
     n = 200_000
-    p = ch.states(n, generator=torch.Generator().manual_seed(9)).gain.to(torch.complex128).abs().square().numpy()
+    p = (
+        ch.states(n, generator=torch.Generator().manual_seed(9))
+        .gain.to(torch.complex128)
+        .abs()
+        .square()
+        .numpy()
+    )
     # correlated samples, so no i.i.d. formula: over 10 seeds the sd of the mean was 0.0022 and
     # that of the K estimate 0.024; the bounds are ~7 of those sds
     assert abs(p.mean() - 1.0) < 0.015
@@ -87,6 +107,12 @@ def test_doppler_short_sequences_and_bad_parameters() -> None:
     g = torch.Generator().manual_seed(0)
     ch = create_channel("doppler-fading", ar_order=50)
     assert ch.states(3, generator=g).gain.shape == (3,)  # shorter than the AR order
-    for name, value in [("frame_s", 0.0), ("speed_mps", -1.0), ("k_factor", -0.1), ("ar_order", 0), ("doppler_hz", -2.0)]:
+    for name, value in [
+        ("frame_s", 0.0),
+        ("speed_mps", -1.0),
+        ("k_factor", -0.1),
+        ("ar_order", 0),
+        ("doppler_hz", -2.0),
+    ]:
         with pytest.raises(ChannelParameterError, match=f"^{name}:"):
             create_channel("doppler-fading", **{name: value})

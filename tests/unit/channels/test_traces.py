@@ -29,8 +29,12 @@ def test_shared_trace_mean_rate(path: Path) -> None:
     # three whole periods from a random offset: every opportunity counted exactly three times
     s = ch.states(1500, generator=_g(3))
     assert s.capacity_bits.double().sum().item() == pytest.approx(3 * len(lines) * 12000, rel=1e-6)
-    scaled = create_channel("trace-mahimahi", path=path, frame_s=duration_s / 500, mean_bits_per_frame=5000.0)
-    assert scaled.states(1500, generator=_g(4)).capacity_bits.double().mean().item() == pytest.approx(5000.0, rel=1e-6)
+    scaled = create_channel(
+        "trace-mahimahi", path=path, frame_s=duration_s / 500, mean_bits_per_frame=5000.0
+    )
+    assert scaled.states(
+        1500, generator=_g(4)
+    ).capacity_bits.double().mean().item() == pytest.approx(5000.0, rel=1e-6)
 
 
 def test_small_mahimahi_trace_exact(tmp_path: Path) -> None:
@@ -43,8 +47,12 @@ def test_small_mahimahi_trace_exact(tmp_path: Path) -> None:
     # frames (0,2] (2,4] (4,6] (6,8] (8,10] ms, then the loop: the 1 ms events recur at 11 ms
     per_packet = s.capacity_bits.numpy() / 12000
     np.testing.assert_array_equal(per_packet, [2, 1, 1, 1, 1, 2, 1, 1, 1, 1])
-    scaled = create_channel("trace-mahimahi", path=trace, frame_s=0.002, mean_bits_per_frame=100.0, random_offset=False)
-    assert scaled.states(5, generator=_g()).capacity_bits.double().mean().item() == pytest.approx(100.0, rel=1e-6)
+    scaled = create_channel(
+        "trace-mahimahi", path=trace, frame_s=0.002, mean_bits_per_frame=100.0, random_offset=False
+    )
+    assert scaled.states(5, generator=_g()).capacity_bits.double().mean().item() == pytest.approx(
+        100.0, rel=1e-6
+    )
 
 
 def test_random_offset_is_a_cyclic_shift(tmp_path: Path) -> None:
@@ -55,7 +63,9 @@ def test_random_offset_is_a_cyclic_shift(tmp_path: Path) -> None:
     b = ch.states(30, generator=_g(2)).capacity_bits
     assert not torch.equal(a, b)
     # 10 frames = one period: the per-period totals are the same wherever we start
-    assert a.reshape(3, 10).sum(1).tolist() == b.reshape(3, 10).sum(1).tolist() == [ch.total_bits] * 3
+    assert (
+        a.reshape(3, 10).sum(1).tolist() == b.reshape(3, 10).sum(1).tolist() == [ch.total_bits] * 3
+    )
 
 
 def test_csv_trace_interpolates_and_scales(tmp_path: Path) -> None:
@@ -63,10 +73,16 @@ def test_csv_trace_interpolates_and_scales(tmp_path: Path) -> None:
     trace.write_text("time_s,bits\n0,1000\n1,3000\n2,0\n")
     ch = create_channel("trace-csv", path=trace, frame_s=0.5, random_offset=False)
     assert ch.period_s == 3.0 and ch.total_bits == 4000.0
-    np.testing.assert_allclose(ch.states(8, generator=_g()).capacity_bits.numpy(), [500, 500, 1500, 1500, 0, 0, 500, 500])
+    np.testing.assert_allclose(
+        ch.states(8, generator=_g()).capacity_bits.numpy(), [500, 500, 1500, 1500, 0, 0, 500, 500]
+    )
     scaled = create_channel("trace-csv", path=trace, frame_s=0.25, mean_bits_per_frame=42.0)
-    assert scaled.states(120, generator=_g(5)).capacity_bits.double().mean().item() == pytest.approx(42.0, rel=1e-6)
-    explicit = create_channel("trace-csv", path=trace, duration_s=4.0, frame_s=1.0, random_offset=False)
+    assert scaled.states(
+        120, generator=_g(5)
+    ).capacity_bits.double().mean().item() == pytest.approx(42.0, rel=1e-6)
+    explicit = create_channel(
+        "trace-csv", path=trace, duration_s=4.0, frame_s=1.0, random_offset=False
+    )
     assert explicit.states(4, generator=_g()).capacity_bits.tolist() == [1000, 3000, 0, 0]
 
 

@@ -14,13 +14,13 @@ BASE = {
     "data": {"train_per_class": 20, "test_per_class": 10},
     "model": {"recipe": "ce", "train": {"epochs": 1, "latent_dim": 16}, "truncations": [8]},
     "coding": {"scales": [0.5, 1.0, 2.0]},
-    "channels": {"ray": {"model": "rayleigh-block", "mean_snr_db": 10.0}},
+    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0}},
     "link": {"phy": "shannon", "bandwidth_hz": 1e5, "images_per_packet": 2},
-    "csi": {"model": "perfect"},
+    "csi": {"type": "perfect"},
     "policies": {
-        "fixed": {"policy": "fixed", "k": 16, "scale": 1.0},
-        "greedy": {"policy": "capacity-greedy", "margin": 0.1},
-        "oracle": {"policy": "oracle"},
+        "fixed": {"type": "fixed", "k": 16, "scale": 1.0},
+        "greedy": {"type": "capacity-greedy", "margin": 0.1},
+        "oracle": {"type": "oracle"},
     },
     "sweep": {"channels.*.mean_snr_db": [0.0, 10.0]},
     "seeds": [0, 1],
@@ -76,9 +76,9 @@ MALFORMED = [
     ("scale-negative", [("coding.scales", [1.0, -0.5])], "coding.scales[1]", ["> 0"]),
     ("crc-bits", [("coding.crc_bits", 12)], "coding.crc_bits", ["8, 16, 32"]),
     ("no-channels", [("channels", {}), ("sweep", {})], "channels", ["at least one"]),
-    ("unknown-channel", [("channels.ray.model", "rayleigh")], "channels.ray.model",
+    ("unknown-channel", [("channels.ray.type", "rayleigh")], "channels.ray.type",
      ["rayleigh-block", "awgn"]),
-    ("missing-channel-model", [("channels.ray", {"mean_snr_db": 3.0})], "channels.ray.model",
+    ("missing-channel-model", [("channels.ray", {"mean_snr_db": 3.0})], "channels.ray.type",
      ["missing"]),
     ("unknown-channel-param", [("channels.ray.speed_kmh", 3.0)], "channels.ray.speed_kmh",
      ["coherence_frames", "mean_snr_db"]),
@@ -89,12 +89,12 @@ MALFORMED = [
     ("unknown-phy-param", [("link.mcs", 3)], "link.mcs", ["bandwidth_hz"]),
     ("images-per-packet", [("link.images_per_packet", 0)], "link.images_per_packet", [">= 1"]),
     ("fallback", [("link.fallback", "guess")], "link.fallback", ["error", "prior"]),
-    ("bad-csi", [("csi.model", "genie")], "csi.model", ["perfect", "noisy", "ack-nack"]),
-    ("bad-csi-param", [("csi", {"model": "noisy", "std_db": -1})], "csi.std_db", ["std_db"]),
-    ("csi-unknown-param", [("csi", {"model": "delayed", "delay": 2})], "csi.delay",
+    ("bad-csi", [("csi.type", "genie")], "csi.type", ["perfect", "noisy", "ack-nack"]),
+    ("bad-csi-param", [("csi", {"type": "noisy", "std_db": -1})], "csi.std_db", ["std_db"]),
+    ("csi-unknown-param", [("csi", {"type": "delayed", "delay": 2})], "csi.delay",
      ["delay_frames"]),
     ("no-policies", [("policies", {})], "policies", ["at least one"]),
-    ("unknown-policy", [("policies.greedy.policy", "greedy")], "policies.greedy.policy",
+    ("unknown-policy", [("policies.greedy.type", "greedy")], "policies.greedy.type",
      ["capacity-greedy", "oracle"]),
     ("policy-bad-margin", [("policies.greedy.margin", 1.5)], "policies.greedy.margin",
      ["margin"]),
@@ -140,10 +140,10 @@ def test_there_are_at_least_twenty_malformed_cases():
 def test_set_overrides_are_yaml_parsed_and_dotted():
     loaded = load_scenario(BASE, ["frames=7", "policies.greedy.margin=0.25",
                                   "sweep.channels.*.mean_snr_db=[5, 15, 25]",
-                                  "csi={model: noisy, std_db: 2}"])
+                                  "csi={type: noisy, std_db: 2}"])
     sc = loaded.scenario
     assert sc.frames == 7 and sc.policies["greedy"].params["margin"] == 0.25
-    assert sc.csi.model == "noisy" and sc.csi.params == {"std_db": 2}
+    assert sc.csi.type == "noisy" and sc.csi.params == {"std_db": 2}
     assert [p.scenario.channels["ray"].params["mean_snr_db"] for p in loaded.points] == [5, 15, 25]
     with pytest.raises(ScenarioError, match="frames: must be >= 1"):
         load_scenario(BASE, ["frames=0"])
@@ -176,7 +176,7 @@ def test_file_errors(tmp_path):
 
 
 def test_wildcard_applies_to_every_channel():
-    raw = _with(("channels.ray2", {"model": "awgn", "snr_db": 3.0}),
+    raw = _with(("channels.ray2", {"type": "awgn", "snr_db": 3.0}),
                 ("sweep", {"channels.ray.mean_snr_db": [1.0], "channels.ray2.snr_db": [2.0, 4.0]}))
     loaded = load_scenario(raw)
     assert len(loaded.points) == 2

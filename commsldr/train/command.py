@@ -1,0 +1,156 @@
+"""Train a split autoencoder with one of the recipes of Qi et al.
+
+Recipes (``--recipe``):
+  ce        CE-T: encoder + decoder with cross-entropy, side branch detached (§4)
+  screen    CE-T for each d_y in --dims, writes screen.csv/.json/.md, keeps the best (§3.2)
+  duphil    DuPHiL: encoder + side branch with L_LDR, decoder with CE (--duphil-mode)
+  ldr-ft    three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, end-to-end CE (§3.1)
+  truncate  keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)
+
+Defaults are CPU-sized (compact ResNet-8, a few epochs, the synthetic dataset); --paper switches
+to the paper's settings (ResNet-18, 200 CE epochs, SGD lr 0.1 momentum 0.9 wd 5e-4, ...), and
+explicit flags override both. Everything is written under --out (checkpoints per phase,
+metrics.jsonl, config.json, model.pt); --resume continues an interrupted run exactly.
+
+Examples:
+  commsldr train --recipe ldr-ft --dataset synthetic
+  commsldr train --recipe screen --dims 16,32,64 --out runs/screen
+  commsldr train --recipe ce --dataset imagefolder --data-root ../shared/datasets/cifar10-jpeg
+  commsldr train --recipe ldr-ft --paper --dataset cifar10 --download --out runs/paper
+  torchrun --nproc_per_node=2 -m commsldr.cli train --recipe ce
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+__all__ = ["add_arguments", "config_from_args", "main"]
+
+_RECIPES = ("ce", "screen", "duphil", "ldr-ft", "truncate")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``train`` options to ``parser`` (every default is ``None``: unset)."""
+    from commsldr.train.config import DATASETS, DUPHIL_MODES, OPTIMIZERS, SCHEDULES
+
+    g = parser.add_argument_group("recipe")
+    g.add_argument("--recipe", required=True, choices=_RECIPES, help="what to train")
+    g.add_argument("--paper", action="store_true",
+                   help="start from the paper's settings (ResNet-18, 200 epochs, SGD 0.1, ...)")
+    g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
+                   help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
+    g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")
+    g.add_argument("--screen-select", choices=["test", "val"],
+                   help="screen: pick the best by test or held-out validation accuracy")
+    g.add_argument("--keep", type=int, metavar="K", help="truncate: latent entries to keep")
+    g.add_argument("--truncate-finetune", choices=["ce", "ldr-ft"],
+                   help="truncate: fine-tune with CE-T or the three LDR-FT steps")
+    g.add_argument("--duphil-mode", choices=list(DUPHIL_MODES),
+                   help="DuPHiL: per-mini-batch alternation (authors' code) or two phases")
+
+    g = parser.add_argument_group("data")
+    g.add_argument("--dataset", choices=list(DATASETS))
+    g.add_argument("--data-root", help="dataset directory (imagefolder: with train/ and test/)")
+    g.add_argument("--download", action="store_true", default=None,
+                   help="let torchvision download CIFAR")
+    g.add_argument("--num-per-class", type=int, help="training images per class (subset)")
+    g.add_argument("--test-num-per-class", type=int, help="test images per class (subset)")
+    g.add_argument("--no-augment", dest="augment", action="store_false", default=None,
+                   help="train without the augmentation family T")
+
+    g = parser.add_argument_group("model")
+    g.add_argument("--backbone", help="registered backbone (commsldr list models)")
+    g.add_argument("--width", type=float, help="backbone channel multiplier")
+    g.add_argument("--latent-dim", type=int, help="d_y, the bottleneck width")
+
+    g = parser.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, help="epochs of CE-T (and of every phase by default)")
+    g.add_argument("--ldr-epochs", type=int, help="epochs of each DuPHiL / LDR phase")
+    g.add_argument("--finetune-epochs", type=int, help="epochs of LDR-FT step 3 / truncation")
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--ldr-batch-size", type=int, help="batch size of the LDR phases")
+    g.add_argument("--lr", type=float, help="learning rate of CE-T")
+    g.add_argument("--ldr-lr", type=float, help="learning rate of the DuPHiL / LDR phases")
+    g.add_argument("--finetune-lr", type=float, help="learning rate of LDR-FT step 3")
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    g.add_argument("--schedule", choices=list(SCHEDULES))
+    g.add_argument("--ce-weight", type=float, help="weight of CE in the DuPHiL decoder step")
+    g.add_argument("--eps-sq", type=float, help="ε² of the coding rate (official code's eps)")
+    g.add_argument("--ssl-views", type=int, help="augmented views per image for L_LDR-SSL")
+    g.add_argument("--amp", action="store_true", default=None, help="mixed precision (autocast)")
+
+    g = parser.add_argument_group("run")
+    g.add_argument("--seed", type=int)
+    g.add_argument("--out", help="output directory (default runs/train/<recipe>)")
+    g.add_argument("--resume", action="store_true", default=None,
+                   help="continue from the checkpoints in --out")
+    g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    g.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    g.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                   help="set any TrainConfig field, e.g. --set rate_weight=0.5 (repeatable)")
+
+
+_OPTION_KEYS = (
+    "from_checkpoint", "dims", "screen_select", "keep", "truncate_finetune", "duphil_mode",
+    "dataset", "data_root", "download", "num_per_class", "test_num_per_class", "augment",
+    "backbone", "width", "latent_dim", "epochs", "ldr_epochs", "finetune_epochs", "batch_size",
+    "ldr_batch_size", "lr", "ldr_lr", "finetune_lr", "optimizer", "schedule", "ce_weight",
+    "eps_sq", "ssl_views", "amp", "seed", "out", "resume", "device", "progress",
+)
+
+
+def config_from_args(args: argparse.Namespace):
+    """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
+    then ``--set KEY=VALUE``, then the explicit flags."""
+    from commsldr.train.config import TrainConfig, paper_config
+
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    for key in _OPTION_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    overrides["recipe"] = args.recipe
+    overrides.setdefault("out", f"runs/train/{args.recipe}")
+    try:
+        return paper_config(**overrides) if args.paper else TrainConfig.from_dict(overrides)
+    except (TypeError, ValueError) as exc:
+        raise SystemExit(f"commsldr train: {exc}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the recipe; print the test accuracy and the checkpoint path."""
+    from commsldr.train.recipes import run_recipe
+
+    config = config_from_args(args)
+    result = run_recipe(config.recipe, config)
+    import torch.distributed as dist
+
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        metrics = result.metrics
+        if "best_latent_dim" in metrics:
+            print(f"best latent dim: {metrics['best_latent_dim']} (by {metrics['selected_by']})")
+        print(f"test accuracy: {metrics['test_acc']:.4f}")
+        print(f"checkpoint: {result.checkpoint_path}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0

@@ -1,0 +1,48 @@
+"""Fixtures of the link tests: a small trained model, its latent statistics and a table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from commsldr.coding import compute_latent_stats
+from commsldr.link import build_table
+
+SCALES = (0.25, 1.0, 4.0)
+
+
+@dataclass
+class LinkSetup:
+    model: Any
+    variant: Any  # model.truncate(k // 2)
+    stats: Any
+    train: Any
+    test: Any
+    table: Any
+
+
+@pytest.fixture(scope="session")
+def link_setup(tiny_trained) -> LinkSetup:
+    """The project's tiny trained model (tests/conftest.py) with a table over 2 variants x 3 scales."""
+    torch.set_num_threads(1)
+    model = tiny_trained.model.eval()
+    variant = model.truncate(model.latent_dim // 2).eval()
+    stats = compute_latent_stats(model, tiny_trained.train)
+    test = tiny_trained.test
+    table = build_table([model, variant], stats, SCALES, test, images_per_packet=(1, 3),
+                        train_labels=tiny_trained.train.labels, seed=0)
+    return LinkSetup(model, variant, stats, tiny_trained.train, test, table)
+
+
+def direct_predictions(model, stats, scale, images, rule="precision") -> np.ndarray:
+    """Quantize -> dequantize -> decoder, without any coding (the "direct network evaluation")."""
+    from commsldr.coding import make_source_coder
+    from commsldr.link import classify_latents, encode_latents
+
+    coder = make_source_coder(stats, scale, rule=rule, k=model.latent_dim)
+    y = encode_latents(model, images)
+    return classify_latents(model, coder.quantizer.dequantize(coder.quantizer.quantize(y)))

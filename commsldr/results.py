@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["save_results", "load_results", "RESULT_FILES"]
 
 RESULT_FILES = ("results.json", "results.csv", "per_seed.csv", "timeline.json")
-_NAN_FIELDS = ("mean_snr_db", "capacity_violations")
+_NAN_FIELDS = ("mean_snr_db", "capacity_violations", "mean_capacity_bits", "mean_bits_per_image")
 
 
 def _clean(obj: Any) -> Any:

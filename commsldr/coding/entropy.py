@@ -126,8 +126,10 @@ def binned_gaussian_entropy_bits(
     below 1e-8 bits).
 
     Args:
-        mean, std, step, offset: broadcastable to ``[k]``; ``std >= 0``, ``step > 0``
-            (``inf`` allowed: a constant symbol, 0 bits).
+        mean: ``mu``, broadcastable to ``[k]``.
+        std: ``sigma >= 0``.
+        step: ``Delta > 0`` (``inf`` allowed: a constant symbol, 0 bits).
+        offset: ``c``, the quantizer's offset.
 
     Returns:
         ``float64 [k]`` entropies, ``>= 0``.

@@ -53,7 +53,11 @@ class RateAccuracyResult:
     """One accuracy-vs-rate curve.
 
     Attributes:
-        rule, codec, center, crc_bits, k: how the latents were coded.
+        rule: allocation rule.
+        codec: codec kind.
+        center: whether ``y - mean`` was quantized.
+        crc_bits: CRC width counted in ``packet_bits``.
+        k: number of latent entries.
         unquantized_accuracy: accuracy of the decoder on the raw (float) test latents.
         num_test: number of test images.
         rows: one dict per scale with the keys ``scale``, ``accuracy``, the
@@ -136,8 +140,14 @@ def rate_accuracy_from_latents(
         decode_fn: ``y [B, k] -> logits [B, C]`` (the server).
         stats: training-set statistics (``k`` entries or more).
         scales: the grid of ``s``.
-        rule, codec, train_latents, center: see :func:`~commsldr.coding.make_source_coder`.
+        rule: allocation rule (:func:`~commsldr.coding.make_source_coder`).
+        codec: ``"gaussian"`` or ``"categorical"``.
+        train_latents: training latents, needed by the categorical codec.
+        center: quantize ``y - mean``.
         crc_bits: CRC width counted in ``packet_bits``.
+        batch_size: latents per decoder call.
+        label: legend name stored in the result.
+        progress: show a progress bar.
     """
     y = test_latents.detach().cpu().float()
     if y.dim() != 2:

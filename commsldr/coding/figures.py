@@ -1,6 +1,7 @@
 """Figures: accuracy versus rate (paper Figs. 2/4) and per-entry latent spread (paper Fig. 5).
 
 Both use matplotlib's object-oriented API (no global ``pyplot`` state) and save PNG and PDF.
+matplotlib is imported on first use, so importing :mod:`commsldr.coding` stays light.
 """
 
 from __future__ import annotations
@@ -8,20 +9,23 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .evaluate import RateAccuracyResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_latent_std", "plot_rate_accuracy"]
 
 _TITLES = {
-    "paper_entropy_bits": "paper total entropy (Gaussian, high-res.)",
-    "exact_entropy_bits": "exact entropy of binned Gaussian",
-    "empirical_entropy_bits": "empirical entropy (test symbols)",
-    "payload_bits": "coded payload",
-    "packet_bits": "coded packet (payload + header + CRC)",
+    "paper_entropy_bits": "paper total entropy\n(Gaussian, high resolution)",
+    "exact_entropy_bits": "exact entropy\n(binned Gaussian)",
+    "empirical_entropy_bits": "empirical entropy\n(test-set symbols)",
+    "payload_bits": "coded payload\n(one image per message)",
+    "packet_bits": "coded packet\n(payload + header + CRC)",
 }
 
 
@@ -55,6 +59,8 @@ def plot_rate_accuracy(
     for m in measures:
         if m not in _TITLES:
             raise ValueError(f"unknown measure {m!r}; valid: {list(_TITLES)}")
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(4.0 * len(measures), 3.4))
     axes = fig.subplots(1, len(measures), sharey=True, squeeze=False)[0]
     for ax, m in zip(axes, measures, strict=True):
@@ -62,7 +68,8 @@ def plot_rate_accuracy(
             order = np.argsort(r.column(m))
             ax.plot(r.column(m)[order], 100 * r.column("accuracy")[order], marker="o", ms=3,
                     label=r.label or f"{r.rule}/{r.codec} k={r.k}")
-        ax.set_xlabel(f"{_TITLES[m]} [bits/image]")
+        ax.set_title(_TITLES[m], fontsize=9)
+        ax.set_xlabel("bits / image")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy [%]")
     axes[0].legend(fontsize=7)
@@ -82,6 +89,8 @@ def plot_latent_std(
         path_stem: output path without suffix.
         sort: plot entries in decreasing order of std instead of by index.
     """
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.0, 3.4))
     ax = fig.subplots()
     for name, s in stds.items():

@@ -229,7 +229,8 @@ def solve_scale_for_budget(
     Args:
         bits_at: ``s -> bits`` (e.g. mean coded bits per image at scale ``s``).
         budget_bits: the budget ``B``.
-        scale_min, scale_max: the search bracket, ``0 <= scale_min < scale_max``.
+        scale_min: lower end of the search bracket, ``>= 0``.
+        scale_max: upper end of the search bracket, ``> scale_min``.
         increasing: whether bits grow with ``s`` (:func:`bits_increase_with_scale`).
         rel_tol: stop when the bracket is narrower than ``rel_tol * scale``.
         max_iter: cap on the number of bisection steps.

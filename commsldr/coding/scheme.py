@@ -123,7 +123,13 @@ def scale_for_budget(
         latents: ``float [n, d]`` calibration latents.
         budget_bits: the budget per image.
         overhead_bits: added to every image (e.g. header + CRC bits of a one-image packet).
-        scale_min, scale_max: bracket (defaults: ``[1e-4, 1e4]``, ``[0, 64 d]`` for waterfill).
+        scale_min: lower end of the bracket (default 1e-4; 0 for waterfill).
+        scale_max: upper end of the bracket (default 1e4; ``64 d`` for waterfill).
+        rule: allocation rule.
+        codec: codec kind.
+        train_latents: training latents (categorical codec).
+        statistic: ``"mean"`` or ``"max"`` over the calibration images.
+        rel_tol: relative width of the final bracket.
     """
     if statistic not in ("mean", "max"):
         raise ValueError(f"statistic must be 'mean' or 'max', got {statistic!r}")

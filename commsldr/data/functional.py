@@ -103,7 +103,11 @@ def adjust_color(
     (a linear approximation of the HSV hue shift that keeps the batch vectorised).
 
     Args:
-        x: ``float [B, 3, H, W]`` in [0, 1]; brightness, contrast, saturation, hue: ``[B]``.
+        x: ``float [B, 3, H, W]`` in [0, 1].
+        brightness: ``[B]`` brightness factors.
+        contrast: ``[B]`` contrast factors.
+        saturation: ``[B]`` saturation factors.
+        hue: ``[B]`` hue shifts in turns.
 
     Returns:
         ``float [B, 3, H, W]`` in [0, 1].

@@ -29,17 +29,19 @@ class BatchLoader:
         drop_last: drop a final incomplete batch.
         raw: yield the ``uint8`` images unchanged (e.g. to build LDR-SSL views with
             :func:`~commsldr.data.make_views`); ``augment`` must then be ``None``.
-        mean, std: normalisation of :func:`~commsldr.data.to_float` (when not augmenting).
+        mean: per-channel mean for :func:`~commsldr.data.to_float` (when not augmenting).
+        std: per-channel standard deviation for :func:`~commsldr.data.to_float`.
         device: move each batch there (the images stay on the CPU).
 
-    Yields:
-        ``(x, y)``: ``x float32 [B, 3, H, W]`` (``uint8`` with ``raw=True``), ``y int64 [B]``.
+    Iterating yields ``(x, y)``: ``x float32 [B, 3, H, W]`` (``uint8`` with ``raw=True``) and
+    ``y int64 [B]``.
 
     Example:
         >>> from commsldr.data import make_synthetic
         >>> loader = BatchLoader(make_synthetic(3, seed=0), 8, shuffle=False, generator=None)
-        >>> [tuple(x.shape) for x, _ in loader]
-        [(8, 3, 32, 32), (8, 3, 32, 32), (8, 3, 32, 32), (6, 3, 32, 32)]
+        >>> x, y = next(iter(loader))
+        >>> len(loader), x.shape, y.dtype
+        (4, torch.Size([8, 3, 32, 32]), torch.int64)
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class BatchLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of ``(x, y)`` batches (a new order each call when shuffling)."""
         n = len(self.data)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else None
         for i in range(len(self)):

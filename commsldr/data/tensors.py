@@ -117,7 +117,8 @@ def to_float(
 
     Args:
         images: ``uint8 [B, 3, H, W]`` (0..255), or a floating tensor already scaled to ``[0, 1]``.
-        mean, std: per-channel constants (length 3).
+        mean: per-channel mean (length 3).
+        std: per-channel standard deviation (length 3, positive).
 
     Returns:
         ``float32 [B, 3, H, W]``.

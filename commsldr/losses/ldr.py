@@ -95,7 +95,9 @@ def ldr_ssl_loss(
         z: ``[n·B, d]`` features of n augmented views of B images.
         view_labels: ``[n·B]`` int64 group index (which source image a view comes from), as returned
             by :func:`commsldr.data.make_views`; groups are ``0 .. B-1``.
-        eps_sq, rate_weight, normalize: as in :func:`ldr_loss`.
+        eps_sq: ε², as in :func:`ldr_loss`.
+        rate_weight: γ, as in :func:`ldr_loss`.
+        normalize: L2-normalise the rows first.
 
     Returns:
         :class:`LDRTerms`; here Rc uses the B view groups as its partition.

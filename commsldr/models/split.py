@@ -287,18 +287,21 @@ class SplitAutoencoder(nn.Module):
         """A new model that keeps only the first ``k`` latent entries (paper §3.4).
 
         The encoder's last linear layer keeps its first ``k`` output units (rows of weight and
-        bias), so the new encoder outputs exactly ``y[:, :k]`` of this one. The decoder's first
+        bias, bit for bit), so the new encoder outputs ``y[:, :k]`` of this one (equal up to the
+        summation order of the matrix product, ~1e-7 relative). The decoder's first
         transposed convolution and the side branch's BN and linear layer keep the matching ``k``
         input channels, so ``new.decode(y[:, :k]) == self.decode(cat(y[:, :k], 0))``. All other
-        weights, BN statistics and ``requires_grad`` flags are copied; the result is independent
-        of ``self`` and can be fine-tuned. ``config["truncated_from"]`` records the original d_y.
+        weights, BN statistics, ``requires_grad`` flags, the device and the train/eval mode are
+        copied; the result is independent of ``self`` and can be fine-tuned.
+        ``config["truncated_from"]`` records the original d_y.
         """
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.latent_dim:
             raise ValueError(f"k must be an int in [1, {self.latent_dim}], got {k!r}")
         cfg = self.config
         cfg["latent_dim"] = k
         cfg["truncated_from"] = self._config["truncated_from"] or self.latent_dim
-        new = type(self).from_config(cfg)
+        ref = next(self.parameters())
+        new = type(self).from_config(cfg).to(device=ref.device, dtype=ref.dtype)
         state = {name: t.clone() for name, t in self.state_dict().items()}
         enc_w, enc_b = "encoder.bottleneck.3.weight", "encoder.bottleneck.3.bias"
         state[enc_w] = state[enc_w][:k]

@@ -314,6 +314,22 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("policies", "needs at least one policy (label: {type: NAME, ...})")
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
+    if sc.analog.enabled:
+        import torch
+
+        for label, ch in sc.channels.items():
+            channel = get_channel_class(ch.type)(**channel_params(sc, label))
+            if channel.states(1, generator=torch.Generator().manual_seed(0)).snr_db is None:
+                raise ScenarioError(f"channels.{label}.type", f"analog transmission needs a "
+                                                             f"symbol-level channel (one with an "
+                                                             f"SNR); {ch.type!r} is not")
+        if (2 * sc.analog.symbols_per_entry) % 1:
+            raise ScenarioError("analog.symbols_per_entry",
+                                f"must be a multiple of 0.5, got {sc.analog.symbols_per_entry}")
+        if sc.analog.k is not None and latent_dim is not None and sc.analog.k not in (
+                set(sc.model.truncations) | {latent_dim}):
+            raise ScenarioError("analog.k", f"{sc.analog.k} is not an encoder variant; allowed "
+                                            f"values: {sorted(set(sc.model.truncations) | {latent_dim})}")
     if len(set(sc.seeds)) != len(sc.seeds) or not sc.seeds:
         raise ScenarioError("seeds", f"needs distinct seeds, got {sc.seeds}")
 

@@ -30,6 +30,7 @@ __all__ = [
     "LinkConfig",
     "CSIConfig",
     "PolicyConfig",
+    "AnalogConfig",
     "OutputConfig",
     "Scenario",
     "PHYS",
@@ -46,7 +47,7 @@ PHYS: dict[str, str] = {
 #: Figure names a run can draw.
 FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline")
 #: Top-level sections a sweep may change (the rest fixes the operating-point table).
-SWEEPABLE = ("channels", "link", "csi", "policies", "frames")
+SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
 
 class ScenarioError(ValueError):
@@ -149,6 +150,24 @@ class PolicyConfig:
 
 
 @dataclass
+class AnalogConfig:
+    """``analog``: add uncoded (analog) transmission of the latent as an extra curve.
+
+    Each test image is sent in its own frame as ``k·symbols_per_entry`` complex symbols through the
+    channel's ``forward`` (symbol-level channels only); the server decodes the noisy latent. For a
+    fair comparison give the digital PHY the same channel uses per image
+    (``bandwidth_hz·frame_s = k·symbols_per_entry`` with one image per packet).
+    """
+
+    enabled: bool = field(default=False, metadata=_doc("add the analog curve"))
+    k: int | None = field(default=None, metadata=_doc(
+        "encoder variant sent (null: the full latent)", min=1))
+    symbols_per_entry: float = field(default=0.5, metadata=_doc(
+        "complex channel symbols per latent entry (a multiple of 0.5)", min_exclusive=0.0))
+    repeats: int = field(default=1, metadata=_doc("channel realisations per test image", min=1))
+
+
+@dataclass
 class OutputConfig:
     """``outputs``: where results go and what is drawn."""
 
@@ -182,6 +201,7 @@ class Scenario:
     csi: CSIConfig = field(default_factory=CSIConfig, metadata=_doc("see csi"))
     policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
         "policies to compare, by label"))
+    analog: AnalogConfig = field(default_factory=AnalogConfig, metadata=_doc("see analog"))
     sweep: dict[str, list[Any]] = field(default_factory=dict, metadata=_doc(
         "dotted key → list of values; the run covers the product of all lists. Keys under "
         "channels (a label or * for every channel), link, csi, policies, or frames"))
@@ -334,6 +354,7 @@ def reference_markdown() -> str:
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
                 ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
+                ("analog", AnalogConfig),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",

@@ -22,9 +22,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from commsldr.models import SplitAutoencoder
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -138,7 +141,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return ckpt
 
 
-def load_model(path: str | os.PathLike[str], *, verify: bool = True):
+def load_model(path: str | os.PathLike[str], *, verify: bool = True) -> SplitAutoencoder:
     """Rebuild the model stored in a checkpoint (``SplitAutoencoder.from_config`` + weights).
 
     Args:
@@ -147,7 +150,7 @@ def load_model(path: str | os.PathLike[str], *, verify: bool = True):
             the stored one (detects corrupted or tampered weights).
 
     Returns:
-        The model in eval mode, on the CPU.
+        The :class:`~commsldr.models.SplitAutoencoder` in eval mode, on the CPU.
     """
     from commsldr.models import SplitAutoencoder
 

@@ -1,20 +1,12 @@
 """The training recipes of Qi et al. and their registry.
 
-=============  =====================================================================  ==========
-name           what it does                                                           paper
-=============  =====================================================================  ==========
-``ce``         CE-T: encoder + decoder end to end with cross-entropy, side branch      §4
-               detached (not trained, not used)
-``screen``     CE-T for every d_y in ``dims``; writes ``screen.csv/.json/.md`` and     §3.2
-               keeps the most accurate model (test or held-out validation accuracy)
-``duphil``     DuPHiL: encoder + side branch with L_LDR (decoder frozen), decoder      §2.2, [4]
-               with CE (encoder frozen); ``duphil_mode``: ``alternate`` per
-               mini-batch (the authors' code) or ``phases`` (one after the other)
-``ldr-ft``     the three steps: DuPHiL with L_LDR, DuPHiL with L_LDR-SSL (n views,     §3.1
-               Π^T), end-to-end CE at the smaller ``finetune_lr``
-``truncate``   keep the first ``keep`` latent entries (``model.truncate(k)``), then     §3.4
-               fine-tune with CE-T (end to end, ``finetune_lr``) or LDR-FT
-=============  =====================================================================  ==========
+| name | what it does | paper |
+|---|---|---|
+| `ce` | CE-T: encoder + decoder end to end with cross-entropy, side branch detached (not trained, not used) | §4 |
+| `screen` | CE-T for every d_y in `dims`; writes `screen.csv/.json/.md` and keeps the most accurate model (test or held-out validation accuracy) | §3.2 |
+| `duphil` | DuPHiL: encoder + side branch with L_LDR (decoder frozen), decoder with CE (encoder frozen); `duphil_mode`: `alternate` per mini-batch (the authors' code) or `phases` (one after the other) | §2.2, [4] |
+| `ldr-ft` | the three steps: DuPHiL with L_LDR, DuPHiL with L_LDR-SSL (n views, Π^T), end-to-end CE at the smaller `finetune_lr` | §3.1 |
+| `truncate` | keep the first `keep` latent entries (`model.truncate(k)`), then fine-tune with CE-T (end to end, `finetune_lr`) or LDR-FT | §3.4 |
 
 ``duphil``, ``ldr-ft`` and ``truncate`` start from ``from_checkpoint`` (a CE-T model) or, when
 none is given, train the CE-T model first (in ``<out>/ce-t``). Every phase writes

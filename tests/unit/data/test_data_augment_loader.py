@@ -158,3 +158,18 @@ def test_distort_closed_forms(data):
         distort(x, "blur", 1, g())
     with pytest.raises(ValueError, match="severity"):
         distort(x, "flip", 6, g())
+
+
+def test_augment_probabilities_match_binomial():
+    # asymmetric random images, so a mirrored image is never equal to the original
+    n = 2000
+    x = torch.rand(n, 3, 6, 6, generator=g(11))
+    out = Augment(**{**IDENTITY, "flip_p": 0.3, "grayscale_p": 0.6})(x, g(12))
+    gray = (out[:, 0] - out[:, 1]).abs().amax((1, 2)) < 1e-6
+    colour = ~gray
+    flipped = (out[colour] - x[colour].flip(3)).abs().amax((1, 2, 3)) < 1e-5
+    kept = (out[colour] - x[colour]).abs().amax((1, 2, 3)) < 1e-5
+    assert bool((flipped ^ kept).all())  # each colour image is exactly one of the two
+    for count, trials, p in ((int(gray.sum()), n, 0.6), (int(flipped.sum()), int(colour.sum()), 0.3)):
+        sigma = (trials * p * (1 - p)) ** 0.5
+        assert abs(count - trials * p) < 4 * sigma, (count, trials, p)

@@ -23,6 +23,7 @@ class LinkSetup:
     train: Any
     test: Any
     table: Any
+    scales: tuple = SCALES
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +39,15 @@ def link_setup(tiny_trained) -> LinkSetup:
     return LinkSetup(model, variant, stats, tiny_trained.train, test, table)
 
 
-def direct_predictions(model, stats, scale, images, rule="precision") -> np.ndarray:
+@pytest.fixture(scope="session")
+def direct_predictions():
     """Quantize -> dequantize -> decoder, without any coding (the "direct network evaluation")."""
     from commsldr.coding import make_source_coder
     from commsldr.link import classify_latents, encode_latents
 
-    coder = make_source_coder(stats, scale, rule=rule, k=model.latent_dim)
-    y = encode_latents(model, images)
-    return classify_latents(model, coder.quantizer.dequantize(coder.quantizer.quantize(y)))
+    def run(model, stats, scale, images, rule="precision") -> np.ndarray:
+        coder = make_source_coder(stats, scale, rule=rule, k=model.latent_dim)
+        y = encode_latents(model, images)
+        return classify_latents(model, coder.quantizer.dequantize(coder.quantizer.quantize(y)))
+
+    return run

@@ -164,14 +164,15 @@ def test_bittrue_is_seeded_and_respects_the_frame_size():
         phy.deliver(np.full(12, 10), st, torch.Generator())  # shorter than the CRC
 
 
-# Cross-validation: bit-true block error rate vs the abstraction's tables at SNRs that are grid
-# points of Sionna's table (no interpolation error there; between grid points the spline over
+# Cross-validation 1: bit-true block error rate vs the abstraction's tables, at SNRs that are
+# grid points of Sionna's table (no interpolation error there; between grid points the spline over
 # the coarse 1.8 dB grid can be off by several tenths of a dB in the waterfall).
 # Tolerance: 4 binomial standard deviations of our estimate + 0.05 for the table's own
 # Monte-Carlo error and the code-block-size grid (our k vs the nearest 100-bit grid CBS).
-# The points: table BLER 0.39 (QPSK, R=0.59), 0.55 (64-QAM, R=0.43), 0.34 (64-QAM, R=0.85).
-CROSS = [(8, 500, 2.142857142857143, 150), (17, 500, 9.285714285714286, 150),
-         (26, 500, 18.214285714285715, 150)]
+# Points: QPSK R=0.59 (table BLER 0.39) and QPSK R=0.44 (table BLER 0.28). For 64-QAM the shipped
+# tables are pessimistic against the current Sionna chain itself (see cross-validation 2 and the
+# guide), so the table comparison is made where table and chain agree.
+CROSS = [(8, 500, 2.142857142857143, 100), (6, 500, 0.35714285714285765, 100)]
 
 
 @pytest.mark.parametrize("mcs, k, snr_db, n", CROSS)
@@ -184,3 +185,27 @@ def test_bittrue_bler_agrees_with_the_abstraction(mcs, k, snr_db, n):
     p = min(max(model, 0.02), 0.98)
     tol = 4 * math.sqrt(p * (1 - p) / n) + 0.05
     assert abs(measured - model) <= tol, (measured, model, tol)
+
+
+def test_bittrue_bler_agrees_with_sionnas_reference_chain():
+    """Cross-validation 2: our PHY (CRC, segmentation, channel package, equaliser) vs Sionna's
+    ``CodedAWGNChannelNR`` (the chain the abstraction tables were simulated with), 64-QAM.
+    Two-sample tolerance: 4 standard deviations of the difference of two binomial estimates."""
+    from commsldr.link._sionna import sionna_phy
+
+    sionna_phy()
+    from sionna.phy.nr.utils import CodedAWGNChannelNR
+
+    mcs, k, snr_db, n = 17, 500, 9.0, 100
+    phy = BitTruePHY(create_channel("awgn"), mcs_index=mcs, cb_info_bits=k, symbols_per_frame=10_000)
+    res = phy.deliver(np.full(n, k), _state(np.full(n, snr_db)), torch.Generator().manual_seed(2))
+    ours = 1 - res.delivered.mean()
+    ref_chain = CodedAWGNChannelNR(num_bits_per_symbol=phy.num_bits_per_symbol, num_info_bits=k,
+                                   target_coderate=phy.coderate)
+    torch.manual_seed(0)  # Sionna's reference chain draws from its global generator
+    ebno_db = snr_db - 10 * math.log10(phy.num_bits_per_symbol * phy.coderate)
+    b, b_hat = ref_chain(n, ebno_db)
+    ref = (b != b_hat).any(-1).float().mean().item()
+    p = min(max((ours + ref) / 2, 0.02), 0.98)
+    assert 0.1 < ref < 0.9  # a waterfall point, so the comparison can fail
+    assert abs(ours - ref) <= 4 * math.sqrt(p * (1 - p) * 2 / n), (ours, ref)

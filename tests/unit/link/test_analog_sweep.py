@@ -1,0 +1,71 @@
+"""Analog transmission and the accuracy-vs-SNR sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from channels import create_channel
+from commsldr.link import AnalogScheme, accuracy_vs_snr, analog_accuracy, encode_latents
+from commsldr.link.analog import finetune_decoder_with_noise
+from commsldr.train import evaluate
+
+
+def test_modulation_roundtrip_and_unit_power(link_setup):
+    s = link_setup
+    y = encode_latents(s.model, s.train.images)
+    for spe in (0.5, 1.0, 1.5):
+        sch = AnalogScheme.from_stats(s.stats, s.model.latent_dim, spe)
+        x = sch.modulate(y)
+        assert x.dtype == torch.complex64 and x.shape[1] == sch.num_symbols(s.model.latent_dim)
+        assert x.abs().square().mean().item() == pytest.approx(1.0, rel=0.02)  # training set
+        assert torch.allclose(sch.demodulate(x, s.model.latent_dim), y, atol=1e-5)
+    with pytest.raises(ValueError, match="symbols_per_entry"):
+        AnalogScheme.from_stats(s.stats, 4, 0.3)
+
+
+def test_analog_at_very_high_snr_equals_noiseless_accuracy(link_setup):
+    s = link_setup
+    noiseless = evaluate(s.model, s.test)
+    for name, kw in (("awgn", {"snr_db": 90.0}), ("rayleigh-block", {"mean_snr_db": 90.0})):
+        acc = analog_accuracy(s.model, s.stats, s.test, create_channel(name, **kw), seed=1)
+        assert acc == noiseless
+
+
+def test_analog_accuracy_rises_with_snr(link_setup):
+    s = link_setup
+    noiseless = evaluate(s.model, s.test)
+    assert noiseless > 0.3  # a trained model, so the curve can show something
+    acc = [analog_accuracy(s.model, s.stats, s.test, create_channel("awgn", snr_db=v), repeats=2, seed=0)
+           for v in (-15.0, 0.0, 25.0)]
+    assert acc[0] < acc[1] <= acc[2] + 0.02 and acc[0] < noiseless - 0.1
+
+
+def test_finetune_decoder_with_noise_keeps_the_encoder(link_setup):
+    s = link_setup
+    net = finetune_decoder_with_noise(s.model, s.stats, s.train, snr_db_range=(0.0, 10.0),
+                                      epochs=1, batch_size=128)
+    for a, b in zip(net.encoder.parameters(), s.model.encoder.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert any(not torch.equal(a, b) for a, b in
+               zip(net.decoder.parameters(), s.model.decoder.parameters(), strict=True))
+
+
+def test_accuracy_vs_snr_one_call(link_setup):
+    s = link_setup
+    tab = s.table
+    point = tab.points[tab.index_of(type(tab.points[0])(s.model.latent_dim, 2, s.scales[2]))]
+    snr = [-10.0, 5.0, 30.0]
+    sw = accuracy_vs_snr(tab, point, snr, phy_modes=("shannon", "nr"), num_frames=600,
+                         channel_uses_per_frame=128, model=s.model, stats=s.stats, data=s.test)
+    noiseless = tab.accuracy()[tab.index_of(point)]
+    for c in ("awgn", "rayleigh-block"):
+        for mode in ("shannon", "nr"):
+            acc = sw.digital[c][mode]
+            assert acc[0] <= acc[-1] and acc[-1] == pytest.approx(noiseless, abs=0.05)
+        assert sw.analog[c][0] < sw.analog[c][-1]
+    assert sw.digital["awgn"]["shannon"][0] == 0.0  # nothing fits at -10 dB
+    assert sw.figure is not None and len(sw.figure.axes) == 2
+    d = sw.to_dict()
+    assert d["channel_uses_per_image"]["digital"] == 128.0 and len(d["analog"]["awgn"]) == 3

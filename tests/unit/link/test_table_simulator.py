@@ -1,0 +1,160 @@
+"""Operating-point tables (exact vs a full re-run, persistence) and the link simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from channels import LinkState, create_channel
+from commsldr.link import (
+    FixedPolicy,
+    OperatingPointTable,
+    ShannonPHY,
+    make_coders,
+    simulate,
+    transmit_end_to_end,
+)
+
+
+def test_table_lookup_equals_a_full_rerun(link_setup):
+    """Random points and packet groups: the table's packet sizes and correct counts equal those
+    of the real chain (encode -> quantize -> entropy-code -> packet -> parse -> decode -> classify)."""
+    s = link_setup
+    tab = s.table
+    rng = np.random.default_rng(123)
+    models = {s.model.latent_dim: s.model, s.variant.latent_dim: s.variant}
+    coders = make_coders(s.stats, s.scales, sorted(models))
+    for m in (1, 3):
+        groups, pbits = tab.packets(m)
+        p_idx = rng.integers(0, len(tab), size=12)
+        g_idx = rng.integers(0, groups.shape[0], size=12)
+        res = transmit_end_to_end(models, coders, s.test, [tab.points[p] for p in p_idx], groups[g_idx])
+        assert res.delivered.all()
+        assert np.array_equal(res.packet_bits, pbits[p_idx, g_idx])
+        expect = np.array([tab.correct[p, groups[g]].sum() for p, g in zip(p_idx, g_idx)])
+        assert np.array_equal(res.num_correct, expect)
+    assert tab.bits.shape == (6, len(s.test))
+
+
+def test_table_save_load_and_corruption(link_setup, tmp_path):
+    tab = link_setup.table
+    npz, js = tab.save(tmp_path / "tab")
+    back = OperatingPointTable.load(js, model_id=tab.model_id)
+    assert back.points == tab.points and back.prior_class == tab.prior_class
+    assert np.array_equal(back.bits, tab.bits) and np.array_equal(back.correct, tab.correct)
+    for m in (1, 3):
+        assert np.array_equal(back.packets(m)[1], tab.packets(m)[1])
+    with pytest.raises(ValueError, match="model_id"):
+        OperatingPointTable.load(npz, model_id="0" * 16)
+    blob = bytearray(npz.read_bytes())
+    blob[len(blob) // 2] ^= 0x40
+    npz.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="SHA-256"):
+        OperatingPointTable.load(npz)
+    with pytest.raises(ValueError, match="images_per_packet"):
+        tab.packets(5)
+    with pytest.raises(KeyError, match="not in the table"):
+        tab.index_of(type(tab.points[0])(99, 0, 1.0))
+
+
+def test_simulator_accuracy_equals_direct_network_evaluation(link_setup, direct_predictions):
+    """Deterministic channel (Shannon PHY over AWGN): the simulator's correct count over delivered
+    packets equals running quantize -> dequantize -> decoder on exactly those images."""
+    s = link_setup
+    tab = s.table
+    p = tab.index_of(tab.points[4])  # variant k=16, scale index 1
+    point = tab.points[p]
+    _, pbits = tab.packets(1)
+    # a capacity that cuts through the packet-size distribution: some fit, some do not
+    cap = float(np.median(pbits[p]))
+    phy = ShannonPHY(bandwidth_hz=1.0, frame_s=1.0)
+    snr_db = 10 * np.log10(2**cap - 1) if cap < 1000 else None
+    assert snr_db is not None
+    states = create_channel("awgn", snr_db=float(snr_db)).states(300, generator=torch.Generator())
+    res = simulate(tab, states, phy, FixedPolicy(point), seed=4)
+    deliv = res.delivered
+    assert 0 < deliv.mean() < 1
+    imgs = tab.packets(1)[0][res.group[deliv], 0]
+    pred = direct_predictions(s.model, s.stats, point.scale, s.test.images[torch.as_tensor(imgs)])
+    assert res.images_correct_delivered == int(np.count_nonzero(pred == s.test.labels.numpy()[imgs]))
+    assert res.images_lost == int((~deliv).sum()) and res.images_correct_fallback == 0
+    assert res.accuracy == pytest.approx(res.images_correct_delivered / 300)
+
+
+def test_schedule_is_seeded_and_covers_every_group(link_setup):
+    tab = link_setup.table
+    states = create_channel("awgn", snr_db=30.0).states(2 * len(tab.labels), generator=torch.Generator())
+    phy = ShannonPHY()
+    a = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=1)
+    b = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=1)
+    c = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=2)
+    assert np.array_equal(a.group, b.group) and not np.array_equal(a.group, c.group)
+    n = len(tab.labels)
+    assert sorted(a.group[:n]) == list(range(n)) and sorted(a.group[n:]) == list(range(n))
+    # every packet delivered: the accuracy is the table's accuracy exactly (each image twice)
+    assert a.delivered.all() and a.accuracy == pytest.approx(tab.accuracy()[0])
+
+
+class _Adaptive:
+    """A non-static wrapper: forces the simulator's frame loop with a CSI model."""
+
+    def __init__(self, point):
+        self.point, self.seen = point, []
+
+    def reset(self):
+        self.seen = []
+
+    def choose(self, csi):
+        self.seen.append(csi)
+        return self.point
+
+
+def test_frame_loop_equals_fast_path_and_fallback_prior(link_setup):
+    from commsldr.adapt.csi import create_csi_model
+
+    tab = link_setup.table
+    states = create_channel("rayleigh-block", mean_snr_db=3.0).states(400, generator=torch.Generator().manual_seed(0))
+    # one mean-sized packet fits at the mean SNR: fading makes some frames lose it
+    phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(3)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
+    fast = simulate(tab, states, phy, FixedPolicy(tab.points[2]), images_per_packet=3, fallback="prior", seed=9)
+    pol = _Adaptive(tab.points[2])
+    loop = simulate(tab, states, phy, pol, images_per_packet=3, fallback="prior", seed=9,
+                    csi_model=create_csi_model("perfect"))
+    assert np.array_equal(fast.delivered, loop.delivered)
+    assert fast.summary() == loop.summary()
+    assert 0 < fast.outage < 1 and fast.images_correct_fallback > 0
+    # the sender was told the exact packet sizes of its images at every point
+    g0 = loop.group[0]
+    assert np.array_equal(pol.seen[0].packet_bits, tab.packets(3)[1][:, g0])
+    lost = tab.packets(3)[0][fast.group[~fast.delivered]].ravel()
+    assert fast.images_correct_fallback == int(np.count_nonzero(tab.labels[lost] == tab.prior_class))
+
+
+def test_retransmission_within_deadline(link_setup):
+    from commsldr.adapt.csi import create_csi_model
+
+    tab = link_setup.table
+    states = create_channel("rayleigh-block", mean_snr_db=3.0).states(600, generator=torch.Generator().manual_seed(1))
+    phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(1)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
+    kw = dict(csi_model=create_csi_model("perfect"), seed=3)
+    once = simulate(tab, states, phy, _Adaptive(tab.points[2]), **kw)
+    arq = simulate(tab, states, phy, _Adaptive(tab.points[2]), max_attempts=3, deadline_frames=3, **kw)
+    assert arq.attempt.max() == 3 and arq.delivered_image_rate > once.delivered_image_rate
+    # accounting: every generated image is delivered, lost or pending
+    assert arq.images_delivered + arq.images_lost + arq.images_pending == 600
+    # an all-erased channel delivers nothing
+    dead = LinkState(snr_db=torch.full((50,), 30.0), erased=torch.ones(50, dtype=torch.bool))
+    r = simulate(tab, dead, phy, FixedPolicy(tab.points[0]))
+    assert r.images_delivered == 0 and r.accuracy == 0.0
+
+
+def test_simulator_bad_arguments(link_setup):
+    tab = link_setup.table
+    st = create_channel("awgn").states(5, generator=torch.Generator())
+    with pytest.raises(ValueError, match="fallback"):
+        simulate(tab, st, ShannonPHY(), FixedPolicy(tab.points[0]), fallback="guess")
+    with pytest.raises(ValueError, match="csi_model"):
+        simulate(tab, st, ShannonPHY(), _Adaptive(tab.points[0]))
+    with pytest.raises(ValueError, match="max_attempts"):
+        simulate(tab, st, ShannonPHY(), FixedPolicy(tab.points[0]), max_attempts=0)

@@ -30,7 +30,9 @@ class LinkSetup:
 def link_setup(tiny_trained) -> LinkSetup:
     """The project's tiny trained model (tests/conftest.py) with a table over 2 variants x 3 scales."""
     torch.set_num_threads(1)
-    model = tiny_trained.model.eval()
+    from commsldr.train import load_model
+
+    model = load_model(tiny_trained.checkpoint_path).eval()  # a private copy
     variant = model.truncate(model.latent_dim // 2).eval()
     stats = compute_latent_stats(model, tiny_trained.train)
     test = tiny_trained.test

@@ -5,7 +5,7 @@ Subcommands are thin: each one parses arguments and calls the public API of a su
     commsldr train --recipe NAME ...        train a model with one of the recipes
     commsldr run SCENARIO [--set k=v ...]   run a scenario file
     commsldr plot RUN_DIR                   (re)draw the figures of a run
-    commsldr list {channels,policies,models,recipes,scenarios,csi}
+    commsldr list {channels,policies,models,recipes,scenarios,csi,pretrained}
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def _list(kind: str) -> list[str]:
         from commsldr.scenario import list_scenarios
 
         return list(list_scenarios())
+    if kind == "pretrained":
+        from commsldr.models.pretrained import list_pretrained
+
+        return list_pretrained()
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -85,18 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    try:
-        from commsldr.train import command as train_command
-    except ImportError:  # TODO(integration): remove once commsldr.train.command exists
-        train_command = None
-    if train_command is not None:
-        p_train = sub.add_parser(
-            "train", help="train a split autoencoder with a recipe",
-            description=train_command.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        train_command.add_arguments(p_train)
-        p_train.set_defaults(func=train_command.main)
+    from commsldr.train import command as train_command
+
+    p_train = sub.add_parser(
+        "train", help="train a split autoencoder with a recipe", description=train_command.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train_command.add_arguments(p_train)
+    p_train.set_defaults(func=train_command.main)
 
     p_run = sub.add_parser(
         "run", help="run a scenario file (YAML) and write results and figures",
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list registered names (channels, policies, ...)")
     p_list.add_argument("kind", choices=["channels", "policies", "models", "recipes", "scenarios",
-                                         "csi"])
+                                         "csi", "pretrained"])
     p_list.set_defaults(func=lambda a: print("\n".join(_list(a.kind))) or 0)
     return parser
 

@@ -115,10 +115,11 @@ def accuracy_vs_snr(
         frame_s: frame duration (Shannon's ``T``).
         num_frames: frames per SNR point for Shannon and NR.
         num_frames_bittrue: frames per SNR point for the bit-true PHY (LDPC decoding is slow).
-        bittrue_mcs_index, bittrue_cb_info_bits: the bit-true PHY's fixed MCS and code block.
-        model, stats, data: the model (variant ``point.k``), its training
-            :class:`~commsldr.coding.LatentStats` and the test set, for the analog curve
-            (omitted if ``None``).
+        bittrue_mcs_index: the bit-true PHY's fixed MCS.
+        bittrue_cb_info_bits: the bit-true PHY's code-block size ``k``.
+        model: the model (variant ``point.k``) for the analog curve (omitted if ``None``).
+        stats: its training :class:`~commsldr.coding.LatentStats` (analog curve).
+        data: the test set (analog curve).
         analog_symbols_per_entry: analog channel uses per latent entry.
         analog_repeats: channel realisations per test image for the analog curve.
         fallback: the simulator's fallback rule.

@@ -327,7 +327,9 @@ def make_coders(
         stats: :class:`~commsldr.coding.LatentStats` (truncated per ``k``) or ``{k: stats}``.
         scales: the scale grid.
         ks: the encoder variants.
-        rule, codec, center: as :func:`commsldr.coding.scheme.make_source_coder`.
+        rule: step allocation rule (see :func:`commsldr.coding.scheme.make_source_coder`).
+        codec: ``"gaussian"`` or ``"categorical"``.
+        center: quantize around the training mean.
         train_latents: ``{k: float [N_train, k]}`` training latents, for ``codec="categorical"``.
     """
     from commsldr.coding.scheme import make_source_coder

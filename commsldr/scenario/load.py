@@ -80,8 +80,11 @@ def scenarios_dir() -> Path:
 
 
 def models_dir() -> Path:
-    """The directory of shipped pretrained checkpoints (``models/`` at the repository root)."""
-    return _repo_root() / "models"
+    """The directory of shipped pretrained checkpoints (``models/`` at the repository root, or
+    ``$COMMSLDR_MODELS``)."""
+    from commsldr.models.pretrained import pretrained_dir
+
+    return pretrained_dir()
 
 
 def list_scenarios() -> list[str]:
@@ -102,13 +105,14 @@ def scenario_path(name_or_path: str | Path) -> Path:
 
 
 def resolve_pretrained(name: str) -> Path:
-    """The checkpoint of a shipped pretrained model (``models/<name>.pt``)."""
-    path = models_dir() / f"{name}.pt"
-    if not path.is_file():
-        names = sorted(p.stem for p in models_dir().glob("*.pt"))
-        raise ScenarioError("model.pretrained", f"unknown pretrained model {name!r}; available: "
-                                                f"{', '.join(names) or '(none shipped yet)'}")
-    return path
+    """The checkpoint of a shipped pretrained model, looked up (and its SHA-256 checked) in the
+    index of :mod:`commsldr.models.pretrained`."""
+    from commsldr.models.pretrained import PretrainedError, get_pretrained_path
+
+    try:
+        return get_pretrained_path(name)
+    except PretrainedError as err:
+        raise ScenarioError("model.pretrained", str(err)) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------
 # model and table
 # ---------------------------------------------------------------------------------------------
-def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any) -> Path:
+def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr.train import run_recipe
 
     key_fields = {k: v for k, v in cfg.to_dict().items()
@@ -86,11 +86,12 @@ def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any) -> Path:
         log(f"model: cached {ckpt}")
         return ckpt
     log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
-    result = run_recipe(recipe, cfg.replace(out=str(out)))
+    result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
     return Path(result.checkpoint_path)
 
 
-def obtain_model(sc: Scenario, log: Any = print) -> tuple[dict[int, torch.nn.Module], str]:
+def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
+                 ) -> tuple[dict[int, torch.nn.Module], str]:
     """The encoder variants ``{k: model}`` of the scenario and a description of their source."""
     from commsldr.train import load_model
 
@@ -101,7 +102,7 @@ def obtain_model(sc: Scenario, log: Any = print) -> tuple[dict[int, torch.nn.Mod
     elif m.pretrained is not None:
         ckpt, source = resolve_pretrained(m.pretrained), f"pretrained {m.pretrained}"
     else:
-        ckpt = _train_cached(m.recipe or "ce", train_config(sc), cache, log)
+        ckpt = _train_cached(m.recipe or "ce", train_config(sc), cache, log, progress)
         source = f"recipe {m.recipe} ({ckpt})"
     model = load_model(ckpt).eval()
     variants: dict[int, torch.nn.Module] = {int(model.latent_dim): model}
@@ -111,7 +112,8 @@ def obtain_model(sc: Scenario, log: Any = print) -> tuple[dict[int, torch.nn.Mod
         if m.finetune_truncations:
             cfg = train_config(sc).replace(recipe="truncate", keep=int(k),
                                            from_checkpoint=str(ckpt))
-            variants[int(k)] = load_model(_train_cached("truncate", cfg, cache, log)).eval()
+            variants[int(k)] = load_model(
+                _train_cached("truncate", cfg, cache, log, progress)).eval()
         else:
             variants[int(k)] = model.truncate(int(k)).eval()
     return variants, source
@@ -130,7 +132,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     from commsldr.train import model_id
 
     sc = loaded.scenario
-    variants, source = obtain_model(sc, log)
+    variants, source = obtain_model(sc, log, progress)
     full = variants[max(variants)]
     ms = sorted({p.scenario.link.images_per_packet for p in loaded.points})
     key = _hash({
@@ -305,14 +307,13 @@ def run_scenario(
 def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[str, Any]]:
     """Accuracy of analog transmission per sweep point, channel and seed (network per image)."""
     from channels import create_channel
-
     from commsldr.adapt.metrics import wilson_interval
     from commsldr.coding import compute_latent_stats
     from commsldr.data import derive_seed
     from commsldr.link.analog import analog_accuracy
 
     sc = loaded.scenario
-    variants, _ = obtain_model(sc, log)
+    variants, _ = obtain_model(sc, log, progress)
     full = variants[max(variants)]
     k = sc.analog.k or int(full.latent_dim)
     train, test = _load_data(sc)

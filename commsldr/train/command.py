@@ -98,6 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="continue from the checkpoints in --out")
     g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
     g.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    g.add_argument("--threads", type=int, metavar="N",
+                   help="torch.set_num_threads(N) (e.g. 1 on a busy shared CPU)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help="set any TrainConfig field, e.g. --set rate_weight=0.5 (repeatable)")
 
@@ -139,9 +141,15 @@ def config_from_args(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     """Run the recipe; print the test accuracy and the checkpoint path."""
+    import torch
+
     from commsldr.train.recipes import run_recipe
 
     config = config_from_args(args)
+    if getattr(args, "threads", None):
+        if args.threads < 1:
+            raise SystemExit(f"commsldr train: --threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     result = run_recipe(config.recipe, config)
     import torch.distributed as dist
 

@@ -10,8 +10,8 @@ laptop; :func:`paper_config` switches to the settings of Qi et al. §4 and of th
 | `backbone`, `width` | `resnet8` ×0.5 | `resnet18` ×1 (CIFAR-10); `resnet34` for CIFAR-100 |
 | `latent_dim` (d_y) | 32 | 64 (chosen by the screen on CIFAR-10, §4.1) |
 | `epochs` (CE-T) | 2 | 200 (§4) |
-| `batch_size` (CE) | 128 | 200 (the authors' `ce_trainloader`) |
-| `lr`, `optimizer` (CE) | SGD 0.05, momentum 0.9, wd 5e-4 | SGD 0.1, momentum 0.9, wd 5e-4 |
+| `batch_size` (CE) | 64 | 200 (the authors' `ce_trainloader`) |
+| `lr`, `optimizer` (CE) | SGD 0.1, momentum 0.9, wd 5e-4 | SGD 0.1, momentum 0.9, wd 5e-4 |
 | `schedule` (CE) | cosine | multistep at 50/75/90 % of the epochs, ×0.1 |
 | `ldr_epochs` | = `epochs` | 100 (`--epo` default) |
 | `ldr_batch_size` | = `batch_size` | 1000 (`--bs`) |
@@ -87,8 +87,8 @@ class TrainConfig:
     width: float = 0.5
     # CE-T optimisation
     epochs: int = 2
-    batch_size: int = 128
-    lr: float = 0.05
+    batch_size: int = 64
+    lr: float = 0.1
     optimizer: str = "sgd"
     momentum: float = 0.9
     weight_decay: float = 5e-4

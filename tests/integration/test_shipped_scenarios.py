@@ -39,8 +39,7 @@ def test_shipped_scenario_validates(name):
     assert loaded.scenario.name == name and loaded.points
 
 
-CHEAP = ["awgn_snr_sweep", "gilbert_elliott_bursty", "cellular_trace_uplink",
-         "nr_link_adaptation", "doppler_time_varying"]
+CHEAP = ["awgn_snr_sweep", "gilbert_elliott_bursty", "cellular_trace_uplink"]
 
 
 @pytest.mark.parametrize("name", CHEAP)

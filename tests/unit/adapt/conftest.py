@@ -10,12 +10,7 @@ from commsldr.adapt import PointMenu
 
 def make_menu(seed: int = 0, variants=(8, 16, 32), scales=(0.5, 1.0, 2.0, 4.0)) -> PointMenu:
     """Accuracy and bits rise with k and with scale (finer steps), with random jitter."""
-    try:
-        from commsldr.link import OperatingPoint
-    except ImportError:  # TODO(integration): remove once commsldr.link exports OperatingPoint
-        from collections import namedtuple
-
-        OperatingPoint = namedtuple("OperatingPoint", "k scale_index scale")
+    from commsldr.link import OperatingPoint
 
     rng = np.random.default_rng(seed)
     points, acc, bits = [], [], []

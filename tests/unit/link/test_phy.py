@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from channels import LinkState, create_channel
-from commsldr.link import BitTruePHY, NRPHY, ShannonPHY
+from commsldr.link import NRPHY, BitTruePHY, ShannonPHY
 
 
 def _state(snr_db) -> LinkState:

@@ -32,7 +32,7 @@ def test_table_lookup_equals_a_full_rerun(link_setup):
         res = transmit_end_to_end(models, coders, s.test, [tab.points[p] for p in p_idx], groups[g_idx])
         assert res.delivered.all()
         assert np.array_equal(res.packet_bits, pbits[p_idx, g_idx])
-        expect = np.array([tab.correct[p, groups[g]].sum() for p, g in zip(p_idx, g_idx)])
+        expect = np.array([tab.correct[p, groups[g]].sum() for p, g in zip(p_idx, g_idx, strict=True)])
         assert np.array_equal(res.num_correct, expect)
     assert tab.bits.shape == (6, len(s.test))
 

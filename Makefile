@@ -1,4 +1,5 @@
 # The two Quick start commands: `make demo` (main job) and `make test` (whole suite).
+export NO_MKDOCS_2_WARNING := 1
 # Both create .venv and install the project on first use.
 PY ?= python3
 VENV := .venv
@@ -17,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/commsldr run scenarios/quickstart.yaml
 
 test: $(STAMP)
+
 	$(BIN)/python -m pytest -n 2 -q
 	$(BIN)/python -m mkdocs build --strict -q
 

@@ -72,14 +72,14 @@ def main() -> None:
     ap.add_argument("--learn-seconds", type=float, default=120.0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    steps = 2 if args.quick else 5
     rates = {}
     for name in list_models():
         if name == "split_autoencoder":
             continue
+        big = name in ("resnet18", "resnet34")
+        steps = (1 if big else 3) if args.quick else 5
         m = SplitAutoencoder(name, 64, 10)
-        rates[name] = round(_train_step_rate(m, args.batch, 1 if (args.quick and name == "resnet34")
-                                             else steps), 1)
+        rates[name] = round(_train_step_rate(m, args.batch, steps, warmup=1 if args.quick else 2), 1)
     t0 = time.perf_counter()
     d = make_synthetic(1000, seed=0)
     gen_rate = len(d) / (time.perf_counter() - t0)

@@ -31,8 +31,28 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _bare_step_fn(model, data, args, device: torch.device):
+    """The bare PyTorch training step on one pre-built float batch."""
+    from commsldr.data import to_float
+
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    x = to_float(data.images[: args.batch_size]).to(device)
+    y = data.labels[: args.batch_size].to(device)
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+
+    def bare_step() -> None:
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
+            loss = F.cross_entropy(model.decode(model.encode(x)).float(), y)
+        loss.backward()
+        opt.step()
+
+    return bare_step
+
+
 def bench_step_ratio(args, device: torch.device) -> dict:
-    from commsldr.data import ImageTensors, to_float
+    from commsldr.data import ImageTensors
     from commsldr.train import Phase, Step, TrainConfig, build_model, train_phase
 
     cfg = TrainConfig(backbone=args.backbone, width=args.width, latent_dim=64, seed=0)
@@ -55,25 +75,12 @@ def bench_step_ratio(args, device: torch.device) -> dict:
             _sync(device)
             lib_ips.append(n / (time.perf_counter() - t0))
 
-        model = build_model(cfg, 10).to(device)
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-        x = to_float(data.images[: args.batch_size]).to(device)
-        y = data.labels[: args.batch_size].to(device)
-        amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-
-        def bare_step():
-            opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
-                loss = F.cross_entropy(model.decode(model.encode(x)).float(), y)
-            loss.backward()
-            opt.step()
-
-        bare_step()  # warm-up
+        step = _bare_step_fn(build_model(cfg, 10).to(device), data, args, device)
+        step()  # warm-up
         _sync(device)
         t0 = time.perf_counter()
         for _ in range(args.steps):
-            bare_step()
+            step()
         _sync(device)
         bare_ips.append(n / (time.perf_counter() - t0))
     lib, bare = statistics.median(lib_ips), statistics.median(bare_ips)

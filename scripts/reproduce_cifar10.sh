@@ -22,7 +22,11 @@
 #   DY        latent dimension of the CE-T/DuPHiL/LDR-FT stages (default: the screen's pick)
 #   TRUNC_FROM, KEEP   truncation: d_y of the base CE-T model and entries kept   128, 64
 #   SEED      seed of every stage                               0
-#   THREADS   torch intra-op threads (OMP_NUM_THREADS)          2
+#   THREADS   torch intra-op threads in all (OMP_NUM_THREADS)   2
+#   JOBS      independent stages run side by side, THREADS/JOBS threads each   1
+#             (2: the screened d_y in two lanes, then {duphil, ldr-ft} beside {trunc-ce,
+#             trunc-ldr-ft}; every run is the same command as with JOBS=1 -- a d_y of the screen
+#             is `--recipe ce` into screen/d<d_y>, which the screen command then resumes)
 #   STAGES    subset of: screen duphil ldr-ft trunc-ce trunc-ldr-ft figures
 #
 # The paper-scale version (ResNet-18, 200 CE epochs, the authors' optimiser settings) on a GPU
@@ -44,10 +48,12 @@ TRUNC_FROM=${TRUNC_FROM:-128}
 KEEP=${KEEP:-64}
 SEED=${SEED:-0}
 THREADS=${THREADS:-2}
+JOBS=${JOBS:-1}
 STAGES=${STAGES:-screen duphil ldr-ft trunc-ce trunc-ldr-ft figures}
 COMMSLDR=${COMMSLDR:-commsldr}
 PYTHON=${PYTHON:-python}
-export OMP_NUM_THREADS=$THREADS
+OMP_NUM_THREADS=$(( THREADS / JOBS > 0 ? THREADS / JOBS : 1 ))
+export OMP_NUM_THREADS
 
 mkdir -p "$OUT"
 LOG="$OUT/stages.tsv"
@@ -75,9 +81,25 @@ run_stage() {  # run_stage NAME OUTDIR commsldr-args...
     fi
 }
 
+lanes() {  # lanes "cmds of lane 1" "cmds of lane 2" ...: lanes side by side, each in order
+    local pids=() lane rc=0
+    for lane in "$@"; do ( set -e; eval "$lane" ) & pids+=($!); done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    return $rc
+}
+
 # 1. CE screening over the latent dimensions (each is also the CE-T model of its d_y)
+SCREEN=(--dims "$DIMS" --epochs "$EPOCHS" "${COMMON[@]}")
 if want screen; then
-    run_stage screen "$OUT/screen" --recipe screen --dims "$DIMS" --epochs "$EPOCHS" "${COMMON[@]}"
+    if [ "$JOBS" -gt 1 ] && ! done_stage "$OUT/screen"; then
+        L1="" L2="" i=0
+        for d in ${DIMS//,/ }; do
+            cmd="run_stage ce-d$d $OUT/screen/d$d --recipe ce --latent-dim $d --epochs $EPOCHS \"\${COMMON[@]}\";"
+            if (( i++ % 2 == 0 )); then L1+="$cmd"; else L2+="$cmd"; fi
+        done
+        lanes "$L1" "$L2"
+    fi
+    run_stage screen "$OUT/screen" --recipe screen "${SCREEN[@]}"
 fi
 if [ -z "${DY:-}" ]; then
     DY=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['best_latent_dim'])" \
@@ -89,13 +111,19 @@ echo "selected d_y = $DY (CE-T model $CE_DY)"
 
 LDR=(--ldr-epochs "$LDR_EPOCHS" --finetune-epochs "$FT_EPOCHS" --epochs "$EPOCHS")
 # 2. DuPHiL and 3. three-step LDR-FT, both from the CE-T model of the selected d_y
-want duphil && run_stage duphil "$OUT/duphil-d$DY" --recipe duphil --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}"
-want ldr-ft && run_stage ldr-ft "$OUT/ldr-ft-d$DY" --recipe ldr-ft --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}"
+LANE_A=""
+want duphil && LANE_A+='run_stage duphil "$OUT/duphil-d$DY" --recipe duphil --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}";'
+want ldr-ft && LANE_A+='run_stage ldr-ft "$OUT/ldr-ft-d$DY" --recipe ldr-ft --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}";'
 # 4. d_y = TRUNC_FROM truncated to KEEP entries, fine-tuned with CE-T and with LDR-FT
-want trunc-ce && run_stage trunc-ce "$OUT/trunc-d$TRUNC_FROM-k$KEEP-ce" --recipe truncate \
-    --from "$CE_TRUNC" --keep "$KEEP" --truncate-finetune ce "${LDR[@]}" "${COMMON[@]}"
-want trunc-ldr-ft && run_stage trunc-ldr-ft "$OUT/trunc-d$TRUNC_FROM-k$KEEP-ldr-ft" --recipe truncate \
-    --from "$CE_TRUNC" --keep "$KEEP" --truncate-finetune ldr-ft "${LDR[@]}" "${COMMON[@]}"
+LANE_B=""
+want trunc-ce && LANE_B+='run_stage trunc-ce "$OUT/trunc-d$TRUNC_FROM-k$KEEP-ce" --recipe truncate --from "$CE_TRUNC" --keep "$KEEP" --truncate-finetune ce "${LDR[@]}" "${COMMON[@]}";'
+want trunc-ldr-ft && LANE_B+='run_stage trunc-ldr-ft "$OUT/trunc-d$TRUNC_FROM-k$KEEP-ldr-ft" --recipe truncate --from "$CE_TRUNC" --keep "$KEEP" --truncate-finetune ldr-ft "${LDR[@]}" "${COMMON[@]}";'
+if [ "$JOBS" -gt 1 ]; then
+    lanes "$LANE_A" "$LANE_B"
+else
+    eval "$LANE_A"
+    eval "$LANE_B"
+fi
 
 # 5. the paper's figures (2-5) and the comparison table from the trained models
 if want figures; then

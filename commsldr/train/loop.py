@@ -224,7 +224,7 @@ def train_phase(
     for name, mod in mods.items():
         mod.requires_grad_(name in trained)
     step_params = [_params(mods, s.parts) for s in phase.steps]
-    optimizers = [_make_optimizer(phase, ps, s.lr) for ps, s in zip(step_params, phase.steps)]
+    optimizers = [_make_optimizer(phase, ps, s.lr) for ps, s in zip(step_params, phase.steps, strict=True)]
     schedulers = [_make_scheduler(phase, o) for o in optimizers]
     use_scaler = phase.amp and device.type == "cuda"
     scalers = [torch.amp.GradScaler("cuda", enabled=use_scaler) for _ in phase.steps]
@@ -251,11 +251,11 @@ def train_phase(
                 f"({ck.get('phase')!r}) than the one requested ({phase.to_dict()!r})"
             )
         model.load_state_dict(ck["model_state"])
-        for obj, state in zip(optimizers, ck["optimizers"]):
+        for obj, state in zip(optimizers, ck["optimizers"], strict=True):
             obj.load_state_dict(state)
-        for obj, state in zip(schedulers, ck["schedulers"]):
+        for obj, state in zip(schedulers, ck["schedulers"], strict=True):
             obj.load_state_dict(state)
-        for obj, state in zip(scalers, ck["scalers"]):
+        for obj, state in zip(scalers, ck["scalers"], strict=True):
             if state:
                 obj.load_state_dict(state)
         rng = ck["rng"]

@@ -340,6 +340,8 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     config = config.replace(recipe=name)
+    if name in ("ce", "screen") and config.from_checkpoint is not None:
+        raise ValueError(f"from_checkpoint is not used by the recipe {name!r} (it trains from scratch)")
     device = _resolve_device(config)
     if device.type == "cuda":
         torch.cuda.set_device(device)

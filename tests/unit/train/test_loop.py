@@ -184,3 +184,11 @@ def test_adam_cosine_and_bad_phase_definitions(small_data, tmp_path):
         Step(("side",), "ce", 0.1)
     with pytest.raises(ValueError, match="loss"):
         Step(("encoder",), "mse", 0.1)
+
+
+def test_amp_bfloat16_on_cpu_keeps_ldr_terms_finite(small_data, tmp_path):
+    train, test = small_data
+    res = train_phase(_model(), _phase(epochs=1, amp=True), train, test, tmp_path, progress=False)
+    rec = res.history[0]
+    for key in ("loss_ldr-ssl", "loss_ce", "rate", "class_rate"):
+        assert rec[key] == rec[key] and abs(rec[key]) < 1e6, key  # finite, not NaN

@@ -1,0 +1,126 @@
+"""Copy the final checkpoints of ``scripts/reproduce_cifar10.sh`` into ``models/`` and index them.
+
+Every shipped file is the stage's ``model.pt`` with its training-set latent statistics attached
+(:func:`commsldr.coding.attach_latent_stats`; computed here if the run's checkpoint lacks them),
+and ``models/index.json`` gets an entry with the SHA-256, model id, recipe, backbone, d_y, number
+of training images and the test accuracy measured at the end of training
+(:mod:`commsldr.models.pretrained` reads it; scenarios use ``model: {pretrained: NAME}``).
+Stages that have not finished are skipped and named.
+
+Usage::
+
+    python scripts/ship_pretrained.py --runs runs/repro_cifar10 --dy 64 --out models
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from commsldr.coding import (
+    attach_latent_stats,
+    encode_dataset,
+    latent_stats_from_latents,
+    load_latent_stats,
+)
+from commsldr.data import load_dataset
+from commsldr.models.pretrained import INDEX_FILE, INDEX_FORMAT, sha256_file
+from commsldr.train import load_checkpoint, load_model
+
+MAX_BYTES = 5_000_000
+
+
+def stages(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int) -> dict[str, tuple[Path, str]]:
+    """Shipped name -> (stage checkpoint, description)."""
+    out = {f"cifar10-ce-d{d}": (runs / "screen" / f"d{d}" / "model.pt",
+                                f"CE-T, d_y = {d} (the CE screening run)") for d in dims}
+    out[f"cifar10-duphil-d{dy}"] = (runs / f"duphil-d{dy}" / "model.pt",
+                                    f"DuPHiL from cifar10-ce-d{dy}")
+    out[f"cifar10-ldr-ft-d{dy}"] = (runs / f"ldr-ft-d{dy}" / "model.pt",
+                                    f"three-step LDR-FT from cifar10-ce-d{dy}")
+    out[f"cifar10-trunc{trunc_from}to{keep}-ce"] = (
+        runs / f"trunc-d{trunc_from}-k{keep}-ce" / "model.pt",
+        f"cifar10-ce-d{trunc_from} truncated to its first {keep} entries, CE-T fine-tuned")
+    out[f"cifar10-trunc{trunc_from}to{keep}-ldr-ft"] = (
+        runs / f"trunc-d{trunc_from}-k{keep}-ldr-ft" / "model.pt",
+        f"cifar10-ce-d{trunc_from} truncated to its first {keep} entries, LDR-FT fine-tuned")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=Path, default=Path("runs/repro_cifar10"))
+    ap.add_argument("--dy", type=int, default=64)
+    ap.add_argument("--dims", default="32,64,128")
+    ap.add_argument("--trunc-from", type=int, default=128)
+    ap.add_argument("--keep", type=int, default=64)
+    ap.add_argument("--data", default="../shared/datasets/cifar10-jpeg")
+    ap.add_argument("--out", type=Path, default=Path("models"))
+    args = ap.parse_args(argv)
+    dims = [int(d) for d in args.dims.split(",")]
+    args.out.mkdir(parents=True, exist_ok=True)
+    index_path = args.out / INDEX_FILE
+    index: dict[str, Any] = (json.loads(index_path.read_text()) if index_path.is_file()
+                             else {"format": INDEX_FORMAT, "models": {}})
+    train_cache: dict[Any, Any] = {}
+    for name, (src, description) in stages(args.runs, args.dy, dims, args.trunc_from,
+                                           args.keep).items():
+        if not src.is_file():
+            print(f"[not trained] {name}: {src} missing")
+            continue
+        ck = load_checkpoint(src)
+        tc = ck.get("train_config") or {}
+        dst = args.out / f"{name}.pt"
+        with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+            staged = Path(tmp) / dst.name
+            shutil.copyfile(src, staged)
+            try:
+                load_latent_stats(staged)
+            except KeyError:
+                key = (tc.get("num_per_class"), tc.get("seed", 0))
+                if key not in train_cache:
+                    train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
+                                                    num_per_class=key[0], seed=key[1],
+                                                    progress=False)
+                model = load_model(staged)
+                attach_latent_stats(staged, latent_stats_from_latents(
+                    encode_dataset(model, train_cache[key])))
+            size = staged.stat().st_size
+            if size > MAX_BYTES:
+                raise SystemExit(f"{name}: {size} bytes exceeds the {MAX_BYTES}-byte limit")
+            staged.replace(dst)
+        model = load_model(dst)
+        metrics = ck.get("metrics") or {}
+        n_train = tc.get("num_per_class")
+        index["models"][name] = {
+            "file": dst.name,
+            "sha256": sha256_file(dst),
+            "model_id": ck["model_id"],
+            "description": description,
+            "dataset": "CIFAR-10",
+            "recipe": tc.get("recipe"),
+            "backbone": tc.get("backbone"),
+            "width": tc.get("width"),
+            "latent_dim": int(model.latent_dim),
+            "train_images": None if n_train is None else 10 * int(n_train),
+            "seed": tc.get("seed"),
+            "test_acc": metrics.get("test_acc"),
+            "num_params": sum(p.numel() for p in model.parameters()),
+            "bytes": dst.stat().st_size,
+        }
+        print(f"shipped {name}: {dst} ({dst.stat().st_size / 1e6:.2f} MB, "
+              f"test acc {100 * float(metrics.get('test_acc', float('nan'))):.2f} %)")
+    index["models"] = dict(sorted(index["models"].items()))
+    index_path.write_text(json.dumps(index, indent=2) + "\n")
+    torch.set_num_threads(1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

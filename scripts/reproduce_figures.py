@@ -17,6 +17,7 @@ Everything lands in ``--out``: ``summary.json``, ``curves/*.json|csv``, ``fig*.p
 Usage::
 
     python scripts/reproduce_figures.py --runs runs/repro_cifar10 --dy 64 --out runs/repro_cifar10/figures
+    python scripts/reproduce_figures.py --pretrained --out runs/figures_pretrained   # shipped models
 """
 
 from __future__ import annotations
@@ -65,6 +66,20 @@ def model_paths(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int
     return paths
 
 
+def pretrained_paths(dy: int, dims: list[int], trunc_from: int, keep: int) -> dict[str, Path]:
+    """Label -> shipped checkpoint (:mod:`commsldr.models.pretrained`) for every stage shipped."""
+    from commsldr.models.pretrained import get_pretrained_path, list_pretrained
+
+    names = {f"CE-T d{d}": f"cifar10-ce-d{d}" for d in dims}
+    names[f"DuPHiL d{dy}"] = f"cifar10-duphil-d{dy}"
+    names[f"LDR-FT d{dy}"] = f"cifar10-ldr-ft-d{dy}"
+    names[f"CE-T d{trunc_from}->{keep}"] = f"cifar10-trunc{trunc_from}to{keep}-ce"
+    names[f"LDR-FT d{trunc_from}->{keep}"] = f"cifar10-trunc{trunc_from}to{keep}-ldr-ft"
+    shipped = set(list_pretrained())
+    return {lbl: get_pretrained_path(n) if n in shipped else Path(f"(not shipped: {n})")
+            for lbl, n in names.items()}
+
+
 def paper_entropy_bits(test_std: np.ndarray, stats: Any, scale: float, rule: str) -> float:
     """The paper's total entropy (bits/image) of the test latents at scale ``s``."""
     bits, _ = highres_entropy_bits(test_std, allocate_steps(stats, scale, rule).numpy())
@@ -95,14 +110,83 @@ def phase_seconds(run_dir: Path) -> float:
                      if line.strip()))
 
 
-def latent_stats_for(path: Path, model: torch.nn.Module, train: Any) -> Any:
-    """The checkpoint's training-set latent statistics (computed and stored on first use)."""
+def latent_stats_for(path: Path, model: torch.nn.Module, load_train: Any) -> Any:
+    """The checkpoint's training-set latent statistics (computed on ``load_train()`` and stored
+    in the checkpoint on first use)."""
     try:
         return load_latent_stats(path)
     except KeyError:
-        stats = latent_stats_from_latents(encode_dataset(model, train))
+        stats = latent_stats_from_latents(encode_dataset(model, load_train()))
         attach_latent_stats(path, stats)
         return stats
+
+
+def _acc_at(entry: dict[str, Any], target: float) -> tuple[float, float]:
+    """(accuracy, paper entropy) of the curve point nearest to ``target`` bits."""
+    row = min(entry["curve"], key=lambda r: abs(r["paper_entropy_bits"] - target))
+    return row["accuracy"], row["paper_entropy_bits"]
+
+
+def claims(summary: dict[str, Any], dy: int, trunc_from: int, keep: int) -> dict[str, Any]:
+    """The paper's CIFAR-10 claims, measured on these runs (percentage points)."""
+    m = summary["models"]
+    out: dict[str, Any] = {}
+    ce, ldr = m.get(f"CE-T d{dy}"), m.get(f"LDR-FT d{dy}")
+    if ce and ldr:
+        out["ldrft_minus_ce_acc_pp"] = 100 * (ldr["test_acc_unquantized"] - ce["test_acc_unquantized"])
+        for name, e in (("ce", ce), ("ldrft", ldr)):
+            hi, hi_b = _acc_at(e, 72.0)
+            lo, lo_b = _acc_at(e, 14.0)
+            out[f"{name}_drop_72_to_14_pp"] = 100 * (lo - hi)
+            out[f"{name}_drop_float_to_14_pp"] = 100 * (lo - e["test_acc_unquantized"])
+            out[f"{name}_bits_hi_lo"] = [hi_b, lo_b]
+    base = m.get(f"CE-T d{trunc_from}")
+    for name in ("CE-T", "LDR-FT"):
+        t = m.get(f"{name} d{trunc_from}->{keep}")
+        if base and t:
+            out[f"trunc_{name}_minus_base_pp"] = 100 * (t["test_acc_unquantized"]
+                                                       - base["test_acc_unquantized"])
+    tc, tl = m.get(f"CE-T d{trunc_from}->{keep}"), m.get(f"LDR-FT d{trunc_from}->{keep}")
+    if tc and tl:
+        out["trunc_ldrft_minus_ce_pp_per_target"] = {
+            str(t): 100 * (_acc_at(tl, t)[0] - _acc_at(tc, t)[0]) for t in summary["targets_bits"]}
+    d = summary.get("distortions", {})
+    if f"CE-T d{dy}" in d and f"LDR-FT d{dy}" in d:
+        a, b = d[f"CE-T d{dy}"], d[f"LDR-FT d{dy}"]
+        out["distortion_ldrft_minus_ce_pp"] = {
+            f"{k}/{s}": 100 * (b[k][s] - a[k][s]) for k in DISTORTION_KINDS for s in a.get(k, {})}
+    return out
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    """Tables of the measured numbers (pasted into docs/reproduction.md)."""
+    targets = summary["targets_bits"]
+    lines = ["| model | d_y | train images | training s (stage) | test acc (float) | "
+             + " | ".join(f"@{t:g} b" for t in targets) + " |",
+             "|---" * (5 + len(targets)) + "|"]
+    for lbl, e in summary["models"].items():
+        accs = [f"{100 * _acc_at(e, t)[0]:.2f}" for t in targets]
+        lines.append(f"| {lbl} | {e['latent_dim']} | {e['train_images']} | "
+                     f"{e['train_seconds_stage']:.0f} | {100 * e['test_acc_unquantized']:.2f} | "
+                     + " | ".join(accs) + " |")
+    lines += ["", "Actual coded payload / packet bits per image at each target:", "",
+              "| model | " + " | ".join(f"@{t:g} b" for t in targets) + " |",
+              "|---" * (1 + len(targets)) + "|"]
+    for lbl, e in summary["models"].items():
+        cells = []
+        for t in targets:
+            row = min(e["curve"], key=lambda r: abs(r["paper_entropy_bits"] - t))
+            cells.append(f"{row['payload_bits']:.1f} / {row['packet_bits']:.1f}")
+        lines.append(f"| {lbl} | " + " | ".join(cells) + " |")
+    if summary.get("distortions"):
+        cols = [f"{k} {s}" for k in DISTORTION_KINDS for s in SEVERITIES]
+        lines += ["", "| model | clean | " + " | ".join(cols) + " |",
+                  "|---" * (2 + len(cols)) + "|"]
+        for lbl, d in summary["distortions"].items():
+            lines.append(f"| {lbl} | {100 * d['clean']:.2f} | " + " | ".join(
+                f"{100 * d[k][str(s)]:.2f}" for k in DISTORTION_KINDS for s in SEVERITIES) + " |")
+    lines += ["", "Claims (percentage points): `" + json.dumps(summary.get("claims", {})) + "`"]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--test-per-class", type=int, default=None, help="test subset (default: all)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-distortions", action="store_true")
+    ap.add_argument("--pretrained", action="store_true",
+                    help="use the shipped checkpoints (models/, commsldr list pretrained) "
+                         "instead of the runs under --runs")
     ap.add_argument("--out", type=Path, default=Path("runs/repro_cifar10/figures"))
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -125,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out
     (out / "curves").mkdir(parents=True, exist_ok=True)
 
-    paths = model_paths(args.runs, args.dy, dims, args.trunc_from, args.keep)
+    if args.pretrained:
+        paths = pretrained_paths(args.dy, dims, args.trunc_from, args.keep)
+    else:
+        paths = model_paths(args.runs, args.dy, dims, args.trunc_from, args.keep)
     missing = [lbl for lbl, p in paths.items() if not p.is_file()]
     paths = {lbl: p for lbl, p in paths.items() if p.is_file()}
     for lbl in missing:
@@ -145,12 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         ck = load_checkpoint(path)
         tc = ck.get("train_config") or {}
         key = (tc.get("num_per_class"), tc.get("seed", 0))
-        if key not in train_cache:
-            train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
-                                            num_per_class=key[0], seed=key[1], progress=False)
+
+        def load_train(key: tuple[Any, Any] = key) -> Any:
+            if key not in train_cache:
+                train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
+                                                num_per_class=key[0], seed=key[1], progress=False)
+            return train_cache[key]
+
         model = load_model(path).eval()
         models[label] = model
-        stats = latent_stats_for(path, model, train_cache[key])
+        stats = latent_stats_for(path, model, load_train)
         cache = out / "curves" / f"latents-{ck['model_id']}.pt"
         if cache.is_file():
             y_test = torch.load(cache, weights_only=True)
@@ -175,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = ck.get("metrics") or {}
         summary["models"][label] = {
             "checkpoint": str(path), "model_id": ck["model_id"], "latent_dim": model.latent_dim,
-            "train_images": len(train_cache[key]),
+            "train_images": stats.num_samples,
             "test_acc_unquantized": res.unquantized_accuracy,
             "test_acc_recipe": metrics.get("test_acc"),
             "test_acc_truncated_no_finetune": metrics.get("test_acc_truncated_no_finetune"),
@@ -250,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
                 fig.savefig(p, dpi=150, bbox_inches="tight")
                 written.append(p)
 
+    summary["claims"] = claims(summary, args.dy, args.trunc_from, args.keep)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.md").write_text(summary_markdown(summary))
     print("wrote " + ", ".join(str(p) for p in written) + f", {out / 'summary.json'}")
     return 0
 

@@ -126,8 +126,3 @@ class PointMenu:
             fallback_accuracy=fb,
         )
 
-
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)

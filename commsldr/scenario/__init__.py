@@ -16,6 +16,7 @@ from commsldr.scenario.load import (
     set_dotted,
 )
 from commsldr.scenario.schema import (
+    AnalogConfig,
     ChannelConfig,
     CodingConfig,
     CSIConfig,
@@ -39,6 +40,7 @@ __all__ = [
     "LinkConfig",
     "CSIConfig",
     "PolicyConfig",
+    "AnalogConfig",
     "OutputConfig",
     "LoadedScenario",
     "SweepPoint",

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
-from commsldr.losses import ldr_loss, ldr_ssl_loss
+from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
     CheckpointError,
     atomic_write_text,
@@ -181,6 +181,41 @@ def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer) -> torch.optim.lr_
     return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=phase.gamma)
 
 
+def _step_loss(
+    model: torch.nn.Module,
+    step: Step,
+    phase: Phase,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    raw: torch.Tensor,
+    augment: Augment,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, LDRTerms | None, torch.Tensor | None]:
+    """Loss of one step on one mini-batch: ``(loss, LDR terms or None, logits or None)``.
+
+    ``x`` is the (augmented, normalised) batch on the device, ``raw`` the same images as uint8 on
+    the CPU (the source of the LDR-SSL views). The encoder runs with gradients only when the
+    step trains it; a CE step never touches the side branch.
+    """
+    if step.loss == "ce":
+        with torch.set_grad_enabled("encoder" in step.parts):
+            latent = model.encode(x)
+        logits = model.decode(latent)
+        return step.weight * F.cross_entropy(logits.float(), labels), None, logits
+    if step.loss == "ldr-ssl":
+        views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
+        with torch.set_grad_enabled("encoder" in step.parts):
+            latent = model.encode(views.to(x.device, non_blocking=True))
+        terms = ldr_ssl_loss(model.side(latent), view_labels.to(x.device),
+                             eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
+    else:
+        with torch.set_grad_enabled("encoder" in step.parts):
+            latent = model.encode(x)
+        terms = ldr_loss(model.side(latent), labels, int(model.num_classes),
+                         eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
+    return step.weight * terms.loss, terms, None
+
+
 def train_phase(
     model: torch.nn.Module,
     phase: Phase,
@@ -217,7 +252,6 @@ def train_phase(
     ckpt_path = out_dir / "last.pt"
     device = next(model.parameters()).device
     mods = part_modules(model)
-    num_classes = int(model.num_classes)
 
     # freezing: parts trained by no step get requires_grad=False and eval mode
     trained = phase.trained_parts
@@ -268,55 +302,34 @@ def train_phase(
         t0 = time.perf_counter()
         for name, mod in mods.items():
             mod.train(name in trained)
-        sums = [torch.zeros((), dtype=torch.float64) for _ in phase.steps]
-        rate_sum = torch.zeros((), dtype=torch.float64)
-        class_rate_sum = torch.zeros((), dtype=torch.float64)
-        correct = torch.zeros((), dtype=torch.int64)
+        # running sums stay on the device (no host sync per step)
+        sums = torch.zeros(len(phase.steps), dtype=torch.float64, device=device)
+        rates = torch.zeros(2, dtype=torch.float64, device=device)  # R, Rc
+        correct = torch.zeros((), dtype=torch.int64, device=device)
         seen = 0
         batches = 0
         bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
                    disable=not (progress and dist.is_main))
         for raw, labels in bar:
             raw, labels = dist.shard(raw, labels)
-            if phase.augment:
-                x = augment(raw, generators["augment"])
-            else:
-                x = to_float(raw)
+            x = augment(raw, generators["augment"]) if phase.augment else to_float(raw)
             x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             for i, step in enumerate(phase.steps):
                 model.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
-                    if step.loss == "ce":
-                        with torch.set_grad_enabled("encoder" in step.parts):
-                            latent = model.encode(x)
-                        logits = model.decode(latent)
-                        loss = step.weight * F.cross_entropy(logits.float(), labels)
-                        correct += (logits.argmax(1) == labels).sum().cpu()
-                        seen += labels.numel()
-                    else:
-                        if step.loss == "ldr-ssl":
-                            views, view_labels = make_views(raw, phase.ssl_views, augment,
-                                                            generators["augment"])
-                            inp, part_labels, k = views.to(device), view_labels.to(device), None
-                        else:
-                            inp, part_labels, k = x, labels, num_classes
-                        with torch.set_grad_enabled("encoder" in step.parts):
-                            latent = model.encode(inp)
-                        z = model.side(latent)
-                        if step.loss == "ldr":
-                            terms = ldr_loss(z, part_labels, k, eps_sq=phase.eps_sq,
-                                             rate_weight=phase.rate_weight)
-                        else:
-                            terms = ldr_ssl_loss(z, part_labels, eps_sq=phase.eps_sq,
-                                                 rate_weight=phase.rate_weight)
-                        loss = step.weight * terms.loss
-                        rate_sum += terms.rate.detach().cpu().double()
-                        class_rate_sum += terms.class_rate.detach().cpu().double()
+                    loss, terms, logits = _step_loss(
+                        model, step, phase, x, labels, raw, augment, generators["augment"]
+                    )
                 scalers[i].scale(loss).backward()
                 dist.average_gradients(step_params[i])
                 scalers[i].step(optimizers[i])
                 scalers[i].update()
-                sums[i] += loss.detach().cpu().double()
+                sums[i] += loss.detach().double()
+                if logits is not None:
+                    correct += (logits.detach().argmax(1) == labels).sum()
+                    seen += labels.numel()
+                if terms is not None:
+                    rates += torch.stack([terms.rate, terms.class_rate]).detach().double()
             batches += 1
         record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
         for i, step in enumerate(phase.steps):
@@ -327,10 +340,10 @@ def train_phase(
         dist.broadcast_module(model, buffers_only=True)
         n_ldr = sum(1 for s in phase.steps if s.loss != "ce")
         if n_ldr:
-            record["rate"] = float(rate_sum) / max(batches * n_ldr, 1)
-            record["class_rate"] = float(class_rate_sum) / max(batches * n_ldr, 1)
+            record["rate"] = float(rates[0]) / max(batches * n_ldr, 1)
+            record["class_rate"] = float(rates[1]) / max(batches * n_ldr, 1)
         if seen:
-            c, t = dist.sum([float(correct), float(seen)])
+            c, t = dist.sum([float(correct.item()), float(seen)])
             record["train_acc"] = c / t
         last = epoch + 1 == phase.epochs
         if test is not None and (last or (epoch + 1) % phase.eval_every == 0):

@@ -39,7 +39,7 @@ def test_shipped_scenario_validates(name):
     assert loaded.scenario.name == name and loaded.points
 
 
-CHEAP = ["awgn_snr_sweep", "gilbert_elliott_bursty", "cellular_trace_uplink"]
+CHEAP = ["awgn_snr_sweep", "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog"]
 
 
 @pytest.mark.parametrize("name", CHEAP)

@@ -28,7 +28,7 @@
 #             {CE-T d_y=DY, DuPHiL, LDR-FT} beside {CE-T d_y=TRUNC_FROM, truncations, other
 #             d_y}. The commands are the same either way: a screened d_y is `--recipe ce` into
 #             screen/d<d_y>, which the final `--recipe screen` command resumes (no training).
-#   STAGES    subset of: screen duphil ldr-ft trunc-ce trunc-ldr-ft figures
+#   STAGES    subset of: screen duphil ldr-ft ce-control trunc-ce trunc-ldr-ft figures
 #   PAPER     1: the paper-scale version (`commsldr train --paper`: ResNet-18, 200 epochs, ...)
 #   DEVICE    cpu, cuda, cuda:1 (default: cuda when available)
 #
@@ -53,7 +53,7 @@ SEED=${SEED:-0}
 THREADS=${THREADS:-2}
 JOBS=${JOBS:-1}
 DY=${DY:-64}
-STAGES=${STAGES:-screen duphil ldr-ft trunc-ce trunc-ldr-ft figures}
+STAGES=${STAGES:-screen duphil ldr-ft ce-control trunc-ce trunc-ldr-ft figures}
 COMMSLDR=${COMMSLDR:-commsldr}
 PYTHON=${PYTHON:-python}
 OMP_NUM_THREADS=$(( THREADS / JOBS > 0 ? THREADS / JOBS : 1 ))
@@ -69,6 +69,7 @@ if [ "${PAPER:-0}" = 1 ]; then
     COMMON=(--paper --dataset imagefolder --data-root "$DATA" --seed "$SEED" --no-progress --resume)
     EPOCH_FLAGS=()
     LDR=()
+    CONTROL_EPOCHS=400  # 2 LDR phases x 100 epochs + 200 fine-tuning epochs (paper_config)
 else
     # every optimisation setting explicit (library defaults may change between versions)
     COMMON=(--dataset imagefolder --data-root "$DATA" --backbone "$BACKBONE" --width "$WIDTH"
@@ -78,6 +79,7 @@ else
             --seed "$SEED" --no-progress --resume --set eval_every=1000)
     EPOCH_FLAGS=(--epochs "$EPOCHS")
     LDR=(--ldr-epochs "$LDR_EPOCHS" --finetune-epochs "$FT_EPOCHS" --epochs "$EPOCHS")
+    CONTROL_EPOCHS=$(( 2 * LDR_EPOCHS + FT_EPOCHS ))
 fi
 [ -n "${DEVICE:-}" ] && COMMON+=(--device "$DEVICE")
 [ -n "$NPC" ] && COMMON+=(--num-per-class "$NPC")
@@ -123,6 +125,10 @@ LANE_A=""
 want screen && LANE_A+=$(ce_cmd "$DY")
 want duphil && LANE_A+='run_stage duphil "$OUT/duphil-d$DY" --recipe duphil --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}";'
 want ldr-ft && LANE_A+='run_stage ldr-ft "$OUT/ldr-ft-d$DY" --recipe ldr-ft --from "$CE_DY" "${LDR[@]}" "${COMMON[@]}";'
+# Control (not in the paper): the same CE-T model trained on with CE alone for as many epochs as
+# the three LDR-FT steps (the `truncate` recipe keeping all d_y entries = plain CE fine-tuning),
+# so that LDR-FT is also compared with CE-T at equal training time.
+want ce-control && LANE_A+='run_stage ce-control "$OUT/ce-control-d$DY" --recipe truncate --from "$CE_DY" --keep "$DY" --truncate-finetune ce "${LDR[@]}" --finetune-epochs "$CONTROL_EPOCHS" "${COMMON[@]}";'
 # Lane B: CE-T at d_y = TRUNC_FROM, then 4. truncated to KEEP entries and fine-tuned with CE-T and
 # with LDR-FT, then the remaining screened d_y.
 LANE_B=""

@@ -61,6 +61,7 @@ def model_paths(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int
     paths = {f"CE-T d{d}": runs / "screen" / f"d{d}" / "model.pt" for d in dims}
     paths[f"DuPHiL d{dy}"] = runs / f"duphil-d{dy}" / "model.pt"
     paths[f"LDR-FT d{dy}"] = runs / f"ldr-ft-d{dy}" / "model.pt"
+    paths[f"CE-T d{dy} +CE"] = runs / f"ce-control-d{dy}" / "model.pt"
     paths[f"CE-T d{trunc_from}->{keep}"] = runs / f"trunc-d{trunc_from}-k{keep}-ce" / "model.pt"
     paths[f"LDR-FT d{trunc_from}->{keep}"] = runs / f"trunc-d{trunc_from}-k{keep}-ldr-ft" / "model.pt"
     return paths
@@ -73,6 +74,7 @@ def pretrained_paths(dy: int, dims: list[int], trunc_from: int, keep: int) -> di
     names = {f"CE-T d{d}": f"cifar10-ce-d{d}" for d in dims}
     names[f"DuPHiL d{dy}"] = f"cifar10-duphil-d{dy}"
     names[f"LDR-FT d{dy}"] = f"cifar10-ldr-ft-d{dy}"
+    names[f"CE-T d{dy} +CE"] = f"cifar10-ce-control-d{dy}"
     names[f"CE-T d{trunc_from}->{keep}"] = f"cifar10-trunc{trunc_from}to{keep}-ce"
     names[f"LDR-FT d{trunc_from}->{keep}"] = f"cifar10-trunc{trunc_from}to{keep}-ldr-ft"
     shipped = set(list_pretrained())
@@ -140,6 +142,13 @@ def claims(summary: dict[str, Any], dy: int, trunc_from: int, keep: int) -> dict
             out[f"{name}_drop_72_to_14_pp"] = 100 * (lo - hi)
             out[f"{name}_drop_float_to_14_pp"] = 100 * (lo - e["test_acc_unquantized"])
             out[f"{name}_bits_hi_lo"] = [hi_b, lo_b]
+    ctrl = m.get(f"CE-T d{dy} +CE")
+    if ctrl and ldr:
+        out["ldrft_minus_ce_control_acc_pp"] = 100 * (ldr["test_acc_unquantized"]
+                                                      - ctrl["test_acc_unquantized"])
+        hi, _ = _acc_at(ctrl, 72.0)
+        lo, _ = _acc_at(ctrl, 14.0)
+        out["ce_control_drop_72_to_14_pp"] = 100 * (lo - hi)
     base = m.get(f"CE-T d{trunc_from}")
     for name in ("CE-T", "LDR-FT"):
         t = m.get(f"{name} d{trunc_from}->{keep}")
@@ -151,10 +160,12 @@ def claims(summary: dict[str, Any], dy: int, trunc_from: int, keep: int) -> dict
         out["trunc_ldrft_minus_ce_pp_per_target"] = {
             str(t): 100 * (_acc_at(tl, t)[0] - _acc_at(tc, t)[0]) for t in summary["targets_bits"]}
     d = summary.get("distortions", {})
-    if f"CE-T d{dy}" in d and f"LDR-FT d{dy}" in d:
-        a, b = d[f"CE-T d{dy}"], d[f"LDR-FT d{dy}"]
-        out["distortion_ldrft_minus_ce_pp"] = {
-            f"{k}/{s}": 100 * (b[k][s] - a[k][s]) for k in DISTORTION_KINDS for s in a.get(k, {})}
+    for ref, key in ((f"CE-T d{dy}", "distortion_ldrft_minus_ce_pp"),
+                     (f"CE-T d{dy} +CE", "distortion_ldrft_minus_ce_control_pp")):
+        if ref in d and f"LDR-FT d{dy}" in d:
+            a, b = d[ref], d[f"LDR-FT d{dy}"]
+            out[key] = {f"{k}/{s}": 100 * (b[k][s] - a[k][s])
+                        for k in DISTORTION_KINDS for s in a.get(k, {})}
     return out
 
 
@@ -303,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # Fig. 3: distorted test sets, same distorted images for every model
     if not args.no_distortions:
-        fig3_labels = [lbl for lbl in (f"CE-T d{args.dy}", f"DuPHiL d{args.dy}", f"LDR-FT d{args.dy}")
+        fig3_labels = [lbl for lbl in (f"CE-T d{args.dy}", f"CE-T d{args.dy} +CE",
+                                       f"DuPHiL d{args.dy}", f"LDR-FT d{args.dy}")
                        if lbl in models]
         dist_file = out / "distortions.json"
         table: dict[str, dict[str, list[float]]] = (

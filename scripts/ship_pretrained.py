@@ -44,6 +44,9 @@ def stages(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int) -> 
                                     f"DuPHiL from cifar10-ce-d{dy}")
     out[f"cifar10-ldr-ft-d{dy}"] = (runs / f"ldr-ft-d{dy}" / "model.pt",
                                     f"three-step LDR-FT from cifar10-ce-d{dy}")
+    out[f"cifar10-ce-control-d{dy}"] = (
+        runs / f"ce-control-d{dy}" / "model.pt",
+        f"control: cifar10-ce-d{dy} trained on with CE alone for as many epochs as LDR-FT's steps")
     out[f"cifar10-trunc{trunc_from}to{keep}-ce"] = (
         runs / f"trunc-d{trunc_from}-k{keep}-ce" / "model.pt",
         f"cifar10-ce-d{trunc_from} truncated to its first {keep} entries, CE-T fine-tuned")

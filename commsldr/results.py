@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from commsldr._atomic import atomic_write_text
 
 __all__ = ["save_results", "load_results", "RESULT_FILES"]
 
@@ -33,17 +33,6 @@ def _clean(obj: Any) -> Any:
     if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
         return _clean(obj.item())
     return obj
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:
@@ -74,7 +63,7 @@ def save_results(run_dir: str | Path, results: dict[str, Any]) -> list[Path]:
     }
     paths = []
     for name, text in files.items():
-        _atomic_write(run_dir / name, text)
+        atomic_write_text(run_dir / name, text)
         paths.append(run_dir / name)
     return paths
 

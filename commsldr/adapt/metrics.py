@@ -159,7 +159,7 @@ def metrics_from_simulation(result: Any, confidence: float = 0.95) -> PolicyMetr
     frame's true capacity (``result.capacity_bits``).
     """
     sent = np.asarray(result.attempt) > 0
-    images = int(result.images_delivered + result.images_lost)
+    images = int(result.images_done)
     correct = int(result.images_correct_delivered + result.images_correct_fallback)
     if images == 0 or not sent.any():
         raise ValueError("metrics_from_simulation: the simulation sent nothing")
@@ -167,17 +167,18 @@ def metrics_from_simulation(result: Any, confidence: float = 0.95) -> PolicyMetr
     bits = np.asarray(result.packet_bits, dtype=np.float64)[sent]
     cap = np.asarray(result.capacity_bits, dtype=np.float64)[sent]
     idx = np.asarray(result.point_index)[sent]
-    dlv = np.asarray(result.delivered, dtype=bool)[sent]
     t = int(sent.sum())
+    # accuracy, delivered-image rate, outage and bits per image are the SimulationResult's own
+    # definitions (one place for each); switches and violations need the per-frame records.
     return PolicyMetrics(
-        accuracy=correct / images,
+        accuracy=float(result.accuracy),
         accuracy_low=low,
         accuracy_high=high,
-        delivered_rate=result.images_delivered / images,
-        outage_probability=float(1.0 - dlv.mean()),
+        delivered_rate=float(result.delivered_image_rate),
+        outage_probability=float(result.outage),
         capacity_violations=float(np.mean(bits > cap)),
         switches_per_1000=float(np.count_nonzero(idx[1:] != idx[:-1])) * 1000.0 / max(t - 1, 1),
-        mean_bits_per_image=float(bits.mean() / result.images_per_packet),
+        mean_bits_per_image=float(result.mean_bits_per_image),
         images=images,
         correct=correct,
         frames=t,

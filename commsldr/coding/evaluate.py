@@ -165,7 +165,8 @@ def rate_accuracy_from_latents(
         rule=rule, codec=codec, center=center, crc_bits=crc_bits, k=k,
         unquantized_accuracy=_accuracy(decode_fn, y, labels, batch_size), num_test=n,
         latent_std=test_std.tolist(), label=label)
-    for s in tqdm(list(scales), desc=f"rate-accuracy ({rule})", disable=not progress):
+    for si, s in enumerate(tqdm(list(scales), desc=f"rate-accuracy ({rule})",
+                                disable=not progress)):
         coder = make_source_coder(st, float(s), rule=rule, codec=codec,
                                   train_latents=train_latents, center=center)
         qz = coder.quantizer
@@ -182,7 +183,7 @@ def rate_accuracy_from_latents(
                 test_mean, test_std, step, qz.offsets.numpy()).sum()),
             "empirical_entropy_bits": float(empirical_entropy_bits(q).sum()),
             "payload_bits": float(payload.mean()) if n else 0.0,
-            "packet_bits": float(packet_bits(payload, k=k, scale_index=0, crc_bits=crc_bits).mean())
+            "packet_bits": float(packet_bits(payload, k=k, scale_index=si, crc_bits=crc_bits).mean())
             if n else 0.0,
             "ideal_bits": float(coder.codec.information_bits(q).mean()) if n else 0.0,
             "batch_bits_per_image": coder.codec.bits(q) / n if n else 0.0,

@@ -14,12 +14,13 @@ By default ``Delta_ref = rms_i(sigma_i) / 8`` (so a dimension of typical spread 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from commsldr._atomic import atomic_torch_save
 
 from .entropy import binned_gaussian_entropy_bits, empirical_entropy_bits
 
@@ -142,8 +143,9 @@ def encode_dataset(model: torch.nn.Module, data: Any, *, batch_size: int = 512) 
     """Sensor-side latents of a whole dataset: ``model.encode(to_float(images))``.
 
     Args:
-        model: a ``SplitAutoencoder`` (anything with ``encode(x) -> y [B, d]``).
-        data: an :class:`~commsldr.data.ImageTensors`.
+        model: a ``SplitAutoencoder`` (anything with ``encode(x) -> y [B, d]``), run in eval
+            mode (its mode is restored afterwards).
+        data: an :class:`~commsldr.data.ImageTensors`, or its ``uint8 [N, 3, H, W]`` images.
         batch_size: images per forward pass.
 
     Returns:
@@ -153,12 +155,13 @@ def encode_dataset(model: torch.nn.Module, data: Any, *, batch_size: int = 512) 
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    images = data if isinstance(data, torch.Tensor) else data.images
     was_training = model.training
     model.eval()
     try:
         device = next(model.parameters()).device
-        out = [model.encode(to_float(data.images[i:i + batch_size]).to(device)).float().cpu()
-               for i in range(0, len(data.images), batch_size)]
+        out = [model.encode(to_float(images[i:i + batch_size]).to(device)).float().cpu()
+               for i in range(0, len(images), batch_size)]
     finally:
         model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0, getattr(model, "latent_dim", 0))
@@ -179,15 +182,7 @@ def attach_latent_stats(checkpoint_path: str | os.PathLike[str], stats: LatentSt
     if not isinstance(ckpt, dict):
         raise ValueError(f"{path} does not hold a checkpoint dict")
     ckpt["latent_stats"] = stats.to_dict()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(ckpt, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_torch_save(ckpt, path)
 
 
 def load_latent_stats(checkpoint_path: str | os.PathLike[str]) -> LatentStats:

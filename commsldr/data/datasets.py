@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from commsldr._atomic import atomic_torch_save
+
 from .synthetic import make_synthetic
 from .tensors import ImageTensors, derive_seed
 
@@ -246,9 +248,7 @@ def load_imagefolder(
         )
     images = torch.stack(decoded)
     data = ImageTensors(images, label_t, classes)
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
-    torch.save({"images": images, "labels": label_t, "classes": classes,
-                "checksum": _checksum(images, label_t), "version": _CACHE_VERSION}, tmp)
-    os.replace(tmp, cache_file)
+    atomic_torch_save({"images": images, "labels": label_t, "classes": classes,
+                       "checksum": _checksum(images, label_t), "version": _CACHE_VERSION},
+                      cache_file)
     return data

@@ -25,6 +25,7 @@ draw uses the caller's ``torch.Generator`` (never Sionna's or torch's global RNG
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -61,7 +62,8 @@ class NRPHY:
             transmitter knows (``csi_state``; the true state by default) is ``<= bler_target``
             (:class:`sionna.sys.InnerLoopLinkAdaptation`); ``"olla"`` — outer loop: ILLA on the
             known SNR minus an offset driven by ACK/NACK (:class:`sionna.sys.OuterLoopLinkAdaptation`;
-            runs frame by frame); ``"fixed"`` — always ``mcs_index``.
+            runs frame by frame; its offset and last ACK/NACK carry over from one :meth:`deliver`
+            call to the next until :meth:`reset`); ``"fixed"`` — always ``mcs_index``.
         bler_target: target TBLER for link adaptation, in (0, 1).
         mcs_index: the MCS for ``"fixed"``.
         mcs_table_index: 3GPP MCS table (1..4 for PDSCH, 1..2 for PUSCH).
@@ -112,6 +114,8 @@ class NRPHY:
         self.olla_delta_up_db = float(olla_delta_up_db)
         #: no memory across frames (outer-loop adaptation has memory)
         self.stateless = link_adaptation != "olla"
+        self._olla_block: Any = None  # the outer loop's state, created by reset()
+        self._olla_harq = -1
         self._abs, mcs_decoder, tb = nr_tables()
         from sionna.sys import InnerLoopLinkAdaptation
 
@@ -153,6 +157,22 @@ class NRPHY:
         ):
             raise ValueError(f"mcs_index: {mcs_index} is not a valid MCS of this table")
         self.mcs_index = int(mcs_index)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the outer loop's state (offset and last ACK/NACK); a no-op for ILLA/fixed.
+
+        :func:`commsldr.link.simulate` calls it at the start of every simulation, so a PHY
+        reused across simulations starts each one from the same state.
+        """
+        if self.link_adaptation != "olla":
+            return
+        from sionna.sys import OuterLoopLinkAdaptation
+
+        self._olla_block = OuterLoopLinkAdaptation(
+            self._abs, num_ut=1, bler_target=self.bler_target, delta_up=self.olla_delta_up_db
+        )
+        self._olla_harq = -1
 
     # ------------------------------------------------------------------ tables
     def tbler(self, mcs_index: np.ndarray, snr_db: np.ndarray) -> np.ndarray:
@@ -282,17 +302,15 @@ class NRPHY:
         erased: np.ndarray,
         u: np.ndarray,
     ) -> np.ndarray:
-        """Frame-by-frame outer loop with Sionna's OLLA; the HARQ feedback of frame t feeds t+1."""
-        from sionna.sys import OuterLoopLinkAdaptation
+        """Frame-by-frame outer loop with Sionna's OLLA; the HARQ feedback of frame t feeds t+1.
 
-        olla = OuterLoopLinkAdaptation(
-            self._abs,
-            num_ut=1,
-            bler_target=self.bler_target,
-            delta_up=self.olla_delta_up_db,
-        )
+        The loop state lives on the PHY (:meth:`reset`), so the feedback of the last frame of
+        one call feeds the first frame of the next (the simulator's frame loop calls
+        :meth:`deliver` once per frame).
+        """
+        olla = self._olla_block
         re = torch.tensor([self.num_allocated_re], dtype=torch.int32)
-        harq = torch.tensor([-1], dtype=torch.int32)
+        harq = torch.tensor([self._olla_harq], dtype=torch.int32)
         mcs = np.empty(snr_db.shape[0], dtype=np.int64)
         for t in range(snr_db.shape[0]):
             sinr = torch.tensor([10.0 ** (known_db[t] / 10.0)], dtype=torch.float32)
@@ -305,4 +323,5 @@ class NRPHY:
             )
             harq = torch.tensor([int(ok)], dtype=torch.int32)
             mcs[t] = m
+        self._olla_harq = int(harq[0])
         return mcs

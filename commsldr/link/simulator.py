@@ -257,13 +257,16 @@ def simulate(
     Args:
         table: the operating-point table (per point and image: exact bits, correctness).
         states: the channel's link state for the ``F`` frames (from ``Channel.states``).
-        phy: the PHY deciding delivery.
+        phy: the PHY deciding delivery; its ``reset()``, if it has one (a PHY with memory
+            across frames, e.g. :class:`~commsldr.link.nr.NRPHY` with outer-loop adaptation),
+            is called first.
         policy: chooses the operating point per frame (``reset()``, ``choose(csi)``).
         images_per_packet: ``m``; the table must hold packets for this ``m``
             (:meth:`OperatingPointTable.packets`).
-        csi_model: what the sender knows (``commsldr.adapt.create_csi_model(...)``); required
-            for a non-static policy. It is given the exact packet sizes of the frame's images at
-            every point (the sender holds its images).
+        csi_model: what the sender's policy knows (``commsldr.adapt.create_csi_model(...)``);
+            required for a non-static policy. It is given the exact packet sizes of the frame's
+            images at every point (the sender holds its images). The PHY is called with the
+            true state and no ``csi_state`` (its own link adaptation sees the true SNR).
         fallback: ``"error"`` (lost images count as errors) or ``"prior"`` (the table's
             ``prior_class`` is output for them).
         max_attempts: transmissions per packet (1 = no retransmission).
@@ -290,6 +293,8 @@ def simulate(
     schedule = frame_schedule(groups.shape[0], num_frames, g_sched)
     static = bool(getattr(policy, "static", False))
     policy.reset()
+    if callable(getattr(phy, "reset", None)):  # a PHY with memory (NR outer loop) starts afresh
+        phy.reset()
     if static and csi_model is None and max_attempts == 1:
         return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
                                 fallback, images_per_packet)

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from commsldr._atomic import atomic_write_bytes
+
 __all__ = [
     "OperatingPoint",
     "OperatingPointTable",
@@ -193,8 +195,8 @@ class OperatingPointTable:
         )
         stem.parent.mkdir(parents=True, exist_ok=True)
         npz, js = stem.with_suffix(".npz"), stem.with_suffix(".json")
-        _atomic_write(npz, blob)
-        _atomic_write(js, json.dumps(meta, indent=2, sort_keys=True).encode())
+        atomic_write_bytes(npz, blob)
+        atomic_write_bytes(js, json.dumps(meta, indent=2, sort_keys=True).encode())
         return npz, js
 
     @classmethod
@@ -256,12 +258,6 @@ class OperatingPointTable:
 def _stem(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     return p.with_suffix("") if p.suffix in (".npz", ".json") else p
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------- building
@@ -346,21 +342,14 @@ def make_coders(
     return out
 
 
-@torch.no_grad()
 def encode_latents(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Sensor side in eval mode: ``uint8 [N, 3, H, W]`` images -> ``float32 [N, k]`` latents (CPU)."""
-    from commsldr.data import to_float
+    """Sensor side in eval mode: ``uint8 [N, 3, H, W]`` images -> ``float32 [N, k]`` latents (CPU).
 
-    was_training = model.training
-    model.eval()
-    try:
-        dev = next(model.parameters()).device
-        return torch.cat([
-            model.encode(to_float(images[i : i + batch_size]).to(dev)).float().cpu()
-            for i in range(0, images.shape[0], batch_size)
-        ])
-    finally:
-        model.train(was_training)
+    The same computation as :func:`commsldr.coding.encode_dataset` (which it calls).
+    """
+    from commsldr.coding.stats import encode_dataset
+
+    return encode_dataset(model, images, batch_size=batch_size)
 
 
 def classify_latents(model: torch.nn.Module, y_hat: torch.Tensor, batch_size: int = 500) -> np.ndarray:

@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+
+from commsldr._atomic import atomic_torch_save, atomic_write_text
 
 if TYPE_CHECKING:
     from commsldr.models import SplitAutoencoder
@@ -62,36 +63,6 @@ def model_id(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and :func:`os.replace`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_checkpoint(path: str | os.PathLike[str], model: torch.nn.Module, **state: Any) -> str:
     """Atomically save ``model`` (config + weights + id) and any extra ``state`` to ``path``.
 
@@ -118,7 +89,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: torch.nn.Module, **stat
         "model_id": mid,
         **state,
     }
-    _atomic_save(payload, Path(path))
+    atomic_torch_save(payload, path)
     return mid
 
 

@@ -112,6 +112,25 @@ def test_nr_olla_settles_near_target():
     assert res.mcs_index[200:].mean() < res.mcs_index[:5].mean()
 
 
+def test_nr_olla_state_carries_across_calls_until_reset():
+    """The simulator's frame loop calls deliver() once per frame: the outer loop must go on."""
+    phy = NRPHY(num_allocated_re=1500, link_adaptation="olla", bler_target=0.1, fit_packet=False)
+    true, known = np.full(300, 5.0), np.full(300, 11.0)
+    whole = phy.deliver(np.full(300, 200), _state(true), torch.Generator().manual_seed(0),
+                        csi_state=_state(known))
+    phy.reset()
+    g = torch.Generator().manual_seed(0)
+    frames = [phy.deliver(np.array([200]), _state(true[t : t + 1]), g,
+                          csi_state=_state(known[t : t + 1])) for t in range(300)]
+    assert np.array_equal(whole.mcs_index, np.concatenate([r.mcs_index for r in frames]))
+    assert np.array_equal(whole.delivered, np.concatenate([r.delivered for r in frames]))
+    # after reset() the loop starts again from offset 0: the same first decision
+    phy.reset()
+    again = phy.deliver(np.array([200]), _state(true[:1]), torch.Generator().manual_seed(0),
+                        csi_state=_state(known[:1]))
+    assert again.mcs_index[0] == whole.mcs_index[0]
+
+
 def test_nr_bad_parameters():
     with pytest.raises(ValueError, match="link_adaptation"):
         NRPHY(link_adaptation="magic")

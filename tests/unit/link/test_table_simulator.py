@@ -131,6 +131,26 @@ def test_frame_loop_equals_fast_path_and_fallback_prior(link_setup):
     assert fast.images_correct_fallback == int(np.count_nonzero(tab.labels[lost] == tab.prior_class))
 
 
+def test_outer_loop_nr_phy_frame_loop_equals_fast_path(link_setup):
+    """NR with OLLA has memory: the frame loop (one deliver() per frame) must carry the loop
+    state like the fast path's single call, and a reused PHY restarts at every simulate()."""
+    from commsldr.adapt.csi import create_csi_model
+    from commsldr.link import NRPHY
+
+    tab = link_setup.table
+    states = create_channel("rayleigh-block", mean_snr_db=5.0).states(
+        150, generator=torch.Generator().manual_seed(4))
+    phy = NRPHY(num_allocated_re=120, link_adaptation="olla", fit_packet=False)
+    fast = simulate(tab, states, phy, FixedPolicy(tab.points[2]), seed=5)
+    loop = simulate(tab, states, phy, _Adaptive(tab.points[2]), seed=5,
+                    csi_model=create_csi_model("perfect"))
+    again = simulate(tab, states, phy, FixedPolicy(tab.points[2]), seed=5)
+    assert np.array_equal(fast.mcs_index, loop.mcs_index)
+    assert np.array_equal(fast.delivered, loop.delivered)
+    assert np.array_equal(fast.mcs_index, again.mcs_index) and fast.summary() == again.summary()
+    assert len(np.unique(fast.mcs_index)) > 1  # the loop actually moved
+
+
 def test_retransmission_within_deadline(link_setup):
     from commsldr.adapt.csi import create_csi_model
 

@@ -23,6 +23,17 @@ Models:
   after an ACK (the outer-loop link adaptation rule that settles at a loss rate of
   ``target_loss``; Pedersen et al., "Frequency domain scheduling for OFDMA with limited and noisy
   channel feedback", VTC 2007).
+
+The transmitter's own link adaptation (the PHY's MCS choice, e.g. :class:`commsldr.link.NRPHY`)
+sees the same CSI as the policy: :meth:`CSIModel.transmitter_snr_db` gives the SNR estimate the
+transmitter holds in every frame, and :func:`commsldr.link.simulate` passes it to the PHY as
+``csi_state``. A frame without an estimate uses the **last estimate known** before it; frames
+before any estimate (the first ``delay_frames`` of ``delayed``; every frame of ``ack-nack``, which
+never measures the channel) use the trace's **long-term average SNR**
+``10 log10(mean_t 10^(snr_t/10))`` — the large-scale level a real transmitter learns from slow
+measurements (path loss, RSRP), which reveals no frame's fading. With ``ack-nack`` and an
+outer-loop PHY (``NRPHY(link_adaptation="olla")``) the ACK/NACK outer loop then corrects that
+average, as in 5G NR; with inner-loop or fixed link adaptation the MCS stays the average's.
 """
 
 from __future__ import annotations
@@ -99,6 +110,8 @@ class CSIModel(ABC):
         self._cap: np.ndarray | None = None
         self._last_ack: bool | None = None
         self._erased: np.ndarray | None = None
+        self._num_frames = 0
+        self._mean_snr_db: float | None = None
 
     def reset(self, state: Any, generator: np.random.Generator) -> None:
         """Start a new trace.
@@ -112,6 +125,7 @@ class CSIModel(ABC):
         cap = _as_array(getattr(state, "capacity_bits", None))
         if snr is None and cap is None and getattr(state, "erased", None) is None:
             raise ValueError("CSI model: the link state has none of snr_db, capacity_bits, erased")
+        self._set_reference(state)
         self._snr, self._cap = self._estimate(snr, cap, generator)
         erased = getattr(state, "erased", None)
         if erased is not None:
@@ -124,6 +138,38 @@ class CSIModel(ABC):
     def _erased_estimate(self, erased: np.ndarray) -> np.ndarray:
         """Which frames the sender believes erased (default: the true flags)."""
         return erased
+
+    def _set_reference(self, state: Any) -> None:
+        """Remember the trace length and its long-term average SNR (the no-estimate fallback)."""
+        snr = _as_array(getattr(state, "snr_db", None))
+        cap = _as_array(getattr(state, "capacity_bits", None))
+        erased = _as_array(getattr(state, "erased", None))
+        n = next((len(x) for x in (snr, cap, erased) if x is not None), 0)
+        self._num_frames = n
+        self._mean_snr_db = None
+        if snr is not None and np.isfinite(snr).any():
+            linear = 10.0 ** (snr[np.isfinite(snr)] / 10.0)
+            self._mean_snr_db = float(10.0 * np.log10(np.mean(linear)))
+
+    def transmitter_snr_db(self) -> np.ndarray | None:
+        """The SNR estimate (dB) the transmitter holds in every frame of the trace, ``float64 [T]``.
+
+        This is what the transmitter's own link adaptation (the PHY's MCS choice) may use: the
+        same estimates the policy sees in :meth:`observe`, with every gap filled (module
+        docstring): a frame without an estimate takes the last estimate known before it, and
+        frames before any estimate take the trace's long-term average SNR
+        ``10 log10(mean_t 10^(snr_t/10))``. ``perfect`` gives the true SNR exactly.
+
+        Call after :meth:`reset`. Returns ``None`` when the link state has no ``snr_db`` (a
+        capacity trace: there is no SNR to adapt to).
+        """
+        if self._mean_snr_db is None:
+            return None
+        n = self._num_frames
+        est = np.full(n, np.nan) if self._snr is None else np.asarray(self._snr, np.float64).copy()
+        known = np.isfinite(est)
+        last = np.maximum.accumulate(np.where(known, np.arange(n), -1)) if n else np.zeros(0, int)
+        return np.where(last >= 0, est[np.maximum(last, 0)], self._mean_snr_db)
 
     @abstractmethod
     def _estimate(
@@ -259,6 +305,7 @@ class AckNackCSI(CSIModel):
     def reset(self, state: Any, generator: np.random.Generator) -> None:
         self._est_db = None
         self._last_ack = None
+        self._set_reference(state)
 
     def _estimate(self, snr, cap, generator):  # pragma: no cover - reset() is overridden
         return None, None

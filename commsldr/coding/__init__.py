@@ -2,7 +2,7 @@
 
 The sensor side turns a latent ``y [m, k]`` into a packet::
 
-    coder = make_source_coder(stats, scale, rule="precision")      # Quantizer + LatentCodec
+    coder = make_source_coder(stats, scale, rule="precision", scale_index=3)  # Quantizer + codec
     packet = encode_images(y, coder, model_id=mid, scale_index=3)   # header + payload + CRC
     rx = decode_packet(packet, coder, model_id=mid)                 # or raises PacketError
 
@@ -19,7 +19,7 @@ from .entropy import (
     gaussian_differential_entropy_bits,
     highres_entropy_bits,
 )
-from .errors import CRCError, MalformedPacketError, PacketError, PayloadError
+from .errors import CoderMismatchError, CRCError, MalformedPacketError, PacketError, PayloadError
 from .evaluate import (
     RATE_MEASURES,
     RateAccuracyResult,
@@ -70,6 +70,7 @@ __all__ = [
     "HIGHRES_MIN_RATIO",
     "MAX_HALF_WIDTH",
     "CRCError",
+    "CoderMismatchError",
     "DecodedPacket",
     "LatentCodec",
     "LatentStats",

@@ -38,7 +38,7 @@ import crc as crclib
 import numpy as np
 import torch
 
-from .errors import CRCError, MalformedPacketError
+from .errors import CoderMismatchError, CRCError, MalformedPacketError
 
 if TYPE_CHECKING:
     from .scheme import SourceCoder
@@ -251,7 +251,14 @@ def encode_images(
     scale_index: int,
     crc_bits: int = 16,
 ) -> bytes:
-    """Latents ``y`` (``float [m, k]``) -> one packet: quantize, entropy-code, frame."""
+    """Latents ``y`` (``float [m, k]``) -> one packet: quantize, entropy-code, frame.
+
+    Raises:
+        ValueError: ``scale_index`` differs from the ``coder.scale_index`` it was built for.
+    """
+    if coder.scale_index is not None and int(coder.scale_index) != int(scale_index):
+        raise ValueError(f"scale_index: {scale_index} differs from the coder's scale_index "
+                         f"{coder.scale_index}")
     payload = coder.encode(y)
     header = PacketHeader(packet_model_id(model_id), coder.k, scale_index, int(y.shape[0]))
     return build_packet(header, payload, crc_bits)
@@ -275,18 +282,44 @@ def decode_packet(
     crc_bits: int = 16,
     verify: bool = True,
     max_images: int = 1 << 16,
+    scale_index: int | None = None,
 ) -> DecodedPacket:
     """Packet bytes -> latents, or a :class:`PacketError` -- never a silently wrong latent.
 
     Args:
         data: received bytes.
-        coders: the receiver's coders keyed by ``(k, scale_index)``, or a single coder (then the
-            header's ``k`` must equal ``coder.k``).
+        coders: the receiver's coders keyed by ``(k, scale_index)``, or a single coder. A single
+            coder decodes only packets of its own operating point: the header's ``k`` must equal
+            ``coder.k`` and its scale index must equal the coder's (``coder.scale_index``, or the
+            ``scale_index`` argument), else :class:`~commsldr.coding.CoderMismatchError`.
         model_id: the receiver's model id; a packet for another model is rejected.
         crc_bits: the link's CRC width.
         verify: require the payload to be the canonical encoding of the decoded symbols.
         max_images: bound on ``num_images``.
+        scale_index: with a single coder built without ``scale_index``: the scale index it
+            decodes. Not used with a mapping (the key says it).
+
+    Raises:
+        PacketError: the bytes are not a valid packet for this receiver (a subclass says why).
+        ValueError: a single coder whose scale index is unknown (neither ``coder.scale_index``
+            nor ``scale_index`` given) or given twice with different values; ``scale_index``
+            with a mapping; a mapping entry built for another scale index than its key.
     """
+    if isinstance(coders, Mapping):
+        if scale_index is not None:
+            raise ValueError("scale_index: only used with a single coder (the mapping's keys "
+                             "give each coder's scale index)")
+        expected = None
+    else:
+        own = coders.scale_index
+        if own is not None and scale_index is not None and int(own) != int(scale_index):
+            raise ValueError(f"scale_index: {scale_index} differs from the coder's scale_index "
+                             f"{own}")
+        expected = own if scale_index is None else scale_index
+        if expected is None:
+            raise ValueError("scale_index: a single coder must know the scale index it decodes; "
+                             "build it with make_source_coder(..., scale_index=i) or pass "
+                             "decode_packet(..., scale_index=i)")
     header, payload = parse_packet(data, crc_bits, max_images=max_images)
     if header.model_id != packet_model_id(model_id):
         raise MalformedPacketError(f"packet model_id {header.model_id:#010x} is not this "
@@ -296,9 +329,14 @@ def decode_packet(
         if coder is None:
             raise MalformedPacketError(f"no coder for (k, scale_index) = "
                                        f"({header.k}, {header.scale_index})")
+        if coder.k != header.k or coder.scale_index not in (None, header.scale_index):
+            raise ValueError(f"coders: the coder under key ({header.k}, {header.scale_index}) "
+                             f"was built for (k, scale_index) = ({coder.k}, {coder.scale_index})")
     else:
         coder = coders
         if coder.k != header.k:
-            raise MalformedPacketError(f"packet k={header.k}, coder k={coder.k}")
+            raise CoderMismatchError("k", header.k, coder.k)
+        if header.scale_index != int(expected):
+            raise CoderMismatchError("scale_index", header.scale_index, int(expected))
     symbols = coder.codec.decode(payload, header.num_images, verify=verify)
     return DecodedPacket(header, symbols, coder.quantizer.dequantize(symbols))

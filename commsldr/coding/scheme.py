@@ -35,12 +35,22 @@ class SourceCoder:
         codec: entropy models for those symbols.
         scale: the scale ``s`` it was built for.
         rule: the allocation rule.
+        scale_index: the index of ``scale`` in the deployed scale grid (what packet headers
+            carry), or ``None`` when the coder is not part of a grid. A receiver given this one
+            coder (:func:`~commsldr.coding.decode_packet`) rejects packets with another index.
     """
 
     quantizer: Quantizer
     codec: LatentCodec
     scale: float
     rule: str
+    scale_index: int | None = None
+
+    def __post_init__(self) -> None:
+        si = self.scale_index
+        if si is not None and (isinstance(si, bool) or not isinstance(si, (int, np.integer))
+                               or not 0 <= int(si) < 1 << 32):
+            raise ValueError(f"scale_index must be None or an int in [0, 2^32), got {si!r}")
 
     @property
     def k(self) -> int:
@@ -70,6 +80,7 @@ def make_source_coder(
     center: bool = True,
     k: int | None = None,
     alpha: float = 0.5,
+    scale_index: int | None = None,
 ) -> SourceCoder:
     """Build the coder for scale ``s``.
 
@@ -83,6 +94,7 @@ def make_source_coder(
         center: quantize ``y - mean`` (offsets = training mean) instead of ``y``.
         k: use the first ``k`` entries (default all ``stats.dim``).
         alpha: smoothing count of the categorical model.
+        scale_index: index of ``scale`` in the deployed grid (see :class:`SourceCoder`).
     """
     if codec not in CODEC_KINDS:
         raise ValueError(f"unknown codec {codec!r}; valid: {list(CODEC_KINDS)}")
@@ -95,7 +107,7 @@ def make_source_coder(
         if train_latents is None:
             raise ValueError("codec='categorical' needs train_latents")
         lc = LatentCodec.fit_categorical(qz.quantize(train_latents[:, : st.dim]), alpha=alpha)
-    return SourceCoder(qz, lc, float(scale), rule)
+    return SourceCoder(qz, lc, float(scale), rule, scale_index)
 
 
 def scale_for_budget(
@@ -111,6 +123,7 @@ def scale_for_budget(
     scale_min: float | None = None,
     scale_max: float | None = None,
     rel_tol: float = 1e-3,
+    center: bool = True,
 ) -> ScaleSolution:
     """Scale ``s`` whose coded bits per image on ``latents`` are ``<= budget_bits``.
 
@@ -130,6 +143,8 @@ def scale_for_budget(
         train_latents: training latents (categorical codec).
         statistic: ``"mean"`` or ``"max"`` over the calibration images.
         rel_tol: relative width of the final bracket.
+        center: build centred coders (quantize ``y - mean``), as :func:`make_source_coder`;
+            must match the coder that will be deployed at the returned scale.
     """
     if statistic not in ("mean", "max"):
         raise ValueError(f"statistic must be 'mean' or 'max', got {statistic!r}")
@@ -143,7 +158,8 @@ def scale_for_budget(
     y = latents[:, : stats.dim]
 
     def bits_at(s: float) -> float:
-        coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents)
+        coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents,
+                                  center=center)
         return float(reduce(coder.image_bits(y))) + overhead_bits
 
     if not math.isfinite(budget_bits):

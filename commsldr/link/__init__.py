@@ -23,8 +23,10 @@ from commsldr.link.simulator import (
     FixedPolicy,
     PolicyLike,
     SimulationResult,
+    TransmitterCSILike,
     frame_schedule,
     simulate,
+    transmitter_csi_state,
 )
 from commsldr.link.sweep import PHY_MODES, SWEEP_CHANNELS, SNRSweep, accuracy_vs_snr, plot_sweep
 from commsldr.link.table import (
@@ -52,6 +54,8 @@ __all__ = [
     "FixedPolicy",
     "PolicyLike",
     "CSIModelLike",
+    "TransmitterCSILike",
+    "transmitter_csi_state",
     "SimulationResult",
     "frame_schedule",
     "simulate",

@@ -14,13 +14,21 @@ bytes (and operating point) of its first transmission, until delivered, out of a
 than ``deadline_frames`` frames; packets generated meanwhile wait in a FIFO queue and are dropped
 (fallback) once older than the deadline. One transmission per frame.
 
-Fast path: with a *static* policy (attribute ``static = True``, e.g. :class:`FixedPolicy`), no
-CSI model and no retransmission, every frame is computed at once with array arithmetic
-(millions of frames per second). Otherwise a frame loop runs; for PHYs without memory
-(``ShannonPHY``, ``NRPHY`` with inner-loop adaptation) the PHY's outcomes for every
-(frame, point) pair are still drawn in one vectorised call, with independent draws per pair
-(only one point is used per frame, and the choice at ``t`` depends on earlier outcomes only, so
-the outcomes have the right joint distribution).
+The transmitter's link adaptation sees the CSI the policy sees: when a CSI model is given and
+it has ``transmitter_snr_db()`` (:class:`TransmitterCSILike`; every ``commsldr.adapt`` CSI model
+does), the PHY is called with ``csi_state`` holding those per-frame SNR estimates, so e.g.
+:class:`~commsldr.link.nr.NRPHY` picks its MCS from the delayed or noisy estimate (frames without
+an estimate, e.g. all of them with ACK/NACK-only CSI, follow the rule of
+:meth:`commsldr.adapt.csi.CSIModel.transmitter_snr_db`). Without a CSI model (or with one that
+lacks the method) the PHY adapts to the true SNR. Delivery is always decided on the true state.
+
+Fast path: with a *static* policy (attribute ``static = True``, e.g. :class:`FixedPolicy`) and no
+retransmission, every frame is computed at once with array arithmetic (millions of frames per
+second); a CSI model given there only informs the PHY's link adaptation. Otherwise a frame loop
+runs; for PHYs without memory (``ShannonPHY``, ``NRPHY`` with inner-loop adaptation) the PHY's
+outcomes for every (frame, point) pair are still drawn in one vectorised call, with independent
+draws per pair (only one point is used per frame, and the choice at ``t`` depends on earlier
+outcomes only, so the outcomes have the right joint distribution).
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ __all__ = [
     "FixedPolicy",
     "PolicyLike",
     "CSIModelLike",
+    "TransmitterCSILike",
+    "transmitter_csi_state",
     "SimulationResult",
     "simulate",
     "frame_schedule",
@@ -67,6 +77,46 @@ class CSIModelLike(Protocol):
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> Any: ...
 
     def feedback(self, delivered: bool, packet_bits: float) -> None: ...
+
+
+@runtime_checkable
+class TransmitterCSILike(Protocol):
+    """A CSI model that also says what the transmitter's own link adaptation knows.
+
+    ``transmitter_snr_db()`` (called after ``reset``) returns the SNR estimate in dB the
+    transmitter holds in each of the ``F`` frames, ``float [F]`` and finite (frames without a
+    fresh estimate already filled in), or ``None`` when there is no SNR (capacity traces).
+    """
+
+    def transmitter_snr_db(self) -> np.ndarray | None: ...
+
+
+def transmitter_csi_state(csi_model: Any, num_frames: int) -> LinkState | None:
+    """The ``csi_state`` the PHY gets: the CSI model's per-frame SNR estimates as a LinkState.
+
+    Args:
+        csi_model: a reset CSI model, or ``None``.
+        num_frames: ``F``, the trace length.
+
+    Returns:
+        ``LinkState(snr_db=float32 [F])``, or ``None`` (no CSI model, one without
+        ``transmitter_snr_db``, or no SNR): the PHY then adapts to the true state.
+
+    Raises:
+        ValueError: the estimates have the wrong length or are not finite.
+    """
+    if csi_model is None or not isinstance(csi_model, TransmitterCSILike):
+        return None
+    est = csi_model.transmitter_snr_db()
+    if est is None:
+        return None
+    est = np.asarray(est, dtype=np.float64).reshape(-1)
+    if est.shape[0] != num_frames:
+        raise ValueError(f"csi_model: transmitter_snr_db() gave {est.shape[0]} frames, the "
+                         f"link state has {num_frames}")
+    if not np.all(np.isfinite(est)):
+        raise ValueError("csi_model: transmitter_snr_db() must be finite in every frame")
+    return LinkState(snr_db=torch.as_tensor(est, dtype=torch.float32))
 
 
 class FixedPolicy:
@@ -265,8 +315,10 @@ def simulate(
             (:meth:`OperatingPointTable.packets`).
         csi_model: what the sender's policy knows (``commsldr.adapt.create_csi_model(...)``);
             required for a non-static policy. It is given the exact packet sizes of the frame's
-            images at every point (the sender holds its images). The PHY is called with the
-            true state and no ``csi_state`` (its own link adaptation sees the true SNR).
+            images at every point (the sender holds its images). Its per-frame SNR estimates
+            (:func:`transmitter_csi_state`) are the PHY's ``csi_state``: the PHY's own link
+            adaptation sees the same CSI as the policy (without a CSI model, the true SNR).
+            With a static policy it only does that.
         fallback: ``"error"`` (lost images count as errors) or ``"prior"`` (the table's
             ``prior_class`` is output for them).
         max_attempts: transmissions per packet (1 = no retransmission).
@@ -295,19 +347,29 @@ def simulate(
     policy.reset()
     if callable(getattr(phy, "reset", None)):  # a PHY with memory (NR outer loop) starts afresh
         phy.reset()
-    if static and csi_model is None and max_attempts == 1:
-        return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
-                                fallback, images_per_packet)
-    if csi_model is None:
-        if not static:
-            raise ValueError(
-                "csi_model: an adaptive policy needs a CSI model, e.g. "
-                "commsldr.adapt.create_csi_model('perfect')"
-            )
-    else:
+    if csi_model is None and not static:
+        raise ValueError(
+            "csi_model: an adaptive policy needs a CSI model, e.g. "
+            "commsldr.adapt.create_csi_model('perfect')"
+        )
+    csi_state = None
+    if csi_model is not None:
         csi_model.reset(states, g_csi)
+        csi_state = transmitter_csi_state(csi_model, num_frames)
+    if static and max_attempts == 1:
+        return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
+                                fallback, images_per_packet, csi_state)
     return _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
-                          g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames))
+                          g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames),
+                          csi_state)
+
+
+def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
+             csi_state: LinkState | None) -> PHYResult:
+    """``phy.deliver``; ``csi_state`` is passed only when there is one."""
+    if csi_state is None:
+        return phy.deliver(bits, states, g_phy)
+    return phy.deliver(bits, states, g_phy, csi_state=csi_state)
 
 
 def _snr_or_nan(states: LinkState) -> np.ndarray:
@@ -315,10 +377,11 @@ def _snr_or_nan(states: LinkState) -> np.ndarray:
     return np.full(len(states), np.nan) if snr is None else snr
 
 
-def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy, fallback, m):
+def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy, fallback, m,
+                     csi_state):
     p = table.index_of(policy.choose(None))
     bits = packet_bits[p, schedule]
-    res: PHYResult = phy.deliver(bits, states, g_phy)
+    res: PHYResult = _deliver(phy, bits, states, g_phy, csi_state)
     correct = table.correct[p][groups[schedule]].sum(axis=1)
     num_correct = np.where(res.delivered, correct, 0)
     lost_images = groups[schedule[~res.delivered]].reshape(-1)
@@ -344,7 +407,7 @@ def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, 
 
 
 def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule, g_phy,
-                   fallback, m, max_attempts, deadline):
+                   fallback, m, max_attempts, deadline, csi_state):
     n = len(states)
     num_points = packet_bits.shape[0]
     stateless = bool(getattr(phy, "stateless", False))
@@ -352,7 +415,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
         # Outcome of every (frame, point) pair in one call (independent draws per pair).
         bits_all = packet_bits[:, schedule].T.reshape(-1)  # frame-major [F * P]
         rep = torch.arange(n).repeat_interleave(num_points)
-        pre = phy.deliver(bits_all, states[rep], g_phy)
+        pre = _deliver(phy, bits_all, states[rep], g_phy,
+                       None if csi_state is None else csi_state[rep])
     point_index = np.full(n, -1, dtype=np.int64)
     group = np.full(n, -1, dtype=np.int64)
     bits_sent = np.full(n, -1, dtype=np.int64)
@@ -386,7 +450,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
             ok = bool(pre.delivered[j])
             cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]
         else:
-            r = phy.deliver(packet_bits[p, g : g + 1], states[t], g_phy)
+            r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
+                         None if csi_state is None else csi_state[t])
             ok = bool(r.delivered[0])
             cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
         point_index[t], group[t], bits_sent[t] = p, g, packet_bits[p, g]

@@ -337,7 +337,8 @@ def make_coders(
         lat = None if train_latents is None else train_latents[k]
         for si, s in enumerate(scales):
             out[(int(k), si)] = make_source_coder(
-                st, float(s), rule=rule, codec=codec, train_latents=lat, center=center
+                st, float(s), rule=rule, codec=codec, train_latents=lat, center=center,
+                scale_index=si,
             )
     return out
 

@@ -309,6 +309,10 @@ def check_scenario(sc: Scenario) -> None:
         _construct(get_channel_class(ch.type), channel_params(sc, label), f"channels.{label}",
                    f"channel {ch.type!r}")
     _construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {sc.link.phy!r}")
+    if sc.link.max_attempts > 1 and sc.link.deadline_frames < 2:
+        raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
+                                                    f"(got {sc.link.deadline_frames}): a lost "
+                                                    f"packet is re-sent in a later frame")
     try:
         create_csi_model(sc.csi.type, **sc.csi.params)
     except ValueError as e:

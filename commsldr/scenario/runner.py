@@ -14,6 +14,9 @@ Steps (each cached or reproducible):
    sees the same underlying fading draws (common random numbers), and the simulator's own
    streams (image schedule, CSI error, PHY) come from the same seed for every policy.
    Policies other than the Oracle see the scenario's CSI model; the Oracle always sees perfect CSI.
+   The PHY's own link adaptation (e.g. the NR MCS choice) sees the same CSI as the policy, also
+   for static policies (which ignore it). ``link.max_attempts`` and ``link.deadline_frames``
+   set retransmission.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
    ``timeline.json`` and the figures (:mod:`commsldr.plots`).
 """
@@ -185,14 +188,15 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
     menu = PointMenu.from_table(table, images_per_packet=sc.link.images_per_packet,
                                 fallback=sc.link.fallback)
     policy.bind(menu, phy)
-    if getattr(policy, "static", False):
-        csi = None
-    elif policy.requires_perfect_csi:
+    # A static policy ignores the CSI, but the transmitter's link adaptation (the PHY) uses it.
+    if getattr(policy, "requires_perfect_csi", False):
         csi = create_csi_model("perfect")
     else:
         csi = create_csi_model(sc.csi.type, **sc.csi.params)
     result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
-                      csi_model=csi, fallback=sc.link.fallback, seed=seed)
+                      csi_model=csi, fallback=sc.link.fallback,
+                      max_attempts=sc.link.max_attempts,
+                      deadline_frames=sc.link.deadline_frames, seed=seed)
     return result, policy
 
 

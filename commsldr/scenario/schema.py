@@ -129,6 +129,12 @@ class LinkConfig:
     images_per_packet: int = field(default=1, metadata=_doc("images m carried by each packet", min=1))
     fallback: str = field(default="error", metadata=_doc(
         "decision for the images of a lost packet", choices=("error", "prior")))
+    max_attempts: int = field(default=1, metadata=_doc(
+        "transmissions per packet: a lost packet is re-sent in the next frames (1: no "
+        "retransmission; > 1 needs deadline_frames >= 2)", min=1))
+    deadline_frames: int = field(default=1, metadata=_doc(
+        "a packet generated in frame t may be sent up to frame t + deadline_frames - 1; "
+        "packets waiting behind a retransmission expire (fallback) after it", min=1))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 

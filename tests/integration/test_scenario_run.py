@@ -140,3 +140,45 @@ def test_cli_run_check_and_bad_scenario(capsys, tmp_path):
     assert "oracle" in capsys.readouterr().out
     assert cli_main(["list", "scenarios"]) == 0
     assert "quickstart" in capsys.readouterr().out.split()
+
+
+def test_retransmission_and_csi_reach_the_simulator(tiny_overrides, tmp_path):
+    """``link.max_attempts`` / ``link.deadline_frames`` and the scenario's CSI model reach
+    simulate() for every policy — the static one included, whose NR link adaptation sees the
+    noisy CSI: each per-seed row equals a direct simulate() with those settings."""
+    from commsldr.adapt import PointMenu, create_csi_model, create_policy
+    from commsldr.adapt.metrics import metrics_from_simulation
+    from commsldr.link import NRPHY
+    from commsldr.link.simulator import simulate
+    from commsldr.scenario.runner import _channel_states
+
+    link = {"phy": "nr", "num_allocated_re": 24, "images_per_packet": 2,
+            "max_attempts": 3, "deadline_frames": 4}
+    raw = {**TINY, "link": link, "channels": {"ray": TINY["channels"]["ray"]}, "sweep": {}}
+    loaded = load_scenario(raw, [*tiny_overrides, "policies={fixed: {type: fixed, k: 8, "
+                                                   "scale: 0.5}, greedy: {type: capacity-greedy}}"])
+    res = run_scenario(loaded, out=tmp_path / "arq", progress=False, plot=False,
+                       log=lambda *_: None).results
+    sc = loaded.scenario
+    table = prepare_table(loaded, log=lambda *_: None, progress=False)
+    states = _channel_states(sc, "ray", 0)
+    assert [r["policy"] for r in res["per_seed"]] == ["fixed", "greedy"]
+    for row in res["per_seed"]:
+        pc = sc.policies[row["policy"]]
+
+        def direct(csi, max_attempts, pc=pc):
+            policy, phy = create_policy(pc.type, **pc.params), NRPHY(num_allocated_re=24)
+            policy.bind(PointMenu.from_table(table, images_per_packet=2), phy)
+            return simulate(table, states, phy, policy, images_per_packet=2, csi_model=csi,
+                            max_attempts=max_attempts, deadline_frames=4, seed=0)
+
+        arq = direct(create_csi_model("noisy", std_db=1.0), 3)
+        expected = metrics_from_simulation(arq, sc.outputs.confidence).to_dict()
+        assert {k: row[k] for k in expected} == expected, row["policy"]
+        assert arq.attempt.max() > 1  # packets were re-sent
+        once = metrics_from_simulation(direct(create_csi_model("noisy", std_db=1.0), 1),
+                                       sc.outputs.confidence).to_dict()
+        assert once != expected
+        if row["policy"] == "fixed":  # the static policy's PHY adapted to the noisy estimate
+            perfect = direct(create_csi_model("perfect"), 3)
+            assert not np.array_equal(perfect.mcs_index, arq.mcs_index)

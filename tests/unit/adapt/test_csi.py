@@ -112,3 +112,54 @@ def test_state_without_fields_is_rejected():
 
     with pytest.raises(ValueError, match="snr_db, capacity_bits, erased"):
         create_csi_model("perfect").reset(Empty(), np.random.default_rng(0))
+
+
+def _long_term_mean_db(snr_db):
+    return 10 * math.log10(float(np.mean(10 ** (np.asarray(snr_db, dtype=np.float64) / 10))))
+
+
+def test_transmitter_snr_is_what_the_policy_sees_with_gaps_filled():
+    """transmitter_snr_db(): the estimates observe() gives, each frame without one filled with the
+    last known estimate, or the trace's long-term average SNR before any (closed form)."""
+    s = _state(60)
+    snr = s.snr_db.double().numpy()
+    mean_db = _long_term_mean_db(snr)
+    # perfect: the true SNR, bit for bit
+    m = create_csi_model("perfect")
+    m.reset(s, np.random.default_rng(0))
+    assert np.array_equal(m.transmitter_snr_db(), snr)
+    # noisy: exactly the estimates the policy sees
+    m = create_csi_model("noisy", std_db=2.0)
+    obs = _observe(m, s, seed=5)
+    assert m.transmitter_snr_db().tolist() == [o.snr_db for o in obs]
+    # delayed: the shift, and the long-term average before the first report
+    m = create_csi_model("delayed", delay_frames=4)
+    m.reset(s, np.random.default_rng(0))
+    est = m.transmitter_snr_db()
+    assert np.array_equal(est[4:], snr[:-4])
+    assert np.allclose(est[:4], mean_db, rtol=0, atol=1e-12)
+    # ACK/NACK only: no SNR report ever, so the long-term average in every frame
+    m = create_csi_model("ack-nack")
+    m.reset(s, np.random.default_rng(0))
+    m.feedback(False, 1000.0)
+    assert np.allclose(m.transmitter_snr_db(), mean_db, rtol=0, atol=1e-12)
+
+
+def test_transmitter_snr_forward_fills_and_needs_an_snr():
+    class Gappy(create_csi_model("perfect").__class__):
+        def _estimate(self, snr, cap, generator):
+            out = snr.copy()
+            out[[0, 1, 5, 6, 9]] = np.nan
+            return out, cap
+
+    s = LinkState(snr_db=torch.arange(10, dtype=torch.float32))
+    m = Gappy()
+    m.reset(s, np.random.default_rng(0))
+    mean_db = _long_term_mean_db(np.arange(10))
+    assert np.allclose(m.transmitter_snr_db(),
+                       [mean_db, mean_db, 2, 3, 4, 4, 4, 7, 8, 8], rtol=0, atol=1e-12)
+    # a capacity trace has no SNR to adapt to
+    for name in ("perfect", "noisy", "ack-nack"):
+        m = create_csi_model(name)
+        m.reset(_state(10, cap=True), np.random.default_rng(0))
+        assert m.transmitter_snr_db() is None

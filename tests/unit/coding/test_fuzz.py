@@ -107,7 +107,7 @@ def test_fuzz_valid_crc_garbage_never_crashes(link):
 
 @pytest.mark.parametrize("crc_bits", [8, 16])
 def test_short_crc_false_accept_rate(crc_bits, gaussian_stats, gaussian_latents):
-    coder = make_source_coder(gaussian_stats, 1.0)
+    coder = make_source_coder(gaussian_stats, 1.0, scale_index=0)
     y = gaussian_latents[1][:2]
     pkt = encode_images(y, coder, model_id=MID, scale_index=0, crc_bits=crc_bits)
     q = coder.quantizer.quantize(y)

@@ -115,9 +115,58 @@ def test_encode_images_decode_packet(crc_bits, gaussian_stats, gaussian_latents)
         decode_packet(pkt, coders, model_id="ffffffff00000000", crc_bits=crc_bits)
     with pytest.raises(MalformedPacketError, match=r"no coder for \(k, scale_index\) = \(24, 1\)"):
         decode_packet(pkt, {(24, 0): coders[(24, 0)]}, model_id=MID, crc_bits=crc_bits)
-    other = make_source_coder(gaussian_stats, 1.0, k=10)
+    other = make_source_coder(gaussian_stats, 1.0, k=10, scale_index=1)
     with pytest.raises(MalformedPacketError, match="k=24"):
         decode_packet(pkt, other, model_id=MID, crc_bits=crc_bits)
     # a receiver configured for another CRC width checks the wrong trailing bytes
     with pytest.raises(PacketError):
         decode_packet(pkt, coders, model_id=MID, crc_bits={8: 16, 16: 32, 32: 8}[crc_bits])
+
+
+@pytest.mark.parametrize("crc_bits", [8, 16, 32])
+def test_single_coder_rejects_another_scale_index(crc_bits, gaussian_stats, gaussian_latents):
+    """A packet sent at scale index 1 never reaches the quantizer of scale index 0: a receiver
+    holding only that coder raises CoderMismatchError (a MalformedPacketError), whether the coder
+    knows its index or the caller says it; with the right index the packet decodes exactly."""
+    from commsldr.coding import CoderMismatchError
+
+    y = gaussian_latents[1][:5]
+    sent = make_source_coder(gaussian_stats, 2.0, scale_index=1)
+    pkt = encode_images(y, sent, model_id=MID, scale_index=1, crc_bits=crc_bits)
+    wrong = make_source_coder(gaussian_stats, 0.5, scale_index=0)
+    for kwargs, coder in (({}, wrong),
+                          ({"scale_index": 0}, make_source_coder(gaussian_stats, 0.5))):
+        with pytest.raises(CoderMismatchError, match="scale_index=1") as err:
+            decode_packet(pkt, coder, model_id=MID, crc_bits=crc_bits, **kwargs)
+        assert (err.value.field, err.value.packet_value, err.value.coder_value) == ("scale_index", 1, 0)
+        assert isinstance(err.value, MalformedPacketError)
+    # the coder of the packet's own index decodes it exactly (index from the coder or the call)
+    rx = decode_packet(pkt, sent, model_id=MID, crc_bits=crc_bits)
+    assert torch.equal(rx.symbols, sent.quantizer.quantize(y))
+    rx = decode_packet(pkt, make_source_coder(gaussian_stats, 2.0), model_id=MID,
+                       crc_bits=crc_bits, scale_index=1)
+    assert torch.equal(rx.latents, sent.quantizer.dequantize(sent.quantizer.quantize(y)))
+    # k is checked with the same error type
+    with pytest.raises(CoderMismatchError, match="k=24") as err:
+        decode_packet(pkt, make_source_coder(gaussian_stats, 2.0, k=10, scale_index=1),
+                      model_id=MID, crc_bits=crc_bits)
+    assert err.value.field == "k"
+
+
+def test_scale_index_must_be_known_and_consistent(gaussian_stats, gaussian_latents):
+    y = gaussian_latents[1][:2]
+    coder = make_source_coder(gaussian_stats, 1.0, scale_index=2)
+    pkt = encode_images(y, coder, model_id=MID, scale_index=2)
+    with pytest.raises(ValueError, match="scale_index: a single coder must know"):
+        decode_packet(pkt, make_source_coder(gaussian_stats, 1.0), model_id=MID)
+    with pytest.raises(ValueError, match="scale_index: 3 differs"):
+        decode_packet(pkt, coder, model_id=MID, scale_index=3)
+    with pytest.raises(ValueError, match="scale_index: only used with a single coder"):
+        decode_packet(pkt, {(24, 2): coder}, model_id=MID, scale_index=2)
+    with pytest.raises(ValueError, match=r"coders: the coder under key \(24, 2\)"):
+        decode_packet(pkt, {(24, 2): make_source_coder(gaussian_stats, 1.0, scale_index=0)},
+                      model_id=MID)
+    with pytest.raises(ValueError, match="scale_index: 1 differs"):
+        encode_images(y, coder, model_id=MID, scale_index=1)
+    with pytest.raises(ValueError, match="scale_index must be None or an int"):
+        make_source_coder(gaussian_stats, 1.0, scale_index=-1)

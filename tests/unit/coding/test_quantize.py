@@ -165,3 +165,16 @@ def test_stats_roundtrip_through_checkpoint(tmp_path, gaussian_stats, gaussian_l
     assert t.dim == 5 and torch.equal(t.std, st.std[:5])
     with pytest.raises(ValueError, match="shape"):
         latent_stats_from_latents(torch.zeros(1, 3))
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_scale_for_budget_builds_the_coder_it_is_told(center, gaussian_stats, gaussian_latents):
+    """``center`` reaches the coders the bisection measures: the solution's bits are exactly the
+    bits of the coder built with the same ``center`` (and differ from the other choice's, since
+    the latents have non-zero means, so the quantization grid moves)."""
+    test = gaussian_latents[1][:200]
+    sol = scale_for_budget(gaussian_stats, test, 80.0, rel_tol=1e-2, center=center)
+    same = make_source_coder(gaussian_stats, sol.scale, center=center)
+    other = make_source_coder(gaussian_stats, sol.scale, center=not center)
+    assert float(same.image_bits(test).mean()) == sol.bits <= 80.0
+    assert float(other.image_bits(test).mean()) != sol.bits

@@ -30,7 +30,7 @@ def test_trained_latents_to_bytes_and_back(tiny_trained, tmp_path):
 
     y = encode_dataset(model, tiny_trained.test)
     mid = "0a1b2c3d4e5f6071"
-    coder = make_source_coder(stats, 0.5)
+    coder = make_source_coder(stats, 0.5, scale_index=0)
     pkt = encode_images(y, coder, model_id=mid, scale_index=0, crc_bits=32)
     rx = decode_packet(pkt, coder, model_id=mid, crc_bits=32)
     assert torch.equal(rx.symbols, coder.quantizer.quantize(y))  # bytes and back, exactly

@@ -178,3 +178,88 @@ def test_simulator_bad_arguments(link_setup):
         simulate(tab, st, ShannonPHY(), _Adaptive(tab.points[0]))
     with pytest.raises(ValueError, match="max_attempts"):
         simulate(tab, st, ShannonPHY(), FixedPolicy(tab.points[0]), max_attempts=0)
+
+
+class _HideTransmitterCSI:
+    """A CSI model without ``transmitter_snr_db``: the simulator then calls the PHY without
+    ``csi_state`` (the PHY adapts to the true SNR — what every simulation did before)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def reset(self, state, generator):
+        self.inner.reset(state, generator)
+
+    def observe(self, t, packet_bits=None):
+        return self.inner.observe(t, packet_bits)
+
+    def feedback(self, delivered, packet_bits):
+        self.inner.feedback(delivered, packet_bits)
+
+
+def _nr_states(n=150, seed=4):
+    return create_channel("rayleigh-block", mean_snr_db=5.0).states(
+        n, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("link_adaptation", ["illa", "olla"])
+def test_perfect_csi_gives_the_phy_exactly_the_true_snr(link_setup, link_adaptation):
+    """Perfect CSI reaches the PHY and changes nothing: the frame loop (vectorised pre-draw for
+    ILLA, one deliver() per frame for OLLA) and the static fast path give exactly the results of
+    a PHY that adapts to the true state."""
+    from commsldr.adapt.csi import create_csi_model
+    from commsldr.link import NRPHY
+
+    tab, states = link_setup.table, _nr_states()
+    phy = NRPHY(num_allocated_re=120, link_adaptation=link_adaptation)
+    p = tab.points[2]
+    pairs = [
+        (simulate(tab, states, phy, _Adaptive(p), csi_model=create_csi_model("perfect"), seed=5),
+         simulate(tab, states, phy, _Adaptive(p),
+                  csi_model=_HideTransmitterCSI(create_csi_model("perfect")), seed=5)),
+        (simulate(tab, states, phy, FixedPolicy(p), csi_model=create_csi_model("perfect"), seed=5),
+         simulate(tab, states, phy, FixedPolicy(p), seed=5)),
+    ]
+    for with_csi, true_snr in pairs:
+        assert np.array_equal(with_csi.mcs_index, true_snr.mcs_index)
+        assert np.array_equal(with_csi.delivered, true_snr.delivered)
+        assert np.array_equal(with_csi.capacity_bits, true_snr.capacity_bits)
+        assert with_csi.summary() == true_snr.summary()
+    assert len(np.unique(pairs[0][0].mcs_index)) > 1
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_noisy_csi_drives_the_nr_mcs_choice(link_setup, static):
+    """With noisy CSI the NR inner loop picks, in every frame, the MCS of the SNR estimate the
+    policy was given (not of the true SNR): exactly ILLA at ``transmitter_snr_db()``."""
+    from commsldr.adapt.csi import create_csi_model
+    from commsldr.link import NRPHY
+
+    tab, states = link_setup.table, _nr_states()
+    n = len(states)
+    phy = NRPHY(num_allocated_re=120, link_adaptation="illa", fit_packet=False)
+    p = tab.points[2]
+
+    policy = FixedPolicy(p) if static else _Adaptive(p)
+
+    def run(csi):
+        return simulate(tab, states, phy, policy, csi_model=csi, seed=5)
+
+    csi = create_csi_model("noisy", std_db=3.0)
+    noisy = run(csi)
+    est = csi.transmitter_snr_db()  # the estimates of this simulation (reset by simulate)
+    if not static:  # ... which are exactly what the policy saw
+        assert [c.snr_db for c in policy.seen] == est.tolist()
+    at_est = phy.deliver(np.zeros(n, dtype=np.int64), LinkState(snr_db=torch.tensor(est).float()),
+                         torch.Generator().manual_seed(0)).mcs_index
+    at_true = run(create_csi_model("perfect")).mcs_index
+    assert np.array_equal(noisy.mcs_index, at_est)
+    assert np.mean(noisy.mcs_index != at_true) > 0.3
+    # ACK/NACK only: no SNR report, so ILLA uses the long-term average SNR in every frame
+    acknack = run(create_csi_model("ack-nack"))
+    snr = states.snr_db.double().numpy()
+    mean_db = 10 * np.log10(np.mean(10 ** (snr / 10)))
+    expected = phy.deliver(np.zeros(1, dtype=np.int64),
+                           LinkState(snr_db=torch.tensor([mean_db]).float()),
+                           torch.Generator().manual_seed(0)).mcs_index[0]
+    assert np.all(acknack.mcs_index == expected)

@@ -89,6 +89,13 @@ MALFORMED = [
     ("unknown-phy-param", [("link.mcs", 3)], "link.mcs", ["bandwidth_hz"]),
     ("images-per-packet", [("link.images_per_packet", 0)], "link.images_per_packet", [">= 1"]),
     ("fallback", [("link.fallback", "guess")], "link.fallback", ["error", "prior"]),
+    ("max-attempts-zero", [("link.max_attempts", 0)], "link.max_attempts", [">= 1"]),
+    ("max-attempts-float", [("link.max_attempts", 2.5)], "link.max_attempts", ["integer"]),
+    ("deadline-zero", [("link.deadline_frames", 0)], "link.deadline_frames", [">= 1"]),
+    ("retransmission-without-deadline", [("link.max_attempts", 3)], "link.deadline_frames",
+     [">= 2", "max_attempts"]),
+    ("sweep-retransmission-without-deadline", [("sweep", {"link.max_attempts": [1, 2]})],
+     "link.deadline_frames", ["sweep point", "link.max_attempts=2"]),
     ("bad-csi", [("csi.type", "genie")], "csi.type", ["perfect", "noisy", "ack-nack"]),
     ("bad-csi-param", [("csi", {"type": "noisy", "std_db": -1})], "csi.std_db", ["std_db"]),
     ("csi-unknown-param", [("csi", {"type": "delayed", "delay": 2})], "csi.delay",
@@ -181,3 +188,17 @@ def test_wildcard_applies_to_every_channel():
     loaded = load_scenario(raw)
     assert len(loaded.points) == 2
     assert loaded.points[1].scenario.channels["ray2"].params["snr_db"] == 4.0
+
+
+def test_retransmission_keys_are_link_settings_not_phy_parameters():
+    from commsldr.scenario.load import phy_params
+
+    loaded = load_scenario(_with(("link.max_attempts", 3), ("link.deadline_frames", 4),
+                                 ("sweep", {"link.max_attempts": [1, 3]})))
+    sc = loaded.scenario
+    assert (sc.link.max_attempts, sc.link.deadline_frames) == (3, 4)
+    assert [p.scenario.link.max_attempts for p in loaded.points] == [1, 3]
+    assert "max_attempts" not in phy_params(sc) and "deadline_frames" not in phy_params(sc)
+    assert sc.to_dict()["link"]["max_attempts"] == 3
+    default = load_scenario(BASE).scenario.link
+    assert (default.max_attempts, default.deadline_frames) == (1, 1)

@@ -11,6 +11,12 @@ Example:
     (torch.Size([8]), torch.complex64)
 """
 
+import os as _os
+
+# OpenMP workers of PyTorch's CPU build wait passively so they do not starve other processes
+# (see commsldr/__init__.py for the measurement). Set before torch is imported; a user's value wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from channels.base import Channel, ChannelParameterError, LinkState
 from channels.registry import (
     ENTRY_POINT_GROUP,

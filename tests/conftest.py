@@ -20,8 +20,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-import torch
+# PyTorch's OpenMP workers must wait passively (see commsldr/__init__.py); set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # Threads: the cores divided among the xdist workers (the suite runs with `-n 2` on a 2-core
 # machine, so one thread per worker), and one thread for a plain run as well: the test models are

@@ -9,24 +9,31 @@ with torch's global RNG state saved and restored, and (2) each block is subclass
 from __future__ import annotations
 
 import functools
+import importlib
 from typing import Any
 
 import torch
 
 
+def import_rng_safe(*modules: str) -> None:
+    """Import ``modules`` (dotted names) with torch's global RNG state, CPU and CUDA, saved and
+    restored, so that ``import sionna.phy`` (which re-seeds it) leaves it untouched."""
+    cpu_state = torch.random.get_rng_state()
+    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        for name in modules:
+            importlib.import_module(name)
+    finally:
+        torch.random.set_rng_state(cpu_state)
+        if cuda_states is not None:
+            torch.cuda.set_rng_state_all(cuda_states)
+
+
 @functools.lru_cache(maxsize=1)
 def sionna_phy() -> Any:
     """Import ``sionna.phy`` without disturbing torch's global RNG state."""
-    cpu_state = torch.random.get_rng_state()
-    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    import sionna.phy
-    import sionna.phy.channel  # noqa: F401
-    import sionna.phy.channel.tr38901  # noqa: F401
-
-    torch.random.set_rng_state(cpu_state)
-    if cuda_states is not None:
-        torch.cuda.set_rng_state_all(cuda_states)
-    return sionna.phy
+    import_rng_safe("sionna.phy", "sionna.phy.channel", "sionna.phy.channel.tr38901")
+    return importlib.import_module("sionna.phy")
 
 
 def sionna_device(device: torch.device) -> str:

@@ -1,24 +1,28 @@
-"""Import Sionna without disturbing torch's global RNG (``import sionna.phy`` re-seeds it)."""
+"""Import Sionna without disturbing torch's global RNG (``import sionna.phy`` re-seeds it).
+
+The guard itself is the channels package's :func:`channels._sionna.import_rng_safe`; this module
+only names the Sionna parts the link layer needs (FEC, mapping, NR utilities, SYS).
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 from typing import Any
 
-import torch
+from channels._sionna import import_rng_safe
 
 
 @functools.lru_cache(maxsize=1)
 def sionna_phy() -> Any:
     """``sionna.phy`` (with ``fec``, ``mapping``, ``nr`` and ``sionna.sys`` loaded), imported with
     torch's global RNG state saved and restored."""
-    state = torch.random.get_rng_state()
-    import sionna.phy
-    import sionna.phy.fec.crc  # noqa: F401
-    import sionna.phy.fec.ldpc  # noqa: F401
-    import sionna.phy.mapping  # noqa: F401
-    import sionna.phy.nr.utils  # noqa: F401
-    import sionna.sys  # noqa: F401
-
-    torch.random.set_rng_state(state)
-    return sionna.phy
+    import_rng_safe(
+        "sionna.phy",
+        "sionna.phy.fec.crc",
+        "sionna.phy.fec.ldpc",
+        "sionna.phy.mapping",
+        "sionna.phy.nr.utils",
+        "sionna.sys",
+    )
+    return importlib.import_module("sionna.phy")

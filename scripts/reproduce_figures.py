@@ -1,7 +1,7 @@
 """The paper's CIFAR-10 figures (Qi et al., Figs. 2-5) and comparison numbers from trained runs.
 
 Reads the models written by ``scripts/reproduce_cifar10.sh`` (missing stages are skipped and
-reported), computes with the library:
+reported), computes with the library (:func:`commsldr.paper_figures.paper_figures`):
 
 * the training-set latent statistics of every model (stored in its checkpoint,
   :func:`commsldr.coding.attach_latent_stats`);
@@ -25,35 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from matplotlib.figure import Figure
 
-from commsldr.coding import (
-    DEFAULT_RULE,
-    RateAccuracyResult,
-    allocate_steps,
-    attach_latent_stats,
-    encode_dataset,
-    highres_entropy_bits,
-    latent_stats_from_latents,
-    load_latent_stats,
-    plot_latent_std,
-    plot_rate_accuracy,
-    rate_accuracy_from_latents,
-)
-from commsldr.data import derive_seed, distort, load_dataset
-from commsldr.train import evaluate, load_checkpoint, load_model
-
-#: total-entropy targets (bits per image) of the rate-accuracy grids
-TARGET_BITS = (10.0, 14.0, 20.0, 28.0, 40.0, 56.0, 72.0, 88.0)
-#: the paper's test-time distortions (Sec. 4.2) and the severities evaluated
-DISTORTION_KINDS = ("rotation", "flip", "color_jitter")
-SEVERITIES = (1, 3, 5)
+from commsldr.coding import DEFAULT_RULE
+from commsldr.data import load_dataset
+from commsldr.paper_figures import DISTORTION_KINDS, SEVERITIES, TARGET_BITS, paper_figures
 
 
 def model_paths(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int) -> dict[str, Path]:
@@ -82,27 +61,6 @@ def pretrained_paths(dy: int, dims: list[int], trunc_from: int, keep: int) -> di
             for lbl, n in names.items()}
 
 
-def paper_entropy_bits(test_std: np.ndarray, stats: Any, scale: float, rule: str) -> float:
-    """The paper's total entropy (bits/image) of the test latents at scale ``s``."""
-    bits, _ = highres_entropy_bits(test_std, allocate_steps(stats, scale, rule).numpy())
-    return float(bits.sum())
-
-
-def scale_for_entropy(test_std: np.ndarray, stats: Any, target_bits: float, rule: str) -> float:
-    """The scale ``s`` whose paper total entropy is ``target_bits`` (bisection on log s)."""
-    lo, hi = -40.0, 40.0  # log2 s
-    grows = paper_entropy_bits(test_std, stats, 2.0 ** 10, rule) > paper_entropy_bits(
-        test_std, stats, 2.0 ** -10, rule)
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        above = paper_entropy_bits(test_std, stats, 2.0 ** mid, rule) > target_bits
-        if above == grows:
-            hi = mid
-        else:
-            lo = mid
-    return float(2.0 ** (0.5 * (lo + hi)))
-
-
 def phase_seconds(run_dir: Path) -> float:
     """Training seconds of a stage: the sum of ``time_s`` over its metrics.jsonl records."""
     f = run_dir / "metrics.jsonl"
@@ -110,17 +68,6 @@ def phase_seconds(run_dir: Path) -> float:
         return math.nan
     return float(sum(json.loads(line).get("time_s", 0.0) for line in f.read_text().splitlines()
                      if line.strip()))
-
-
-def latent_stats_for(path: Path, model: torch.nn.Module, load_train: Any) -> Any:
-    """The checkpoint's training-set latent statistics (computed on ``load_train()`` and stored
-    in the checkpoint on first use)."""
-    try:
-        return load_latent_stats(path)
-    except KeyError:
-        stats = latent_stats_from_latents(encode_dataset(model, load_train()))
-        attach_latent_stats(path, stats)
-        return stats
 
 
 def _acc_at(entry: dict[str, Any], target: float) -> tuple[float, float]:
@@ -237,129 +184,37 @@ def main(argv: list[str] | None = None) -> int:
     test = load_dataset("imagefolder", "test", root=args.data, num_per_class=args.test_per_class,
                         seed=args.seed, progress=False)
     train_cache: dict[Any, Any] = {}
-    summary: dict[str, Any] = {"targets_bits": list(TARGET_BITS), "rule": args.rule,
-                               "num_test": len(test), "missing": missing, "models": {}}
-    curves: dict[str, RateAccuracyResult] = {}
-    models: dict[str, torch.nn.Module] = {}
-    for label, path in paths.items():
-        t0 = time.perf_counter()
-        ck = load_checkpoint(path)
-        tc = ck.get("train_config") or {}
-        key = (tc.get("num_per_class"), tc.get("seed", 0))
 
-        def load_train(key: tuple[Any, Any] = key) -> Any:
-            if key not in train_cache:
-                train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
-                                                num_per_class=key[0], seed=key[1], progress=False)
-            return train_cache[key]
+    def load_train(train_config: Any) -> Any:
+        key = (train_config.get("num_per_class"), train_config.get("seed", 0))
+        if key not in train_cache:
+            train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
+                                            num_per_class=key[0], seed=key[1], progress=False)
+        return train_cache[key]
 
-        model = load_model(path).eval()
-        models[label] = model
-        stats = latent_stats_for(path, model, load_train)
-        cache = out / "curves" / f"latents-{ck['model_id']}.pt"
-        if cache.is_file():
-            y_test = torch.load(cache, weights_only=True)
-        else:
-            y_test = encode_dataset(model, test)
-            torch.save(y_test, cache)
-        test_std = y_test.double().std(0).numpy()
-        scales = [scale_for_entropy(test_std, stats, t, args.rule) for t in TARGET_BITS]
-        curve_file = out / "curves" / f"{label.replace(' ', '_').replace('>', '')}.json"
-        res = None
-        if curve_file.is_file():
-            res = RateAccuracyResult.from_json(curve_file)
-            if res.label != label or [r["scale"] for r in res.rows] != scales:
-                res = None
-        if res is None:
-            with torch.no_grad():
-                res = rate_accuracy_from_latents(y_test, test.labels, model.decode, stats, scales,
-                                                 rule=args.rule, label=label, progress=False)
-            res.to_json(curve_file)
-            res.to_csv(curve_file.with_suffix(".csv"))
-        curves[label] = res
-        metrics = ck.get("metrics") or {}
-        summary["models"][label] = {
-            "checkpoint": str(path), "model_id": ck["model_id"], "latent_dim": model.latent_dim,
-            "train_images": stats.num_samples,
-            "test_acc_unquantized": res.unquantized_accuracy,
-            "test_acc_recipe": metrics.get("test_acc"),
-            "test_acc_truncated_no_finetune": metrics.get("test_acc_truncated_no_finetune"),
-            "train_seconds_stage": phase_seconds(path.parent),
-            "curve": [{k: r[k] for k in ("scale", "accuracy", "paper_entropy_bits",
-                                         "exact_entropy_bits", "payload_bits", "packet_bits")}
-                      for r in res.rows],
-            "latent_std_test": res.latent_std,
-        }
-        print(f"{label}: acc {100 * res.unquantized_accuracy:.2f} %, curve "
-              + ", ".join(f"{r['paper_entropy_bits']:.0f}b:{100 * r['accuracy']:.1f}"
-                          for r in res.rows)
-              + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
-
-    # Fig. 2: accuracy vs total entropy, plus the actual coded bits
-    measures = ("paper_entropy_bits", "payload_bits", "packet_bits")
-    fig2 = [curves[lbl] for lbl in curves if "->" not in lbl]
-    written = plot_rate_accuracy(fig2, out / "fig2_accuracy_vs_rate", measures=measures)
-    # Fig. 4: truncation (with the untruncated base and the directly trained d_y = keep)
-    fig4_labels = [f"CE-T d{args.trunc_from}", f"CE-T d{args.keep}",
-                   f"CE-T d{args.trunc_from}->{args.keep}", f"LDR-FT d{args.trunc_from}->{args.keep}"]
-    fig4 = [curves[lbl] for lbl in fig4_labels if lbl in curves]
-    if fig4:
-        written += plot_rate_accuracy(fig4, out / "fig4_truncation", measures=measures)
-    # Fig. 5: per-entry std of the test latents
-    fig5_labels = [f"CE-T d{args.keep}", f"CE-T d{args.trunc_from}",
-                   f"CE-T d{args.trunc_from}->{args.keep}", f"LDR-FT d{args.trunc_from}->{args.keep}",
-                   f"LDR-FT d{args.dy}"]
-    stds = {lbl: curves[lbl].latent_std for lbl in dict.fromkeys(fig5_labels) if lbl in curves}
-    written += plot_latent_std(stds, out / "fig5_latent_std")
-
-    # Fig. 3: distorted test sets, same distorted images for every model
-    if not args.no_distortions:
-        fig3_labels = [lbl for lbl in (f"CE-T d{args.dy}", f"CE-T d{args.dy} +CE",
-                                       f"DuPHiL d{args.dy}", f"LDR-FT d{args.dy}")
-                       if lbl in models]
-        dist_file = out / "distortions.json"
-        table: dict[str, dict[str, list[float]]] = (
-            json.loads(dist_file.read_text()) if dist_file.is_file() else {})
-        ids = {lbl: summary["models"][lbl]["model_id"] for lbl in fig3_labels}
-        for kind in DISTORTION_KINDS:
-            for sev in SEVERITIES:
-                todo = [lbl for lbl in fig3_labels
-                        if str(sev) not in table.get(ids[lbl], {}).get(kind, {})]
-                if not todo:
-                    continue
-                g = torch.Generator().manual_seed(derive_seed(args.seed, f"distort/{kind}/{sev}"))
-                dtest = type(test)(distort(test.images, kind, sev, g), test.labels, test.classes)
-                for lbl in todo:
-                    acc = evaluate(models[lbl], dtest)
-                    table.setdefault(ids[lbl], {}).setdefault(kind, {})[str(sev)] = acc
-                    print(f"distortion {kind} {sev}: {lbl} {100 * acc:.2f} %", flush=True)
-                dist_file.write_text(json.dumps(table, indent=2))
-        summary["distortions"] = {
-            lbl: {"clean": summary["models"][lbl]["test_acc_unquantized"], **table[ids[lbl]]}
-            for lbl in fig3_labels}
-        if fig3_labels:
-            fig = Figure(figsize=(4.0 * len(DISTORTION_KINDS), 3.4))
-            axes = fig.subplots(1, len(DISTORTION_KINDS), sharey=True, squeeze=False)[0]
-            for ax, kind in zip(axes, DISTORTION_KINDS, strict=True):
-                for lbl in fig3_labels:
-                    d = summary["distortions"][lbl]
-                    xs = [0, *SEVERITIES]
-                    ys = [100 * d["clean"], *(100 * d[kind][str(s)] for s in SEVERITIES)]
-                    ax.plot(xs, ys, marker="o", ms=3, label=lbl)
-                ax.set_title(kind)
-                ax.set_xlabel("severity level")
-                ax.grid(alpha=0.3)
-            axes[0].set_ylabel("test accuracy [%]")
-            axes[0].legend(fontsize=7)
-            for suffix in (".png", ".pdf"):
-                p = out / f"fig3_distortions{suffix}"
-                fig.savefig(p, dpi=150, bbox_inches="tight")
-                written.append(p)
-
+    labels = list(paths)
+    fig3 = [lbl for lbl in (f"CE-T d{args.dy}", f"CE-T d{args.dy} +CE", f"DuPHiL d{args.dy}",
+                            f"LDR-FT d{args.dy}") if lbl in paths]
+    fig4 = [lbl for lbl in (f"CE-T d{args.trunc_from}", f"CE-T d{args.keep}",
+                            f"CE-T d{args.trunc_from}->{args.keep}",
+                            f"LDR-FT d{args.trunc_from}->{args.keep}") if lbl in paths]
+    fig5 = [lbl for lbl in dict.fromkeys((
+        f"CE-T d{args.keep}", f"CE-T d{args.trunc_from}", f"CE-T d{args.trunc_from}->{args.keep}",
+        f"LDR-FT d{args.trunc_from}->{args.keep}", f"LDR-FT d{args.dy}")) if lbl in paths]
+    summary = paper_figures(
+        paths, test, out, train=load_train, entropy_targets=TARGET_BITS, rule=args.rule,
+        distortions=not args.no_distortions, seed=args.seed,
+        rate_labels=[lbl for lbl in labels if "->" not in lbl], truncation_labels=fig4,
+        std_labels=fig5, distortion_labels=fig3, store_stats=True,
+        log=lambda line: print(line, flush=True))
+    summary["missing"] = missing
+    for lbl, entry in summary["models"].items():
+        entry["train_seconds_stage"] = phase_seconds(paths[lbl].parent)
+    written = summary.pop("figures")
     summary["claims"] = claims(summary, args.dy, args.trunc_from, args.keep)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(summary_markdown(summary))
-    print("wrote " + ", ".join(str(p) for p in written) + f", {out / 'summary.json'}")
+    print("wrote " + ", ".join(written) + f", {out / 'summary.json'}")
     return 0
 
 

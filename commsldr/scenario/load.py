@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -113,6 +114,21 @@ def resolve_pretrained(name: str) -> Path:
         return get_pretrained_path(name)
     except PretrainedError as err:
         raise ScenarioError("model.pretrained", str(err)) from None
+
+
+def resolve_model_ref(ref: str, key: str) -> Path:
+    """A checkpoint path (``ref`` ends in ``.pt`` or names a directory part) or a shipped model
+    name; ``key`` names the scenario entry in errors."""
+    from commsldr.models.pretrained import PretrainedError, get_pretrained_path
+
+    if ref.endswith(".pt") or "/" in ref or os.sep in ref:
+        if not Path(ref).is_file():
+            raise ScenarioError(key, f"no such file: {ref}")
+        return Path(ref)
+    try:
+        return get_pretrained_path(ref)
+    except PretrainedError as err:
+        raise ScenarioError(key, str(err)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +306,15 @@ def check_scenario(sc: Scenario) -> None:
     if sc.data.root is not None and not sc.data.download and not Path(sc.data.root).is_dir():
         raise ScenarioError("data.root", f"no such directory: {sc.data.root}")
     latent_dim = _check_model(sc)
+    for label, ref in sc.paper_figures.models.items():
+        resolve_model_ref(ref, f"paper_figures.models.{label}")
+    for i, label in enumerate(sc.paper_figures.truncation_models):
+        if label not in sc.paper_figures.models:
+            raise ScenarioError(f"paper_figures.truncation_models[{i}]",
+                                f"{label!r} is not a label of paper_figures.models; labels: "
+                                f"{', '.join(sc.paper_figures.models) or '(none)'}")
+    if not sc.paper_figures.entropy_targets:
+        raise ScenarioError("paper_figures.entropy_targets", "needs at least one target")
     from commsldr.coding import ALLOCATION_RULES
 
     if sc.coding.rule not in ALLOCATION_RULES:

@@ -19,6 +19,9 @@ Steps (each cached or reproducible):
    set retransmission.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
    ``timeline.json`` and the figures (:mod:`commsldr.plots`).
+5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
+   models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
+   ``paper_figures/summary.json``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from commsldr.scenario.load import (
     channel_params,
     phy_class,
     phy_params,
+    resolve_model_ref,
     resolve_pretrained,
     train_config,
 )
@@ -304,8 +308,38 @@ def run_scenario(
 
         written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
         log(f"figures: {', '.join(p.name for p in written)}")
+    if sc.paper_figures.models:
+        t_paper = time.perf_counter()
+        _paper_figures(sc, run_dir, log, progress)
+        log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
     log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
     return RunOutput(run_dir=run_dir, results=results)
+
+
+def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:
+    """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
+    from commsldr.data import load_dataset
+    from commsldr.paper_figures import paper_figures
+
+    pf = sc.paper_figures
+    models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")
+              for lbl, ref in pf.models.items()}
+    tc = train_config(sc)
+    test = load_dataset(tc.dataset, "test", root=tc.data_root, download=tc.download,
+                        num_per_class=tc.test_num_per_class, seed=tc.seed, progress=progress)
+    train_cache: list[Any] = []
+
+    def train(_train_config: Any) -> Any:  # only for checkpoints without latent statistics
+        if not train_cache:
+            train_cache.append(_load_data(sc)[0])
+        return train_cache[0]
+
+    log(f"paper figures: {len(models)} model(s) on {len(test)} test images")
+    return paper_figures(models, test, run_dir / "paper_figures", train=train,
+                         figures_dir=run_dir / "figures", entropy_targets=pf.entropy_targets,
+                         rule=sc.coding.rule, distortions=pf.distortions, seed=sc.seeds[0],
+                         truncation_labels=pf.truncation_models or None,
+                         progress=progress, log=log)
 
 
 def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ __all__ = [
     "PolicyConfig",
     "AnalogConfig",
     "OutputConfig",
+    "PaperFiguresConfig",
     "Scenario",
     "PHYS",
     "FIGURES",
@@ -174,6 +175,28 @@ class AnalogConfig:
 
 
 @dataclass
+class PaperFiguresConfig:
+    """``paper_figures``: also draw the paper's Figs. 2-5 (:mod:`commsldr.paper_figures`).
+
+    Off while ``models`` is empty. The curves use the scenario's ``data`` (test set) and
+    ``coding.rule``; figures go to the run's ``figures/``, the summary to
+    ``paper_figures/summary.json`` in the run directory.
+    """
+
+    models: dict[str, str] = field(default_factory=dict, metadata=_doc(
+        "legend label → shipped model name (commsldr list pretrained) or checkpoint path (.pt)"))
+    entropy_targets: list[float] = field(
+        default_factory=lambda: [10.0, 14.0, 20.0, 28.0, 40.0, 56.0, 72.0, 88.0], metadata=_doc(
+            "paper total-entropy targets (bits per image) of the rate-accuracy curves",
+            min_exclusive=0.0))
+    distortions: bool = field(default=True, metadata=_doc(
+        "evaluate the distorted test sets (rotation, flip, colour jitter) and draw Fig. 3"))
+    truncation_models: list[str] = field(default_factory=list, metadata=_doc(
+        "labels drawn in Fig. 4 (empty: the truncated models plus the untruncated ones whose "
+        "d_y is a truncation's source or target)"))
+
+
+@dataclass
 class OutputConfig:
     """``outputs``: where results go and what is drawn."""
 
@@ -215,6 +238,8 @@ class Scenario:
         "seeds; each gives independent channel, CSI and image draws", min=0))
     frames: int = field(default=1000, metadata=_doc("frames simulated per seed and sweep point",
                                                     min=1))
+    paper_figures: PaperFiguresConfig = field(default_factory=PaperFiguresConfig, metadata=_doc(
+        "see paper_figures"))
     outputs: OutputConfig = field(default_factory=OutputConfig, metadata=_doc("see outputs"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -265,7 +290,15 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ScenarioError(key, f"expected a mapping, got {value!r}")
-        return dict(value)
+        kt, vt = typing.get_args(tp) or (Any, Any)
+        if vt is Any:
+            return dict(value)
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ScenarioError(f"{key}.{k}", "keys must be strings")
+            out[k] = _coerce(f"{key}.{k}", v, vt, {})
+        return out
     if tp is Any:
         return value
     if tp is bool:
@@ -360,7 +393,7 @@ def reference_markdown() -> str:
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
                 ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
-                ("analog", AnalogConfig),
+                ("analog", AnalogConfig), ("paper_figures", PaperFiguresConfig),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",

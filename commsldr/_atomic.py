@@ -2,6 +2,10 @@
 :func:`os.replace` — a reader sees the old file or the new one, never a torn write, and two
 writers of the same path never share a temporary file.
 
+The file gets the permissions an ordinary ``open(path, "w")`` would give it: those of the file it
+replaces, or ``0o666 & ~umask`` for a new file (:func:`tempfile.mkstemp` alone would leave it
+owner-only, ``0o600``, which breaks shared run directories).
+
 The one implementation used by checkpoints, latent statistics, operating-point tables, dataset
 caches and result files.
 """
@@ -9,6 +13,7 @@ caches and result files.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +22,33 @@ from typing import IO, Any
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save"]
 
 
+def _current_umask() -> int:
+    """The process umask, read without changing it where ``/proc`` allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting and restoring it
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(path: Path) -> int:
+    """Mode for ``path``: that of the existing file, else ``0o666 & ~umask``."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_current_umask()
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """Call ``write(fh)`` on a binary temporary file next to ``path``, then move it into place.
 
-    Parent directories are created. On any error the temporary file is removed and the error
+    Parent directories are created; the file's mode is that of the file it replaces, or
+    ``0o666 & ~umask`` for a new one. On any error the temporary file is removed and the error
     re-raised (``path`` is left as it was).
 
     Returns:
@@ -31,6 +59,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.chmod(tmp, _target_mode(path))
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

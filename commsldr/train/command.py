@@ -59,6 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="truncate: fine-tune with CE-T or the three LDR-FT steps")
     g.add_argument("--duphil-mode", choices=list(DUPHIL_MODES),
                    help="DuPHiL: per-mini-batch alternation (authors' code) or two phases")
+    g.add_argument("--side-input", choices=["clean", "quantized"],
+                   help="what the side branch sees in the LDR phases: the float latent or the "
+                        "quantized one (--side-quantizer; authors' code: quantized, noise)")
+    g.add_argument("--side-quantizer", choices=["noise", "ste"],
+                   help="side_input=quantized: additive uniform noise or straight-through rounding")
 
     g = parser.add_argument_group("data")
     g.add_argument("--dataset", choices=list(DATASETS))
@@ -110,6 +115,7 @@ _OPTION_KEYS = (
     "backbone", "width", "latent_dim", "epochs", "ldr_epochs", "finetune_epochs", "batch_size",
     "ldr_batch_size", "lr", "ldr_lr", "finetune_lr", "optimizer", "schedule", "ce_weight",
     "eps_sq", "ssl_views", "amp", "seed", "out", "resume", "device", "progress",
+    "side_input", "side_quantizer",
 )
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DATASETS", "DUPHIL_MODES", "OPTIMIZERS", "SCHEDULES", "TrainConfig", "paper_config"]
+__all__ = ["DATASETS", "DUPHIL_MODES", "OPTIMIZERS", "SCHEDULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
+           "TrainConfig", "paper_config"]
 
 DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
 OPTIMIZERS = ("sgd", "adam")
@@ -36,6 +38,8 @@ SCHEDULES = ("cosine", "multistep", "constant")
 DUPHIL_MODES = ("alternate", "phases")
 TRUNCATE_FINETUNE = ("ce", "ldr-ft")
 SCREEN_SELECT = ("test", "val")
+SIDE_INPUTS = ("clean", "quantized")
+SIDE_QUANTIZERS = ("noise", "ste")
 
 
 @dataclass
@@ -67,6 +71,11 @@ class TrainConfig:
     Recipes:
         dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
         truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
+    Side branch (LDR phases only; CE steps never use it):
+        side_input: ``clean`` (the float latent y, the default) or ``quantized`` (the latent as
+        quantized with step ``side_step``, trained through ``side_quantizer``: ``noise``, additive
+        ``U(-side_noise, side_noise)·side_step`` — the authors' code, step 1, half-width 1 — or
+        ``ste``, rounding with the straight-through estimator).
     Run:
         seed, out (output directory), resume, device (``None``: cuda if available), progress
         (tqdm bars), eval_every (epochs between test evaluations; the last epoch always).
@@ -123,6 +132,11 @@ class TrainConfig:
     device: str | None = None
     progress: bool = True
     eval_every: int = 1
+    # side-branch input during the LDR phases (guide "Training": "What the side branch sees")
+    side_input: str = "clean"
+    side_quantizer: str = "noise"
+    side_step: float = 1.0
+    side_noise: float = 1.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -181,6 +195,15 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
         if self.ssl_views < 2:
             raise ValueError(f"ssl_views must be >= 2 (n views per image), got {self.ssl_views}")
+        if self.side_input not in SIDE_INPUTS:
+            raise ValueError(f"side_input must be one of {list(SIDE_INPUTS)}, got {self.side_input!r}")
+        if self.side_quantizer not in SIDE_QUANTIZERS:
+            raise ValueError(f"side_quantizer must be one of {list(SIDE_QUANTIZERS)}, "
+                             f"got {self.side_quantizer!r}")
+        for key in ["side_step", "side_noise"]:
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < float(v) < math.inf:
+                raise ValueError(f"{key} must be a finite number > 0, got {v!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of every field."""

@@ -10,6 +10,14 @@ A step names the model parts it updates (``encoder``, ``decoder``, ``side``) and
 * ``ldr-ssl``  — L_LDR-SSL (eq. 2) on ``side(encode(views))`` for ``ssl_views`` augmented views of
   every image, Π^T the view groups (:func:`commsldr.data.make_views`).
 
+What the side branch sees is :attr:`Phase.side_input`: ``clean`` (the float latent ``y``) or
+``quantized`` (the latent as the channel will carry it, with a step ``Δ = side_step``), trained
+through either additive uniform noise ``y + Δ·u``, ``u ~ U(-side_noise, side_noise)`` (the authors'
+``Quantizer`` module: ``x + 2·rand - 1``, i.e. ``Δ = 1``, ``side_noise = 1``) or the
+straight-through estimator ``y + sg(Δ·round(y/Δ) - y)`` (forward rounds, backward is the
+identity). The decoder always gets the clean latent here (in the authors' code it gets the noisy
+one too). See the guide page "Training".
+
 Each step has its own optimizer (SGD or Adam) and learning-rate schedule (cosine, multistep or
 constant; stepped once per epoch), as in the authors' DuPHiL code that keeps one optimizer for the
 MCR² parameters and one for the CE parameters. Parts not trained by any step of a phase are frozen
@@ -50,10 +58,17 @@ from commsldr.train.checkpoint import (
 from commsldr.train.distributed import DistContext
 from commsldr.train.evaluation import count_correct
 
-__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "part_modules", "train_phase"]
+__all__ = ["PARTS", "LOSSES", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase", "PhaseResult", "Step",
+           "part_modules", "side_latent", "train_phase"]
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
+SIDE_INPUTS = ("clean", "quantized")
+SIDE_QUANTIZERS = ("noise", "ste")
+#: Phase fields added after checkpoints were first written, with the value older checkpoints
+#: implicitly used (so they still resume).
+_PHASE_FIELDS_ADDED = {"side_input": "clean", "side_quantizer": "noise", "side_step": 1.0,
+                       "side_noise": 1.0}
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,23 @@ class Phase:
     ssl_views: int = 2
     seed: int = 0
     eval_every: int = 1
+    side_input: str = "clean"
+    side_quantizer: str = "noise"
+    side_step: float = 1.0
+    side_noise: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.steps:
             raise ValueError("a phase needs at least one step")
+        if self.side_input not in SIDE_INPUTS:
+            raise ValueError(f"side_input must be one of {list(SIDE_INPUTS)}, got {self.side_input!r}")
+        if self.side_quantizer not in SIDE_QUANTIZERS:
+            raise ValueError(f"side_quantizer must be one of {list(SIDE_QUANTIZERS)}, "
+                             f"got {self.side_quantizer!r}")
+        if not (math.isfinite(self.side_step) and self.side_step > 0):
+            raise ValueError(f"side_step must be finite and > 0, got {self.side_step!r}")
+        if not (math.isfinite(self.side_noise) and self.side_noise > 0):
+            raise ValueError(f"side_noise must be finite and > 0, got {self.side_noise!r}")
         seen: set[str] = set()
         for s in self.steps:
             overlap = seen & set(s.parts)
@@ -181,6 +209,25 @@ def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer) -> torch.optim.lr_
     return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=phase.gamma)
 
 
+def side_latent(latent: torch.Tensor, phase: Phase,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """What the side branch sees during training: ``y`` (``side_input="clean"``) or the
+    quantized latent, ``y + Δ·u`` with ``u ~ U(-side_noise, side_noise)`` drawn from
+    ``generator`` on the CPU (``side_quantizer="noise"``) or ``y + sg(Δ·round(y/Δ) - y)``
+    (``"ste"``). Shape and dtype of ``latent`` (``[B, d_y]``) are kept."""
+    if phase.side_input == "clean":
+        return latent
+    step = float(phase.side_step)
+    if phase.side_quantizer == "ste":
+        rounded = torch.round(latent.detach() / step) * step
+        return latent + (rounded - latent.detach())
+    if generator is None:
+        raise ValueError("side_quantizer='noise' needs a generator for the noise draws")
+    u = torch.rand(latent.shape, generator=generator, dtype=torch.float32)
+    noise = (2.0 * u - 1.0) * (float(phase.side_noise) * step)
+    return latent + noise.to(device=latent.device, dtype=latent.dtype)
+
+
 def _step_loss(
     model: torch.nn.Module,
     step: Step,
@@ -190,6 +237,7 @@ def _step_loss(
     raw: torch.Tensor,
     augment: Augment,
     generator: torch.Generator,
+    side_generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, LDRTerms | None, torch.Tensor | None]:
     """Loss of one step on one mini-batch: ``(loss, LDR terms or None, logits or None)``.
 
@@ -206,12 +254,14 @@ def _step_loss(
         views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(views.to(x.device, non_blocking=True))
-        terms = ldr_ssl_loss(model.side(latent), view_labels.to(x.device),
+        terms = ldr_ssl_loss(model.side(side_latent(latent, phase, side_generator)),
+                             view_labels.to(x.device),
                              eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
     else:
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(x)
-        terms = ldr_loss(model.side(latent), labels, int(model.num_classes),
+        terms = ldr_loss(model.side(side_latent(latent, phase, side_generator)), labels,
+                         int(model.num_classes),
                          eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
     return step.weight * terms.loss, terms, None
 
@@ -270,6 +320,9 @@ def train_phase(
             derive_seed(phase.seed, f"{phase.name}/augment/{dist.rank}")
         ),
     }
+    if phase.side_input == "quantized" and phase.side_quantizer == "noise":
+        generators["side"] = torch.Generator().manual_seed(
+            derive_seed(phase.seed, f"{phase.name}/side/{dist.rank}"))
     augment = Augment()
     drop_last = len(train) >= phase.batch_size
     loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=generators["order"],
@@ -279,7 +332,10 @@ def train_phase(
     start_epoch = 0
     if resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
-        if ck.get("phase") != phase.to_dict():
+        stored = ck.get("phase")
+        if isinstance(stored, dict):
+            stored = {**_PHASE_FIELDS_ADDED, **stored}
+        if stored != phase.to_dict():
             raise CheckpointError(
                 f"cannot resume from {ckpt_path}: it was written for a different phase "
                 f"({ck.get('phase')!r}) than the one requested ({phase.to_dict()!r})"
@@ -318,7 +374,8 @@ def train_phase(
                 model.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
                     loss, terms, logits = _step_loss(
-                        model, step, phase, x, labels, raw, augment, generators["augment"]
+                        model, step, phase, x, labels, raw, augment, generators["augment"],
+                        generators.get("side"),
                     )
                 scalers[i].scale(loss).backward()
                 dist.average_gradients(step_params[i])

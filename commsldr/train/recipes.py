@@ -121,9 +121,18 @@ def build_model(config: TrainConfig, num_classes: int, image_size: int = 32) -> 
         )
 
 
+def _side_kw(config: TrainConfig, steps: tuple[Step, ...]) -> dict[str, Any]:
+    """The side-branch input settings, for phases with an LDR step only (a CE-only phase never
+    uses the side branch, so its phase record — and resuming it — does not depend on them)."""
+    if all(s.loss == "ce" for s in steps):
+        return {}
+    return dict(side_input=config.side_input, side_quantizer=config.side_quantizer,
+                side_step=float(config.side_step), side_noise=float(config.side_noise))
+
+
 def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epochs: int,
                 batch_size: int, milestones: list[float]) -> Phase:
-    return Phase(
+    return Phase(**_side_kw(config, steps),
         name=name, steps=steps, epochs=epochs, batch_size=batch_size,
         optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
         schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,

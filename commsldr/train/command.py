@@ -41,19 +41,40 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``train`` options to ``parser`` (every default is ``None``: unset)."""
     from commsldr.train.config import DATASETS, DUPHIL_MODES, OPTIMIZERS, SCHEDULES
 
     g = parser.add_argument_group("recipe")
-    g.add_argument("--recipe", required=True, choices=_RECIPES, help="what to train")
+    g.add_argument("--recipe", choices=_RECIPES, help="what to train (required unless --print-config)")
     g.add_argument("--paper", action="store_true",
-                   help="start from the paper's settings (ResNet-18, 200 epochs, SGD 0.1, ...)")
+                   help="start from the paper's settings (ResNet-18 for CIFAR-10, ResNet-34 for "
+                        "CIFAR-100, 200 epochs, SGD 0.1, ...); every value is tagged paper / "
+                        "authors' code / our choice (see --print-config)")
+    g.add_argument("--print-config", action="store_true",
+                   help="print the resolved config with each value's provenance tag and exit")
     g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
                    help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
     g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")
     g.add_argument("--screen-select", choices=["test", "val"],
                    help="screen: pick the best by test or held-out validation accuracy")
+    g.add_argument("--screen-rule", choices=["rate-mean", "rate-at", "float"],
+                   help="screen: pick d_y by mean accuracy over --screen-budgets (coded bits), "
+                        "by accuracy at --screen-at-bits, or by float accuracy")
+    g.add_argument("--screen-budgets", type=_float_list, metavar="B1,B2,..",
+                   help="screen: payload bits per image at which accuracy is measured")
+    g.add_argument("--screen-at-bits", type=float, metavar="B",
+                   help="screen: the budget of --screen-rule rate-at (one of --screen-budgets)")
     g.add_argument("--keep", type=int, metavar="K", help="truncate: latent entries to keep")
     g.add_argument("--truncate-finetune", choices=["ce", "ldr-ft"],
                    help="truncate: fine-tune with CE-T or the three LDR-FT steps")
@@ -115,7 +136,7 @@ _OPTION_KEYS = (
     "backbone", "width", "latent_dim", "epochs", "ldr_epochs", "finetune_epochs", "batch_size",
     "ldr_batch_size", "lr", "ldr_lr", "finetune_lr", "optimizer", "schedule", "ce_weight",
     "eps_sq", "ssl_views", "amp", "seed", "out", "resume", "device", "progress",
-    "side_input", "side_quantizer",
+    "side_input", "side_quantizer", "screen_rule", "screen_budgets", "screen_at_bits",
 )
 
 
@@ -137,12 +158,36 @@ def config_from_args(args: argparse.Namespace):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
-    overrides["recipe"] = args.recipe
-    overrides.setdefault("out", f"runs/train/{args.recipe}")
+    recipe = args.recipe or "ce"  # --print-config without --recipe shows the CE-T settings
+    overrides["recipe"] = recipe
+    overrides.setdefault("out", f"runs/train/{recipe}")
     try:
         return paper_config(**overrides) if args.paper else TrainConfig.from_dict(overrides)
     except (TypeError, ValueError) as exc:
         raise SystemExit(f"commsldr train: {exc}") from None
+
+
+def format_config(config: Any, *, paper: bool, given: set[str] | frozenset[str] = frozenset()) -> str:
+    """The resolved config as a table: field, value, provenance tag, source.
+
+    Fields the ``--paper`` preset does not set show ``default``, or ``user`` when in ``given``."""
+    from commsldr.train.config import paper_provenance
+
+    sources = paper_provenance(config.dataset) if paper else {}
+    d = config.to_dict()
+    d.pop("provenance", None)
+    rows = []
+    for key in sorted(d):
+        value = json.dumps(d[key])
+        tag = config.provenance.get(key) or ("user" if key in given else "default")
+        source = sources[key][1] if key in sources and tag != "user" else ""
+        rows.append((key, value, tag, source))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    head = ["resolved training config" + (
+        f" (--paper preset for {config.dataset})" if paper else ""),
+        f"{'field':<{w[0]}}  {'value':<{w[1]}}  {'tag':<{w[2]}}  source"]
+    body = [f"{k:<{w[0]}}  {v:<{w[1]}}  {t:<{w[2]}}  {src}".rstrip() for k, v, t, src in rows]
+    return "\n".join(head + body)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -152,6 +197,21 @@ def main(args: argparse.Namespace) -> int:
     from commsldr.train.recipes import run_recipe
 
     config = config_from_args(args)
+    if getattr(args, "print_config", False):
+        given = {k for k in _OPTION_KEYS if getattr(args, k, None) is not None}
+        given |= {item.partition("=")[0] for item in args.set}
+        print(format_config(config, paper=args.paper, given=given))
+        return 0
+    if args.recipe is None:
+        raise SystemExit(f"commsldr train: --recipe is required (one of {list(_RECIPES)})")
+    if args.paper:
+        from commsldr.train.config import paper_provenance
+
+        tag, source = config.provenance.get("backbone", "user"), ""
+        if tag != "user":
+            source = f" ({tag}, {paper_provenance(config.dataset)['backbone'][1]})"
+        print(f"--paper: dataset {config.dataset}, backbone {config.backbone}{source}; "
+              f"--print-config lists every value with its source")
     if getattr(args, "threads", None):
         if args.threads < 1:
             raise SystemExit(f"commsldr train: --threads must be >= 1, got {args.threads}")

@@ -2,7 +2,8 @@
 
 Recipes (``--recipe``):
   ce        CE-T: encoder + decoder with cross-entropy, side branch detached (§4)
-  screen    CE-T for each d_y in --dims, writes screen.csv/.json/.md, keeps the best (§3.2)
+  screen    CE-T for each d_y in --dims; accuracy at real coded bit budgets (--screen-budgets)
+            and unquantized; writes screen.csv/.json/.md, keeps the --screen-rule pick (§3.2, §4)
   duphil    DuPHiL: encoder + side branch with L_LDR, decoder with CE (--duphil-mode)
   ldr-ft    three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, end-to-end CE (§3.1)
   truncate  keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)
@@ -17,6 +18,7 @@ Examples:
   commsldr train --recipe screen --dims 16,32,64 --out runs/screen
   commsldr train --recipe ce --dataset imagefolder --data-root ../shared/datasets/cifar10-jpeg
   commsldr train --recipe ldr-ft --paper --dataset cifar10 --download --out runs/paper
+  commsldr train --paper --dataset cifar100 --print-config
   torchrun --nproc_per_node=2 -m commsldr.cli train --recipe ce
 """
 

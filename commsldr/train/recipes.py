@@ -247,7 +247,12 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
 
 @register_recipe("screen", "CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)")
 def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
-    from commsldr.train.screening import budget_key, pick_best, rate_accuracy_at_budgets, screen_score
+    from commsldr.train.screening import (
+        budget_key,
+        pick_best,
+        rate_accuracy_at_budgets,
+        screen_score,
+    )
 
     out = Path(config.out)
     train, select_on = ctx.train, ctx.test

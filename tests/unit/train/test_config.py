@@ -124,3 +124,23 @@ def test_print_config_shows_the_tags(capsys):
     assert "128" in lines["latent_dim"] and "user" in lines["latent_dim"]
     with pytest.raises(SystemExit, match="--recipe is required"):
         cli_main(["train", "--epochs", "1"])
+
+
+def test_paper_run_says_which_backbone_it_picked(monkeypatch, capsys, tmp_path):
+    import commsldr.train.recipes as recipes
+    from commsldr.cli import main as cli_main
+    from commsldr.train.recipes import RecipeResult
+
+    seen = {}
+
+    def fake_run(name, config):  # stop before any data or training
+        seen["config"] = config
+        return RecipeResult(tmp_path / "model.pt", {"test_acc": 0.5})
+
+    monkeypatch.setattr(recipes, "run_recipe", fake_run)
+    assert cli_main(["train", "--recipe", "ce", "--paper", "--dataset", "cifar100",
+                     "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "--paper: dataset cifar100, backbone resnet34 (paper, §4: 'a ResNet-34 backbone'" in out
+    assert seen["config"].backbone == "resnet34"
+    assert seen["config"].provenance["backbone"] == "paper"

@@ -133,5 +133,10 @@ class Scheme(ABC):
         """The constructor parameters (for result files and cache keys)."""
         return {}
 
+    def menu_points(self) -> list[tuple[int, float]] | None:
+        """The ``(k, scale)`` of every operating point, known before :meth:`prepare` (so a
+        scenario can check a ``fixed`` policy early); ``None`` if unknown or analog."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"

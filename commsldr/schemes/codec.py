@@ -196,6 +196,9 @@ class ImageCodecScheme(Scheme):
                 "finetune_epochs": self.finetune_epochs, "finetune_lr": self.finetune_lr,
                 "headers": self.headers}
 
+    def menu_points(self) -> list[tuple[int, float]]:
+        return [(1, float(q)) for q in self.qualities]
+
     # ------------------------------------------------------------------ the server's classifier
     def server_model(self, ctx: SchemeContext) -> torch.nn.Module:
         """The classifier of decoded images (trained once and cached for ``finetuned``)."""

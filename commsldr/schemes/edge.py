@@ -50,6 +50,9 @@ class EdgeLabelScheme(Scheme):
     def params(self) -> dict[str, Any]:
         return {"label_coding": self.label_coding}
 
+    def menu_points(self) -> list[tuple[int, float]]:
+        return [(1, 1.0)]
+
     def prepare(self, ctx: SchemeContext) -> DigitalProduct:
         import torch
 

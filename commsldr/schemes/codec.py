@@ -172,7 +172,10 @@ class ImageCodecScheme(Scheme):
         if not qs:
             raise ValueError("qualities: need at least one quality")
         for q in qs:
-            _check(self.codec, q)
+            try:
+                _check(self.codec, q)
+            except ValueError as err:
+                raise ValueError(f"qualities: {err}") from None
         if len(set(qs)) != len(qs):
             raise ValueError(f"qualities: duplicate entries in {qs}")
         if classifier not in ("finetuned", "clean"):

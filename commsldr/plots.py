@@ -164,9 +164,22 @@ def accuracy_vs_rate(results: dict[str, Any]):
                     marker="x", ms=4, color="gray", alpha=0.4 + 0.6 * k / max(by_k),
                     label=f"table k={k} (all delivered)")
         rows = [r for r in results["rows"] if r["channel"] == ch]
-        lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"), set())
-        for label, p in lines.items():
-            ax.plot([x for x, _ in p], [r["accuracy"] for _, r in p], "o", ms=4, label=label)
+        if _multi_scheme(results):  # one line per scheme and policy through the sweep points
+            for label, d in (results.get("schemes") or {}).items():
+                pts = sorted(d.get("operating_points") or [], key=lambda p: p["bits_per_image"])
+                if label != "split-ae" and pts:
+                    ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts],
+                            ":", marker="x", ms=4, alpha=0.5,
+                            color=scheme_color(str(d.get("type", label))),
+                            label=f"{label} points (all delivered)")
+            lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"),
+                            set(results.get("sweep_keys", [])))
+            _draw_lines(ax, lines, band=False)
+            ax.set_xscale("log")
+        else:
+            lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"), set())
+            for label, p in lines.items():
+                ax.plot([x for x, _ in p], [r["accuracy"] for _, r in p], "o", ms=4, label=label)
         ax.set_title(ch)
         ax.set_xlabel("mean bits per image (header + CRC included)")
         ax.grid(alpha=0.3)

@@ -294,6 +294,8 @@ def run_scenario(
         extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
         rows += extra["rows"]
         per_seed += extra["per_seed"]
+        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
+                    for ch, lines in timeline.items()}
         for ch, lines in extra["timeline"].items():
             timeline.setdefault(ch, {}).update(lines)
         schemes.update(extra["schemes"])

@@ -12,6 +12,9 @@ the ``commsldr.schemes`` entry-point group. Sensor cost: :mod:`commsldr.schemes.
 """
 
 from commsldr.schemes.base import AnalogProduct, DigitalProduct, Scheme, SchemeContext
+from commsldr.schemes.codec import JPEGScheme, WebPScheme
+from commsldr.schemes.edge import EdgeLabelScheme
+from commsldr.schemes.jscc import AnalogJSCCScheme
 from commsldr.schemes.registry import (
     ENTRY_POINT_GROUP,
     create_scheme,
@@ -20,10 +23,7 @@ from commsldr.schemes.registry import (
     register_scheme,
     scheme_descriptions,
 )
-from commsldr.schemes.split_ae import SplitAEScheme  # noqa: E402  (registers)
-from commsldr.schemes.codec import JPEGScheme, WebPScheme  # noqa: E402
-from commsldr.schemes.edge import EdgeLabelScheme  # noqa: E402
-from commsldr.schemes.jscc import AnalogJSCCScheme  # noqa: E402
+from commsldr.schemes.split_ae import SplitAEScheme
 
 __all__ = [
     "ENTRY_POINT_GROUP",

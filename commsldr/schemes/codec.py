@@ -205,11 +205,10 @@ class ImageCodecScheme(Scheme):
     # ------------------------------------------------------------------ the server's classifier
     def server_model(self, ctx: SchemeContext) -> torch.nn.Module:
         """The classifier of decoded images (trained once and cached for ``finetuned``)."""
+        from commsldr.schemes._common import cache_key
         from commsldr.train import TrainConfig, load_model, model_id, save_checkpoint
         from commsldr.train.loop import train_phase
         from commsldr.train.recipes import ce_phase
-
-        from commsldr.schemes._common import cache_key
 
         base = ctx.model()
         if self.classifier == "clean":
@@ -247,11 +246,14 @@ class ImageCodecScheme(Scheme):
     # ------------------------------------------------------------------ the table
     def prepare(self, ctx: SchemeContext) -> DigitalProduct:
         from commsldr.link.table import OperatingPoint
-        from commsldr.train import model_id
-
-        from commsldr.schemes._common import cache_key, cached_table, predict_images, \
-            table_from_payloads
+        from commsldr.schemes._common import (
+            cache_key,
+            cached_table,
+            predict_images,
+            table_from_payloads,
+        )
         from commsldr.schemes.cost import codec_macs
+        from commsldr.train import model_id
 
         server = self.server_model(ctx)
         mid = model_id(server)

@@ -58,10 +58,9 @@ class EdgeLabelScheme(Scheme):
 
         from commsldr.data import to_float
         from commsldr.link.table import OperatingPoint
-        from commsldr.train import model_id
-
         from commsldr.schemes._common import predict_images, table_from_payloads
         from commsldr.schemes.cost import count_macs
+        from commsldr.train import model_id
 
         model = ctx.model()
         train, test = ctx.data()

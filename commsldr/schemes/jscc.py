@@ -196,11 +196,10 @@ class AnalogJSCCScheme(Scheme):
         """The trained JSCC classifier (trained once, then loaded from the cache)."""
         from commsldr.data import derive_seed
         from commsldr.models import SplitAutoencoder
+        from commsldr.schemes._common import cache_key
         from commsldr.train import TrainConfig, load_model, model_id, save_checkpoint
         from commsldr.train.loop import train_phase
         from commsldr.train.recipes import ce_phase
-
-        from commsldr.schemes._common import cache_key
 
         n = self._n(ctx)
         base = ctx.model()
@@ -235,10 +234,9 @@ class AnalogJSCCScheme(Scheme):
 
     def prepare(self, ctx: SchemeContext) -> AnalogProduct:
         from commsldr.data import to_float
-        from commsldr.train import model_id
-
         from commsldr.schemes._common import predict_images
         from commsldr.schemes.cost import count_macs
+        from commsldr.train import model_id
 
         model = self.model(ctx)
         _, test = ctx.data()

@@ -57,3 +57,11 @@ def test_unknown_scheme_and_bad_parameters_name_themselves():
         create_scheme("analog-jscc", train_snr_db=[10.0, 0.0])
     with pytest.raises(ValueError, match="channel_uses"):
         create_scheme("analog-jscc", channel_uses=0)
+
+
+def test_cli_lists_schemes(capsys):
+    from commsldr.cli import main
+
+    assert main(["list", "schemes"]) == 0
+    out = capsys.readouterr().out.split()
+    assert {"split-ae", "jpeg", "webp", "edge-label", "analog-jscc"} <= set(out)

@@ -150,7 +150,9 @@ def scheme_context(loaded: Any, *, table_fn: Callable[[], Any], log: Any, progre
         data=data, model=lambda: variants()[max(variants())], train_config=tc,
         cache_dir=Path(sc.model.cache_dir), crc_bits=sc.coding.crc_bits,
         images_per_packet=sorted({p.scenario.link.images_per_packet for p in loaded.points}),
-        channel_uses_per_frame=None if np.isnan(cu) else cu, seed=sc.seeds[0],
+        channel_uses_per_frame=None if np.isnan(cu) else cu,
+        channel_uses_per_image=None if np.isnan(cu) else cu / sc.link.images_per_packet,
+        seed=sc.seeds[0],
         dataset=sc.data.dataset, log=log, progress=progress, split_table=table,
         split_variants=variants)
 
@@ -169,8 +171,10 @@ def scheme_rows(loaded: Any, ctx: Any, *, log: Any, progress: bool) -> dict[str,
     sc = loaded.scenario
     out: dict[str, Any] = {"rows": [], "per_seed": [], "timeline": {}, "schemes": {}}
     timeline_point = len(loaded.points) // 2
-    ci_rng = np.random.default_rng(1)
+    from commsldr.data import derive_seed
+
     for label, cfg in sc.schemes.items():
+        ci_rng = np.random.default_rng(derive_seed(0, f"ci/{label}"))  # order-independent
         scheme = create_scheme(cfg.type, **cfg.params)
         log(f"scheme {label} ({cfg.type})")
         product = scheme.prepare(ctx)
@@ -232,7 +236,7 @@ def describe_digital(product: Any, sc: Scenario, ctx: Any) -> dict[str, Any]:
     m = sc.link.images_per_packet
     cu = ctx.channel_uses_per_frame
     return {
-        "channel_uses_per_image": None if cu is None else cu / m,
+        "channel_uses_per_image": None if cu is None else cu / m,  # of the base scenario
         "operating_points": [
             {"label": lbl, "k": p.k, "scale": p.scale, "accuracy": float(a),
              "sensor_macs": float(c), "bits_per_image": float(b) / m}

@@ -47,6 +47,8 @@ class SchemeContext:
         images_per_packet: every packet size ``m`` the run uses.
         channel_uses_per_frame: complex channel uses of one frame of the scenario's PHY
             (``None`` if the PHY does not say).
+        channel_uses_per_image: what one image gets of a frame, ``channel_uses_per_frame /
+            images_per_packet``.
         seed: the scenario's first seed (training, image grouping).
         dataset: the dataset name (recorded in tables).
         log: a ``print``-like function.
@@ -63,6 +65,7 @@ class SchemeContext:
     crc_bits: int = 16
     images_per_packet: Sequence[int] = (1,)
     channel_uses_per_frame: float | None = None
+    channel_uses_per_image: float | None = None
     seed: int = 0
     dataset: str | None = None
     log: Callable[[str], Any] = print

@@ -147,8 +147,8 @@ class AnalogJSCCScheme(Scheme):
     """Analog deep JSCC: image → power-normalised channel symbols, classifier at the receiver.
 
     Args:
-        channel_uses: complex channel symbols per image (``null``: one frame of the PHY,
-            ``bandwidth_hz·frame_s``, so it spends what a digital packet may spend).
+        channel_uses: complex channel symbols per image (``null``: what one image gets of a
+            digital frame, ``bandwidth_hz·frame_s / images_per_packet``).
         train_channel: ``"rayleigh"`` or ``"awgn"`` (the differentiable training channel).
         train_snr_db: ``[low, high]`` dB range of the training SNR (``[x]``: fixed SNR ``x``).
         epochs: training epochs (CE-T phase, warm start from the split model).
@@ -187,10 +187,10 @@ class AnalogJSCCScheme(Scheme):
     def _n(self, ctx: SchemeContext) -> int:
         if self.channel_uses is not None:
             return self.channel_uses
-        if ctx.channel_uses_per_frame is None or not ctx.channel_uses_per_frame >= 1:
+        if ctx.channel_uses_per_image is None or not ctx.channel_uses_per_image >= 1:
             raise ValueError("channel_uses: the PHY does not state its channel uses per frame; "
                              "set channel_uses")
-        return int(ctx.channel_uses_per_frame)
+        return int(ctx.channel_uses_per_image)
 
     def model(self, ctx: SchemeContext) -> JSCCClassifier:
         """The trained JSCC classifier (trained once, then loaded from the cache)."""

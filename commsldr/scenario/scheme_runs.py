@@ -107,9 +107,10 @@ def check_schemes(sc: Scenario) -> None:
                   and (scale is None or np.isclose(p[1], scale))]
             if not ok:
                 shown = ", ".join(f"(k={a}, scale={b:g})" for a, b in points)
+                hint = "" if own else f". Give {key} its own policies"
                 raise ScenarioError(pkey, f"policy {pl!r} (k={k}, scale={scale}) needs an "
                                           f"operating point scheme {label!r} does not have; its "
-                                          f"points: {shown}. Give {key} its own policies")
+                                          f"points: {shown}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------

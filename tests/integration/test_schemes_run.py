@@ -107,7 +107,7 @@ def test_rerun_is_identical_and_uses_the_cache(run, tiny_overrides, tmp_path):
     ({"jpeg": {"type": "jpeg"}}, "policies.fixed", "does not have"),
     ({"x": {"type": "split-ae"}}, "schemes.x.type", "always runs"),
     ({"x": {"type": "gif"}}, "schemes.x.type", "allowed values"),
-    ({"x": {"type": "jpeg", "qualities": [0]}}, "schemes.x.qualities", "quality"),
+    ({"x": {"type": "jpeg", "qualities": [0]}}, "schemes.x.qualities", r"integer in \[1, 100\]"),
     ({"x": {"type": "jpeg", "policies": {"f": {"type": "fixed", "k": 1, "scale": 7.0}}}},
      "schemes.x.policies.f", "does not have"),
 ])

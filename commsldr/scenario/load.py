@@ -40,6 +40,7 @@ __all__ = [
     "models_dir",
     "train_config",
     "phy_class",
+    "resolve_input_paths",
 ]
 
 # TrainConfig fields that the scenario sets from other sections
@@ -129,6 +130,60 @@ def resolve_model_ref(ref: str, key: str) -> Path:
         return get_pretrained_path(ref)
     except PretrainedError as err:
         raise ScenarioError(key, str(err)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# paths inside a scenario file
+# ---------------------------------------------------------------------------------------------
+def _is_path_param(name: str) -> bool:
+    """Open parameters (channels, link, csi, policies) that name an input file or directory."""
+    return name == "path" or name.endswith(("_path", "_file", "_dir"))
+
+
+def _resolve(value: Any, base: Path) -> Any:
+    if not isinstance(value, str) or not value or value.startswith("~") or Path(value).is_absolute():
+        return value
+    return os.path.normpath(base / value)
+
+
+def resolve_input_paths(raw: dict[str, Any], base: Path) -> None:
+    """Make the relative *input* paths of a scenario file relative to the file's directory.
+
+    Resolved (in place): ``data.root``, ``model.checkpoint``, the path-like values of
+    ``paper_figures.models`` (ending in ``.pt`` or containing ``/``) and every open parameter of
+    ``channels.<label>``, ``link``, ``csi`` and ``policies.<label>`` named ``path`` or ending in
+    ``_path``, ``_file`` or ``_dir`` (also as ``sweep`` values). Output locations
+    (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
+    directory. ``~`` and absolute paths are left alone.
+    """
+    base = Path(os.path.abspath(base))
+    for section, key in (("data", "root"), ("model", "checkpoint")):
+        node = raw.get(section)
+        if isinstance(node, dict) and key in node:
+            node[key] = _resolve(node[key], base)
+    pf = raw.get("paper_figures")
+    models = pf.get("models") if isinstance(pf, dict) else None
+    if isinstance(models, dict):
+        for label, ref in models.items():
+            if isinstance(ref, str) and (ref.endswith(".pt") or "/" in ref):
+                models[label] = _resolve(ref, base)
+    open_nodes: list[Any] = [raw.get("link"), raw.get("csi")]
+    for section in ("channels", "policies"):
+        entries = raw.get(section)
+        if isinstance(entries, dict):
+            open_nodes += list(entries.values())
+    for node in open_nodes:
+        if isinstance(node, dict):
+            for k in node:
+                if isinstance(k, str) and _is_path_param(k):
+                    node[k] = _resolve(node[k], base)
+    sweep = raw.get("sweep")
+    if isinstance(sweep, dict):
+        for key, values in sweep.items():
+            last = str(key).split(".")[-1]
+            if str(key).split(".")[0] in ("channels", "link", "csi", "policies") and \
+                    _is_path_param(last) and isinstance(values, list):
+                sweep[key] = [_resolve(v, base) for v in values]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +481,8 @@ def load_scenario(
         raise ScenarioError("", "the top level of a scenario must be a mapping")
     if path is not None and not raw.get("name"):
         raw["name"] = path.stem
+    if path is not None:
+        resolve_input_paths(raw, path.parent)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)

@@ -15,7 +15,7 @@ metrics.jsonl, config.json, model.pt); --resume continues an interrupted run exa
 Examples:
   commsldr train --recipe ldr-ft --dataset synthetic
   commsldr train --recipe screen --dims 16,32,64 --out runs/screen
-  commsldr train --recipe ce --dataset imagefolder --data-root ../shared/datasets/cifar10-jpeg
+  commsldr train --recipe ce --dataset imagefolder --data-root PATH/TO/cifar10-jpeg
   commsldr train --recipe ldr-ft --paper --dataset cifar10 --download --out runs/paper
   torchrun --nproc_per_node=2 -m commsldr.cli train --recipe ce
 """

@@ -8,6 +8,7 @@ per-frame records into the metrics a study reports.
 """
 
 from commsldr.adapt.csi import (
+    register_csi_model,
     CSI,
     AckNackCSI,
     CSIModel,
@@ -46,6 +47,7 @@ __all__ = [
     "AckNackCSI",
     "create_csi_model",
     "list_csi_models",
+    "register_csi_model",
     "PointMenu",
     "LinkModel",
     "Policy",

@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import backbone_spec
+from .registry import SPLIT_AUTOENCODER, backbone_spec, register_model
 from .resnet import init_weights
 
 __all__ = ["SplitAutoencoder", "SplitOutput"]
@@ -319,3 +319,6 @@ class SplitAutoencoder(nn.Module):
     def clone(self) -> SplitAutoencoder:
         """A deep copy (same weights, independent parameters)."""
         return copy.deepcopy(self)
+
+
+register_model(SPLIT_AUTOENCODER, SplitAutoencoder)

@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
+from commsldr.registry import PHYS as PHY_REGISTRY
+from commsldr.registry import import_plugins
 from commsldr.scenario.schema import (
-    PHYS,
     SWEEPABLE,
     PolicyConfig,
     Scenario,
@@ -245,7 +246,7 @@ def _accepts(cls: type, name: str) -> bool:
 
 def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
     """Construct ``cls(**params)``; unknown/missing/bad parameters → ScenarioError at ``key.<param>``."""
-    from commsldr.adapt.registry import check_params
+    from commsldr.registry import check_params
 
     sig = inspect.signature(cls.__init__)
     names = [p for p in sig.parameters if p != "self"]
@@ -269,12 +270,13 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
 
 def phy_class(name: str) -> type:
     """The ``commsldr.link`` class of PHY mode ``name``."""
-    import importlib
-
-    if name not in PHYS:
-        raise ScenarioError("link.phy", f"{name!r} is not allowed; allowed values: {', '.join(PHYS)}")
-    module, cls_name = PHYS[name].split(":")
-    return getattr(importlib.import_module(module), cls_name)
+    names = PHY_REGISTRY.names()
+    if name not in names:
+        raise ScenarioError("link.phy", f"{name!r} is not allowed; allowed values: {', '.join(names)}")
+    try:
+        return PHY_REGISTRY.get(name)
+    except ValueError as e:
+        raise ScenarioError("link.phy", str(e)) from None
 
 
 def phy_params(sc: Scenario) -> dict[str, Any]:
@@ -393,6 +395,11 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "
                                                     f"packet is re-sent in a later frame")
+    from commsldr.adapt import list_csi_models
+
+    if sc.csi.type not in list_csi_models():
+        raise ScenarioError("csi.type", f"{sc.csi.type!r} is not allowed; allowed values: "
+                                        f"{', '.join(list_csi_models())}")
     try:
         create_csi_model(sc.csi.type, **sc.csi.params)
     except ValueError as e:
@@ -486,6 +493,13 @@ def load_scenario(
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)
+    plugins = raw.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ScenarioError("plugins", f"expected a list of module names or .py paths, got {plugins!r}")
+    try:
+        import_plugins(plugins, base_dir=path.parent if path is not None else None)
+    except ImportError as e:
+        raise ScenarioError("plugins", str(e)) from None
     sweep = raw.get("sweep") or {}
     base = copy.deepcopy(raw)
     base["sweep"] = {}

@@ -187,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
     args = parser.parse_args(argv)
+    if args.command in ("train", "run"):
+        from commsldr.logs import console_logging
+
+        console_logging()
     return int(args.func(args) or 0)
 
 

@@ -133,7 +133,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         "channel, seed and policy, and write runs/<scenario>/<timestamp>/ (or --out): "
         "config.yaml, results.json, results.csv, per_seed.csv, timeline.json, figures/.",
         epilog="examples:\n  commsldr run scenarios/quickstart.yaml\n"
-        "  commsldr run awgn_snr_sweep --set frames=200 --set 'seeds=[0]'\n"
+        "  commsldr run awgn_snr_sweep --set 'frames=200' --set 'seeds=[0]'\n"
         "  commsldr run quickstart --set 'sweep.channels.*.mean_snr_db=[0, 10, 20]' --out /tmp/r",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

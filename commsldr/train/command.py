@@ -101,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, metavar="N",
                    help="torch.set_num_threads(N) (e.g. 1 on a busy shared CPU)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                   help="set any TrainConfig field, e.g. --set rate_weight=0.5 (repeatable)")
+                   help="set any TrainConfig field, e.g. --set 'rate_weight=0.5' (repeatable)")
 
 
 _OPTION_KEYS = (

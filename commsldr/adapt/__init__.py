@@ -8,7 +8,6 @@ per-frame records into the metrics a study reports.
 """
 
 from commsldr.adapt.csi import (
-    register_csi_model,
     CSI,
     AckNackCSI,
     CSIModel,
@@ -17,6 +16,7 @@ from commsldr.adapt.csi import (
     PerfectCSI,
     create_csi_model,
     list_csi_models,
+    register_csi_model,
 )
 from commsldr.adapt.menu import LinkModel, PointMenu
 from commsldr.adapt.metrics import (

@@ -38,8 +38,6 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-logger = logging.getLogger("commsldr.train")
-
 from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
 from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
@@ -52,6 +50,8 @@ from commsldr.train.checkpoint import (
 )
 from commsldr.train.distributed import DistContext
 from commsldr.train.evaluation import count_correct
+
+logger = logging.getLogger("commsldr.train")
 
 __all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "epoch_summary", "part_modules",
            "train_phase"]

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from channels import ChannelParameterError, create_channel
-
 import channels
+from channels import ChannelParameterError, create_channel
 
 #: the Mahimahi traces shipped with the package (channels/data/)
 PACKAGED_TRACES = sorted((Path(channels.__file__).parent / "data").glob("*.up"))

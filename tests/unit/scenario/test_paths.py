@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import channels
 import pytest
 
+import channels
 from commsldr.scenario import ScenarioError, load_scenario
 
 TRACE = Path(channels.__file__).parent / "data" / "att-lte-driving-20s.up"

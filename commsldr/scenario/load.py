@@ -150,7 +150,8 @@ def _resolve(value: Any, base: Path) -> Any:
 def resolve_input_paths(raw: dict[str, Any], base: Path) -> None:
     """Make the relative *input* paths of a scenario file relative to the file's directory.
 
-    Resolved (in place): ``data.root``, ``model.checkpoint``, the path-like values of
+    Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
+    ``model.checkpoint``, the path-like values of
     ``paper_figures.models`` (ending in ``.pt`` or containing ``/``) and every open parameter of
     ``channels.<label>``, ``link``, ``csi`` and ``policies.<label>`` named ``path`` or ending in
     ``_path``, ``_file`` or ``_dir`` (also as ``sweep`` values). Output locations
@@ -158,6 +159,10 @@ def resolve_input_paths(raw: dict[str, Any], base: Path) -> None:
     directory. ``~`` and absolute paths are left alone.
     """
     base = Path(os.path.abspath(base))
+    plugins = raw.get("plugins")
+    if isinstance(plugins, list):
+        raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)
+                          else p for p in plugins]
     for section, key in (("data", "root"), ("model", "checkpoint")):
         node = raw.get(section)
         if isinstance(node, dict) and key in node:

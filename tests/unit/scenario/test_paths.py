@@ -58,3 +58,19 @@ def test_sweep_values_of_path_parameters_resolve_too(study: Path, tmp_path: Path
     monkeypatch.chdir(tmp_path)
     loaded = load_scenario(study)
     assert Path(loaded.points[0].scenario.channels["lte"].params["path"]).is_file()
+
+
+def test_plugin_paths_resolve_and_survive_the_resolved_config(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    repo = Path(__file__).resolve().parents[3]
+    monkeypatch.chdir(tmp_path)
+    loaded = load_scenario(repo / "scenarios" / "custom_policy.yaml")
+    (plugin,) = loaded.scenario.plugins
+    assert Path(plugin).is_absolute() and Path(plugin).samefile(repo / "examples" / "custom_policy.py")
+    # the run directory's config.yaml loads again from anywhere
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(loaded.scenario.to_dict()))
+    again = load_scenario(tmp_path / "run" / "config.yaml")
+    assert again.scenario.policies["hysteresis"].type == "hysteresis-greedy"

@@ -131,7 +131,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         description="Validate SCENARIO (a YAML file or the name of a shipped scenario), then "
         "train or load the model, build its operating-point table, simulate every sweep point, "
         "channel, seed and policy, and write runs/<scenario>/<timestamp>/ (or --out): "
-        "config.yaml, results.json, results.csv, per_seed.csv, timeline.json, figures/.",
+        "config.yaml, results.json, results.csv, per_seed.csv, timeline.json, run.log, figures/.",
         epilog="examples:\n  commsldr run scenarios/quickstart.yaml\n"
         "  commsldr run awgn_snr_sweep --set 'frames=200' --set 'seeds=[0]'\n"
         "  commsldr run quickstart --set 'sweep.channels.*.mean_snr_db=[0, 10, 20]' --out /tmp/r",

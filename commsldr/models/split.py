@@ -125,8 +125,9 @@ class SideBranch(nn.Module):
 
 
 class SplitAutoencoder(nn.Module):
-    """Encoder (sensor) -> latent vector y in R^{d_y} -> decoder + classifier (server), plus the
-    side branch used only by the LDR losses (module docstring: layout and provenance).
+    """Split autoencoder: encoder (sensor) -> latent y in R^{d_y} -> decoder + classifier (server).
+
+    Plus the side branch used only by the LDR losses (module docstring: layout and provenance).
 
     Args:
         backbone: registered backbone name (``list_models()``), e.g. ``"resnet8"``.

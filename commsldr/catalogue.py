@@ -6,7 +6,8 @@ The registries themselves live with what they register (``channels.registry``,
 ``commsldr.models.pretrained``); importing those packages imports torch, which alone takes
 seconds. This module reads the same facts from their sources instead: the names and docstrings
 of classes decorated with ``@register_channel(...)``, the ``register_backbone(BackboneSpec(...))``
-and ``@register_recipe(...)`` calls, the pretrained index file and the shipped scenario files;
+and ``@register_recipe(...)`` calls, ``@register_scheme(...)`` classes, the pretrained index file
+and the shipped scenario files;
 policies, CSI models and PHYs come from :mod:`commsldr.registry`, whose built-ins are lazy. A test
 checks that every listing equals the imported registry. Modules that are already imported (a
 plug-in loaded with ``--plugin``) are read from memory.
@@ -26,7 +27,8 @@ from commsldr.registry import CSI_MODELS, PHYS, POLICIES, _module_file, source_s
 __all__ = ["KINDS", "catalogue"]
 
 #: kinds ``commsldr list`` and ``commsldr describe`` know
-KINDS = ("channels", "policies", "csi", "phys", "models", "recipes", "pretrained", "scenarios")
+KINDS = ("channels", "policies", "csi", "phys", "models", "recipes", "pretrained", "scenarios",
+         "schemes")
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -69,6 +71,21 @@ def _channels() -> dict[str, str]:
     for path in sorted(init.parent.glob("*.py")):
         out.update(_decorated(path, "register_channel"))
     for ep in entry_points(group="commsldr.channels"):
+        if ep.name not in out:
+            out[ep.name] = source_summary(ep.value) or ""
+    return dict(sorted(out.items()))
+
+
+def _schemes() -> dict[str, str]:
+    if "commsldr.schemes.registry" in sys.modules:
+        return dict(sys.modules["commsldr.schemes.registry"].scheme_descriptions())
+    init = _module_file("commsldr.schemes")
+    if init is None:
+        return {}
+    out: dict[str, str] = {}
+    for path in sorted(init.parent.glob("*.py")):
+        out.update(_decorated(path, "register_scheme"))
+    for ep in entry_points(group="commsldr.schemes"):
         if ep.name not in out:
             out[ep.name] = source_summary(ep.value) or ""
     return dict(sorted(out.items()))
@@ -137,4 +154,6 @@ def catalogue(kind: str) -> dict[str, str]:
         return _pretrained()
     if kind == "scenarios":
         return _scenarios()
+    if kind == "schemes":
+        return _schemes()
     raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")

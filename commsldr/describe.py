@@ -74,6 +74,10 @@ def describe(kind: str, name: str) -> str:
     if kind in registries:
         reg = registries[kind]
         return _class_text(reg.kind, name, reg.get(name))
+    if kind == "schemes":
+        from commsldr.schemes import get_scheme_class
+
+        return _class_text("scheme", name, get_scheme_class(name))
     if kind == "models":
         from commsldr.models import SplitAutoencoder, backbone_spec, list_models
 

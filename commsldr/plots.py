@@ -7,7 +7,9 @@
   markers filled by the channel's swept value (colour bar), over the table's operating points
   (accuracy if every packet arrived);
 - ``timeline`` — per channel: the capacity trace with each policy's packet sizes, the chosen
-  encoder variant and scale, and which packets were delivered / how many images were correct.
+  encoder variant and scale, and which packets were delivered / how many images were correct;
+- ``accuracy_vs_sensor_compute`` — accuracy vs the sensor's MACs per image, per scheme and
+  policy at the middle sweep point, over every scheme's operating points (all delivered).
 
 Conventions shared by every figure: **colour = policy** — the same colour for a policy in every
 figure of a run, from a colour-blind-safe palette (:func:`policy_colors`: Okabe–Ito, then Paul
@@ -15,6 +17,9 @@ Tol's "muted"), assigned in the order the scenario lists its policies; **line st
 swept value** of the keys that apply to that policy (a ``policies.<label>.*`` key only to that
 policy, a ``csi.*`` key not to policies that always see perfect CSI); legends sit outside the
 axes (one per figure: policies, then swept values); "lost" is a black ×, a colour no policy gets.
+
+When a run has several schemes (``schemes`` section), colour is the **scheme** (same palette, in
+the run's scheme order) and the policy joins the swept values in the line style (``policy=...``).
 """
 
 from __future__ import annotations
@@ -69,9 +74,27 @@ def policy_colors(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _multi_scheme(results: dict[str, Any]) -> bool:
+    return len({r.get("scheme", "split-ae") for r in results["rows"]}) > 1
+
+
+def _entity(r: dict[str, Any], multi: bool) -> str:
+    """What a row's colour stands for: its scheme in a multi-scheme run, else its policy."""
+    return str(r.get("scheme", "split-ae")) if multi else r["policy"]
+
+
+def _entities(results: dict[str, Any]) -> list[str]:
+    """Every colour key of a run, in the run's order (schemes or policies)."""
+    if _multi_scheme(results):
+        names = list(results.get("schemes") or {}) + [str(r.get("scheme", "split-ae"))
+                                                       for r in results["rows"]]
+    else:
+        names = list(results.get("policies", [])) + [r["policy"] for r in results["rows"]]
+    return list(dict.fromkeys(names))
+
+
 def _run_colors(results: dict[str, Any]) -> dict[str, str]:
-    names = list(results.get("policies", [])) + [r["policy"] for r in results["rows"]]
-    return policy_colors(names)
+    return policy_colors(_entities(results))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,12 +162,15 @@ def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x
     lines: dict[tuple[str, tuple[tuple[str, str], ...]], dict[float, dict[str, Any]]] = \
         defaultdict(dict)
     keys = [k for k in results.get("sweep_keys", []) if k not in exclude]
+    multi = _multi_scheme(results)
     for r in rows:
         x = x_of(r)
         if x is None or (isinstance(x, float) and math.isnan(x)):
             continue
         combo = tuple((_short(k), _fmt(r.get(k))) for k in keys if _applies(k, r, channel))
-        lines[(r["policy"], combo)].setdefault(float(x), r)
+        if multi:
+            combo = (("policy", str(r["policy"])), *combo)
+        lines[(_entity(r, multi), combo)].setdefault(float(x), r)
     return {k: sorted(v.items()) for k, v in lines.items()}
 
 
@@ -179,9 +205,7 @@ def _legend(fig, colors: dict[str, str], used: Sequence[str], styles: _Styles | 
 
 def _used(results: dict[str, Any], lines_per_panel: list[dict]) -> list[str]:
     seen = {p for lines in lines_per_panel for (p, _) in lines}
-    order = list(dict.fromkeys(list(results.get("policies", [])) +
-                               [r["policy"] for r in results["rows"]]))
-    return [p for p in order if p in seen]
+    return [p for p in _entities(results) if p in seen]
 
 
 def _draw_lines(ax, lines, colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
@@ -217,6 +241,11 @@ def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
     a.set_major_formatter(ticker.FuncFormatter(_compact))
     a.set_minor_locator(ticker.LogLocator(base=10, subs="auto", numticks=12))
     a.set_minor_formatter(ticker.NullFormatter())
+
+
+def _title(fig, text: str) -> None:
+    """The figure title, left-aligned so that it stays clear of the legend on the right."""
+    fig.suptitle(text, x=0.01, ha="left")
 
 
 def _ci_label(results: dict[str, Any]) -> str:
@@ -265,7 +294,7 @@ def accuracy_vs_snr(results: dict[str, Any]):
         ax.grid(alpha=0.3)
     panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
     _legend(fig, colors, _used(results, all_lines), styles)
-    fig.suptitle(f"{results['scenario']}: accuracy vs SNR")
+    _title(fig, f"{results['scenario']}: accuracy vs SNR")
     return fig
 
 
@@ -286,7 +315,7 @@ def accuracy_vs_capacity(results: dict[str, Any]):
         ax.grid(alpha=0.3, which="major")
     panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
     _legend(fig, colors, _used(results, all_lines), styles)
-    fig.suptitle(f"{results['scenario']}: accuracy vs capacity")
+    _title(fig, f"{results['scenario']}: accuracy vs capacity")
     return fig
 
 
@@ -310,6 +339,15 @@ def accuracy_vs_rate(results: dict[str, Any]):
                 table_handles.append((Line2D([], [], color="0.55", lw=0.8, ls=":",
                                              marker=MARKERS[i % len(MARKERS)], ms=3, mfc="none"),
                                       f"table k={k} (all delivered)"))
+        other_bits: list[float] = []
+        if _multi_scheme(results):  # the other schemes' operating points, in their colours
+            for label, d in (results.get("schemes") or {}).items():
+                pts = sorted(d.get("operating_points") or [], key=lambda p: p["bits_per_image"])
+                if label != "split-ae" and pts and label in colors:
+                    ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts],
+                            ls=":", lw=0.8, marker="x", ms=3, alpha=0.6, color=colors[label],
+                            zorder=1)
+                    other_bits += [p["bits_per_image"] for p in pts]
         key = _channel_key(results, ch)
         rows = [r for r in results["rows"] if r["channel"] == ch]
         # one line per policy through its sweep, in the order of the channel's swept value
@@ -338,9 +376,10 @@ def accuracy_vs_rate(results: dict[str, Any]):
         if norm is not None:
             sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
             cb = fig.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
-            cb.set_label(_short(key) + (" (dB)" if key.endswith("snr_db") else ""), fontsize=8)
+            cb.set_label("marker fill: " + _short(key) + (" (dB)" if key.endswith("snr_db") else ""),
+                         fontsize=8)
             cb.ax.tick_params(labelsize=7)
-        xs_all = [p["bits_per_image"] for p in ops] + [
+        xs_all = [p["bits_per_image"] for p in ops] + other_bits + [
             r.get("mean_bits_per_image") or 0.0 for r in rows]
         _log_axis(ax, xs_all)
         ax.set_title(ch)
@@ -348,9 +387,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
         ax.grid(alpha=0.3)
     panels[0][1].set_ylabel("accuracy")
     _legend(fig, colors, _used(results, all_lines), styles, extra=table_handles)
-    fig.suptitle(f"{results['scenario']}: accuracy vs rate"
-                 + ("" if not results.get("sweep_keys") else
-                    " (marker fill: the channel's swept value)"))
+    _title(fig, f"{results['scenario']}: accuracy vs rate")
     return fig
 
 
@@ -360,6 +397,7 @@ def timeline(results: dict[str, Any]):
     if not tl:
         return None
     colors = _run_colors(results)
+    multi = _multi_scheme(results)
     chans = [c for c in results["channels"] if c in tl]
     fig = plt.figure(figsize=(6.2 * len(chans) + 2.2, 7.5), layout="constrained")
     axes = fig.subplots(3, len(chans), squeeze=False, sharex="col",
@@ -372,12 +410,15 @@ def timeline(results: dict[str, Any]):
         a0, a1, a2 = axes[0][j], axes[1][j], axes[2][j]
         a0.step(t, first["capacity_bits"], where="mid", color="0.2", lw=1.4, ls="-")
         for i, (pl, d) in enumerate(pols.items()):
-            color = colors[pl]
-            if pl not in used:
-                used.append(pl)
+            # a multi-scheme run labels its timelines "scheme: policy"
+            ent = pl.split(": ", 1)[0] if multi and ": " in pl else pl
+            color = colors.get(ent) or policy_colors(list(pols))[pl]
+            ls = LINESTYLES[list(pols).index(pl) % len(LINESTYLES)] if multi else "-"
+            if ent not in used:
+                used.append(ent)
             a0.step(t, [b if b >= 0 else math.nan for b in d["packet_bits"]], where="mid",
-                    color=color, lw=0.9, alpha=0.85)
-            a1.step(t, [k + 0.15 * i for k in d["k"]], where="mid", color=color, lw=0.9)
+                    color=color, lw=0.9, alpha=0.85, ls=ls)
+            a1.step(t, [k + 0.15 * i for k in d["k"]], where="mid", color=color, lw=0.9, ls=ls)
             m = d["images_per_packet"]
             ok = [x for x, dl in zip(t, d["delivered"], strict=True) if dl]
             lost = [x for x, dl in zip(t, d["delivered"], strict=True) if not dl]
@@ -397,9 +438,50 @@ def timeline(results: dict[str, Any]):
             a.grid(alpha=0.3)
     extra = [(Line2D([], [], color="0.2", lw=1.4), "capacity"),
              (Line2D([], [], color=LOST_COLOR, marker="x", ls="none", ms=5), "lost packet")]
-    _legend(fig, colors, used, None, extra=extra)
-    fig.suptitle(f"{results['scenario']}: timeline (seed {results['seeds'][0]}; "
+    _legend(fig, {**policy_colors(used), **colors}, used, None, extra=extra)
+    _title(fig, f"{results['scenario']}: timeline (seed {results['seeds'][0]}; "
                  f"coloured steps: packet bits)")
+    return fig
+
+
+def accuracy_vs_sensor_compute(results: dict[str, Any]):
+    """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
+    point, over the schemes' operating points (accuracy if every packet arrives)."""
+    rows = [r for r in results["rows"] if r.get("sensor_macs") is not None
+            and not (isinstance(r.get("sensor_macs"), float) and math.isnan(r["sensor_macs"]))]
+    if not rows:
+        return None
+    colors, multi = _run_colors(results), _multi_scheme(results)
+    point = len(results.get("sweep_values") or [None]) // 2
+    fig, panels = _panels(results, height=4.0)
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    used: list[str] = []
+    for ch, ax in panels:
+        for label, d in (results.get("schemes") or {}).items():
+            ops = d.get("operating_points") or []
+            if ops and ops[0].get("sensor_macs") is not None:
+                ax.plot([p["sensor_macs"] for p in ops], [p["accuracy"] for p in ops], "x",
+                        color=colors.get(label, "0.55"), alpha=0.35, ms=4)
+        for r in rows:
+            if r["channel"] != ch or r.get("point", 0) != point:
+                continue
+            ent = _entity(r, multi)
+            if ent not in used:
+                used.append(ent)
+            ax.errorbar([r["sensor_macs"]], [r["accuracy"]],
+                        yerr=[[max(0.0, r["accuracy"] - r["accuracy_low"])],
+                              [max(0.0, r["accuracy_high"] - r["accuracy"])]],
+                        fmt=MARKERS[policies.index(r["policy"]) % len(MARKERS)],
+                        color=colors[ent], ms=6, capsize=2)
+        _log_axis(ax, [r["sensor_macs"] for r in rows])
+        ax.set_title(f"{ch} ({_point_label(results)})")
+        ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)")
+        ax.grid(alpha=0.3, which="major")
+    panels[0][1].set_ylabel("accuracy (× : operating points, all delivered)")
+    markers = [(Line2D([], [], color="0.35", marker=MARKERS[i % len(MARKERS)], ls="none"),
+                f"policy={p}") for i, p in enumerate(policies)] if multi else []
+    _legend(fig, colors, [e for e in _entities(results) if e in used], None, extra=markers)
+    _title(fig, f"{results['scenario']}: accuracy vs sensor compute")
     return fig
 
 
@@ -413,6 +495,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_capacity": accuracy_vs_capacity,
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
+    "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
 }
 
 

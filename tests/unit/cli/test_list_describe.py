@@ -41,6 +41,9 @@ def test_catalogue_equals_the_registries() -> None:
     assert list(pre) == list_pretrained()
     assert all(pre[n] == str(pretrained_info(n)["description"]).splitlines()[0] for n in pre)
     assert list(catalogue("scenarios")) == list_scenarios()
+    from commsldr.schemes import scheme_descriptions
+
+    assert catalogue("schemes") == scheme_descriptions()
     assert all(catalogue(k) for k in KINDS)
 
 
@@ -94,6 +97,7 @@ def test_list_prints_name_and_description(capsys: pytest.CaptureFixture[str]) ->
     ("recipes", "ldr-ft", ["LDR-FT"]),
     ("pretrained", "cifar10-ldr-ft-d64", ["sha256"]),
     ("scenarios", "quickstart", ["policies:", "sweep:"]),
+    ("schemes", "jpeg", ["jpeg"]),
 ])
 def test_describe(kind: str, name: str, expect: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["describe", kind, name]) == 0

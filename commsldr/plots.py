@@ -329,6 +329,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
         by_k[p["k"]].append(p)
     table_handles = []
     all_lines = []
+    drawn: set[str] = set()  # entities with at least one point (an analog scheme has no rate)
     for ch, ax in panels:
         for i, (k, pts) in enumerate(sorted(by_k.items())):
             pts = sorted(pts, key=lambda p: p["bits_per_image"])
@@ -368,6 +369,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
                   if x is not None and not (isinstance(x, float) and math.isnan(x))]
             if not ok:
                 continue
+            drawn.add(policy)
             ax.plot([x for x, _, _ in ok], [r["accuracy"] for _, r, _ in ok], ls=ls, lw=1.0,
                     color=colors[policy], zorder=2)
             face = [cmap(norm(v)) for _, _, v in ok] if norm is not None else colors[policy]
@@ -386,7 +388,8 @@ def accuracy_vs_rate(results: dict[str, Any]):
         ax.set_xlabel("mean bits per image (header + CRC included)")
         ax.grid(alpha=0.3)
     panels[0][1].set_ylabel("accuracy")
-    _legend(fig, colors, _used(results, all_lines), styles, extra=table_handles)
+    _legend(fig, colors, [e for e in _used(results, all_lines) if e in drawn], styles,
+            extra=table_handles)
     _title(fig, f"{results['scenario']}: accuracy vs rate")
     return fig
 

@@ -120,6 +120,8 @@ class Registry:
             raise ValueError(f"{self.kind} names are lowercase [a-z0-9_.-], got {name!r}")
         self._check(name, cls)
         old = self._entries.get(name)
+        if isinstance(old, str) and old == f"{cls.__module__}:{cls.__qualname__}":
+            old = cls  # a lazy built-in registering itself with the decorator
         if old is not None and old is not cls:
             if isinstance(old, str):
                 old = _resolve(old)

@@ -163,6 +163,8 @@ def _imports(path: Path, package: str) -> set[str]:
     ("commsldr.models.registry", "commsldr.models.split"),
     ("commsldr.registry", "commsldr.adapt.policies"),
     ("commsldr.registry", "commsldr.adapt.csi"),
+    ("commsldr.schemes.registry", "commsldr.schemes.codec"),
+    ("commsldr.schemes.registry", "commsldr.schemes.jscc"),
 ])
 def test_registry_and_registered_do_not_import_each_other(a: str, b: str) -> None:
     def file(mod: str) -> Path:

@@ -92,16 +92,26 @@ def training_environment(device: str | None = None) -> dict[str, Any]:
     Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
     kernels follows the thread partition), devices or PyTorch versions, and of course not across
     edits of the training code; so the model cache key covers all of them: the intra-op thread
-    count, the device type, the torch version and a digest of the source of
-    ``commsldr.{data,models,losses,train}``.
+    count, the device type, the torch version and a digest of the code of
+    ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
+    comment or a docstring does not retrain).
     """
+    import ast
+
     import commsldr
 
     root = Path(commsldr.__file__).parent
     h = hashlib.sha256()
     for sub in ("data", "models", "losses", "train"):
         for f in sorted((root / sub).glob("*.py")):
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
+            tree = ast.parse(f.read_bytes())
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    node.body = body[1:] or [ast.Pass()]
+            h.update(f.name.encode() + b"\0" + ast.dump(tree).encode())
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return {"threads": torch.get_num_threads(), "device": torch.device(device).type,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -49,3 +50,24 @@ def test_model_cache_key_covers_threads() -> None:
     assert one != two and one["threads"] == 1 and two["threads"] == 2
     assert {"device", "torch", "source"} <= set(one)
     assert training_environment("cuda")["device"] == "cuda"
+
+
+def test_cache_key_ignores_docstrings_and_comments(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    import commsldr
+    from commsldr.scenario import runner
+
+    src = Path(commsldr.__file__).parent
+    fake = tmp_path / "commsldr"
+    for sub in ("data", "models", "losses", "train"):
+        shutil.copytree(src / sub, fake / sub)
+    (fake / "__init__.py").write_text("")
+    monkeypatch.setattr(commsldr, "__file__", str(fake / "__init__.py"))
+    base = runner.training_environment("cpu")["source"]
+    f = fake / "models" / "resnet.py"
+    text = f.read_text()
+    f.write_text('"""another docstring"""\n# a comment\n' + text.split('"""', 2)[2])
+    assert runner.training_environment("cpu")["source"] == base
+    f.write_text(text + "\nEXTRA = 1\n")
+    assert runner.training_environment("cpu")["source"] != base

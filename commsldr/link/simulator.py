@@ -12,7 +12,11 @@ most frequent training class is output) and are counted separately.
 Retransmission (``max_attempts > 1``): a lost packet is re-sent in the next frames, with the
 bytes (and operating point) of its first transmission, until delivered, out of attempts, or older
 than ``deadline_frames`` frames; packets generated meanwhile wait in a FIFO queue and are dropped
-(fallback) once older than the deadline. One transmission per frame.
+(fallback) once older than the deadline. One transmission per frame. A PHY with HARQ soft
+combining (``phy.harq.combining``: :class:`~commsldr.link.nr.NRPHY` or
+:class:`~commsldr.link.bittrue.BitTruePHY` with ``harq={"type": "chase" | "ir"}``) is told which
+transmissions are retransmissions and combines them with the earlier copies; otherwise each copy
+is decoded on its own (plain ARQ).
 
 The transmitter's link adaptation sees the CSI the policy sees: when a CSI model is given and
 it has ``transmitter_snr_db()`` (:class:`TransmitterCSILike`; every ``commsldr.adapt`` CSI model
@@ -365,11 +369,16 @@ def simulate(
 
 
 def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
-             csi_state: LinkState | None) -> PHYResult:
-    """``phy.deliver``; ``csi_state`` is passed only when there is one."""
-    if csi_state is None:
-        return phy.deliver(bits, states, g_phy)
-    return phy.deliver(bits, states, g_phy, csi_state=csi_state)
+             csi_state: LinkState | None, retransmission: np.ndarray | None = None) -> PHYResult:
+    """``phy.deliver``; ``csi_state`` is passed only when there is one, ``retransmission`` only
+    to a PHY with a soft-combining HARQ process (``phy.harq.combining``)."""
+    kwargs: dict[str, Any] = {}
+    if csi_state is not None:
+        kwargs["csi_state"] = csi_state
+    harq = getattr(phy, "harq", None)
+    if retransmission is not None and harq is not None and getattr(harq, "combining", False):
+        kwargs["retransmission"] = retransmission
+    return phy.deliver(bits, states, g_phy, **kwargs)
 
 
 def _snr_or_nan(states: LinkState) -> np.ndarray:
@@ -451,7 +460,7 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
             cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]
         else:
             r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
-                         None if csi_state is None else csi_state[t])
+                         None if csi_state is None else csi_state[t], np.array([tries > 0]))
             ok = bool(r.delivered[0])
             cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
         point_index[t], group[t], bits_sent[t] = p, g, packet_bits[p, g]

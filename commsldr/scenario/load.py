@@ -334,6 +334,18 @@ def check_scenario(sc: Scenario) -> None:
         _construct(get_channel_class(ch.type), channel_params(sc, label), f"channels.{label}",
                    f"channel {ch.type!r}")
     _construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {sc.link.phy!r}")
+    if sc.link.params.get("harq") is not None:  # link.harq: {type, max_transmissions}
+        from commsldr.link.harq import HARQConfig
+
+        harq = HARQConfig.parse(sc.link.params["harq"])  # the PHY accepted it above
+        if harq.type != "none" and sc.link.max_attempts > 1:
+            raise ScenarioError("link.max_attempts", "leave it at 1 with link.harq; "
+                                                     "link.harq.max_transmissions sets the "
+                                                     "transmissions per packet")
+        if harq.transmissions > 1 and sc.link.deadline_frames < 2:
+            raise ScenarioError("link.deadline_frames", f"must be >= 2 with link.harq "
+                                                        f"(got {sc.link.deadline_frames}): a "
+                                                        f"lost packet is re-sent in a later frame")
     if sc.link.max_attempts > 1 and sc.link.deadline_frames < 2:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "

@@ -185,6 +185,7 @@ def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
 def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
                   seed: int) -> tuple[Any, Any]:
     from commsldr.adapt import PointMenu, create_csi_model, create_policy
+    from commsldr.link.harq import harq_attempts
     from commsldr.link.simulator import simulate
 
     pc = sc.policies[label]
@@ -199,7 +200,8 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
         csi = create_csi_model(sc.csi.type, **sc.csi.params)
     result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
                       csi_model=csi, fallback=sc.link.fallback,
-                      max_attempts=sc.link.max_attempts,
+                      max_attempts=harq_attempts(sc.link.max_attempts,
+                                                 sc.link.params.get("harq")),
                       deadline_frames=sc.link.deadline_frames, seed=seed)
     return result, policy
 

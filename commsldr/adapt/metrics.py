@@ -83,6 +83,8 @@ class PolicyMetrics:
     images: int
     correct: int
     frames: int
+    latency_frames: float = float("nan")
+    """mean delivery latency of delivered packets in frames (1 = the frame it was generated)"""
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -182,6 +184,7 @@ def metrics_from_simulation(result: Any, confidence: float = 0.95) -> PolicyMetr
         images=images,
         correct=correct,
         frames=t,
+        latency_frames=float(getattr(result, "mean_latency_frames", float("nan"))),
     )
 
 
@@ -228,4 +231,5 @@ def aggregate(
         images=images,
         correct=correct,
         frames=frames,
+        latency_frames=mean("latency_frames"),
     )

@@ -172,6 +172,8 @@ class SimulationResult:
         images_pending: images still queued at the end (not counted in the metrics).
         fallback: the fallback rule used.
         images_per_packet: ``m``.
+        generated: frame in which the packet sent in each frame was generated (``-1`` where
+            nothing was sent); ``None`` = the frame itself (no retransmission).
     """
 
     snr_db: np.ndarray
@@ -190,6 +192,7 @@ class SimulationResult:
     images_lost: int
     images_correct_fallback: int
     images_pending: int = 0
+    generated: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -227,6 +230,17 @@ class SimulationResult:
         return float(np.mean(~self.delivered[sent])) if sent.any() else 0.0
 
     @property
+    def mean_latency_frames(self) -> float:
+        """Mean delivery latency of the delivered packets, in frames: delivery frame minus
+        generation frame plus one (1 = delivered in the frame it was generated; ``nan`` if
+        nothing was delivered)."""
+        if not self.delivered.any():
+            return float("nan")
+        t = np.flatnonzero(self.delivered)
+        gen = t if self.generated is None else self.generated[t]
+        return float(np.mean(t - gen + 1))
+
+    @property
     def mean_bits_per_image(self) -> float:
         """Mean packet bits (header + CRC + payload) per image over the transmissions."""
         sent = self.attempt > 0
@@ -245,6 +259,7 @@ class SimulationResult:
             "delivered_image_rate": self.delivered_image_rate,
             "outage": self.outage,
             "mean_bits_per_image": self.mean_bits_per_image,
+            "mean_latency_frames": self.mean_latency_frames,
             "images_delivered": self.images_delivered,
             "images_lost": self.images_lost,
             "images_correct_delivered": self.images_correct_delivered,
@@ -429,6 +444,7 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
     point_index = np.full(n, -1, dtype=np.int64)
     group = np.full(n, -1, dtype=np.int64)
     bits_sent = np.full(n, -1, dtype=np.int64)
+    generated = np.full(n, -1, dtype=np.int64)
     attempt = np.zeros(n, dtype=np.int64)
     delivered = np.zeros(n, dtype=bool)
     num_correct = np.zeros(n, dtype=np.int64)
@@ -463,7 +479,7 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
                          None if csi_state is None else csi_state[t], np.array([tries > 0]))
             ok = bool(r.delivered[0])
             cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
-        point_index[t], group[t], bits_sent[t] = p, g, packet_bits[p, g]
+        point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
         attempt[t], delivered[t] = tries + 1, ok
         if csi_model is not None:
             csi_model.feedback(ok, float(packet_bits[p, g]))
@@ -496,4 +512,5 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
         images_lost=int(lost_images.size),
         images_correct_fallback=_fallback_correct(table, fallback, lost_images),
         images_pending=pending * m,
+        generated=generated,
     )

@@ -125,17 +125,23 @@ def _abstraction_snr_at_tenth(phy: BitTruePHY, n: int) -> float:
     return brentq(lambda x: combined_snr_db(phy.harq.type, qm, [x] * n, rate) - s1, -25, 25)
 
 
-@pytest.mark.parametrize("kind, packets", [("chase", 150), ("ir", 80)])
-def test_harq_bler_after_n_transmissions_matches_bit_true(kind, packets):
+@pytest.mark.parametrize("kind, packets, margin_db", [("chase", 150, 0.5), ("ir", 100, 0.7)])
+def test_harq_bler_after_n_transmissions_matches_bit_true(kind, packets, margin_db):
     """BLER after 1..4 transmissions: the bit-true chain (Sionna LDPC, LLR combining / RV
-    decoding) crosses 0.1 within 0.5 dB of the abstraction's SNR: at 0.5 dB below it the loss
-    is above 0.1, at 0.5 dB above it below 0.1 (QPSK R = 0.66, k = 100; seeded)."""
+    decoding) crosses 0.1 within ``margin_db`` of the abstraction's SNR: ``margin_db`` below it
+    the loss is above 0.1, ``margin_db`` above it below 0.1 (QPSK R = 0.66, k = 100; seeded).
+
+    Chase meets the 0.5 dB target. IR's accumulated-MI model was measured 0.35-0.46 dB
+    optimistic after 2-4 transmissions (``benchmarks/harq_abstraction.py``, docs/guide/link.md),
+    too close to 0.5 dB for a bracket at 0.5 dB to be a sound test, so IR is bracketed at 0.7 dB
+    (n >= 2; n = 1 is the plain curve, checked at 0.5 dB)."""
     phy = BitTruePHY(create_channel("awgn"), mcs_index=9, cb_info_bits=100,
                      symbols_per_frame=10_000, harq={"type": kind, "max_transmissions": 4})
     for n in range(1, 5):
+        m = 0.5 if n == 1 else margin_db
         s10 = _abstraction_snr_at_tenth(phy, n)
-        below = phy.harq_loss_after(packets, s10 - 0.5, torch.Generator().manual_seed(n), n)
-        above = phy.harq_loss_after(packets, s10 + 0.5, torch.Generator().manual_seed(10 + n), n)
+        below = phy.harq_loss_after(packets, s10 - m, torch.Generator().manual_seed(n), n)
+        above = phy.harq_loss_after(packets, s10 + m, torch.Generator().manual_seed(10 + n), n)
         assert below[:, n - 1].mean() > 0.1, (kind, n, s10, below[:, n - 1].mean())
         assert above[:, n - 1].mean() < 0.1, (kind, n, s10, above[:, n - 1].mean())
 

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from commsldr.adapt.hindsight import BestFixedInHindsight
 from commsldr.adapt.policies import (
     CapacityGreedy,
     Fixed,
@@ -41,7 +42,8 @@ def register_policy(name: str) -> Callable[[P], P]:
     return deco
 
 
-for _cls in (Fixed, ScaleOnly, ScaleAndTruncation, CapacityGreedy, OutageAware, Oracle):
+for _cls in (Fixed, ScaleOnly, ScaleAndTruncation, CapacityGreedy, OutageAware, Oracle,
+             BestFixedInHindsight):
     register_policy(_cls.name)(_cls)
 
 

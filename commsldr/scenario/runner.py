@@ -198,12 +198,19 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
         csi = create_csi_model("perfect")
     else:
         csi = create_csi_model(sc.csi.type, **sc.csi.params)
-    result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
-                      csi_model=csi, fallback=sc.link.fallback,
-                      max_attempts=harq_attempts(sc.link.max_attempts,
-                                                 sc.link.params.get("harq")),
-                      deadline_frames=sc.link.deadline_frames, seed=seed)
-    return result, policy
+
+    def run(pol: Any) -> Any:
+        return simulate(table, states, phy, pol, images_per_packet=sc.link.images_per_packet,
+                        csi_model=csi, fallback=sc.link.fallback,
+                        max_attempts=harq_attempts(sc.link.max_attempts,
+                                                   sc.link.params.get("harq")),
+                        deadline_frames=sc.link.deadline_frames, seed=seed)
+
+    if getattr(policy, "hindsight", False):  # best fixed point on this realised trace
+        from commsldr.adapt.hindsight import best_fixed_in_hindsight
+
+        return best_fixed_in_hindsight(policy, run)
+    return run(policy), policy
 
 
 def run_scenario(

@@ -155,7 +155,7 @@ def test_retransmission_within_deadline(link_setup):
     from commsldr.adapt.csi import create_csi_model
 
     tab = link_setup.table
-    states = create_channel("rayleigh-block", mean_snr_db=3.0).states(600, generator=torch.Generator().manual_seed(1))
+    states = create_channel("rayleigh-block", mean_snr_db=1.0).states(600, generator=torch.Generator().manual_seed(1))
     phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(1)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
     kw = dict(csi_model=create_csi_model("perfect"), seed=3)
     once = simulate(tab, states, phy, _Adaptive(tab.points[2]), **kw)

@@ -340,8 +340,11 @@ class NRPHY:
                 m = proc["mcs"]
                 snrs = proc["snr_db"] + [float(snr_db[t])]
                 ut = proc["u"]  # nested failures: one uniform per transport block
-                eff = combined_snr_db(self.harq.type, int(self.modulation_order[m]), np.array(snrs),
-                                      float(self.coderate[m]))
+                eff = combined_snr_db(
+                    self.harq.type, int(self.modulation_order[m]), np.array(snrs),
+                    float(self.coderate[m]), int(self.cb_size[m]),
+                    float(self._bler.snr_at_bler(m, self.cb_size[m], 0.1)),
+                )
             else:
                 if self.link_adaptation == "olla":
                     m = int(self._illa(np.array([known_db[t] - self._olla_offset_db]))[0])

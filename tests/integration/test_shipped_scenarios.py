@@ -14,9 +14,9 @@ from commsldr.scenario.load import scenarios_dir
 SHIPPED = [
     "quickstart", "awgn_snr_sweep", "rayleigh_block_fading", "doppler_time_varying",
     "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog",
-    "nr_link_adaptation", "paper_cifar10",
+    "nr_link_adaptation", "paper_cifar10", "harq_retransmission",
 ]
-TRACE = Path("../shared/traces/cellular/ATT-LTE-driving.up")
+TRACE = Path("channels/data/att-lte-driving-20s.up")  # shipped in the channels package
 CIFAR = Path("../shared/datasets/cifar10-jpeg")
 
 

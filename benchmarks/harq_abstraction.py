@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         qm, rate = phy.num_bits_per_symbol, phy.coderate
         s1 = float(phy._bler.snr_at_bler(args.mcs, args.k, 0.1))
         for n in range(1, 5):
-            s10 = brentq(lambda x, n=n: combined_snr_db(kind, qm, [x] * n, rate, args.k, s1) - s1,
-                         -25, 25)
+            def gap(x: float, n: int = n, kind: str = kind, qm: int = qm, rate: float = rate,
+                    s1: float = s1) -> float:
+                return combined_snr_db(kind, qm, [x] * n, rate, args.k, s1) - s1
+
+            s10 = brentq(gap, -25, 25)
             loss = []
             for i, d in enumerate((-0.5, 0.0, 0.5)):
                 lost = phy.harq_loss_after(args.packets, s10 + d,

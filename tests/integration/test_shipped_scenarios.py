@@ -14,7 +14,8 @@ from commsldr.scenario.load import scenarios_dir
 SHIPPED = [
     "quickstart", "awgn_snr_sweep", "rayleigh_block_fading", "doppler_time_varying",
     "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog",
-    "nr_link_adaptation", "paper_cifar10", "harq_retransmission",
+    "nr_link_adaptation", "paper_cifar10", "baselines_quick", "baselines_cifar10",
+    "harq_retransmission",
 ]
 TRACE = Path("channels/data/att-lte-driving-20s.up")  # shipped in the channels package
 CIFAR = Path("../shared/datasets/cifar10-jpeg")
@@ -28,7 +29,7 @@ def _needs(name: str) -> list[str]:
     """Overrides for data that lives outside the repository when it is absent."""
     if name == "cellular_trace_uplink" and not TRACE.is_file():
         pytest.skip(f"example trace {TRACE} not present")
-    if name == "paper_cifar10" and not CIFAR.is_dir():
+    if name in ("paper_cifar10", "baselines_cifar10") and not CIFAR.is_dir():
         pytest.skip(f"local CIFAR-10 copy {CIFAR} not present")
     return []
 

@@ -320,6 +320,7 @@ def simulate(
     max_attempts: int = 1,
     deadline_frames: int = 1,
     seed: int = 0,
+    packet_interval_frames: int = 1,
 ) -> SimulationResult:
     """Simulate ``F = len(states)`` frames; see the module docstring for the model.
 
@@ -344,6 +345,9 @@ def simulate(
         deadline_frames: a packet generated in frame ``t`` may be sent up to frame
             ``t + deadline_frames - 1``.
         seed: derives the schedule, CSI-error and PHY random streams.
+        packet_interval_frames: the sensor generates a packet in frames ``0, n, 2n, ...``
+            (``n`` = this value); a frame with nothing queued sends nothing (``attempt`` 0),
+            which leaves room for retransmissions.
 
     Returns:
         :class:`SimulationResult`.
@@ -356,6 +360,8 @@ def simulate(
         raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
     if int(deadline_frames) < 1:
         raise ValueError(f"deadline_frames: must be >= 1, got {deadline_frames}")
+    if int(packet_interval_frames) < 1:
+        raise ValueError(f"packet_interval_frames: must be >= 1, got {packet_interval_frames}")
     if not isinstance(policy, PolicyLike):
         raise TypeError("policy: needs reset() and choose(csi)")
     groups, packet_bits = table.packets(images_per_packet)
@@ -375,12 +381,12 @@ def simulate(
     if csi_model is not None:
         csi_model.reset(states, g_csi)
         csi_state = transmitter_csi_state(csi_model, num_frames)
-    if static and max_attempts == 1:
+    if static and max_attempts == 1 and int(packet_interval_frames) == 1:
         return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
                                 fallback, images_per_packet, csi_state)
     return _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
                           g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames),
-                          csi_state)
+                          csi_state, int(packet_interval_frames))
 
 
 def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
@@ -431,7 +437,7 @@ def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, 
 
 
 def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule, g_phy,
-                   fallback, m, max_attempts, deadline, csi_state):
+                   fallback, m, max_attempts, deadline, csi_state, interval=1):
     n = len(states)
     num_points = packet_bits.shape[0]
     stateless = bool(getattr(phy, "stateless", False))
@@ -455,7 +461,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
     lost: list[np.ndarray] = []
     n_deliv = n_corr = 0
     for t in range(n):
-        queue.append(t)
+        if t % interval == 0:
+            queue.append(t)
         # Drop what is past its deadline.
         if active is not None and t - active[0] >= deadline:
             lost.append(groups[schedule[active[0]]])
@@ -463,6 +470,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
         while queue and t - queue[0] >= deadline:
             lost.append(groups[schedule[queue.popleft()]])
         if active is None:
+            if not queue:  # nothing to send in this frame
+                continue
             gen = queue.popleft()
             sizes = packet_bits[:, schedule[gen]]
             csi = csi_model.observe(t, packet_bits=sizes.astype(np.float64)) if csi_model else None
@@ -470,7 +479,7 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
             active = (gen, p, 0)
         gen, p, tries = active
         g = schedule[gen]
-        if stateless:
+        if stateless and g == schedule[t]:  # pre-drawn for this frame's own packet sizes
             j = t * num_points + p
             ok = bool(pre.delivered[j])
             cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]

@@ -204,7 +204,8 @@ def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
                         csi_model=csi, fallback=sc.link.fallback,
                         max_attempts=harq_attempts(sc.link.max_attempts,
                                                    sc.link.params.get("harq")),
-                        deadline_frames=sc.link.deadline_frames, seed=seed)
+                        deadline_frames=sc.link.deadline_frames, seed=seed,
+                        packet_interval_frames=sc.link.packet_interval_frames)
 
     if getattr(policy, "hindsight", False):  # best fixed point on this realised trace
         from commsldr.adapt.hindsight import best_fixed_in_hindsight

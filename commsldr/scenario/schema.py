@@ -138,6 +138,9 @@ class LinkConfig:
     deadline_frames: int = field(default=1, metadata=_doc(
         "a packet generated in frame t may be sent up to frame t + deadline_frames - 1; "
         "packets waiting behind a retransmission expire (fallback) after it", min=1))
+    packet_interval_frames: int = field(default=1, metadata=_doc(
+        "the sensor generates a packet every this many frames; frames with nothing queued stay "
+        "idle (room for retransmissions)", min=1))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 

@@ -232,10 +232,10 @@ class SimulationResult:
     @property
     def mean_latency_frames(self) -> float:
         """Mean delivery latency of the delivered packets, in frames: delivery frame minus
-        generation frame plus one (1 = delivered in the frame it was generated; ``nan`` if
-        nothing was delivered)."""
+        generation frame plus one (1 = delivered in the frame it was generated; ``inf`` if
+        nothing was delivered: nothing ever arrived)."""
         if not self.delivered.any():
-            return float("nan")
+            return float("inf")
         t = np.flatnonzero(self.delivered)
         gen = t if self.generated is None else self.generated[t]
         return float(np.mean(t - gen + 1))

@@ -16,9 +16,15 @@ Steps (each cached or reproducible):
    Policies other than the Oracle see the scenario's CSI model; the Oracle always sees perfect CSI.
    The PHY's own link adaptation (e.g. the NR MCS choice) sees the same CSI as the policy, also
    for static policies (which ignore it). ``link.max_attempts`` and ``link.deadline_frames``
-   set retransmission.
+   set retransmission. Every simulation (and analog run) is an independent job with a stable
+   key (:mod:`commsldr.scenario.jobs`; sweep points that agree on a job's settings share it), run
+   by a backend (:mod:`commsldr.scenario.backends`: this process, a local pool, Ray); each
+   finished job appends its row to ``jobs.jsonl``, which ``resume`` reads back.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
-   ``timeline.json`` and the figures (:mod:`commsldr.plots`).
+   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.plots`).
+
+Model and table caches are guarded by file locks (:func:`cache_lock`): two processes that need
+the same entry build it once.
 5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
    models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
@@ -29,6 +35,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,16 +48,14 @@ from tqdm import tqdm
 
 from commsldr.scenario.load import (
     LoadedScenario,
-    channel_params,
-    phy_class,
-    phy_params,
     resolve_model_ref,
     resolve_pretrained,
     train_config,
 )
 from commsldr.scenario.schema import Scenario
 
-__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir"]
+__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
+           "cache_lock"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,29 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------
 # model and table
 # ---------------------------------------------------------------------------------------------
+@contextmanager
+def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
+    """Hold the file lock ``<entry>.lock`` of a cache entry (a model directory or a table).
+
+    Two processes that need the same uncached entry build it once: the second waits here, then
+    finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
+    the holder exits (also when it is killed).
+    """
+    from filelock import FileLock, Timeout
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr.train import run_recipe
 
@@ -89,12 +118,13 @@ def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bo
                   if k not in ("out", "progress", "resume", "device")}
     out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
-    if ckpt.is_file():
-        log(f"model: cached {ckpt}")
-        return ckpt
-    log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
-    result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
-    return Path(result.checkpoint_path)
+    with cache_lock(out, log):
+        if ckpt.is_file():
+            log(f"model: cached {ckpt}")
+            return ckpt
+        log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
+        result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
+        return Path(result.checkpoint_path)
 
 
 def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
@@ -132,76 +162,90 @@ def _load_data(sc: Scenario) -> tuple[Any, Any]:
     return load_data(train_config(sc))
 
 
-def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True) -> Any:
-    """Build (or load from the cache) the operating-point table of a scenario."""
-    from commsldr.coding import compute_latent_stats
-    from commsldr.link.table import OperatingPointTable, build_table, encode_latents
+def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
+                  device: str = "cpu") -> Any:
+    """Build (or load from the cache) the operating-point table of a scenario.
+
+    ``device``: where the network inference runs (``"cuda"`` needs a CUDA device). A table built
+    on a GPU can differ from the CPU one where a latent lies on a quantization boundary within
+    floating-point rounding, so it is cached under its own key. The build holds the entry's
+    :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
+    """
+    from commsldr.link.table import OperatingPointTable
     from commsldr.train import model_id
 
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA device is available (use cpu)")
     sc = loaded.scenario
     variants, source = obtain_model(sc, log, progress)
     full = variants[max(variants)]
     ms = sorted({p.scenario.link.images_per_packet for p in loaded.points})
-    key = _hash({
+    key_fields = {
         "model": model_id(full), "variants": {k: model_id(v) for k, v in variants.items()},
         "scales": sc.coding.scales, "rule": sc.coding.rule, "codec": sc.coding.codec,
         "crc_bits": sc.coding.crc_bits, "m": ms, "data": sc.data.__dict__, "format": 1,
-    })
+    }
+    if dev.type != "cpu":
+        key_fields["device"] = dev.type
+    key = _hash(key_fields)
     path = Path(sc.model.cache_dir) / "tables" / key
-    if path.with_suffix(".npz").is_file():
-        log(f"table: cached {path}.npz")
-        table = OperatingPointTable.load(path, model_id=model_id(full))
-        table.meta["source"] = source
-        return table
+    with cache_lock(path, log):
+        if path.with_suffix(".npz").is_file():
+            log(f"table: cached {path}.npz")
+            table = OperatingPointTable.load(path, model_id=model_id(full))
+        else:
+            table = _build_table(sc, variants, ms, dev, log, progress)
+            table.save(path)
+    table.meta["source"] = source
+    table.meta["cache_key"] = key
+    return table
+
+
+def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[int],
+                 dev: torch.device, log: Any, progress: bool) -> Any:
+    from commsldr.coding import compute_latent_stats
+    from commsldr.link.table import build_table, encode_latents
+
     train, test = _load_data(sc)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
-        f"{len(test)} test images")
-    stats = compute_latent_stats(full, train)
-    train_latents = None
-    if sc.coding.codec == "categorical":
-        train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
-    table = build_table(
-        variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
-        train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
-        train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
-    )
-    table.save(path)
-    table.meta["source"] = source
-    return table
+        f"{len(test)} test images ({dev.type})")
+    variants = {k: v.to(dev) for k, v in variants.items()}
+    try:
+        full = variants[max(variants)]
+        stats = compute_latent_stats(full, train)
+        train_latents = None
+        if sc.coding.codec == "categorical":
+            train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
+        return build_table(
+            variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
+            train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
+            train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
+        )
+    finally:
+        for v in variants.values():
+            v.to("cpu")
 
 
 # ---------------------------------------------------------------------------------------------
 # simulations
 # ---------------------------------------------------------------------------------------------
 def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
-    from channels import create_channel
-    from commsldr.data import derive_seed
+    """The channel states a job of (channel ``label``, ``seed``) simulates under ``sc``."""
+    from commsldr.scenario.jobs import JobContext, _states
 
-    channel = create_channel(sc.channels[label].type, **channel_params(sc, label))
-    g = torch.Generator().manual_seed(derive_seed(seed, f"channel/{label}"))
-    return channel.states(sc.frames, generator=g)
+    return _states(JobContext(table=None, points=[sc]), sc, label, seed)
 
 
-def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
-                  seed: int) -> tuple[Any, Any]:
-    from commsldr.adapt import PointMenu, create_csi_model, create_policy
-    from commsldr.link.simulator import simulate
+def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
+    """Model variants (CPU), training latent statistics and the test set for analog jobs."""
+    from commsldr.coding import compute_latent_stats
+    from commsldr.scenario.jobs import AnalogContext
 
-    pc = sc.policies[label]
-    policy = create_policy(pc.type, **pc.params)
-    menu = PointMenu.from_table(table, images_per_packet=sc.link.images_per_packet,
-                                fallback=sc.link.fallback)
-    policy.bind(menu, phy)
-    # A static policy ignores the CSI, but the transmitter's link adaptation (the PHY) uses it.
-    if getattr(policy, "requires_perfect_csi", False):
-        csi = create_csi_model("perfect")
-    else:
-        csi = create_csi_model(sc.csi.type, **sc.csi.params)
-    result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
-                      csi_model=csi, fallback=sc.link.fallback,
-                      max_attempts=sc.link.max_attempts,
-                      deadline_frames=sc.link.deadline_frames, seed=seed)
-    return result, policy
+    variants, _ = obtain_model(loaded.scenario, log, progress)
+    train, test = _load_data(loaded.scenario)
+    return AnalogContext(variants=variants, stats=compute_latent_stats(
+        variants[max(variants)], train), test=test)
 
 
 def run_scenario(
@@ -211,8 +255,18 @@ def run_scenario(
     progress: bool = True,
     plot: bool = True,
     log: Any = None,
+    jobs: int | None = 1,
+    backend: str = "local",
+    address: str | None = None,
+    resume: bool = False,
+    device: str = "cpu",
 ) -> RunOutput:
     """Run a loaded (validated) scenario and write its run directory.
+
+    The simulations are the independent jobs of :func:`commsldr.scenario.jobs.plan_jobs`; a
+    backend (:mod:`commsldr.scenario.backends`) runs them, each finished job's row is appended to
+    ``<run_dir>/jobs.jsonl``, and every result file is built from the rows at the end, so the
+    results do not depend on the backend, the worker count or the order jobs finish in.
 
     Args:
         loaded: from :func:`commsldr.scenario.load_scenario`.
@@ -220,67 +274,141 @@ def run_scenario(
         progress: tqdm progress bars.
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
         log: a ``print``-like function for status lines (default: tqdm.write).
+        jobs: worker processes of the ``local`` backend (1: in this process; ``None``: all
+            cores); for ``ray`` without an address, the CPUs of the local Ray instance.
+        backend: ``"local"`` or ``"ray"``.
+        address: the Ray cluster (``"auto"`` or ``"HOST:PORT"``; ``None``: a local instance).
+        resume: ``out`` is an interrupted run directory: keep its ``config.yaml`` and the rows in
+            its ``jobs.jsonl``, run only the jobs without a row.
+        device: ``"cpu"`` or ``"cuda"``: where the network inference of the table build runs.
 
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
-    from commsldr.adapt.metrics import aggregate, metrics_from_simulation
     from commsldr.results import save_results
+    from commsldr.scenario.backends import make_backend
+    from commsldr.scenario.jobs import ROWS_FILE, JobContext, RowStore, plan_jobs
 
     log = log or tqdm.write
     sc = loaded.scenario
-    run_dir = make_run_dir(sc, out)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
+    runner = make_backend(backend, jobs=jobs, address=address)
+    if resume:
+        if out is None or not (Path(out) / "config.yaml").is_file():
+            raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
+        run_dir = Path(out)
+    else:
+        run_dir = make_run_dir(sc, out)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
-    table = prepare_table(loaded, log=log, progress=progress)
+    table = prepare_table(loaded, log=log, progress=progress, device=device)
     t_table = time.perf_counter() - t0
 
+    plan = plan_jobs(loaded, table.meta["cache_key"])
+    store = RowStore(run_dir / ROWS_FILE, resume=resume)
+    todo = [j for j in plan.jobs if not store.done(j)]
+    analog = None
+    if any(j.kind == "analog" for j in todo):
+        analog = _analog_context(loaded, log, progress)
+    ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog)
+    log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
+        f"already done; backend {runner.name}"
+        + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))
+    bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
+               disable=not progress, unit="sim")
+
+    def on_done(job: Any, row: dict[str, Any]) -> None:
+        store.append(job, row)
+        bar.update(1)
+
+    t_sim = time.perf_counter()
+    try:
+        runner.run(ctx, todo, on_done)
+    finally:
+        bar.close()
+    t_sim = time.perf_counter() - t_sim
+    results = _assemble(loaded, plan, store.rows, table)
+    results["seconds"] = {"table": t_table, "simulations": t_sim,
+                          "total": time.perf_counter() - t0}
+    results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
+                       "backend": runner.name}
+    save_results(run_dir, results)
+    if plot:
+        from commsldr.plots import plot_run
+
+        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
+        log(f"figures: {', '.join(p.name for p in written)}")
+    if sc.paper_figures.models:
+        t_paper = time.perf_counter()
+        _paper_figures(sc, run_dir, log, progress)
+        log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
+    log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
+    return RunOutput(run_dir=run_dir, results=results)
+
+
+def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, Any]],
+              table: Any) -> dict[str, Any]:
+    """The results dict (``results.json``) from the job rows, in sweep order.
+
+    Per (point, channel, policy): :func:`commsldr.adapt.metrics.aggregate` over the seeds (the
+    bootstrap's generator is drawn in this fixed order, whatever order the jobs ran in).
+    """
+    from commsldr.adapt.metrics import PolicyMetrics, aggregate, wilson_interval
+
+    sc = loaded.scenario
     labels = list(sc.channels)
-    n_jobs = len(loaded.points) * len(labels) * len(sc.seeds) * len(sc.policies)
-    bar = tqdm(total=n_jobs, desc="simulations", disable=not progress, unit="sim")
     rows: list[dict[str, Any]] = []
     per_seed: list[dict[str, Any]] = []
     timeline: dict[str, Any] = {}
-    timeline_point = len(loaded.points) // 2
     ci_rng = np.random.default_rng(0)
     for pi, point in enumerate(loaded.points):
         psc = point.scenario
-        phy = phy_class(psc.link.phy)(**phy_params(psc))
         for ch in labels:
-            states = {s: _channel_states(psc, ch, s) for s in sc.seeds}
-            cap = {s: np.asarray(phy.frame_capacity_bits(states[s]), dtype=np.float64)
-                   for s in sc.seeds}
-            snr = {s: _mean_snr_db(states[s]) for s in sc.seeds}
             for pl in psc.policies:
-                metrics = []
+                metrics, caps, snrs = [], [], []
                 for s in sc.seeds:
-                    result, policy = _simulate_one(psc, table, states[s], phy, pl, s)
-                    mt = metrics_from_simulation(result, sc.outputs.confidence)
+                    r = job_rows[plan.sim[(pi, ch, pl, s)]]
+                    mt = PolicyMetrics(**r["metrics"])
                     metrics.append(mt)
+                    caps.append(r["mean_capacity_bits"])
+                    snrs.append(r["mean_snr_db"])
                     per_seed.append({
                         "point": pi, "channel": ch, "policy": pl, "seed": s, **point.values,
-                        "mean_capacity_bits": float(cap[s].mean()), "mean_snr_db": snr[s],
-                        **mt.to_dict(),
+                        "mean_capacity_bits": r["mean_capacity_bits"],
+                        "mean_snr_db": r["mean_snr_db"], **mt.to_dict(),
                     })
-                    if pi == timeline_point and s == sc.seeds[0]:
-                        timeline.setdefault(ch, {})[pl] = _timeline(
-                            result, table, sc.outputs.timeline_frames)
-                    bar.update(1)
+                    if pi == plan.timeline_point and s == sc.seeds[0]:
+                        timeline.setdefault(ch, {})[pl] = r["timeline"]
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
                     "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].type,
                     **point.values,
-                    "mean_capacity_bits": float(np.mean([cap[s].mean() for s in sc.seeds])),
-                    "mean_snr_db": float(np.mean([snr[s] for s in sc.seeds])),
+                    "mean_capacity_bits": float(np.mean(caps)),
+                    "mean_snr_db": float(np.mean(snrs)),
                     **agg.to_dict(),
                 })
-    bar.close()
     if sc.analog.enabled:
-        rows += _analog_rows(loaded, log, progress)
+        for pi, point in enumerate(loaded.points):
+            psc = point.scenario
+            for ch in psc.channels:
+                cells = [job_rows[plan.analog[(pi, ch, s)]] for s in sc.seeds]
+                correct = sum(int(c["correct"]) for c in cells)
+                total = sum(int(c["total"]) for c in cells)
+                k = int(cells[0]["k"])
+                low, high = wilson_interval(correct, total, sc.outputs.confidence)
+                rows.append({
+                    "point": pi, "channel": ch, "policy": f"analog (k={k})",
+                    "policy_type": "analog", **point.values,
+                    "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
+                    "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
+                    "delivered_rate": 1.0, "outage_probability": 0.0,
+                    "capacity_violations": float("nan"), "switches_per_1000": 0.0,
+                    "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
+                    "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
+                })
     m = sc.link.images_per_packet
-    results = {
+    return {
         "scenario": sc.name,
         "sweep_keys": list(sc.sweep),
         "sweep_values": [p.values for p in loaded.points],
@@ -296,24 +424,11 @@ def run_scenario(
             for p, a, b in zip(table.points, table.accuracy(), table.mean_packet_bits(m),
                                strict=True)
         ],
-        "timeline_point": loaded.points[timeline_point].values,
+        "timeline_point": loaded.points[plan.timeline_point].values,
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
-        "seconds": {"table": t_table, "total": time.perf_counter() - t0},
     }
-    save_results(run_dir, results)
-    if plot:
-        from commsldr.plots import plot_run
-
-        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
-        log(f"figures: {', '.join(p.name for p in written)}")
-    if sc.paper_figures.models:
-        t_paper = time.perf_counter()
-        _paper_figures(sc, run_dir, log, progress)
-        log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
-    log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
-    return RunOutput(run_dir=run_dir, results=results)
 
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:
@@ -340,68 +455,3 @@ def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dic
                          rule=sc.coding.rule, distortions=pf.distortions, seed=sc.seeds[0],
                          truncation_labels=pf.truncation_models or None,
                          progress=progress, log=log)
-
-
-def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[str, Any]]:
-    """Accuracy of analog transmission per sweep point, channel and seed (network per image)."""
-    from channels import create_channel
-    from commsldr.adapt.metrics import wilson_interval
-    from commsldr.coding import compute_latent_stats
-    from commsldr.data import derive_seed
-    from commsldr.link.analog import analog_accuracy
-
-    sc = loaded.scenario
-    variants, _ = obtain_model(sc, log, progress)
-    full = variants[max(variants)]
-    k = sc.analog.k or int(full.latent_dim)
-    train, test = _load_data(sc)
-    stats = compute_latent_stats(full, train)
-    rows = []
-    jobs = [(pi, p, ch) for pi, p in enumerate(loaded.points) for ch in p.scenario.channels]
-    for pi, point, ch in tqdm(jobs, desc="analog", disable=not progress):
-        psc = point.scenario
-        correct = total = 0
-        for s in sc.seeds:
-            channel = create_channel(psc.channels[ch].type, **channel_params(psc, ch))
-            acc = analog_accuracy(variants[k], stats, test, channel,
-                                  symbols_per_entry=psc.analog.symbols_per_entry,
-                                  repeats=psc.analog.repeats,
-                                  seed=derive_seed(s, f"analog/{ch}"))
-            n = len(test) * psc.analog.repeats
-            correct += round(acc * n)
-            total += n
-        low, high = wilson_interval(correct, total, sc.outputs.confidence)
-        rows.append({
-            "point": pi, "channel": ch, "policy": f"analog (k={k})", "policy_type": "analog",
-            **point.values, "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
-            "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
-            "delivered_rate": 1.0, "outage_probability": 0.0,
-            "capacity_violations": float("nan"), "switches_per_1000": 0.0,
-            "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
-            "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
-        })
-    return rows
-
-
-def _mean_snr_db(states: Any) -> float:
-    snr = getattr(states, "snr_db", None)
-    if snr is None:
-        return float("nan")
-    return float(snr.double().mean())
-
-
-def _timeline(result: Any, table: Any, n: int) -> dict[str, list[Any]]:
-    n = min(n, result.num_frames)
-    idx = result.point_index[:n]
-    ks = [int(table.points[i].k) if i >= 0 else -1 for i in idx]
-    scales = [float(table.points[i].scale) if i >= 0 else float("nan") for i in idx]
-    return {
-        "snr_db": [float(x) for x in result.snr_db[:n]],
-        "capacity_bits": [float(x) for x in result.capacity_bits[:n]],
-        "packet_bits": [int(x) for x in result.packet_bits[:n]],
-        "k": ks,
-        "scale": scales,
-        "delivered": [bool(x) for x in result.delivered[:n]],
-        "num_correct": [int(x) for x in result.num_correct[:n]],
-        "images_per_packet": int(result.images_per_packet),
-    }

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
-from commsldr.scenario.jobs import Job, JobContext, run_job
+from commsldr.scenario.jobs import Job, JobContext, run_job, warm_up
 
 __all__ = ["Backend", "SerialBackend", "PoolBackend", "RayBackend", "make_backend", "BACKENDS",
            "default_jobs"]
@@ -94,8 +94,10 @@ class PoolBackend:
     def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone) -> None:
         if not jobs:
             return
-        methods = multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if fork else "spawn")
+        if fork:
+            warm_up(ctx)  # the workers inherit the imports
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=mp,
                                    initializer=_init_worker, initargs=(ctx,))
         try:

@@ -49,6 +49,7 @@ __all__ = [
     "AnalogContext",
     "plan_jobs",
     "run_job",
+    "warm_up",
     "RowStore",
     "ROWS_FILE",
     "stable_hash",
@@ -322,6 +323,33 @@ def _run_analog(ctx: JobContext, job: Job) -> dict[str, Any]:
                           seed=derive_seed(job.seed, f"analog/{job.channel}"))
     n = len(ctx.analog.test) * sc.analog.repeats
     return {"correct": round(acc * n), "total": n, "k": k}
+
+
+def warm_up(ctx: JobContext) -> None:
+    """Import what jobs use and build every channel model and PHY of the run once.
+
+    Called before a ``fork`` pool starts, so that the workers inherit the imported modules
+    instead of each importing them on its first job (Sionna's import alone costs seconds). Draws
+    one frame per channel from a private generator; no global random state changes.
+    """
+    import torch
+
+    import commsldr.adapt  # noqa: F401
+    import commsldr.adapt.metrics  # noqa: F401
+    import commsldr.link.simulator  # noqa: F401
+    from channels import create_channel
+
+    if ctx.analog is not None:
+        import commsldr.link.analog  # noqa: F401
+    seen: set[str] = set()
+    for sc in ctx.points:
+        for label, cfg in sc.channels.items():
+            key = stable_hash([cfg.type, channel_params(sc, label)])
+            if key not in seen:
+                seen.add(key)
+                create_channel(cfg.type, **channel_params(sc, label)).states(
+                    1, generator=torch.Generator().manual_seed(0))
+        _phy(ctx, sc)
 
 
 def run_job(ctx: JobContext, job: Job) -> dict[str, Any]:

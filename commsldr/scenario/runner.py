@@ -111,12 +111,17 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
         lock.release()
 
 
+def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
+    """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg``."""
+    key_fields = {k: v for k, v in cfg.to_dict().items()
+                  if k not in ("out", "progress", "resume", "device")}
+    return Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
+
+
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr.train import run_recipe
 
-    key_fields = {k: v for k, v in cfg.to_dict().items()
-                  if k not in ("out", "progress", "resume", "device")}
-    out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
+    out = model_cache_entry(recipe, cfg, cache_dir)
     ckpt = out / "model.pt"
     with cache_lock(out, log):
         if ckpt.is_file():

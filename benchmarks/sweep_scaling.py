@@ -19,6 +19,11 @@ Prints one JSON object on its last line:
   computed again (goal 0); ``resume_killed_after_rows`` says how far the killed run got.
 * ``load_average_1min`` at the start and end: the machine's load (other processes share the
   cores; speed-ups measured under load are lower than on an idle machine).
+* ``jobs1_cpu_per_wall``, ``jobs2_cpu_per_wall`` — CPU seconds the run got (this process and the
+  pool workers) per wall second: about 1 and 2 on an idle 2-core machine. On a busy Linux
+  machine with ``sched_autogroup`` on, the scheduler shares the CPU between *sessions*, so a
+  pool's workers (one session) get about one session's share however many there are, and the
+  pool's speed-up shows in these numbers first.
 
 Usage: ``python benchmarks/sweep_scaling.py [--quick] [--no-ray]``.
 """
@@ -48,6 +53,21 @@ def overrides(cache: Path, frames: int) -> list[str]:
         "policies.fixed.k=16", f"frames={frames}", f"model.cache_dir={cache}",
         "outputs.formats=[png]",
     ]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the pool workers), user + system."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _autogroup() -> bool | None:
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return None
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -117,8 +137,12 @@ def main() -> None:
         t_prepare = time.perf_counter() - t
         quiet = {"progress": False, "plot": False, "log": lambda *_: None}
 
+        cpu_per_wall: dict[str, float] = {}
+
         def run(name: str, **kw) -> tuple[float, dict]:
+            c, t = _cpu_seconds(), time.perf_counter()
             res = run_scenario(loaded, out=work / name, **quiet, **kw).results
+            cpu_per_wall[name] = (_cpu_seconds() - c) / (time.perf_counter() - t)
             return res["seconds"]["simulations"], res
 
         t1, r1 = run("jobs1", jobs=1)
@@ -128,6 +152,7 @@ def main() -> None:
             "jobs": r1["jobs"]["unique"], "cpu_count": os.cpu_count(),
             "prepare_seconds": t_prepare, "jobs1_seconds": t1, "jobs2_seconds": t2,
             "jobs2_vs_jobs1_speedup": t1 / t2,
+            "jobs1_cpu_per_wall": cpu_per_wall["jobs1"], "jobs2_cpu_per_wall": cpu_per_wall["jobs2"],
         }
         identical = _same(work / "jobs1", work / "jobs2")
         if not args.no_ray:
@@ -148,7 +173,8 @@ def main() -> None:
         out.update(results_identical=bool(identical), resume_redone_jobs=resumed["redone"],
                    resume_killed_after_rows=resumed["killed_after_rows"],
                    resume_ran_jobs=resumed["resumed_ran"],
-                   load_average_1min=[load0, os.getloadavg()[0]])
+                   load_average_1min=[load0, os.getloadavg()[0]],
+                   sched_autogroup=_autogroup())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out))

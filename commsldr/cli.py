@@ -104,9 +104,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if problem:
         print(f"commsldr run: {problem}", file=sys.stderr)
         return 2
-    out = run_scenario(loaded, out=args.resume or args.out, progress=not args.quiet,
-                       plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
-                       address=args.address, resume=args.resume is not None, device=args.device)
+    try:
+        out = run_scenario(loaded, out=args.resume or args.out, progress=not args.quiet,
+                           plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
+                           address=args.address, resume=args.resume is not None,
+                           device=args.device)
+    except KeyboardInterrupt:
+        return 130
     print(out.run_dir)
     return 0
 

@@ -329,6 +329,12 @@ def run_scenario(
     t_sim = time.perf_counter()
     try:
         runner.run(ctx, todo, on_done)
+    except KeyboardInterrupt:
+        bar.close()
+        done = sum(store.done(j) for j in plan.jobs)
+        log(f"interrupted: {done} of {len(plan.jobs)} jobs done; continue with: "
+            f"commsldr run --resume {run_dir}")
+        raise
     finally:
         bar.close()
     t_sim = time.perf_counter() - t_sim

@@ -117,8 +117,11 @@ def test_killed_run_resumes_without_redoing_finished_jobs(tiny, serial_run, tmp_
     run_dir = tmp_path / "killed"
     n_jobs = serial_run.results["jobs"]["unique"]
     monkeypatch.setattr(backends, "make_backend", lambda *a, **k: _Killed(5))
+    lines = []
     with pytest.raises(KeyboardInterrupt):
-        run_scenario(tiny, out=run_dir, **QUIET)
+        run_scenario(tiny, out=run_dir, **{**QUIET, "log": lines.append})
+    assert lines[-1] == (f"interrupted: 5 of {n_jobs} jobs done; continue with: "
+                         f"commsldr run --resume {run_dir}")
     rows = (run_dir / ROWS_FILE).read_text().splitlines()
     assert len(rows) == 5 and not (run_dir / "results.csv").exists()
     # a kill in the middle of a write leaves a cut line: it is ignored and recomputed

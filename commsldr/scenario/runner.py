@@ -22,12 +22,12 @@ Steps (each cached or reproducible):
    finished job appends its row to ``jobs.jsonl``, which ``resume`` reads back.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
    ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.plots`).
-
-Model and table caches are guarded by file locks (:func:`cache_lock`): two processes that need
-the same entry build it once.
 5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
    models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
+
+Model and table caches are guarded by file locks (:func:`cache_lock`): two processes that need
+the same entry build it once.
 """
 
 from __future__ import annotations

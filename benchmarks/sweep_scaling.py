@@ -24,7 +24,8 @@ Prints one JSON object on its last line:
   pool workers) per wall second: about 1 and 2 on an idle 2-core machine. On a busy Linux
   machine with ``sched_autogroup`` on, the scheduler shares the CPU between *sessions*, so a
   pool's workers (one session) get about one session's share however many there are, and the
-  pool's speed-up shows in these numbers first.
+  pool's speed-up shows in these numbers first. ``jobs1_cpu_seconds`` / ``jobs2_cpu_seconds``
+  (whole runs, CPU of all processes): the pool's extra work, which does not depend on the load.
 
 Usage: ``python benchmarks/sweep_scaling.py [--quick] [--no-ray]``.
 """
@@ -144,11 +145,13 @@ def main() -> None:
         quiet = {"progress": False, "plot": False, "log": lambda *_: None}
 
         cpu_per_wall: dict[str, float] = {}
+        cpu: dict[str, float] = {}
 
         def run(name: str, **kw) -> tuple[float, dict]:
             c, t = _cpu_seconds(), time.perf_counter()
             res = run_scenario(loaded, out=work / name, **quiet, **kw).results
-            cpu_per_wall[name] = (_cpu_seconds() - c) / (time.perf_counter() - t)
+            cpu[name] = _cpu_seconds() - c
+            cpu_per_wall[name] = cpu[name] / (time.perf_counter() - t)
             return res["seconds"]["simulations"], res
 
         t1, r1 = run("jobs1", jobs=1)
@@ -159,6 +162,7 @@ def main() -> None:
             "prepare_seconds": t_prepare, "jobs1_seconds": t1, "jobs2_seconds": t2,
             "jobs2_vs_jobs1_speedup": t1 / t2,
             "jobs1_cpu_per_wall": cpu_per_wall["jobs1"], "jobs2_cpu_per_wall": cpu_per_wall["jobs2"],
+            "jobs1_cpu_seconds": cpu["jobs1"], "jobs2_cpu_seconds": cpu["jobs2"],
         }
         identical = _same(work / "jobs1", work / "jobs2")
         if not args.no_ray:

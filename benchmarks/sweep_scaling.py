@@ -22,10 +22,11 @@ Prints one JSON object on its last line:
   cores; speed-ups measured under load are lower than on an idle machine).
 * ``jobs1_cpu_per_wall``, ``jobs2_cpu_per_wall`` — CPU seconds the run got (this process and the
   pool workers) per wall second: about 1 and 2 on an idle 2-core machine. On a busy Linux
-  machine with ``sched_autogroup`` on, the scheduler shares the CPU between *sessions*, so a
-  pool's workers (one session) get about one session's share however many there are, and the
-  pool's speed-up shows in these numbers first. ``jobs1_cpu_seconds`` / ``jobs2_cpu_seconds``
-  (whole runs, CPU of all processes): the pool's extra work, which does not depend on the load.
+  machine with ``sched_autogroup`` on (reported), the scheduler shares the CPU between
+  *sessions*, so the pool's workers (one session) get about one session's share however many
+  there are; the wall-clock speed-up then follows the CPU the scheduler gave each run.
+* ``jobs1_cpu_seconds``, ``jobs2_cpu_seconds`` — CPU time of each whole run (all processes): the
+  pool's extra work, which does not depend on the load.
 
 Usage: ``python benchmarks/sweep_scaling.py [--quick] [--no-ray]``.
 """

@@ -50,6 +50,7 @@ __all__ = [
     "plan_jobs",
     "run_job",
     "warm_up",
+    "simulate_policy",
     "RowStore",
     "ROWS_FILE",
     "stable_hash",
@@ -58,7 +59,7 @@ __all__ = [
 #: The file of finished-job rows in a run directory.
 ROWS_FILE = "jobs.jsonl"
 #: Bump when a job's row changes meaning (old rows are then recomputed on resume).
-_FORMAT = 1
+_FORMAT = 2
 
 
 def stable_hash(obj: Any) -> str:
@@ -124,11 +125,14 @@ class JobContext:
         table: the :class:`~commsldr.link.OperatingPointTable`.
         points: the scenario of every sweep point (``LoadedScenario.points[i].scenario``).
         analog: the analog inputs (``None`` when the scenario has no analog curve).
+        sensor_macs: ``float [P]`` sensor multiply-accumulates per image of each table point
+            (``SplitAEScheme.prepare(...).sensor_macs``); adds the sensor-cost columns to a row.
     """
 
     table: Any
     points: list[Scenario]
     analog: AnalogContext | None = None
+    sensor_macs: np.ndarray | None = None  # per table point: the split AE's sensor MACs per image
     # worker-local caches (not shipped: cleared by __getstate__)
     _states: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _phys: dict = field(default_factory=dict, repr=False, compare=False)
@@ -265,17 +269,17 @@ def _timeline(result: Any, table: Any, n: int) -> dict[str, list[Any]]:
     }
 
 
-def simulate_cell(ctx: JobContext, sc: Scenario, label: str, policy_label: str, seed: int,
-                  ) -> tuple[Any, Any, Any]:
-    """One simulation: ``(SimulationResult, policy, states)`` of a channel, policy and seed."""
+def simulate_policy(sc: Scenario, table: Any, states: Any, phy: Any, policy_label: str,
+                    seed: int) -> tuple[Any, Any]:
+    """One simulation of policy ``policy_label`` of ``sc`` on ``table`` over ``states``:
+    ``(SimulationResult, policy)``. Policies that require it get perfect CSI, the others the
+    scenario's CSI model (which the PHY's link adaptation also sees)."""
     from commsldr.adapt import PointMenu, create_csi_model, create_policy
     from commsldr.link.simulator import simulate
 
-    states = _states(ctx, sc, label, seed)
-    phy = _phy(ctx, sc)
     pc = sc.policies[policy_label]
     policy = create_policy(pc.type, **pc.params)
-    menu = PointMenu.from_table(ctx.table, images_per_packet=sc.link.images_per_packet,
+    menu = PointMenu.from_table(table, images_per_packet=sc.link.images_per_packet,
                                 fallback=sc.link.fallback)
     policy.bind(menu, phy)
     # A static policy ignores the CSI, but the transmitter's link adaptation (the PHY) uses it.
@@ -283,10 +287,19 @@ def simulate_cell(ctx: JobContext, sc: Scenario, label: str, policy_label: str, 
         csi = create_csi_model("perfect")
     else:
         csi = create_csi_model(sc.csi.type, **sc.csi.params)
-    result = simulate(ctx.table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
+    result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
                       csi_model=csi, fallback=sc.link.fallback,
                       max_attempts=sc.link.max_attempts,
                       deadline_frames=sc.link.deadline_frames, seed=seed)
+    return result, policy
+
+
+def simulate_cell(ctx: JobContext, sc: Scenario, label: str, policy_label: str, seed: int,
+                  ) -> tuple[Any, Any, Any]:
+    """One job's simulation: ``(SimulationResult, policy, states)`` of a channel, policy and
+    seed on the context's table."""
+    states = _states(ctx, sc, label, seed)
+    result, policy = simulate_policy(sc, ctx.table, states, _phy(ctx, sc), policy_label, seed)
     return result, policy, states
 
 
@@ -302,6 +315,11 @@ def _run_sim(ctx: JobContext, job: Job) -> dict[str, Any]:
         "mean_snr_db": _mean_snr_db(states),
         "metrics": metrics_from_simulation(result, sc.outputs.confidence).to_dict(),
     }
+    if ctx.sensor_macs is not None:
+        from commsldr.scenario.scheme_runs import phy_channel_uses, split_cost
+
+        row["cost"] = split_cost(ctx.sensor_macs, phy_channel_uses(_phy(ctx, sc)),
+                                 sc.link.images_per_packet)(result)
     if job.timeline:
         row["timeline"] = _timeline(result, ctx.table, sc.outputs.timeline_frames)
     return row

@@ -46,6 +46,8 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from commsldr.scenario.jobs import _mean_snr_db, _timeline  # noqa: F401  (used by scheme_runs)
+from commsldr.scenario.jobs import simulate_policy as _simulate_one  # noqa: F401  (scheme_runs)
 from commsldr.scenario.load import (
     LoadedScenario,
     resolve_model_ref,
@@ -308,6 +310,12 @@ def run_scenario(
     t0 = time.perf_counter()
     table = prepare_table(loaded, log=log, progress=progress, device=device)
     t_table = time.perf_counter() - t0
+    from commsldr.scenario import scheme_runs
+    from commsldr.schemes import SplitAEScheme
+
+    scheme_ctx = scheme_runs.scheme_context(loaded, table_fn=lambda: table, log=log,
+                                            progress=progress)
+    split_product = SplitAEScheme().prepare(scheme_ctx)
 
     plan = plan_jobs(loaded, table.meta["cache_key"])
     store = RowStore(run_dir / ROWS_FILE, resume=resume)
@@ -315,7 +323,8 @@ def run_scenario(
     analog = None
     if any(j.kind == "analog" for j in todo):
         analog = _analog_context(loaded, log, progress)
-    ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog)
+    ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog,
+                     sensor_macs=split_product.sensor_macs)
     log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
         f"already done; backend {runner.name}"
         + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))
@@ -339,11 +348,25 @@ def run_scenario(
         bar.close()
     t_sim = time.perf_counter() - t_sim
     results = _assemble(loaded, plan, store.rows, table)
+    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
+                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
+    if sc.schemes:  # the other schemes (not jobs yet: they run here, after the split AE's jobs)
+        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
+        results["rows"] += extra["rows"]
+        results["per_seed"] += extra["per_seed"]
+        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
+                    for ch, lines in results["timeline"].items()}
+        for ch, lines in extra["timeline"].items():
+            timeline.setdefault(ch, {}).update(lines)
+        results["timeline"] = timeline
+        schemes.update(extra["schemes"])
+    results["schemes"] = schemes
     results["seconds"] = {"table": t_table, "simulations": t_sim,
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
     save_results(run_dir, results)
+    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
     if plot:
         from commsldr.plots import plot_run
 
@@ -365,6 +388,7 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
     bootstrap's generator is drawn in this fixed order, whatever order the jobs ran in).
     """
     from commsldr.adapt.metrics import PolicyMetrics, aggregate, wilson_interval
+    from commsldr.scenario import scheme_runs
 
     sc = loaded.scenario
     labels = list(sc.channels)
@@ -376,28 +400,29 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
         psc = point.scenario
         for ch in labels:
             for pl in psc.policies:
-                metrics, caps, snrs = [], [], []
+                metrics, caps, snrs, costs = [], [], [], []
                 for s in sc.seeds:
                     r = job_rows[plan.sim[(pi, ch, pl, s)]]
                     mt = PolicyMetrics(**r["metrics"])
                     metrics.append(mt)
                     caps.append(r["mean_capacity_bits"])
                     snrs.append(r["mean_snr_db"])
+                    costs.append(r["cost"])
                     per_seed.append({
-                        "point": pi, "channel": ch, "policy": pl, "seed": s, **point.values,
-                        "mean_capacity_bits": r["mean_capacity_bits"],
-                        "mean_snr_db": r["mean_snr_db"], **mt.to_dict(),
+                        "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl, "seed": s,
+                        **point.values, "mean_capacity_bits": r["mean_capacity_bits"],
+                        "mean_snr_db": r["mean_snr_db"], **mt.to_dict(), **costs[-1],
                     })
                     if pi == plan.timeline_point and s == sc.seeds[0]:
                         timeline.setdefault(ch, {})[pl] = r["timeline"]
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
-                    "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].type,
-                    **point.values,
+                    "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl,
+                    "policy_type": psc.policies[pl].type, **point.values,
                     "mean_capacity_bits": float(np.mean(caps)),
                     "mean_snr_db": float(np.mean(snrs)),
-                    **agg.to_dict(),
+                    **agg.to_dict(), **scheme_runs._mean_cost(costs),
                 })
     if sc.analog.enabled:
         for pi, point in enumerate(loaded.points):
@@ -409,8 +434,9 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
                 k = int(cells[0]["k"])
                 low, high = wilson_interval(correct, total, sc.outputs.confidence)
                 rows.append({
-                    "point": pi, "channel": ch, "policy": f"analog (k={k})",
-                    "policy_type": "analog", **point.values,
+                    "point": pi, "scheme": "split-ae-analog", "channel": ch,
+                    "policy": f"analog (k={k})", "policy_type": "analog",
+                    "scheme_type": "split-ae-analog", **point.values,
                     "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
                     "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
                     "delivered_rate": 1.0, "outage_probability": 0.0,

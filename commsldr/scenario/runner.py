@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ from commsldr.scenario.jobs import _mean_snr_db, _timeline  # noqa: F401  (used 
 from commsldr.scenario.jobs import simulate_policy as _simulate_one  # noqa: F401  (scheme_runs)
 from commsldr.scenario.load import (
     LoadedScenario,
+    phy_class,
     resolve_model_ref,
     resolve_pretrained,
     train_config,
@@ -57,7 +59,9 @@ from commsldr.scenario.load import (
 from commsldr.scenario.schema import Scenario
 
 __all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
-           "cache_lock"]
+           "cache_lock", "training_environment"]
+
+logger = logging.getLogger("commsldr.run")
 
 
 @dataclass(frozen=True)
@@ -113,24 +117,65 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
         lock.release()
 
 
-def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
-    """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg``."""
+def training_environment(device: str | None = None) -> dict[str, Any]:
+    """What changes trained weights besides the recipe's configuration.
+
+    Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
+    kernels follows the thread partition), devices or PyTorch versions, and of course not across
+    edits of the training code; so the model cache key covers all of them: the intra-op thread
+    count, the device type, the torch version and a digest of the code of
+    ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
+    comment or a docstring does not retrain).
+    """
+    import ast
+
+    import commsldr
+
+    root = Path(commsldr.__file__).parent
+    h = hashlib.sha256()
+    for sub in ("data", "models", "losses", "train"):
+        for f in sorted((root / sub).glob("*.py")):
+            tree = ast.parse(f.read_bytes())
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    node.body = body[1:] or [ast.Pass()]
+            h.update(f.name.encode() + b"\0" + ast.dump(tree).encode())
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return {"threads": torch.get_num_threads(), "device": torch.device(device).type,
+            "torch": torch.__version__, "source": h.hexdigest()[:16]}
+
+
+def _model_key_fields(cfg: Any) -> dict[str, Any]:
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
-    return Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
+    key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
+    return key_fields
+
+
+def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
+    """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg`` (in this
+    process's :func:`training_environment`)."""
+    return Path(cache_dir) / "models" / f"{recipe}-{_hash(_model_key_fields(cfg))}"
 
 
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr.train import run_recipe
 
-    out = model_cache_entry(recipe, cfg, cache_dir)
+    key_fields = _model_key_fields(cfg)
+    out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
     with cache_lock(out, log):
         if ckpt.is_file():
             log(f"model: cached {ckpt}")
             return ckpt
-        log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
+        log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
+            f"{key_fields['environment']['threads']} thread(s))")
         result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
+        (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
         return Path(result.checkpoint_path)
 
 
@@ -280,7 +325,8 @@ def run_scenario(
         out: the run directory (default ``<outputs.dir>/<name>/<timestamp>``).
         progress: tqdm progress bars.
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
-        log: a ``print``-like function for status lines (default: tqdm.write).
+        log: a ``print``-like function for status lines (default: the ``commsldr.run``
+            logger at INFO; a given function is called and the lines are logged at DEBUG).
         jobs: worker processes of the ``local`` backend (1: in this process; ``None``: all
             cores); for ``ray`` without an address, the CPUs of the local Ray instance.
         backend: ``"local"`` or ``"ray"``.
@@ -289,14 +335,15 @@ def run_scenario(
             its ``jobs.jsonl``, run only the jobs without a row.
         device: ``"cpu"`` or ``"cuda"``: where the network inference of the table build runs.
 
+    Every ``commsldr`` log record of the run (these status lines, the per-epoch training lines)
+    also goes to ``run.log`` in the run directory (appended to on resume).
+
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
-    from commsldr.results import save_results
+    from commsldr.logs import run_log
     from commsldr.scenario.backends import make_backend
-    from commsldr.scenario.jobs import ROWS_FILE, JobContext, RowStore, plan_jobs
 
-    log = log or tqdm.write
     sc = loaded.scenario
     runner = make_backend(backend, jobs=jobs, address=address)
     if resume:
@@ -305,6 +352,28 @@ def run_scenario(
         run_dir = Path(out)
     else:
         run_dir = make_run_dir(sc, out)
+    if log is None:
+        emit = logger.info
+    else:
+        def emit(msg: str) -> None:
+            log(msg)
+            logger.debug(msg)
+    with run_log(run_dir / "run.log"):
+        try:
+            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit, runner=runner,
+                        resume=resume, device=device)
+        except BaseException:
+            logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
+            raise
+
+
+def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Any,
+         runner: Any, resume: bool, device: str) -> RunOutput:
+    from commsldr.results import save_results
+    from commsldr.scenario.jobs import ROWS_FILE, JobContext, RowStore, plan_jobs
+
+    sc = loaded.scenario
+    if not resume:
         (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
@@ -328,6 +397,13 @@ def run_scenario(
     log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
         f"already done; backend {runner.name}"
         + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))
+    # what the simulations import (Sionna for some PHYs) is loaded before the bar starts, so its
+    # rate and ETA measure simulations only
+    import commsldr.adapt  # noqa: F401
+    import commsldr.link.simulator  # noqa: F401
+
+    for point in loaded.points:
+        phy_class(point.scenario.link.phy)
     bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
                disable=not progress, unit="sim")
 

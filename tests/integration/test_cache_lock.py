@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from filelock import FileLock
 
 from commsldr.scenario import load_scenario
@@ -45,7 +46,12 @@ print(json.dumps({"lines": lines, "key": table.meta["cache_key"]}))
 def test_two_processes_needing_one_model_train_it_once(tmp_path):
     overrides = [*OVERRIDES, f"model.cache_dir={tmp_path / 'cache'}"]
     sc = load_scenario("quickstart", overrides).scenario
-    entry = model_cache_entry("ce", train_config(sc), tmp_path / "cache")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the key covers the thread count; the children run with 1 thread
+    try:
+        entry = model_cache_entry("ce", train_config(sc), tmp_path / "cache")
+    finally:
+        torch.set_num_threads(threads)
     entry.parent.mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     # Hold the model's lock while both start, so that both reach it before either has trained:

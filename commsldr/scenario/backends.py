@@ -75,6 +75,7 @@ def _init_worker(ctx: JobContext) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
     torch.set_num_threads(1)  # one core per worker; the pool is the parallelism
+    ctx.import_plugins()  # inherited with fork; imported here with spawn
 
 
 def _pool_job(job: Job) -> dict[str, Any]:
@@ -128,7 +129,9 @@ def _ray_jobs(ctx_box: list[Any], jobs: list[Job]) -> list[dict[str, Any]]:
     ref = ctx_box[0]
     if _RAY_CTX is None or _RAY_CTX[0] != ref.hex():
         torch.set_num_threads(1)
-        _RAY_CTX = (ref.hex(), ray.get(ref))
+        ctx = ray.get(ref)
+        ctx.import_plugins()
+        _RAY_CTX = (ref.hex(), ctx)
     return [run_job(_RAY_CTX[1], job) for job in jobs]
 
 

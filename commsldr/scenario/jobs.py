@@ -127,15 +127,25 @@ class JobContext:
         analog: the analog inputs (``None`` when the scenario has no analog curve).
         sensor_macs: ``float [P]`` sensor multiply-accumulates per image of each table point
             (``SplitAEScheme.prepare(...).sensor_macs``); adds the sensor-cost columns to a row.
+        plugins: the scenario's ``plugins`` (absolute ``.py`` paths or module names): a worker
+            that did not inherit them (``spawn``, Ray) imports them with :meth:`import_plugins`.
     """
 
     table: Any
     points: list[Scenario]
     analog: AnalogContext | None = None
     sensor_macs: np.ndarray | None = None  # per table point: the split AE's sensor MACs per image
+    plugins: list[str] = field(default_factory=list)  # the scenario's plug-in modules
     # worker-local caches (not shipped: cleared by __getstate__)
     _states: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _phys: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def import_plugins(self) -> None:
+        """Import the scenario's plug-ins in this process (a no-op for those already imported)."""
+        if self.plugins:
+            from commsldr.registry import import_plugins
+
+            import_plugins(self.plugins)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

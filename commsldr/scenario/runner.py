@@ -393,7 +393,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     if any(j.kind == "analog" for j in todo):
         analog = _analog_context(loaded, log, progress)
     ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog,
-                     sensor_macs=split_product.sensor_macs)
+                     sensor_macs=split_product.sensor_macs, plugins=list(sc.plugins))
     log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
         f"already done; backend {runner.name}"
         + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))

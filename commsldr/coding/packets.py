@@ -24,7 +24,11 @@ probability ``~2^-c``; the payload's canonical-form check then rejects most of t
 
 Receiving checks, in order: length >= minimum (else :class:`MalformedPacketError`), CRC
 (:class:`CRCError`), then the header fields and that the packet length equals header + payload
-+ CRC exactly (:class:`MalformedPacketError`), then the payload (:class:`PayloadError`).
++ CRC exactly (:class:`MalformedPacketError`), ``1 <= num_images <= max_images`` (the receiver's
+bound, default :data:`MAX_IMAGES_PER_PACKET`), the model id and operating point, then that the
+payload length can hold ``num_images`` images (:meth:`LatentCodec.max_images`) and the payload
+itself (:class:`PayloadError`). Decoder work is thus bounded by the packet's length and the
+receiver's configuration, never by a count the sender claims.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CRC_WIDTHS",
     "FORMAT_VERSION",
+    "MAX_IMAGES_PER_PACKET",
     "DecodedPacket",
     "PacketHeader",
     "build_packet",
@@ -63,6 +68,8 @@ FORMAT_VERSION = 1
 CRC_WIDTHS = (8, 16, 32)
 _CRC_CODE = {8: 0, 16: 1, 32: 2}
 _UINT32 = 1 << 32
+#: default receiver bound on the images one packet may claim (``max_images`` of the decoders)
+MAX_IMAGES_PER_PACKET = 256
 _MIN_HEADER = 1 + 4 + 4
 _CALC = {
     8: crclib.Calculator(crclib.Crc8.CCITT, optimized=True),
@@ -196,14 +203,15 @@ def build_packet(header: PacketHeader, payload: bytes, crc_bits: int = 16) -> by
 
 
 def parse_packet(
-    data: bytes, crc_bits: int = 16, *, max_images: int = 1 << 16
+    data: bytes, crc_bits: int = 16, *, max_images: int = MAX_IMAGES_PER_PACKET
 ) -> tuple[PacketHeader, bytes]:
     """Check and split a packet.
 
     Args:
         data: the received bytes.
         crc_bits: the CRC width the link uses (must match the packet's CRC code).
-        max_images: largest acceptable number of images (bounds decoder work).
+        max_images: largest acceptable number of images (the receiver's
+            ``max_images_per_packet``; bounds decoder work). A packet must carry >= 1 image.
 
     Returns:
         ``(header, payload)``.
@@ -240,6 +248,8 @@ def parse_packet(
                                    f"({end - i} payload bytes present)")
     if num_images > max_images:
         raise MalformedPacketError(f"num_images {num_images} exceeds max_images {max_images}")
+    if num_images < 1:
+        raise MalformedPacketError("num_images is 0 (a packet carries at least one image)")
     return PacketHeader(mid, k, scale_index, num_images), data[i:end]
 
 
@@ -281,7 +291,7 @@ def decode_packet(
     model_id: str | int,
     crc_bits: int = 16,
     verify: bool = True,
-    max_images: int = 1 << 16,
+    max_images: int = MAX_IMAGES_PER_PACKET,
     scale_index: int | None = None,
 ) -> DecodedPacket:
     """Packet bytes -> latents, or a :class:`PacketError` -- never a silently wrong latent.
@@ -295,7 +305,10 @@ def decode_packet(
         model_id: the receiver's model id; a packet for another model is rejected.
         crc_bits: the link's CRC width.
         verify: require the payload to be the canonical encoding of the decoded symbols.
-        max_images: bound on ``num_images``.
+        max_images: the receiver's ``max_images_per_packet``, a bound on ``num_images``; the
+            coder's :meth:`~commsldr.coding.codec.LatentCodec.max_images` also bounds it by what
+            the payload length can hold. Together they bound the decoder's work: any packet of
+            <= 1,500 bytes decodes or is rejected in well under 10 ms (docs: Robustness).
         scale_index: with a single coder built without ``scale_index``: the scale index it
             decodes. Not used with a mapping (the key says it).
 

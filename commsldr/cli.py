@@ -11,6 +11,7 @@ Subcommands are thin: each one parses arguments and calls the public API of a su
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,7 +54,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from commsldr.scenario import ScenarioError, load_scenario
 
     try:
-        loaded = load_scenario(args.scenario, args.overrides)
+        loaded = load_scenario(args.scenario, args.overrides,
+                               max_sweep_points=args.max_sweep_points)
     except ScenarioError as e:
         print(f"commsldr run: invalid scenario: {e}", file=sys.stderr)
         return 2
@@ -63,7 +65,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     from commsldr.scenario.runner import run_scenario
 
-    out = run_scenario(loaded, out=args.out, progress=not args.quiet, plot=not args.no_plot)
+    out = run_scenario(loaded, out=args.out, progress=not args.quiet, plot=not args.no_plot,
+                       overwrite=args.overwrite)
     print(out.run_dir)
     return 0
 
@@ -87,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Task-oriented communication: train split autoencoders, code latents, "
         "simulate wireless links, run scenario studies.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (may also follow COMMAND)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from commsldr.train import command as train_command
@@ -117,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only validate the scenario (and print the resolved config)")
     p_run.add_argument("--no-plot", action="store_true", help="do not draw the figures")
     p_run.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_run.add_argument("--overwrite", action="store_true",
+                       help="allow --out to name a directory that already holds files")
+    p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
+                       help="refuse sweeps with more than N points (default 1000)")
     p_run.set_defaults(func=_cmd_run)
 
     p_plot = sub.add_parser("plot", help="(re)draw the figures of a run directory",
@@ -136,10 +145,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raised_by_us(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in commsldr or channels (our own messages)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    return any(path.startswith(os.path.join(here, pkg) + os.sep) for pkg in ("commsldr", "channels"))
+
+
+def _report(exc: BaseException, command: str) -> int:
+    """One or two lines on stderr for an error; the exit code (2: the user's input)."""
+    from commsldr.errors import UserError, show
+
+    prog = f"commsldr {command}" if command else "commsldr"
+    if isinstance(exc, UserError):
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    if isinstance(exc, MemoryError):
+        print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
+              f"rerun with --debug", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot access{what}: {show(exc.strerror or str(exc))}", file=sys.stderr)
+        return 2
+    if isinstance(exc, ValueError) and _raised_by_us(exc):
+        print(f"{prog}: {show(str(exc), 400)}", file=sys.stderr)
+        return 2
+    print(f"{prog}: internal error ({type(exc).__name__}: {show(str(exc))})\n"
+          f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors print one or two lines and return 2 (``--debug``: raise)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("COMMSLDR_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    if debug:
+        return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one error path
+        return _report(exc, args.command)
 
 
 if __name__ == "__main__":

@@ -491,6 +491,7 @@ def check_scenario(sc: Scenario) -> None:
     if sc.data.root is not None and not sc.data.download and not Path(sc.data.root).is_dir():
         raise ScenarioError("data.root", f"no such directory: {sc.data.root}")
     latent_dim = _check_model(sc)
+    _check_resources(sc)
     for label, ref in sc.paper_figures.models.items():
         resolve_model_ref(ref, f"paper_figures.models.{label}")
     for i, label in enumerate(sc.paper_figures.truncation_models):
@@ -550,7 +551,6 @@ def check_scenario(sc: Scenario) -> None:
                                             f"values: {sorted(set(sc.model.truncations) | {latent_dim})}")
     if len(set(sc.seeds)) != len(sc.seeds) or not sc.seeds:
         raise ScenarioError("seeds", f"needs distinct seeds, got {show(sc.seeds)}")
-    _check_resources(sc)
 
 
 def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | None,

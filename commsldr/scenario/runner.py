@@ -64,18 +64,56 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
-    """``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>`` (made unique)."""
+def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
+    """Create the run directory: ``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>``.
+
+    The default directory is created with one atomic ``mkdir`` under a fresh name (``-1``,
+    ``-2``, ... appended when taken), so two runs started in the same second never share it, and
+    it always lies under ``outputs.dir`` (``name`` must be a safe path component). An ``out``
+    that already holds files is refused unless ``overwrite``.
+
+    Raises:
+        ScenarioError: an unsafe name, an ``out`` that is a file or not empty, or a directory
+            that cannot be created (naming ``--out`` or ``outputs.dir``).
+    """
+    from commsldr.scenario.load import _SAFE_NAME
+    from commsldr.scenario.schema import ScenarioError
+
     if out is not None:
         path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path(sc.outputs.dir) / sc.name / stamp
-        i = 1
-        while path.exists():
-            path = Path(sc.outputs.dir) / sc.name / f"{stamp}-{i}"
-            i += 1
-    path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_dir():
+            raise ScenarioError("--out", f"{path} exists and is not a directory")
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
+            raise ScenarioError("--out", f"{path} already holds files; choose a new directory "
+                                         f"or pass --overwrite")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
+        return path
+    if not _SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
+        raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
+    root = Path(sc.outputs.dir)
+    base = root / sc.name
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for i in range(10_000):
+            path = base / (stamp if i == 0 else f"{stamp}-{i}")
+            try:
+                path.mkdir()  # atomic: exactly one process creates each name
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise ScenarioError("outputs.dir", f"no free run directory name under {base}")
+    except OSError as e:
+        raise ScenarioError("outputs.dir", f"cannot create a run directory under {base}: "
+                                           f"{e.strerror or e}") from None
+    if not path.resolve().is_relative_to(root.resolve()):  # e.g. a symlinked <name>
+        path.rmdir()
+        raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
+                                    f"({root})")
     return path
 
 
@@ -211,6 +249,7 @@ def run_scenario(
     progress: bool = True,
     plot: bool = True,
     log: Any = None,
+    overwrite: bool = False,
 ) -> RunOutput:
     """Run a loaded (validated) scenario and write its run directory.
 
@@ -220,6 +259,7 @@ def run_scenario(
         progress: tqdm progress bars.
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
         log: a ``print``-like function for status lines (default: tqdm.write).
+        overwrite: allow ``out`` to be a directory that already holds files.
 
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
@@ -229,7 +269,7 @@ def run_scenario(
 
     log = log or tqdm.write
     sc = loaded.scenario
-    run_dir = make_run_dir(sc, out)
+    run_dir = make_run_dir(sc, out, overwrite=overwrite)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()

@@ -62,7 +62,9 @@ def check_model_fits(config: TrainConfig, num_classes: int = 10,
     try:
         n, need = estimate_model_bytes(config, num_classes)
     except (ValueError, RuntimeError, OverflowError) as e:
-        raise TrainConfigError("width", f"cannot build the model: {e}") from None
+        raise TrainConfigError("width", f"latent_dim={config.latent_dim}, width={config.width:g} "
+                                        f"give a model too large to build ({type(e).__name__})"
+                                        ) from None
     if need > limit:
         key = "width" if config.width > 4 and config.latent_dim <= 4096 else "latent_dim"
         raise TrainConfigError(key, f"latent_dim={config.latent_dim}, width={config.width:g}: "

@@ -51,14 +51,9 @@ def _list(kind: str) -> list[str]:
 def _cmd_run(args: argparse.Namespace) -> int:
     import yaml
 
-    from commsldr.scenario import ScenarioError, load_scenario
+    from commsldr.scenario import load_scenario
 
-    try:
-        loaded = load_scenario(args.scenario, args.overrides,
-                               max_sweep_points=args.max_sweep_points)
-    except ScenarioError as e:
-        print(f"commsldr run: invalid scenario: {e}", file=sys.stderr)
-        return 2
+    loaded = load_scenario(args.scenario, args.overrides, max_sweep_points=args.max_sweep_points)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)

@@ -44,14 +44,19 @@ def estimate_model_bytes(config: TrainConfig, num_classes: int = 10) -> tuple[in
     from commsldr.models import SplitAutoencoder
 
     d = config.side_dim or config.latent_dim
-    # cheap lower bound first: the latent layers alone (hidden 512 -> d, d -> decoder)
-    if 4 * 4 * 512 * config.latent_dim > available_memory_bytes():
-        n = 512 * config.latent_dim
+    # cheap lower bound first: the latent layer (hidden 512 -> d) and one 3x3 convolution of
+    # 16 w -> 16 w channels, which every backbone has; past the memory it is estimate enough
+    n = int(512 * config.latent_dim + 9 * (16 * config.width) ** 2)
+    if 16 * n + 32 * d * d > available_memory_bytes():
         return n, 16 * n + 32 * d * d
+    # convolution weights grow as width^2: above width 8 scale the count at width 1
+    width = config.width if config.width <= 8 else 1.0
     with torch.device("meta"):
         model = SplitAutoencoder(config.backbone, config.latent_dim, num_classes,
-                                 config.side_dim, width=config.width)
+                                 config.side_dim, width=width)
     n = sum(p.numel() for p in model.parameters())
+    if width != config.width:
+        n = int(n * (config.width / width) ** 2)
     return n, 16 * n + 32 * d * d
 
 
@@ -59,6 +64,12 @@ def check_model_fits(config: TrainConfig, num_classes: int = 10,
                      memory_bytes: int | None = None) -> None:
     """Refuse a model whose training would need more than half this machine's memory."""
     limit = (memory_bytes or available_memory_bytes()) // 2
+    d = config.side_dim or config.latent_dim
+    w = max(1.0, config.width)
+    # generous upper bound (ResNet-34 has 21.8 M parameters at width 1; latent layers at most
+    # 65536 w parameters per latent entry): below the limit, skip building the model
+    if 16 * (25e6 * w * w + 65536 * w * config.latent_dim) + 32 * d * d <= limit:
+        return
     try:
         n, need = estimate_model_bytes(config, num_classes)
     except (ValueError, RuntimeError, OverflowError) as e:

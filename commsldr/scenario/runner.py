@@ -120,14 +120,35 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
 # ---------------------------------------------------------------------------------------------
 # model and table
 # ---------------------------------------------------------------------------------------------
+def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
+    """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
+
+    A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
+    of a table; or it cannot be read) is reported, deleted and left to be rebuilt.
+    """
+    from commsldr.errors import show
+
+    if not paths[0].is_file():
+        return None
+    try:
+        return load()
+    except (ValueError, OSError, EOFError, RuntimeError, KeyError) as err:
+        log(f"cache: {what} {paths[0]} is corrupt ({show(str(err), 160)}); rebuilding it")
+        for p in paths:
+            p.unlink(missing_ok=True)
+        return None
+
+
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
-    from commsldr.train import run_recipe
+    from commsldr._atomic import remove_stale_temp_files
+    from commsldr.train import load_model, run_recipe
 
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
     out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
-    if ckpt.is_file():
+    remove_stale_temp_files(out)
+    if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
         log(f"model: cached {ckpt}")
         return ckpt
     log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
@@ -186,9 +207,11 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
         "crc_bits": sc.coding.crc_bits, "m": ms, "data": sc.data.__dict__, "format": 1,
     })
     path = Path(sc.model.cache_dir) / "tables" / key
-    if path.with_suffix(".npz").is_file():
+    table = _load_cache_entry(
+        [path.with_suffix(".npz"), path.with_suffix(".json")],
+        lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
+    if table is not None:
         log(f"table: cached {path}.npz")
-        table = OperatingPointTable.load(path, model_id=model_id(full))
         table.meta["source"] = source
         return table
     train, test = _load_data(sc)

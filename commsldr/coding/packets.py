@@ -25,7 +25,8 @@ probability ``~2^-c``; the payload's canonical-form check then rejects most of t
 Receiving checks, in order: length >= minimum (else :class:`MalformedPacketError`), CRC
 (:class:`CRCError`), then the header fields and that the packet length equals header + payload
 + CRC exactly (:class:`MalformedPacketError`), ``1 <= num_images <= max_images`` (the receiver's
-bound, default :data:`MAX_IMAGES_PER_PACKET`), the model id and operating point, then that the
+bound, default :data:`MAX_IMAGES_PER_PACKET`), the model id, ``num_images * k <= max_symbols``
+(default :data:`MAX_SYMBOLS_PER_PACKET`) and the operating point, then that the
 payload length can hold ``num_images`` images (:meth:`LatentCodec.max_images`) and the payload
 itself (:class:`PayloadError`). Decoder work is thus bounded by the packet's length and the
 receiver's configuration, never by a count the sender claims.
@@ -51,6 +52,7 @@ __all__ = [
     "CRC_WIDTHS",
     "FORMAT_VERSION",
     "MAX_IMAGES_PER_PACKET",
+    "MAX_SYMBOLS_PER_PACKET",
     "DecodedPacket",
     "PacketHeader",
     "build_packet",
@@ -70,6 +72,8 @@ _CRC_CODE = {8: 0, 16: 1, 32: 2}
 _UINT32 = 1 << 32
 #: default receiver bound on the images one packet may claim (``max_images`` of the decoders)
 MAX_IMAGES_PER_PACKET = 256
+#: default receiver bound on the latent entries (images x k) one packet may claim
+MAX_SYMBOLS_PER_PACKET = 1 << 14
 _MIN_HEADER = 1 + 4 + 4
 _CALC = {
     8: crclib.Calculator(crclib.Crc8.CCITT, optimized=True),
@@ -293,6 +297,7 @@ def decode_packet(
     verify: bool = True,
     max_images: int = MAX_IMAGES_PER_PACKET,
     scale_index: int | None = None,
+    max_symbols: int = MAX_SYMBOLS_PER_PACKET,
 ) -> DecodedPacket:
     """Packet bytes -> latents, or a :class:`PacketError` -- never a silently wrong latent.
 
@@ -311,6 +316,7 @@ def decode_packet(
             <= 1,500 bytes decodes or is rejected in well under 10 ms (docs: Robustness).
         scale_index: with a single coder built without ``scale_index``: the scale index it
             decodes. Not used with a mapping (the key says it).
+        max_symbols: the receiver's bound on ``num_images * k`` (entries to decode).
 
     Raises:
         PacketError: the bytes are not a valid packet for this receiver (a subclass says why).
@@ -337,6 +343,9 @@ def decode_packet(
     if header.model_id != packet_model_id(model_id):
         raise MalformedPacketError(f"packet model_id {header.model_id:#010x} is not this "
                                    f"receiver's {packet_model_id(model_id):#010x}")
+    if header.num_images * header.k > max_symbols:
+        raise MalformedPacketError(f"num_images * k = {header.num_images} * {header.k} exceeds "
+                                   f"max_symbols {max_symbols}")
     if isinstance(coders, Mapping):
         coder = coders.get((header.k, header.scale_index))
         if coder is None:

@@ -14,6 +14,7 @@ import torch
 
 from commsldr.coding import (
     MAX_IMAGES_PER_PACKET,
+    MAX_SYMBOLS_PER_PACKET,
     CoderMismatchError,
     LatentCodec,
     MalformedPacketError,
@@ -45,6 +46,10 @@ def _packet(k: int, scale_index: int, m: int, payload: bytes, crc_bits: int = 16
     return build_packet(PacketHeader(packet_model_id(MID), k, scale_index, m), payload, crc_bits)
 
 
+def test_default_bounds():
+    assert MAX_IMAGES_PER_PACKET == 256 and MAX_SYMBOLS_PER_PACKET == 256 * 64
+
+
 def test_empty_payload_claiming_65536_images_is_refused_by_the_receiver_bound(receiver):
     pkt = _packet(24, 1, 65536, b"")
     assert len(pkt) <= 14  # the size of the packet in issue 13 (13-20 s, 1.8 GB before)
@@ -66,12 +71,21 @@ def test_empty_payload_within_max_images_is_refused_by_the_payload_bound(receive
                       model_id=MID)
 
 
+def test_images_times_k_is_bounded_by_max_symbols(receiver):
+    with pytest.raises(MalformedPacketError, match="exceeds max_symbols 100"):
+        decode_packet(_packet(24, 0, 5, b"\x01" * 200), receiver, model_id=MID, max_symbols=100)
+    # the default bound admits 256 images of 64 entries, not of 65
+    big = {(65, 0): receiver[(24, 0)]}
+    with pytest.raises(MalformedPacketError, match="max_symbols 16384"):
+        decode_packet(_packet(65, 0, 256, b""), big, model_id=MID)
+
+
 def test_zero_images_is_malformed(receiver):
     with pytest.raises(MalformedPacketError, match="at least one image"):
         decode_packet(_packet(24, 0, 0, b""), receiver, model_id=MID)
 
 
-@pytest.mark.parametrize("k,si", [(24, 4), (24, 1000), (16, 0), (0, 0), (2**32 - 1, 0)])
+@pytest.mark.parametrize("k,si", [(24, 4), (24, 1000), (16, 0), (0, 0), (64, 0)])
 def test_unknown_operating_point_of_a_multi_scale_receiver(receiver, k, si):
     with pytest.raises(MalformedPacketError, match="no coder"):
         decode_packet(_packet(k, si, 1, b"\x42"), receiver, model_id=MID)
@@ -105,8 +119,8 @@ def test_random_crc_valid_packets_decode_exactly_or_raise_packet_error(receiver)
             out = decode_packet(_packet(k, si, m, payload, crc), receiver, model_id=MID,
                                 crc_bits=crc)
         except PacketError as err:
-            key = "count_refused" if ("cannot hold" in str(err) or "max_images" in str(err)) \
-                else "other_refused"
+            key = "count_refused" if any(w in str(err) for w in (
+                "cannot hold", "max_images", "max_symbols")) else "other_refused"
             seen[key] += 1
             continue
         assert out.latents.shape == (m, k) and torch.isfinite(out.latents).all()

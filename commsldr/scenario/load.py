@@ -388,6 +388,7 @@ def _train_key(field: str) -> str:
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_TEST_SIZES: dict[tuple[Any, ...], int | None] = {}
 
 #: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
 #: simulation records of one policy), bytes; used for the frames estimate
@@ -418,7 +419,11 @@ def _check_resources(sc: Scenario) -> None:
                                       f"estimated {need / 2**30:.3g} GiB ({_FRAME_BYTES} bytes "
                                       f"per frame and seed) but half of this machine's memory is "
                                       f"{half / 2**30:.3g} GiB")
-    n_test = test_set_size(tc)
+    data_key = (tc.dataset, str(Path(tc.data_root).resolve()) if tc.data_root else None,
+                tc.test_num_per_class)
+    if data_key not in _TEST_SIZES:  # an image folder is scanned once, not per sweep point
+        _TEST_SIZES[data_key] = test_set_size(tc)
+    n_test = _TEST_SIZES[data_key]
     m = sc.link.images_per_packet
     if n_test is not None and m > n_test:
         raise ScenarioError("link.images_per_packet", f"{m} is more than the {n_test} test "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from commsldr.train.config import TrainConfig, TrainConfigError
 

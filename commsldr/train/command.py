@@ -116,10 +116,8 @@ _OPTION_KEYS = (
 def config_from_args(args: argparse.Namespace):
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
-    from commsldr.train.config import TrainConfig, paper_config
-
     from commsldr.errors import UserError, show
-    from commsldr.train.config import TrainConfigError
+    from commsldr.train.config import TrainConfig, TrainConfigError, paper_config
 
     overrides: dict[str, Any] = {}
     for item in args.set:
@@ -155,11 +153,10 @@ def main(args: argparse.Namespace) -> int:
     """Run the recipe; print the test accuracy and the checkpoint path."""
     import torch
 
-    from commsldr.train.recipes import run_recipe
-
     from commsldr.errors import UserError
     from commsldr.train.checks import check_data_available, check_model_fits
     from commsldr.train.config import TrainConfigError
+    from commsldr.train.recipes import run_recipe
 
     config = config_from_args(args)
     if getattr(args, "threads", None) is not None:

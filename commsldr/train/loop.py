@@ -37,10 +37,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
-from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr._atomic import remove_stale_temp_files
+from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
 from commsldr.errors import UserError
+from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
     CheckpointError,
     atomic_write_text,

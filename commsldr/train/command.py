@@ -172,6 +172,13 @@ def main(args: argparse.Namespace) -> int:
         from commsldr.train.checkpoint import load_checkpoint
 
         load_checkpoint(config.from_checkpoint)  # CheckpointError: missing or unreadable
+    from pathlib import Path
+
+    try:
+        Path(config.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError("--out", f"cannot create the output directory {config.out}: "
+                                 f"{exc.strerror or exc}") from None
     result = run_recipe(config.recipe, config)
     import torch.distributed as dist
 

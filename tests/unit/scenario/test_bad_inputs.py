@@ -160,6 +160,14 @@ TRAIN = [
 ]
 
 
+def test_train_out_blocked_by_a_file(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["train", "--recipe", "ce", "--out", str(blocker / "sub")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("argv", "words"), [t[1:] for t in TRAIN], ids=[t[0] for t in TRAIN])
 def test_bad_train_arguments_exit_2_with_a_short_message(argv, words, tmp_path, capsys):
     code = main(["train", "--recipe", "ce", "--out", str(tmp_path / "o"), *argv])

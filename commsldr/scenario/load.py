@@ -315,7 +315,8 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
     for p in params:
         if p not in names and not any(
                 x.kind is x.VAR_KEYWORD for x in sig.parameters.values()):
-            raise ScenarioError(f"{key}.{p}", f"unknown parameter of {what}; allowed: "
+            raise ScenarioError(f"{key}.{p}", f"unknown parameter of {what}"
+                                              f"{did_you_mean(p, names)}; allowed: "
                                               f"{', '.join(names) or '(none)'}")
     try:
         check_params(cls, params, what)

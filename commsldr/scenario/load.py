@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from commsldr.errors import show
+from commsldr.errors import did_you_mean, show
 from commsldr.scenario.schema import (
     PHYS,
     SWEEPABLE,

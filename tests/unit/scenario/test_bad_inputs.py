@@ -58,6 +58,8 @@ SCENARIOS = [
     ("bad-yaml", "name: [unclosed\n", [], ["not valid YAML"]),
     ("top-level-list", "- 1\n- 2\n", [], ["top level", "mapping"]),
     ("typo-key", None, ["chanels={}"], ["chanels", "did you mean 'channels'"]),
+    ("typo-channel-param", None, ["channels.ray.mean_snr_dB=3"],
+     ["channels.ray.mean_snr_dB", "did you mean 'mean_snr_db'"]),
     ("string-lr", None, ['model.train.lr="0.1"'], ["model.train.lr", "finite number"]),
     ("inf-lr", None, ["model.train.lr=.inf"], ["model.train.lr", "finite"]),
     ("inf-width", None, ["model.train.width=.inf"], ["model.train.width", "finite"]),

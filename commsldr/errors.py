@@ -56,3 +56,12 @@ class UserError(ValueError):
         super().__init__(text)
         self.key = key
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes, whatever the subclass
+        return (_rebuild, (type(self), self.key, self.message))
+
+
+def _rebuild(cls: type[UserError], key: str, message: str) -> UserError:
+    err = cls.__new__(cls)
+    UserError.__init__(err, key, message)
+    return err

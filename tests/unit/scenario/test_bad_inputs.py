@@ -260,3 +260,14 @@ def test_an_unwritable_outputs_dir_is_named(tmp_path):
 
 def test_torch_is_importable():  # the corpus above must not leave torch in a bad state
     assert torch.zeros(1).item() == 0
+
+
+def test_user_errors_survive_pickling():  # sweeps may run points in other processes
+    import pickle
+
+    from commsldr.train import CheckpointError
+    from commsldr.train.loop import TrainingDivergedError
+
+    for err in (ScenarioError("a.b", "bad"), CheckpointError("gone"), TrainingDivergedError("x")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err) and back.key == err.key

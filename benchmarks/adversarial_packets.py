@@ -8,7 +8,9 @@ bound, only ``max_images``). Packets: claimed image counts from 1 to 2^32 - 1 (i
 largest the payload bound admits), payloads of 0-1,450 random bytes, known and unknown operating
 points, and honest packets of up to 256 images. Reports the slowest decode, the 99th percentile
 and the peak of Python-traced memory (numpy) per decode. Wall times include any contention on a
-shared machine; ``max_cpu_ms`` is the process CPU time of the slowest decode.
+shared machine; ``max_cpu_ms`` is the process CPU time of the slowest decode, and
+``slowest_32_best_of_7_max_ms`` re-times the 32 slowest packets seven times each and reports the
+largest best-of-7 wall time (the decode cost without interference).
 
     python benchmarks/adversarial_packets.py [--packets N]
 
@@ -56,7 +58,7 @@ def _receiver(k: int, spread: tuple[float, float], seed: int):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--packets", type=int, default=20_000, help="crafted packets per receiver")
+    ap.add_argument("--packets", type=int, default=10_000, help="crafted packets per receiver")
     args = ap.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(13)
@@ -71,6 +73,7 @@ def main() -> None:
     peak_bytes = 0
     worst: list[object] = [0.0]
     worst_cpu = 0.0
+    slow: list[tuple[float, str, bytes]] = []
     per: dict[str, dict[str, float]] = {}
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for name, (coders, test) in receivers.items():
@@ -108,6 +111,10 @@ def main() -> None:
             dt = time.perf_counter() - t0
             cpu.append(time.process_time() - c0)
             times.append(dt)
+            slow.append((dt, name, pkt))
+            if len(slow) > 64:
+                slow.sort(key=lambda x: -x[0])
+                del slow[32:]
             if dt > worst[0]:
                 worst[:] = [dt, name, kind, len(pkt), m]
             if trial % 10 == 0:  # memory: a traced re-run of every 10th packet
@@ -125,6 +132,21 @@ def main() -> None:
         print(name, per[name])
         worst_ms = max(worst_ms, float(t.max()))
         all_ms.append(t)
+    # the 32 slowest packets again, best of 7: their time without other processes' interference
+    slow.sort(key=lambda x: -x[0])
+    best = []
+    for _, name, pkt in slow[:32]:
+        coders = receivers[name][0]
+        reps = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            try:
+                decode_packet(pkt, coders, model_id=MID)
+            except PacketError:
+                pass
+            reps.append(time.perf_counter() - t0)
+        best.append(1e3 * min(reps))
+    out["slowest_32_best_of_7_max_ms"] = max(best)
     t = np.concatenate(all_ms)
     out.update(packets=int(t.size), max_ms=worst_ms, max_cpu_ms=worst_cpu, p99_ms=float(np.percentile(t, 99)),
                median_ms=float(np.median(t)), peak_traced_mb=peak_bytes / 2**20,

@@ -65,6 +65,14 @@ def _check_value(key: str, value: Any, tp: Any) -> Any:
             raise TrainConfigError(key, f"expected a list, got {show(value)}")
         (inner,) = typing.get_args(tp)
         return [_check_value(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TrainConfigError(key, f"expected a mapping, got {show(value)}")
+        kt, vt = typing.get_args(tp) or (Any, Any)
+        return {_check_value(f"{key}.{k}", k, kt): _check_value(f"{key}.{k}", v, vt)
+                for k, v in value.items()}
+    if tp not in _TYPE_NAMES:  # Any, or a type this checker does not know: the field's own checks
+        return value
     ok = {
         bool: lambda v: isinstance(v, bool),
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),

@@ -396,6 +396,20 @@ _TEST_SIZES: dict[tuple[Any, ...], int | None] = {}
 _FRAME_BYTES = 512
 
 
+def _check_writable(path: str, key: str) -> None:
+    """``path`` is a directory that exists or can be created (without creating it)."""
+    p = Path(path).expanduser().absolute()
+    if p.exists() and not p.is_dir():
+        raise ScenarioError(key, f"{path} exists and is not a directory")
+    parent = p
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScenarioError(key, f"cannot create {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(key, f"cannot create or write {path}: {parent} is not writable")
+
+
 def _check_resources(sc: Scenario) -> None:
     """Data present, model and simulation within memory, packets within the test set."""
     from commsldr.train.checks import (
@@ -406,6 +420,9 @@ def _check_resources(sc: Scenario) -> None:
     )
     from commsldr.train.config import TrainConfigError
 
+    _check_writable(sc.outputs.dir, "outputs.dir")
+    if sc.model.recipe is not None:
+        _check_writable(sc.model.cache_dir, "model.cache_dir")
     tc = train_config(sc)
     try:
         check_data_available(tc)

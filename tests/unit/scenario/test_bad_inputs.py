@@ -119,6 +119,16 @@ def test_bad_scenarios_exit_2_with_a_short_message(content, overrides, words, ba
         assert w in err, (w, err)
 
 
+def test_blocked_output_and_cache_directories_are_refused_at_check_time(base_file, tmp_path,
+                                                                        capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for key in ("outputs.dir", "model.cache_dir"):
+        assert main(["run", str(base_file), "--check", "--set", f"{key}={blocker}/sub"]) == 2
+        err = capsys.readouterr().err
+        assert key in err and "not a directory" in err and "Traceback" not in err
+
+
 def test_a_garbage_checkpoint_is_refused_at_check_time(base_file, tmp_path, capsys):
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(os.urandom(2000))

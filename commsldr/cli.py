@@ -5,7 +5,7 @@ Subcommands are thin: each one parses arguments and calls the public API of a su
     commsldr train --recipe NAME ...        train a model with one of the recipes
     commsldr run SCENARIO [--set k=v ...]   run a scenario file
     commsldr plot RUN_DIR                   (re)draw the figures of a run
-    commsldr list {channels,policies,models,recipes,scenarios,csi,pretrained}
+    commsldr list {channels,policies,models,recipes,scenarios,csi,pretrained,schemes}
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def _list(kind: str) -> list[str]:
         from commsldr.scenario import list_scenarios
 
         return list(list_scenarios())
+    if kind == "schemes":
+        from commsldr.schemes import list_schemes
+
+        return list(list_schemes())
     if kind == "pretrained":
         from commsldr.models.pretrained import list_pretrained
 
@@ -135,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list registered names (channels, policies, ...)")
     p_list.add_argument("kind", choices=["channels", "policies", "models", "recipes", "scenarios",
-                                         "csi", "pretrained"])
+                                         "csi", "pretrained", "schemes"])
     p_list.set_defaults(func=lambda a: print("\n".join(_list(a.kind))) or 0)
     return parser
 

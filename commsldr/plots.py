@@ -6,7 +6,12 @@
 - ``accuracy_vs_rate`` — accuracy vs mean bits per image achieved, with the table's operating
   points (accuracy if every packet arrived) for reference;
 - ``timeline`` — per channel: the capacity trace with each policy's packet sizes, the chosen
-  encoder variant and scale, and which packets were delivered / how many images were correct.
+  encoder variant and scale, and which packets were delivered / how many images were correct;
+- ``accuracy_vs_sensor_compute`` — accuracy vs the sensor's MACs per image, per scheme and
+  policy at the middle sweep point, over every scheme's operating points (all delivered).
+
+When a run has several schemes (``schemes`` section), a line is labelled ``scheme: policy``,
+its colour is the scheme's (:func:`scheme_color`) and its line style the policy's.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from commsldr.results import load_results  # noqa: E402
 
-__all__ = ["plot_run", "FIGURE_FUNCTIONS"]
+__all__ = ["plot_run", "FIGURE_FUNCTIONS", "scheme_color"]
 
 
 def _snr_key(results: dict[str, Any], channel: str) -> str | None:
@@ -34,16 +39,38 @@ def _snr_key(results: dict[str, Any], channel: str) -> str | None:
     return None
 
 
+#: fixed colours of the built-in schemes (others: the next free colour of the cycle)
+SCHEME_COLORS = {"split-ae": "C0", "jpeg": "C1", "webp": "C2", "edge-label": "C3",
+                 "analog-jscc": "C4", "split-ae-analog": "C5"}
+_POLICY_STYLES = ("-", "--", ":", "-.")
+
+
+def scheme_color(name: str) -> str:
+    """The colour of scheme ``name`` (fixed for the built-in schemes, stable for others)."""
+    if name in SCHEME_COLORS:
+        return SCHEME_COLORS[name]
+    return f"C{6 + sum(map(ord, name)) % 4}"
+
+
+def _multi_scheme(results: dict[str, Any]) -> bool:
+    return len({r.get("scheme", "split-ae") for r in results["rows"]}) > 1
+
+
+def _row_label(r: dict[str, Any], multi: bool) -> str:
+    return f"{r.get('scheme', 'split-ae')}: {r['policy']}" if multi else r["policy"]
+
+
 def _series(rows: list[dict[str, Any]], results: dict[str, Any], x_of, exclude: set[str]):
-    """Group rows into lines: one per policy and combination of the other sweep values."""
+    """Group rows into lines: one per (scheme,) policy and combination of the other sweep values."""
     lines: dict[str, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
     others = [k for k in results.get("sweep_keys", []) if k not in exclude]
+    multi = _multi_scheme(results)
     for r in rows:
         x = x_of(r)
         if x is None or (isinstance(x, float) and math.isnan(x)):
             continue
         extra = ", ".join(f"{k.split('.')[-1]}={r.get(k)}" for k in others)
-        label = r["policy"] + (f" ({extra})" if extra else "")
+        label = _row_label(r, multi) + (f" ({extra})" if extra else "")
         lines[label].append((float(x), r))
     return {k: sorted(v, key=lambda t: t[0]) for k, v in lines.items()}
 
@@ -56,11 +83,22 @@ def _panels(results: dict[str, Any], height: float = 3.6):
 
 
 def _draw_lines(ax, lines, band: bool = True) -> None:
+    schemes = {r.get("scheme", "split-ae") for pts in lines.values() for _, r in pts}
+    policies: list[str] = []
+    for pts in lines.values():
+        if pts and pts[0][1]["policy"] not in policies:
+            policies.append(pts[0][1]["policy"])
     for label, pts in lines.items():
         xs = [x for x, _ in pts]
         ys = [r["accuracy"] for _, r in pts]
-        style = "--" if label.startswith("oracle") else "-"
-        (line,) = ax.plot(xs, ys, style, marker="o", ms=3.5, label=label)
+        if len(schemes) > 1:
+            r0 = pts[0][1]
+            kw = {"color": scheme_color(str(r0.get("scheme_type") or r0.get("scheme")))}
+            style = _POLICY_STYLES[policies.index(r0["policy"]) % len(_POLICY_STYLES)]
+        else:
+            kw = {}
+            style = "--" if label.startswith("oracle") else "-"
+        (line,) = ax.plot(xs, ys, style, marker="o", ms=3.5, label=label, **kw)
         if band:
             ax.fill_between(xs, [r["accuracy_low"] for _, r in pts],
                             [r["accuracy_high"] for _, r in pts], color=line.get_color(),
@@ -126,9 +164,22 @@ def accuracy_vs_rate(results: dict[str, Any]):
                     marker="x", ms=4, color="gray", alpha=0.4 + 0.6 * k / max(by_k),
                     label=f"table k={k} (all delivered)")
         rows = [r for r in results["rows"] if r["channel"] == ch]
-        lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"), set())
-        for label, p in lines.items():
-            ax.plot([x for x, _ in p], [r["accuracy"] for _, r in p], "o", ms=4, label=label)
+        if _multi_scheme(results):  # one line per scheme and policy through the sweep points
+            for label, d in (results.get("schemes") or {}).items():
+                pts = sorted(d.get("operating_points") or [], key=lambda p: p["bits_per_image"])
+                if label != "split-ae" and pts:
+                    ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts],
+                            ":", marker="x", ms=4, alpha=0.5,
+                            color=scheme_color(str(d.get("type", label))),
+                            label=f"{label} points (all delivered)")
+            lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"),
+                            set(results.get("sweep_keys", [])))
+            _draw_lines(ax, lines, band=False)
+            ax.set_xscale("log")
+        else:
+            lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"), set())
+            for label, p in lines.items():
+                ax.plot([x for x, _ in p], [r["accuracy"] for _, r in p], "o", ms=4, label=label)
         ax.set_title(ch)
         ax.set_xlabel("mean bits per image (header + CRC included)")
         ax.grid(alpha=0.3)
@@ -179,6 +230,44 @@ def timeline(results: dict[str, Any]):
     return fig
 
 
+def accuracy_vs_sensor_compute(results: dict[str, Any]):
+    """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
+    point, over the schemes' operating points (accuracy if every packet arrives)."""
+    rows = [r for r in results["rows"] if r.get("sensor_macs") is not None
+            and not (isinstance(r.get("sensor_macs"), float) and math.isnan(r["sensor_macs"]))]
+    if not rows:
+        return None
+    point = len(results.get("sweep_values") or [None]) // 2
+    fig, panels = _panels(results, height=4.0)
+    markers = "osD^vP*X"
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    for ch, ax in panels:
+        for label, d in (results.get("schemes") or {}).items():
+            color = scheme_color(str(d.get("type", label)))
+            ops = d.get("operating_points") or []
+            if ops:
+                ax.plot([p["sensor_macs"] for p in ops], [p["accuracy"] for p in ops], "x",
+                        color=color, alpha=0.35, ms=4)
+        for r in rows:
+            if r["channel"] != ch or r.get("point", 0) != point:
+                continue
+            color = scheme_color(str(r.get("scheme_type") or r.get("scheme", "split-ae")))
+            ax.errorbar([r["sensor_macs"]], [r["accuracy"]],
+                        yerr=[[r["accuracy"] - r["accuracy_low"]],
+                              [r["accuracy_high"] - r["accuracy"]]],
+                        fmt=markers[policies.index(r["policy"]) % len(markers)], color=color,
+                        ms=6, capsize=2, label=f"{r.get('scheme', 'split-ae')}: {r['policy']}")
+        ax.set_xscale("log")
+        ax.set_title(f"{ch} ({_point_label(results)})")
+        ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)")
+        ax.grid(alpha=0.3, which="both")
+    panels[0][1].set_ylabel("accuracy (× : operating points, all delivered)")
+    panels[-1][1].legend(fontsize=6)
+    fig.suptitle(f"{results['scenario']}: accuracy vs sensor compute")
+    fig.tight_layout()
+    return fig
+
+
 def _point_label(results: dict[str, Any]) -> str:
     values = results.get("timeline_point") or {}
     return ", ".join(f"{k.split('.')[-1]}={v}" for k, v in values.items()) or "base scenario"
@@ -189,6 +278,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_capacity": accuracy_vs_capacity,
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
+    "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
 }
 
 

@@ -556,6 +556,9 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("policies", "needs at least one policy (label: {type: NAME, ...})")
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
+    from commsldr.scenario.scheme_runs import check_schemes
+
+    check_schemes(sc)
     if sc.analog.enabled:
         import torch
 

@@ -298,6 +298,12 @@ def run_scenario(
     t0 = time.perf_counter()
     table = prepare_table(loaded, log=log, progress=progress)
     t_table = time.perf_counter() - t0
+    from commsldr.scenario import scheme_runs
+    from commsldr.schemes import SplitAEScheme
+
+    scheme_ctx = scheme_runs.scheme_context(loaded, table_fn=lambda: table, log=log,
+                                            progress=progress)
+    split_product = SplitAEScheme().prepare(scheme_ctx)
 
     labels = list(sc.channels)
     n_jobs = len(loaded.points) * len(labels) * len(sc.seeds) * len(sc.policies)
@@ -310,21 +316,24 @@ def run_scenario(
     for pi, point in enumerate(loaded.points):
         psc = point.scenario
         phy = phy_class(psc.link.phy)(**phy_params(psc))
+        cost = scheme_runs.split_cost(split_product.sensor_macs, scheme_runs.phy_channel_uses(phy),
+                                      psc.link.images_per_packet)
         for ch in labels:
             states = {s: _channel_states(psc, ch, s) for s in sc.seeds}
             cap = {s: np.asarray(phy.frame_capacity_bits(states[s]), dtype=np.float64)
                    for s in sc.seeds}
             snr = {s: _mean_snr_db(states[s]) for s in sc.seeds}
             for pl in psc.policies:
-                metrics = []
+                metrics, costs = [], []
                 for s in sc.seeds:
                     result, policy = _simulate_one(psc, table, states[s], phy, pl, s)
                     mt = metrics_from_simulation(result, sc.outputs.confidence)
                     metrics.append(mt)
+                    costs.append(cost(result))
                     per_seed.append({
-                        "point": pi, "channel": ch, "policy": pl, "seed": s, **point.values,
-                        "mean_capacity_bits": float(cap[s].mean()), "mean_snr_db": snr[s],
-                        **mt.to_dict(),
+                        "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl, "seed": s,
+                        **point.values, "mean_capacity_bits": float(cap[s].mean()),
+                        "mean_snr_db": snr[s], **mt.to_dict(), **costs[-1],
                     })
                     if pi == timeline_point and s == sc.seeds[0]:
                         timeline.setdefault(ch, {})[pl] = _timeline(
@@ -333,15 +342,26 @@ def run_scenario(
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
-                    "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].type,
-                    **point.values,
+                    "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl,
+                    "policy_type": psc.policies[pl].type, **point.values,
                     "mean_capacity_bits": float(np.mean([cap[s].mean() for s in sc.seeds])),
                     "mean_snr_db": float(np.mean([snr[s] for s in sc.seeds])),
-                    **agg.to_dict(),
+                    **agg.to_dict(), **scheme_runs._mean_cost(costs),
                 })
     bar.close()
     if sc.analog.enabled:
         rows += _analog_rows(loaded, log, progress)
+    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
+                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
+    if sc.schemes:
+        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
+        rows += extra["rows"]
+        per_seed += extra["per_seed"]
+        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
+                    for ch, lines in timeline.items()}
+        for ch, lines in extra["timeline"].items():
+            timeline.setdefault(ch, {}).update(lines)
+        schemes.update(extra["schemes"])
     m = sc.link.images_per_packet
     results = {
         "scenario": sc.name,
@@ -363,9 +383,11 @@ def run_scenario(
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
+        "schemes": schemes,
         "seconds": {"table": t_table, "total": time.perf_counter() - t0},
     }
     save_results(run_dir, results)
+    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
     if plot:
         from commsldr.plots import plot_run
 
@@ -435,7 +457,8 @@ def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[
             total += n
         low, high = wilson_interval(correct, total, sc.outputs.confidence)
         rows.append({
-            "point": pi, "channel": ch, "policy": f"analog (k={k})", "policy_type": "analog",
+            "point": pi, "scheme": "split-ae-analog", "channel": ch, "policy": f"analog (k={k})",
+            "policy_type": "analog", "scheme_type": "split-ae-analog",
             **point.values, "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
             "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
             "delivered_rate": 1.0, "outage_probability": 0.0,

@@ -32,6 +32,7 @@ __all__ = [
     "LinkConfig",
     "CSIConfig",
     "PolicyConfig",
+    "SchemeConfig",
     "AnalogConfig",
     "OutputConfig",
     "PaperFiguresConfig",
@@ -48,7 +49,8 @@ PHYS: dict[str, str] = {
     "bittrue": "commsldr.link.bittrue:BitTruePHY",
 }
 #: Figure names a run can draw.
-FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline")
+FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline",
+           "accuracy_vs_sensor_compute")
 #: Top-level sections a sweep may change (the rest fixes the operating-point table).
 SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
@@ -157,6 +159,23 @@ class PolicyConfig:
 
 
 @dataclass
+class SchemeConfig:
+    """``schemes.<label>``: a baseline scheme (commsldr list schemes) plus its parameters.
+
+    The split autoencoder of the ``model`` and ``coding`` sections always runs (scheme
+    ``split-ae``); each entry here adds one more scheme, simulated on the same channel draws
+    (:mod:`commsldr.schemes`). Digital schemes run every policy of ``policies`` (or of this
+    entry's own ``policies``, e.g. a ``fixed`` policy at a JPEG quality); analog schemes are
+    evaluated once per channel, sweep point and seed.
+    """
+
+    type: str = field(default="", metadata=_doc("registered scheme name"))
+    policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
+        "the policies of this scheme, by label (empty: the top-level policies)"))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the scheme's parameters"))
+
+
+@dataclass
 class AnalogConfig:
     """``analog``: add uncoded (analog) transmission of the latent as an extra curve.
 
@@ -231,6 +250,8 @@ class Scenario:
     policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
         "policies to compare, by label"))
     analog: AnalogConfig = field(default_factory=AnalogConfig, metadata=_doc("see analog"))
+    schemes: dict[str, SchemeConfig] = field(default_factory=dict, metadata=_doc(
+        "baseline schemes to run next to the split autoencoder, by label"))
     sweep: dict[str, list[Any]] = field(default_factory=dict, metadata=_doc(
         "dotted key → list of values; the run covers the product of all lists. Keys under "
         "channels (a label or * for every channel), link, csi, policies, or frames"))
@@ -250,6 +271,7 @@ class Scenario:
 #: dataclass → (selector key, params field) for sections with open parameters
 OPEN_SECTIONS: dict[type, str] = {
     ChannelConfig: "type", PolicyConfig: "type", CSIConfig: "type", LinkConfig: "phy",
+    SchemeConfig: "type",
 }
 
 
@@ -396,7 +418,8 @@ def reference_markdown() -> str:
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
                 ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
-                ("analog", AnalogConfig), ("paper_figures", PaperFiguresConfig),
+                ("analog", AnalogConfig), ("schemes.&lt;label&gt;", SchemeConfig),
+                ("paper_figures", PaperFiguresConfig),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",

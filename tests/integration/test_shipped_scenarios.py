@@ -14,7 +14,7 @@ from commsldr.scenario.load import scenarios_dir
 SHIPPED = [
     "quickstart", "awgn_snr_sweep", "rayleigh_block_fading", "doppler_time_varying",
     "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog",
-    "nr_link_adaptation", "paper_cifar10",
+    "nr_link_adaptation", "paper_cifar10", "baselines_quick", "baselines_cifar10",
 ]
 TRACE = Path("../shared/traces/cellular/ATT-LTE-driving.up")
 CIFAR = Path("../shared/datasets/cifar10-jpeg")
@@ -28,7 +28,7 @@ def _needs(name: str) -> list[str]:
     """Overrides for data that lives outside the repository when it is absent."""
     if name == "cellular_trace_uplink" and not TRACE.is_file():
         pytest.skip(f"example trace {TRACE} not present")
-    if name == "paper_cifar10" and not CIFAR.is_dir():
+    if name in ("paper_cifar10", "baselines_cifar10") and not CIFAR.is_dir():
         pytest.skip(f"local CIFAR-10 copy {CIFAR} not present")
     return []
 

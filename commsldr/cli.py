@@ -158,7 +158,7 @@ def _raised_by_us(exc: BaseException) -> bool:
 
 def _report(exc: BaseException, command: str) -> int:
     """One or two lines on stderr for an error; the exit code (2: the user's input)."""
-    from commsldr.errors import UserError, show
+    from commsldr.errors import UserError, cut
 
     prog = f"commsldr {command}" if command else "commsldr"
     if isinstance(exc, UserError):
@@ -173,12 +173,12 @@ def _report(exc: BaseException, command: str) -> int:
         return 2
     if isinstance(exc, OSError):
         what = f" {exc.filename}" if exc.filename else ""
-        print(f"{prog}: cannot access{what}: {show(exc.strerror or str(exc))}", file=sys.stderr)
+        print(f"{prog}: cannot access{what}: {cut(exc.strerror or str(exc))}", file=sys.stderr)
         return 2
     if isinstance(exc, ValueError) and _raised_by_us(exc):
-        print(f"{prog}: {show(str(exc), 400)}", file=sys.stderr)
+        print(f"{prog}: {cut(str(exc), 400)}", file=sys.stderr)
         return 2
-    print(f"{prog}: internal error ({type(exc).__name__}: {show(str(exc))})\n"
+    print(f"{prog}: internal error ({type(exc).__name__}: {cut(str(exc))})\n"
           f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
     return 1
 

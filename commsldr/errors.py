@@ -13,7 +13,7 @@ import reprlib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["ECHO_CHARS", "UserError", "did_you_mean", "show"]
+__all__ = ["ECHO_CHARS", "UserError", "cut", "did_you_mean", "show"]
 
 #: longest echo of a user value in a message
 ECHO_CHARS = 200
@@ -32,6 +32,11 @@ def show(value: Any, limit: int = ECHO_CHARS) -> str:
     structure of shared lists prints in microseconds.
     """
     text = _repr.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def cut(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters (``...`` marks the cut)."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -327,6 +327,8 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
             r"parameter '([A-Za-z_][A-Za-z0-9_]*)'", msg) or re.match(
             r"^([A-Za-z_][A-Za-z0-9_]*) must", msg)
         if m and m.group(1) in names:
+            if m.group(0).rstrip().endswith(":"):  # "name: ..." -> the key already says name
+                msg = msg[m.end():].strip()
             raise ScenarioError(f"{key}.{m.group(1)}", msg) from None
         raise ScenarioError(key, msg) from None
 

@@ -55,14 +55,16 @@ def mutate(raw: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], lis
         path = rng.choice(all_paths)
         parent = _parent(out, path)
         op = rng.random()
+        if op >= 0.7 and not isinstance(parent, dict):  # lists: replace an entry instead
+            op = 0.0
         if op < 0.7:
             value = copy.deepcopy(rng.choice(VALUES))
             parent[path[-1]] = value
             done.append(f"{'.'.join(map(str, path))} = {value!r:.40}")
-        elif op < 0.85 and isinstance(parent, dict):
+        elif op < 0.85:
             del parent[path[-1]]
             done.append(f"del {'.'.join(map(str, path))}")
-        elif isinstance(parent, dict):
+        else:
             parent["unknown_" + str(rng.randint(0, 99))] = rng.choice(VALUES[:12])
             done.append(f"add unknown key under {'.'.join(map(str, path[:-1])) or '(top)'}")
     return out, done

@@ -11,7 +11,7 @@
 #
 # Settings (environment variables; the defaults are run B of docs/reproduction.md, whose models
 # are shipped in models/):
-#   DATA      ImageFolder copy of CIFAR-10 (train/ and test/)   ../shared/datasets/cifar10-jpeg
+#   DATA      ImageFolder copy of CIFAR-10 (train/ and test/)   (required)
 #   OUT       output directory (use a new one for new settings)  runs/repro_cifar10-<settings>
 #   BACKBONE  registered backbone                               resnet8
 #   WIDTH     channel multiplier                                0.5
@@ -38,7 +38,7 @@
 set -euo pipefail
 
 cd "${REPO:-$(dirname "$0")/..}"
-DATA=${DATA:-../shared/datasets/cifar10-jpeg}
+DATA=${DATA:?set DATA to an ImageFolder copy of CIFAR-10 (a folder with train/ and test/)}
 BACKBONE=${BACKBONE:-resnet8}
 WIDTH=${WIDTH:-0.5}
 NPC=${NPC-}

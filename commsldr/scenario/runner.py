@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,10 @@ from commsldr.scenario.load import (
 )
 from commsldr.scenario.schema import Scenario
 
-__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir"]
+__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
+           "training_environment"]
+
+logger = logging.getLogger("commsldr.run")
 
 
 @dataclass(frozen=True)
@@ -139,20 +143,55 @@ def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
         return None
 
 
+def training_environment(device: str | None = None) -> dict[str, Any]:
+    """What changes trained weights besides the recipe's configuration.
+
+    Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
+    kernels follows the thread partition), devices or PyTorch versions, and of course not across
+    edits of the training code; so the model cache key covers all of them: the intra-op thread
+    count, the device type, the torch version and a digest of the code of
+    ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
+    comment or a docstring does not retrain).
+    """
+    import ast
+
+    import commsldr
+
+    root = Path(commsldr.__file__).parent
+    h = hashlib.sha256()
+    for sub in ("data", "models", "losses", "train"):
+        for f in sorted((root / sub).glob("*.py")):
+            tree = ast.parse(f.read_bytes())
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    node.body = body[1:] or [ast.Pass()]
+            h.update(f.name.encode() + b"\0" + ast.dump(tree).encode())
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return {"threads": torch.get_num_threads(), "device": torch.device(device).type,
+            "torch": torch.__version__, "source": h.hexdigest()[:16]}
+
+
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr._atomic import remove_stale_temp_files
     from commsldr.train import load_model, run_recipe
 
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
+    key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
     out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
     remove_stale_temp_files(out)
     if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
         log(f"model: cached {ckpt}")
         return ckpt
-    log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
+    log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
+        f"{key_fields['environment']['threads']} thread(s))")
     result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
+    (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
     return Path(result.checkpoint_path)
 
 
@@ -281,18 +320,40 @@ def run_scenario(
         out: the run directory (default ``<outputs.dir>/<name>/<timestamp>``).
         progress: tqdm progress bars.
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
-        log: a ``print``-like function for status lines (default: tqdm.write).
+        log: a ``print``-like function for status lines (default: the ``commsldr.run``
+            logger at INFO; a given function is called and the lines are logged at DEBUG).
         overwrite: allow ``out`` to be a directory that already holds files.
+
+    Every ``commsldr`` log record of the run (these status lines, the per-epoch training lines)
+    also goes to ``run.log`` in the run directory.
 
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
+    from commsldr.logs import run_log
+
+    sc = loaded.scenario
+    run_dir = make_run_dir(sc, out, overwrite=overwrite)
+    if log is None:
+        emit = logger.info
+    else:
+        def emit(msg: str) -> None:
+            log(msg)
+            logger.debug(msg)
+    with run_log(run_dir / "run.log"):
+        try:
+            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit)
+        except BaseException:
+            logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
+            raise
+
+
+def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
+         log: Any) -> RunOutput:
     from commsldr.adapt.metrics import aggregate, metrics_from_simulation
     from commsldr.results import save_results
 
-    log = log or tqdm.write
     sc = loaded.scenario
-    run_dir = make_run_dir(sc, out, overwrite=overwrite)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
@@ -307,6 +368,13 @@ def run_scenario(
 
     labels = list(sc.channels)
     n_jobs = len(loaded.points) * len(labels) * len(sc.seeds) * len(sc.policies)
+    # what the simulations import (Sionna for some PHYs) is loaded before the bar starts, so its
+    # rate and ETA measure simulations only
+    import commsldr.adapt  # noqa: F401
+    import commsldr.link.simulator  # noqa: F401
+
+    for point in loaded.points:
+        phy_class(point.scenario.link.phy)
     bar = tqdm(total=n_jobs, desc="simulations", disable=not progress, unit="sim")
     rows: list[dict[str, Any]] = []
     per_seed: list[dict[str, Any]] = []

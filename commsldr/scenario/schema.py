@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from commsldr.errors import UserError, did_you_mean, show
+from commsldr.registry import PHYS as PHY_REGISTRY
 
 __all__ = [
     "ScenarioError",
@@ -42,12 +43,9 @@ __all__ = [
     "SWEEPABLE",
 ]
 
-#: PHY modes and the ``commsldr.link`` class each one builds.
-PHYS: dict[str, str] = {
-    "shannon": "commsldr.link.phy:ShannonPHY",
-    "nr": "commsldr.link.nr:NRPHY",
-    "bittrue": "commsldr.link.bittrue:BitTruePHY",
-}
+#: Built-in PHY modes and the ``commsldr.link`` class each one builds (all of them, plug-ins
+#: included: :data:`commsldr.registry.PHYS`).
+PHYS: dict[str, str] = dict(PHY_REGISTRY.builtins)
 #: Figure names a run can draw.
 FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline",
            "accuracy_vs_sensor_compute")
@@ -123,7 +121,8 @@ class ChannelConfig:
 class LinkConfig:
     """``link``: PHY mode, framing; other keys are the PHY's parameters (e.g. ``bandwidth_hz``)."""
 
-    phy: str = field(default="shannon", metadata=_doc("PHY mode", choices=tuple(PHYS)))
+    phy: str = field(default="shannon", metadata=_doc(
+        "PHY mode: shannon, nr, bittrue or a plug-in (commsldr list phys)"))
     frame_s: float = field(default=1e-3, metadata=_doc(
         "frame duration in seconds (given to the PHY and to channels that take frame_s)",
         min_exclusive=0.0))
@@ -146,7 +145,7 @@ class CSIConfig:
     """``csi``: what the policies know of the channel (the Oracle always gets perfect CSI)."""
 
     type: str = field(default="perfect", metadata=_doc(
-        "CSI model", choices=("perfect", "delayed", "noisy", "ack-nack")))
+        "CSI model: perfect, delayed, noisy, ack-nack or a plug-in (commsldr list csi)"))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
 
 
@@ -240,6 +239,10 @@ class Scenario:
 
     name: str = field(default="", metadata=_doc("scenario name (the run directory's name)"))
     description: str = field(default="", metadata=_doc("free text"))
+    plugins: list[str] = field(default_factory=list, metadata=_doc(
+        "modules imported before validation so that the policies, CSI models, PHYs and channels "
+        "they register can be used here: dotted module names or .py files (relative to this "
+        "file)"))
     data: DataConfig = field(default_factory=DataConfig, metadata=_doc("see data"))
     model: ModelConfig = field(default_factory=ModelConfig, metadata=_doc("see model"))
     coding: CodingConfig = field(default_factory=CodingConfig, metadata=_doc("see coding"))

@@ -1,28 +1,28 @@
-"""The scheme registry: built-in schemes register with a decorator, third-party packages through
-the ``commsldr.schemes`` entry-point group (loaded lazily on the first lookup).
+"""The scheme registry: thin names over a :class:`commsldr.registry.Registry`.
 
-A plug-in package declares, e.g. in its ``pyproject.toml``::
+Built-in schemes are entered lazily by ``"module:Class"`` (and also carry the decorator
+``@register_scheme(name)``, which confirms the entry when their module is imported); third-party
+packages add schemes through the ``commsldr.schemes`` entry-point group, e.g. in their
+``pyproject.toml``::
 
     [project.entry-points."commsldr.schemes"]
     my-scheme = "my_package.my_module:MyScheme"
 
 The entry-point name is the scheme name; the object is a :class:`~commsldr.schemes.base.Scheme`
-subclass. The registry imports only :mod:`commsldr.schemes.base`; the built-in schemes register
-themselves when :mod:`commsldr.schemes` is imported (no import cycle).
+subclass. This module imports neither the scheme modules nor :mod:`commsldr.schemes` (no import
+cycle): a class is imported on its first lookup.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from commsldr.schemes.base import Scheme
+from commsldr.registry import Registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SCHEMES",
     "register_scheme",
     "create_scheme",
     "get_scheme_class",
@@ -31,91 +31,44 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "commsldr.schemes"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
-_REGISTRY: dict[str, type[Scheme]] = {}
-_plugins_loaded = False
-S = TypeVar("S", bound=type[Scheme])
+SCHEMES = Registry("scheme", ENTRY_POINT_GROUP, base="commsldr.schemes.base:Scheme", builtins={
+    "split-ae": "commsldr.schemes.split_ae:SplitAEScheme",
+    "jpeg": "commsldr.schemes.codec:JPEGScheme",
+    "webp": "commsldr.schemes.codec:WebPScheme",
+    "edge-label": "commsldr.schemes.edge:EdgeLabelScheme",
+    "analog-jscc": "commsldr.schemes.jscc:AnalogJSCCScheme",
+})
+S = TypeVar("S", bound=type)
 
 
 def register_scheme(name: str) -> Callable[[S], S]:
-    """Class decorator registering a :class:`Scheme` subclass under ``name``.
+    """Class decorator registering a :class:`~commsldr.schemes.base.Scheme` subclass under
+    ``name``.
 
     Raises:
         ValueError: the name is malformed or already taken by another class.
         TypeError: the decorated object is not a ``Scheme`` subclass.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"name: scheme names are lowercase [a-z0-9_.-], got {name!r}")
-
-    def decorator(cls: S) -> S:
-        if not (isinstance(cls, type) and issubclass(cls, Scheme)):
-            raise TypeError(f"register_scheme({name!r}): {cls!r} is not a Scheme subclass")
-        existing = _REGISTRY.get(name)
-        if existing is not None and existing is not cls:
-            raise ValueError(f"name: scheme {name!r} is already registered by "
-                             f"{existing.__module__}.{existing.__qualname__}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorator
+    return SCHEMES.register(name)
 
 
-def _load_plugins() -> None:
-    """Import every ``commsldr.schemes`` entry point once; a broken plug-in only warns."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    import commsldr.schemes  # noqa: F401  (registers the built-ins)
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # a third-party import error must not hide the built-ins
-            warnings.warn(f"scheme plug-in {ep.name!r} ({ep.value}) failed to load: {exc!r}",
-                          stacklevel=3)
-            continue
-        if not (isinstance(obj, type) and issubclass(obj, Scheme)):
-            warnings.warn(f"scheme plug-in {ep.name!r} ({ep.value}) is not a Scheme subclass; "
-                          "ignored", stacklevel=3)
-            continue
-        if _REGISTRY.get(ep.name) is obj:
-            continue
-        try:
-            register_scheme(ep.name)(obj)
-        except ValueError as exc:
-            warnings.warn(f"scheme plug-in {ep.name!r} ({ep.value}) ignored: {exc}", stacklevel=3)
-
-
-def get_scheme_class(name: str) -> type[Scheme]:
+def get_scheme_class(name: str) -> type:
     """The class registered under ``name``; an unknown name raises ``ValueError`` listing the
     valid ones."""
-    _load_plugins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown scheme {name!r}; valid: {', '.join(sorted(_REGISTRY))}") \
-            from None
+    return SCHEMES.get(name)
 
 
-def create_scheme(name: str, **params: Any) -> Scheme:
+def create_scheme(name: str, **params: Any) -> Any:
     """Create the scheme registered under ``name`` with ``params`` (validated by its
     constructor; a bad value raises ``ValueError`` naming the parameter)."""
-    cls = get_scheme_class(name)
-    from commsldr.adapt.registry import check_params
-
-    check_params(cls, params, f"scheme {name!r}")
-    return cls(**params)
+    return SCHEMES.create(name, **params)
 
 
 def list_schemes() -> list[str]:
     """Sorted names of all registered schemes (built-ins and plug-ins)."""
-    _load_plugins()
-    return sorted(_REGISTRY)
+    return SCHEMES.names()
 
 
 def scheme_descriptions() -> dict[str, str]:
     """``{name: first line of the class docstring}``."""
-    _load_plugins()
-    return {n: (c.__doc__ or "").strip().splitlines()[0] for n, c in sorted(_REGISTRY.items())}
+    return SCHEMES.summaries()

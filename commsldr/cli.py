@@ -15,6 +15,7 @@ Only what a command needs is imported (``--help``, ``--version`` and ``list`` im
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -84,7 +85,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     import yaml
 
-    from commsldr.scenario import ScenarioError, load_scenario
+    from commsldr.scenario import load_scenario
 
     if (args.scenario is None) == (args.resume is None):
         print("commsldr run: give either SCENARIO or --resume RUN_DIR", file=sys.stderr)
@@ -102,11 +103,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rc = _import_plugins(args)
     if rc is not None:
         return rc
-    try:
-        loaded = load_scenario(config if args.resume else args.scenario, args.overrides)
-    except ScenarioError as e:
-        print(f"commsldr run: invalid scenario: {e}", file=sys.stderr)
-        return 2
+    loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
+                           max_sweep_points=args.max_sweep_points)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
@@ -121,7 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out = run_scenario(loaded, out=args.resume or args.out, progress=not args.quiet,
                            plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
                            address=args.address, resume=args.resume is not None,
-                           device=args.device)
+                           device=args.device, overwrite=args.overwrite)
     except KeyboardInterrupt:
         return 130
     print(out.run_dir)
@@ -159,6 +157,8 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         "simulate wireless links, run scenario studies.",
     )
     parser.add_argument("--version", action="version", version=f"commsldr {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (may also follow COMMAND)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
@@ -206,6 +206,10 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_run.add_argument("--device", default="cpu",
                        help="where the operating-point table's network inference runs: cpu "
                        "(default) or cuda")
+    p_run.add_argument("--overwrite", action="store_true",
+                       help="allow --out to name a directory that already holds files")
+    p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
+                       help="refuse sweeps with more than N points (default 1000)")
     _add_plugin_option(p_run)
     p_run.set_defaults(func=_cmd_run)
 
@@ -243,8 +247,50 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _raised_by_us(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in commsldr or channels (our own messages)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    return any(path.startswith(os.path.join(here, pkg) + os.sep) for pkg in ("commsldr", "channels"))
+
+
+def _report(exc: BaseException, command: str) -> int:
+    """One or two lines on stderr for an error; the exit code (2: the user's input)."""
+    from commsldr.errors import UserError, cut
+
+    prog = f"commsldr {command}" if command else "commsldr"
+    if isinstance(exc, UserError):
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    if isinstance(exc, MemoryError):
+        print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
+              f"rerun with --debug", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot access{what}: {cut(exc.strerror or str(exc))}", file=sys.stderr)
+        return 2
+    if isinstance(exc, ValueError) and _raised_by_us(exc):
+        print(f"{prog}: {cut(str(exc), 400)}", file=sys.stderr)
+        return 2
+    print(f"{prog}: internal error ({type(exc).__name__}: {cut(str(exc))})\n"
+          f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors print one or two lines and return 2 (``--debug``: raise)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("COMMSLDR_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
     args = parser.parse_args(argv)
@@ -252,7 +298,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from commsldr.logs import console_logging
 
         console_logging()
-    return int(args.func(args) or 0)
+    if debug:
+        return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one error path
+        return _report(exc, args.command)
 
 
 if __name__ == "__main__":

@@ -76,18 +76,56 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
-    """``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>`` (made unique)."""
+def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
+    """Create the run directory: ``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>``.
+
+    The default directory is created with one atomic ``mkdir`` under a fresh name (``-1``,
+    ``-2``, ... appended when taken), so two runs started in the same second never share it, and
+    it always lies under ``outputs.dir`` (``name`` must be a safe path component). An ``out``
+    that already holds files is refused unless ``overwrite``.
+
+    Raises:
+        ScenarioError: an unsafe name, an ``out`` that is a file or not empty, or a directory
+            that cannot be created (naming ``--out`` or ``outputs.dir``).
+    """
+    from commsldr.scenario.load import _SAFE_NAME
+    from commsldr.scenario.schema import ScenarioError
+
     if out is not None:
         path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path(sc.outputs.dir) / sc.name / stamp
-        i = 1
-        while path.exists():
-            path = Path(sc.outputs.dir) / sc.name / f"{stamp}-{i}"
-            i += 1
-    path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_dir():
+            raise ScenarioError("--out", f"{path} exists and is not a directory")
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
+            raise ScenarioError("--out", f"{path} already holds files; choose a new directory "
+                                         f"or pass --overwrite")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
+        return path
+    if not _SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
+        raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
+    root = Path(sc.outputs.dir)
+    base = root / sc.name
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for i in range(10_000):
+            path = base / (stamp if i == 0 else f"{stamp}-{i}")
+            try:
+                path.mkdir()  # atomic: exactly one process creates each name
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise ScenarioError("outputs.dir", f"no free run directory name under {base}")
+    except OSError as e:
+        raise ScenarioError("outputs.dir", f"cannot create a run directory under {base}: "
+                                           f"{e.strerror or e}") from None
+    if not path.resolve().is_relative_to(root.resolve()):  # e.g. a symlinked <name>
+        path.rmdir()
+        raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
+                                    f"({root})")
     return path
 
 
@@ -115,6 +153,25 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
+    """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
+
+    A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
+    of a table; or it cannot be read) is reported, deleted and left to be rebuilt.
+    """
+    from commsldr.errors import show
+
+    if not paths[0].is_file():
+        return None
+    try:
+        return load()
+    except (ValueError, OSError, EOFError, RuntimeError, KeyError) as err:
+        log(f"cache: {what} {paths[0]} is corrupt ({show(str(err), 160)}); rebuilding it")
+        for p in paths:
+            p.unlink(missing_ok=True)
+        return None
 
 
 def training_environment(device: str | None = None) -> dict[str, Any]:
@@ -163,13 +220,15 @@ def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
 
 
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
-    from commsldr.train import run_recipe
+    from commsldr._atomic import remove_stale_temp_files
+    from commsldr.train import load_model, run_recipe
 
     key_fields = _model_key_fields(cfg)
     out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
+    remove_stale_temp_files(out)
     with cache_lock(out, log):
-        if ckpt.is_file():
+        if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
             log(f"model: cached {ckpt}")
             return ckpt
         log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
@@ -243,9 +302,11 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     key = _hash(key_fields)
     path = Path(sc.model.cache_dir) / "tables" / key
     with cache_lock(path, log):
-        if path.with_suffix(".npz").is_file():
+        table = _load_cache_entry(
+            [path.with_suffix(".npz"), path.with_suffix(".json")],
+            lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
+        if table is not None:
             log(f"table: cached {path}.npz")
-            table = OperatingPointTable.load(path, model_id=model_id(full))
         else:
             table = _build_table(sc, variants, ms, dev, log, progress)
             table.save(path)
@@ -312,6 +373,7 @@ def run_scenario(
     address: str | None = None,
     resume: bool = False,
     device: str = "cpu",
+    overwrite: bool = False,
 ) -> RunOutput:
     """Run a loaded (validated) scenario and write its run directory.
 
@@ -334,6 +396,7 @@ def run_scenario(
         resume: ``out`` is an interrupted run directory: keep its ``config.yaml`` and the rows in
             its ``jobs.jsonl``, run only the jobs without a row.
         device: ``"cpu"`` or ``"cuda"``: where the network inference of the table build runs.
+        overwrite: allow ``out`` to be a directory that already holds files.
 
     Every ``commsldr`` log record of the run (these status lines, the per-epoch training lines)
     also goes to ``run.log`` in the run directory (appended to on resume).
@@ -351,7 +414,7 @@ def run_scenario(
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
         run_dir = Path(out)
     else:
-        run_dir = make_run_dir(sc, out)
+        run_dir = make_run_dir(sc, out, overwrite=overwrite)
     if log is None:
         emit = logger.info
     else:

@@ -273,6 +273,26 @@ def _load_data(sc: Scenario) -> tuple[Any, Any]:
     return load_data(train_config(sc))
 
 
+def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print) -> Any:
+    """The training-set latent statistics of the scenario's full model: those stored in its
+    checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
+    model (same model id), else computed by encoding the training set."""
+    from commsldr.coding import compute_latent_stats
+    from commsldr.train import load_checkpoint, model_id
+
+    m = sc.model
+    path = (Path(m.checkpoint) if m.checkpoint is not None
+            else resolve_pretrained(m.pretrained) if m.pretrained is not None else None)
+    if path is not None:
+        ck = load_checkpoint(path)
+        if "latent_stats" in ck and ck.get("model_id") == model_id(full):
+            from commsldr.coding import LatentStats
+
+            log(f"latent statistics: stored in {path}")
+            return LatentStats.from_dict(ck["latent_stats"])
+    return compute_latent_stats(full, train)
+
+
 def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
                   device: str = "cpu") -> Any:
     """Build (or load from the cache) the operating-point table of a scenario.
@@ -317,16 +337,14 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
 
 def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[int],
                  dev: torch.device, log: Any, progress: bool) -> Any:
-    from commsldr.coding import compute_latent_stats
     from commsldr.link.table import build_table, encode_latents
 
     train, test = _load_data(sc)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
+    stats = _latent_stats(sc, variants[max(variants)], train, log)
     variants = {k: v.to(dev) for k, v in variants.items()}
     try:
-        full = variants[max(variants)]
-        stats = compute_latent_stats(full, train)
         train_latents = None
         if sc.coding.codec == "categorical":
             train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
@@ -352,13 +370,12 @@ def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
 
 def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
     """Model variants (CPU), training latent statistics and the test set for analog jobs."""
-    from commsldr.coding import compute_latent_stats
     from commsldr.scenario.jobs import AnalogContext
 
     variants, _ = obtain_model(loaded.scenario, log, progress)
     train, test = _load_data(loaded.scenario)
-    return AnalogContext(variants=variants, stats=compute_latent_stats(
-        variants[max(variants)], train), test=test)
+    return AnalogContext(variants=variants, test=test, stats=_latent_stats(
+        loaded.scenario, variants[max(variants)], train, log))
 
 
 def run_scenario(

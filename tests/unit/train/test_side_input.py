@@ -7,6 +7,7 @@ import torch
 
 from commsldr.data import make_synthetic
 from commsldr.train import (
+    CheckpointError,
     Phase,
     Step,
     TrainConfig,
@@ -122,18 +123,29 @@ def test_noise_mode_resumes_exactly(small_data, tmp_path):
         assert torch.equal(v, resumed.state_dict()[k]), k
 
 
+_ADDED_CONFIG_KEYS = ("side_input", "side_quantizer", "side_step", "side_noise", "screen_rule",
+                      "screen_budgets", "screen_at_bits", "provenance")
+
+
 def test_checkpoints_from_before_the_option_still_resume(small_data, tmp_path):
     train, _ = small_data
     m = _model()
-    train_phase(m, _phase(epochs=1), train, None, tmp_path, progress=False)
+    extra = {"train_config": TrainConfig().to_dict()}
+    train_phase(m, _phase(epochs=1), train, None, tmp_path, progress=False, extra_state=extra)
     ck = load_checkpoint(tmp_path / "last.pt")
     for key in ("side_input", "side_quantizer", "side_step", "side_noise"):
         del ck["phase"][key]  # as written before the option existed
+    for key in _ADDED_CONFIG_KEYS:
+        del ck["train_config"][key]
     state = {k: v for k, v in ck.items() if k not in ("format", "config", "model_state", "model_id")}
     save_checkpoint(tmp_path / "last.pt", m, **state)
     res = train_phase(_model(seed=3), _phase(epochs=1), train, None, tmp_path, resume=True,
-                      progress=False)
+                      progress=False, extra_state=extra)
     assert len(res.history) == 1
+    # a real change of the side-branch input is still refused, through the phase record
+    with pytest.raises(CheckpointError, match="side_input"):
+        train_phase(_model(seed=3), _phase(epochs=1, side_input="quantized"), train, None,
+                    tmp_path, resume=True, progress=False, extra_state=extra)
 
 
 def test_recipe_records_the_side_input_in_every_checkpoint(tmp_path):

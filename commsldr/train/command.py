@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--recipe", required=True, choices=_RECIPES, help="what to train")
     g.add_argument("--paper", action="store_true",
                    help="start from the paper's settings (ResNet-18, 200 epochs, SGD 0.1, ...)")
+    g.add_argument("--fast", action="store_true",
+                   help="start from the fast CIFAR recipe (airnet backbone, airbench94's "
+                        "optimiser and schedule, 10 epochs; see fast_config)")
     g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
                    help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
     g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")
@@ -67,8 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="let torchvision download CIFAR")
     g.add_argument("--num-per-class", type=int, help="training images per class (subset)")
     g.add_argument("--test-num-per-class", type=int, help="test images per class (subset)")
-    g.add_argument("--no-augment", dest="augment", action="store_false", default=None,
-                   help="train without the augmentation family T")
+    g.add_argument("--augment", choices=["light", "heavy", "none"],
+                   help="training augmentation: light (flip + translate, default), heavy (the "
+                        "family T), none; LDR-SSL views always use T")
+    g.add_argument("--no-augment", dest="augment", action="store_const", const="none",
+                   help="the same as --augment none")
 
     g = parser.add_argument_group("model")
     g.add_argument("--backbone", help="registered backbone (commsldr list models)")
@@ -116,7 +122,7 @@ _OPTION_KEYS = (
 def config_from_args(args: argparse.Namespace):
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
-    from commsldr.train.config import TrainConfig, paper_config
+    from commsldr.train.config import TrainConfig, fast_config, paper_config
 
     overrides: dict[str, Any] = {}
     for item in args.set:
@@ -133,8 +139,14 @@ def config_from_args(args: argparse.Namespace):
             overrides[key] = value
     overrides["recipe"] = args.recipe
     overrides.setdefault("out", f"runs/train/{args.recipe}")
+    if args.paper and getattr(args, "fast", False):
+        raise SystemExit("commsldr train: --paper and --fast are two presets; choose one")
     try:
-        return paper_config(**overrides) if args.paper else TrainConfig.from_dict(overrides)
+        if args.paper:
+            return paper_config(**overrides)
+        if getattr(args, "fast", False):
+            return fast_config(**overrides)
+        return TrainConfig.from_dict(overrides)
     except (TypeError, ValueError) as exc:
         raise SystemExit(f"commsldr train: {exc}") from None
 

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
+from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_augment, make_views, to_float
 from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
     CheckpointError,
@@ -54,6 +54,11 @@ __all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "part_modules", "t
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
+#: ``cosine``, ``multistep`` and ``constant`` step once per epoch; ``triangle`` once per
+#: mini-batch (linear from 0.2·lr up to lr at ``warmup`` of the steps, then down to 0.07·lr:
+#: airbench94's schedule).
+SCHEDULES = ("cosine", "multistep", "constant", "triangle")
+TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
 
 
 @dataclass(frozen=True)
@@ -101,14 +106,21 @@ class Phase:
     milestones: tuple[float, ...] = (0.5, 0.75, 0.9)
     gamma: float = 0.1
     amp: bool = False
-    augment: bool = True
+    augment: str = "light"
     eps_sq: float = 0.5
     rate_weight: float = 1.0
     ssl_views: int = 2
     seed: int = 0
     eval_every: int = 1
+    nesterov: bool = False
+    label_smoothing: float = 0.0
+    bias_lr_scale: float = 1.0
+    warmup: float = 0.23
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.augment, bool):  # legacy: True was the family T
+            object.__setattr__(self, "augment", "heavy" if self.augment else "none")
         if not self.steps:
             raise ValueError("a phase needs at least one step")
         seen: set[str] = set()
@@ -119,8 +131,8 @@ class Phase:
             seen |= set(s.parts)
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if self.schedule not in ("cosine", "multistep", "constant"):
-            raise ValueError(f"schedule must be cosine/multistep/constant, got {self.schedule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
 
@@ -166,13 +178,44 @@ def _params(mods: dict[str, torch.nn.Module], names: tuple[str, ...]) -> list[to
     return [p for n in names for p in mods[n].parameters()]
 
 
-def _make_optimizer(phase: Phase, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+def _param_groups(phase: Phase, mods: dict[str, torch.nn.Module], names: tuple[str, ...],
+                  lr: float) -> list[dict[str, Any]]:
+    """One group, or two when ``bias_lr_scale != 1``: BatchNorm biases at ``lr * scale`` with
+    the weight decay divided by the same factor (so the decay per step is unchanged; airbench's
+    ``bias_scaler``), everything else (BatchNorm scales included) at ``lr``."""
+    if phase.bias_lr_scale == 1.0:
+        return [{"params": _params(mods, names), "lr": lr, "weight_decay": phase.weight_decay}]
+    norm_ids = {id(m.bias) for n in names for m in mods[n].modules()
+                if isinstance(m, torch.nn.modules.batchnorm._NormBase) and m.bias is not None}
+    params = _params(mods, names)
+    scale = phase.bias_lr_scale
+    return [
+        {"params": [p for p in params if id(p) in norm_ids], "lr": lr * scale,
+         "weight_decay": phase.weight_decay / scale},
+        {"params": [p for p in params if id(p) not in norm_ids], "lr": lr,
+         "weight_decay": phase.weight_decay},
+    ]
+
+
+def _make_optimizer(phase: Phase, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
     if phase.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=phase.momentum, weight_decay=phase.weight_decay)
-    return torch.optim.Adam(params, lr=lr, weight_decay=phase.weight_decay)
+        return torch.optim.SGD(groups, momentum=phase.momentum, nesterov=phase.nesterov)
+    return torch.optim.Adam(groups)
 
 
-def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+def _triangle(step: int, total: int, warmup: float) -> float:
+    peak = max(1, int(warmup * total))
+    if step <= peak:
+        return TRIANGLE_START + (1 - TRIANGLE_START) * step / peak
+    return 1 + (TRIANGLE_END - 1) * min(1.0, (step - peak) / max(1, total - peak))
+
+
+def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer,
+                    steps_per_epoch: int = 1) -> torch.optim.lr_scheduler.LRScheduler:
+    if phase.schedule == "triangle":
+        total = phase.epochs * steps_per_epoch
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda i: _triangle(i, total, phase.warmup))
     if phase.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=phase.epochs)
     milestones = [] if phase.schedule == "constant" else sorted(
@@ -201,7 +244,8 @@ def _step_loss(
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(x)
         logits = model.decode(latent)
-        return step.weight * F.cross_entropy(logits.float(), labels), None, logits
+        ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.label_smoothing)
+        return step.weight * ce, None, logits
     if step.loss == "ldr-ssl":
         views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
         with torch.set_grad_enabled("encoder" in step.parts):
@@ -258,8 +302,8 @@ def train_phase(
     for name, mod in mods.items():
         mod.requires_grad_(name in trained)
     step_params = [_params(mods, s.parts) for s in phase.steps]
-    optimizers = [_make_optimizer(phase, ps, s.lr) for ps, s in zip(step_params, phase.steps, strict=True)]
-    schedulers = [_make_scheduler(phase, o) for o in optimizers]
+    optimizers = [_make_optimizer(phase, _param_groups(phase, mods, s.parts, s.lr))
+                  for s in phase.steps]
     use_scaler = phase.amp and device.type == "cuda"
     scalers = [torch.amp.GradScaler("cuda", enabled=use_scaler) for _ in phase.steps]
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
@@ -270,10 +314,16 @@ def train_phase(
             derive_seed(phase.seed, f"{phase.name}/augment/{dist.rank}")
         ),
     }
-    augment = Augment()
+    augment = make_augment(phase.augment)
+    view_augment = Augment()  # LDR-SSL views always come from the family T
     drop_last = len(train) >= phase.batch_size
     loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=generators["order"],
                          raw=True, drop_last=drop_last)
+    per_batch = phase.schedule == "triangle"
+    schedulers = [_make_scheduler(phase, o, max(1, len(loader))) for o in optimizers]
+    memory_format = torch.channels_last if phase.channels_last else torch.contiguous_format
+    if phase.channels_last:
+        model.to(memory_format=torch.channels_last)
 
     history: list[dict[str, Any]] = []
     start_epoch = 0
@@ -312,13 +362,14 @@ def train_phase(
                    disable=not (progress and dist.is_main))
         for raw, labels in bar:
             raw, labels = dist.shard(raw, labels)
-            x = augment(raw, generators["augment"]) if phase.augment else to_float(raw)
-            x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            x = augment(raw, generators["augment"]) if augment is not None else to_float(raw)
+            x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+            labels = labels.to(device, non_blocking=True)
             for i, step in enumerate(phase.steps):
                 model.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
                     loss, terms, logits = _step_loss(
-                        model, step, phase, x, labels, raw, augment, generators["augment"]
+                        model, step, phase, x, labels, raw, view_augment, generators["augment"]
                     )
                 scalers[i].scale(loss).backward()
                 dist.average_gradients(step_params[i])
@@ -330,13 +381,16 @@ def train_phase(
                     seen += labels.numel()
                 if terms is not None:
                     rates += torch.stack([terms.rate, terms.class_rate]).detach().double()
+                if per_batch:
+                    schedulers[i].step()
             batches += 1
         record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
         for i, step in enumerate(phase.steps):
             record[f"loss_{step.loss}"] = float(sums[i]) / max(batches, 1)
-            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[0]["lr"])  # this epoch's
-        for s in schedulers:
-            s.step()
+            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[-1]["lr"])  # this epoch's
+        if not per_batch:
+            for s in schedulers:
+                s.step()
         dist.broadcast_module(model, buffers_only=True)
         n_ldr = sum(1 for s in phase.steps if s.loss != "ce")
         if n_ldr:

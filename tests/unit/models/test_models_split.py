@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from commsldr.models.airnet import AirNet
 from commsldr.models import (
     CifarResNet,
     SplitAutoencoder,
@@ -29,7 +30,7 @@ def test_every_backbone_classifies_and_splits(name):
     small = name in ("resnet18", "resnet34")
     kw = {"width": 0.25} if small else {}
     net = create_model(name, num_classes=7, **kw)
-    assert isinstance(net, CifarResNet)
+    assert isinstance(net, (CifarResNet, AirNet))
     x = torch.randn(2, 3, 32, 32)
     assert net(x).shape == (2, 7)
     m = create_model("split_autoencoder", backbone=name, latent_dim=12, num_classes=7,

@@ -59,7 +59,7 @@ def quick(args: argparse.Namespace) -> dict:
         x = to_float(data.images[: args.batch_size]).contiguous(memory_format=torch.channels_last)
         y = data.labels[: args.batch_size]
 
-        def step() -> None:
+        def step(model=model, opt=opt, x=x, y=y) -> None:
             opt.zero_grad(set_to_none=True)
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 loss = F.cross_entropy(model(x, with_side=False).logits.float(), y,

@@ -37,7 +37,15 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_augment, make_views, to_float
+from commsldr.data import (
+    Augment,
+    BatchLoader,
+    ImageTensors,
+    derive_seed,
+    make_augment,
+    make_views,
+    to_float,
+)
 from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
     CheckpointError,

@@ -92,8 +92,8 @@ def test_triangle_schedule_shape():
     assert math.isclose(vals[0], 0.2) and math.isclose(vals[23], 1.0)
     assert math.isclose(vals[-1], 0.07)
     assert max(vals) == pytest.approx(1.0)
-    assert all(a <= b for a, b in zip(vals[:23], vals[1:24]))
-    assert all(a >= b for a, b in zip(vals[23:], vals[24:]))
+    assert all(a <= b for a, b in zip(vals[:23], vals[1:24], strict=True))
+    assert all(a >= b for a, b in zip(vals[23:-1], vals[24:], strict=True))
 
 
 def test_bias_lr_groups_keep_decay_per_step():

@@ -6,7 +6,6 @@ import json
 import pytest
 import torch
 
-from commsldr.models.airnet import AirNet
 from commsldr.models import (
     CifarResNet,
     SplitAutoencoder,
@@ -14,6 +13,7 @@ from commsldr.models import (
     create_model,
     list_models,
 )
+from commsldr.models.airnet import AirNet
 
 BACKBONES = [n for n in list_models() if n != "split_autoencoder"]
 

@@ -1,6 +1,8 @@
 # The two Quick start commands: `make demo` (main job) and `make test` (whole suite).
 export NO_MKDOCS_2_WARNING := 1
 # Both create .venv and install the project on first use.
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU build first (no CUDA
+# libraries, ~4 GB less).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,6 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install torch torchvision --index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $(STAMP)
 

@@ -3,16 +3,30 @@
 - ``accuracy_vs_snr`` — accuracy vs SNR, one line per policy with its confidence band, one panel
   per channel (x: the swept ``*snr_db`` value, else the measured mean SNR of the frames);
 - ``accuracy_vs_capacity`` — accuracy vs the measured mean capacity (bits/frame) of the PHY;
-- ``accuracy_vs_rate`` — accuracy vs mean bits per image achieved, with the table's operating
-  points (accuracy if every packet arrived) for reference;
+- ``accuracy_vs_rate`` — accuracy vs mean bits per image achieved, one panel per channel, the
+  markers filled by the channel's swept value (colour bar), over the table's operating points
+  (accuracy if every packet arrived);
 - ``timeline`` — per channel: the capacity trace with each policy's packet sizes, the chosen
-  encoder variant and scale, and which packets were delivered / how many images were correct.
+  encoder variant and scale, and which packets were delivered / how many images were correct;
+- ``accuracy_vs_sensor_compute`` — accuracy vs the sensor's MACs per image, per scheme and
+  policy at the middle sweep point, over every scheme's operating points (all delivered).
+
+Conventions shared by every figure: **colour = policy** — the same colour for a policy in every
+figure of a run, from a colour-blind-safe palette (:func:`policy_colors`: Okabe–Ito, then Paul
+Tol's "muted"), assigned in the order the scenario lists its policies; **line style and marker =
+swept value** of the keys that apply to that policy (a ``policies.<label>.*`` key only to that
+policy, a ``csi.*`` key not to policies that always see perfect CSI); legends sit outside the
+axes (one per figure: policies, then swept values); "lost" is a black ×, a colour no policy gets.
+
+When a run has several schemes (``schemes`` section), colour is the **scheme** (same palette, in
+the run's scheme order) and the policy joins the swept values in the line style (``policy=...``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +34,222 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from commsldr.results import load_results  # noqa: E402
 
-__all__ = ["plot_run", "FIGURE_FUNCTIONS"]
+__all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
+
+#: Okabe & Ito (2008) without black (ordered for contrast on white), then Tol's "muted" scheme
+#: (Paul Tol, "Colour schemes", SRON/EPS/TN/09-002): 16 colour-blind-safe, distinct colours.
+PALETTE: tuple[str, ...] = (
+    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442",
+    "#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677", "#882255",
+    "#aa4499",
+)
+#: the "lost packet" marker colour (no policy gets it)
+LOST_COLOR = "#000000"
+#: line styles and markers for swept values (index 0: a policy with nothing swept)
+LINESTYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)),
+                               (0, (1, 3)), (0, (3, 1, 1, 1)))
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+def policy_colors(names: Sequence[str]) -> dict[str, str]:
+    """A colour per name, in order: the first 16 from :data:`PALETTE`, further ones sampled
+    from a continuous colour map (still all distinct). The same list gives the same colours.
+
+    Example:
+        >>> policy_colors(["fixed", "oracle"])
+        {'fixed': '#0072b2', 'oracle': '#e69f00'}
+    """
+    names = list(dict.fromkeys(names))
+    out = {n: PALETTE[i] for i, n in enumerate(names[:len(PALETTE)])}
+    extra = names[len(PALETTE):]
+    if extra:
+        cmap = matplotlib.colormaps["turbo"]
+        for i, n in enumerate(extra):
+            out[n] = matplotlib.colors.to_hex(cmap(0.05 + 0.9 * i / max(len(extra) - 1, 1)))
+    return out
+
+
+def _multi_scheme(results: dict[str, Any]) -> bool:
+    return len({r.get("scheme", "split-ae") for r in results["rows"]}) > 1
+
+
+def _entity(r: dict[str, Any], multi: bool) -> str:
+    """What a row's colour stands for: its scheme in a multi-scheme run, else its policy."""
+    return str(r.get("scheme", "split-ae")) if multi else r["policy"]
+
+
+def _entities(results: dict[str, Any]) -> list[str]:
+    """Every colour key of a run, in the run's order (schemes or policies)."""
+    if _multi_scheme(results):
+        names = list(results.get("schemes") or {}) + [str(r.get("scheme", "split-ae"))
+                                                       for r in results["rows"]]
+    else:
+        names = list(results.get("policies", [])) + [r["policy"] for r in results["rows"]]
+    return list(dict.fromkeys(names))
+
+
+def _run_colors(results: dict[str, Any]) -> dict[str, str]:
+    return policy_colors(_entities(results))
+
+
+# ---------------------------------------------------------------------------------------------
+# which swept keys apply to which row
+# ---------------------------------------------------------------------------------------------
+def _perfect_csi(policy_type: str | None) -> bool:
+    if not policy_type:
+        return False
+    try:
+        from commsldr.registry import POLICIES
+
+        return bool(getattr(POLICIES.get(policy_type), "requires_perfect_csi", False))
+    except Exception:  # a plug-in not importable here: assume it sees the scenario's CSI
+        return False
+
+
+def _applies(key: str, row: dict[str, Any], channel: str) -> bool:
+    """Whether the swept ``key`` can change ``row``'s result on ``channel``."""
+    parts = key.split(".")
+    if parts[0] == "policies":
+        return len(parts) > 1 and parts[1] in ("*", row["policy"])
+    if parts[0] == "channels":
+        return len(parts) > 1 and parts[1] in ("*", channel)
+    if parts[0] == "csi":
+        return not _perfect_csi(row.get("policy_type"))
+    return True
+
+
+def _short(key: str) -> str:
+    return key.split(".")[-1]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+class _Styles:
+    """Line style / marker per combination of swept values (shared by all panels of a figure)."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[tuple[str, str], ...], int] = {(): 0}
+
+    def of(self, combo: tuple[tuple[str, str], ...]) -> tuple[Any, str]:
+        i = self.index.setdefault(combo, len(self.index))
+        return LINESTYLES[i % len(LINESTYLES)], MARKERS[i % len(MARKERS)]
+
+    def handles(self) -> list[tuple[Line2D, str]]:
+        out = []
+        for combo, i in self.index.items():
+            if not combo:
+                continue
+            ls, mk = LINESTYLES[i % len(LINESTYLES)], MARKERS[i % len(MARKERS)]
+            out.append((Line2D([], [], color="0.35", ls=ls, marker=mk, ms=4),
+                        ", ".join(f"{k}={v}" for k, v in combo)))
+        return out
+
+
+def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of,
+            exclude: set[str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list]:
+    """Group a channel's rows into lines: one per policy and combination of the swept values
+    that apply to it (rows that differ only in keys that do not apply are one line; the first
+    row at each x is kept)."""
+    lines: dict[tuple[str, tuple[tuple[str, str], ...]], dict[float, dict[str, Any]]] = \
+        defaultdict(dict)
+    keys = [k for k in results.get("sweep_keys", []) if k not in exclude]
+    multi = _multi_scheme(results)
+    for r in rows:
+        x = x_of(r)
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            continue
+        combo = tuple((_short(k), _fmt(r.get(k))) for k in keys if _applies(k, r, channel))
+        if multi:
+            combo = (("policy", str(r["policy"])), *combo)
+        lines[(_entity(r, multi), combo)].setdefault(float(x), r)
+    return {k: sorted(v.items()) for k, v in lines.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# figure scaffolding
+# ---------------------------------------------------------------------------------------------
+def _panels(results: dict[str, Any], height: float = 3.6, sharey: bool = True):
+    chans = results["channels"]
+    fig = plt.figure(figsize=(4.6 * len(chans) + 2.4, height), layout="constrained")
+    axes = fig.subplots(1, len(chans), squeeze=False, sharey=sharey)
+    return fig, list(zip(chans, axes[0], strict=True))
+
+
+def _legend(fig, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
+            extra: Sequence[tuple[Any, str]] = ()) -> None:
+    """One legend outside the axes, on the right: the policies, then the swept values."""
+    handles: list[Any] = [Line2D([], [], color=colors[p], lw=2.2) for p in used]
+    labels: list[str] = list(used)
+    for h, lab in extra:
+        handles.append(h)
+        labels.append(lab)
+    style_handles = styles.handles() if styles is not None else []
+    if style_handles:
+        handles.append(Line2D([], [], color="none"))
+        labels.append("")
+        for h, lab in style_handles:
+            handles.append(h)
+            labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
+
+
+def _used(results: dict[str, Any], lines_per_panel: list[dict]) -> list[str]:
+    seen = {p for lines in lines_per_panel for (p, _) in lines}
+    return [p for p in _entities(results) if p in seen]
+
+
+def _draw_lines(ax, lines, colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
+    for (policy, combo), pts in lines.items():
+        xs = [x for x, _ in pts]
+        ys = [r["accuracy"] for _, r in pts]
+        ls, mk = styles.of(combo)
+        color = colors[policy]
+        ax.plot(xs, ys, ls=ls, marker=mk, ms=3.5, color=color, lw=1.3)
+        if band:
+            ax.fill_between(xs, [r["accuracy_low"] for _, r in pts],
+                            [r["accuracy_high"] for _, r in pts], color=color, alpha=0.12, lw=0)
+
+
+def _compact(v: float, _pos: Any = None) -> str:
+    """Tick label: 20, 500, 2k, 1.5M."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{suffix}"
+    return f"{v:g}"
+
+
+def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
+    """A log axis with few, plain tick labels (1-2-5 steps within ~3 decades, else decades)."""
+    pos = [v for v in values if v > 0 and math.isfinite(v)]
+    if not pos:
+        return
+    decades = math.log10(max(pos) / min(pos)) if len(pos) > 1 else 0.0
+    subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    a.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=12))
+    a.set_major_formatter(ticker.FuncFormatter(_compact))
+    a.set_minor_locator(ticker.LogLocator(base=10, subs="auto", numticks=12))
+    a.set_minor_formatter(ticker.NullFormatter())
+
+
+def _title(fig, text: str) -> None:
+    """The figure title, left-aligned so that it stays clear of the legend on the right."""
+    fig.suptitle(text, x=0.01, ha="left")
+
+
+def _ci_label(results: dict[str, Any]) -> str:
+    return f"{100 * results.get('confidence', 0.95):.0f}% CI ({results.get('ci', 'wilson')})"
 
 
 def _snr_key(results: dict[str, Any], channel: str) -> str | None:
@@ -34,108 +260,137 @@ def _snr_key(results: dict[str, Any], channel: str) -> str | None:
     return None
 
 
-def _series(rows: list[dict[str, Any]], results: dict[str, Any], x_of, exclude: set[str]):
-    """Group rows into lines: one per policy and combination of the other sweep values."""
-    lines: dict[str, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
-    others = [k for k in results.get("sweep_keys", []) if k not in exclude]
-    for r in rows:
-        x = x_of(r)
-        if x is None or (isinstance(x, float) and math.isnan(x)):
-            continue
-        extra = ", ".join(f"{k.split('.')[-1]}={r.get(k)}" for k in others)
-        label = r["policy"] + (f" ({extra})" if extra else "")
-        lines[label].append((float(x), r))
-    return {k: sorted(v, key=lambda t: t[0]) for k, v in lines.items()}
+def _channel_key(results: dict[str, Any], channel: str) -> str | None:
+    """The first swept key of this channel (the SNR if there is one)."""
+    snr = _snr_key(results, channel)
+    if snr is not None:
+        return snr
+    for key in results.get("sweep_keys", []):
+        parts = key.split(".")
+        if parts[0] == "channels" and len(parts) > 2 and parts[1] in ("*", channel):
+            return key
+    return None
 
 
-def _panels(results: dict[str, Any], height: float = 3.6):
-    chans = results["channels"]
-    fig, axes = plt.subplots(1, len(chans), figsize=(4.8 * len(chans), height), squeeze=False,
-                             sharey=True)
-    return fig, list(zip(chans, axes[0], strict=True))
-
-
-def _draw_lines(ax, lines, band: bool = True) -> None:
-    for label, pts in lines.items():
-        xs = [x for x, _ in pts]
-        ys = [r["accuracy"] for _, r in pts]
-        style = "--" if label.startswith("oracle") else "-"
-        (line,) = ax.plot(xs, ys, style, marker="o", ms=3.5, label=label)
-        if band:
-            ax.fill_between(xs, [r["accuracy_low"] for _, r in pts],
-                            [r["accuracy_high"] for _, r in pts], color=line.get_color(),
-                            alpha=0.18, lw=0)
-
-
-def _ci_label(results: dict[str, Any]) -> str:
-    return f"{100 * results.get('confidence', 0.95):.0f}% CI ({results.get('ci', 'wilson')})"
-
-
+# ---------------------------------------------------------------------------------------------
+# the figures
+# ---------------------------------------------------------------------------------------------
 def accuracy_vs_snr(results: dict[str, Any]):
     """Accuracy vs SNR (dB) per policy and channel, with confidence bands."""
     if not any(not math.isnan(r.get("mean_snr_db", math.nan)) for r in results["rows"]):
         return None
+    colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results)
+    all_lines = []
     for ch, ax in panels:
         key = _snr_key(results, ch)
         rows = [r for r in results["rows"] if r["channel"] == ch]
-        lines = _series(rows, results, (lambda r, k=key: r.get(k)) if key else
+        lines = _series(rows, results, ch, (lambda r, k=key: r.get(k)) if key else
                         (lambda r: r.get("mean_snr_db")), {key} if key else set())
-        _draw_lines(ax, lines)
+        _draw_lines(ax, lines, colors, styles)
+        all_lines.append(lines)
         ax.set_title(ch)
         ax.set_xlabel("SNR (dB)" + ("" if key else ", measured mean"))
         ax.grid(alpha=0.3)
     panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
-    panels[-1][1].legend(fontsize=7)
-    fig.suptitle(f"{results['scenario']}: accuracy vs SNR")
-    fig.tight_layout()
+    _legend(fig, colors, _used(results, all_lines), styles)
+    _title(fig, f"{results['scenario']}: accuracy vs SNR")
     return fig
 
 
 def accuracy_vs_capacity(results: dict[str, Any]):
     """Accuracy vs measured mean capacity (bits per frame)."""
+    colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results)
+    all_lines = []
     for ch, ax in panels:
         rows = [r for r in results["rows"] if r["channel"] == ch]
-        snr_like = {k for k in results.get("sweep_keys", []) if k.split(".")[0] == "channels"}
-        lines = _series(rows, results, lambda r: r.get("mean_capacity_bits"), snr_like)
-        _draw_lines(ax, lines)
-        if any(x > 0 for pts in lines.values() for x, _ in pts):
-            ax.set_xscale("log")
+        channel_keys = {k for k in results.get("sweep_keys", []) if k.split(".")[0] == "channels"}
+        lines = _series(rows, results, ch, lambda r: r.get("mean_capacity_bits"), channel_keys)
+        _draw_lines(ax, lines, colors, styles)
+        all_lines.append(lines)
+        _log_axis(ax, [x for pts in lines.values() for x, _ in pts])
         ax.set_title(ch)
         ax.set_xlabel("mean capacity (bits/frame)")
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3, which="major")
     panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
-    panels[-1][1].legend(fontsize=7)
-    fig.suptitle(f"{results['scenario']}: accuracy vs capacity")
-    fig.tight_layout()
+    _legend(fig, colors, _used(results, all_lines), styles)
+    _title(fig, f"{results['scenario']}: accuracy vs capacity")
     return fig
 
 
 def accuracy_vs_rate(results: dict[str, Any]):
-    """Accuracy vs mean bits per image achieved, over the table's rate–accuracy points."""
-    fig, panels = _panels(results)
+    """Accuracy vs mean bits per image achieved, markers filled by the channel's swept value."""
+    colors, styles = _run_colors(results), _Styles()
+    fig, panels = _panels(results, height=3.9)
     ops = results.get("operating_points", [])
     by_k: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for p in ops:
         by_k[p["k"]].append(p)
+    table_handles = []
+    all_lines = []
+    drawn: set[str] = set()  # entities with at least one point (an analog scheme has no rate)
     for ch, ax in panels:
-        for k, pts in sorted(by_k.items()):
+        for i, (k, pts) in enumerate(sorted(by_k.items())):
             pts = sorted(pts, key=lambda p: p["bits_per_image"])
-            ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts], ":",
-                    marker="x", ms=4, color="gray", alpha=0.4 + 0.6 * k / max(by_k),
-                    label=f"table k={k} (all delivered)")
+            ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts],
+                    color="0.55", lw=0.8, ls=":", marker=MARKERS[i % len(MARKERS)], ms=3,
+                    mfc="none", zorder=1)
+            if ch == panels[0][0]:
+                table_handles.append((Line2D([], [], color="0.55", lw=0.8, ls=":",
+                                             marker=MARKERS[i % len(MARKERS)], ms=3, mfc="none"),
+                                      f"table k={k} (all delivered)"))
+        other_bits: list[float] = []
+        if _multi_scheme(results):  # the other schemes' operating points, in their colours
+            for label, d in (results.get("schemes") or {}).items():
+                pts = sorted(d.get("operating_points") or [], key=lambda p: p["bits_per_image"])
+                if label != "split-ae" and pts and label in colors:
+                    ax.plot([p["bits_per_image"] for p in pts], [p["accuracy"] for p in pts],
+                            ls=":", lw=0.8, marker="x", ms=3, alpha=0.6, color=colors[label],
+                            zorder=1)
+                    other_bits += [p["bits_per_image"] for p in pts]
+        key = _channel_key(results, ch)
         rows = [r for r in results["rows"] if r["channel"] == ch]
-        lines = _series(rows, results, lambda r: r.get("mean_bits_per_image"), set())
-        for label, p in lines.items():
-            ax.plot([x for x, _ in p], [r["accuracy"] for _, r in p], "o", ms=4, label=label)
+        # one line per policy through its sweep, in the order of the channel's swept value
+        lines = _series(rows, results, ch, (lambda r, k=key: r.get(k)) if key else
+                        (lambda r: r.get("point")), {key} if key else set())
+        all_lines.append(lines)
+        values = sorted({x for pts in lines.values() for x, _ in pts})
+        norm = None
+        if key is not None and len(values) > 1:
+            positive = values[0] > 0 and values[-1] / values[0] > 20
+            norm = (matplotlib.colors.LogNorm if positive else matplotlib.colors.Normalize)(
+                vmin=values[0], vmax=values[-1])
+        cmap = matplotlib.colormaps["cividis"]
+        for (policy, combo), pts in lines.items():
+            ls, mk = styles.of(combo)
+            xs = [r.get("mean_bits_per_image") for _, r in pts]
+            ok = [(x, r, v) for (v, r), x in zip(pts, xs, strict=True)
+                  if x is not None and not (isinstance(x, float) and math.isnan(x))]
+            if not ok:
+                continue
+            drawn.add(policy)
+            ax.plot([x for x, _, _ in ok], [r["accuracy"] for _, r, _ in ok], ls=ls, lw=1.0,
+                    color=colors[policy], zorder=2)
+            face = [cmap(norm(v)) for _, _, v in ok] if norm is not None else colors[policy]
+            ax.scatter([x for x, _, _ in ok], [r["accuracy"] for _, r, _ in ok], marker=mk,
+                       s=28, c=face, edgecolors=colors[policy], linewidths=1.3, zorder=3)
+        if norm is not None:
+            sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+            cb = fig.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
+            cb.set_label("marker fill: " + _short(key) + (" (dB)" if key.endswith("snr_db") else ""),
+                         fontsize=8)
+            cb.ax.tick_params(labelsize=7)
+        xs_all = [p["bits_per_image"] for p in ops] + other_bits + [
+            r.get("mean_bits_per_image") or 0.0 for r in rows]
+        _log_axis(ax, xs_all)
         ax.set_title(ch)
         ax.set_xlabel("mean bits per image (header + CRC included)")
         ax.grid(alpha=0.3)
     panels[0][1].set_ylabel("accuracy")
-    panels[-1][1].legend(fontsize=6)
-    fig.suptitle(f"{results['scenario']}: accuracy vs rate")
-    fig.tight_layout()
+    _legend(fig, colors, [e for e in _used(results, all_lines) if e in drawn], styles,
+            extra=table_handles)
+    _title(fig, f"{results['scenario']}: accuracy vs rate")
     return fig
 
 
@@ -144,44 +399,98 @@ def timeline(results: dict[str, Any]):
     tl = results.get("timeline") or {}
     if not tl:
         return None
+    colors = _run_colors(results)
+    multi = _multi_scheme(results)
     chans = [c for c in results["channels"] if c in tl]
-    fig, axes = plt.subplots(3, len(chans), figsize=(6.5 * len(chans), 7.5), squeeze=False,
-                             sharex="col", gridspec_kw={"height_ratios": [2, 1.2, 1]})
+    fig = plt.figure(figsize=(6.2 * len(chans) + 2.2, 7.5), layout="constrained")
+    axes = fig.subplots(3, len(chans), squeeze=False, sharex="col",
+                        gridspec_kw={"height_ratios": [2, 1.2, 1]})
+    used: list[str] = []
     for j, ch in enumerate(chans):
         pols = tl[ch]
         first = next(iter(pols.values()))
         t = list(range(len(first["capacity_bits"])))
         a0, a1, a2 = axes[0][j], axes[1][j], axes[2][j]
-        a0.step(t, first["capacity_bits"], where="mid", color="black", lw=1.2, label="capacity")
+        a0.step(t, first["capacity_bits"], where="mid", color="0.2", lw=1.4, ls="-")
         for i, (pl, d) in enumerate(pols.items()):
-            color = f"C{i}"
+            # a multi-scheme run labels its timelines "scheme: policy"
+            ent = pl.split(": ", 1)[0] if multi and ": " in pl else pl
+            color = colors.get(ent) or policy_colors(list(pols))[pl]
+            ls = LINESTYLES[list(pols).index(pl) % len(LINESTYLES)] if multi else "-"
+            if ent not in used:
+                used.append(ent)
             a0.step(t, [b if b >= 0 else math.nan for b in d["packet_bits"]], where="mid",
-                    color=color, lw=0.9, alpha=0.8, label=f"{pl} packet")
-            a1.step(t, [k + 0.15 * i for k in d["k"]], where="mid", color=color, lw=0.9, label=pl)
+                    color=color, lw=0.9, alpha=0.85, ls=ls)
+            a1.step(t, [k + 0.15 * i for k in d["k"]], where="mid", color=color, lw=0.9, ls=ls)
             m = d["images_per_packet"]
             ok = [x for x, dl in zip(t, d["delivered"], strict=True) if dl]
             lost = [x for x, dl in zip(t, d["delivered"], strict=True) if not dl]
             frac = [d["num_correct"][x] / m for x in ok]
             a2.scatter(ok, [i + 0.35 * f for f in frac], s=5, color=color)
-            a2.scatter(lost, [i] * len(lost), s=12, marker="x", color="red")
-        a0.set_yscale("log")
+            a2.scatter(lost, [i] * len(lost), s=14, marker="x", color=LOST_COLOR, lw=0.8)
+        vals = [b for b in first["capacity_bits"] if b > 0] + [
+            b for d in pols.values() for b in d["packet_bits"] if b > 0]
+        _log_axis(a0, vals, axis="y")
         a0.set_ylabel("bits / frame")
         a0.set_title(f"{ch} ({_point_label(results)})")
-        a0.legend(fontsize=6, ncol=2)
         a1.set_ylabel("encoder k")
         a2.set_yticks(range(len(pols)), list(pols), fontsize=7)
         a2.set_ylabel("delivered (dot: correct\nfraction ↑) / lost (×)", fontsize=7)
         a2.set_xlabel("frame")
         for a in (a0, a1, a2):
             a.grid(alpha=0.3)
-    fig.suptitle(f"{results['scenario']}: timeline (seed {results['seeds'][0]})")
-    fig.tight_layout()
+    extra = [(Line2D([], [], color="0.2", lw=1.4), "capacity"),
+             (Line2D([], [], color=LOST_COLOR, marker="x", ls="none", ms=5), "lost packet")]
+    _legend(fig, {**policy_colors(used), **colors}, used, None, extra=extra)
+    _title(fig, f"{results['scenario']}: timeline (seed {results['seeds'][0]}; "
+                 f"coloured steps: packet bits)")
+    return fig
+
+
+def accuracy_vs_sensor_compute(results: dict[str, Any]):
+    """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
+    point, over the schemes' operating points (accuracy if every packet arrives)."""
+    rows = [r for r in results["rows"] if r.get("sensor_macs") is not None
+            and not (isinstance(r.get("sensor_macs"), float) and math.isnan(r["sensor_macs"]))]
+    if not rows:
+        return None
+    colors, multi = _run_colors(results), _multi_scheme(results)
+    point = len(results.get("sweep_values") or [None]) // 2
+    fig, panels = _panels(results, height=4.0)
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    used: list[str] = []
+    for ch, ax in panels:
+        for label, d in (results.get("schemes") or {}).items():
+            ops = d.get("operating_points") or []
+            if ops and ops[0].get("sensor_macs") is not None:
+                ax.plot([p["sensor_macs"] for p in ops], [p["accuracy"] for p in ops], "x",
+                        color=colors.get(label, "0.55"), alpha=0.35, ms=4)
+        for r in rows:
+            if r["channel"] != ch or r.get("point", 0) != point:
+                continue
+            ent = _entity(r, multi)
+            if ent not in used:
+                used.append(ent)
+            ax.errorbar([r["sensor_macs"]], [r["accuracy"]],
+                        yerr=[[max(0.0, r["accuracy"] - r["accuracy_low"])],
+                              [max(0.0, r["accuracy_high"] - r["accuracy"])]],
+                        fmt=MARKERS[policies.index(r["policy"]) % len(MARKERS)],
+                        color=colors[ent], ms=6, capsize=2)
+        _log_axis(ax, [r["sensor_macs"] for r in rows])
+        ax.set_title(f"{ch} ({_point_label(results)})")
+        ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)")
+        ax.grid(alpha=0.3, which="major")
+    panels[0][1].set_ylabel("accuracy (× : operating points, all delivered)")
+    markers = [(Line2D([], [], color="0.35", marker=MARKERS[i % len(MARKERS)], ls="none"),
+                f"policy={p}") for i, p in enumerate(policies)] if multi else []
+    _legend(fig, colors, [e for e in _entities(results) if e in used], None, extra=markers)
+    _title(fig, f"{results['scenario']}: accuracy vs sensor compute")
     return fig
 
 
 def _point_label(results: dict[str, Any]) -> str:
     values = results.get("timeline_point") or {}
-    return ", ".join(f"{k.split('.')[-1]}={v}" for k, v in values.items()) or "base scenario"
+    return ", ".join(f"{_short(k)}={_fmt(v)}" for k, v in values.items()) or "base scenario"
 
 
 FIGURE_FUNCTIONS = {
@@ -189,6 +498,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_capacity": accuracy_vs_capacity,
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
+    "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
 }
 
 

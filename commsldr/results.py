@@ -20,7 +20,8 @@ from commsldr._atomic import atomic_write_text
 __all__ = ["save_results", "load_results", "RESULT_FILES"]
 
 RESULT_FILES = ("results.json", "results.csv", "per_seed.csv", "timeline.json")
-_NAN_FIELDS = ("mean_snr_db", "capacity_violations", "mean_capacity_bits", "mean_bits_per_image")
+_NAN_FIELDS = ("mean_snr_db", "capacity_violations", "mean_capacity_bits", "mean_bits_per_image",
+               "sensor_macs", "channel_uses_per_image")
 
 
 def _clean(obj: Any) -> Any:

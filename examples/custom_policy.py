@@ -1,10 +1,16 @@
-"""A custom adaptation policy, registered and used from Python.
+"""A custom adaptation policy: written, registered, compared in Python, and used from a scenario.
 
 `HysteresisGreedy` is a capacity-greedy policy that only steps *up* to a more expensive point
 after the estimated capacity has allowed it for `patience` consecutive frames (it steps down at
-once). It is registered under a name, so scenarios can use it as `{type: hysteresis-greedy}`
-once this module is imported; here it is compared with the built-in policies directly through
-the link simulator on a real operating-point table.
+once). It is registered under the name `hysteresis-greedy`, so once this module is imported a
+scenario can use it as `{type: hysteresis-greedy}`:
+
+- from a scenario file: `plugins: [../examples/custom_policy.py]` (scenarios/custom_policy.yaml);
+- from the command line: `commsldr run quickstart --plugin examples/custom_policy.py
+  --set 'policies.hyst={type: hysteresis-greedy}'`.
+
+Run as a script, it compares the policy with built-in ones directly through the link simulator on
+a real operating-point table (tutorial: docs/tutorials/custom_policy.md).
 
 Run:  python examples/custom_policy.py [--frames N] [--cache-dir DIR]
 """
@@ -14,34 +20,26 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
-from channels import create_channel
-from commsldr.adapt import (
-    CSI,
-    CapacityGreedy,
-    Oracle,
-    PointMenu,
-    Policy,
-    create_csi_model,
-    create_policy,
-    list_policies,
-    metrics_from_simulation,
-    register_policy,
-)
-from commsldr.link.phy import ShannonPHY
-from commsldr.link.simulator import simulate
-from commsldr.scenario import load_scenario
-from commsldr.scenario.runner import prepare_table
+from commsldr.adapt import CSI, Policy, register_policy
 
 
 @register_policy("hysteresis-greedy")
 class HysteresisGreedy(Policy):
-    """Capacity-greedy, but moves to a more expensive point only after `patience` frames."""
+    """Capacity-greedy, but moves to a more expensive point only after `patience` frames.
+
+    Args:
+        margin: fraction of the estimated capacity held back, in [0, 1).
+        patience: frames in a row in which a more expensive point must fit before stepping up.
+    """
 
     def __init__(self, margin: float = 0.1, patience: int = 3) -> None:
         super().__init__()
-        self.margin, self.patience = margin, patience
+        if not 0.0 <= margin < 1.0:
+            raise ValueError(f"margin must be in [0, 1), got {margin!r}")
+        if int(patience) != patience or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        self.margin, self.patience = float(margin), int(patience)
 
     def reset(self) -> None:
         self._current: int | None = None
@@ -71,6 +69,23 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     help="overrides of the quickstart scenario used for the model and table")
     args = ap.parse_args(argv)
+    import torch
+
+    from channels import create_channel
+    from commsldr.adapt import (
+        CapacityGreedy,
+        Oracle,
+        PointMenu,
+        create_csi_model,
+        create_policy,
+        list_policies,
+        metrics_from_simulation,
+    )
+    from commsldr.link.phy import ShannonPHY
+    from commsldr.link.simulator import simulate
+    from commsldr.scenario import load_scenario
+    from commsldr.scenario.runner import prepare_table
+
     assert "hysteresis-greedy" in list_policies()
 
     # The quickstart scenario's model and operating-point table (trained/built once, cached).

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dims", default="32,64,128", help="screened d_y")
     ap.add_argument("--trunc-from", type=int, default=128)
     ap.add_argument("--keep", type=int, default=64)
-    ap.add_argument("--data", default="../shared/datasets/cifar10-jpeg")
+    ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10 (train/, test/)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rule", default=DEFAULT_RULE, help="step allocation rule")
     ap.add_argument("--test-per-class", type=int, default=None, help="test subset (default: all)")

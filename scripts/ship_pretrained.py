@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dims", default="32,64,128,256")
     ap.add_argument("--trunc-from", type=int, default=128)
     ap.add_argument("--keep", type=int, default=64)
-    ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10")
+    ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10 (train/, test/)")
     ap.add_argument("--out", type=Path, default=Path("models"))
     args = ap.parse_args(argv)
     dims = [int(d) for d in args.dims.split(",")]

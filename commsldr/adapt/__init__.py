@@ -16,6 +16,7 @@ from commsldr.adapt.csi import (
     PerfectCSI,
     create_csi_model,
     list_csi_models,
+    register_csi_model,
 )
 from commsldr.adapt.menu import LinkModel, PointMenu
 from commsldr.adapt.metrics import (
@@ -46,6 +47,7 @@ __all__ = [
     "AckNackCSI",
     "create_csi_model",
     "list_csi_models",
+    "register_csi_model",
     "PointMenu",
     "LinkModel",
     "Policy",

@@ -25,6 +25,9 @@ Models:
   channel feedback", VTC 2007).
 
 The transmitter's own link adaptation (the PHY's MCS choice, e.g. :class:`commsldr.link.NRPHY`)
+
+
+from commsldr.registry import CSI_MODELS
 sees the same CSI as the policy: :meth:`CSIModel.transmitter_snr_db` gives the SNR estimate the
 transmitter holds in every frame, and :func:`commsldr.link.simulate` passes it to the PHY as
 ``csi_state``. A frame without an estimate uses the **last estimate known** before it; frames
@@ -45,6 +48,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from commsldr.registry import CSI_MODELS
+
 __all__ = [
     "CSI",
     "CSIModel",
@@ -54,6 +59,7 @@ __all__ = [
     "AckNackCSI",
     "create_csi_model",
     "list_csi_models",
+    "register_csi_model",
 ]
 
 
@@ -322,26 +328,21 @@ class AckNackCSI(CSIModel):
         self._est_db += up_db if delivered else -self.step_db
 
 
-_CSI_MODELS: dict[str, type[CSIModel]] = {
-    cls.name: cls for cls in (PerfectCSI, DelayedCSI, NoisyCSI, AckNackCSI)
-}
+def register_csi_model(name: str) -> Any:
+    """Class decorator registering a :class:`CSIModel` subclass under ``name`` (plug-in
+    packages may use the ``commsldr.csi`` entry-point group instead)."""
+    return CSI_MODELS.register(name)
 
 
 def list_csi_models() -> list[str]:
-    """Names of the CSI models, sorted."""
-    return sorted(_CSI_MODELS)
+    """Names of the CSI models (built-ins and plug-ins), sorted."""
+    return CSI_MODELS.names()
 
 
 def create_csi_model(name: str, **params: Any) -> CSIModel:
-    """Create a CSI model by name (``perfect``, ``delayed``, ``noisy``, ``ack-nack``).
+    """Create a CSI model by name (``perfect``, ``delayed``, ``noisy``, ``ack-nack``, plug-ins).
 
     Raises:
         ValueError: unknown name (the message lists the valid ones) or a bad parameter.
     """
-    from commsldr.adapt.registry import check_params
-
-    if name not in _CSI_MODELS:
-        raise ValueError(f"unknown CSI model {name!r}; valid: {', '.join(list_csi_models())}")
-    cls = _CSI_MODELS[name]
-    check_params(cls, params, f"CSI model {name!r}")
-    return cls(**params)
+    return CSI_MODELS.create(name, **params)

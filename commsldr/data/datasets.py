@@ -115,6 +115,12 @@ def _load_cifar(name: str, split: str, root: str | os.PathLike[str] | None,
     path = Path(root).expanduser() if root is not None else _default_torchvision_root()
     try:
         ds = cls(str(path), train=split == "train", download=download)
+    except OSError as err:  # urllib's URLError and socket errors: no network
+        raise FileNotFoundError(
+            f"{name}: download to root={str(path)!r} failed ({err}); this needs internet access "
+            f"to www.cs.toronto.edu — offline, copy torchvision's {name} files (the "
+            f"cifar-*-python folder) under that root, or use an imagefolder copy"
+        ) from None
     except RuntimeError as err:
         raise FileNotFoundError(
             f"{name} not found under root={str(path)!r}; pass download=True (needs internet) or "

@@ -1,7 +1,13 @@
-"""The model registry: backbone names -> architectures, and :func:`create_model`."""
+"""The model registry: backbone names -> architectures, model builders, :func:`create_model`.
+
+Backbones are registered here; composite models register a builder with
+:func:`register_model` from their own module (``split.py`` registers ``"split_autoencoder"``),
+so this module never imports them (no import cycle with :mod:`commsldr.models.split`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +16,8 @@ import torch.nn as nn
 from .airnet import AirNet
 from .resnet import CifarResNet
 
-__all__ = ["BackboneSpec", "backbone_spec", "create_model", "list_models", "register_backbone"]
+__all__ = ["BackboneSpec", "backbone_spec", "create_model", "list_models", "register_backbone",
+           "register_model"]
 
 
 @dataclass(frozen=True)
@@ -40,16 +47,24 @@ class BackboneSpec:
 
 
 _BACKBONES: dict[str, BackboneSpec] = {}
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 #: Registry name of :class:`~commsldr.models.SplitAutoencoder` in :func:`create_model`.
 SPLIT_AUTOENCODER = "split_autoencoder"
 
 
 def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     """Add a backbone to the registry (its name must be new)."""
-    if spec.name in _BACKBONES or spec.name == SPLIT_AUTOENCODER:
+    if spec.name in _BACKBONES or spec.name in _BUILDERS:
         raise ValueError(f"model name {spec.name!r} is already registered")
     _BACKBONES[spec.name] = spec
     return spec
+
+
+def register_model(name: str, builder: Callable[..., nn.Module]) -> None:
+    """Register a composite model: ``create_model(name, **kw)`` calls ``builder(**kw)``."""
+    if name in _BACKBONES or (name in _BUILDERS and _BUILDERS[name] is not builder):
+        raise ValueError(f"model name {name!r} is already registered")
+    _BUILDERS[name] = builder
 
 
 register_backbone(BackboneSpec("resnet8", (16, 32, 64), (1, 1, 1),
@@ -77,8 +92,9 @@ def backbone_spec(name: str) -> BackboneSpec:
 
 
 def list_models() -> list[str]:
-    """Registered model names: every backbone, then ``"split_autoencoder"``."""
-    return [*_BACKBONES, SPLIT_AUTOENCODER]
+    """Registered model names: every backbone, then the composite models
+    (``"split_autoencoder"``)."""
+    return [*_BACKBONES, *_BUILDERS]
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
@@ -92,10 +108,8 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
     Raises:
         ValueError: unknown ``name`` (the message lists the valid names).
     """
-    if name == SPLIT_AUTOENCODER:
-        from .split import SplitAutoencoder
-
-        return SplitAutoencoder(**kwargs)
+    if name in _BUILDERS:
+        return _BUILDERS[name](**kwargs)
     if name not in _BACKBONES:
         raise ValueError(f"unknown model {name!r}; registered models: {list_models()}")
     return _BACKBONES[name].build(**kwargs)

@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import backbone_spec
+from .registry import SPLIT_AUTOENCODER, backbone_spec, register_model
 from .resnet import init_weights
 
 __all__ = ["SplitAutoencoder", "SplitOutput"]
@@ -143,8 +143,9 @@ class SideBranch(nn.Module):
 
 
 class SplitAutoencoder(nn.Module):
-    """Encoder (sensor) -> latent vector y in R^{d_y} -> decoder + classifier (server), plus the
-    side branch used only by the LDR losses (module docstring: layout and provenance).
+    """Split autoencoder: encoder (sensor) -> latent y in R^{d_y} -> decoder + classifier (server).
+
+    Plus the side branch used only by the LDR losses (module docstring: layout and provenance).
 
     Args:
         backbone: registered backbone name (``list_models()``), e.g. ``"resnet8"``.
@@ -368,3 +369,6 @@ class SplitAutoencoder(nn.Module):
     def clone(self) -> SplitAutoencoder:
         """A deep copy (same weights, independent parameters)."""
         return copy.deepcopy(self)
+
+
+register_model(SPLIT_AUTOENCODER, SplitAutoencoder)

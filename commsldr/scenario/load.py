@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
+from commsldr.registry import PHYS as PHY_REGISTRY
+from commsldr.registry import import_plugins
 from commsldr.scenario.schema import (
-    PHYS,
     SWEEPABLE,
     PolicyConfig,
     Scenario,
@@ -40,6 +41,7 @@ __all__ = [
     "models_dir",
     "train_config",
     "phy_class",
+    "resolve_input_paths",
 ]
 
 # TrainConfig fields that the scenario sets from other sections
@@ -132,6 +134,65 @@ def resolve_model_ref(ref: str, key: str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# paths inside a scenario file
+# ---------------------------------------------------------------------------------------------
+def _is_path_param(name: str) -> bool:
+    """Open parameters (channels, link, csi, policies) that name an input file or directory."""
+    return name == "path" or name.endswith(("_path", "_file", "_dir"))
+
+
+def _resolve(value: Any, base: Path) -> Any:
+    if not isinstance(value, str) or not value or value.startswith("~") or Path(value).is_absolute():
+        return value
+    return os.path.normpath(base / value)
+
+
+def resolve_input_paths(raw: dict[str, Any], base: Path) -> None:
+    """Make the relative *input* paths of a scenario file relative to the file's directory.
+
+    Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
+    ``model.checkpoint``, the path-like values of
+    ``paper_figures.models`` (ending in ``.pt`` or containing ``/``) and every open parameter of
+    ``channels.<label>``, ``link``, ``csi`` and ``policies.<label>`` named ``path`` or ending in
+    ``_path``, ``_file`` or ``_dir`` (also as ``sweep`` values). Output locations
+    (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
+    directory. ``~`` and absolute paths are left alone.
+    """
+    base = Path(os.path.abspath(base))
+    plugins = raw.get("plugins")
+    if isinstance(plugins, list):
+        raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)
+                          else p for p in plugins]
+    for section, key in (("data", "root"), ("model", "checkpoint")):
+        node = raw.get(section)
+        if isinstance(node, dict) and key in node:
+            node[key] = _resolve(node[key], base)
+    pf = raw.get("paper_figures")
+    models = pf.get("models") if isinstance(pf, dict) else None
+    if isinstance(models, dict):
+        for label, ref in models.items():
+            if isinstance(ref, str) and (ref.endswith(".pt") or "/" in ref):
+                models[label] = _resolve(ref, base)
+    open_nodes: list[Any] = [raw.get("link"), raw.get("csi")]
+    for section in ("channels", "policies"):
+        entries = raw.get(section)
+        if isinstance(entries, dict):
+            open_nodes += list(entries.values())
+    for node in open_nodes:
+        if isinstance(node, dict):
+            for k in node:
+                if isinstance(k, str) and _is_path_param(k):
+                    node[k] = _resolve(node[k], base)
+    sweep = raw.get("sweep")
+    if isinstance(sweep, dict):
+        for key, values in sweep.items():
+            last = str(key).split(".")[-1]
+            if str(key).split(".")[0] in ("channels", "link", "csi", "policies") and \
+                    _is_path_param(last) and isinstance(values, list):
+                sweep[key] = [_resolve(v, base) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------
 # dotted keys
 # ---------------------------------------------------------------------------------------------
 def parse_override(text: str) -> tuple[str, Any]:
@@ -190,7 +251,7 @@ def _accepts(cls: type, name: str) -> bool:
 
 def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
     """Construct ``cls(**params)``; unknown/missing/bad parameters → ScenarioError at ``key.<param>``."""
-    from commsldr.adapt.registry import check_params
+    from commsldr.registry import check_params
 
     sig = inspect.signature(cls.__init__)
     names = [p for p in sig.parameters if p != "self"]
@@ -214,12 +275,13 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
 
 def phy_class(name: str) -> type:
     """The ``commsldr.link`` class of PHY mode ``name``."""
-    import importlib
-
-    if name not in PHYS:
-        raise ScenarioError("link.phy", f"{name!r} is not allowed; allowed values: {', '.join(PHYS)}")
-    module, cls_name = PHYS[name].split(":")
-    return getattr(importlib.import_module(module), cls_name)
+    names = PHY_REGISTRY.names()
+    if name not in names:
+        raise ScenarioError("link.phy", f"{name!r} is not allowed; allowed values: {', '.join(names)}")
+    try:
+        return PHY_REGISTRY.get(name)
+    except ValueError as e:
+        raise ScenarioError("link.phy", str(e)) from None
 
 
 def phy_params(sc: Scenario) -> dict[str, Any]:
@@ -338,6 +400,11 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "
                                                     f"packet is re-sent in a later frame")
+    from commsldr.adapt import list_csi_models
+
+    if sc.csi.type not in list_csi_models():
+        raise ScenarioError("csi.type", f"{sc.csi.type!r} is not allowed; allowed values: "
+                                        f"{', '.join(list_csi_models())}")
     try:
         create_csi_model(sc.csi.type, **sc.csi.params)
     except ValueError as e:
@@ -347,6 +414,9 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("policies", "needs at least one policy (label: {type: NAME, ...})")
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
+    from commsldr.scenario.scheme_runs import check_schemes
+
+    check_schemes(sc)
     if sc.analog.enabled:
         import torch
 
@@ -426,9 +496,18 @@ def load_scenario(
         raise ScenarioError("", "the top level of a scenario must be a mapping")
     if path is not None and not raw.get("name"):
         raw["name"] = path.stem
+    if path is not None:
+        resolve_input_paths(raw, path.parent)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)
+    plugins = raw.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ScenarioError("plugins", f"expected a list of module names or .py paths, got {plugins!r}")
+    try:
+        import_plugins(plugins, base_dir=path.parent if path is not None else None)
+    except ImportError as e:
+        raise ScenarioError("plugins", str(e)) from None
     sweep = raw.get("sweep") or {}
     base = copy.deepcopy(raw)
     base["sweep"] = {}

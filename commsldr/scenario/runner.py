@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,10 @@ from commsldr.scenario.load import (
 )
 from commsldr.scenario.schema import Scenario
 
-__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir"]
+__all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
+           "training_environment"]
+
+logger = logging.getLogger("commsldr.run")
 
 
 @dataclass(frozen=True)
@@ -82,18 +86,53 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------
 # model and table
 # ---------------------------------------------------------------------------------------------
+def training_environment(device: str | None = None) -> dict[str, Any]:
+    """What changes trained weights besides the recipe's configuration.
+
+    Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
+    kernels follows the thread partition), devices or PyTorch versions, and of course not across
+    edits of the training code; so the model cache key covers all of them: the intra-op thread
+    count, the device type, the torch version and a digest of the code of
+    ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
+    comment or a docstring does not retrain).
+    """
+    import ast
+
+    import commsldr
+
+    root = Path(commsldr.__file__).parent
+    h = hashlib.sha256()
+    for sub in ("data", "models", "losses", "train"):
+        for f in sorted((root / sub).glob("*.py")):
+            tree = ast.parse(f.read_bytes())
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    node.body = body[1:] or [ast.Pass()]
+            h.update(f.name.encode() + b"\0" + ast.dump(tree).encode())
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return {"threads": torch.get_num_threads(), "device": torch.device(device).type,
+            "torch": torch.__version__, "source": h.hexdigest()[:16]}
+
+
 def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr.train import run_recipe
 
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
+    key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
     out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
     if ckpt.is_file():
         log(f"model: cached {ckpt}")
         return ckpt
-    log(f"model: training recipe {recipe!r} → {out} (cached for later runs)")
+    log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
+        f"{key_fields['environment']['threads']} thread(s))")
     result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
+    (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
     return Path(result.checkpoint_path)
 
 
@@ -219,25 +258,60 @@ def run_scenario(
         out: the run directory (default ``<outputs.dir>/<name>/<timestamp>``).
         progress: tqdm progress bars.
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
-        log: a ``print``-like function for status lines (default: tqdm.write).
+        log: a ``print``-like function for status lines (default: the ``commsldr.run``
+            logger at INFO; a given function is called and the lines are logged at DEBUG).
+
+    Every ``commsldr`` log record of the run (these status lines, the per-epoch training lines)
+    also goes to ``run.log`` in the run directory.
 
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
+    from commsldr.logs import run_log
+
+    sc = loaded.scenario
+    run_dir = make_run_dir(sc, out)
+    if log is None:
+        emit = logger.info
+    else:
+        def emit(msg: str) -> None:
+            log(msg)
+            logger.debug(msg)
+    with run_log(run_dir / "run.log"):
+        try:
+            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit)
+        except BaseException:
+            logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
+            raise
+
+
+def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
+         log: Any) -> RunOutput:
     from commsldr.adapt.metrics import aggregate, metrics_from_simulation
     from commsldr.results import save_results
 
-    log = log or tqdm.write
     sc = loaded.scenario
-    run_dir = make_run_dir(sc, out)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
     table = prepare_table(loaded, log=log, progress=progress)
     t_table = time.perf_counter() - t0
+    from commsldr.scenario import scheme_runs
+    from commsldr.schemes import SplitAEScheme
+
+    scheme_ctx = scheme_runs.scheme_context(loaded, table_fn=lambda: table, log=log,
+                                            progress=progress)
+    split_product = SplitAEScheme().prepare(scheme_ctx)
 
     labels = list(sc.channels)
     n_jobs = len(loaded.points) * len(labels) * len(sc.seeds) * len(sc.policies)
+    # what the simulations import (Sionna for some PHYs) is loaded before the bar starts, so its
+    # rate and ETA measure simulations only
+    import commsldr.adapt  # noqa: F401
+    import commsldr.link.simulator  # noqa: F401
+
+    for point in loaded.points:
+        phy_class(point.scenario.link.phy)
     bar = tqdm(total=n_jobs, desc="simulations", disable=not progress, unit="sim")
     rows: list[dict[str, Any]] = []
     per_seed: list[dict[str, Any]] = []
@@ -247,21 +321,24 @@ def run_scenario(
     for pi, point in enumerate(loaded.points):
         psc = point.scenario
         phy = phy_class(psc.link.phy)(**phy_params(psc))
+        cost = scheme_runs.split_cost(split_product.sensor_macs, scheme_runs.phy_channel_uses(phy),
+                                      psc.link.images_per_packet)
         for ch in labels:
             states = {s: _channel_states(psc, ch, s) for s in sc.seeds}
             cap = {s: np.asarray(phy.frame_capacity_bits(states[s]), dtype=np.float64)
                    for s in sc.seeds}
             snr = {s: _mean_snr_db(states[s]) for s in sc.seeds}
             for pl in psc.policies:
-                metrics = []
+                metrics, costs = [], []
                 for s in sc.seeds:
                     result, policy = _simulate_one(psc, table, states[s], phy, pl, s)
                     mt = metrics_from_simulation(result, sc.outputs.confidence)
                     metrics.append(mt)
+                    costs.append(cost(result))
                     per_seed.append({
-                        "point": pi, "channel": ch, "policy": pl, "seed": s, **point.values,
-                        "mean_capacity_bits": float(cap[s].mean()), "mean_snr_db": snr[s],
-                        **mt.to_dict(),
+                        "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl, "seed": s,
+                        **point.values, "mean_capacity_bits": float(cap[s].mean()),
+                        "mean_snr_db": snr[s], **mt.to_dict(), **costs[-1],
                     })
                     if pi == timeline_point and s == sc.seeds[0]:
                         timeline.setdefault(ch, {})[pl] = _timeline(
@@ -270,15 +347,26 @@ def run_scenario(
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
-                    "point": pi, "channel": ch, "policy": pl, "policy_type": psc.policies[pl].type,
-                    **point.values,
+                    "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl,
+                    "policy_type": psc.policies[pl].type, **point.values,
                     "mean_capacity_bits": float(np.mean([cap[s].mean() for s in sc.seeds])),
                     "mean_snr_db": float(np.mean([snr[s] for s in sc.seeds])),
-                    **agg.to_dict(),
+                    **agg.to_dict(), **scheme_runs._mean_cost(costs),
                 })
     bar.close()
     if sc.analog.enabled:
         rows += _analog_rows(loaded, log, progress)
+    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
+                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
+    if sc.schemes:
+        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
+        rows += extra["rows"]
+        per_seed += extra["per_seed"]
+        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
+                    for ch, lines in timeline.items()}
+        for ch, lines in extra["timeline"].items():
+            timeline.setdefault(ch, {}).update(lines)
+        schemes.update(extra["schemes"])
     m = sc.link.images_per_packet
     results = {
         "scenario": sc.name,
@@ -300,9 +388,11 @@ def run_scenario(
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
+        "schemes": schemes,
         "seconds": {"table": t_table, "total": time.perf_counter() - t0},
     }
     save_results(run_dir, results)
+    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
     if plot:
         from commsldr.plots import plot_run
 
@@ -372,7 +462,8 @@ def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[
             total += n
         low, high = wilson_interval(correct, total, sc.outputs.confidence)
         rows.append({
-            "point": pi, "channel": ch, "policy": f"analog (k={k})", "policy_type": "analog",
+            "point": pi, "scheme": "split-ae-analog", "channel": ch, "policy": f"analog (k={k})",
+            "policy_type": "analog", "scheme_type": "split-ae-analog",
             **point.values, "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
             "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
             "delivered_rate": 1.0, "outage_probability": 0.0,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from commsldr.registry import PHYS as PHY_REGISTRY
+
 __all__ = [
     "ScenarioError",
     "DataConfig",
@@ -30,6 +32,7 @@ __all__ = [
     "LinkConfig",
     "CSIConfig",
     "PolicyConfig",
+    "SchemeConfig",
     "AnalogConfig",
     "OutputConfig",
     "PaperFiguresConfig",
@@ -39,14 +42,12 @@ __all__ = [
     "SWEEPABLE",
 ]
 
-#: PHY modes and the ``commsldr.link`` class each one builds.
-PHYS: dict[str, str] = {
-    "shannon": "commsldr.link.phy:ShannonPHY",
-    "nr": "commsldr.link.nr:NRPHY",
-    "bittrue": "commsldr.link.bittrue:BitTruePHY",
-}
+#: Built-in PHY modes and the ``commsldr.link`` class each one builds (all of them, plug-ins
+#: included: :data:`commsldr.registry.PHYS`).
+PHYS: dict[str, str] = dict(PHY_REGISTRY.builtins)
 #: Figure names a run can draw.
-FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline")
+FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline",
+           "accuracy_vs_sensor_compute")
 #: Top-level sections a sweep may change (the rest fixes the operating-point table).
 SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
@@ -123,7 +124,8 @@ class ChannelConfig:
 class LinkConfig:
     """``link``: PHY mode, framing; other keys are the PHY's parameters (e.g. ``bandwidth_hz``)."""
 
-    phy: str = field(default="shannon", metadata=_doc("PHY mode", choices=tuple(PHYS)))
+    phy: str = field(default="shannon", metadata=_doc(
+        "PHY mode: shannon, nr, bittrue or a plug-in (commsldr list phys)"))
     frame_s: float = field(default=1e-3, metadata=_doc(
         "frame duration in seconds (given to the PHY and to channels that take frame_s)",
         min_exclusive=0.0))
@@ -144,7 +146,7 @@ class CSIConfig:
     """``csi``: what the policies know of the channel (the Oracle always gets perfect CSI)."""
 
     type: str = field(default="perfect", metadata=_doc(
-        "CSI model", choices=("perfect", "delayed", "noisy", "ack-nack")))
+        "CSI model: perfect, delayed, noisy, ack-nack or a plug-in (commsldr list csi)"))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
 
 
@@ -154,6 +156,23 @@ class PolicyConfig:
 
     type: str = field(default="", metadata=_doc("registered policy name"))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the policy's parameters"))
+
+
+@dataclass
+class SchemeConfig:
+    """``schemes.<label>``: a baseline scheme (commsldr list schemes) plus its parameters.
+
+    The split autoencoder of the ``model`` and ``coding`` sections always runs (scheme
+    ``split-ae``); each entry here adds one more scheme, simulated on the same channel draws
+    (:mod:`commsldr.schemes`). Digital schemes run every policy of ``policies`` (or of this
+    entry's own ``policies``, e.g. a ``fixed`` policy at a JPEG quality); analog schemes are
+    evaluated once per channel, sweep point and seed.
+    """
+
+    type: str = field(default="", metadata=_doc("registered scheme name"))
+    policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
+        "the policies of this scheme, by label (empty: the top-level policies)"))
+    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the scheme's parameters"))
 
 
 @dataclass
@@ -221,6 +240,10 @@ class Scenario:
 
     name: str = field(default="", metadata=_doc("scenario name (the run directory's name)"))
     description: str = field(default="", metadata=_doc("free text"))
+    plugins: list[str] = field(default_factory=list, metadata=_doc(
+        "modules imported before validation so that the policies, CSI models, PHYs and channels "
+        "they register can be used here: dotted module names or .py files (relative to this "
+        "file)"))
     data: DataConfig = field(default_factory=DataConfig, metadata=_doc("see data"))
     model: ModelConfig = field(default_factory=ModelConfig, metadata=_doc("see model"))
     coding: CodingConfig = field(default_factory=CodingConfig, metadata=_doc("see coding"))
@@ -231,6 +254,8 @@ class Scenario:
     policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
         "policies to compare, by label"))
     analog: AnalogConfig = field(default_factory=AnalogConfig, metadata=_doc("see analog"))
+    schemes: dict[str, SchemeConfig] = field(default_factory=dict, metadata=_doc(
+        "baseline schemes to run next to the split autoencoder, by label"))
     sweep: dict[str, list[Any]] = field(default_factory=dict, metadata=_doc(
         "dotted key → list of values; the run covers the product of all lists. Keys under "
         "channels (a label or * for every channel), link, csi, policies, or frames"))
@@ -250,6 +275,7 @@ class Scenario:
 #: dataclass → (selector key, params field) for sections with open parameters
 OPEN_SECTIONS: dict[type, str] = {
     ChannelConfig: "type", PolicyConfig: "type", CSIConfig: "type", LinkConfig: "phy",
+    SchemeConfig: "type",
 }
 
 
@@ -393,7 +419,8 @@ def reference_markdown() -> str:
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
                 ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
-                ("analog", AnalogConfig), ("paper_figures", PaperFiguresConfig),
+                ("analog", AnalogConfig), ("schemes.&lt;label&gt;", SchemeConfig),
+                ("paper_figures", PaperFiguresConfig),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",

@@ -15,7 +15,7 @@ metrics.jsonl, config.json, model.pt); --resume continues an interrupted run exa
 Examples:
   commsldr train --recipe ldr-ft --dataset synthetic
   commsldr train --recipe screen --dims 16,32,64 --out runs/screen
-  commsldr train --recipe ce --dataset imagefolder --data-root ../shared/datasets/cifar10-jpeg
+  commsldr train --recipe ce --dataset imagefolder --data-root PATH/TO/cifar10-jpeg
   commsldr train --recipe ldr-ft --paper --dataset cifar10 --download --out runs/paper
   torchrun --nproc_per_node=2 -m commsldr.cli train --recipe ce
 """
@@ -107,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, metavar="N",
                    help="torch.set_num_threads(N) (e.g. 1 on a busy shared CPU)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                   help="set any TrainConfig field, e.g. --set rate_weight=0.5 (repeatable)")
+                   help="set any TrainConfig field, e.g. --set 'rate_weight=0.5' (repeatable)")
 
 
 _OPTION_KEYS = (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -58,7 +59,10 @@ from commsldr.train.checkpoint import (
 from commsldr.train.distributed import DistContext
 from commsldr.train.evaluation import count_correct
 
-__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "part_modules", "train_phase"]
+logger = logging.getLogger("commsldr.train")
+
+__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "epoch_summary", "part_modules",
+           "train_phase"]
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
@@ -268,6 +272,20 @@ def _step_loss(
     return step.weight * terms.loss, terms, None
 
 
+def epoch_summary(record: dict[str, Any], epochs: int) -> str:
+    """One line per epoch: phase, epoch, losses, rates, accuracies and time, e.g.
+    ``ce 3/10: loss_ce 1.234  train_acc 0.512  test_acc 0.480  (2.1 s)``."""
+    parts = [f"{record['phase']} {record['epoch']}/{epochs}:"]
+    for k, v in record.items():
+        if k.startswith("loss_") or k in ("rate", "class_rate"):
+            parts.append(f"{k} {v:.4g}")
+    for k in ("train_acc", "test_acc"):
+        if k in record and not (isinstance(record[k], float) and math.isnan(record[k])):
+            parts.append(f"{k} {record[k]:.3f}")
+    parts.append(f"({record.get('time_s', 0.0):.1f} s)")
+    return "  ".join(parts)
+
+
 def train_phase(
     model: torch.nn.Module,
     phase: Phase,
@@ -434,6 +452,8 @@ def train_phase(
                 rng=rng, history=history, **(extra_state or {}),
             )
         dist.barrier()
+        if dist.is_main:
+            logger.info(epoch_summary(record, phase.epochs))
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, record)
 

@@ -48,6 +48,10 @@ def test_run_writes_config_results_and_figures(first_run, tiny):
     # the resolved config is itself a valid scenario giving the same grid
     again = load_scenario(d / "config.yaml")
     assert [p.values for p in again.points] == [p.values for p in tiny.points]
+    # every run directory has a run.log with the status lines, time-stamped
+    log = (d / "run.log").read_text()
+    assert f"commsldr.run: run: {d}" in log and "commsldr.run: done in" in log
+    assert "model: " in log and "figures: " in log
     # capacity grows with SNR
     ray = [r for r in res["rows"] if r["channel"] == "ray" and r["policy"] == "oracle"]
     assert ray[0]["mean_capacity_bits"] < ray[1]["mean_capacity_bits"]

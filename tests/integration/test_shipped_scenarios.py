@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,28 +13,17 @@ from commsldr.scenario.load import scenarios_dir
 SHIPPED = [
     "quickstart", "awgn_snr_sweep", "rayleigh_block_fading", "doppler_time_varying",
     "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog",
-    "nr_link_adaptation", "paper_cifar10",
+    "nr_link_adaptation", "paper_cifar10", "baselines_quick", "baselines_cifar10",
 ]
-TRACE = Path("../shared/traces/cellular/ATT-LTE-driving.up")
-CIFAR = Path("../shared/datasets/cifar10-jpeg")
 
 
 def test_all_shipped_scenarios_are_listed():
     assert set(SHIPPED) <= set(list_scenarios())
 
 
-def _needs(name: str) -> list[str]:
-    """Overrides for data that lives outside the repository when it is absent."""
-    if name == "cellular_trace_uplink" and not TRACE.is_file():
-        pytest.skip(f"example trace {TRACE} not present")
-    if name == "paper_cifar10" and not CIFAR.is_dir():
-        pytest.skip(f"local CIFAR-10 copy {CIFAR} not present")
-    return []
-
-
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenario_validates(name):
-    loaded = load_scenario(scenarios_dir() / f"{name}.yaml", _needs(name))
+    loaded = load_scenario(scenarios_dir() / f"{name}.yaml")
     assert loaded.scenario.name == name and loaded.points
 
 
@@ -44,7 +32,7 @@ CHEAP = ["awgn_snr_sweep", "gilbert_elliott_bursty", "cellular_trace_uplink", "d
 
 @pytest.mark.parametrize("name", CHEAP)
 def test_cheap_scenarios_run_at_tiny_size(name, tiny_overrides, tmp_path):
-    sets = [*_needs(name), *tiny_overrides]
+    sets = list(tiny_overrides)
     argv = ["run", name, "--quiet", "--out", str(tmp_path / name)]
     for s in sets:
         argv += ["--set", s]

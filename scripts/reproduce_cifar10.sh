@@ -16,7 +16,7 @@
 #   SEEDS      seeds of the d_y = 64 set and the truncations      0 1 2
 #   SCREEN_SEEDS  seeds of the other screened d_y                 0
 #   DIMS       screened d_y (d_y = 64 and TRUNC_FROM are trained for every seed anyway)  32,64,128,256
-#   EPOCHS     CE-T epochs (the fast recipe's 10)                 10
+#   EPOCHS     CE-T epochs (the fast recipe's 14)                 14
 #   LDR_EPOCHS epochs of each LDR phase (DuPHiL; LDR-FT steps 1 and 2)   4
 #   FT_EPOCHS  epochs of LDR-FT step 3 and of the CE truncation fine-tune    4
 #   TRUNC_FROM, KEEP   truncation 128 -> 64                       128, 64
@@ -40,7 +40,7 @@ OUT=${OUT:-runs/cifar10-study}
 SEEDS=${SEEDS:-0 1 2}
 SCREEN_SEEDS=${SCREEN_SEEDS:-0}
 DIMS=${DIMS:-32,64,128,256}
-EPOCHS=${EPOCHS:-10}
+EPOCHS=${EPOCHS:-14}
 LDR_EPOCHS=${LDR_EPOCHS:-4}
 FT_EPOCHS=${FT_EPOCHS:-4}
 LDR_LR=${LDR_LR:-0.01}
@@ -59,7 +59,7 @@ COMMON=(--fast --backbone airnet --width 1.0 --batch-size 1024 --optimizer sgd -
         --lr 1.500127388535032 --augment light --amp
         --set momentum=0.85 --set nesterov=true --set weight_decay=0.0013304347826086956
         --set label_smoothing=0.2 --set bias_lr_scale=64.0 --set warmup=0.23
-        --set channels_last=true
+        --set channels_last=true --set lookahead=true
         --ldr-lr "$LDR_LR" --ldr-batch-size 1000 --ce-weight 1.0 --eps-sq 0.5 --ssl-views 2
         --duphil-mode alternate --set rate_weight=1.0 --set side_dim=null
         --finetune-lr "$FT_LR" --threads "$THREADS" --no-progress --resume)

@@ -71,6 +71,10 @@ LOSSES = ("ce", "ldr", "ldr-ssl")
 #: airbench94's schedule).
 SCHEDULES = ("cosine", "multistep", "constant", "triangle")
 TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
+#: airbench94's lookahead (``Phase.lookahead``): from 30 % of the epochs on, every 5 steps the
+#: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
+#: first, strong at the end) and set to it.
+LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class Phase:
     bias_lr_scale: float = 1.0
     warmup: float = 0.23
     channels_last: bool = False
+    lookahead: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # legacy: True was the family T
@@ -188,6 +193,20 @@ def part_modules(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
 
 def _params(mods: dict[str, torch.nn.Module], names: tuple[str, ...]) -> list[torch.nn.Parameter]:
     return [p for n in names for p in mods[n].parameters()]
+
+
+def _float_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+
+@torch.no_grad()
+def _lookahead_update(model: torch.nn.Module, average: dict[str, torch.Tensor], rho: float) -> None:
+    """airbench's lookahead: ``average <- rho·average + (1 − rho)·weights``, then the weights are
+    set to the average (every floating tensor of the state dict, BN statistics included)."""
+    state = model.state_dict()
+    for k, avg in average.items():
+        avg.lerp_(state[k], 1.0 - rho)
+        state[k].copy_(avg)
 
 
 def _param_groups(phase: Phase, mods: dict[str, torch.nn.Module], names: tuple[str, ...],
@@ -352,6 +371,7 @@ def train_phase(
         model.to(memory_format=torch.channels_last)
 
     history: list[dict[str, Any]] = []
+    lookahead: dict[str, torch.Tensor] | None = None
     start_epoch = 0
     if resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
@@ -372,6 +392,7 @@ def train_phase(
         restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
         history = list(ck["history"])
         start_epoch = int(ck["epoch"])
+        lookahead = ck.get("lookahead")
     dist.broadcast_module(model)
 
     for epoch in range(start_epoch, phase.epochs):
@@ -386,6 +407,8 @@ def train_phase(
         batches = 0
         bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
                    disable=not (progress and dist.is_main))
+        step_count = epoch * len(loader)
+        total_steps = phase.epochs * len(loader)
         for raw, labels in bar:
             raw, labels = dist.shard(raw, labels)
             x = augment(raw, generators["augment"]) if augment is not None else to_float(raw)
@@ -410,6 +433,16 @@ def train_phase(
                 if per_batch:
                     schedulers[i].step()
             batches += 1
+            step_count += 1
+            if (phase.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
+                    and step_count % LOOKAHEAD_EVERY == 0):
+                if lookahead is None:
+                    lookahead = _float_state(model)
+                else:
+                    rho = LOOKAHEAD_DECAY ** LOOKAHEAD_EVERY * (step_count / total_steps) ** 3
+                    _lookahead_update(model, lookahead, rho)
+        if lookahead is not None:  # the weights leave every epoch as the average
+            _lookahead_update(model, lookahead, 1.0)
         record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
         for i, step in enumerate(phase.steps):
             record[f"loss_{step.loss}"] = float(sums[i]) / max(batches, 1)
@@ -449,7 +482,7 @@ def train_phase(
                 optimizers=[o.state_dict() for o in optimizers],
                 schedulers=[s.state_dict() for s in schedulers],
                 scalers=[s.state_dict() if use_scaler else {} for s in scalers],
-                rng=rng, history=history, **(extra_state or {}),
+                rng=rng, history=history, lookahead=lookahead, **(extra_state or {}),
             )
         dist.barrier()
         if dist.is_main:

@@ -141,7 +141,7 @@ def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epoc
         rate_weight=config.rate_weight, ssl_views=config.ssl_views, seed=config.seed,
         eval_every=config.eval_every, nesterov=config.nesterov,
         label_smoothing=config.label_smoothing, bias_lr_scale=config.bias_lr_scale,
-        warmup=config.warmup, channels_last=config.channels_last,
+        warmup=config.warmup, channels_last=config.channels_last, lookahead=config.lookahead,
     )
 
 

@@ -69,23 +69,3 @@ def make_block(module: str, name: str, generator: torch.Generator, **kwargs: Any
     block = cls(device=sionna_device(generator.device), **kwargs)
     block._explicit_generator = generator
     return block
-
-
-def seeded_awgn(x: torch.Tensor, no: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """``sionna.phy.channel.AWGN`` applied with noise drawn from ``generator``.
-
-    Args:
-        x: complex64 ``[...]``.
-        no: float32 noise variance per complex symbol, broadcastable to ``x``.
-    """
-    block = make_block("channel", "AWGN", generator)
-    return block(x, no)
-
-
-def rayleigh_coefficients(num: int, generator: torch.Generator) -> torch.Tensor:
-    """``num`` i.i.d. CN(0, 1) coefficients from ``sionna.phy.channel.RayleighBlockFading``."""
-    block = make_block(
-        "channel", "RayleighBlockFading", generator, num_rx=1, num_rx_ant=1, num_tx=1, num_tx_ant=1
-    )
-    h, _ = block(batch_size=num, num_time_steps=1)
-    return h.reshape(num).to(torch.complex64)

@@ -14,8 +14,8 @@ class AWGN(Channel):
     """AWGN channel with a fixed SNR (no fading): y = x + n.
 
     Every frame has the same SNR :math:`\\rho = 10^{\\mathrm{snr\\_db}/10}`;
-    :meth:`~channels.base.Channel.forward` adds :math:`n \\sim \\mathcal{CN}(0, 1/\\rho)` with
-    ``sionna.phy.channel.AWGN`` (unit average symbol energy). With Gray-mapped BPSK the bit error
+    :meth:`~channels.base.Channel.forward` adds :math:`n \\sim \\mathcal{CN}(0, 1/\\rho)` drawn from
+    the caller's generator as ``sionna.phy.channel.AWGN`` does (unit average symbol energy). With Gray-mapped BPSK the bit error
     rate is :math:`Q(\\sqrt{2\\rho})`, with QPSK (per bit) :math:`Q(\\sqrt{\\rho})`
     (Proakis & Salehi, *Digital Communications*, 5th ed., §4.3).
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import torch
 
-__all__ = ["LinkState", "Channel", "ChannelParameterError"]
+__all__ = ["LinkState", "Channel", "ChannelParameterError", "complex_normal"]
 
 _FIELD_DTYPES: dict[str, torch.dtype] = {
     "snr_db": torch.float32,
@@ -211,13 +211,25 @@ class Channel:
         shape = (-1,) + (1,) * (x.dim() - 1)
         h = state.gain.reshape(shape) if state.gain is not None else None
         signal = x if h is None else h * x
-        from channels._sionna import seeded_awgn  # lazy: Sionna only when symbols are sent
-
-        return seeded_awgn(signal, state.noise_var.reshape(shape), generator)
+        no = state.noise_var.reshape(shape).to(torch.float32)
+        noise = complex_normal(tuple(x.shape), generator)
+        return (signal + noise * torch.sqrt(no)).to(torch.complex64)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
+
+
+def complex_normal(shape: tuple[int, ...] | int, generator: torch.Generator) -> torch.Tensor:
+    """i.i.d. :math:`\\mathcal{CN}(0, 1)` samples (real and imaginary parts
+    :math:`\\mathcal{N}(0, 1/2)`), complex64 of ``shape``, drawn from ``generator`` on its device.
+
+    This is the draw of ``sionna.phy.channel.AWGN`` and ``RayleighBlockFading``, done with
+    ``torch`` alone so that plain Gaussian models never import Sionna.
+    """
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    w = torch.randn(*shape, 2, generator=generator, device=generator.device, dtype=torch.float32)
+    return torch.view_as_complex(w * math.sqrt(0.5))
 
 
 def db_to_linear(value_db: torch.Tensor | float) -> torch.Tensor | float:

@@ -3,6 +3,7 @@ along a mobility trajectory, optionally multiplied by a small-scale fading model
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 
 from channels import _validate as check
 from channels.base import Channel, ChannelParameterError, LinkState, power_to_db
-from channels.registry import create_channel, register_channel
+from channels.registry import create_channel, get_channel_class, register_channel
 
 
 def ping_pong_distance(
@@ -63,7 +64,9 @@ class PathlossShadowing(Channel):
     ``min_distance_m`` and ``max_distance_m``; or an explicit per-frame ``distances_m`` list,
     looped. :math:`h_t` comes from the small-scale model ``small_scale`` (any registered model
     whose state defines ``gain``; its own SNR parameters are ignored, only :math:`h_t` is used)
-    or is 1 if ``small_scale`` is ``None``. The state's ``gain`` is
+    or is 1 if ``small_scale`` is ``None``. The wrapped model gets this model's ``frame_s`` (and
+    ``speed_mps``, unless ``small_scale_params`` set it or a ``doppler_hz``) so that its time
+    correlation runs on the same frame clock. The state's ``gain`` is
     :math:`\\sqrt{10^{(\\mathrm{SNR}_t^{\\mathrm{dB}}-\\mathrm{SNR}_{d_0}^{\\mathrm{dB}})/10}}\\,e^{j\\angle h_t}`,
     i.e. path loss and shadowing attenuate the signal at a fixed noise level
     :math:`N_0 = 1/\\mathrm{SNR}_{d_0}`.
@@ -135,8 +138,9 @@ class PathlossShadowing(Channel):
         self.small_scale_params = dict(small_scale_params or {})
         self._fading: Channel | None = None
         if small_scale is not None:
+            params = self._time_params(small_scale, self.small_scale_params)
             try:
-                self._fading = create_channel(small_scale, **self.small_scale_params)
+                self._fading = create_channel(small_scale, **params)
             except KeyError as exc:
                 raise ChannelParameterError(f"small_scale: {exc}") from None
             except (TypeError, ValueError) as exc:
@@ -147,6 +151,29 @@ class PathlossShadowing(Channel):
                     "generator)` method); use a fading model such as 'rayleigh-block', "
                     "'rician-block' or 'doppler-fading'"
                 )
+
+    def _time_params(self, small_scale: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` plus this model's ``frame_s`` and ``speed_mps`` where the wrapped model takes
+        them, so its fading evolves on the same clock and trajectory as the path loss.
+
+        A wrapped ``frame_s`` that differs from the outer one is an error (the frames would
+        not line up); ``speed_mps`` is passed unless given explicitly or fixed by ``doppler_hz``.
+        """
+        try:
+            accepted = inspect.signature(get_channel_class(small_scale).__init__).parameters
+        except KeyError:
+            return params  # create_channel names the valid models
+        out = dict(params)
+        if "frame_s" in accepted:
+            if "frame_s" in out and float(out["frame_s"]) != self.frame_s:
+                raise ChannelParameterError(
+                    f"small_scale_params: frame_s={out['frame_s']!r} differs from this model's "
+                    f"frame_s={self.frame_s!r}; leave it out (it is passed on)"
+                )
+            out["frame_s"] = self.frame_s
+        if "speed_mps" in accepted and "speed_mps" not in out and out.get("doppler_hz") is None:
+            out["speed_mps"] = self.speed_mps
+        return out
 
     @property
     def shadowing_correlation(self) -> float:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from channels import _validate as check
-from channels._sionna import rayleigh_coefficients
-from channels.base import Channel, LinkState, power_to_db
+from channels.base import Channel, LinkState, complex_normal, power_to_db
 from channels.registry import register_channel
 
 
@@ -27,7 +26,8 @@ class RayleighBlock(Channel):
     :math:`P(\\log_2(1+\\rho_t) < R) = 1 - e^{-(2^R-1)/\\bar\\rho}` and the ergodic capacity
     :math:`e^{1/\\bar\\rho} E_1(1/\\bar\\rho)/\\ln 2` bit/s/Hz (Goldsmith, *Wireless
     Communications*, 2005, §4.2). The gains are drawn with
-    ``sionna.phy.channel.RayleighBlockFading`` on the caller's generator.
+    :func:`channels.base.complex_normal` on the caller's generator (the draw of
+    ``sionna.phy.channel.RayleighBlockFading``, without importing Sionna).
 
     Args:
         mean_snr_db: average SNR :math:`\\bar\\rho` in dB.
@@ -42,7 +42,7 @@ class RayleighBlock(Channel):
         """complex64 ``[F]`` small-scale gains with :math:`E|h|^2 = 1`."""
         num_blocks = -(-num_frames // self.coherence_frames)
         return repeat_blocks(
-            rayleigh_coefficients(num_blocks, generator), self.coherence_frames, num_frames
+            complex_normal(num_blocks, generator), self.coherence_frames, num_frames
         )
 
     def states(self, num_frames: int, *, generator: torch.Generator) -> LinkState:

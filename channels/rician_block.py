@@ -7,8 +7,7 @@ import math
 import torch
 
 from channels import _validate as check
-from channels._sionna import rayleigh_coefficients
-from channels.base import Channel, LinkState, power_to_db
+from channels.base import Channel, LinkState, complex_normal, power_to_db
 from channels.rayleigh_block import repeat_blocks
 from channels.registry import register_channel
 
@@ -17,9 +16,9 @@ def rician_gains(k_factor: float, num: int, generator: torch.Generator) -> torch
     """``num`` i.i.d. Rician coefficients with :math:`E|h|^2 = 1`, complex64 ``[num]``.
 
     :math:`h = \\sqrt{K/(K+1)}\\,e^{j\\phi} + \\sqrt{1/(K+1)}\\,w`, :math:`\\phi \\sim U[0, 2\\pi)`,
-    :math:`w \\sim \\mathcal{CN}(0, 1)` (drawn with Sionna's ``RayleighBlockFading``).
+    :math:`w \\sim \\mathcal{CN}(0, 1)` (:func:`channels.base.complex_normal`).
     """
-    w = rayleigh_coefficients(num, generator)
+    w = complex_normal(num, generator)
     phi = torch.rand(num, generator=generator, device=generator.device) * (2 * math.pi)
     los = torch.polar(torch.full_like(phi, math.sqrt(k_factor / (k_factor + 1))), phi)
     return los + w * math.sqrt(1.0 / (k_factor + 1))

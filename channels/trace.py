@@ -96,3 +96,20 @@ class TraceCapacity(Channel):
         bits = np.diff(self.looped_cumulative_bits(edges)) * self.scale
         capacity = torch.from_numpy(np.maximum(bits, 0.0).astype(np.float32)).to(generator.device)
         return LinkState(capacity_bits=capacity)
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file (without line ends).
+
+    Raises:
+        ChannelParameterError: ``path: <file>:<line>: not UTF-8 text`` for the first line that
+            does not decode.
+    """
+    lines = path.read_bytes().split(b"\n")
+    out = []
+    for i, raw in enumerate(lines, start=1):
+        try:
+            out.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError:
+            raise ChannelParameterError(f"path: {path}:{i}: not UTF-8 text") from None
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ import numpy as np
 from channels import _validate as check
 from channels.base import ChannelParameterError
 from channels.registry import register_channel
-from channels.trace import TraceCapacity, existing_file
+from channels.trace import TraceCapacity, existing_file, read_lines
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+"""A decimal number in ASCII (``float`` alone also takes '３', '٣', '1_0' and 'nan')."""
 
 SAMPLE_CSV = Path(__file__).parent / "data" / "att-lte-driving-20s.csv"
 
@@ -26,8 +30,8 @@ def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     times: list[float] = []
     bits: list[float] = []
-    with path.open(newline="") as f:
-        for i, row in enumerate(csv.reader(f), start=1):
+    for i, line in enumerate(read_lines(path), start=1):
+        for row in csv.reader([line]):
             if not row or all(not c.strip() for c in row):
                 continue
             if i == 1 and [c.strip() for c in row] == ["time_s", "bits"]:
@@ -36,12 +40,11 @@ def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 raise ChannelParameterError(
                     f"path: {path}:{i}: expected 2 columns (time_s, bits), got {len(row)}"
                 )
-            try:
-                t, b = float(row[0]), float(row[1])
-            except ValueError:
+            if not all(_NUMBER.match(c.strip()) for c in row):
                 raise ChannelParameterError(
-                    f"path: {path}:{i}: non-numeric value in {row!r}"
-                ) from None
+                    f"path: {path}:{i}: non-numeric value in {row!r} (ASCII decimal numbers only)"
+                )
+            t, b = float(row[0]), float(row[1])
             if not (math.isfinite(t) and math.isfinite(b)) or t < 0 or b < 0:
                 raise ChannelParameterError(
                     f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {row!r}"

@@ -9,7 +9,7 @@ import numpy as np
 
 from channels.base import ChannelParameterError
 from channels.registry import register_channel
-from channels.trace import TraceCapacity, existing_file
+from channels.trace import TraceCapacity, existing_file, read_lines
 
 MAHIMAHI_PACKET_BITS = 1500 * 8
 SAMPLE_TRACE = Path(__file__).parent / "data" / "att-lte-driving-20s.up"
@@ -19,16 +19,17 @@ def load_mahimahi(path: Path) -> np.ndarray:
     """Opportunity timestamps in ms, int64 ``[lines]``; validates every line.
 
     Raises:
-        ChannelParameterError: empty file, a line that is not a non-negative integer, or
-            timestamps that decrease (the message gives the line number).
+        ChannelParameterError: empty file, a line that is not UTF-8 or not a non-negative
+            integer in ASCII digits, or timestamps that decrease (the message gives the line
+            number).
     """
-    lines = path.read_text().split("\n")
+    lines = read_lines(path)
     values = []
     for i, line in enumerate(lines, start=1):
         token = line.strip()
         if not token:
             continue
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):  # '3²' and '٣' are isdigit() too
             raise ChannelParameterError(
                 f"path: {path}:{i}: expected a non-negative integer (ms), got {token!r}"
             )

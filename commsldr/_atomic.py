@@ -3,18 +3,24 @@
 writers of the same path never share a temporary file.
 
 The one implementation used by checkpoints, latent statistics, operating-point tables, dataset
-caches and result files.
+caches and result files. Temporary files are named ``.<name>.<pid>.<random>.tmp``; a process killed
+mid-write leaves one behind, and :func:`remove_stale_temp_files` (called when training starts and
+when a cache is used) deletes those whose process is gone.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save",
+           "remove_stale_temp_files"]
+
+_TEMP = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
@@ -28,7 +34,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -57,3 +64,37 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     import torch
 
     return atomic_write(path, lambda fh: torch.save(obj, fh))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or unknown: keep its file
+    return True
+
+
+def remove_stale_temp_files(directory: str | os.PathLike[str], recursive: bool = False) -> list[Path]:
+    """Delete the temporary files of :func:`atomic_write` left in ``directory`` by processes that
+    no longer run (killed mid-write). Files of live processes are kept.
+
+    Returns:
+        The paths removed.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    removed = []
+    for p in (root.rglob(".*.tmp") if recursive else root.glob(".*.tmp")):
+        m = _TEMP.match(p.name)
+        if m and p.is_file() and not _alive(int(m.group(1))):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed

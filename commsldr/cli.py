@@ -3,7 +3,8 @@
 Subcommands are thin: each one parses arguments and calls the public API of a subpackage.
 
     commsldr train --recipe NAME ...        train a model with one of the recipes
-    commsldr run SCENARIO [--set k=v ...]   run a scenario file
+    commsldr run SCENARIO [--set k=v ...]   run a scenario file (--jobs N, --backend ray)
+    commsldr run --resume RUN_DIR           finish an interrupted run
     commsldr plot RUN_DIR                   (re)draw the figures of a run
     commsldr list KIND                      names with one-line descriptions
     commsldr describe KIND NAME             parameters, defaults and units of one name
@@ -14,6 +15,7 @@ Only what a command needs is imported (``--help``, ``--version`` and ``list`` im
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,26 +59,69 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_env_problem(args: argparse.Namespace) -> str | None:
+    """What stops ``--device`` / ``--backend`` from working here, or None."""
+    import importlib.util
+
+    import torch
+
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        return f"--device {args.device!r}: not a device; allowed: cpu, cuda, cuda:N"
+    if device.type not in ("cpu", "cuda"):
+        return f"--device {args.device!r}: allowed: cpu, cuda, cuda:N"
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return f"--device {args.device}: no CUDA device is available (use --device cpu)"
+    if args.backend == "ray" and importlib.util.find_spec("ray") is None:
+        return "--backend ray needs Ray: pip install 'commsldr[ray]'"
+    if args.address is not None and args.backend != "ray":
+        return "--address is for --backend ray"
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import yaml
 
-    from commsldr.scenario import ScenarioError, load_scenario
+    from commsldr.scenario import load_scenario
 
+    if (args.scenario is None) == (args.resume is None):
+        print("commsldr run: give either SCENARIO or --resume RUN_DIR", file=sys.stderr)
+        return 2
+    if args.resume is not None:
+        config = Path(args.resume) / "config.yaml"
+        if args.overrides or args.out or not config.is_file():
+            print(f"commsldr run: --resume {args.resume}: " + (
+                "takes no --set/--out (the run's config.yaml is used)" if config.is_file()
+                else "not a run directory (no config.yaml)"), file=sys.stderr)
+            return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"commsldr run: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
     rc = _import_plugins(args)
     if rc is not None:
         return rc
-    try:
-        loaded = load_scenario(args.scenario, args.overrides)
-    except ScenarioError as e:
-        print(f"commsldr run: invalid scenario: {e}", file=sys.stderr)
-        return 2
+    loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
+                           max_sweep_points=args.max_sweep_points)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
         return 0
     from commsldr.scenario.runner import run_scenario
 
-    out = run_scenario(loaded, out=args.out, progress=not args.quiet, plot=not args.no_plot)
+    problem = _run_env_problem(args)
+    if problem:
+        print(f"commsldr run: {problem}", file=sys.stderr)
+        return 2
+    try:
+        out = run_scenario(loaded, out=args.resume or args.out, progress=not args.quiet,
+                           plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
+                           address=args.address, resume=args.resume is not None,
+                           device=args.device, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        return 130
     print(out.run_dir)
     return 0
 
@@ -112,6 +157,8 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         "simulate wireless links, run scenario studies.",
     )
     parser.add_argument("--version", action="version", version=f"commsldr {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (may also follow COMMAND)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
@@ -137,7 +184,8 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         "  commsldr run quickstart --set 'sweep.channels.*.mean_snr_db=[0, 10, 20]' --out /tmp/r",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p_run.add_argument("scenario", help="a scenario YAML path or a shipped scenario name")
+    p_run.add_argument("scenario", nargs="?", default=None,
+                       help="a scenario YAML path or a shipped scenario name")
     p_run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a setting by dotted key; VALUE is YAML (repeatable)")
     p_run.add_argument("--out", default=None, help="run directory (default: runs/<name>/<time>)")
@@ -145,6 +193,23 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
                        help="only validate the scenario (and print the resolved config)")
     p_run.add_argument("--no-plot", action="store_true", help="do not draw the figures")
     p_run.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_run.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes for the simulations (default: all cores; 1: in "
+                       "this process); results do not depend on N")
+    p_run.add_argument("--resume", default=None, metavar="RUN_DIR",
+                       help="finish an interrupted run: only the jobs without a row in "
+                       "RUN_DIR/jobs.jsonl run")
+    p_run.add_argument("--backend", choices=["local", "ray"], default="local",
+                       help="local processes (default) or Ray tasks (pip install 'commsldr[ray]')")
+    p_run.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                       help="the Ray cluster for --backend ray (default: a local Ray instance)")
+    p_run.add_argument("--device", default="cpu",
+                       help="where the operating-point table's network inference runs: cpu "
+                       "(default) or cuda")
+    p_run.add_argument("--overwrite", action="store_true",
+                       help="allow --out to name a directory that already holds files")
+    p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
+                       help="refuse sweeps with more than N points (default 1000)")
     _add_plugin_option(p_run)
     p_run.set_defaults(func=_cmd_run)
 
@@ -182,8 +247,50 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _raised_by_us(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in commsldr or channels (our own messages)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    return any(path.startswith(os.path.join(here, pkg) + os.sep) for pkg in ("commsldr", "channels"))
+
+
+def _report(exc: BaseException, command: str) -> int:
+    """One or two lines on stderr for an error; the exit code (2: the user's input)."""
+    from commsldr.errors import UserError, cut
+
+    prog = f"commsldr {command}" if command else "commsldr"
+    if isinstance(exc, UserError):
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    if isinstance(exc, MemoryError):
+        print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
+              f"rerun with --debug", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot access{what}: {cut(exc.strerror or str(exc))}", file=sys.stderr)
+        return 2
+    if isinstance(exc, ValueError) and _raised_by_us(exc):
+        print(f"{prog}: {cut(str(exc), 400)}", file=sys.stderr)
+        return 2
+    print(f"{prog}: internal error ({type(exc).__name__}: {cut(str(exc))})\n"
+          f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors print one or two lines and return 2 (``--debug``: raise)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("COMMSLDR_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
     args = parser.parse_args(argv)
@@ -191,7 +298,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from commsldr.logs import console_logging
 
         console_logging()
-    return int(args.func(args) or 0)
+    if debug:
+        return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one error path
+        return _report(exc, args.command)
 
 
 if __name__ == "__main__":

@@ -431,6 +431,7 @@ POLICIES = Registry("policy", "commsldr.policies", base="commsldr.adapt.policies
     "capacity-greedy": "commsldr.adapt.policies:CapacityGreedy",
     "outage-aware": "commsldr.adapt.policies:OutageAware",
     "oracle": "commsldr.adapt.policies:Oracle",
+    "best-fixed-hindsight": "commsldr.adapt.hindsight:BestFixedInHindsight",
 })
 CSI_MODELS = Registry("CSI model", "commsldr.csi", base="commsldr.adapt.csi:CSIModel", builtins={
     "perfect": "commsldr.adapt.csi:PerfectCSI",

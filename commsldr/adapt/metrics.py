@@ -83,6 +83,9 @@ class PolicyMetrics:
     images: int
     correct: int
     frames: int
+    latency_frames: float = float("inf")
+    """mean delivery latency of delivered packets in frames (1 = the frame it was generated;
+    ``inf`` when nothing was delivered)"""
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -182,6 +185,7 @@ def metrics_from_simulation(result: Any, confidence: float = 0.95) -> PolicyMetr
         images=images,
         correct=correct,
         frames=t,
+        latency_frames=float(getattr(result, "mean_latency_frames", float("inf"))),
     )
 
 
@@ -228,4 +232,13 @@ def aggregate(
         images=images,
         correct=correct,
         frames=frames,
+        latency_frames=_pooled_latency(per_seed),
     )
+
+
+def _pooled_latency(per_seed: Sequence[PolicyMetrics]) -> float:
+    """Mean latency over all delivered images of the seeds (``inf`` if none was delivered)."""
+    w = np.array([m.delivered_rate * m.images for m in per_seed], dtype=np.float64)
+    lat = np.array([m.latency_frames for m in per_seed], dtype=np.float64)
+    ok = (w > 0) & np.isfinite(lat)
+    return float(np.sum(w[ok] * lat[ok]) / np.sum(w[ok])) if ok.any() else float("inf")

@@ -30,6 +30,8 @@ from .figures import plot_latent_std, plot_rate_accuracy
 from .packets import (
     CRC_WIDTHS,
     FORMAT_VERSION,
+    MAX_IMAGES_PER_PACKET,
+    MAX_SYMBOLS_PER_PACKET,
     DecodedPacket,
     PacketHeader,
     build_packet,
@@ -103,6 +105,8 @@ __all__ = [
     "packet_bits",
     "packet_model_id",
     "parse_packet",
+    "MAX_IMAGES_PER_PACKET",
+    "MAX_SYMBOLS_PER_PACKET",
     "plot_latent_std",
     "plot_rate_accuracy",
     "rate_accuracy_curve",

@@ -46,7 +46,7 @@ from scipy.special import log_ndtr
 
 from .errors import PayloadError
 
-__all__ = ["CODEC_KINDS", "MAX_HALF_WIDTH", "LatentCodec"]
+__all__ = ["CODEC_KINDS", "MAX_HALF_WIDTH", "PAYLOAD_SLACK_BITS", "LatentCodec"]
 
 CODEC_KINDS = ("gaussian", "categorical")
 #: largest half-width ``R`` of the Gaussian model's direct-coding window
@@ -57,6 +57,11 @@ _STD_MIN = 1e-3
 _TAIL_SIGMAS = 8.0
 _CACHE = 4
 _TILE_FLOATS = 1 << 22  # categorical tables are tiled in chunks of at most this many floats
+#: bits a sealed message may fall short of its information content before :meth:`LatentCodec.decode`
+#: calls the image count implausible (an honest message is that short with probability ~2^-64)
+PAYLOAD_SLACK_BITS = 64
+# tolerance on a coded probability vs. its float value (constriction quantizes to 24 bits)
+_PROB_TOL = 2.0**-16
 
 _model = constriction.stream.model
 _queue = constriction.stream.queue
@@ -233,6 +238,45 @@ class LatentCodec:
         return cls("categorical", k, lo=lo, size=size, table=table)
 
     # ------------------------------------------------------------------ symbol <-> code mapping
+    # ------------------------------------------------------------------ decoder bounds
+    def min_image_bits(self) -> float:
+        """A lower bound on the information content ``-log2 p`` of any one image, in bits.
+
+        Each entry contributes ``-log2`` of its most probable symbol: for ``gaussian`` the mass
+        of the central bin, ``2 Phi(0.5 / sigma_i) - 1`` (no unit bin of a unimodal density holds
+        more), for ``categorical`` the largest normalised count; both are raised by ``2^-16`` to
+        cover the fixed-point probabilities of ``constriction``. An ``m``-image message therefore
+        carries at least ``m * min_image_bits()`` bits of information.
+        """
+        cached = getattr(self, "_min_bits", None)
+        if cached is not None:
+            return cached
+        if self.k == 0:
+            pmax = np.ones(0)
+        elif self.kind == "gaussian":
+            from scipy.special import erf
+
+            pmax = erf(0.5 / (self._sd * math.sqrt(2.0)))
+        else:
+            pmax = self.table.max(1) / self.table.sum(1)
+        pmax = np.minimum(1.0, np.asarray(pmax, dtype=np.float64) + _PROB_TOL)
+        self._min_bits = float(-np.log2(pmax).sum())
+        return self._min_bits
+
+    def max_images(self, payload_bytes: int) -> int | None:
+        """Most images a payload of ``payload_bytes`` bytes can plausibly hold, or ``None`` when
+        the model gives no bound (every entry nearly deterministic).
+
+        ``floor((8 L + PAYLOAD_SLACK_BITS) / min_image_bits())``: a sealed message is at least its
+        information content minus about 1 bit, except when its final interval happens to contain
+        a point with many trailing zero bits; falling short by more than
+        :data:`PAYLOAD_SLACK_BITS` has probability about ``2^-64``.
+        """
+        bits = self.min_image_bits()
+        if bits < 1e-9:
+            return None
+        return int((8 * int(payload_bytes) + PAYLOAD_SLACK_BITS) // bits)
+
     def _codes(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Symbols ``[m, k]`` -> (codes ``int32 [m*k]``, raw escaped values ``int64 [e]``)."""
         if self.kind == "gaussian":
@@ -307,12 +351,18 @@ class LatentCodec:
             ``int32 [m, k]`` symbols.
 
         Raises:
-            PayloadError: invalid or non-canonical payload (trailing zero byte, data the range
-                decoder rejects, or a ``verify`` mismatch).
+            PayloadError: invalid or non-canonical payload (more images than the payload can
+                hold, see :meth:`max_images`; trailing zero byte, data the range decoder rejects,
+                or a ``verify`` mismatch).
         """
         if num_images < 0:
             raise ValueError(f"num_images must be >= 0, got {num_images}")
         payload = bytes(payload)
+        cap = self.max_images(len(payload))
+        if cap is not None and num_images > cap:
+            raise PayloadError(f"a payload of {len(payload)} bytes cannot hold {num_images} "
+                               f"images (each carries >= {self.min_image_bits():.2f} bits; at "
+                               f"most {cap})")
         dec = _queue.RangeDecoder(_unseal(payload))
         m = int(num_images)
         parts = []

@@ -24,7 +24,12 @@ probability ``~2^-c``; the payload's canonical-form check then rejects most of t
 
 Receiving checks, in order: length >= minimum (else :class:`MalformedPacketError`), CRC
 (:class:`CRCError`), then the header fields and that the packet length equals header + payload
-+ CRC exactly (:class:`MalformedPacketError`), then the payload (:class:`PayloadError`).
++ CRC exactly (:class:`MalformedPacketError`), ``1 <= num_images <= max_images`` (the receiver's
+bound, default :data:`MAX_IMAGES_PER_PACKET`), the model id, ``num_images * k <= max_symbols``
+(default :data:`MAX_SYMBOLS_PER_PACKET`) and the operating point, then that the
+payload length can hold ``num_images`` images (:meth:`LatentCodec.max_images`) and the payload
+itself (:class:`PayloadError`). Decoder work is thus bounded by the packet's length and the
+receiver's configuration, never by a count the sender claims.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CRC_WIDTHS",
     "FORMAT_VERSION",
+    "MAX_IMAGES_PER_PACKET",
+    "MAX_SYMBOLS_PER_PACKET",
     "DecodedPacket",
     "PacketHeader",
     "build_packet",
@@ -63,6 +70,10 @@ FORMAT_VERSION = 1
 CRC_WIDTHS = (8, 16, 32)
 _CRC_CODE = {8: 0, 16: 1, 32: 2}
 _UINT32 = 1 << 32
+#: default receiver bound on the images one packet may claim (``max_images`` of the decoders)
+MAX_IMAGES_PER_PACKET = 256
+#: default receiver bound on the latent entries (images x k) one packet may claim
+MAX_SYMBOLS_PER_PACKET = 1 << 14
 _MIN_HEADER = 1 + 4 + 4
 _CALC = {
     8: crclib.Calculator(crclib.Crc8.CCITT, optimized=True),
@@ -196,14 +207,15 @@ def build_packet(header: PacketHeader, payload: bytes, crc_bits: int = 16) -> by
 
 
 def parse_packet(
-    data: bytes, crc_bits: int = 16, *, max_images: int = 1 << 16
+    data: bytes, crc_bits: int = 16, *, max_images: int = MAX_IMAGES_PER_PACKET
 ) -> tuple[PacketHeader, bytes]:
     """Check and split a packet.
 
     Args:
         data: the received bytes.
         crc_bits: the CRC width the link uses (must match the packet's CRC code).
-        max_images: largest acceptable number of images (bounds decoder work).
+        max_images: largest acceptable number of images (the receiver's
+            ``max_images_per_packet``; bounds decoder work). A packet must carry >= 1 image.
 
     Returns:
         ``(header, payload)``.
@@ -240,6 +252,8 @@ def parse_packet(
                                    f"({end - i} payload bytes present)")
     if num_images > max_images:
         raise MalformedPacketError(f"num_images {num_images} exceeds max_images {max_images}")
+    if num_images < 1:
+        raise MalformedPacketError("num_images is 0 (a packet carries at least one image)")
     return PacketHeader(mid, k, scale_index, num_images), data[i:end]
 
 
@@ -281,8 +295,9 @@ def decode_packet(
     model_id: str | int,
     crc_bits: int = 16,
     verify: bool = True,
-    max_images: int = 1 << 16,
+    max_images: int = MAX_IMAGES_PER_PACKET,
     scale_index: int | None = None,
+    max_symbols: int = MAX_SYMBOLS_PER_PACKET,
 ) -> DecodedPacket:
     """Packet bytes -> latents, or a :class:`PacketError` -- never a silently wrong latent.
 
@@ -295,9 +310,13 @@ def decode_packet(
         model_id: the receiver's model id; a packet for another model is rejected.
         crc_bits: the link's CRC width.
         verify: require the payload to be the canonical encoding of the decoded symbols.
-        max_images: bound on ``num_images``.
+        max_images: the receiver's ``max_images_per_packet``, a bound on ``num_images``; the
+            coder's :meth:`~commsldr.coding.codec.LatentCodec.max_images` also bounds it by what
+            the payload length can hold. Together they bound the decoder's work: any packet of
+            <= 1,500 bytes decodes or is rejected in well under 10 ms (docs: Robustness).
         scale_index: with a single coder built without ``scale_index``: the scale index it
             decodes. Not used with a mapping (the key says it).
+        max_symbols: the receiver's bound on ``num_images * k`` (entries to decode).
 
     Raises:
         PacketError: the bytes are not a valid packet for this receiver (a subclass says why).
@@ -324,6 +343,9 @@ def decode_packet(
     if header.model_id != packet_model_id(model_id):
         raise MalformedPacketError(f"packet model_id {header.model_id:#010x} is not this "
                                    f"receiver's {packet_model_id(model_id):#010x}")
+    if header.num_images * header.k > max_symbols:
+        raise MalformedPacketError(f"num_images * k = {header.num_images} * {header.k} exceeds "
+                                   f"max_symbols {max_symbols}")
     if isinstance(coders, Mapping):
         coder = coders.get((header.k, header.scale_index))
         if coder is None:

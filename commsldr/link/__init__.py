@@ -1,7 +1,7 @@
 """commsldr.link: PHY abstractions, the link simulator, operating-point tables, analog transmission.
 
 * PHYs (one interface, :class:`PHY`): :class:`ShannonPHY` (ideal capacity), :class:`NRPHY`
-  (5G NR abstraction with Sionna SYS), :class:`BitTruePHY` (Sionna LDPC + QAM + the channel).
+  (5G NR abstraction on Sionna SYS's BLER tables), :class:`BitTruePHY` (Sionna LDPC + QAM + the channel).
 * :func:`build_table` / :class:`OperatingPointTable`: exact bits and correctness per
   (operating point, test image), saved with the model id.
 * :func:`simulate`: frames over time, policy, PHY, fallback, retransmission.

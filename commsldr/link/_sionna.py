@@ -1,7 +1,7 @@
 """Import Sionna without disturbing torch's global RNG (``import sionna.phy`` re-seeds it).
 
 The guard itself is the channels package's :func:`channels._sionna.import_rng_safe`; this module
-only names the Sionna parts the link layer needs (FEC, mapping, NR utilities, SYS).
+only names the Sionna parts the link layer needs (FEC, mapping, NR utilities).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from channels._sionna import import_rng_safe
 
 @functools.lru_cache(maxsize=1)
 def sionna_phy() -> Any:
-    """``sionna.phy`` (with ``fec``, ``mapping``, ``nr`` and ``sionna.sys`` loaded), imported with
+    """``sionna.phy`` (with ``fec``, ``mapping`` and ``nr`` loaded), imported with
     torch's global RNG state saved and restored."""
     import_rng_safe(
         "sionna.phy",
@@ -23,6 +23,5 @@ def sionna_phy() -> Any:
         "sionna.phy.fec.ldpc",
         "sionna.phy.mapping",
         "sionna.phy.nr.utils",
-        "sionna.sys",
     )
     return importlib.import_module("sionna.phy")

@@ -14,8 +14,18 @@ Receiver: perfect-CSI zero-forcing equalisation :math:`\\hat x = y / h_t` (noise
 iff its CRC verifies. Everything is batched over the packets of all frames in one call.
 
 Modulation order and code rate come from a 5G NR MCS (TS 38.214 tables, as for
-:class:`commsldr.link.nr.NRPHY`), so the two PHYs can be cross-validated: the abstraction's BLER
-tables were simulated by Sionna with the same encoder, mapper and decoder over AWGN.
+:class:`commsldr.link.nr.NRPHY`: PUSCH with transform precoding), so the two PHYs can be
+cross-validated: the abstraction's BLER tables were simulated by Sionna with the same encoder,
+mapper and decoder over AWGN.
+
+HARQ (``harq={"type": "chase" | "ir", "max_transmissions": N}``): a retransmission
+(``deliver(..., retransmission=...)``) re-sends the same packet bits; with ``chase`` the encoder
+sends redundancy version 0 again and the receiver adds the new LLRs to the stored ones before
+decoding; with ``ir`` transmission :math:`i` sends redundancy version
+``IR_RV_SEQUENCE[i % 4]`` (0, 2, 3, 1) of Sionna's 5G LDPC rate matching
+(``LDPC5GEncoder(..., rv=[...])``) and the decoder (``harq_mode=True``) uses all received versions.
+The receiver's soft buffer (the HARQ process) lives in this object until the packet is decoded,
+a fresh packet is sent, or :meth:`reset`.
 """
 
 from __future__ import annotations
@@ -28,7 +38,8 @@ import torch
 
 from channels import Channel, LinkState
 from commsldr.link._sionna import sionna_phy
-from commsldr.link.nr import nr_tables
+from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
+from commsldr.link.harq import IR_RV_SEQUENCE, HARQConfig
 from commsldr.link.phy import PHYResult, check_bits, state_array
 
 __all__ = ["BitTruePHY"]
@@ -51,6 +62,7 @@ class BitTruePHY:
             to its random payloads (the last ``crc_bits`` bits of the packet, as in a real frame).
             :meth:`transmit_bytes` sends the caller's bytes as they are (they carry their own CRC).
         device: torch device of the Sionna blocks (``"cpu"`` by default).
+        harq: ``None`` or ``{"type": "none" | "arq" | "chase" | "ir", "max_transmissions": N}``.
 
     Example:
         >>> from channels import create_channel
@@ -73,6 +85,7 @@ class BitTruePHY:
         num_iter: int = 20,
         crc_degree: str = "CRC16",
         device: str = "cpu",
+        harq: HARQConfig | dict | None = None,
     ) -> None:
         if not isinstance(channel, Channel):
             raise TypeError(f"channel: expected a channels.Channel, got {type(channel).__name__}")
@@ -83,11 +96,15 @@ class BitTruePHY:
         if int(num_iter) < 1:
             raise ValueError(f"num_iter: must be >= 1, got {num_iter}")
         phy = sionna_phy()
-        abstraction, mcs_decoder, _ = nr_tables()
         try:
-            qm, rate = mcs_decoder(int(mcs_index), int(mcs_table_index), int(mcs_category))
-        except (ValueError, AssertionError) as err:
-            raise ValueError(f"mcs_index: {mcs_index} is not valid for table {mcs_table_index}: {err}") from err
+            check_table(int(mcs_category), int(mcs_table_index))
+        except TableNotAvailable as err:
+            raise ValueError(str(err)) from None
+        qms, rates = mcs_parameters(int(mcs_category), int(mcs_table_index))
+        if not (0 <= int(mcs_index) < 29 and qms[int(mcs_index)] > 0):
+            raise ValueError(f"mcs_index: {mcs_index} is not valid for table {mcs_table_index}")
+        qm, rate = int(qms[int(mcs_index)]), float(rates[int(mcs_index)])
+        self.harq = HARQConfig.parse(harq)
         self.channel = channel
         self.mcs_index = int(mcs_index)
         self.mcs_table_index = int(mcs_table_index)
@@ -108,8 +125,9 @@ class BitTruePHY:
         self.num_iter = int(num_iter)
         #: drawn per frame by the simulator's loop (every LDPC run is real work)
         self.stateless = False
-        self._abstraction = abstraction
+        self._bler = bler_model(self.mcs_category, self.mcs_table_index)
         self._device = device
+        self._harq_process: dict | None = None
         fec = phy.fec
         self.encoder = fec.ldpc.LDPC5GEncoder(
             self.k, self.n, num_bits_per_symbol=self.num_bits_per_symbol, device=device
@@ -117,6 +135,7 @@ class BitTruePHY:
         self.decoder = fec.ldpc.LDPC5GDecoder(
             self.encoder, hard_out=True, num_iter=self.num_iter, device=device
         )
+        self._ir_decoder = None  # built on first IR retransmission (harq_mode=True)
         constellation = phy.mapping.Constellation("qam", self.num_bits_per_symbol, device=device)
         self.mapper = phy.mapping.Mapper(constellation=constellation, device=device)
         self.demapper = phy.mapping.Demapper("app", constellation=constellation, device=device)
@@ -137,17 +156,11 @@ class BitTruePHY:
         return np.full(np.shape(snr_db), float(self.frame_info_bits))
 
     def block_error_rate_model(self, snr_db: np.ndarray) -> np.ndarray:
-        """Code-block error rate that the 5G NR abstraction tables give for this MCS and ``k``
-        over AWGN at ``snr_db`` (``float64``, same shape) — the model the sender plans with."""
-        snr = np.atleast_1d(np.asarray(snr_db, dtype=np.float64))
-        bler = self._abstraction.get_bler(
-            torch.full(snr.shape, self.mcs_index, dtype=torch.int32),
-            self.mcs_table_index,
-            self.mcs_category,
-            torch.full(snr.shape, self.k, dtype=torch.int32),
-            torch.as_tensor(np.power(10.0, snr / 10.0), dtype=torch.float32),
-        ).double().numpy()
-        return np.minimum(bler, 1.0).reshape(np.shape(snr_db))
+        """Code-block error rate that the 5G NR abstraction (:mod:`commsldr.link.bler`) gives for
+        this MCS and ``k`` over AWGN at ``snr_db`` (``float64``, same shape) — the model the
+        sender plans with."""
+        snr = np.asarray(snr_db, dtype=np.float64)
+        return np.asarray(self._bler.bler(self.mcs_index, self.k, snr), dtype=np.float64)
 
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:
         """``(1 - BLER)^ceil(L/k)`` for packets that fit, else 0 (BLER from the NR tables)."""
@@ -164,10 +177,20 @@ class BitTruePHY:
         return np.where(erased, 0.0, cap) if erased is not None else cap
 
     # --------------------------------------------------------------- bit level
-    def _send(
-        self, left: torch.Tensor, num_blocks: torch.Tensor, state: LinkState, generator: torch.Generator
-    ) -> torch.Tensor:
-        """Encode, map, pass through the channel, equalise, demap and decode.
+    def reset(self) -> None:
+        """Drop the HARQ soft buffer (the simulator calls it at the start of a simulation)."""
+        self._harq_process = None
+
+    def _llrs(
+        self,
+        left: torch.Tensor,
+        num_blocks: torch.Tensor,
+        state: LinkState,
+        generator: torch.Generator,
+        rv: int | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode (redundancy version ``rv``; ``None`` = 0), map, pass through the channel,
+        equalise and demap.
 
         Args:
             left: float32 ``[Fi, W]`` with ``W = max_nb * k``: each frame's packet bits from
@@ -176,13 +199,15 @@ class BitTruePHY:
             state: the ``Fi`` frames' link state.
 
         Returns:
-            float32 ``[Fi, W]`` decoded bits (blocks that were not sent are zero).
+            ``(llr float32 [B, n], mask bool [Fi, max_nb])``: the LLRs of the ``B`` code blocks
+            sent, in frame-major order, and which (frame, block) slots they fill.
         """
         fi, w = left.shape
         max_nb = w // self.k
         mask = torch.arange(max_nb, device=left.device)[None, :] < num_blocks[:, None]
         u = left.reshape(fi, max_nb, self.k)[mask]  # [B, k]
-        x = self.mapper(self.encoder(u))  # [B, S_b]
+        c = self.encoder(u) if rv in (None, 0) else self.encoder(u, rv=[int(rv)])[..., 0, :]
+        x = self.mapper(c)  # [B, S_b]
         frames = torch.zeros(fi, max_nb, self.symbols_per_block, dtype=x.dtype, device=x.device)
         frames[mask] = x
         y = self.channel.forward(frames.reshape(fi, -1), state, generator=generator)
@@ -190,10 +215,76 @@ class BitTruePHY:
         x_eq = y if gain is None else y / gain[:, None]
         no_eff = (1.0 / state.snr_linear.to(y.device))[:, None]
         llr = self.demapper(x_eq, no_eff).reshape(fi, max_nb, self.n)[mask]
-        u_hat = self.decoder(llr)
-        out = torch.zeros(fi, max_nb, self.k, dtype=torch.float32, device=left.device)
+        return llr, mask
+
+    def _unpack(self, u_hat: torch.Tensor, mask: torch.Tensor, w: int) -> torch.Tensor:
+        fi, max_nb = mask.shape
+        out = torch.zeros(fi, max_nb, self.k, dtype=torch.float32, device=u_hat.device)
         out[mask] = u_hat.to(torch.float32)
         return out.reshape(fi, w)
+
+    def _decode(self, llrs: list[torch.Tensor], rvs: list[int]) -> torch.Tensor:
+        """Decode the code blocks from the LLRs of every copy received (``[B, n]`` each).
+
+        One copy, or Chase (all RV 0): the LLRs are added. IR: the decoder in HARQ mode takes
+        the stacked versions ``[B, num_rv, n]``.
+        """
+        if len(llrs) == 1 or all(r == 0 for r in rvs):
+            return self.decoder(torch.stack(llrs).sum(0))
+        if self._ir_decoder is None:
+            self._ir_decoder = sionna_phy().fec.ldpc.LDPC5GDecoder(
+                self.encoder, hard_out=True, num_iter=self.num_iter, harq_mode=True,
+                device=self._device,
+            )
+        return self._ir_decoder(torch.stack(llrs, dim=-2), rv=list(rvs))
+
+    def _send(
+        self, left: torch.Tensor, num_blocks: torch.Tensor, state: LinkState, generator: torch.Generator
+    ) -> torch.Tensor:
+        """One transmission without combining: float32 ``[Fi, W]`` decoded bits (blocks that
+        were not sent are zero); see :meth:`_llrs` for the arguments."""
+        llr, mask = self._llrs(left, num_blocks, state, generator)
+        return self._unpack(self.decoder(llr), mask, left.shape[1])
+
+    def _rv(self, transmission: int) -> int:
+        """Redundancy version of transmission ``transmission`` (0-based) of a packet."""
+        if self.harq.type == "ir":
+            return IR_RV_SEQUENCE[transmission % len(IR_RV_SEQUENCE)]
+        return 0
+
+    def harq_loss_after(
+        self,
+        num_packets: int,
+        snr_db: float,
+        generator: torch.Generator,
+        max_transmissions: int | None = None,
+    ) -> np.ndarray:
+        """Bit-true HARQ over AWGN at ``snr_db`` (every transmission): ``bool [P, N]``, ``True``
+        where packet ``p`` (one code block of ``k`` bits, CRC-free: a block counts as received
+        iff all its bits are right) is still lost after ``n + 1`` of its ``N`` transmissions
+        (``N = max_transmissions`` or the HARQ setting's). Packets stop at their first success,
+        as with :meth:`deliver`."""
+        nmax = int(max_transmissions or self.harq.transmissions)
+        p = int(num_packets)
+        u = torch.randint(0, 2, (p, self.k), generator=generator).to(torch.float32).to(self._device)
+        state = LinkState(snr_db=torch.full((p,), float(snr_db), dtype=torch.float32))
+        nb = torch.ones(p, dtype=torch.int64, device=self._device)
+        llrs: list[torch.Tensor] = []
+        rvs: list[int] = []
+        lost = np.ones((p, nmax), dtype=bool)
+        alive = np.ones(p, dtype=bool)
+        for i in range(nmax):
+            llr, _ = self._llrs(u, nb, state, generator, rv=self._rv(i))
+            if self.harq.combining:
+                llrs.append(llr)
+                rvs.append(self._rv(i))
+                u_hat = self._decode(llrs, rvs)
+            else:
+                u_hat = self.decoder(llr)
+            ok = (u_hat.to(torch.float32) == u).all(dim=1).cpu().numpy()
+            alive &= ~ok
+            lost[:, i] = alive
+        return lost
 
     def _plan(self, bits: np.ndarray, state: LinkState) -> np.ndarray:
         """Frames whose packet is sent: non-empty, fits the frame, not erased, and has an SNR."""
@@ -204,6 +295,24 @@ class BitTruePHY:
         send = (bits > 0) & (blocks <= self.max_blocks)
         return send & ~erased if erased is not None else send
 
+    def _packets(self, lengths: torch.Tensor, generator: torch.Generator) -> dict:
+        """Random packets of ``lengths [Fi]`` bits whose last ``crc_bits`` are a Sionna CRC over
+        the rest, left-aligned (``left [Fi, W]``) with what the CRC check needs."""
+        nb = -(-lengths // self.k)
+        w = int(nb.max()) * self.k
+        pos = torch.arange(w, device=self._device)[None, :]
+        start = w - lengths[:, None]  # right-aligned: zeros, info, CRC
+        info = torch.randint(0, 2, (lengths.shape[0], w - self.crc_bits), generator=generator)
+        info = torch.where(pos[:, : w - self.crc_bits] >= start, info.to(self._device), 0)
+        right = self.crc_encoder(info.to(torch.float32))  # [Fi, W]
+        return {"left": _shift_left(right, start[:, 0], w), "nb": nb, "w": w, "start": start,
+                "lengths": lengths, "pos": pos}
+
+    def _crc_ok(self, pk: dict, left_hat: torch.Tensor) -> np.ndarray:
+        left_hat = torch.where(pk["pos"] < pk["lengths"][:, None], left_hat, 0.0)
+        _, valid = self.crc_decoder(_shift_right(left_hat, pk["start"][:, 0], pk["w"]))
+        return valid.reshape(-1).cpu().numpy().astype(bool)
+
     def deliver(
         self,
         bits: np.ndarray,
@@ -211,35 +320,37 @@ class BitTruePHY:
         generator: torch.Generator,
         *,
         csi_state: LinkState | None = None,
+        retransmission: np.ndarray | None = None,
     ) -> PHYResult:
         """Send one random packet of ``bits[t]`` bits (the last ``crc_bits`` a Sionna CRC over the
         rest) per frame; delivered iff the decoded packet passes the CRC.
 
         The CRC of a packet shorter than the batch width is computed on the packet left-padded
         with zeros, which leaves a CRC without initial value unchanged (a linear code), so one
-        Sionna CRC call checks packets of every length at once. ``csi_state`` is unused (fixed MCS).
+        Sionna CRC call checks packets of every length at once. ``csi_state`` is unused (fixed
+        MCS). ``retransmission`` (``bool [F]``): with HARQ ``chase``/``ir``, frame ``t`` re-sends
+        the packet lost in the previous transmission and the receiver combines (module
+        docstring); frames are then processed one by one.
         """
         n = len(state)
         bits = check_bits(bits, n)
         if np.any((bits > 0) & (bits <= self.crc_bits)):
             raise ValueError(f"bits: a packet must be longer than its {self.crc_bits}-bit CRC")
+        retx = np.zeros(n, bool) if retransmission is None else np.asarray(retransmission, bool)
+        if retx.shape != (n,):
+            raise ValueError(f"retransmission: expected shape ({n},), got {retx.shape}")
         send = self._plan(bits, state)
         delivered = np.zeros(n, dtype=bool)
-        idx = np.flatnonzero(send)
-        if idx.size:
-            lengths = torch.as_tensor(bits[idx], device=self._device)
-            nb = -(-lengths // self.k)
-            w = int(nb.max()) * self.k
-            pos = torch.arange(w, device=self._device)[None, :]
-            start = w - lengths[:, None]  # right-aligned: zeros, info, CRC
-            info = torch.randint(0, 2, (idx.size, w - self.crc_bits), generator=generator).to(self._device)
-            info = torch.where(pos[:, : w - self.crc_bits] >= start, info, 0).to(torch.float32)
-            right = self.crc_encoder(info)  # [Fi, W]
-            left = _shift_left(right, start[:, 0], w)
-            left_hat = self._send(left, nb, state[torch.as_tensor(idx)], generator)
-            left_hat = torch.where(pos < lengths[:, None], left_hat, 0.0)
-            _, valid = self.crc_decoder(_shift_right(left_hat, start[:, 0], w))
-            delivered[idx] = valid.reshape(-1).cpu().numpy().astype(bool)
+        if self.harq.combining:
+            for t in range(n):
+                delivered[t] = self._deliver_harq(int(bits[t]), bool(send[t]), bool(retx[t]),
+                                                  state[t], generator)
+        else:
+            idx = np.flatnonzero(send)
+            if idx.size:
+                pk = self._packets(torch.as_tensor(bits[idx], device=self._device), generator)
+                left_hat = self._send(pk["left"], pk["nb"], state[torch.as_tensor(idx)], generator)
+                delivered[idx] = self._crc_ok(pk, left_hat)
         return PHYResult(
             delivered=delivered,
             capacity_bits=self.frame_capacity_bits(state),
@@ -247,6 +358,33 @@ class BitTruePHY:
             mcs_index=np.full(n, self.mcs_index, dtype=np.int64),
             error_prob=np.full(n, np.nan),
         )
+
+    def _deliver_harq(
+        self, bits: int, send: bool, retx: bool, state: LinkState, generator: torch.Generator
+    ) -> bool:
+        """One frame with a HARQ process: combine with the stored copies or start afresh."""
+        proc = self._harq_process
+        if not send:
+            if not retx:
+                self._harq_process = None
+            return False
+        if not (retx and proc is not None and proc["bits"] == bits):
+            pk = self._packets(torch.as_tensor([bits], device=self._device), generator)
+            proc = {"bits": bits, "pk": pk, "llrs": [], "rvs": []}
+        rv = self._rv(len(proc["rvs"]))
+        pk = proc["pk"]
+        llr, mask = self._llrs(pk["left"], pk["nb"], state, generator, rv=rv)
+        if self.harq.type == "chase" and proc["llrs"]:
+            proc["llrs"] = [proc["llrs"][0] + llr]  # Chase: one accumulated soft buffer
+            proc["rvs"].append(rv)
+        else:
+            proc["llrs"].append(llr)
+            proc["rvs"].append(rv)
+        rvs = proc["rvs"] if self.harq.type == "ir" else [0] * len(proc["llrs"])
+        u_hat = self._decode(proc["llrs"], rvs)
+        ok = bool(self._crc_ok(pk, self._unpack(u_hat, mask, pk["w"]))[0])
+        self._harq_process = None if ok else proc
+        return ok
 
     def transmit_bytes(
         self, packets: Sequence[bytes | None], state: LinkState, generator: torch.Generator

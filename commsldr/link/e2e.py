@@ -109,10 +109,11 @@ def transmit_end_to_end(
         if rx is None:
             continue
         try:
-            header, _ = parse_packet(rx, crc_bits)
+            header, _ = parse_packet(rx, crc_bits, max_images=m)
             if header.k not in models:
                 continue
-            dec = decode_packet(rx, coders, model_id=ids[header.k], crc_bits=crc_bits)
+            dec = decode_packet(rx, coders, model_id=ids[header.k], crc_bits=crc_bits,
+                                max_images=m, max_symbols=m * max(models))
         except PacketError:
             continue
         if dec.latents.shape[0] != m:

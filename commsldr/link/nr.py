@@ -1,25 +1,32 @@
-"""5G NR PHY abstraction built on Sionna SYS.
+"""5G NR PHY abstraction: MCS by link adaptation, transport block size, BLER from Sionna's tables.
 
 Per frame: link adaptation picks an MCS (modulation order and target code rate of a 3GPP TS 38.214
 MCS table), the transport block size (TBS) follows from the allocated resource elements (TS 38.214
-Sec. 5.1.3.2, :func:`sionna.phy.nr.utils.calculate_tb_size`), and success is drawn from the
-transport-block error rate that :class:`sionna.sys.PHYAbstraction` reads from its pre-computed
-AWGN BLER tables (shipped in the Sionna wheel): ``TBLER = 1 - (1 - BLER(MCS, CBS, SNR))^num_cb``.
+Sec. 5.1.3.2, Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`), and success is drawn from
+the transport-block error rate ``TBLER = 1 - (1 - BLER(MCS, CBS, SNR))^num_cb`` with the
+code-block error rate of :mod:`commsldr.link.bler` (Sionna SYS's AWGN tables, fitted per curve).
 
-Limits of the tables (Sionna 2.x, ``sionna/sys/bler_tables``), which this PHY inherits:
-
-* the SNR grid is coarse: 15 points from -5 dB to 20 dB (about 1.8 dB apart) per MCS,
-  interpolated by splines onto a 0.1 dB grid; outside [-5, 30) dB the nearest grid value is used;
-* the tables were simulated for code-block sizes 24, 100, 500, 1000 and 2000 bits only; larger
-  code blocks (5G segments up to 8448 bits) reuse the 2000-bit curve (clamp-to-edge), which is
-  pessimistic for long blocks;
-* the curves are AWGN curves; one SNR per frame (block fading) is mapped directly, so no
-  effective-SINR compression (EESM) is needed or applied — frequency-selective fading within a
-  frame is outside this model;
-* MCS entries without a simulated table are treated as unavailable (deterministic NACK).
+* **MCS tables.** Sionna's PUSCH tables were simulated with the *transform-precoding* MCS tables
+  (TS 38.214 Sec. 6.1.4.1), so for ``mcs_category=0`` (PUSCH, the sensor's uplink) every MCS
+  index is decoded with transform precoding (tables 1-2; tables 3-4 do not exist for PUSCH with
+  transform precoding and are refused). For PDSCH (``mcs_category=1``) tables 1-4, without. Over
+  the flat, per-frame channels of this package the DFT spreading of transform precoding is a
+  unitary transform and changes nothing else.
+* **Link adaptation** (inner loop, ILLA): the highest MCS whose TBLER at the SNR the transmitter
+  knows is ``<= bler_target``. When even the lowest MCS with a table misses the target, *nothing
+  is sent* in the frame (MCS ``-1``, capacity 0): the abstraction never claims a rate it cannot
+  back with a simulated curve. Outer loop (OLLA): ILLA on the known SNR minus an offset that
+  rises by ``olla_delta_up_db`` on a NACK and falls by
+  ``olla_delta_up_db * bler_target / (1 - bler_target)`` on an ACK (the rule of Sionna's
+  ``OuterLoopLinkAdaptation``).
+* **Tables' limits**: code blocks from 24 to 2000 bits were simulated (longer blocks: see
+  :mod:`commsldr.link.bler`); AWGN curves, one SNR per frame (block fading), no EESM.
+* **HARQ** (``harq={"type": "chase" | "ir", "max_transmissions": N}``): a retransmission of a
+  lost transport block (``deliver(..., retransmission=...)``, as the simulator does) combines
+  with the earlier copies as in :mod:`commsldr.link.harq`; the HARQ process state lives here.
 
 A packet of ``L`` bits is delivered iff ``L <= TBS`` and the transport block is received; the
-draw uses the caller's ``torch.Generator`` (never Sionna's or torch's global RNG).
+draws use the caller's ``torch.Generator`` (never Sionna's or torch's global RNG).
 """
 
 from __future__ import annotations
@@ -31,55 +38,68 @@ import numpy as np
 import torch
 
 from channels import LinkState
-from commsldr.link._sionna import sionna_phy
+from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
+from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
 
-__all__ = ["NRPHY", "nr_tables"]
+__all__ = ["NRPHY", "transport_blocks"]
 
 _LINK_ADAPTATIONS = ("illa", "olla", "fixed")
 
 
-@lru_cache(maxsize=1)
-def nr_tables():
-    """The shared Sionna SYS objects: ``(PHYAbstraction, MCSDecoderNR, TransportBlockNR)``.
+@lru_cache(maxsize=64)
+def transport_blocks(
+    mcs_category: int, mcs_table_index: int, num_allocated_re: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(tbs, cb_size, num_cb)`` int64 ``[29]`` per MCS index for one allocation (0 where the
+    MCS is reserved), from Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`."""
+    from commsldr.link._sionna import sionna_phy
 
-    Built once per process (loading and interpolating the BLER tables takes ~0.3 s).
-    """
     sionna_phy()
-    from sionna.phy.nr.utils import MCSDecoderNR, TransportBlockNR
-    from sionna.sys import PHYAbstraction
+    from sionna.phy.nr.utils import TransportBlockNR
 
-    return PHYAbstraction(), MCSDecoderNR(), TransportBlockNR()
+    tb = TransportBlockNR()
+    qm, rate = mcs_parameters(mcs_category, mcs_table_index)
+    tbs = np.zeros(29, dtype=np.int64)
+    cbs = np.zeros(29, dtype=np.int64)
+    ncb = np.zeros(29, dtype=np.int64)
+    for m in np.flatnonzero(qm > 0):
+        t, c, n = tb.transport_block_size(int(qm[m]), float(rate[m]), int(qm[m]) * num_allocated_re)
+        tbs[m], cbs[m], ncb[m] = int(t), int(c), int(n)
+    return tbs, cbs, ncb
 
 
 class NRPHY:
-    r"""5G NR abstraction PHY (Sionna SYS): MCS by link adaptation, TBS, BLER-table success.
+    r"""5G NR abstraction PHY: MCS by link adaptation, TBS, BLER-curve success, optional HARQ.
 
     Args:
         num_allocated_re: resource elements allocated to the sensor per frame (> 0), e.g.
             ``24 PRB x 12 subcarriers x 12 data symbols = 3456``.
         link_adaptation: ``"illa"`` — inner loop: the highest MCS whose TBLER at the SNR the
-            transmitter knows (``csi_state``; the true state by default) is ``<= bler_target``
-            (:class:`sionna.sys.InnerLoopLinkAdaptation`); ``"olla"`` — outer loop: ILLA on the
-            known SNR minus an offset driven by ACK/NACK (:class:`sionna.sys.OuterLoopLinkAdaptation`;
-            runs frame by frame; its offset and last ACK/NACK carry over from one :meth:`deliver`
-            call to the next until :meth:`reset`); ``"fixed"`` — always ``mcs_index``.
+            transmitter knows (``csi_state``; the true state by default) is ``<= bler_target``,
+            nothing sent if there is none; ``"olla"`` — outer loop: ILLA on the known SNR minus
+            an ACK/NACK-driven offset (runs frame by frame; the offset carries over from one
+            :meth:`deliver` call to the next until :meth:`reset`); ``"fixed"`` — always
+            ``mcs_index``.
         bler_target: target TBLER for link adaptation, in (0, 1).
         mcs_index: the MCS for ``"fixed"``.
-        mcs_table_index: 3GPP MCS table (1..4 for PDSCH, 1..2 for PUSCH).
+        mcs_table_index: 3GPP MCS table (PUSCH with transform precoding: 1-2; PDSCH: 1-4).
         mcs_category: 0 = PUSCH (uplink, sensor to server; default), 1 = PDSCH.
         fit_packet: if ``True``, use the *lowest* MCS not above the link-adapted one whose TBS still
             carries the packet (a more robust MCS for a short packet); if ``False`` always use the
             link-adapted MCS.
         olla_delta_up_db: OLLA offset step on a NACK, in dB.
+        harq: ``None`` or ``{"type": "none" | "arq" | "chase" | "ir", "max_transmissions": N}``
+            (:class:`~commsldr.link.harq.HARQConfig`); with ``chase``/``ir`` retransmissions
+            combine with the earlier copies.
 
     Example:
         >>> phy = NRPHY(num_allocated_re=3456)
         >>> from channels import LinkState
-        >>> s = LinkState(snr_db=torch.tensor([0.0, 20.0]))
+        >>> s = LinkState(snr_db=torch.tensor([-20.0, 20.0]))
         >>> r = phy.deliver(np.array([800, 800]), s, torch.Generator().manual_seed(0))
-        >>> r.mcs_index.shape
-        (2,)
+        >>> r.mcs_index[0], bool(r.delivered[0])  # nothing is sent below the lowest MCS
+        (np.int64(-1), False)
     """
 
     def __init__(
@@ -92,6 +112,7 @@ class NRPHY:
         mcs_category: int = 0,
         fit_packet: bool = True,
         olla_delta_up_db: float = 1.0,
+        harq: HARQConfig | dict | None = None,
     ) -> None:
         if int(num_allocated_re) != num_allocated_re or num_allocated_re <= 0:
             raise ValueError(f"num_allocated_re: must be a positive integer, got {num_allocated_re}")
@@ -105,6 +126,10 @@ class NRPHY:
             raise ValueError(f"mcs_category: must be 0 (PUSCH) or 1 (PDSCH), got {mcs_category}")
         if olla_delta_up_db <= 0:
             raise ValueError(f"olla_delta_up_db: must be > 0, got {olla_delta_up_db}")
+        try:
+            check_table(int(mcs_category), int(mcs_table_index))
+        except TableNotAvailable as err:
+            raise ValueError(str(err)) from None
         self.num_allocated_re = int(num_allocated_re)
         self.link_adaptation = link_adaptation
         self.bler_target = float(bler_target)
@@ -112,127 +137,106 @@ class NRPHY:
         self.mcs_category = int(mcs_category)
         self.fit_packet = bool(fit_packet)
         self.olla_delta_up_db = float(olla_delta_up_db)
-        #: no memory across frames (outer-loop adaptation has memory)
-        self.stateless = link_adaptation != "olla"
-        self._olla_block: Any = None  # the outer loop's state, created by reset()
-        self._olla_harq = -1
-        self._abs, mcs_decoder, tb = nr_tables()
-        from sionna.sys import InnerLoopLinkAdaptation
-
-        self._illa_block = InnerLoopLinkAdaptation(self._abs, bler_target=self.bler_target)
-        # Per-MCS modulation order, code rate and TBS for this allocation (all MCS of the table).
-        num_mcs = int(self._abs.bler_table_interp.shape[2])
-        qm, rate, tbs, cbs, ncb, valid = [], [], [], [], [], []
-        for m in range(num_mcs):
-            try:
-                q, r = mcs_decoder(m, self.mcs_table_index, self.mcs_category)
-            except (ValueError, AssertionError):
-                qm.append(0), rate.append(0.0), tbs.append(0), cbs.append(0), ncb.append(0)
-                valid.append(False)
-                continue
-            t, c, n = tb.transport_block_size(q, r, int(q) * self.num_allocated_re)
-            qm.append(int(q)), rate.append(float(r)), tbs.append(int(t))
-            cbs.append(int(c)), ncb.append(int(n))
-            valid.append(True)
-        if not any(valid):  # pragma: no cover - every 38.214 table has valid entries
+        self.harq = HARQConfig.parse(harq)
+        #: no memory across frames (outer-loop adaptation and HARQ combining have memory)
+        self.stateless = link_adaptation != "olla" and not self.harq.combining
+        self._bler = bler_model(self.mcs_category, self.mcs_table_index)
+        qm, rate = mcs_parameters(self.mcs_category, self.mcs_table_index)
+        tbs, cbs, ncb = transport_blocks(self.mcs_category, self.mcs_table_index, self.num_allocated_re)
+        self.modulation_order = qm
+        self.coderate = rate
+        self.tbs_bits = tbs
+        self.cb_size = cbs
+        self.num_cb = ncb
+        # The BLER curve of an MCS holds for its target rate; where the TBS quantisation (the
+        # 24-bit minimum TBS of a tiny allocation) pushes the real rate well above it, the MCS
+        # is not used.
+        real_rate = tbs / np.maximum(qm * self.num_allocated_re, 1)
+        #: MCS indices with a decodable entry, a simulated BLER curve and a TBS that matches
+        #: the MCS's code rate (within the 6 % of TS 38.214's TBS quantisation)
+        self.mcs_valid = (qm > 0) & self._bler.available & (tbs > 0) & (real_rate <= 1.06 * rate)
+        if not self.mcs_valid.any():  # pragma: no cover - every supported table has curves
+            raise ValueError(f"mcs_table_index: no usable MCS in table {mcs_table_index}")
+        if link_adaptation == "fixed" and not (0 <= mcs_index < 29 and self.mcs_valid[mcs_index]):
+            usable = np.flatnonzero(self.mcs_valid)
             raise ValueError(
-                f"mcs_table_index: no valid MCS for table {mcs_table_index}, category {mcs_category}"
+                f"mcs_index: {mcs_index} has no BLER curve in this table; usable: "
+                f"{int(usable[0])}..{int(usable[-1])}"
             )
-        self.modulation_order = np.asarray(qm, dtype=np.int64)
-        self.coderate = np.asarray(rate)
-        self.tbs_bits = np.asarray(tbs, dtype=np.int64)
-        self.cb_size = np.asarray(cbs, dtype=np.int64)
-        self.num_cb = np.asarray(ncb, dtype=np.int64)
-        # An MCS without a simulated BLER table is unavailable (Sionna returns +inf for it).
-        probe = self._abs.get_bler(
-            torch.arange(num_mcs, dtype=torch.int32),
-            self.mcs_table_index,
-            self.mcs_category,
-            torch.as_tensor(self.cb_size, dtype=torch.int32),
-            torch.full((num_mcs,), 10.0, dtype=torch.float32),
-        ).numpy()
-        self.mcs_valid = np.asarray(valid) & np.isfinite(probe)
-        if link_adaptation == "fixed" and not (
-            0 <= mcs_index < num_mcs and self.mcs_valid[mcs_index]
-        ):
-            raise ValueError(f"mcs_index: {mcs_index} is not a valid MCS of this table")
         self.mcs_index = int(mcs_index)
+        # SNR (dB) at which each MCS reaches the TBLER target (inf where unusable): ILLA picks
+        # the highest MCS whose threshold is <= the known SNR (TBLER falls monotonically in SNR).
+        per_block = 1.0 - np.power(1.0 - self.bler_target, 1.0 / np.maximum(ncb, 1))
+        thr = np.full(29, np.inf)
+        valid = np.flatnonzero(self.mcs_valid)
+        for m in valid:
+            thr[m] = float(self._bler.snr_at_bler(m, cbs[m], float(per_block[m])))
+        self.threshold_snr_db = thr
         self.reset()
 
     def reset(self) -> None:
-        """Forget the outer loop's state (offset and last ACK/NACK); a no-op for ILLA/fixed.
+        """Forget the outer loop's offset and any HARQ process in progress.
 
         :func:`commsldr.link.simulate` calls it at the start of every simulation, so a PHY
         reused across simulations starts each one from the same state.
         """
-        if self.link_adaptation != "olla":
-            return
-        from sionna.sys import OuterLoopLinkAdaptation
-
-        self._olla_block = OuterLoopLinkAdaptation(
-            self._abs, num_ut=1, bler_target=self.bler_target, delta_up=self.olla_delta_up_db
-        )
-        self._olla_harq = -1
+        self._olla_offset_db = 0.0
+        self._harq_process: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ tables
     def tbler(self, mcs_index: np.ndarray, snr_db: np.ndarray) -> np.ndarray:
-        """Transport-block error rate for MCS ``[F]`` at SNR ``[F]`` dB, from Sionna's tables.
+        """Transport-block error rate for MCS ``[F]`` at SNR ``[F]`` dB.
 
-        Unavailable table entries give ``inf`` (a certain loss).
+        MCS indices without a curve (and ``-1``) give ``inf`` (a certain loss).
         """
         mcs = np.asarray(mcs_index, dtype=np.int64)
         snr_db = np.asarray(snr_db, dtype=np.float64)
-        bler = self._abs.get_bler(
-            torch.as_tensor(mcs, dtype=torch.int32),
-            self.mcs_table_index,
-            self.mcs_category,
-            torch.as_tensor(self.cb_size[mcs], dtype=torch.int32),
-            torch.as_tensor(np.power(10.0, snr_db / 10.0), dtype=torch.float32),
-        ).double().numpy()
-        tbler = 1.0 - np.power(1.0 - np.clip(bler, 0, 1), self.num_cb[mcs])
-        return np.where(np.isinf(bler), np.inf, tbler)
+        mcs, snr_db = np.broadcast_arrays(mcs, snr_db)
+        ok = (mcs >= 0) & self.mcs_valid[np.clip(mcs, 0, 28)]
+        safe = np.where(ok, mcs, int(np.flatnonzero(self.mcs_valid)[0]))
+        bler = self._bler.bler(safe, self.cb_size[safe], snr_db)
+        tbler = 1.0 - np.power(1.0 - np.clip(bler, 0.0, 1.0), self.num_cb[safe])
+        return np.where(ok, tbler, np.inf)
 
     def _illa(self, snr_db: np.ndarray) -> np.ndarray:
-        """MCS from :class:`sionna.sys.InnerLoopLinkAdaptation` at ``snr_db [F]``.
-
-        The highest MCS whose TBLER is ``<= bler_target`` for this PHY's allocation, else the
-        lowest available MCS.
-        """
-        n = snr_db.shape[0]
-        mcs = self._illa_block(
-            sinr_eff=torch.as_tensor(np.power(10.0, snr_db / 10.0), dtype=torch.float32)[:, None],
-            num_allocated_re=torch.full((n, 1), self.num_allocated_re, dtype=torch.int32),
-            mcs_table_index=self.mcs_table_index,
-            mcs_category=self.mcs_category,
-        )
-        return mcs[:, 0].numpy().astype(np.int64)
+        """Highest MCS whose TBLER at ``snr_db [F]`` is ``<= bler_target``; ``-1`` if none."""
+        snr = np.asarray(snr_db, dtype=np.float64).reshape(-1)
+        ok = snr[:, None] >= self.threshold_snr_db[None, :]
+        idx = 28 - np.argmax(ok[:, ::-1], axis=1)
+        return np.where(ok.any(axis=1), idx, -1).astype(np.int64)
 
     def _fit(self, mcs: np.ndarray, bits: np.ndarray) -> np.ndarray:
-        """Lowest valid MCS ``<= mcs`` whose TBS carries ``bits``; ``mcs`` itself if none does."""
+        """Lowest valid MCS ``<= mcs`` whose TBS carries ``bits``; ``mcs`` itself if none does
+        (and ``-1`` stays ``-1``: nothing is sent)."""
         cand = np.flatnonzero(self.mcs_valid)
         fits = (self.tbs_bits[cand][None, :] >= bits[:, None]) & (cand[None, :] <= mcs[:, None])
-        return np.where(fits.any(1), cand[np.argmax(fits, axis=1)], mcs)
+        return np.where(fits.any(1) & (mcs >= 0), cand[np.argmax(fits, axis=1)], mcs)
 
     def _adapted_mcs(self, snr_db: np.ndarray) -> np.ndarray:
         if self.link_adaptation == "fixed":
-            return np.full(snr_db.shape, self.mcs_index, dtype=np.int64)
+            return np.full(np.shape(snr_db), self.mcs_index, dtype=np.int64)
         return self._illa(snr_db)
 
+    def _tbs(self, mcs: np.ndarray) -> np.ndarray:
+        return np.where(mcs >= 0, self.tbs_bits[np.clip(mcs, 0, 28)], 0)
+
     def capacity_bits(self, snr_db: float | np.ndarray) -> float | np.ndarray:
-        """TBS (bits) of the MCS inner-loop link adaptation picks at ``snr_db``."""
+        """TBS (bits) of the MCS inner-loop link adaptation picks at ``snr_db`` (0 where no MCS
+        meets the target)."""
         snr = np.atleast_1d(np.asarray(snr_db, dtype=np.float64))
-        cap = self.tbs_bits[self._adapted_mcs(snr)].astype(np.float64)
+        cap = self._tbs(self._adapted_mcs(snr)).astype(np.float64)
         return float(cap[0]) if np.ndim(snr_db) == 0 else cap.reshape(np.shape(snr_db))
 
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:
-        """P(delivered) of packets of ``packet_bits [P]`` at ``snr_db``: fits into the TBS of the
-        MCS this PHY would use, times ``1 - TBLER`` (``float64 [P]``)."""
+        """P(delivered in one transmission) of packets of ``packet_bits [P]`` at ``snr_db``: fits
+        into the TBS of the MCS this PHY would use, times ``1 - TBLER`` (``float64 [P]``)."""
         bits = np.atleast_1d(np.asarray(packet_bits)).astype(np.int64)
         snr = np.full(bits.shape, float(snr_db))
         mcs = self._adapted_mcs(snr[:1]).repeat(bits.size)
         if self.fit_packet:
             mcs = self._fit(mcs, bits)
-        p = (bits <= self.tbs_bits[mcs]) * (1.0 - np.minimum(self.tbler(mcs, snr), 1.0))
+        tbler = np.minimum(self.tbler(mcs, snr), 1.0)
+        p = (bits <= self._tbs(mcs)) * (1.0 - tbler)
         return p.astype(np.float64)
 
     def frame_capacity_bits(self, state: LinkState) -> np.ndarray:
@@ -256,6 +260,7 @@ class NRPHY:
         generator: torch.Generator,
         *,
         csi_state: LinkState | None = None,
+        retransmission: np.ndarray | None = None,
     ) -> PHYResult:
         """Send one packet of ``bits[t]`` bits in each of ``F`` frames.
 
@@ -264,9 +269,14 @@ class NRPHY:
             state: the true link state (``snr_db`` required) of the ``F`` frames.
             generator: the ``torch.Generator`` for the success draws.
             csi_state: the state the transmitter knows for link adaptation (default: ``state``).
+            retransmission: ``bool [F]``; ``True`` where frame ``t`` re-sends the transport block
+                that was lost in the previous transmission (frame ``t - 1``, or the last frame of
+                the previous call). With HARQ ``chase``/``ir`` it keeps that block's MCS and
+                combines; otherwise it is a fresh transmission of the packet.
 
         Returns:
-            :class:`~commsldr.link.phy.PHYResult` with the MCS used and its TBLER per frame.
+            :class:`~commsldr.link.phy.PHYResult` with the MCS used (``-1``: nothing sent) and
+            the probability that the block is still lost after this transmission.
         """
         snr_db = self._snr_db(state)
         n = snr_db.shape[0]
@@ -276,52 +286,89 @@ class NRPHY:
             raise ValueError(f"csi_state: expected {n} frames, got {known.shape[0]}")
         erased = state_array(state, "erased")
         erased = np.zeros(n, bool) if erased is None else erased
+        retx = np.zeros(n, bool) if retransmission is None else np.asarray(retransmission, bool)
+        if retx.shape != (n,):
+            raise ValueError(f"retransmission: expected shape ({n},), got {retx.shape}")
         u = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
-        if self.link_adaptation == "olla":
-            mcs = self._olla(bits, snr_db, known, erased, u)
-        else:
-            mcs = self._adapted_mcs(known)
+        if self.link_adaptation == "olla" or (self.harq.combining and retx.any()):
+            return self._deliver_loop(bits, snr_db, known, erased, retx, u)
+        mcs = self._adapted_mcs(known)
         if self.fit_packet:
             mcs = self._fit(mcs, bits)
-        tbler = self.tbler(mcs, snr_db)
-        tbs = self.tbs_bits[mcs]
-        delivered = (bits <= tbs) & (u >= tbler) & ~erased
+        tbler = np.minimum(self.tbler(mcs, snr_db), 1.0)
+        tbs = self._tbs(mcs)
+        delivered = (bits <= tbs) & (u >= tbler) & ~erased & (mcs >= 0)
+        if self.harq.combining and n:
+            last = n - 1
+            self._remember(delivered[last], mcs[last], bits[last], [snr_db[last]], u[last])
         return PHYResult(
             delivered=delivered,
             capacity_bits=np.where(erased, 0.0, tbs.astype(np.float64)),
             channel_uses=np.full(n, self.num_allocated_re, dtype=np.int64),
             mcs_index=mcs.astype(np.int64),
-            error_prob=np.where(erased, 1.0, np.minimum(tbler, 1.0)),
+            error_prob=np.where(erased | (mcs < 0), 1.0, tbler),
         )
 
-    def _olla(
+    def _remember(self, ok: bool, mcs: int, bits: int, snrs: list[float], u: float) -> None:
+        """Keep (or close) the HARQ process of the last transmission."""
+        if ok or mcs < 0:
+            self._harq_process = None
+        else:
+            self._harq_process = {"mcs": int(mcs), "bits": int(bits), "snr_db": list(snrs), "u": u}
+
+    def _deliver_loop(
         self,
         bits: np.ndarray,
         snr_db: np.ndarray,
         known_db: np.ndarray,
         erased: np.ndarray,
+        retx: np.ndarray,
         u: np.ndarray,
-    ) -> np.ndarray:
-        """Frame-by-frame outer loop with Sionna's OLLA; the HARQ feedback of frame t feeds t+1.
-
-        The loop state lives on the PHY (:meth:`reset`), so the feedback of the last frame of
-        one call feeds the first frame of the next (the simulator's frame loop calls
-        :meth:`deliver` once per frame).
-        """
-        olla = self._olla_block
-        re = torch.tensor([self.num_allocated_re], dtype=torch.int32)
-        harq = torch.tensor([self._olla_harq], dtype=torch.int32)
-        mcs = np.empty(snr_db.shape[0], dtype=np.int64)
-        for t in range(snr_db.shape[0]):
-            sinr = torch.tensor([10.0 ** (known_db[t] / 10.0)], dtype=torch.float32)
-            m = int(olla(re, harq, sinr_eff=sinr)[0])
-            m_used = int(self._fit(np.array([m]), bits[t : t + 1])[0]) if self.fit_packet else m
-            ok = (
-                bits[t] <= self.tbs_bits[m_used]
-                and u[t] >= self.tbler(np.array([m_used]), snr_db[t : t + 1])[0]
-                and not erased[t]
-            )
-            harq = torch.tensor([int(ok)], dtype=torch.int32)
-            mcs[t] = m
-        self._olla_harq = int(harq[0])
-        return mcs
+    ) -> PHYResult:
+        """Frame-by-frame delivery: OLLA's ACK/NACK feedback of frame t feeds t+1, and a HARQ
+        retransmission combines with its process. Both states live on the PHY (:meth:`reset`)."""
+        n = snr_db.shape[0]
+        mcs_out = np.full(n, -1, dtype=np.int64)
+        delivered = np.zeros(n, dtype=bool)
+        cap = np.zeros(n)
+        err = np.ones(n)
+        down = self.olla_delta_up_db * self.bler_target / (1.0 - self.bler_target)
+        for t in range(n):
+            proc = self._harq_process
+            combine = self.harq.combining and bool(retx[t]) and proc is not None
+            if combine and proc["bits"] == bits[t]:
+                m = proc["mcs"]
+                snrs = proc["snr_db"] + [float(snr_db[t])]
+                ut = proc["u"]  # nested failures: one uniform per transport block
+                eff = combined_snr_db(
+                    self.harq.type, int(self.modulation_order[m]), np.array(snrs),
+                    float(self.coderate[m]), int(self.cb_size[m]),
+                    float(self._bler.snr_at_bler(m, self.cb_size[m], 0.1)),
+                )
+            else:
+                if self.link_adaptation == "olla":
+                    m = int(self._illa(np.array([known_db[t] - self._olla_offset_db]))[0])
+                elif self.link_adaptation == "fixed":
+                    m = self.mcs_index
+                else:
+                    m = int(self._illa(known_db[t : t + 1])[0])
+                if self.fit_packet:
+                    m = int(self._fit(np.array([m]), bits[t : t + 1])[0])
+                snrs, ut, eff = [float(snr_db[t])], float(u[t]), float(snr_db[t])
+            tbs = int(self._tbs(np.array([m]))[0])
+            p_loss = 1.0 if m < 0 else float(min(self.tbler(np.array([m]), np.array([eff]))[0], 1.0))
+            ok = bool(m >= 0 and bits[t] <= tbs and ut >= p_loss and not erased[t])
+            mcs_out[t], delivered[t] = m, ok
+            cap[t] = 0.0 if erased[t] else float(tbs)
+            err[t] = 1.0 if erased[t] else p_loss
+            if self.link_adaptation == "olla" and m >= 0:
+                self._olla_offset_db += -down if ok else self.olla_delta_up_db
+            if self.harq.combining:
+                self._remember(ok, m, int(bits[t]), snrs, ut)
+        return PHYResult(
+            delivered=delivered,
+            capacity_bits=cap,
+            channel_uses=np.full(n, self.num_allocated_re, dtype=np.int64),
+            mcs_index=mcs_out,
+            error_prob=err,
+        )

@@ -12,7 +12,11 @@ most frequent training class is output) and are counted separately.
 Retransmission (``max_attempts > 1``): a lost packet is re-sent in the next frames, with the
 bytes (and operating point) of its first transmission, until delivered, out of attempts, or older
 than ``deadline_frames`` frames; packets generated meanwhile wait in a FIFO queue and are dropped
-(fallback) once older than the deadline. One transmission per frame.
+(fallback) once older than the deadline. One transmission per frame. A PHY with HARQ soft
+combining (``phy.harq.combining``: :class:`~commsldr.link.nr.NRPHY` or
+:class:`~commsldr.link.bittrue.BitTruePHY` with ``harq={"type": "chase" | "ir"}``) is told which
+transmissions are retransmissions and combines them with the earlier copies; otherwise each copy
+is decoded on its own (plain ARQ).
 
 The transmitter's link adaptation sees the CSI the policy sees: when a CSI model is given and
 it has ``transmitter_snr_db()`` (:class:`TransmitterCSILike`; every ``commsldr.adapt`` CSI model
@@ -168,6 +172,8 @@ class SimulationResult:
         images_pending: images still queued at the end (not counted in the metrics).
         fallback: the fallback rule used.
         images_per_packet: ``m``.
+        generated: frame in which the packet sent in each frame was generated (``-1`` where
+            nothing was sent); ``None`` = the frame itself (no retransmission).
     """
 
     snr_db: np.ndarray
@@ -186,6 +192,7 @@ class SimulationResult:
     images_lost: int
     images_correct_fallback: int
     images_pending: int = 0
+    generated: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -223,6 +230,17 @@ class SimulationResult:
         return float(np.mean(~self.delivered[sent])) if sent.any() else 0.0
 
     @property
+    def mean_latency_frames(self) -> float:
+        """Mean delivery latency of the delivered packets, in frames: delivery frame minus
+        generation frame plus one (1 = delivered in the frame it was generated; ``inf`` if
+        nothing was delivered: nothing ever arrived)."""
+        if not self.delivered.any():
+            return float("inf")
+        t = np.flatnonzero(self.delivered)
+        gen = t if self.generated is None else self.generated[t]
+        return float(np.mean(t - gen + 1))
+
+    @property
     def mean_bits_per_image(self) -> float:
         """Mean packet bits (header + CRC + payload) per image over the transmissions."""
         sent = self.attempt > 0
@@ -241,6 +259,7 @@ class SimulationResult:
             "delivered_image_rate": self.delivered_image_rate,
             "outage": self.outage,
             "mean_bits_per_image": self.mean_bits_per_image,
+            "mean_latency_frames": self.mean_latency_frames,
             "images_delivered": self.images_delivered,
             "images_lost": self.images_lost,
             "images_correct_delivered": self.images_correct_delivered,
@@ -301,6 +320,7 @@ def simulate(
     max_attempts: int = 1,
     deadline_frames: int = 1,
     seed: int = 0,
+    packet_interval_frames: int = 1,
 ) -> SimulationResult:
     """Simulate ``F = len(states)`` frames; see the module docstring for the model.
 
@@ -325,6 +345,9 @@ def simulate(
         deadline_frames: a packet generated in frame ``t`` may be sent up to frame
             ``t + deadline_frames - 1``.
         seed: derives the schedule, CSI-error and PHY random streams.
+        packet_interval_frames: the sensor generates a packet in frames ``0, n, 2n, ...``
+            (``n`` = this value); a frame with nothing queued sends nothing (``attempt`` 0),
+            which leaves room for retransmissions.
 
     Returns:
         :class:`SimulationResult`.
@@ -337,6 +360,8 @@ def simulate(
         raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
     if int(deadline_frames) < 1:
         raise ValueError(f"deadline_frames: must be >= 1, got {deadline_frames}")
+    if int(packet_interval_frames) < 1:
+        raise ValueError(f"packet_interval_frames: must be >= 1, got {packet_interval_frames}")
     if not isinstance(policy, PolicyLike):
         raise TypeError("policy: needs reset() and choose(csi)")
     groups, packet_bits = table.packets(images_per_packet)
@@ -356,20 +381,25 @@ def simulate(
     if csi_model is not None:
         csi_model.reset(states, g_csi)
         csi_state = transmitter_csi_state(csi_model, num_frames)
-    if static and max_attempts == 1:
+    if static and max_attempts == 1 and int(packet_interval_frames) == 1:
         return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
                                 fallback, images_per_packet, csi_state)
     return _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
                           g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames),
-                          csi_state)
+                          csi_state, int(packet_interval_frames))
 
 
 def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
-             csi_state: LinkState | None) -> PHYResult:
-    """``phy.deliver``; ``csi_state`` is passed only when there is one."""
-    if csi_state is None:
-        return phy.deliver(bits, states, g_phy)
-    return phy.deliver(bits, states, g_phy, csi_state=csi_state)
+             csi_state: LinkState | None, retransmission: np.ndarray | None = None) -> PHYResult:
+    """``phy.deliver``; ``csi_state`` is passed only when there is one, ``retransmission`` only
+    to a PHY with a soft-combining HARQ process (``phy.harq.combining``)."""
+    kwargs: dict[str, Any] = {}
+    if csi_state is not None:
+        kwargs["csi_state"] = csi_state
+    harq = getattr(phy, "harq", None)
+    if retransmission is not None and harq is not None and getattr(harq, "combining", False):
+        kwargs["retransmission"] = retransmission
+    return phy.deliver(bits, states, g_phy, **kwargs)
 
 
 def _snr_or_nan(states: LinkState) -> np.ndarray:
@@ -407,7 +437,7 @@ def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, 
 
 
 def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule, g_phy,
-                   fallback, m, max_attempts, deadline, csi_state):
+                   fallback, m, max_attempts, deadline, csi_state, interval=1):
     n = len(states)
     num_points = packet_bits.shape[0]
     stateless = bool(getattr(phy, "stateless", False))
@@ -420,6 +450,7 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
     point_index = np.full(n, -1, dtype=np.int64)
     group = np.full(n, -1, dtype=np.int64)
     bits_sent = np.full(n, -1, dtype=np.int64)
+    generated = np.full(n, -1, dtype=np.int64)
     attempt = np.zeros(n, dtype=np.int64)
     delivered = np.zeros(n, dtype=bool)
     num_correct = np.zeros(n, dtype=np.int64)
@@ -430,7 +461,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
     lost: list[np.ndarray] = []
     n_deliv = n_corr = 0
     for t in range(n):
-        queue.append(t)
+        if t % interval == 0:
+            queue.append(t)
         # Drop what is past its deadline.
         if active is not None and t - active[0] >= deadline:
             lost.append(groups[schedule[active[0]]])
@@ -438,6 +470,8 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
         while queue and t - queue[0] >= deadline:
             lost.append(groups[schedule[queue.popleft()]])
         if active is None:
+            if not queue:  # nothing to send in this frame
+                continue
             gen = queue.popleft()
             sizes = packet_bits[:, schedule[gen]]
             csi = csi_model.observe(t, packet_bits=sizes.astype(np.float64)) if csi_model else None
@@ -445,16 +479,16 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
             active = (gen, p, 0)
         gen, p, tries = active
         g = schedule[gen]
-        if stateless:
+        if stateless and g == schedule[t]:  # pre-drawn for this frame's own packet sizes
             j = t * num_points + p
             ok = bool(pre.delivered[j])
             cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]
         else:
             r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
-                         None if csi_state is None else csi_state[t])
+                         None if csi_state is None else csi_state[t], np.array([tries > 0]))
             ok = bool(r.delivered[0])
             cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
-        point_index[t], group[t], bits_sent[t] = p, g, packet_bits[p, g]
+        point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
         attempt[t], delivered[t] = tries + 1, ok
         if csi_model is not None:
             csi_model.feedback(ok, float(packet_bits[p, g]))
@@ -487,4 +521,5 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
         images_lost=int(lost_images.size),
         images_correct_fallback=_fallback_correct(table, fallback, lost_images),
         images_pending=pending * m,
+        generated=generated,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
 from commsldr.scenario.schema import (
@@ -41,8 +43,23 @@ __all__ = [
     "models_dir",
     "train_config",
     "phy_class",
+    "read_yaml",
+    "parse_yaml",
+    "MAX_SWEEP_POINTS",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
+    "MAX_SCENARIO_BYTES",
     "resolve_input_paths",
 ]
+
+#: default bound on the sweep grid (``commsldr run --max-sweep-points`` raises it)
+MAX_SWEEP_POINTS = 1000
+#: deepest nesting of mappings/lists a scenario (or a ``--set`` value) may have
+MAX_YAML_DEPTH = 32
+#: most YAML nodes a scenario may expand to, aliases counted at every use (billion laughs)
+MAX_YAML_NODES = 100_000
+#: largest scenario file read
+MAX_SCENARIO_BYTES = 1 << 20
 
 # TrainConfig fields that the scenario sets from other sections
 _TRAIN_RESERVED = {
@@ -134,6 +151,110 @@ def resolve_model_ref(ref: str, key: str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# bounded YAML
+# ---------------------------------------------------------------------------------------------
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses deep nesting while composing (before Python recursion
+    runs out)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes of the YAML graph counted with every alias expanded (memoised: linear time)."""
+    hit = memo.get(id(node))
+    if hit is not None:
+        return hit
+    memo[id(node)] = MAX_YAML_NODES + 1  # a cycle counts as too large
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_nodes(child, memo)
+            if total > MAX_YAML_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_nodes(k, memo) + _expanded_nodes(v, memo)
+            if total > MAX_YAML_NODES:
+                break
+    memo[id(node)] = total
+    return total
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """``yaml.safe_load`` with nesting depth (:data:`MAX_YAML_DEPTH`) and alias expansion
+    (:data:`MAX_YAML_NODES`) bounded; ``where`` (a file or ``--set KEY``) names errors."""
+    loader = _BoundedLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except _TooDeep as e:
+            raise ScenarioError(where, f"nesting deeper than {MAX_YAML_DEPTH} levels (line "
+                                       f"{e.line})") from None
+        except RecursionError:
+            raise ScenarioError(where, f"nesting deeper than {MAX_YAML_DEPTH} levels") from None
+        except yaml.YAMLError as e:
+            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+        if node is None:
+            return None
+        if _expanded_nodes(node, {}) > MAX_YAML_NODES:
+            raise ScenarioError(where, f"expands to more than {MAX_YAML_NODES} values (aliases "
+                                       f"counted at every use); scenarios are small mappings")
+        try:
+            return loader.construct_document(node)
+        except yaml.YAMLError as e:
+            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a scenario file: at most :data:`MAX_SCENARIO_BYTES`, UTF-8, bounded YAML."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(str(path), f"file of {size} bytes; a scenario file may have at "
+                                           f"most {MAX_SCENARIO_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(str(path), f"cannot read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError(str(path), f"not UTF-8 text (invalid byte {data[e.start]:#04x} at "
+                                       f"line {line}, byte offset {e.start}); save the file as "
+                                       f"UTF-8") from None
+    return parse_yaml(text, str(path))
+
+
+def _check_finite(value: Any, key: str) -> None:
+    """Reject NaN and infinities anywhere in the raw scenario (``.inf``, ``.nan`` in YAML)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(key, f"must be a finite number, got {value}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{key}[{i}]")
+
+
+# ---------------------------------------------------------------------------------------------
 # paths inside a scenario file
 # ---------------------------------------------------------------------------------------------
 def _is_path_param(name: str) -> bool:
@@ -198,15 +319,12 @@ def resolve_input_paths(raw: dict[str, Any], base: Path) -> None:
 def parse_override(text: str) -> tuple[str, Any]:
     """``"a.b=value"`` → ``("a.b", yaml.safe_load("value"))``."""
     if "=" not in text:
-        raise ScenarioError("--set", f"expected KEY=VALUE, got {text!r}")
+        raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
     key, value = text.split("=", 1)
     key = key.strip()
     if not re.fullmatch(r"[A-Za-z0-9_*\-]+(\.[A-Za-z0-9_*\-]+)*", key):
-        raise ScenarioError("--set", f"malformed dotted key {key!r}")
-    try:
-        return key, yaml.safe_load(value)
-    except yaml.YAMLError as e:
-        raise ScenarioError(key, f"value {value!r} is not valid YAML: {e}") from None
+        raise ScenarioError("--set", f"malformed dotted key {show(key)}")
+    return key, parse_yaml(value, f"--set {key}")
 
 
 def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
@@ -258,7 +376,8 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
     for p in params:
         if p not in names and not any(
                 x.kind is x.VAR_KEYWORD for x in sig.parameters.values()):
-            raise ScenarioError(f"{key}.{p}", f"unknown parameter of {what}; allowed: "
+            raise ScenarioError(f"{key}.{p}", f"unknown parameter of {what}"
+                                              f"{did_you_mean(p, names)}; allowed: "
                                               f"{', '.join(names) or '(none)'}")
     try:
         check_params(cls, params, what)
@@ -269,6 +388,8 @@ def _construct(cls: type, params: dict[str, Any], key: str, what: str) -> Any:
             r"parameter '([A-Za-z_][A-Za-z0-9_]*)'", msg) or re.match(
             r"^([A-Za-z_][A-Za-z0-9_]*) must", msg)
         if m and m.group(1) in names:
+            if m.group(0).rstrip().endswith(":"):  # "name: ..." -> the key already says name
+                msg = msg[m.end():].strip()
             raise ScenarioError(f"{key}.{m.group(1)}", msg) from None
         raise ScenarioError(key, msg) from None
 
@@ -277,7 +398,7 @@ def phy_class(name: str) -> type:
     """The ``commsldr.link`` class of PHY mode ``name``."""
     names = PHY_REGISTRY.names()
     if name not in names:
-        raise ScenarioError("link.phy", f"{name!r} is not allowed; allowed values: {', '.join(names)}")
+        raise ScenarioError("link.phy", f"{show(name)} is not allowed; allowed values: {', '.join(names)}")
     try:
         return PHY_REGISTRY.get(name)
     except ValueError as e:
@@ -315,13 +436,97 @@ def train_config(sc: Scenario) -> Any:
     cfg.update(dataset=sc.data.dataset, data_root=sc.data.root, download=sc.data.download,
                num_per_class=sc.data.train_per_class, test_num_per_class=sc.data.test_per_class,
                recipe=sc.model.recipe or "ce", progress=True)
+    from commsldr.train.config import TrainConfigError
+
     try:
         return TrainConfig.from_dict(cfg)
-    except ValueError as e:
-        msg = str(e)
-        m = re.match(r"^([a-z_]+) must", msg) or re.search(r"key\(s\) \['([a-z_]+)'", msg)
-        key = f"model.train.{m.group(1)}" if m else "model.train"
-        raise ScenarioError(key, msg) from None
+    except TrainConfigError as e:
+        raise ScenarioError(_train_key(e.key), e.message) from None
+
+
+def _train_key(field: str) -> str:
+    """The scenario key of a TrainConfig field (``data.root`` for ``data_root``, ...)."""
+    base = field.split("[")[0]
+    if base in _TRAIN_RESERVED:
+        return _TRAIN_RESERVED[base] + field[len(base):]
+    return f"model.train.{field}"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_TEST_SIZES: dict[tuple[Any, ...], int | None] = {}
+
+#: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
+#: simulation records of one policy), bytes; used for the frames estimate
+_FRAME_BYTES = 512
+
+
+def _check_writable(path: str, key: str) -> None:
+    """``path`` is a directory that exists or can be created (without creating it)."""
+    p = Path(path).expanduser().absolute()
+    if p.exists() and not p.is_dir():
+        raise ScenarioError(key, f"{path} exists and is not a directory")
+    parent = p
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScenarioError(key, f"cannot create {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(key, f"cannot create or write {path}: {parent} is not writable")
+
+
+def _check_resources(sc: Scenario) -> None:
+    """Data present, model and simulation within memory, packets within the test set."""
+    from commsldr.train.checks import (
+        available_memory_bytes,
+        check_data_available,
+        check_model_fits,
+        test_set_size,
+    )
+    from commsldr.train.config import TrainConfigError
+
+    _check_writable(sc.outputs.dir, "outputs.dir")
+    if sc.model.recipe is not None:
+        _check_writable(sc.model.cache_dir, "model.cache_dir")
+    tc = train_config(sc)
+    try:
+        check_data_available(tc)
+        if sc.model.recipe is not None:
+            check_model_fits(tc, num_classes=100 if tc.dataset == "cifar100" else 10)
+    except TrainConfigError as e:
+        raise ScenarioError(_train_key(e.key), e.message) from None
+    half = available_memory_bytes() // 2
+    need = sc.frames * len(sc.seeds) * _FRAME_BYTES
+    if need > half:
+        raise ScenarioError("frames", f"{sc.frames} frames × {len(sc.seeds)} seed(s) need an "
+                                      f"estimated {need / 2**30:.3g} GiB ({_FRAME_BYTES} bytes "
+                                      f"per frame and seed) but half of this machine's memory is "
+                                      f"{half / 2**30:.3g} GiB")
+    data_key = (tc.dataset, str(Path(tc.data_root).resolve()) if tc.data_root else None,
+                tc.test_num_per_class)
+    if data_key not in _TEST_SIZES:  # an image folder is scanned once, not per sweep point
+        _TEST_SIZES[data_key] = test_set_size(tc)
+    n_test = _TEST_SIZES[data_key]
+    m = sc.link.images_per_packet
+    if n_test is not None and m > n_test:
+        raise ScenarioError("link.images_per_packet", f"{m} is more than the {n_test} test "
+                                                      f"images of data (data.test_per_class)")
+
+
+_CHECKED_CHECKPOINTS: dict[tuple[str, int, int], int] = {}
+
+
+def _checkpoint_latent_dim(path: str) -> int:
+    """Load and verify (content hash) a checkpoint once per file version; its ``latent_dim``."""
+    from commsldr.train.checkpoint import CheckpointError, load_model
+
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _CHECKED_CHECKPOINTS:
+        try:
+            _CHECKED_CHECKPOINTS[key] = int(load_model(path).latent_dim)
+        except CheckpointError as e:
+            raise ScenarioError("model.checkpoint", show(str(e), 300)) from None
+    return _CHECKED_CHECKPOINTS[key]
 
 
 def _check_model(sc: Scenario) -> int | None:
@@ -333,16 +538,18 @@ def _check_model(sc: Scenario) -> int | None:
                                      f"(got {', '.join(given) or 'none'})")
     if m.train and m.recipe is None:
         raise ScenarioError("model.train", "only used with model.recipe")
-    if m.checkpoint is not None and not Path(m.checkpoint).is_file():
-        raise ScenarioError("model.checkpoint", f"no such file: {m.checkpoint}")
+    if m.checkpoint is not None:
+        if not Path(m.checkpoint).is_file():
+            raise ScenarioError("model.checkpoint", f"no such file: {m.checkpoint}")
+        latent = _checkpoint_latent_dim(m.checkpoint)
     if m.pretrained is not None:
         resolve_pretrained(m.pretrained)
-    latent_dim = None
+    latent_dim = latent if m.checkpoint is not None else None
     if m.recipe is not None:
         from commsldr.train import list_recipes
 
         if m.recipe not in list_recipes():
-            raise ScenarioError("model.recipe", f"{m.recipe!r} is not allowed; allowed values: "
+            raise ScenarioError("model.recipe", f"{show(m.recipe)} is not allowed; allowed values: "
                                                 f"{', '.join(list_recipes())}")
         latent_dim = train_config(sc).latent_dim
     if len(set(m.truncations)) != len(m.truncations):
@@ -362,25 +569,29 @@ def check_scenario(sc: Scenario) -> None:
 
     if not sc.name:
         raise ScenarioError("name", "missing (required)")
+    if not _SAFE_NAME.fullmatch(sc.name) or sc.name.strip(".") == "":
+        raise ScenarioError("name", f"{show(sc.name)} is not a safe directory name; use letters, "
+                                    f"digits, '.', '_' and '-' (at most 100, not only dots)")
     if sc.data.dataset == "imagefolder":
         if sc.data.root is None:
             raise ScenarioError("data.root", "required for dataset imagefolder")
     if sc.data.root is not None and not sc.data.download and not Path(sc.data.root).is_dir():
         raise ScenarioError("data.root", f"no such directory: {sc.data.root}")
     latent_dim = _check_model(sc)
+    _check_resources(sc)
     for label, ref in sc.paper_figures.models.items():
         resolve_model_ref(ref, f"paper_figures.models.{label}")
     for i, label in enumerate(sc.paper_figures.truncation_models):
         if label not in sc.paper_figures.models:
             raise ScenarioError(f"paper_figures.truncation_models[{i}]",
-                                f"{label!r} is not a label of paper_figures.models; labels: "
+                                f"{show(label)} is not a label of paper_figures.models; labels: "
                                 f"{', '.join(sc.paper_figures.models) or '(none)'}")
     if not sc.paper_figures.entropy_targets:
         raise ScenarioError("paper_figures.entropy_targets", "needs at least one target")
     from commsldr.coding import ALLOCATION_RULES
 
     if sc.coding.rule not in ALLOCATION_RULES:
-        raise ScenarioError("coding.rule", f"{sc.coding.rule!r} is not allowed; allowed values: "
+        raise ScenarioError("coding.rule", f"{show(sc.coding.rule)} is not allowed; allowed values: "
                                            f"{', '.join(sorted(ALLOCATION_RULES))}")
     if not sc.coding.scales:
         raise ScenarioError("coding.scales", "needs at least one scale")
@@ -391,11 +602,23 @@ def check_scenario(sc: Scenario) -> None:
     valid = list_channels()
     for label, ch in sc.channels.items():
         if ch.type not in valid:
-            raise ScenarioError(f"channels.{label}.type", f"{ch.type!r} is not allowed; allowed "
+            raise ScenarioError(f"channels.{label}.type", f"{show(ch.type)} is not allowed; allowed "
                                                          f"values: {', '.join(valid)}")
         _construct(get_channel_class(ch.type), channel_params(sc, label), f"channels.{label}",
-                   f"channel {ch.type!r}")
-    _construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {sc.link.phy!r}")
+                   f"channel {show(ch.type)}")
+    _construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {show(sc.link.phy)}")
+    if sc.link.params.get("harq") is not None:  # link.harq: {type, max_transmissions}
+        from commsldr.link.harq import HARQConfig
+
+        harq = HARQConfig.parse(sc.link.params["harq"])  # the PHY accepted it above
+        if harq.type != "none" and sc.link.max_attempts > 1:
+            raise ScenarioError("link.max_attempts", "leave it at 1 with link.harq; "
+                                                     "link.harq.max_transmissions sets the "
+                                                     "transmissions per packet")
+        if harq.transmissions > 1 and sc.link.deadline_frames < 2:
+            raise ScenarioError("link.deadline_frames", f"must be >= 2 with link.harq "
+                                                        f"(got {sc.link.deadline_frames}): a "
+                                                        f"lost packet is re-sent in a later frame")
     if sc.link.max_attempts > 1 and sc.link.deadline_frames < 2:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "
@@ -425,7 +648,7 @@ def check_scenario(sc: Scenario) -> None:
             if channel.states(1, generator=torch.Generator().manual_seed(0)).snr_db is None:
                 raise ScenarioError(f"channels.{label}.type", f"analog transmission needs a "
                                                              f"symbol-level channel (one with an "
-                                                             f"SNR); {ch.type!r} is not")
+                                                             f"SNR); {show(ch.type)} is not")
         if (2 * sc.analog.symbols_per_entry) % 1:
             raise ScenarioError("analog.symbols_per_entry",
                                 f"must be a multiple of 0.5, got {sc.analog.symbols_per_entry}")
@@ -434,7 +657,7 @@ def check_scenario(sc: Scenario) -> None:
             raise ScenarioError("analog.k", f"{sc.analog.k} is not an encoder variant; allowed "
                                             f"values: {sorted(set(sc.model.truncations) | {latent_dim})}")
     if len(set(sc.seeds)) != len(sc.seeds) or not sc.seeds:
-        raise ScenarioError("seeds", f"needs distinct seeds, got {sc.seeds}")
+        raise ScenarioError("seeds", f"needs distinct seeds, got {show(sc.seeds)}")
 
 
 def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | None,
@@ -445,9 +668,9 @@ def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | 
     try:
         cls = get_policy_class(pc.type)
     except ValueError:
-        raise ScenarioError(f"{key}.type", f"{pc.type!r} is not allowed; allowed values: "
+        raise ScenarioError(f"{key}.type", f"{show(pc.type)} is not allowed; allowed values: "
                                            f"{', '.join(list_policies())}") from None
-    policy = _construct(cls, pc.params, key, f"policy {pc.type!r}")
+    policy = _construct(cls, pc.params, key, f"policy {show(pc.type)}")
     k = getattr(policy, "k", None)
     variants = set(sc.model.truncations) | ({latent_dim} if latent_dim else set())
     if k is not None and latent_dim is not None and k not in variants:
@@ -470,6 +693,7 @@ def _parse(raw: dict[str, Any]) -> Scenario:
 
 def load_scenario(
     source: str | Path | dict[str, Any], overrides: Sequence[str] | Iterable[tuple[str, Any]] = (),
+    *, max_sweep_points: int = MAX_SWEEP_POINTS,
 ) -> LoadedScenario:
     """Load, override, validate and expand a scenario.
 
@@ -477,6 +701,8 @@ def load_scenario(
         source: a YAML path, the name of a shipped scenario, or an already-parsed mapping.
         overrides: ``"key=value"`` strings (YAML values, dotted keys) or ``(key, value)`` pairs,
             applied in order before validation.
+        max_sweep_points: refuse a sweep grid with more points than this (each point is
+            validated here and simulated later).
 
     Raises:
         ScenarioError: the first problem, naming its dotted key.
@@ -486,41 +712,47 @@ def load_scenario(
         raw = copy.deepcopy(source)
     else:
         path = scenario_path(source)
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as e:
-            raise ScenarioError("", f"{path}: not valid YAML: {e}") from None
+        raw = read_yaml(path)
         if raw is None:
             raw = {}
     if not isinstance(raw, dict):
         raise ScenarioError("", "the top level of a scenario must be a mapping")
     if path is not None and not raw.get("name"):
-        raw["name"] = path.stem
+        raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
     if path is not None:
         resolve_input_paths(raw, path.parent)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)
+    _check_finite(raw, "")
     plugins = raw.get("plugins") or []
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        raise ScenarioError("plugins", f"expected a list of module names or .py paths, got {plugins!r}")
+        raise ScenarioError("plugins", f"expected a list of module names or .py paths, got "
+                                       f"{show(plugins)}")
     try:
         import_plugins(plugins, base_dir=path.parent if path is not None else None)
     except ImportError as e:
         raise ScenarioError("plugins", str(e)) from None
     sweep = raw.get("sweep") or {}
+    if isinstance(sweep, dict):
+        n_points = math.prod(len(v) if isinstance(v, list) else 1 for v in sweep.values())
+        if n_points > max_sweep_points:
+            sizes = " × ".join(f"{len(v)} ({k})" for k, v in sweep.items() if isinstance(v, list))
+            raise ScenarioError("sweep", f"{n_points} sweep points ({show(sizes)}) exceed the "
+                                         f"limit of {max_sweep_points}; shrink the lists or "
+                                         f"raise the limit (commsldr run --max-sweep-points N)")
     base = copy.deepcopy(raw)
     base["sweep"] = {}
     scenario = _parse(base)
     if not isinstance(sweep, dict):
-        raise ScenarioError("sweep", f"expected a mapping of dotted key → list, got {sweep!r}")
+        raise ScenarioError("sweep", f"expected a mapping of dotted key → list, got {show(sweep)}")
     for key, values in sweep.items():
         top = str(key).split(".")[0]
         if top not in SWEEPABLE:
             raise ScenarioError(f"sweep.{key}", f"cannot be swept (it fixes the operating-point "
                                                 f"table); allowed prefixes: {', '.join(SWEEPABLE)}")
         if not isinstance(values, list) or not values:
-            raise ScenarioError(f"sweep.{key}", f"expected a non-empty list, got {values!r}")
+            raise ScenarioError(f"sweep.{key}", f"expected a non-empty list, got {show(values)}")
     points = []
     for combo in itertools.product(*sweep.values()):
         values = dict(zip(sweep.keys(), combo, strict=True))
@@ -530,7 +762,7 @@ def load_scenario(
         try:
             points.append(SweepPoint(values=values, scenario=_parse(point_raw)))
         except ScenarioError as e:
-            where = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            where = ", ".join(f"{k}={show(v)}" for k, v in values.items())
             raise ScenarioError(e.key, f"{str(e).split(': ', 1)[-1]} (at sweep point {where})") \
                 from None
     full = copy.deepcopy(base)

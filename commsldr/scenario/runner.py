@@ -16,12 +16,18 @@ Steps (each cached or reproducible):
    Policies other than the Oracle see the scenario's CSI model; the Oracle always sees perfect CSI.
    The PHY's own link adaptation (e.g. the NR MCS choice) sees the same CSI as the policy, also
    for static policies (which ignore it). ``link.max_attempts`` and ``link.deadline_frames``
-   set retransmission.
+   set retransmission. Every simulation (and analog run) is an independent job with a stable
+   key (:mod:`commsldr.scenario.jobs`; sweep points that agree on a job's settings share it), run
+   by a backend (:mod:`commsldr.scenario.backends`: this process, a local pool, Ray); each
+   finished job appends its row to ``jobs.jsonl``, which ``resume`` reads back.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
-   ``timeline.json`` and the figures (:mod:`commsldr.plots`).
+   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.plots`).
 5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
    models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
+
+Model and table caches are guarded by file locks (:func:`cache_lock`): two processes that need
+the same entry build it once.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,11 +47,11 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from commsldr.scenario.jobs import _mean_snr_db, _timeline  # noqa: F401  (used by scheme_runs)
+from commsldr.scenario.jobs import simulate_policy as _simulate_one  # noqa: F401  (scheme_runs)
 from commsldr.scenario.load import (
     LoadedScenario,
-    channel_params,
     phy_class,
-    phy_params,
     resolve_model_ref,
     resolve_pretrained,
     train_config,
@@ -51,7 +59,7 @@ from commsldr.scenario.load import (
 from commsldr.scenario.schema import Scenario
 
 __all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
-           "training_environment"]
+           "cache_lock", "training_environment"]
 
 logger = logging.getLogger("commsldr.run")
 
@@ -68,24 +76,104 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def make_run_dir(sc: Scenario, out: str | Path | None = None) -> Path:
-    """``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>`` (made unique)."""
+def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
+    """Create the run directory: ``out`` if given, else ``<outputs.dir>/<name>/<YYYYmmdd-HHMMSS>``.
+
+    The default directory is created with one atomic ``mkdir`` under a fresh name (``-1``,
+    ``-2``, ... appended when taken), so two runs started in the same second never share it, and
+    it always lies under ``outputs.dir`` (``name`` must be a safe path component). An ``out``
+    that already holds files is refused unless ``overwrite``.
+
+    Raises:
+        ScenarioError: an unsafe name, an ``out`` that is a file or not empty, or a directory
+            that cannot be created (naming ``--out`` or ``outputs.dir``).
+    """
+    from commsldr.scenario.load import _SAFE_NAME
+    from commsldr.scenario.schema import ScenarioError
+
     if out is not None:
         path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path(sc.outputs.dir) / sc.name / stamp
-        i = 1
-        while path.exists():
-            path = Path(sc.outputs.dir) / sc.name / f"{stamp}-{i}"
-            i += 1
-    path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_dir():
+            raise ScenarioError("--out", f"{path} exists and is not a directory")
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
+            raise ScenarioError("--out", f"{path} already holds files; choose a new directory "
+                                         f"or pass --overwrite")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
+        return path
+    if not _SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
+        raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
+    root = Path(sc.outputs.dir)
+    base = root / sc.name
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for i in range(10_000):
+            path = base / (stamp if i == 0 else f"{stamp}-{i}")
+            try:
+                path.mkdir()  # atomic: exactly one process creates each name
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise ScenarioError("outputs.dir", f"no free run directory name under {base}")
+    except OSError as e:
+        raise ScenarioError("outputs.dir", f"cannot create a run directory under {base}: "
+                                           f"{e.strerror or e}") from None
+    if not path.resolve().is_relative_to(root.resolve()):  # e.g. a symlinked <name>
+        path.rmdir()
+        raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
+                                    f"({root})")
     return path
 
 
 # ---------------------------------------------------------------------------------------------
 # model and table
 # ---------------------------------------------------------------------------------------------
+@contextmanager
+def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
+    """Hold the file lock ``<entry>.lock`` of a cache entry (a model directory or a table).
+
+    Two processes that need the same uncached entry build it once: the second waits here, then
+    finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
+    the holder exits (also when it is killed).
+    """
+    from filelock import FileLock, Timeout
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
+    """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
+
+    A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
+    of a table; or it cannot be read) is reported, deleted and left to be rebuilt.
+    """
+    from commsldr.errors import show
+
+    if not paths[0].is_file():
+        return None
+    try:
+        return load()
+    except (ValueError, OSError, EOFError, RuntimeError, KeyError) as err:
+        log(f"cache: {what} {paths[0]} is corrupt ({show(str(err), 160)}); rebuilding it")
+        for p in paths:
+            p.unlink(missing_ok=True)
+        return None
+
+
 def training_environment(device: str | None = None) -> dict[str, Any]:
     """What changes trained weights besides the recipe's configuration.
 
@@ -118,22 +206,36 @@ def training_environment(device: str | None = None) -> dict[str, Any]:
             "torch": torch.__version__, "source": h.hexdigest()[:16]}
 
 
-def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
-    from commsldr.train import run_recipe
-
+def _model_key_fields(cfg: Any) -> dict[str, Any]:
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
     key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
-    out = cache_dir / "models" / f"{recipe}-{_hash(key_fields)}"
+    return key_fields
+
+
+def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
+    """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg`` (in this
+    process's :func:`training_environment`)."""
+    return Path(cache_dir) / "models" / f"{recipe}-{_hash(_model_key_fields(cfg))}"
+
+
+def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
+    from commsldr._atomic import remove_stale_temp_files
+    from commsldr.train import load_model, run_recipe
+
+    key_fields = _model_key_fields(cfg)
+    out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
-    if ckpt.is_file():
-        log(f"model: cached {ckpt}")
-        return ckpt
-    log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
-        f"{key_fields['environment']['threads']} thread(s))")
-    result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
-    (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
-    return Path(result.checkpoint_path)
+    remove_stale_temp_files(out)
+    with cache_lock(out, log):
+        if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
+            log(f"model: cached {ckpt}")
+            return ckpt
+        log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
+            f"{key_fields['environment']['threads']} thread(s))")
+        result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
+        (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
+        return Path(result.checkpoint_path)
 
 
 def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
@@ -171,76 +273,109 @@ def _load_data(sc: Scenario) -> tuple[Any, Any]:
     return load_data(train_config(sc))
 
 
-def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True) -> Any:
-    """Build (or load from the cache) the operating-point table of a scenario."""
+def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print) -> Any:
+    """The training-set latent statistics of the scenario's full model: those stored in its
+    checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
+    model (same model id), else computed by encoding the training set."""
     from commsldr.coding import compute_latent_stats
-    from commsldr.link.table import OperatingPointTable, build_table, encode_latents
+    from commsldr.train import load_checkpoint, model_id
+
+    m = sc.model
+    path = (Path(m.checkpoint) if m.checkpoint is not None
+            else resolve_pretrained(m.pretrained) if m.pretrained is not None else None)
+    if path is not None:
+        ck = load_checkpoint(path)
+        if "latent_stats" in ck and ck.get("model_id") == model_id(full):
+            from commsldr.coding import LatentStats
+
+            log(f"latent statistics: stored in {path}")
+            return LatentStats.from_dict(ck["latent_stats"])
+    return compute_latent_stats(full, train)
+
+
+def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
+                  device: str = "cpu") -> Any:
+    """Build (or load from the cache) the operating-point table of a scenario.
+
+    ``device``: where the network inference runs (``"cuda"`` needs a CUDA device). A table built
+    on a GPU can differ from the CPU one where a latent lies on a quantization boundary within
+    floating-point rounding, so it is cached under its own key. The build holds the entry's
+    :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
+    """
+    from commsldr.link.table import OperatingPointTable
     from commsldr.train import model_id
 
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA device is available (use cpu)")
     sc = loaded.scenario
     variants, source = obtain_model(sc, log, progress)
     full = variants[max(variants)]
     ms = sorted({p.scenario.link.images_per_packet for p in loaded.points})
-    key = _hash({
+    key_fields = {
         "model": model_id(full), "variants": {k: model_id(v) for k, v in variants.items()},
         "scales": sc.coding.scales, "rule": sc.coding.rule, "codec": sc.coding.codec,
         "crc_bits": sc.coding.crc_bits, "m": ms, "data": sc.data.__dict__, "format": 1,
-    })
+    }
+    if dev.type != "cpu":
+        key_fields["device"] = dev.type
+    key = _hash(key_fields)
     path = Path(sc.model.cache_dir) / "tables" / key
-    if path.with_suffix(".npz").is_file():
-        log(f"table: cached {path}.npz")
-        table = OperatingPointTable.load(path, model_id=model_id(full))
-        table.meta["source"] = source
-        return table
+    with cache_lock(path, log):
+        table = _load_cache_entry(
+            [path.with_suffix(".npz"), path.with_suffix(".json")],
+            lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
+        if table is not None:
+            log(f"table: cached {path}.npz")
+        else:
+            table = _build_table(sc, variants, ms, dev, log, progress)
+            table.save(path)
+    table.meta["source"] = source
+    table.meta["cache_key"] = key
+    return table
+
+
+def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[int],
+                 dev: torch.device, log: Any, progress: bool) -> Any:
+    from commsldr.link.table import build_table, encode_latents
+
     train, test = _load_data(sc)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
-        f"{len(test)} test images")
-    stats = compute_latent_stats(full, train)
-    train_latents = None
-    if sc.coding.codec == "categorical":
-        train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
-    table = build_table(
-        variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
-        train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
-        train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
-    )
-    table.save(path)
-    table.meta["source"] = source
-    return table
+        f"{len(test)} test images ({dev.type})")
+    stats = _latent_stats(sc, variants[max(variants)], train, log)
+    variants = {k: v.to(dev) for k, v in variants.items()}
+    try:
+        train_latents = None
+        if sc.coding.codec == "categorical":
+            train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
+        return build_table(
+            variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
+            train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
+            train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
+        )
+    finally:
+        for v in variants.values():
+            v.to("cpu")
 
 
 # ---------------------------------------------------------------------------------------------
 # simulations
 # ---------------------------------------------------------------------------------------------
 def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
-    from channels import create_channel
-    from commsldr.data import derive_seed
+    """The channel states a job of (channel ``label``, ``seed``) simulates under ``sc``."""
+    from commsldr.scenario.jobs import JobContext, _states
 
-    channel = create_channel(sc.channels[label].type, **channel_params(sc, label))
-    g = torch.Generator().manual_seed(derive_seed(seed, f"channel/{label}"))
-    return channel.states(sc.frames, generator=g)
+    return _states(JobContext(table=None, points=[sc]), sc, label, seed)
 
 
-def _simulate_one(sc: Scenario, table: Any, states: Any, phy: Any, label: str,
-                  seed: int) -> tuple[Any, Any]:
-    from commsldr.adapt import PointMenu, create_csi_model, create_policy
-    from commsldr.link.simulator import simulate
+def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
+    """Model variants (CPU), training latent statistics and the test set for analog jobs."""
+    from commsldr.scenario.jobs import AnalogContext
 
-    pc = sc.policies[label]
-    policy = create_policy(pc.type, **pc.params)
-    menu = PointMenu.from_table(table, images_per_packet=sc.link.images_per_packet,
-                                fallback=sc.link.fallback)
-    policy.bind(menu, phy)
-    # A static policy ignores the CSI, but the transmitter's link adaptation (the PHY) uses it.
-    if getattr(policy, "requires_perfect_csi", False):
-        csi = create_csi_model("perfect")
-    else:
-        csi = create_csi_model(sc.csi.type, **sc.csi.params)
-    result = simulate(table, states, phy, policy, images_per_packet=sc.link.images_per_packet,
-                      csi_model=csi, fallback=sc.link.fallback,
-                      max_attempts=sc.link.max_attempts,
-                      deadline_frames=sc.link.deadline_frames, seed=seed)
-    return result, policy
+    variants, _ = obtain_model(loaded.scenario, log, progress)
+    train, test = _load_data(loaded.scenario)
+    return AnalogContext(variants=variants, test=test, stats=_latent_stats(
+        loaded.scenario, variants[max(variants)], train, log))
 
 
 def run_scenario(
@@ -250,8 +385,19 @@ def run_scenario(
     progress: bool = True,
     plot: bool = True,
     log: Any = None,
+    jobs: int | None = 1,
+    backend: str = "local",
+    address: str | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    overwrite: bool = False,
 ) -> RunOutput:
     """Run a loaded (validated) scenario and write its run directory.
+
+    The simulations are the independent jobs of :func:`commsldr.scenario.jobs.plan_jobs`; a
+    backend (:mod:`commsldr.scenario.backends`) runs them, each finished job's row is appended to
+    ``<run_dir>/jobs.jsonl``, and every result file is built from the rows at the end, so the
+    results do not depend on the backend, the worker count or the order jobs finish in.
 
     Args:
         loaded: from :func:`commsldr.scenario.load_scenario`.
@@ -260,17 +406,32 @@ def run_scenario(
         plot: draw the figures (``commsldr plot RUN_DIR`` can draw them later).
         log: a ``print``-like function for status lines (default: the ``commsldr.run``
             logger at INFO; a given function is called and the lines are logged at DEBUG).
+        jobs: worker processes of the ``local`` backend (1: in this process; ``None``: all
+            cores); for ``ray`` without an address, the CPUs of the local Ray instance.
+        backend: ``"local"`` or ``"ray"``.
+        address: the Ray cluster (``"auto"`` or ``"HOST:PORT"``; ``None``: a local instance).
+        resume: ``out`` is an interrupted run directory: keep its ``config.yaml`` and the rows in
+            its ``jobs.jsonl``, run only the jobs without a row.
+        device: ``"cpu"`` or ``"cuda"``: where the network inference of the table build runs.
+        overwrite: allow ``out`` to be a directory that already holds files.
 
     Every ``commsldr`` log record of the run (these status lines, the per-epoch training lines)
-    also goes to ``run.log`` in the run directory.
+    also goes to ``run.log`` in the run directory (appended to on resume).
 
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
     from commsldr.logs import run_log
+    from commsldr.scenario.backends import make_backend
 
     sc = loaded.scenario
-    run_dir = make_run_dir(sc, out)
+    runner = make_backend(backend, jobs=jobs, address=address)
+    if resume:
+        if out is None or not (Path(out) / "config.yaml").is_file():
+            raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
+        run_dir = Path(out)
+    else:
+        run_dir = make_run_dir(sc, out, overwrite=overwrite)
     if log is None:
         emit = logger.info
     else:
@@ -279,22 +440,24 @@ def run_scenario(
             logger.debug(msg)
     with run_log(run_dir / "run.log"):
         try:
-            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit)
+            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit, runner=runner,
+                        resume=resume, device=device)
         except BaseException:
             logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
             raise
 
 
-def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
-         log: Any) -> RunOutput:
-    from commsldr.adapt.metrics import aggregate, metrics_from_simulation
+def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Any,
+         runner: Any, resume: bool, device: str) -> RunOutput:
     from commsldr.results import save_results
+    from commsldr.scenario.jobs import ROWS_FILE, JobContext, RowStore, plan_jobs
 
     sc = loaded.scenario
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
+    if not resume:
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
-    table = prepare_table(loaded, log=log, progress=progress)
+    table = prepare_table(loaded, log=log, progress=progress, device=device)
     t_table = time.perf_counter() - t0
     from commsldr.scenario import scheme_runs
     from commsldr.schemes import SplitAEScheme
@@ -303,8 +466,17 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
                                             progress=progress)
     split_product = SplitAEScheme().prepare(scheme_ctx)
 
-    labels = list(sc.channels)
-    n_jobs = len(loaded.points) * len(labels) * len(sc.seeds) * len(sc.policies)
+    plan = plan_jobs(loaded, table.meta["cache_key"])
+    store = RowStore(run_dir / ROWS_FILE, resume=resume)
+    todo = [j for j in plan.jobs if not store.done(j)]
+    analog = None
+    if any(j.kind == "analog" for j in todo):
+        analog = _analog_context(loaded, log, progress)
+    ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog,
+                     sensor_macs=split_product.sensor_macs, plugins=list(sc.plugins))
+    log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
+        f"already done; backend {runner.name}"
+        + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))
     # what the simulations import (Sionna for some PHYs) is loaded before the bar starts, so its
     # rate and ETA measure simulations only
     import commsldr.adapt  # noqa: F401
@@ -312,63 +484,124 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
 
     for point in loaded.points:
         phy_class(point.scenario.link.phy)
-    bar = tqdm(total=n_jobs, desc="simulations", disable=not progress, unit="sim")
+    bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
+               disable=not progress, unit="sim")
+
+    def on_done(job: Any, row: dict[str, Any]) -> None:
+        store.append(job, row)
+        bar.update(1)
+
+    t_sim = time.perf_counter()
+    try:
+        runner.run(ctx, todo, on_done)
+    except KeyboardInterrupt:
+        bar.close()
+        done = sum(store.done(j) for j in plan.jobs)
+        log(f"interrupted: {done} of {len(plan.jobs)} jobs done; continue with: "
+            f"commsldr run --resume {run_dir}")
+        raise
+    finally:
+        bar.close()
+    t_sim = time.perf_counter() - t_sim
+    results = _assemble(loaded, plan, store.rows, table)
+    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
+                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
+    if sc.schemes:  # the other schemes (not jobs yet: they run here, after the split AE's jobs)
+        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
+        results["rows"] += extra["rows"]
+        results["per_seed"] += extra["per_seed"]
+        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
+                    for ch, lines in results["timeline"].items()}
+        for ch, lines in extra["timeline"].items():
+            timeline.setdefault(ch, {}).update(lines)
+        results["timeline"] = timeline
+        schemes.update(extra["schemes"])
+    results["schemes"] = schemes
+    results["seconds"] = {"table": t_table, "simulations": t_sim,
+                          "total": time.perf_counter() - t0}
+    results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
+                       "backend": runner.name}
+    save_results(run_dir, results)
+    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
+    if plot:
+        from commsldr.plots import plot_run
+
+        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
+        log(f"figures: {', '.join(p.name for p in written)}")
+    if sc.paper_figures.models:
+        t_paper = time.perf_counter()
+        _paper_figures(sc, run_dir, log, progress)
+        log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
+    log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
+    return RunOutput(run_dir=run_dir, results=results)
+
+
+def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, Any]],
+              table: Any) -> dict[str, Any]:
+    """The results dict (``results.json``) from the job rows, in sweep order.
+
+    Per (point, channel, policy): :func:`commsldr.adapt.metrics.aggregate` over the seeds (the
+    bootstrap's generator is drawn in this fixed order, whatever order the jobs ran in).
+    """
+    from commsldr.adapt.metrics import PolicyMetrics, aggregate, wilson_interval
+    from commsldr.scenario import scheme_runs
+
+    sc = loaded.scenario
+    labels = list(sc.channels)
     rows: list[dict[str, Any]] = []
     per_seed: list[dict[str, Any]] = []
     timeline: dict[str, Any] = {}
-    timeline_point = len(loaded.points) // 2
     ci_rng = np.random.default_rng(0)
     for pi, point in enumerate(loaded.points):
         psc = point.scenario
-        phy = phy_class(psc.link.phy)(**phy_params(psc))
-        cost = scheme_runs.split_cost(split_product.sensor_macs, scheme_runs.phy_channel_uses(phy),
-                                      psc.link.images_per_packet)
         for ch in labels:
-            states = {s: _channel_states(psc, ch, s) for s in sc.seeds}
-            cap = {s: np.asarray(phy.frame_capacity_bits(states[s]), dtype=np.float64)
-                   for s in sc.seeds}
-            snr = {s: _mean_snr_db(states[s]) for s in sc.seeds}
             for pl in psc.policies:
-                metrics, costs = [], []
+                metrics, caps, snrs, costs = [], [], [], []
                 for s in sc.seeds:
-                    result, policy = _simulate_one(psc, table, states[s], phy, pl, s)
-                    mt = metrics_from_simulation(result, sc.outputs.confidence)
+                    r = job_rows[plan.sim[(pi, ch, pl, s)]]
+                    mt = PolicyMetrics(**r["metrics"])
                     metrics.append(mt)
-                    costs.append(cost(result))
+                    caps.append(r["mean_capacity_bits"])
+                    snrs.append(r["mean_snr_db"])
+                    costs.append(r["cost"])
                     per_seed.append({
                         "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl, "seed": s,
-                        **point.values, "mean_capacity_bits": float(cap[s].mean()),
-                        "mean_snr_db": snr[s], **mt.to_dict(), **costs[-1],
+                        **point.values, "mean_capacity_bits": r["mean_capacity_bits"],
+                        "mean_snr_db": r["mean_snr_db"], **mt.to_dict(), **costs[-1],
                     })
-                    if pi == timeline_point and s == sc.seeds[0]:
-                        timeline.setdefault(ch, {})[pl] = _timeline(
-                            result, table, sc.outputs.timeline_frames)
-                    bar.update(1)
+                    if pi == plan.timeline_point and s == sc.seeds[0]:
+                        timeline.setdefault(ch, {})[pl] = r["timeline"]
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
                     "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl,
                     "policy_type": psc.policies[pl].type, **point.values,
-                    "mean_capacity_bits": float(np.mean([cap[s].mean() for s in sc.seeds])),
-                    "mean_snr_db": float(np.mean([snr[s] for s in sc.seeds])),
+                    "mean_capacity_bits": float(np.mean(caps)),
+                    "mean_snr_db": float(np.mean(snrs)),
                     **agg.to_dict(), **scheme_runs._mean_cost(costs),
                 })
-    bar.close()
     if sc.analog.enabled:
-        rows += _analog_rows(loaded, log, progress)
-    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
-                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
-    if sc.schemes:
-        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
-        rows += extra["rows"]
-        per_seed += extra["per_seed"]
-        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
-                    for ch, lines in timeline.items()}
-        for ch, lines in extra["timeline"].items():
-            timeline.setdefault(ch, {}).update(lines)
-        schemes.update(extra["schemes"])
+        for pi, point in enumerate(loaded.points):
+            psc = point.scenario
+            for ch in psc.channels:
+                cells = [job_rows[plan.analog[(pi, ch, s)]] for s in sc.seeds]
+                correct = sum(int(c["correct"]) for c in cells)
+                total = sum(int(c["total"]) for c in cells)
+                k = int(cells[0]["k"])
+                low, high = wilson_interval(correct, total, sc.outputs.confidence)
+                rows.append({
+                    "point": pi, "scheme": "split-ae-analog", "channel": ch,
+                    "policy": f"analog (k={k})", "policy_type": "analog",
+                    "scheme_type": "split-ae-analog", **point.values,
+                    "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
+                    "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
+                    "delivered_rate": 1.0, "outage_probability": 0.0,
+                    "capacity_violations": float("nan"), "switches_per_1000": 0.0,
+                    "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
+                    "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
+                })
     m = sc.link.images_per_packet
-    results = {
+    return {
         "scenario": sc.name,
         "sweep_keys": list(sc.sweep),
         "sweep_values": [p.values for p in loaded.points],
@@ -384,26 +617,11 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool,
             for p, a, b in zip(table.points, table.accuracy(), table.mean_packet_bits(m),
                                strict=True)
         ],
-        "timeline_point": loaded.points[timeline_point].values,
+        "timeline_point": loaded.points[plan.timeline_point].values,
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
-        "schemes": schemes,
-        "seconds": {"table": t_table, "total": time.perf_counter() - t0},
     }
-    save_results(run_dir, results)
-    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
-    if plot:
-        from commsldr.plots import plot_run
-
-        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
-        log(f"figures: {', '.join(p.name for p in written)}")
-    if sc.paper_figures.models:
-        t_paper = time.perf_counter()
-        _paper_figures(sc, run_dir, log, progress)
-        log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
-    log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
-    return RunOutput(run_dir=run_dir, results=results)
 
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:
@@ -430,69 +648,3 @@ def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dic
                          rule=sc.coding.rule, distortions=pf.distortions, seed=sc.seeds[0],
                          truncation_labels=pf.truncation_models or None,
                          progress=progress, log=log)
-
-
-def _analog_rows(loaded: LoadedScenario, log: Any, progress: bool) -> list[dict[str, Any]]:
-    """Accuracy of analog transmission per sweep point, channel and seed (network per image)."""
-    from channels import create_channel
-    from commsldr.adapt.metrics import wilson_interval
-    from commsldr.coding import compute_latent_stats
-    from commsldr.data import derive_seed
-    from commsldr.link.analog import analog_accuracy
-
-    sc = loaded.scenario
-    variants, _ = obtain_model(sc, log, progress)
-    full = variants[max(variants)]
-    k = sc.analog.k or int(full.latent_dim)
-    train, test = _load_data(sc)
-    stats = compute_latent_stats(full, train)
-    rows = []
-    jobs = [(pi, p, ch) for pi, p in enumerate(loaded.points) for ch in p.scenario.channels]
-    for pi, point, ch in tqdm(jobs, desc="analog", disable=not progress):
-        psc = point.scenario
-        correct = total = 0
-        for s in sc.seeds:
-            channel = create_channel(psc.channels[ch].type, **channel_params(psc, ch))
-            acc = analog_accuracy(variants[k], stats, test, channel,
-                                  symbols_per_entry=psc.analog.symbols_per_entry,
-                                  repeats=psc.analog.repeats,
-                                  seed=derive_seed(s, f"analog/{ch}"))
-            n = len(test) * psc.analog.repeats
-            correct += round(acc * n)
-            total += n
-        low, high = wilson_interval(correct, total, sc.outputs.confidence)
-        rows.append({
-            "point": pi, "scheme": "split-ae-analog", "channel": ch, "policy": f"analog (k={k})",
-            "policy_type": "analog", "scheme_type": "split-ae-analog",
-            **point.values, "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
-            "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
-            "delivered_rate": 1.0, "outage_probability": 0.0,
-            "capacity_violations": float("nan"), "switches_per_1000": 0.0,
-            "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
-            "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
-        })
-    return rows
-
-
-def _mean_snr_db(states: Any) -> float:
-    snr = getattr(states, "snr_db", None)
-    if snr is None:
-        return float("nan")
-    return float(snr.double().mean())
-
-
-def _timeline(result: Any, table: Any, n: int) -> dict[str, list[Any]]:
-    n = min(n, result.num_frames)
-    idx = result.point_index[:n]
-    ks = [int(table.points[i].k) if i >= 0 else -1 for i in idx]
-    scales = [float(table.points[i].scale) if i >= 0 else float("nan") for i in idx]
-    return {
-        "snr_db": [float(x) for x in result.snr_db[:n]],
-        "capacity_bits": [float(x) for x in result.capacity_bits[:n]],
-        "packet_bits": [int(x) for x in result.packet_bits[:n]],
-        "k": ks,
-        "scale": scales,
-        "delivered": [bool(x) for x in result.delivered[:n]],
-        "num_correct": [int(x) for x in result.num_correct[:n]],
-        "images_per_packet": int(result.images_per_packet),
-    }

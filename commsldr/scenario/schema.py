@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from commsldr.errors import UserError, did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 
 __all__ = [
@@ -52,12 +53,8 @@ FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timel
 SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario is invalid. ``key`` is the dotted path of the offending entry."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}" if key else message)
-        self.key = key
 
 
 def _doc(text: str, **extra: Any) -> dict[str, Any]:
@@ -129,7 +126,9 @@ class LinkConfig:
     frame_s: float = field(default=1e-3, metadata=_doc(
         "frame duration in seconds (given to the PHY and to channels that take frame_s)",
         min_exclusive=0.0))
-    images_per_packet: int = field(default=1, metadata=_doc("images m carried by each packet", min=1))
+    images_per_packet: int = field(default=1, metadata=_doc(
+        "images m carried by each packet (at most the receiver's max_images_per_packet, 256, "
+        "and the number of test images)", min=1, max=256))
     fallback: str = field(default="error", metadata=_doc(
         "decision for the images of a lost packet", choices=("error", "prior")))
     max_attempts: int = field(default=1, metadata=_doc(
@@ -138,6 +137,9 @@ class LinkConfig:
     deadline_frames: int = field(default=1, metadata=_doc(
         "a packet generated in frame t may be sent up to frame t + deadline_frames - 1; "
         "packets waiting behind a retransmission expire (fallback) after it", min=1))
+    packet_interval_frames: int = field(default=1, metadata=_doc(
+        "the sensor generates a packet every this many frames; frames with nothing queued stay "
+        "idle (room for retransmissions)", min=1))
     params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 
@@ -310,12 +312,12 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
         return _coerce(key, value, inner, meta)
     if origin is list:
         if not isinstance(value, list):
-            raise ScenarioError(key, f"expected a {_type_name(tp)}, got {value!r}")
+            raise ScenarioError(key, f"expected a {_type_name(tp)}, got {show(value)}")
         (inner,) = typing.get_args(tp)
         return [_coerce(f"{key}[{i}]", v, inner, meta) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ScenarioError(key, f"expected a mapping, got {value!r}")
+            raise ScenarioError(key, f"expected a mapping, got {show(value)}")
         kt, vt = typing.get_args(tp) or (Any, Any)
         if vt is Any:
             return dict(value)
@@ -329,27 +331,29 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(key, f"expected true or false, got {value!r}")
+            raise ScenarioError(key, f"expected true or false, got {show(value)}")
     elif tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(key, f"expected an integer, got {value!r}")
+            raise ScenarioError(key, f"expected an integer, got {show(value)}")
     elif tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ScenarioError(key, f"expected a finite number, got {value!r}")
+            raise ScenarioError(key, f"expected a finite number, got {show(value)}")
         value = float(value)
     elif tp is str:
         if not isinstance(value, str):
-            raise ScenarioError(key, f"expected a string, got {value!r}")
+            raise ScenarioError(key, f"expected a string, got {show(value)}")
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise ScenarioError(key, f"{value!r} is not allowed; allowed values: "
+        raise ScenarioError(key, f"{show(value)} is not allowed; allowed values: "
                                  f"{', '.join(map(str, choices))}")
     if "min" in meta and value < meta["min"]:
-        raise ScenarioError(key, f"must be >= {meta['min']}, got {value!r}")
+        raise ScenarioError(key, f"must be >= {meta['min']}, got {show(value)}")
+    if "max" in meta and value > meta["max"]:
+        raise ScenarioError(key, f"must be <= {meta['max']}, got {show(value)}")
     if "min_exclusive" in meta and not value > meta["min_exclusive"]:
-        raise ScenarioError(key, f"must be > {meta['min_exclusive']}, got {value!r}")
+        raise ScenarioError(key, f"must be > {meta['min_exclusive']}, got {show(value)}")
     if "max_exclusive" in meta and not value < meta["max_exclusive"]:
-        raise ScenarioError(key, f"must be < {meta['max_exclusive']}, got {value!r}")
+        raise ScenarioError(key, f"must be < {meta['max_exclusive']}, got {show(value)}")
     return value
 
 
@@ -358,7 +362,7 @@ def parse_section(cls: type, raw: Any, key: str) -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ScenarioError(key, f"expected a mapping, got {raw!r}")
+        raise ScenarioError(key, f"expected a mapping, got {show(raw)}")
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     selector = OPEN_SECTIONS.get(cls)
@@ -376,7 +380,7 @@ def parse_section(cls: type, raw: Any, key: str) -> Any:
                 kwargs[k] = parse_section(tp, v, sub)
             elif typing.get_origin(tp) is dict and typing.get_args(tp)[1] in OPEN_SECTIONS:
                 if not isinstance(v, dict):
-                    raise ScenarioError(sub, f"expected a mapping of label → entry, got {v!r}")
+                    raise ScenarioError(sub, f"expected a mapping of label → entry, got {show(v)}")
                 kwargs[k] = {str(lbl): parse_section(typing.get_args(tp)[1], e, f"{sub}.{lbl}")
                              for lbl, e in v.items()}
             else:
@@ -385,7 +389,8 @@ def parse_section(cls: type, raw: Any, key: str) -> Any:
             params[k] = v
         else:
             allowed = ", ".join(sorted(fields))
-            raise ScenarioError(sub, f"unknown key; allowed keys: {allowed}")
+            raise ScenarioError(sub, f"unknown key{did_you_mean(k, fields)}; allowed keys: "
+                                     f"{allowed}")
     if selector:
         if selector not in raw and fields[selector].default == "":
             raise ScenarioError(f"{key}.{selector}", "missing (required)")
@@ -447,6 +452,8 @@ def reference_markdown() -> str:
                 allowed.append(", ".join(f"`{c}`" for c in meta["choices"]))
             if "min" in meta:
                 allowed.append(f"≥ {meta['min']}")
+            if "max" in meta:
+                allowed.append(f"≤ {meta['max']}")
             if "min_exclusive" in meta:
                 allowed.append(f"> {meta['min_exclusive']}")
             if "max_exclusive" in meta:

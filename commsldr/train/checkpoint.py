@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from commsldr._atomic import atomic_torch_save, atomic_write_text
+from commsldr.errors import UserError
 
 if TYPE_CHECKING:
     from commsldr.models import SplitAutoencoder
@@ -44,8 +45,11 @@ CHECKPOINT_FORMAT = "commsldr-checkpoint/1"
 _RESERVED = {"format", "config", "model_state", "model_id"}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint file is missing, unreadable, of an unknown format or inconsistent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("", message)
 
 
 def model_id(model: torch.nn.Module) -> str:

@@ -122,16 +122,17 @@ _OPTION_KEYS = (
 def config_from_args(args: argparse.Namespace):
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
-    from commsldr.train.config import TrainConfig, fast_config, paper_config
+    from commsldr.errors import UserError, show
+    from commsldr.train.config import TrainConfig, TrainConfigError, fast_config, paper_config
 
     overrides: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+            raise UserError("--set", f"expected KEY=VALUE, got {show(item)}")
         try:
             overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             overrides[key] = value
     for key in _OPTION_KEYS:
         value = getattr(args, key, None)
@@ -147,21 +148,49 @@ def config_from_args(args: argparse.Namespace):
         if getattr(args, "fast", False):
             return fast_config(**overrides)
         return TrainConfig.from_dict(overrides)
-    except (TypeError, ValueError) as exc:
-        raise SystemExit(f"commsldr train: {exc}") from None
+    except TrainConfigError as exc:
+        raise UserError(_flag(exc.key, args), exc.message) from None
+
+
+def _flag(field: str, args: argparse.Namespace) -> str:
+    """The command-line spelling of a TrainConfig field: ``--lr`` or ``--set rate_weight``."""
+    base = field.split("[")[0]
+    via_set = {item.partition("=")[0] for item in args.set}
+    if base in _OPTION_KEYS and (getattr(args, base, None) is not None or base not in via_set):
+        return "--" + {"from_checkpoint": "from"}.get(base, base.replace("_", "-"))
+    return f"--set {field}"
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the recipe; print the test accuracy and the checkpoint path."""
     import torch
 
+    from commsldr.errors import UserError
+    from commsldr.train.checks import check_data_available, check_model_fits
+    from commsldr.train.config import TrainConfigError
     from commsldr.train.recipes import run_recipe
 
     config = config_from_args(args)
-    if getattr(args, "threads", None):
+    if getattr(args, "threads", None) is not None:
         if args.threads < 1:
-            raise SystemExit(f"commsldr train: --threads must be >= 1, got {args.threads}")
+            raise UserError("--threads", f"must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
+    try:  # before any data is loaded or model trained
+        check_data_available(config)
+        check_model_fits(config, num_classes=100 if config.dataset == "cifar100" else 10)
+    except TrainConfigError as exc:
+        raise UserError(_flag(exc.key, args), exc.message) from None
+    if config.from_checkpoint is not None:
+        from commsldr.train.checkpoint import load_checkpoint
+
+        load_checkpoint(config.from_checkpoint)  # CheckpointError: missing or unreadable
+    from pathlib import Path
+
+    try:
+        Path(config.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError("--out", f"cannot create the output directory {config.out}: "
+                                 f"{exc.strerror or exc}") from None
     result = run_recipe(config.recipe, config)
     import torch.distributed as dist
 

@@ -25,11 +25,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from commsldr.errors import UserError, did_you_mean, show
+
 __all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS", "SCHEDULES",
-           "TrainConfig", "fast_config", "paper_config"]
+           "TrainConfig", "TrainConfigError", "fast_config", "paper_config"]
 
 DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
 OPTIMIZERS = ("sgd", "adam")
@@ -38,6 +43,47 @@ AUGMENT_MODES = ("light", "heavy", "none")
 DUPHIL_MODES = ("alternate", "phases")
 TRUNCATE_FINETUNE = ("ce", "ldr-ft")
 SCREEN_SELECT = ("test", "val")
+
+
+class TrainConfigError(UserError):
+    """A training setting is invalid; ``key`` is the :class:`TrainConfig` field."""
+
+
+_TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
+
+
+def _check_value(key: str, value: Any, tp: Any) -> Any:
+    """Check ``value`` against the annotation ``tp`` (strict: no strings for numbers, no bools for
+    integers, finite floats); return it with integers widened to ``float`` where a float is due."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _check_value(key, value, inner)
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise TrainConfigError(key, f"expected a list, got {show(value)}")
+        (inner,) = typing.get_args(tp)
+        return [_check_value(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TrainConfigError(key, f"expected a mapping, got {show(value)}")
+        kt, vt = typing.get_args(tp) or (Any, Any)
+        return {_check_value(f"{key}.{k}", k, kt): _check_value(f"{key}.{k}", v, vt)
+                for k, v in value.items()}
+    if tp not in _TYPE_NAMES:  # Any, or a type this checker does not know: the field's own checks
+        return value
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)
+                          and math.isfinite(v)),
+        str: lambda v: isinstance(v, str),
+    }[tp]
+    if not ok(value):
+        raise TrainConfigError(key, f"expected {_TYPE_NAMES[tp]}, got {show(value)}")
+    return float(value) if tp is float else value
 
 
 @dataclass
@@ -158,7 +204,16 @@ class TrainConfig:
         return self.epochs if self.finetune_epochs is None else self.finetune_epochs
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field."""
+        """Raise :class:`TrainConfigError` (a ``ValueError``) naming the first bad field.
+
+        Strict: every field must have its annotated type (``"0.1"`` is not a number, ``true`` is
+        not an integer), numbers must be finite, names must be registered. This is the one
+        validator of training settings: ``commsldr train`` and a scenario's ``model.train`` both
+        go through it.
+        """
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _check_value(f.name, getattr(self, f.name), hints[f.name]))
         choices = {
             "dataset": DATASETS,
             "optimizer": OPTIMIZERS,
@@ -169,42 +224,50 @@ class TrainConfig:
             "augment": AUGMENT_MODES,
         }
         for key, allowed in choices.items():
-            if getattr(self, key) not in allowed:
-                raise ValueError(f"{key} must be one of {list(allowed)}, got {getattr(self, key)!r}")
-        positive_ints = ["latent_dim", "epochs", "batch_size", "ssl_views", "eval_every"]
-        optional_positive_ints = [
-            "num_per_class", "test_num_per_class", "side_dim", "ldr_epochs", "ldr_batch_size",
-            "finetune_epochs", "keep",
-        ]
+            v = getattr(self, key)
+            if v not in allowed:
+                raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
+                                            f"allowed values: {', '.join(allowed)}")
+        from commsldr.models.registry import SPLIT_AUTOENCODER, list_models
+
+        backbones = [b for b in list_models() if b != SPLIT_AUTOENCODER]
+        if self.backbone not in backbones:
+            raise TrainConfigError("backbone", f"{show(self.backbone)} is not a registered "
+                                               f"backbone{did_you_mean(self.backbone, backbones)}"
+                                               f"; allowed values: {', '.join(backbones)}")
+        positive_ints = ["latent_dim", "epochs", "batch_size", "ssl_views", "eval_every",
+                         "num_per_class", "test_num_per_class", "side_dim", "ldr_epochs",
+                         "ldr_batch_size", "finetune_epochs", "keep"]
         for key in positive_ints:
             v = getattr(self, key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{key} must be a positive integer, got {v!r}")
-        for key in optional_positive_ints:
-            v = getattr(self, key)
-            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
-                raise ValueError(f"{key} must be a positive integer or None, got {v!r}")
+            if v is not None and v < 1:
+                raise TrainConfigError(key, f"must be >= 1, got {v}")
         for key in ["lr", "ldr_lr", "finetune_lr", "eps_sq", "gamma", "width"]:
-            if not float(getattr(self, key)) > 0:
-                raise ValueError(f"{key} must be > 0, got {getattr(self, key)!r}")
+            if not getattr(self, key) > 0:
+                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
         for key in ["bias_lr_scale"]:
-            if not float(getattr(self, key)) > 0:
-                raise ValueError(f"{key} must be > 0, got {getattr(self, key)!r}")
+            if not getattr(self, key) > 0:
+                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
         for key in ["label_smoothing", "warmup"]:
-            if not 0 <= float(getattr(self, key)) < 1:
-                raise ValueError(f"{key} must be in [0, 1), got {getattr(self, key)!r}")
+            if not 0 <= getattr(self, key) < 1:
+                raise TrainConfigError(key, f"must be in [0, 1), got {getattr(self, key)}")
         for key in ["momentum", "weight_decay", "ce_weight", "rate_weight"]:
-            if float(getattr(self, key)) < 0:
-                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)!r}")
+            if getattr(self, key) < 0:
+                raise TrainConfigError(key, f"must be >= 0, got {getattr(self, key)}")
         for key in ["milestones", "ldr_milestones"]:
-            if any(not 0 < float(f) < 1 for f in getattr(self, key)):
-                raise ValueError(f"{key} must be fractions in (0, 1), got {getattr(self, key)!r}")
-        if not self.dims or any(not isinstance(d, int) or d < 1 for d in self.dims):
-            raise ValueError(f"dims must be a non-empty list of positive integers, got {self.dims!r}")
+            if any(not 0 < f < 1 for f in getattr(self, key)):
+                raise TrainConfigError(key, f"must be fractions in (0, 1), got "
+                                            f"{show(getattr(self, key))}")
+        if not self.dims or any(d < 1 for d in self.dims):
+            raise TrainConfigError("dims", f"must be a non-empty list of positive integers, got "
+                                           f"{show(self.dims)}")
         if not 0 < self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
+            raise TrainConfigError("val_fraction", f"must be in (0, 1), got {self.val_fraction}")
         if self.ssl_views < 2:
-            raise ValueError(f"ssl_views must be >= 2 (n views per image), got {self.ssl_views}")
+            raise TrainConfigError("ssl_views", f"must be >= 2 (n views per image), got "
+                                                f"{self.ssl_views}")
+        if self.seed < 0:
+            raise TrainConfigError("seed", f"must be >= 0, got {self.seed}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of every field."""
@@ -214,9 +277,11 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from a dict; unknown keys raise ``ValueError`` naming them."""
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(map(str, set(data) - known))
         if unknown:
-            raise ValueError(f"unknown TrainConfig key(s) {unknown}; valid keys: {sorted(known)}")
+            raise TrainConfigError(unknown[0], f"unknown training setting"
+                                               f"{did_you_mean(unknown[0], known)}; allowed: "
+                                               f"{', '.join(sorted(known))}")
         return cls(**data)
 
     def replace(self, **changes: Any) -> TrainConfig:
@@ -224,7 +289,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ValueError(f"unknown TrainConfig key(s) {unknown}")
+            raise TrainConfigError(unknown[0], f"unknown training setting"
+                                               f"{did_you_mean(unknown[0], known)}")
         return dataclasses.replace(self, **changes)
 
     def to_json(self) -> str:

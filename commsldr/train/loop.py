@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from commsldr._atomic import remove_stale_temp_files
 from commsldr.data import (
     Augment,
     BatchLoader,
@@ -47,12 +48,14 @@ from commsldr.data import (
     make_views,
     to_float,
 )
+from commsldr.errors import UserError
 from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
     CheckpointError,
     atomic_write_text,
     capture_rng,
     load_checkpoint,
+    model_id,
     restore_rng,
     save_checkpoint,
 )
@@ -61,8 +64,32 @@ from commsldr.train.evaluation import count_correct
 
 logger = logging.getLogger("commsldr.train")
 
-__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "epoch_summary", "part_modules",
-           "train_phase"]
+__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "TrainingDivergedError",
+           "epoch_summary", "part_modules", "train_phase"]
+
+#: TrainConfig fields that do not change what is trained (may differ on resume)
+_RUN_ONLY = ("out", "resume", "progress", "device", "eval_every")
+
+
+class TrainingDivergedError(UserError):
+    """The loss or the weights became NaN/inf; the last good checkpoint is kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("", message)
+
+
+def _differences(old: Any, new: Any, ignore: tuple[str, ...] = ()) -> list[str]:
+    """``["key: old -> new", ...]`` for the entries of two dicts that differ."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [] if old == new else [f"{old!r} -> {new!r}"]
+    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
+            if k not in ignore and old.get(k) != new.get(k)]
+
+
+def _non_finite(model: torch.nn.Module) -> list[str]:
+    """Names of parameters and floating buffers holding NaN or inf."""
+    return [n for n, t in model.state_dict().items()
+            if t.is_floating_point() and not bool(torch.isfinite(t).all())]
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
@@ -373,14 +400,26 @@ def train_phase(
     history: list[dict[str, Any]] = []
     lookahead: dict[str, torch.Tensor] | None = None
     start_epoch = 0
+    if dist.is_main:
+        remove_stale_temp_files(out_dir)  # left by a process killed while writing
     if resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
-        if ck.get("phase") != phase.to_dict():
-            raise CheckpointError(
-                f"cannot resume from {ckpt_path}: it was written for a different phase "
-                f"({ck.get('phase')!r}) than the one requested ({phase.to_dict()!r})"
-            )
+        diff = _differences(ck.get("phase"), phase.to_dict())
+        if diff:
+            raise CheckpointError(f"cannot resume from {ckpt_path}: it was written for a different "
+                                  f"phase; differences: {'; '.join(diff)}")
+        stored = ck.get("train_config")
+        wanted = (extra_state or {}).get("train_config")
+        if stored is not None and wanted is not None:
+            diff = _differences(stored, wanted, ignore=_RUN_ONLY)
+            if diff:
+                raise CheckpointError(f"cannot resume from {ckpt_path}: the data or model "
+                                      f"configuration changed; differences: {'; '.join(diff)}")
         model.load_state_dict(ck["model_state"])
+        if model_id(model) != ck["model_id"]:
+            raise CheckpointError(f"cannot resume from {ckpt_path}: its weights do not match "
+                                  f"their content hash (stored {ck['model_id']}, computed "
+                                  f"{model_id(model)}); the file is corrupt")
         for obj, state in zip(optimizers, ck["optimizers"], strict=True):
             obj.load_state_dict(state)
         for obj, state in zip(schedulers, ck["schedulers"], strict=True):
@@ -464,6 +503,17 @@ def train_phase(
             c, t = dist.sum([float(v) for v in count_correct(model, shard, amp=phase.amp)])
             record["test_acc"] = c / t if t else math.nan
         record["time_s"] = time.perf_counter() - t0
+        bad_loss = [k for k, v in record.items() if k.startswith("loss_") and not math.isfinite(v)]
+        bad_weights = _non_finite(model)
+        if bad_loss or bad_weights:
+            what = (f"loss {', '.join(bad_loss)}" if bad_loss else
+                    f"weights ({', '.join(bad_weights[:3])}{', ...' if len(bad_weights) > 3 else ''})")
+            kept = (f"the last good checkpoint {ckpt_path} (epoch {epoch}) is kept"
+                    if epoch > start_epoch or ckpt_path.exists() else "no checkpoint was written")
+            lrs = ", ".join(str(s.lr) for s in phase.steps)
+            raise TrainingDivergedError(
+                f"phase {phase.name!r} epoch {epoch + 1}: {what} became NaN or infinite "
+                f"(learning rate {lrs}); {kept}. Lower the learning rate or use amp=false.")
         history.append(record)
 
         rng = capture_rng(generators)

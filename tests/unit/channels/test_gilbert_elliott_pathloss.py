@@ -166,3 +166,35 @@ def test_explicit_trajectory_and_bad_parameters() -> None:
     ]:
         with pytest.raises(ChannelParameterError, match=f"^{name}:"):
             create_channel("pathloss-shadowing", **params)
+
+
+@pytest.mark.parametrize("frame_s", [0.001, 0.02])
+def test_pathloss_passes_its_clock_to_doppler_fading(frame_s: float) -> None:
+    """Path loss + Doppler: the lag-1 correlation of the gain is J0(2 pi f_d T_f) at the *outer*
+    frame_s (before, the wrapped model kept its own 10 ms frames: 0.11 instead of 0.99 at 1 ms)."""
+    from scipy.special import j0
+
+    doppler_hz, n = 30.0, 400_000
+    ch = create_channel(
+        "pathloss-shadowing",
+        frame_s=frame_s,
+        pathloss_exponent=0.0,
+        shadowing_std_db=0.0,
+        small_scale="doppler-fading",
+        small_scale_params={"doppler_hz": doppler_hz},
+    )
+    assert ch._fading.frame_s == frame_s
+    h = ch.states(n, generator=torch.Generator().manual_seed(5)).gain.to(torch.complex128).numpy()
+    rho1 = float(np.mean(h[1:] * np.conj(h[:-1])).real / np.mean(np.abs(h) ** 2))
+    expected = float(j0(2 * math.pi * doppler_hz * frame_s))
+    assert abs(rho1 - expected) < 0.02
+    with pytest.raises(ChannelParameterError, match="^small_scale_params: frame_s"):
+        create_channel(
+            "pathloss-shadowing",
+            frame_s=frame_s,
+            small_scale="doppler-fading",
+            small_scale_params={"frame_s": 0.5},
+        )
+    # the terminal speed is passed on too (Doppler from v f_c / c)
+    moving = create_channel("pathloss-shadowing", speed_mps=20.0, small_scale="doppler-fading")
+    assert moving._fading.speed_mps == 20.0

@@ -98,6 +98,9 @@ def test_csv_trace_interpolates_and_scales(tmp_path: Path) -> None:
         ("5\n3\n", "decrease at line 2"),
         ("-1\n4\n", ":1: expected a non-negative integer"),
         ("0\n0\n", "duration must be > 0"),
+        ("1\n3\u00b2\n", ":2: expected a non-negative integer"),  # '3²'.isdigit() is True
+        ("1\n\u0663\n", ":2: expected a non-negative integer"),  # Arabic-Indic 3
+        ("1\n2\n\uff13\n", ":3: expected a non-negative integer"),  # fullwidth 3
     ],
 )
 def test_corrupt_mahimahi_files_are_rejected(tmp_path: Path, content: str, message: str) -> None:
@@ -116,6 +119,9 @@ def test_corrupt_mahimahi_files_are_rejected(tmp_path: Path, content: str, messa
         ("0,1\n0,2\n", "increase strictly"),
         ("0,-5\n1,2\n", ">= 0"),
         ("0,0\n1,0\n", "delivers no bits"),
+        ("0,1\n1,3\u00b2\n", ":2: non-numeric"),
+        ("0,1\n\uff11,2\n", ":2: non-numeric"),  # float() takes fullwidth digits
+        ("0,1\n1,nan\n", ":2: non-numeric"),
     ],
 )
 def test_corrupt_csv_files_are_rejected(tmp_path: Path, content: str, message: str) -> None:
@@ -123,6 +129,14 @@ def test_corrupt_csv_files_are_rejected(tmp_path: Path, content: str, message: s
     trace.write_text(content)
     with pytest.raises(ChannelParameterError, match=message):
         create_channel("trace-csv", path=trace)
+
+
+@pytest.mark.parametrize("kind", ["trace-mahimahi", "trace-csv"])
+def test_non_utf8_line_is_named(tmp_path: Path, kind: str) -> None:
+    trace = tmp_path / "bad.txt"
+    trace.write_bytes(b"0,1\n1,2\n\xff\xfe\n" if kind == "trace-csv" else b"1\n2\n\xff\n")
+    with pytest.raises(ChannelParameterError, match=r"^path: .*:3: not UTF-8"):
+        create_channel(kind, path=trace)
 
 
 def test_missing_file_and_bad_numbers(tmp_path: Path) -> None:

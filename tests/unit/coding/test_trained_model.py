@@ -32,7 +32,9 @@ def test_trained_latents_to_bytes_and_back(tiny_trained, tmp_path):
     mid = "0a1b2c3d4e5f6071"
     coder = make_source_coder(stats, 0.5, scale_index=0)
     pkt = encode_images(y, coder, model_id=mid, scale_index=0, crc_bits=32)
-    rx = decode_packet(pkt, coder, model_id=mid, crc_bits=32)
+    # one packet for the whole test set: a receiver configured for that many images
+    rx = decode_packet(pkt, coder, model_id=mid, crc_bits=32, max_images=len(y),
+                       max_symbols=y.numel())
     assert torch.equal(rx.symbols, coder.quantizer.quantize(y))  # bytes and back, exactly
     with torch.no_grad():
         pred_rx = model.decode(rx.latents).argmax(1)

@@ -183,14 +183,12 @@ def test_bittrue_is_seeded_and_respects_the_frame_size():
         phy.deliver(np.full(12, 10), st, torch.Generator())  # shorter than the CRC
 
 
-# Cross-validation 1: bit-true block error rate vs the abstraction's tables, at SNRs that are
-# grid points of Sionna's table (no interpolation error there; between grid points the spline over
-# the coarse 1.8 dB grid can be off by several tenths of a dB in the waterfall).
+# Cross-validation 1: bit-true block error rate vs the abstraction's curves, at SNRs that are
+# grid points of Sionna's table (the curves are fitted to these points; between them see
+# benchmarks/bler_interpolation.py and the guide).
 # Tolerance: 4 binomial standard deviations of our estimate + 0.05 for the table's own
-# Monte-Carlo error and the code-block-size grid (our k vs the nearest 100-bit grid CBS).
-# Points: QPSK R=0.59 (table BLER 0.39) and QPSK R=0.44 (table BLER 0.28). For 64-QAM the shipped
-# tables are pessimistic against the current Sionna chain itself (see cross-validation 2 and the
-# guide), so the table comparison is made where table and chain agree.
+# Monte-Carlo error and the fit. Points: QPSK R=0.59 and QPSK R=0.44 (PUSCH table 1, transform
+# precoding), k = 500.
 CROSS = [(8, 500, 2.142857142857143, 100), (6, 500, 0.35714285714285765, 100)]
 
 

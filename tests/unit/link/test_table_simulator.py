@@ -155,7 +155,7 @@ def test_retransmission_within_deadline(link_setup):
     from commsldr.adapt.csi import create_csi_model
 
     tab = link_setup.table
-    states = create_channel("rayleigh-block", mean_snr_db=3.0).states(600, generator=torch.Generator().manual_seed(1))
+    states = create_channel("rayleigh-block", mean_snr_db=1.0).states(600, generator=torch.Generator().manual_seed(1))
     phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(1)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
     kw = dict(csi_model=create_csi_model("perfect"), seed=3)
     once = simulate(tab, states, phy, _Adaptive(tab.points[2]), **kw)
@@ -263,3 +263,21 @@ def test_noisy_csi_drives_the_nr_mcs_choice(link_setup, static):
                            LinkState(snr_db=torch.tensor([mean_db]).float()),
                            torch.Generator().manual_seed(0)).mcs_index[0]
     assert np.all(acknack.mcs_index == expected)
+
+
+def test_packet_interval_leaves_idle_frames_for_retransmissions(link_setup):
+    """One packet every 3 frames: the frames in between send only retransmissions (or nothing),
+    every generated image is accounted for, and the latency counts from generation."""
+    tab = link_setup.table
+    states = create_channel("rayleigh-block", mean_snr_db=1.0, coherence_frames=1).states(
+        300, generator=torch.Generator().manual_seed(2))
+    phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(1)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
+    r = simulate(tab, states, phy, FixedPolicy(tab.points[2]), max_attempts=3, deadline_frames=3,
+                 packet_interval_frames=3, seed=4)
+    first = r.attempt == 1
+    assert np.all(np.flatnonzero(first) % 3 == 0)  # first transmissions only in generation frames
+    assert np.all(r.attempt[np.arange(300) % 3 == 1] != 1)
+    assert r.images_delivered + r.images_lost + r.images_pending == 100
+    assert (r.attempt > 1).any() and 1.0 < r.mean_latency_frames <= 3.0
+    with pytest.raises(ValueError, match="packet_interval_frames"):
+        simulate(tab, states, phy, FixedPolicy(tab.points[2]), packet_interval_frames=0)

@@ -67,7 +67,7 @@ MALFORMED = [
     ("missing-checkpoint", [("model.recipe", None), ("model.train", {}),
                             ("model.checkpoint", "nope/model.pt")], "model.checkpoint", ["no such file"]),
     ("unknown-recipe", [("model.recipe", "magic")], "model.recipe", ["magic", "ce", "ldr-ft"]),
-    ("bad-train-field", [("model.train.epochs", 0)], "model.train.epochs", ["positive"]),
+    ("bad-train-field", [("model.train.epochs", 0)], "model.train.epochs", [">= 1"]),
     ("unknown-train-field", [("model.train.epoch", 2)], "model.train.epoch", ["unknown"]),
     ("train-sets-data", [("model.train.dataset", "cifar10")], "model.train.dataset",
      ["data.dataset"]),

@@ -2,6 +2,10 @@
 :func:`os.replace` — a reader sees the old file or the new one, never a torn write, and two
 writers of the same path never share a temporary file.
 
+The file gets the permissions an ordinary ``open(path, "w")`` would give it: those of the file it
+replaces, or ``0o666 & ~umask`` for a new file (:func:`tempfile.mkstemp` alone would leave it
+owner-only, ``0o600``, which breaks shared run directories).
+
 The one implementation used by checkpoints, latent statistics, operating-point tables, dataset
 caches and result files. Temporary files are named ``.<name>.<pid>.<random>.tmp``; a process killed
 mid-write leaves one behind, and :func:`remove_stale_temp_files` (called when training starts and
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,10 +28,33 @@ __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_to
 _TEMP = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
+def _current_umask() -> int:
+    """The process umask, read without changing it where ``/proc`` allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting and restoring it
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(path: Path) -> int:
+    """Mode for ``path``: that of the existing file, else ``0o666 & ~umask``."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_current_umask()
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """Call ``write(fh)`` on a binary temporary file next to ``path``, then move it into place.
 
-    Parent directories are created. On any error the temporary file is removed and the error
+    Parent directories are created; the file's mode is that of the file it replaces, or
+    ``0o666 & ~umask`` for a new one. On any error the temporary file is removed and the error
     re-raised (``path`` is left as it was).
 
     Returns:
@@ -38,6 +66,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
                                dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.chmod(tmp, _target_mode(path))
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

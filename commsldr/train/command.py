@@ -2,7 +2,8 @@
 
 Recipes (``--recipe``):
   ce        CE-T: encoder + decoder with cross-entropy, side branch detached (§4)
-  screen    CE-T for each d_y in --dims, writes screen.csv/.json/.md, keeps the best (§3.2)
+  screen    CE-T for each d_y in --dims; accuracy at real coded bit budgets (--screen-budgets)
+            and unquantized; writes screen.csv/.json/.md, keeps the --screen-rule pick (§3.2, §4)
   duphil    DuPHiL: encoder + side branch with L_LDR, decoder with CE (--duphil-mode)
   ldr-ft    three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, end-to-end CE (§3.1)
   truncate  keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)
@@ -17,6 +18,7 @@ Examples:
   commsldr train --recipe screen --dims 16,32,64 --out runs/screen
   commsldr train --recipe ce --dataset imagefolder --data-root PATH/TO/cifar10-jpeg
   commsldr train --recipe ldr-ft --paper --dataset cifar10 --download --out runs/paper
+  commsldr train --paper --dataset cifar100 --print-config
   torchrun --nproc_per_node=2 -m commsldr.cli train --recipe ce
 """
 
@@ -41,27 +43,53 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``train`` options to ``parser`` (every default is ``None``: unset)."""
     from commsldr.train.config import DATASETS, DUPHIL_MODES, OPTIMIZERS, SCHEDULES
 
     g = parser.add_argument_group("recipe")
-    g.add_argument("--recipe", required=True, choices=_RECIPES, help="what to train")
+    g.add_argument("--recipe", choices=_RECIPES, help="what to train (required unless --print-config)")
     g.add_argument("--paper", action="store_true",
-                   help="start from the paper's settings (ResNet-18, 200 epochs, SGD 0.1, ...)")
+                   help="start from the paper's settings (ResNet-18 for CIFAR-10, ResNet-34 for "
+                        "CIFAR-100, 200 epochs, SGD 0.1, ...); every value is tagged paper / "
+                        "authors' code / our choice (see --print-config)")
+    g.add_argument("--print-config", action="store_true",
+                   help="print the resolved config with each value's provenance tag and exit")
     g.add_argument("--fast", action="store_true",
                    help="start from the fast CIFAR recipe (airnet backbone, airbench94's "
-                        "optimiser and schedule, 10 epochs; see fast_config)")
+                        "optimiser and schedule, 14 epochs; see fast_config)")
     g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
                    help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
     g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")
     g.add_argument("--screen-select", choices=["test", "val"],
                    help="screen: pick the best by test or held-out validation accuracy")
+    g.add_argument("--screen-rule", choices=["rate-mean", "rate-at", "float"],
+                   help="screen: pick d_y by mean accuracy over --screen-budgets (coded bits), "
+                        "by accuracy at --screen-at-bits, or by float accuracy")
+    g.add_argument("--screen-budgets", type=_float_list, metavar="B1,B2,..",
+                   help="screen: payload bits per image at which accuracy is measured")
+    g.add_argument("--screen-at-bits", type=float, metavar="B",
+                   help="screen: the budget of --screen-rule rate-at (one of --screen-budgets)")
     g.add_argument("--keep", type=int, metavar="K", help="truncate: latent entries to keep")
     g.add_argument("--truncate-finetune", choices=["ce", "ldr-ft"],
                    help="truncate: fine-tune with CE-T or the three LDR-FT steps")
     g.add_argument("--duphil-mode", choices=list(DUPHIL_MODES),
                    help="DuPHiL: per-mini-batch alternation (authors' code) or two phases")
+    g.add_argument("--side-input", choices=["clean", "quantized"],
+                   help="what the side branch sees in the LDR phases: the float latent or the "
+                        "quantized one (--side-quantizer; authors' code: quantized, noise)")
+    g.add_argument("--side-quantizer", choices=["noise", "ste"],
+                   help="side_input=quantized: additive uniform noise or straight-through rounding")
 
     g = parser.add_argument_group("data")
     g.add_argument("--dataset", choices=list(DATASETS))
@@ -116,6 +144,7 @@ _OPTION_KEYS = (
     "backbone", "width", "latent_dim", "epochs", "ldr_epochs", "finetune_epochs", "batch_size",
     "ldr_batch_size", "lr", "ldr_lr", "finetune_lr", "optimizer", "schedule", "ce_weight",
     "eps_sq", "ssl_views", "amp", "seed", "out", "resume", "device", "progress",
+    "side_input", "side_quantizer", "screen_rule", "screen_budgets", "screen_at_bits",
 )
 
 
@@ -138,10 +167,11 @@ def config_from_args(args: argparse.Namespace):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
-    overrides["recipe"] = args.recipe
-    overrides.setdefault("out", f"runs/train/{args.recipe}")
+    recipe = args.recipe or "ce"  # --print-config without --recipe shows the CE-T settings
+    overrides["recipe"] = recipe
+    overrides.setdefault("out", f"runs/train/{recipe}")
     if args.paper and getattr(args, "fast", False):
-        raise SystemExit("commsldr train: --paper and --fast are two presets; choose one")
+        raise UserError("--fast", "--paper and --fast are two presets; choose one")
     try:
         if args.paper:
             return paper_config(**overrides)
@@ -161,6 +191,29 @@ def _flag(field: str, args: argparse.Namespace) -> str:
     return f"--set {field}"
 
 
+def format_config(config: Any, *, paper: bool, given: set[str] | frozenset[str] = frozenset()) -> str:
+    """The resolved config as a table: field, value, provenance tag, source.
+
+    Fields the ``--paper`` preset does not set show ``default``, or ``user`` when in ``given``."""
+    from commsldr.train.config import paper_provenance
+
+    sources = paper_provenance(config.dataset) if paper else {}
+    d = config.to_dict()
+    d.pop("provenance", None)
+    rows = []
+    for key in sorted(d):
+        value = json.dumps(d[key])
+        tag = config.provenance.get(key) or ("user" if key in given else "default")
+        source = sources[key][1] if key in sources and tag != "user" else ""
+        rows.append((key, value, tag, source))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    head = ["resolved training config" + (
+        f" (--paper preset for {config.dataset})" if paper else ""),
+        f"{'field':<{w[0]}}  {'value':<{w[1]}}  {'tag':<{w[2]}}  source"]
+    body = [f"{k:<{w[0]}}  {v:<{w[1]}}  {t:<{w[2]}}  {src}".rstrip() for k, v, t, src in rows]
+    return "\n".join(head + body)
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the recipe; print the test accuracy and the checkpoint path."""
     import torch
@@ -171,6 +224,21 @@ def main(args: argparse.Namespace) -> int:
     from commsldr.train.recipes import run_recipe
 
     config = config_from_args(args)
+    if getattr(args, "print_config", False):
+        given = {k for k in _OPTION_KEYS if getattr(args, k, None) is not None}
+        given |= {item.partition("=")[0] for item in args.set}
+        print(format_config(config, paper=args.paper, given=given))
+        return 0
+    if args.recipe is None:
+        raise UserError("--recipe", f"is required (one of {', '.join(_RECIPES)})")
+    if args.paper:
+        from commsldr.train.config import paper_provenance
+
+        tag, source = config.provenance.get("backbone", "user"), ""
+        if tag != "user":
+            source = f" ({tag}, {paper_provenance(config.dataset)['backbone'][1]})"
+        print(f"--paper: dataset {config.dataset}, backbone {config.backbone}{source}; "
+              f"--print-config lists every value with its source")
     if getattr(args, "threads", None) is not None:
         if args.threads < 1:
             raise UserError("--threads", f"must be >= 1, got {args.threads}")

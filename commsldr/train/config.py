@@ -19,6 +19,12 @@ laptop; :func:`paper_config` switches to the settings of Qi et al. §4 and of th
 | `ce_weight` (`ce_lam`) | 1.0 | 2.5 (released model) |
 | `eps_sq` (ε², their `eps`) | 0.5 | 0.5 |
 | `finetune_lr` (LDR-FT step 3) | 0.005 | 1e-5 ("a smaller learning rate", §3.1) |
+
+Every value :func:`paper_config` sets is tagged in the resolved config's ``provenance`` with where
+it comes from (:data:`PROVENANCE_TAGS`): ``paper`` (stated in the paper), ``authors' code``
+(their released code or model, not the paper), ``our choice`` (stated nowhere; ours), or ``user``
+(overridden by the caller). :func:`paper_provenance` gives the tag and its source for every
+preset field; ``commsldr train --paper --print-config`` prints them.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from typing import Any
 
 from commsldr.errors import UserError, did_you_mean, show
 
-__all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS", "SCHEDULES",
-           "TrainConfig", "TrainConfigError", "fast_config", "paper_config"]
+__all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS",
+           "PROVENANCE_TAGS", "SCHEDULES", "SCREEN_RULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
+           "TrainConfig", "TrainConfigError", "fast_config", "paper_backbone", "paper_config",
+           "paper_provenance"]
 
 DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
 OPTIMIZERS = ("sgd", "adam")
@@ -43,6 +51,11 @@ AUGMENT_MODES = ("light", "heavy", "none")
 DUPHIL_MODES = ("alternate", "phases")
 TRUNCATE_FINETUNE = ("ce", "ldr-ft")
 SCREEN_SELECT = ("test", "val")
+SIDE_INPUTS = ("clean", "quantized")
+SIDE_QUANTIZERS = ("noise", "ste")
+SCREEN_RULES = ("rate-mean", "rate-at", "float")
+#: where a preset value comes from (``TrainConfig.provenance``)
+PROVENANCE_TAGS = ("paper", "authors' code", "our choice", "user")
 
 
 class TrainConfigError(UserError):
@@ -122,6 +135,16 @@ class TrainConfig:
     Recipes:
         dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
         truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
+    Screening (``screen``): screen_rule picks d_y — ``rate-mean`` (largest mean accuracy over
+        ``screen_budgets``, real coded payload bits per image), ``rate-at`` (best accuracy at
+        ``screen_at_bits``, one of the budgets) or ``float`` (best unquantized accuracy).
+    Provenance: ``provenance`` maps preset fields to :data:`PROVENANCE_TAGS` (see
+        :func:`paper_config`); empty for a plain config.
+    Side branch (LDR phases only; CE steps never use it):
+        side_input: ``clean`` (the float latent y, the default) or ``quantized`` (the latent as
+        quantized with step ``side_step``, trained through ``side_quantizer``: ``noise``, additive
+        ``U(-side_noise, side_noise)·side_step`` — the authors' code, step 1, half-width 1 — or
+        ``ste``, rounding with the straight-through estimator).
     Run:
         seed, out (output directory), resume, device (``None``: cuda if available), progress
         (tqdm bars), eval_every (epochs between test evaluations; the last epoch always).
@@ -184,6 +207,17 @@ class TrainConfig:
     device: str | None = None
     progress: bool = True
     eval_every: int = 1
+    # side-branch input during the LDR phases (guide "Training": "What the side branch sees")
+    side_input: str = "clean"
+    side_quantizer: str = "noise"
+    side_step: float = 1.0
+    side_noise: float = 1.0
+    # screening by rate-accuracy (guide "Training": "Choosing d_y")
+    screen_rule: str = "rate-mean"
+    screen_budgets: list[float] = field(default_factory=lambda: [16.0, 32.0, 64.0, 128.0])
+    screen_at_bits: float | None = None
+    # where each preset value comes from: field -> one of PROVENANCE_TAGS (paper_config fills it)
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # older configs: True meant the family T
@@ -268,6 +302,29 @@ class TrainConfig:
                                                 f"{self.ssl_views}")
         if self.seed < 0:
             raise TrainConfigError("seed", f"must be >= 0, got {self.seed}")
+        for key, allowed in [("side_input", SIDE_INPUTS), ("side_quantizer", SIDE_QUANTIZERS),
+                             ("screen_rule", SCREEN_RULES)]:
+            v = getattr(self, key)
+            if v not in allowed:
+                raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
+                                            f"allowed values: {', '.join(allowed)}")
+        for key in ["side_step", "side_noise"]:
+            if not getattr(self, key) > 0:
+                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
+        b = self.screen_budgets
+        if not b or len(set(b)) != len(b) or any(not v > 0 for v in b):
+            raise TrainConfigError("screen_budgets", f"must be a non-empty list of distinct numbers "
+                                                     f"> 0 (bits per image), got {show(b)}")
+        if self.screen_rule == "rate-at" and self.screen_at_bits not in b:
+            raise TrainConfigError("screen_at_bits", f"must be one of screen_budgets {show(b)} when "
+                                                     f"screen_rule is 'rate-at', got "
+                                                     f"{show(self.screen_at_bits)}")
+        known = {f.name for f in dataclasses.fields(self)}
+        for k, tag in self.provenance.items():
+            if k not in known or tag not in PROVENANCE_TAGS:
+                raise TrainConfigError("provenance", f"entry {show(k)}: {show(tag)} must map a "
+                                                     f"TrainConfig field to one of "
+                                                     f"{', '.join(PROVENANCE_TAGS)}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of every field."""
@@ -297,10 +354,77 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
+_PAPER = "paper"
+_CODE = "authors' code"
+_OURS = "our choice"
+_REPO = "QiSiyu/MCR2-Guided-Image-Classification"
+
+#: field -> (tag, source) of every value :func:`paper_config` sets (dataset-specific entries are
+#: filled in by :func:`paper_provenance`).
+_PAPER_PROVENANCE: dict[str, tuple[str, str]] = {
+    "dataset": (_PAPER, "§4: CIFAR-10 and CIFAR-100"),
+    "width": (_PAPER, "§4: the standard ResNet (channel multiplier 1)"),
+    "epochs": (_PAPER, "§4: CE pre-training 'for 200 epochs'"),
+    "batch_size": (_CODE, f"{_REPO} autoencoder/train_ae.py: ce_trainloader batch_size=200"),
+    "lr": (_CODE, "train_ae.py: CE pre-training SGD lr=0.1"),
+    "optimizer": (_CODE, "train_ae.py: optim.SGD for every phase"),
+    "momentum": (_CODE, "train_ae.py: --mom 0.9"),
+    "weight_decay": (_CODE, "train_ae.py: --wd 5e-4"),
+    "schedule": (_CODE, "train_ae.py: MultiStepLR"),
+    "milestones": (_CODE, "train_ae.py: CE milestones at 50/75/90 % of the epochs"),
+    "gamma": (_CODE, "train_ae.py: gamma=0.1"),
+    "ldr_epochs": (_CODE, "train_ae.py --epo default 100 (the released model used 400: params.json)"),
+    "ldr_batch_size": (_CODE, "train_ae.py --bs 1000 (also the released model)"),
+    "ldr_lr": (_CODE, "released model params.json lr=1e-4 (script default 3e-4)"),
+    "ldr_milestones": (_CODE, "train_ae.py: DuPHiL milestones at epo//4, epo//2, 3·epo//4"),
+    "ce_weight": (_CODE, "released model params.json ce_lam=2.5 (script default 9)"),
+    "eps_sq": (_CODE, "train_ae.py --eps 0.5 ('eps squared'); the paper writes ε, no value"),
+    "rate_weight": (_PAPER, "eq. (1): -R + Rc with unit weights (released model gam1 = gam2 = 1)"),
+    "duphil_mode": (_CODE, "train_ae.py: MCR² step then CE step on every mini-batch"),
+    "finetune_lr": (_OURS, "§3.1 step 3 only says 'a smaller learning rate than Steps 1 and 2'"),
+    "finetune_epochs": (_OURS, "None = epochs (200); the paper gives no number for step 3"),
+    "ssl_views": (_OURS, "§3.1: n views per image, n not stated; no SSL code was released"),
+    "dims": (_PAPER, "§4: d_y ∈ {32, 64, 128, 256, 512}"),
+    "screen_rule": (_OURS, "§4 'compare the rate-accuracy performances'; the rule is ours"),
+    "screen_budgets": (_OURS, "payload bits per image; the paper's Fig. 2 spans ~14-86 bits of "
+                              "total entropy"),
+    "side_input": (_CODE, "resnet_cifar_ae.py: side_branch(quantize(encoded))"),
+    "side_quantizer": (_CODE, "resnet_cifar_ae.py Quantizer: x + 2·rand - 1 while training"),
+    "side_step": (_CODE, "resnet_cifar_ae.py Quantizer: round(x) at test time, step 1"),
+    "side_noise": (_CODE, "resnet_cifar_ae.py Quantizer: U(-1, 1), twice the rounding error "
+                          "(model dir 'double_noise')"),
+}
+
+#: the paper's backbone per dataset (§4); ``imagefolder`` and ``synthetic`` are taken as CIFAR-10
+_PAPER_BACKBONES = {"cifar10": "resnet18", "cifar100": "resnet34"}
+
+
+def paper_backbone(dataset: str) -> str:
+    """The backbone of Qi et al. §4 for ``dataset``: ResNet-34 for CIFAR-100, else ResNet-18."""
+    return _PAPER_BACKBONES.get(dataset, "resnet18")
+
+
+def paper_provenance(dataset: str = "cifar10") -> dict[str, tuple[str, str]]:
+    """``field -> (tag, source)`` for every value :func:`paper_config` sets for ``dataset``."""
+    prov = dict(_PAPER_PROVENANCE)
+    if dataset == "cifar100":
+        prov["backbone"] = (_PAPER, "§4: 'a ResNet-34 backbone' for CIFAR-100")
+        prov["latent_dim"] = (_OURS, "the paper names no CIFAR-100 choice (its Figs. 2/4 show "
+                                     "d_y = 64/128/256); run the screen")
+    else:
+        prov["backbone"] = (_PAPER, "§4: 'a ResNet-18' for CIFAR-10" + (
+            "" if dataset == "cifar10" else f" (dataset {dataset!r} taken as CIFAR-10)"))
+        prov["latent_dim"] = (_PAPER, "§4.1: d_y = 64 'the optimized latent dimension' (CIFAR-10)")
+    return prov
+
+
 def paper_config(**overrides: Any) -> TrainConfig:
     """The paper's / authors' settings (see the module table), with ``overrides`` applied.
 
-    CIFAR-100 uses ResNet-34 in the paper; pass ``backbone="resnet34"`` for it.
+    The backbone follows the dataset as in §4: ResNet-18 for CIFAR-10 (and any other dataset),
+    ResNet-34 for CIFAR-100 (``overrides["dataset"]`` decides; an explicit ``backbone`` wins).
+    The result's ``provenance`` tags every preset value (:func:`paper_provenance`) and marks
+    the overridden ones ``user``.
     """
     base: dict[str, Any] = dict(
         dataset="cifar10",
@@ -326,8 +450,22 @@ def paper_config(**overrides: Any) -> TrainConfig:
         finetune_lr=1e-5,
         dims=[32, 64, 128, 256, 512],
     )
+    base.update(
+        duphil_mode="alternate", finetune_epochs=None, ssl_views=2,
+        screen_rule="rate-mean", screen_budgets=[16.0, 32.0, 64.0, 128.0],
+        side_input="quantized", side_quantizer="noise", side_step=1.0, side_noise=1.0,
+    )
+    dataset = overrides.get("dataset", base["dataset"])
+    base["backbone"] = paper_backbone(dataset)
+    prov = paper_provenance(dataset)
+    provenance = {k: prov[k][0] for k in base if k in prov}
+    overrides = dict(overrides)
+    provenance.update(overrides.pop("provenance", None) or {})
+    for k, v in overrides.items():
+        if k in base and base[k] != v:
+            provenance[k] = "user"
     base.update(overrides)
-    return TrainConfig.from_dict(base)
+    return TrainConfig.from_dict({**base, "provenance": provenance})
 
 
 #: The fast CIFAR recipe (``--fast``): airbench94's training hyperparameters (K. Jordan, 2024,

@@ -10,6 +10,14 @@ A step names the model parts it updates (``encoder``, ``decoder``, ``side``) and
 * ``ldr-ssl``  — L_LDR-SSL (eq. 2) on ``side(encode(views))`` for ``ssl_views`` augmented views of
   every image, Π^T the view groups (:func:`commsldr.data.make_views`).
 
+What the side branch sees is :attr:`Phase.side_input`: ``clean`` (the float latent ``y``) or
+``quantized`` (the latent as the channel will carry it, with a step ``Δ = side_step``), trained
+through either additive uniform noise ``y + Δ·u``, ``u ~ U(-side_noise, side_noise)`` (the authors'
+``Quantizer`` module: ``x + 2·rand - 1``, i.e. ``Δ = 1``, ``side_noise = 1``) or the
+straight-through estimator ``y + sg(Δ·round(y/Δ) - y)`` (forward rounds, backward is the
+identity). The decoder always gets the clean latent here (in the authors' code it gets the noisy
+one too). See the guide page "Training".
+
 Each step has its own optimizer (SGD or Adam) and learning-rate schedule (cosine, multistep or
 constant; stepped once per epoch), as in the authors' DuPHiL code that keeps one optimizer for the
 MCR² parameters and one for the CE parameters. Parts not trained by any step of a phase are frozen
@@ -64,11 +72,15 @@ from commsldr.train.evaluation import count_correct
 
 logger = logging.getLogger("commsldr.train")
 
-__all__ = ["PARTS", "LOSSES", "Phase", "PhaseResult", "Step", "TrainingDivergedError",
-           "epoch_summary", "part_modules", "train_phase"]
+__all__ = ["PARTS", "LOSSES", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase", "PhaseResult", "Step",
+           "TrainingDivergedError", "epoch_summary", "part_modules", "side_latent", "train_phase"]
 
-#: TrainConfig fields that do not change what is trained (may differ on resume)
-_RUN_ONLY = ("out", "resume", "progress", "device", "eval_every")
+#: TrainConfig fields that do not change what is trained (may differ on resume). The side-branch
+#: settings are compared through the phase record instead (only phases with an LDR step use and
+#: record them); the screen settings and the provenance tags never change what a phase trains.
+_RUN_ONLY = ("out", "resume", "progress", "device", "eval_every", "provenance", "screen_rule",
+             "screen_budgets", "screen_at_bits", "side_input", "side_quantizer", "side_step",
+             "side_noise")
 
 
 class TrainingDivergedError(UserError):
@@ -102,6 +114,25 @@ TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
 #: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
 #: first, strong at the end) and set to it.
 LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95
+SIDE_INPUTS = ("clean", "quantized")
+SIDE_QUANTIZERS = ("noise", "ste")
+#: Phase fields added after checkpoints were first written, with the value older checkpoints
+#: implicitly used (so they still resume).
+_PHASE_FIELDS_ADDED = {"side_input": "clean", "side_quantizer": "noise", "side_step": 1.0,
+                       "side_noise": 1.0, "nesterov": False, "label_smoothing": 0.0,
+                       "bias_lr_scale": 1.0, "warmup": 0.23, "channels_last": False,
+                       "lookahead": False}
+
+
+def _upgrade(stored: Any) -> Any:
+    """A phase record or train config written by an older version, with the fields added since
+    then at the values it implicitly used (``augment`` was a bool: True meant the family T)."""
+    if not isinstance(stored, dict):
+        return stored
+    out = {**_PHASE_FIELDS_ADDED, **stored}
+    if isinstance(out.get("augment"), bool):
+        out["augment"] = "heavy" if out["augment"] else "none"
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,12 +192,25 @@ class Phase:
     warmup: float = 0.23
     channels_last: bool = False
     lookahead: bool = False
+    side_input: str = "clean"
+    side_quantizer: str = "noise"
+    side_step: float = 1.0
+    side_noise: float = 1.0
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # legacy: True was the family T
             object.__setattr__(self, "augment", "heavy" if self.augment else "none")
         if not self.steps:
             raise ValueError("a phase needs at least one step")
+        if self.side_input not in SIDE_INPUTS:
+            raise ValueError(f"side_input must be one of {list(SIDE_INPUTS)}, got {self.side_input!r}")
+        if self.side_quantizer not in SIDE_QUANTIZERS:
+            raise ValueError(f"side_quantizer must be one of {list(SIDE_QUANTIZERS)}, "
+                             f"got {self.side_quantizer!r}")
+        if not (math.isfinite(self.side_step) and self.side_step > 0):
+            raise ValueError(f"side_step must be finite and > 0, got {self.side_step!r}")
+        if not (math.isfinite(self.side_noise) and self.side_noise > 0):
+            raise ValueError(f"side_noise must be finite and > 0, got {self.side_noise!r}")
         seen: set[str] = set()
         for s in self.steps:
             overlap = seen & set(s.parts)
@@ -282,6 +326,25 @@ def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer,
     return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=phase.gamma)
 
 
+def side_latent(latent: torch.Tensor, phase: Phase,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """What the side branch sees during training: ``y`` (``side_input="clean"``) or the
+    quantized latent, ``y + Δ·u`` with ``u ~ U(-side_noise, side_noise)`` drawn from
+    ``generator`` on the CPU (``side_quantizer="noise"``) or ``y + sg(Δ·round(y/Δ) - y)``
+    (``"ste"``). Shape and dtype of ``latent`` (``[B, d_y]``) are kept."""
+    if phase.side_input == "clean":
+        return latent
+    step = float(phase.side_step)
+    if phase.side_quantizer == "ste":
+        rounded = torch.round(latent.detach() / step) * step
+        return latent + (rounded - latent.detach())
+    if generator is None:
+        raise ValueError("side_quantizer='noise' needs a generator for the noise draws")
+    u = torch.rand(latent.shape, generator=generator, dtype=torch.float32)
+    noise = (2.0 * u - 1.0) * (float(phase.side_noise) * step)
+    return latent + noise.to(device=latent.device, dtype=latent.dtype)
+
+
 def _step_loss(
     model: torch.nn.Module,
     step: Step,
@@ -291,6 +354,7 @@ def _step_loss(
     raw: torch.Tensor,
     augment: Augment,
     generator: torch.Generator,
+    side_generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, LDRTerms | None, torch.Tensor | None]:
     """Loss of one step on one mini-batch: ``(loss, LDR terms or None, logits or None)``.
 
@@ -308,12 +372,14 @@ def _step_loss(
         views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(views.to(x.device, non_blocking=True))
-        terms = ldr_ssl_loss(model.side(latent), view_labels.to(x.device),
+        terms = ldr_ssl_loss(model.side(side_latent(latent, phase, side_generator)),
+                             view_labels.to(x.device),
                              eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
     else:
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(x)
-        terms = ldr_loss(model.side(latent), labels, int(model.num_classes),
+        terms = ldr_loss(model.side(side_latent(latent, phase, side_generator)), labels,
+                         int(model.num_classes),
                          eps_sq=phase.eps_sq, rate_weight=phase.rate_weight)
     return step.weight * terms.loss, terms, None
 
@@ -386,6 +452,9 @@ def train_phase(
             derive_seed(phase.seed, f"{phase.name}/augment/{dist.rank}")
         ),
     }
+    if phase.side_input == "quantized" and phase.side_quantizer == "noise":
+        generators["side"] = torch.Generator().manual_seed(
+            derive_seed(phase.seed, f"{phase.name}/side/{dist.rank}"))
     augment = make_augment(phase.augment)
     view_augment = Augment()  # LDR-SSL views always come from the family T
     drop_last = len(train) >= phase.batch_size
@@ -404,11 +473,12 @@ def train_phase(
         remove_stale_temp_files(out_dir)  # left by a process killed while writing
     if resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
-        diff = _differences(ck.get("phase"), phase.to_dict())
+        stored_phase = _upgrade(ck.get("phase"))  # older checkpoints lack the newer fields
+        diff = _differences(stored_phase, phase.to_dict())
         if diff:
             raise CheckpointError(f"cannot resume from {ckpt_path}: it was written for a different "
                                   f"phase; differences: {'; '.join(diff)}")
-        stored = ck.get("train_config")
+        stored = _upgrade(ck.get("train_config"))
         wanted = (extra_state or {}).get("train_config")
         if stored is not None and wanted is not None:
             diff = _differences(stored, wanted, ignore=_RUN_ONLY)
@@ -457,7 +527,8 @@ def train_phase(
                 model.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
                     loss, terms, logits = _step_loss(
-                        model, step, phase, x, labels, raw, view_augment, generators["augment"]
+                        model, step, phase, x, labels, raw, view_augment, generators["augment"],
+                        generators.get("side"),
                     )
                 scalers[i].scale(loss).backward()
                 dist.average_gradients(step_params[i])

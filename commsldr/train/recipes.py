@@ -3,7 +3,7 @@
 | name | what it does | paper |
 |---|---|---|
 | `ce` | CE-T: encoder + decoder end to end with cross-entropy, side branch detached (not trained, not used) | §4 |
-| `screen` | CE-T for every d_y in `dims`; writes `screen.csv/.json/.md` and keeps the most accurate model (test or held-out validation accuracy) | §3.2 |
+| `screen` | CE-T for every d_y in `dims`; measures accuracy at the real coded payload budgets `screen_budgets` and unquantized (test or held-out validation set, :mod:`commsldr.train.screening`); writes `screen.csv/.json/.md` and keeps the model `screen_rule` picks (`rate-mean`, `rate-at` or `float`) | §3.2, §4 |
 | `duphil` | DuPHiL: encoder + side branch with L_LDR (decoder frozen), decoder with CE (encoder frozen); `duphil_mode`: `alternate` per mini-batch (the authors' code) or `phases` (one after the other) | §2.2, [4] |
 | `ldr-ft` | the three steps: DuPHiL with L_LDR, DuPHiL with L_LDR-SSL (n views, Π^T), end-to-end CE at the smaller `finetune_lr` | §3.1 |
 | `truncate` | keep the first `keep` latent entries (`model.truncate(k)`), then fine-tune with CE-T (end to end, `finetune_lr`) or LDR-FT | §3.4 |
@@ -131,9 +131,18 @@ def build_model(config: TrainConfig, num_classes: int, image_size: int = 32,
     return model
 
 
+def _side_kw(config: TrainConfig, steps: tuple[Step, ...]) -> dict[str, Any]:
+    """The side-branch input settings, for phases with an LDR step only (a CE-only phase never
+    uses the side branch, so its phase record — and resuming it — does not depend on them)."""
+    if all(s.loss == "ce" for s in steps):
+        return {}
+    return dict(side_input=config.side_input, side_quantizer=config.side_quantizer,
+                side_step=float(config.side_step), side_noise=float(config.side_noise))
+
+
 def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epochs: int,
                 batch_size: int, milestones: list[float]) -> Phase:
-    return Phase(
+    return Phase(**_side_kw(config, steps),
         name=name, steps=steps, epochs=epochs, batch_size=batch_size,
         optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
         schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,
@@ -252,32 +261,53 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
             data.subset(torch.cat(val_idx).sort().values))
 
 
-@register_recipe("screen", "CE-T for each latent dimension in --dims; table + best d_y (§3.2)")
+@register_recipe("screen", "CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)")
 def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    from commsldr.train.screening import (
+        budget_key,
+        pick_best,
+        rate_accuracy_at_budgets,
+        screen_score,
+    )
+
     out = Path(config.out)
     train, select_on = ctx.train, ctx.test
     if config.screen_select == "val":
         train, select_on = _split_validation(ctx.train, config.val_fraction, config.seed)
     sub_ctx = _Context(ctx.device, ctx.dist, train, ctx.test)
+    float_key = "val_acc" if config.screen_select == "val" else "test_acc"
     rows = []
     for d in config.dims:
         cfg = config.replace(latent_dim=d, out=str(out / f"d{d}"))
         res = _recipe_ce(cfg, sub_ctx)
-        model = load_model(res.checkpoint_path)
+        model = load_model(res.checkpoint_path).to(ctx.device)
         row = {"latent_dim": d, "test_acc": res.metrics["test_acc"],
                "train_acc": res.metrics["phases"]["ce-t"].get("train_acc"),
                "checkpoint": str(res.checkpoint_path)}
         if config.screen_select == "val":
             row["val_acc"] = evaluate(model, select_on)
+        rate = rate_accuracy_at_budgets(model, train, select_on, config.screen_budgets)
+        row["rate"] = rate
+        for b in rate["budgets"]:
+            row[budget_key(b["budget_bits"])] = b["accuracy"]
+        row["score"] = screen_score(row, config.screen_rule, num_classes=ctx.train.num_classes,
+                                    at_bits=config.screen_at_bits, float_key=float_key)
         rows.append(row)
-    key = "val_acc" if config.screen_select == "val" else "test_acc"
-    best = max(rows, key=lambda r: (r[key], -r["latent_dim"]))  # ties: the smaller d_y
+    best = pick_best(rows)
+    budgets = ", ".join(f"{b:g}" for b in sorted(config.screen_budgets))
+    rule_text = {
+        "float": f"{float_key} (unquantized)",
+        "rate-mean": f"mean {config.screen_select} accuracy over payload budgets [{budgets}] bits/image",
+        "rate-at": f"{config.screen_select} accuracy at {config.screen_at_bits:g} payload bits/image"
+        if config.screen_at_bits is not None else "",
+    }[config.screen_rule]
     if ctx.dist.is_main:
-        _write_table(out, rows, key, best)
+        _write_table(out, rows, float_key, best, config, rule_text)
         shutil.copyfile(best["checkpoint"], out / "model.pt")
     ctx.dist.barrier()
     metrics = {"test_acc": best["test_acc"], "best_latent_dim": best["latent_dim"],
-               "selected_by": key, "screen": rows}
+               "selected_by": f"{config.screen_rule}: {rule_text}", "screen_rule": config.screen_rule,
+               "screen": rows}
     if ctx.dist.is_main:
         atomic_write_text(out / "config.json", config.to_json())
         atomic_write_text(out / "result.json", json.dumps(
@@ -285,20 +315,36 @@ def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     return RecipeResult(checkpoint_path=out / "model.pt", metrics=metrics)
 
 
-def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any]) -> None:
-    cols = ["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
+def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any],
+                 config: TrainConfig, rule_text: str) -> None:
+    from commsldr.train.screening import budget_key
+
+    acc_cols = [budget_key(b) for b in sorted(float(b) for b in config.screen_budgets)]
+    cols = (["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
+            + acc_cols + ["score"])
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=[*cols, "checkpoint"], lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=[*cols, "checkpoint"], lineterminator="\n",
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(out / "screen.csv", buf.getvalue())
     atomic_write_text(out / "screen.json", json.dumps(
-        {"selected_by": key, "best_latent_dim": best["latent_dim"], "rows": rows}, indent=2))
-    md = ["| d_y | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
+        {"screen_rule": config.screen_rule, "selected_by": rule_text,
+         "screen_budgets": sorted(float(b) for b in config.screen_budgets),
+         "screen_at_bits": config.screen_at_bits, "selection_set": config.screen_select,
+         "best_latent_dim": best["latent_dim"], "rows": rows}, indent=2))
+    md = [f"Screen: d_y picked by {config.screen_rule} ({rule_text}); accuracy columns "
+          f"acc@Bb are on the {config.screen_select} set at real coded payload <= B bits/image "
+          "(entropy-based allocation, constriction codec; — = budget infeasible).", "",
+          "| d_y | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
     for r in rows:
         mark = " **(best)**" if r is best else ""
         md.append(f"| {r['latent_dim']}{mark} | " + " | ".join(
             "—" if r.get(c) is None else f"{100 * r[c]:.2f} %" for c in cols[1:]) + " |")
+    for r in rows:
+        bits = ", ".join(f"{b['budget_bits']:g}→{b['payload_bits']:.1f}" for b in r["rate"]["budgets"]
+                         if b["feasible"])
+        md.append(f"\nd_y = {r['latent_dim']}: measured mean payload bits per budget: {bits or '—'}")
     atomic_write_text(out / "screen.md", "\n".join(md) + "\n")
 
 

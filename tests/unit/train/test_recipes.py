@@ -73,13 +73,14 @@ def test_truncate_keeps_first_k_and_finetunes(tiny_trained, tmp_path):
 
 def test_screen_writes_table_and_picks_the_best(tmp_path):
     res = run_recipe("screen", dict(TINY, dims=[4, 16], epochs=4, num_per_class=100,
-                                    batch_size=32, out=str(tmp_path), screen_select="val"))
+                                    batch_size=32, out=str(tmp_path), screen_select="val",
+                                    screen_rule="float"))  # the float-accuracy pick
     rows = json.loads((tmp_path / "screen.json").read_text())["rows"]
     assert [r["latent_dim"] for r in rows] == [4, 16]
     best = max(rows, key=lambda r: (r["val_acc"], -r["latent_dim"]))
     assert res.metrics["best_latent_dim"] == best["latent_dim"]
     assert load_model(tmp_path / "model.pt").latent_dim == best["latent_dim"]
-    assert (tmp_path / "screen.csv").read_text().startswith("latent_dim,train_acc,test_acc,val_acc")
+    assert (tmp_path / "screen.csv").read_text().startswith("latent_dim,train_acc,test_acc,val_acc,acc@")
     assert "**(best)**" in (tmp_path / "screen.md").read_text()
     assert res.metrics["test_acc"] == best["test_acc"]
     assert max(r["test_acc"] for r in rows) > CHANCE_MARGIN

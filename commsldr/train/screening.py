@@ -1,0 +1,136 @@
+"""Choosing the latent dimension d_y by rate–accuracy (Qi et al. §4: "we compare the
+rate-accuracy performances to choose the best latent dimension").
+
+For one CE-T model of each d_y, :func:`rate_accuracy_at_budgets` measures accuracy at a common
+set of **real coded bit budgets** with the project's source coder (:mod:`commsldr.coding`):
+
+1. latent statistics on the training split (:func:`~commsldr.coding.compute_latent_stats`);
+2. for every budget ``B`` (payload bits per image), the scale ``s`` of the entropy-based
+   allocation (rule ``precision``, ``Delta_i = 1 / (s H_i)``, centred) whose mean exact coded
+   payload over the selection images is ``<= B`` (:func:`~commsldr.coding.scale_for_budget`:
+   each image coded alone by the constriction range coder, bits counted from the bytes);
+3. the accuracy of the decoder on the dequantized selection latents at that scale.
+
+A budget below the cheapest scale's bits is *infeasible* for that model (recorded as such).
+:func:`screen_score` turns a row into the number the rule maximises:
+
+``rate-mean``  mean accuracy over the budgets (an area under accuracy-vs-budget with every
+               listed budget weighted equally); an infeasible budget counts as chance, ``1/C``
+               (what a server that receives nothing achieves by guessing)
+``rate-at``    accuracy at the one budget ``screen_at_bits`` (chance if infeasible)
+``float``      the unquantized accuracy (the screen before issue 16)
+
+Ties go to the smaller d_y. This module is the one place where ``train`` uses ``coding``
+(``train → coding``; ``coding`` never imports ``train``, so there is no cycle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from commsldr.coding import (
+    DEFAULT_RULE,
+    compute_latent_stats,
+    encode_dataset,
+    make_source_coder,
+    scale_for_budget,
+)
+from commsldr.data import ImageTensors
+from commsldr.train.evaluation import predict_from_latent
+
+__all__ = ["budget_key", "pick_best", "rate_accuracy_at_budgets", "screen_score"]
+
+#: bisection tolerance of the scale (relative); the budget is met at every tolerance
+SCALE_REL_TOL = 1e-2
+
+
+def budget_key(budget_bits: float) -> str:
+    """Column name of the accuracy at ``budget_bits``: ``acc@32b``."""
+    return f"acc@{budget_bits:g}b"
+
+
+def _accuracy(model: torch.nn.Module, y: torch.Tensor, labels: torch.Tensor,
+              batch_size: int = 500) -> float:
+    if len(labels) == 0:
+        return 0.0
+    correct = 0
+    for i in range(0, len(labels), batch_size):
+        pred = predict_from_latent(model, y[i:i + batch_size]).cpu()
+        correct += int((pred == labels[i:i + batch_size]).sum())
+    return correct / len(labels)
+
+
+def rate_accuracy_at_budgets(
+    model: torch.nn.Module,
+    train: ImageTensors,
+    select: ImageTensors,
+    budgets_bits: list[float],
+    *,
+    rule: str = DEFAULT_RULE,
+    rel_tol: float = SCALE_REL_TOL,
+) -> dict[str, Any]:
+    """Accuracy of ``model`` on ``select`` at each payload budget (bits per image).
+
+    Args:
+        model: a trained :class:`~commsldr.models.SplitAutoencoder`.
+        train: the training split (latent statistics, i.e. the coder's entropy models and the
+            step allocation, come from it, as when deployed).
+        select: the images accuracy and coded bits are measured on (test or validation split).
+        budgets_bits: payload bits per image.
+        rule: step-allocation rule (default ``precision``, the entropy-based ``q_i = s H(y_i)``).
+        rel_tol: relative bisection tolerance of the scale.
+
+    Returns:
+        ``{"float_acc": float, "budgets": [{"budget_bits", "feasible", "scale", "payload_bits",
+        "accuracy"}, ...]}`` — ``payload_bits`` is the measured mean coded payload per image
+        (``<= budget_bits``); ``scale``, ``payload_bits`` and ``accuracy`` are ``None`` when the
+        budget is infeasible.
+    """
+    stats = compute_latent_stats(model, train)
+    y = encode_dataset(model, select)
+    labels = select.labels
+    out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule, "budgets": []}
+    for budget in sorted(float(b) for b in budgets_bits):
+        entry: dict[str, Any] = {"budget_bits": budget, "feasible": False, "scale": None,
+                                 "payload_bits": None, "accuracy": None}
+        try:
+            sol = scale_for_budget(stats, y, budget, rule=rule, rel_tol=rel_tol)
+        except ValueError as exc:
+            if "infeasible" not in str(exc):
+                raise
+            out["budgets"].append(entry)
+            continue
+        coder = make_source_coder(stats, sol.scale, rule=rule)
+        y_hat = coder.quantizer.dequantize(coder.quantizer.quantize(y))
+        entry.update(feasible=True, scale=sol.scale, payload_bits=sol.bits,
+                     accuracy=_accuracy(model, y_hat, labels))
+        out["budgets"].append(entry)
+    return out
+
+
+def screen_score(row: dict[str, Any], rule: str, *, num_classes: int,
+                 at_bits: float | None = None, float_key: str = "test_acc") -> float:
+    """The number ``rule`` maximises for one screen row (see the module docstring).
+
+    ``row`` holds ``float_key`` and ``"rate"`` (a :func:`rate_accuracy_at_budgets` result).
+    """
+    if rule == "float":
+        return float(row[float_key])
+    chance = 1.0 / num_classes
+    accs = {b["budget_bits"]: (b["accuracy"] if b["feasible"] else chance)
+            for b in row["rate"]["budgets"]}
+    if rule == "rate-mean":
+        return sum(accs.values()) / len(accs)
+    if rule == "rate-at":
+        if at_bits is None or float(at_bits) not in accs:
+            raise ValueError(f"rate-at needs screen_at_bits among the budgets {sorted(accs)}, "
+                             f"got {at_bits!r}")
+        return accs[float(at_bits)]
+    raise ValueError(f"unknown screen rule {rule!r}")
+
+
+def pick_best(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row with the largest ``score``; ties go to the smaller ``latent_dim``."""
+    return max(rows, key=lambda r: (r["score"], -r["latent_dim"]))

@@ -32,6 +32,12 @@
 # control), so extra training alone cannot explain a difference. Step 3 and the controls use the
 # fast recipe at lr 0.1x (the paper's "smaller learning rate"); the DuPHiL phases use SGD at
 # LDR_LR with the same triangle schedule.
+# Side-branch input: the clean latent (`side_input=clean`). The authors' code feeds the side
+# branch y + U(-1, 1) noise, a quantization step of 1 that matches their latent's scale; here
+# the LDR phases start from a CE-T model trained without noise whose latent scale is set by
+# BatchNorm-free linear layers, so a fixed unit step would be an arbitrary amount of noise.
+# Screening rule: `rate-mean`, the mean accuracy over real coded budgets of 10-64 payload bits
+# per image (the paper picks d_y by rate-accuracy, §4.1; the budgets are where Fig. 2 lives).
 set -euo pipefail
 
 cd "${REPO:-$(dirname "$0")/..}"
@@ -62,6 +68,8 @@ COMMON=(--fast --backbone airnet --width 1.0 --batch-size 1024 --optimizer sgd -
         --set channels_last=true --set lookahead=true
         --ldr-lr "$LDR_LR" --ldr-batch-size 1000 --ce-weight 1.0 --eps-sq 0.5 --ssl-views 2
         --duphil-mode alternate --set rate_weight=1.0 --set side_dim=null
+        --set side_input=clean --set screen_rule=rate-mean
+        --set 'screen_budgets=[10, 14, 20, 28, 40, 64]'
         --finetune-lr "$FT_LR" --threads "$THREADS" --no-progress --resume)
 if [ -n "$DATA" ]; then COMMON+=(--dataset imagefolder --data-root "$DATA"); else COMMON+=(--dataset cifar10 --download); fi
 [ -n "${DEVICE:-}" ] && COMMON+=(--device "$DEVICE")

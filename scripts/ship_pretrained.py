@@ -9,7 +9,9 @@ Stages that have not finished are skipped and named.
 
 Usage::
 
-    python scripts/ship_pretrained.py --runs runs/repro_cifar10 --dy 64 --out models
+    python scripts/ship_pretrained.py --runs runs/cifar10-study --data PATH/cifar10-jpeg --out models
+
+``test_acc`` in the index is measured here, on the shipped file and the full test set.
 """
 
 from __future__ import annotations
@@ -31,36 +33,61 @@ from commsldr.coding import (
 )
 from commsldr.data import load_dataset
 from commsldr.models.pretrained import INDEX_FILE, INDEX_FORMAT, sha256_file
-from commsldr.train import load_checkpoint, load_model
+from commsldr.train import evaluate, load_checkpoint, load_model
 
-MAX_BYTES = 5_000_000
+MAX_BYTES = 12_000_000
 
 
-def stages(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int) -> dict[str, tuple[Path, str]]:
-    """Shipped name -> (stage checkpoint, description)."""
-    out = {f"cifar10-ce-d{d}": (runs / "screen" / f"d{d}" / "model.pt",
-                                f"CE-T, d_y = {d} (the CE screening run)") for d in dims}
-    out[f"cifar10-duphil-d{dy}"] = (runs / f"duphil-d{dy}" / "model.pt",
-                                    f"DuPHiL from cifar10-ce-d{dy}")
-    out[f"cifar10-ldr-ft-d{dy}"] = (runs / f"ldr-ft-d{dy}" / "model.pt",
-                                    f"three-step LDR-FT from cifar10-ce-d{dy}")
-    out[f"cifar10-ce-control-d{dy}"] = (
-        runs / f"ce-control-d{dy}" / "model.pt",
-        f"control: cifar10-ce-d{dy} trained on with CE alone for as many epochs as LDR-FT's steps")
-    out[f"cifar10-trunc{trunc_from}to{keep}-ce"] = (
-        runs / f"trunc-d{trunc_from}-k{keep}-ce" / "model.pt",
-        f"cifar10-ce-d{trunc_from} truncated to its first {keep} entries, CE-T fine-tuned")
-    out[f"cifar10-trunc{trunc_from}to{keep}-ldr-ft"] = (
-        runs / f"trunc-d{trunc_from}-k{keep}-ldr-ft" / "model.pt",
-        f"cifar10-ce-d{trunc_from} truncated to its first {keep} entries, LDR-FT fine-tuned")
+def stages(runs: Path, seeds: list[int], screen_seeds: list[int], dims: list[int], dy: int,
+           trunc_from: int, keep: int) -> dict[str, tuple[Path, str]]:
+    """Shipped name -> (stage checkpoint, description), for the layout of
+    ``scripts/reproduce_cifar10.sh`` (``<runs>/s<seed>/...``). Seed 0 gets the plain names
+    (``cifar10-ldr-ft-d64``), other seeds a ``-s<seed>`` suffix."""
+    out: dict[str, tuple[Path, str]] = {}
+    for seed in sorted(set(seeds) | set(screen_seeds)):
+        sfx = "" if seed == 0 else f"-s{seed}"
+        r = runs / f"s{seed}"
+        t = r / f"trunc-d{trunc_from}-k{keep}"
+        ds = sorted(set(dims) if seed in screen_seeds else set())
+        ds = sorted(set(ds) | ({dy, trunc_from} if seed in seeds else set()))
+        for d in ds:
+            out[f"cifar10-ce-d{d}{sfx}"] = (r / "screen" / f"d{d}" / "model.pt",
+                                           f"CE-T, d_y = {d}, seed {seed}")
+        if seed not in seeds:
+            continue
+        out[f"cifar10-duphil-d{dy}{sfx}"] = (r / f"duphil-d{dy}" / "model.pt",
+                                            f"DuPHiL from cifar10-ce-d{dy}{sfx}")
+        out[f"cifar10-ldr-ft-d{dy}{sfx}"] = (r / f"ldr-ft-d{dy}" / "model.pt",
+                                            f"three-step LDR-FT from cifar10-ce-d{dy}{sfx}")
+        out[f"cifar10-ce-control-d{dy}{sfx}"] = (
+            r / f"ce-control-d{dy}" / "model.pt",
+            f"control: cifar10-ce-d{dy}{sfx} fine-tuned with CE for as many epochs as LDR-FT")
+        tname = f"cifar10-trunc{trunc_from}to{keep}"
+        out[f"{tname}-ce{sfx}"] = (
+            t.with_name(t.name + "-ce") / "model.pt",
+            f"cifar10-ce-d{trunc_from}{sfx} truncated to its first {keep} entries, CE fine-tuned")
+        out[f"{tname}-ce-control{sfx}"] = (
+            t.with_name(t.name + "-ce-control") / "model.pt",
+            f"control of {tname}-ce{sfx}: CE-T at d_y = {keep} from scratch for the base "
+            "model's epochs plus the fine-tune's")
+        out[f"{tname}-ldr-ft{sfx}"] = (
+            t.with_name(t.name + "-ldr-ft") / "model.pt",
+            f"cifar10-ce-d{trunc_from}{sfx} truncated to its first {keep} entries, LDR-FT "
+            "fine-tuned")
+        out[f"{tname}-ldr-ft-control{sfx}"] = (
+            t.with_name(t.name + "-ldr-ft-control") / "model.pt",
+            f"control of {tname}-ldr-ft{sfx}: the same truncation fine-tuned with CE for as many "
+            "epochs as LDR-FT")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=Path, default=Path("runs/repro_cifar10"))
+    ap.add_argument("--runs", type=Path, default=Path("runs/cifar10-study"))
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--screen-seeds", default="0")
     ap.add_argument("--dy", type=int, default=64)
-    ap.add_argument("--dims", default="32,64,128")
+    ap.add_argument("--dims", default="32,64,128,256")
     ap.add_argument("--trunc-from", type=int, default=128)
     ap.add_argument("--keep", type=int, default=64)
     ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10 (train/, test/)")
@@ -72,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     index: dict[str, Any] = (json.loads(index_path.read_text()) if index_path.is_file()
                              else {"format": INDEX_FORMAT, "models": {}})
     train_cache: dict[Any, Any] = {}
-    for name, (src, description) in stages(args.runs, args.dy, dims, args.trunc_from,
-                                           args.keep).items():
+    seeds = [int(v) for v in args.seeds.split(",")]
+    screen_seeds = [int(v) for v in args.screen_seeds.split(",")]
+    test = load_dataset("imagefolder", "test", root=args.data, progress=False)
+    for name, (src, description) in stages(args.runs, seeds, screen_seeds, dims, args.dy,
+                                           args.trunc_from, args.keep).items():
         if not src.is_file():
             print(f"[not trained] {name}: {src} missing")
             continue
@@ -100,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             staged.replace(dst)
         model = load_model(dst)
         metrics = ck.get("metrics") or {}
-        n_train = tc.get("num_per_class")
+        key = (tc.get("num_per_class"), tc.get("seed", 0))
+        if key not in train_cache:
+            train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
+                                            num_per_class=key[0], seed=key[1], progress=False)
+        test_acc = evaluate(model, test)  # the shipped file, the full test set
         index["models"][name] = {
             "file": dst.name,
             "sha256": sha256_file(dst),
@@ -111,14 +145,20 @@ def main(argv: list[str] | None = None) -> int:
             "backbone": tc.get("backbone"),
             "width": tc.get("width"),
             "latent_dim": int(model.latent_dim),
-            "train_images": None if n_train is None else 10 * int(n_train),
+            "split_stage": model.config["split_stage"],
+            "train_images": len(train_cache[key]),
+            "test_images": len(test),
             "seed": tc.get("seed"),
-            "test_acc": metrics.get("test_acc"),
+            "test_acc": round(test_acc, 6),
+            "test_acc_at_training": metrics.get("test_acc"),
+            "test_acc_flip_tta": metrics.get("test_acc_flip_tta"),
+            "augment": tc.get("augment"),
+            "epochs": tc.get("epochs"),
             "num_params": sum(p.numel() for p in model.parameters()),
             "bytes": dst.stat().st_size,
         }
         print(f"shipped {name}: {dst} ({dst.stat().st_size / 1e6:.2f} MB, "
-              f"test acc {100 * float(metrics.get('test_acc', float('nan'))):.2f} %)")
+              f"test acc {100 * test_acc:.2f} % on {len(test)} images)")
     index["models"] = dict(sorted(index["models"].items()))
     index_path.write_text(json.dumps(index, indent=2) + "\n")
     torch.set_num_threads(1)

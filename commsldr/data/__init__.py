@@ -4,7 +4,7 @@ See the guide page "Data and models" for the synthetic dataset, caching and the 
 family T.
 """
 
-from .augment import Augment, make_views
+from .augment import AUGMENT_MODES, Augment, LightAugment, make_augment, make_views
 from .datasets import (
     DATASETS,
     SYNTHETIC_DEFAULT_SIZE,
@@ -18,6 +18,7 @@ from .synthetic import SYNTHETIC_CLASSES, make_synthetic
 from .tensors import DEFAULT_MEAN, DEFAULT_STD, ImageTensors, derive_seed, to_float
 
 __all__ = [
+    "AUGMENT_MODES",
     "DATASETS",
     "DEFAULT_MEAN",
     "DEFAULT_STD",
@@ -29,11 +30,13 @@ __all__ = [
     "Augment",
     "BatchLoader",
     "ImageTensors",
+    "LightAugment",
     "cache_dir",
     "derive_seed",
     "distort",
     "load_dataset",
     "load_imagefolder",
+    "make_augment",
     "make_synthetic",
     "make_views",
     "to_float",

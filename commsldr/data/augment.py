@@ -11,7 +11,11 @@ import torch
 from .functional import adjust_color, affine_warp, as_unit_float, grayscale
 from .tensors import DEFAULT_MEAN, DEFAULT_STD, to_float
 
-__all__ = ["Augment", "make_views"]
+__all__ = ["AUGMENT_MODES", "Augment", "LightAugment", "make_augment", "make_views"]
+
+#: Training augmentation modes: ``light`` (flip + translate, :class:`LightAugment`), ``heavy``
+#: (the family T, :class:`Augment`), ``none``.
+AUGMENT_MODES = ("light", "heavy", "none")
 
 
 @dataclass
@@ -107,6 +111,66 @@ class Augment:
         if bool(gray.any()):
             x = torch.where(gray.to(x.device).view(b, 1, 1, 1), grayscale(x).expand_as(x), x)
         return to_float(x, self.mean, self.std) if self.normalize else x
+
+
+@dataclass
+class LightAugment:
+    """Horizontal flip + random translation by up to ``translate`` pixels with reflect padding.
+
+    The light augmentation of fast CIFAR training (airbench ``flip=True, translate=2``; Page's
+    ResNet-9 uses crop-with-padding 4) and of the authors' CE-T. Per image: ``dx, dy ~
+    U{-translate..translate}`` (one integer shift, applied as a crop of the reflect-padded image,
+    grouped by shift so the cost is ``(2t+1)²`` slices), then a flip with probability ``flip_p``.
+
+    Example:
+        >>> LightAugment()(torch.zeros(4, 3, 32, 32, dtype=torch.uint8),
+        ...                torch.Generator().manual_seed(0)).shape
+        torch.Size([4, 3, 32, 32])
+    """
+
+    translate: int = 2
+    flip_p: float = 0.5
+    normalize: bool = True
+    mean: Sequence[float] = DEFAULT_MEAN
+    std: Sequence[float] = DEFAULT_STD
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.translate, int) or self.translate < 0:
+            raise ValueError(f"translate must be a non-negative int, got {self.translate!r}")
+        if not 0.0 <= self.flip_p <= 1.0:
+            raise ValueError(f"flip_p must be a probability in [0, 1], got {self.flip_p}")
+
+    def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``uint8 [B, 3, H, W]`` (or float in [0, 1]) -> ``float32 [B, 3, H, W]``."""
+        if not isinstance(generator, torch.Generator):
+            raise TypeError("generator must be a torch.Generator")
+        x = as_unit_float(images)
+        b, _, h, w = x.shape
+        t = self.translate
+        shift = torch.randint(-t, t + 1, (b, 2), generator=generator)
+        hflip = torch.rand(b, generator=generator) < self.flip_p
+        if t > 0:
+            padded = torch.nn.functional.pad(x, (t, t, t, t), mode="reflect")
+            out = torch.empty_like(x)
+            key = (shift[:, 0] + t) * (2 * t + 1) + (shift[:, 1] + t)
+            for k in torch.unique(key).tolist():
+                dy, dx = divmod(k, 2 * t + 1)
+                sel = torch.nonzero(key == k).flatten()
+                out[sel] = padded[sel, :, dy : dy + h, dx : dx + w]
+            x = out
+        x = torch.where(hflip.view(b, 1, 1, 1), x.flip(3), x)
+        return to_float(x, self.mean, self.std) if self.normalize else x
+
+
+def make_augment(mode: str) -> Augment | LightAugment | None:
+    """The training augmentation of ``mode`` (:data:`AUGMENT_MODES`); ``None`` for ``none``."""
+    if mode == "light":
+        return LightAugment()
+    if mode == "heavy":
+        return Augment()
+    if mode == "none":
+        return None
+    raise ValueError(f"augment must be one of {list(AUGMENT_MODES)}, got {mode!r}")
 
 
 def make_views(

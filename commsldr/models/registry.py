@@ -13,6 +13,7 @@ from typing import Any
 
 import torch.nn as nn
 
+from .airnet import AirNet
 from .resnet import CifarResNet
 
 __all__ = ["BackboneSpec", "backbone_spec", "create_model", "list_models", "register_backbone",
@@ -21,15 +22,26 @@ __all__ = ["BackboneSpec", "backbone_spec", "create_model", "list_models", "regi
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """Architecture of a registered CIFAR ResNet: channels and BasicBlocks per stage."""
+    """Architecture of a registered backbone: its family, channels (and blocks) per stage.
+
+    ``family`` is ``"resnet"`` (:class:`~commsldr.models.CifarResNet`, ``blocks`` BasicBlocks per
+    stage) or ``"airnet"`` (:class:`~commsldr.models.airnet.AirNet`, one conv group per stage).
+    ``default_split_stage`` is where :class:`~commsldr.models.SplitAutoencoder` splits it unless
+    told otherwise.
+    """
 
     name: str
     channels: tuple[int, ...]
     blocks: tuple[int, ...]
     description: str = ""
+    family: str = "resnet"
+    default_split_stage: int = 2
 
-    def build(self, num_classes: int = 10, *, width: float = 1.0, in_channels: int = 3) -> CifarResNet:
+    def build(self, num_classes: int = 10, *, width: float = 1.0,
+              in_channels: int = 3) -> CifarResNet | AirNet:
         """Instantiate the classifier."""
+        if self.family == "airnet":
+            return AirNet(self.channels, num_classes, width=width, in_channels=in_channels)
         return CifarResNet(self.channels, self.blocks, num_classes, width=width,
                            in_channels=in_channels)
 
@@ -63,6 +75,10 @@ register_backbone(BackboneSpec("resnet18", (64, 128, 256, 512), (2, 2, 2, 2),
                                "CIFAR ResNet-18 (4 stages x 2 blocks), ~11 M params"))
 register_backbone(BackboneSpec("resnet34", (64, 128, 256, 512), (3, 4, 6, 3),
                                "CIFAR ResNet-34 (4 stages: 3, 4, 6, 3 blocks), ~21 M params"))
+register_backbone(BackboneSpec("airnet", (64, 256, 256), (1, 1, 1),
+                               "fast CIFAR net after airbench94 (whitening stem, 3 conv groups), "
+                               "~1.9 M params; split after the last group",
+                               family="airnet", default_split_stage=3))
 
 
 def backbone_spec(name: str) -> BackboneSpec:

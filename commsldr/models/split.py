@@ -79,17 +79,24 @@ class SplitEncoder(nn.Module):
     ``bottleneck[-1]`` is the ``Linear(hidden, d_y)`` whose output units are the latent entries.
     """
 
-    def __init__(self, stem: nn.Module, stages: nn.ModuleList, bottleneck: nn.Sequential) -> None:
+    def __init__(self, stem: nn.Module, stages: nn.ModuleList, bottleneck: nn.Sequential,
+                 pool: str = "avg") -> None:
         super().__init__()
         self.stem = stem
         self.stages = stages
         self.bottleneck = bottleneck
+        self.pool = pool
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         for stage in self.stages:
             x = stage(x)
-        return self.bottleneck(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return self.bottleneck(_global_pool(x, self.pool))
+
+
+def _global_pool(x: torch.Tensor, pool: str) -> torch.Tensor:
+    """``[B, C, H, W] -> [B, C]`` by global average (``avg``) or max (``max``) pooling."""
+    return torch.amax(x, dim=(2, 3)) if pool == "max" else torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
 
 class SplitDecoder(nn.Module):
@@ -97,19 +104,30 @@ class SplitDecoder(nn.Module):
 
     ``upsample[0]`` is the ``ConvTranspose2d(d_y, C_s, k0)`` whose input channels are the latent
     entries.
+
+    When the encoder holds every stage (``split_stage`` = number of stages) there is nothing to
+    upsample: ``upsample`` is then an MLP ``Linear(d_y, C) -> BN -> GELU`` on the latent vector,
+    ``stages`` is empty and ``upsample[0]`` is that ``Linear`` (its input features are the latent
+    entries). ``logit_scale`` multiplies the logits (airbench's 1/9 for the ``airnet`` family).
     """
 
-    def __init__(self, upsample: nn.Sequential, stages: nn.ModuleList, classifier: nn.Linear) -> None:
+    def __init__(self, upsample: nn.Sequential, stages: nn.ModuleList, classifier: nn.Linear,
+                 pool: str = "avg", logit_scale: float = 1.0) -> None:
         super().__init__()
         self.upsample = upsample
         self.stages = stages
         self.classifier = classifier
+        self.pool = pool
+        self.logit_scale = logit_scale
+        self.spatial = isinstance(upsample[0], nn.ConvTranspose2d)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if not self.spatial:
+            return self.classifier(self.upsample(y)) * self.logit_scale
         x = self.upsample(y[:, :, None, None])
         for stage in self.stages:
             x = stage(x)
-        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return self.classifier(_global_pool(x, self.pool)) * self.logit_scale
 
 
 class SideBranch(nn.Module):
@@ -135,8 +153,9 @@ class SplitAutoencoder(nn.Module):
         num_classes: classifier outputs.
         side_dim: side-branch output width (default ``latent_dim``, as the authors' code).
         width: channel multiplier of the backbone.
-        split_stage: number of backbone stages on the encoder side, ``1 <= s < num_stages``
-            (default 2, the authors' choice).
+        split_stage: number of backbone stages on the encoder side, ``1 <= s < num_stages`` for
+            ResNets (default 2, the authors' choice), ``1 <= s <= num_stages`` for ``airnet``
+            (default: all three groups at the sensor, the decoder an MLP on y).
         bottleneck_hidden: hidden width ``h`` of the encoder's MLP (default 512, as the authors).
         image_size: input side length; fixes the decoder's upsampling target.
         truncated_from: set by :meth:`truncate`: the latent width of the untruncated model.
@@ -162,7 +181,7 @@ class SplitAutoencoder(nn.Module):
         side_dim: int | None = None,
         *,
         width: float = 1.0,
-        split_stage: int = 2,
+        split_stage: int | None = None,
         bottleneck_hidden: int = 512,
         image_size: int = 32,
         truncated_from: int | None = None,
@@ -181,15 +200,29 @@ class SplitAutoencoder(nn.Module):
         spec = backbone_spec(backbone)
         net = spec.build(num_classes, width=float(width))
         n_stages = len(net.stages)
-        if not isinstance(split_stage, int) or not 1 <= split_stage < n_stages:
+        if split_stage is None:
+            split_stage = spec.default_split_stage
+        if not isinstance(split_stage, int) or not 1 <= split_stage <= n_stages:
             raise ValueError(
-                f"split_stage must be an int in [1, {n_stages - 1}] for {backbone!r}, got {split_stage!r}"
+                f"split_stage must be an int in [1, {n_stages}] for {backbone!r}, got {split_stage!r}"
             )
-        split_size = image_size // 2 ** (split_stage - 1)
-        if split_size * 2 ** (split_stage - 1) != image_size:
-            raise ValueError(
-                f"image_size={image_size} must be divisible by 2^(split_stage-1)={2 ** (split_stage - 1)}"
-            )
+        if spec.family == "resnet":
+            if split_stage == n_stages:
+                raise ValueError(f"split_stage must be < {n_stages} for the ResNet {backbone!r}")
+            split_size = image_size // 2 ** (split_stage - 1)
+            if split_size * 2 ** (split_stage - 1) != image_size:
+                raise ValueError(
+                    f"image_size={image_size} must be divisible by 2^(split_stage-1)={2 ** (split_stage - 1)}"
+                )
+        else:  # the map size at the split, from a dry run (eval mode: BN statistics untouched)
+            with torch.no_grad():
+                probe = net.eval().stem(torch.zeros(1, 3, image_size, image_size))
+                for stage in net.stages[:split_stage]:
+                    probe = stage(probe)
+            net.train()
+            split_size = int(probe.shape[-1])
+        pool = getattr(net, "pool", "avg")
+        logit_scale = float(getattr(net, "logit_scale", 1.0))
         self._config: dict[str, Any] = {
             "backbone": backbone,
             "latent_dim": latent_dim,
@@ -202,23 +235,30 @@ class SplitAutoencoder(nn.Module):
             "truncated_from": truncated_from,
         }
         c_split = net.stage_channels[split_stage - 1]
+        norm1d = getattr(net, "norm1d", nn.BatchNorm1d)
         bottleneck = nn.Sequential(
             nn.Linear(c_split, bottleneck_hidden, bias=False),
-            nn.BatchNorm1d(bottleneck_hidden),
+            norm1d(bottleneck_hidden),
             nn.ReLU(inplace=True),
             nn.Linear(bottleneck_hidden, latent_dim),
         )
-        self.encoder = SplitEncoder(net.stem, nn.ModuleList(net.stages[:split_stage]), bottleneck)
-        k0, steps = _upsample_plan(split_size)
-        up: list[nn.Module] = [nn.ConvTranspose2d(latent_dim, c_split, k0)]
-        for _ in range(steps):
-            up += [nn.BatchNorm2d(c_split), nn.ReLU(inplace=True),
-                   nn.ConvTranspose2d(c_split, c_split, 2, stride=2)]
-        up += [nn.BatchNorm2d(c_split), nn.ReLU(inplace=True)]
+        self.encoder = SplitEncoder(net.stem, nn.ModuleList(net.stages[:split_stage]), bottleneck,
+                                    pool)
+        if split_stage == n_stages:
+            up: list[nn.Module] = [nn.Linear(latent_dim, c_split, bias=False),
+                                   norm1d(c_split), nn.GELU()]
+        else:
+            k0, steps = _upsample_plan(split_size)
+            up = [nn.ConvTranspose2d(latent_dim, c_split, k0)]
+            for _ in range(steps):
+                up += [nn.BatchNorm2d(c_split), nn.ReLU(inplace=True),
+                       nn.ConvTranspose2d(c_split, c_split, 2, stride=2)]
+            up += [nn.BatchNorm2d(c_split), nn.ReLU(inplace=True)]
         self.decoder = SplitDecoder(
             nn.Sequential(*up),
             nn.ModuleList(net.stages[split_stage:]),
-            nn.Linear(net.stage_channels[-1], num_classes),
+            nn.Linear(net.stage_channels[-1], num_classes, bias=spec.family == "resnet"),
+            pool, logit_scale,
         )
         self.side_branch = SideBranch(latent_dim, side_dim)
         init_weights(self.decoder.upsample)
@@ -307,7 +347,8 @@ class SplitAutoencoder(nn.Module):
         enc_w, enc_b = "encoder.bottleneck.3.weight", "encoder.bottleneck.3.bias"
         state[enc_w] = state[enc_w][:k]
         state[enc_b] = state[enc_b][:k]
-        state["decoder.upsample.0.weight"] = state["decoder.upsample.0.weight"][:k]
+        up_w = state["decoder.upsample.0.weight"]  # ConvT [d_y, C, k, k] or Linear [C, d_y]
+        state["decoder.upsample.0.weight"] = up_w[:, :k] if up_w.dim() == 2 else up_w[:k]
         for n in ("weight", "bias", "running_mean", "running_var"):
             state[f"side_branch.bn.{n}"] = state[f"side_branch.bn.{n}"][:k]
         state["side_branch.linear.weight"] = state["side_branch.linear.weight"][:, :k]
@@ -316,6 +357,14 @@ class SplitAutoencoder(nn.Module):
             p_new.requires_grad_(p_old.requires_grad)
         new.train(self.training)
         return new
+
+    @torch.no_grad()
+    def init_from_data(self, images: torch.Tensor) -> None:
+        """Data-dependent initialisation (the ``airnet`` whitening stem) from normalised training
+        images ``float [N, 3, H, W]``; a no-op for backbones without one."""
+        for m in self.modules():
+            if m is not self and hasattr(m, "init_from_data"):
+                m.init_from_data(images)
 
     def clone(self) -> SplitAutoencoder:
         """A deep copy (same weights, independent parameters)."""

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "authors' code / our choice (see --print-config)")
     g.add_argument("--print-config", action="store_true",
                    help="print the resolved config with each value's provenance tag and exit")
+    g.add_argument("--fast", action="store_true",
+                   help="start from the fast CIFAR recipe (airnet backbone, airbench94's "
+                        "optimiser and schedule, 14 epochs; see fast_config)")
     g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
                    help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
     g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")
@@ -95,8 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="let torchvision download CIFAR")
     g.add_argument("--num-per-class", type=int, help="training images per class (subset)")
     g.add_argument("--test-num-per-class", type=int, help="test images per class (subset)")
-    g.add_argument("--no-augment", dest="augment", action="store_false", default=None,
-                   help="train without the augmentation family T")
+    g.add_argument("--augment", choices=["light", "heavy", "none"],
+                   help="training augmentation: light (flip + translate, default), heavy (the "
+                        "family T), none; LDR-SSL views always use T")
+    g.add_argument("--no-augment", dest="augment", action="store_const", const="none",
+                   help="the same as --augment none")
 
     g = parser.add_argument_group("model")
     g.add_argument("--backbone", help="registered backbone (commsldr list models)")
@@ -146,7 +152,7 @@ def config_from_args(args: argparse.Namespace):
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
     from commsldr.errors import UserError, show
-    from commsldr.train.config import TrainConfig, TrainConfigError, paper_config
+    from commsldr.train.config import TrainConfig, TrainConfigError, fast_config, paper_config
 
     overrides: dict[str, Any] = {}
     for item in args.set:
@@ -164,8 +170,14 @@ def config_from_args(args: argparse.Namespace):
     recipe = args.recipe or "ce"  # --print-config without --recipe shows the CE-T settings
     overrides["recipe"] = recipe
     overrides.setdefault("out", f"runs/train/{recipe}")
+    if args.paper and getattr(args, "fast", False):
+        raise UserError("--fast", "--paper and --fast are two presets; choose one")
     try:
-        return paper_config(**overrides) if args.paper else TrainConfig.from_dict(overrides)
+        if args.paper:
+            return paper_config(**overrides)
+        if getattr(args, "fast", False):
+            return fast_config(**overrides)
+        return TrainConfig.from_dict(overrides)
     except TrainConfigError as exc:
         raise UserError(_flag(exc.key, args), exc.message) from None
 

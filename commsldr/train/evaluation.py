@@ -21,10 +21,13 @@ def count_correct(
     batch_size: int = 500,
     *,
     amp: bool = False,
+    flip_tta: bool = False,
 ) -> tuple[int, int]:
     """``(correct, total)`` of ``model(x).logits.argmax(1) == label`` over ``data`` (eval mode).
 
-    The model's train/eval mode is restored afterwards.
+    ``flip_tta``: classify by the mean of the logits of the image and its mirror image (test-time
+    augmentation; reported separately, never the headline number). The model's train/eval mode
+    is restored afterwards.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -38,6 +41,8 @@ def count_correct(
             y = data.labels[start : start + batch_size].to(device)
             with torch.autocast(device.type, dtype=_amp_dtype(device), enabled=amp):
                 logits = model.decode(model.encode(x))
+                if flip_tta:
+                    logits = logits + model.decode(model.encode(x.flip(3)))
             correct += int((logits.argmax(1) == y).sum())
     finally:
         model.train(was_training)

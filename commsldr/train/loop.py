@@ -47,7 +47,15 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from commsldr._atomic import remove_stale_temp_files
-from commsldr.data import Augment, BatchLoader, ImageTensors, derive_seed, make_views, to_float
+from commsldr.data import (
+    Augment,
+    BatchLoader,
+    ImageTensors,
+    derive_seed,
+    make_augment,
+    make_views,
+    to_float,
+)
 from commsldr.errors import UserError
 from commsldr.losses import LDRTerms, ldr_loss, ldr_ssl_loss
 from commsldr.train.checkpoint import (
@@ -97,12 +105,34 @@ def _non_finite(model: torch.nn.Module) -> list[str]:
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
+#: ``cosine``, ``multistep`` and ``constant`` step once per epoch; ``triangle`` once per
+#: mini-batch (linear from 0.2·lr up to lr at ``warmup`` of the steps, then down to 0.07·lr:
+#: airbench94's schedule).
+SCHEDULES = ("cosine", "multistep", "constant", "triangle")
+TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
+#: airbench94's lookahead (``Phase.lookahead``): from 30 % of the epochs on, every 5 steps the
+#: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
+#: first, strong at the end) and set to it.
+LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95
 SIDE_INPUTS = ("clean", "quantized")
 SIDE_QUANTIZERS = ("noise", "ste")
 #: Phase fields added after checkpoints were first written, with the value older checkpoints
 #: implicitly used (so they still resume).
 _PHASE_FIELDS_ADDED = {"side_input": "clean", "side_quantizer": "noise", "side_step": 1.0,
-                       "side_noise": 1.0}
+                       "side_noise": 1.0, "nesterov": False, "label_smoothing": 0.0,
+                       "bias_lr_scale": 1.0, "warmup": 0.23, "channels_last": False,
+                       "lookahead": False}
+
+
+def _upgrade(stored: Any) -> Any:
+    """A phase record or train config written by an older version, with the fields added since
+    then at the values it implicitly used (``augment`` was a bool: True meant the family T)."""
+    if not isinstance(stored, dict):
+        return stored
+    out = {**_PHASE_FIELDS_ADDED, **stored}
+    if isinstance(out.get("augment"), bool):
+        out["augment"] = "heavy" if out["augment"] else "none"
+    return out
 
 
 @dataclass(frozen=True)
@@ -150,18 +180,26 @@ class Phase:
     milestones: tuple[float, ...] = (0.5, 0.75, 0.9)
     gamma: float = 0.1
     amp: bool = False
-    augment: bool = True
+    augment: str = "light"
     eps_sq: float = 0.5
     rate_weight: float = 1.0
     ssl_views: int = 2
     seed: int = 0
     eval_every: int = 1
+    nesterov: bool = False
+    label_smoothing: float = 0.0
+    bias_lr_scale: float = 1.0
+    warmup: float = 0.23
+    channels_last: bool = False
+    lookahead: bool = False
     side_input: str = "clean"
     side_quantizer: str = "noise"
     side_step: float = 1.0
     side_noise: float = 1.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.augment, bool):  # legacy: True was the family T
+            object.__setattr__(self, "augment", "heavy" if self.augment else "none")
         if not self.steps:
             raise ValueError("a phase needs at least one step")
         if self.side_input not in SIDE_INPUTS:
@@ -181,8 +219,8 @@ class Phase:
             seen |= set(s.parts)
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if self.schedule not in ("cosine", "multistep", "constant"):
-            raise ValueError(f"schedule must be cosine/multistep/constant, got {self.schedule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
 
@@ -228,13 +266,58 @@ def _params(mods: dict[str, torch.nn.Module], names: tuple[str, ...]) -> list[to
     return [p for n in names for p in mods[n].parameters()]
 
 
-def _make_optimizer(phase: Phase, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+def _float_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+
+@torch.no_grad()
+def _lookahead_update(model: torch.nn.Module, average: dict[str, torch.Tensor], rho: float) -> None:
+    """airbench's lookahead: ``average <- rho·average + (1 − rho)·weights``, then the weights are
+    set to the average (every floating tensor of the state dict, BN statistics included)."""
+    state = model.state_dict()
+    for k, avg in average.items():
+        avg.lerp_(state[k], 1.0 - rho)
+        state[k].copy_(avg)
+
+
+def _param_groups(phase: Phase, mods: dict[str, torch.nn.Module], names: tuple[str, ...],
+                  lr: float) -> list[dict[str, Any]]:
+    """One group, or two when ``bias_lr_scale != 1``: BatchNorm biases at ``lr * scale`` with
+    the weight decay divided by the same factor (so the decay per step is unchanged; airbench's
+    ``bias_scaler``), everything else (BatchNorm scales included) at ``lr``."""
+    if phase.bias_lr_scale == 1.0:
+        return [{"params": _params(mods, names), "lr": lr, "weight_decay": phase.weight_decay}]
+    norm_ids = {id(m.bias) for n in names for m in mods[n].modules()
+                if isinstance(m, torch.nn.modules.batchnorm._NormBase) and m.bias is not None}
+    params = _params(mods, names)
+    scale = phase.bias_lr_scale
+    return [
+        {"params": [p for p in params if id(p) in norm_ids], "lr": lr * scale,
+         "weight_decay": phase.weight_decay / scale},
+        {"params": [p for p in params if id(p) not in norm_ids], "lr": lr,
+         "weight_decay": phase.weight_decay},
+    ]
+
+
+def _make_optimizer(phase: Phase, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
     if phase.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=phase.momentum, weight_decay=phase.weight_decay)
-    return torch.optim.Adam(params, lr=lr, weight_decay=phase.weight_decay)
+        return torch.optim.SGD(groups, momentum=phase.momentum, nesterov=phase.nesterov)
+    return torch.optim.Adam(groups)
 
 
-def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+def _triangle(step: int, total: int, warmup: float) -> float:
+    peak = max(1, int(warmup * total))
+    if step <= peak:
+        return TRIANGLE_START + (1 - TRIANGLE_START) * step / peak
+    return 1 + (TRIANGLE_END - 1) * min(1.0, (step - peak) / max(1, total - peak))
+
+
+def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer,
+                    steps_per_epoch: int = 1) -> torch.optim.lr_scheduler.LRScheduler:
+    if phase.schedule == "triangle":
+        total = phase.epochs * steps_per_epoch
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda i: _triangle(i, total, phase.warmup))
     if phase.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=phase.epochs)
     milestones = [] if phase.schedule == "constant" else sorted(
@@ -283,7 +366,8 @@ def _step_loss(
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(x)
         logits = model.decode(latent)
-        return step.weight * F.cross_entropy(logits.float(), labels), None, logits
+        ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.label_smoothing)
+        return step.weight * ce, None, logits
     if step.loss == "ldr-ssl":
         views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
         with torch.set_grad_enabled("encoder" in step.parts):
@@ -356,8 +440,8 @@ def train_phase(
     for name, mod in mods.items():
         mod.requires_grad_(name in trained)
     step_params = [_params(mods, s.parts) for s in phase.steps]
-    optimizers = [_make_optimizer(phase, ps, s.lr) for ps, s in zip(step_params, phase.steps, strict=True)]
-    schedulers = [_make_scheduler(phase, o) for o in optimizers]
+    optimizers = [_make_optimizer(phase, _param_groups(phase, mods, s.parts, s.lr))
+                  for s in phase.steps]
     use_scaler = phase.amp and device.type == "cuda"
     scalers = [torch.amp.GradScaler("cuda", enabled=use_scaler) for _ in phase.steps]
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
@@ -371,25 +455,30 @@ def train_phase(
     if phase.side_input == "quantized" and phase.side_quantizer == "noise":
         generators["side"] = torch.Generator().manual_seed(
             derive_seed(phase.seed, f"{phase.name}/side/{dist.rank}"))
-    augment = Augment()
+    augment = make_augment(phase.augment)
+    view_augment = Augment()  # LDR-SSL views always come from the family T
     drop_last = len(train) >= phase.batch_size
     loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=generators["order"],
                          raw=True, drop_last=drop_last)
+    per_batch = phase.schedule == "triangle"
+    schedulers = [_make_scheduler(phase, o, max(1, len(loader))) for o in optimizers]
+    memory_format = torch.channels_last if phase.channels_last else torch.contiguous_format
+    if phase.channels_last:
+        model.to(memory_format=torch.channels_last)
 
     history: list[dict[str, Any]] = []
+    lookahead: dict[str, torch.Tensor] | None = None
     start_epoch = 0
     if dist.is_main:
         remove_stale_temp_files(out_dir)  # left by a process killed while writing
     if resume and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path)
-        stored_phase = ck.get("phase")
-        if isinstance(stored_phase, dict):  # written before the side-branch fields existed
-            stored_phase = {**_PHASE_FIELDS_ADDED, **stored_phase}
+        stored_phase = _upgrade(ck.get("phase"))  # older checkpoints lack the newer fields
         diff = _differences(stored_phase, phase.to_dict())
         if diff:
             raise CheckpointError(f"cannot resume from {ckpt_path}: it was written for a different "
                                   f"phase; differences: {'; '.join(diff)}")
-        stored = ck.get("train_config")
+        stored = _upgrade(ck.get("train_config"))
         wanted = (extra_state or {}).get("train_config")
         if stored is not None and wanted is not None:
             diff = _differences(stored, wanted, ignore=_RUN_ONLY)
@@ -412,6 +501,7 @@ def train_phase(
         restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
         history = list(ck["history"])
         start_epoch = int(ck["epoch"])
+        lookahead = ck.get("lookahead")
     dist.broadcast_module(model)
 
     for epoch in range(start_epoch, phase.epochs):
@@ -426,15 +516,18 @@ def train_phase(
         batches = 0
         bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
                    disable=not (progress and dist.is_main))
+        step_count = epoch * len(loader)
+        total_steps = phase.epochs * len(loader)
         for raw, labels in bar:
             raw, labels = dist.shard(raw, labels)
-            x = augment(raw, generators["augment"]) if phase.augment else to_float(raw)
-            x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            x = augment(raw, generators["augment"]) if augment is not None else to_float(raw)
+            x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+            labels = labels.to(device, non_blocking=True)
             for i, step in enumerate(phase.steps):
                 model.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
                     loss, terms, logits = _step_loss(
-                        model, step, phase, x, labels, raw, augment, generators["augment"],
+                        model, step, phase, x, labels, raw, view_augment, generators["augment"],
                         generators.get("side"),
                     )
                 scalers[i].scale(loss).backward()
@@ -447,13 +540,26 @@ def train_phase(
                     seen += labels.numel()
                 if terms is not None:
                     rates += torch.stack([terms.rate, terms.class_rate]).detach().double()
+                if per_batch:
+                    schedulers[i].step()
             batches += 1
+            step_count += 1
+            if (phase.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
+                    and step_count % LOOKAHEAD_EVERY == 0):
+                if lookahead is None:
+                    lookahead = _float_state(model)
+                else:
+                    rho = LOOKAHEAD_DECAY ** LOOKAHEAD_EVERY * (step_count / total_steps) ** 3
+                    _lookahead_update(model, lookahead, rho)
+        if lookahead is not None:  # the weights leave every epoch as the average
+            _lookahead_update(model, lookahead, 1.0)
         record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1}
         for i, step in enumerate(phase.steps):
             record[f"loss_{step.loss}"] = float(sums[i]) / max(batches, 1)
-            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[0]["lr"])  # this epoch's
-        for s in schedulers:
-            s.step()
+            record[f"lr_{step.loss}"] = float(optimizers[i].param_groups[-1]["lr"])  # this epoch's
+        if not per_batch:
+            for s in schedulers:
+                s.step()
         dist.broadcast_module(model, buffers_only=True)
         n_ldr = sum(1 for s in phase.steps if s.loss != "ce")
         if n_ldr:
@@ -497,7 +603,7 @@ def train_phase(
                 optimizers=[o.state_dict() for o in optimizers],
                 schedulers=[s.state_dict() for s in schedulers],
                 scalers=[s.state_dict() if use_scaler else {} for s in scalers],
-                rng=rng, history=history, **(extra_state or {}),
+                rng=rng, history=history, lookahead=lookahead, **(extra_state or {}),
             )
         dist.barrier()
         if dist.is_main:

@@ -30,12 +30,12 @@ from typing import Any
 
 import torch
 
-from commsldr.data import ImageTensors, derive_seed, load_dataset
+from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
 from commsldr.train.checkpoint import atomic_write_text, load_model, save_checkpoint
 from commsldr.train.config import TrainConfig
 from commsldr.train.distributed import DistContext, init_distributed
-from commsldr.train.evaluation import evaluate
+from commsldr.train.evaluation import count_correct, evaluate
 from commsldr.train.loop import Phase, PhaseResult, Step, train_phase
 
 __all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
@@ -110,15 +110,25 @@ def load_data(config: TrainConfig) -> tuple[ImageTensors, ImageTensors]:
     return train, test
 
 
-def build_model(config: TrainConfig, num_classes: int, image_size: int = 32) -> SplitAutoencoder:
+#: Training images used by data-dependent initialisation (the ``airnet`` whitening stem).
+INIT_IMAGES = 5000
+
+
+def build_model(config: TrainConfig, num_classes: int, image_size: int = 32,
+                train: ImageTensors | None = None) -> SplitAutoencoder:
     """A fresh :class:`SplitAutoencoder`; its initialisation is seeded by ``config.seed`` only
-    (drawn inside :func:`torch.random.fork_rng`, so the global RNG is left untouched)."""
+    (drawn inside :func:`torch.random.fork_rng`, so the global RNG is left untouched). With
+    ``train``, the first :data:`INIT_IMAGES` training images initialise data-dependent layers
+    (:meth:`SplitAutoencoder.init_from_data`)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(config.seed, f"model-init/{config.latent_dim}"))
-        return SplitAutoencoder(
+        model = SplitAutoencoder(
             config.backbone, config.latent_dim, num_classes, config.side_dim,
             width=config.width, image_size=image_size,
         )
+    if train is not None:
+        model.init_from_data(to_float(train.images[:INIT_IMAGES]))
+    return model
 
 
 def _side_kw(config: TrainConfig, steps: tuple[Step, ...]) -> dict[str, Any]:
@@ -138,7 +148,9 @@ def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epoc
         schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,
         amp=config.amp, augment=config.augment, eps_sq=config.eps_sq,
         rate_weight=config.rate_weight, ssl_views=config.ssl_views, seed=config.seed,
-        eval_every=config.eval_every,
+        eval_every=config.eval_every, nesterov=config.nesterov,
+        label_smoothing=config.label_smoothing, bias_lr_scale=config.bias_lr_scale,
+        warmup=config.warmup, channels_last=config.channels_last, lookahead=config.lookahead,
     )
 
 
@@ -192,6 +204,8 @@ def _finish(model: SplitAutoencoder, out: Path, config: TrainConfig, ctx: _Conte
     test_acc = results[-1].final.get("test_acc") if results else None
     if test_acc is None:
         test_acc = evaluate(model, ctx.test)
+    correct, total = count_correct(model, ctx.test, flip_tta=True)
+    metrics.setdefault("test_acc_flip_tta", correct / total if total else 0.0)
     all_metrics = {"test_acc": float(test_acc),
                    "phases": {r.name: r.final for r in results}, **metrics}
     path = out / "model.pt"
@@ -216,7 +230,8 @@ def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAu
                 f"{config.dataset!r} has {ctx.train.num_classes}"
             )
         return model, []
-    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0]).to(ctx.device)
+    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0],
+                        ctx.train).to(ctx.device)
     return model, _run_phases(model, [ce_phase(config)], out, config, ctx)
 
 
@@ -226,7 +241,8 @@ def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAu
 @register_recipe("ce", "CE-T: encoder + decoder with cross-entropy, side branch detached (§4)")
 def _recipe_ce(config: TrainConfig, ctx: _Context) -> RecipeResult:
     out = Path(config.out)
-    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0]).to(ctx.device)
+    model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0],
+                        ctx.train).to(ctx.device)
     results = _run_phases(model, [ce_phase(config)], out, config, ctx)
     return _finish(model, out, config, ctx, results)
 

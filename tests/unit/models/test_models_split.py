@@ -13,6 +13,7 @@ from commsldr.models import (
     create_model,
     list_models,
 )
+from commsldr.models.airnet import AirNet
 
 BACKBONES = [n for n in list_models() if n != "split_autoencoder"]
 
@@ -29,7 +30,7 @@ def test_every_backbone_classifies_and_splits(name):
     small = name in ("resnet18", "resnet34")
     kw = {"width": 0.25} if small else {}
     net = create_model(name, num_classes=7, **kw)
-    assert isinstance(net, CifarResNet)
+    assert isinstance(net, (CifarResNet, AirNet))
     x = torch.randn(2, 3, 32, 32)
     assert net(x).shape == (2, 7)
     m = create_model("split_autoencoder", backbone=name, latent_dim=12, num_classes=7,
@@ -48,7 +49,8 @@ def test_every_backbone_classifies_and_splits(name):
     full_w, cut_w = m.encoder.bottleneck[-1].weight, t.encoder.bottleneck[-1].weight
     assert torch.equal(cut_w, full_w[:5])
     assert torch.equal(t.encoder.bottleneck[-1].bias, m.encoder.bottleneck[-1].bias[:5])
-    assert torch.equal(t.decoder.upsample[0].weight, m.decoder.upsample[0].weight[:5])
+    up_w = m.decoder.upsample[0].weight  # ConvT [d_y, C, k, k] or, split after the last stage, Linear [C, d_y]
+    assert torch.equal(t.decoder.upsample[0].weight, up_w[:, :5] if up_w.dim() == 2 else up_w[:5])
     y = m.encode(x)
     torch.testing.assert_close(t.encode(x), y[:, :5], atol=1e-6, rtol=1e-5)
     padded = torch.cat([y[:, :5], torch.zeros(2, 7)], dim=1)

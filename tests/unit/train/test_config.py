@@ -49,7 +49,7 @@ def test_cli_precedence_defaults_paper_flags():
     c = _parse(["--recipe", "ce", "--paper", "--epochs", "3", "--set", "rate_weight=0.5"])
     assert c.backbone == "resnet18" and c.epochs == 3 and c.rate_weight == 0.5
     c = _parse(["--recipe", "screen", "--dims", "8,16", "--from", "x.pt", "--no-augment"])
-    assert c.dims == [8, 16] and c.from_checkpoint == "x.pt" and c.augment is False
+    assert c.dims == [8, 16] and c.from_checkpoint == "x.pt" and c.augment == "none"
 
 
 # --------------------------------------------------------------- issue 16: the preset's provenance

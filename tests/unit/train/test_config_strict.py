@@ -15,7 +15,7 @@ from commsldr.train.config import TrainConfigError
     ({"epochs": True}, "epochs", "integer"),
     ({"epochs": 2.0}, "epochs", "integer"),
     ({"latent_dim": "64"}, "latent_dim", "integer"),
-    ({"augment": 1}, "augment", "true or false"),
+    ({"augment": 1}, "augment", "expected a string"),
     ({"milestones": [0.5, "x"]}, "milestones[1]", "finite number"),
     ({"milestones": 0.5}, "milestones", "list"),
     ({"dims": [16, 32.5]}, "dims[1]", "integer"),

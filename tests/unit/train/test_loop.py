@@ -46,9 +46,14 @@ def _state(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def test_resume_after_interruption_reproduces_weights_exactly(small_data, tmp_path):
+FAST_OPTIONS = dict(lookahead=True, schedule="triangle", nesterov=True, label_smoothing=0.2,
+                    bias_lr_scale=4.0, augment="light")
+
+
+@pytest.mark.parametrize("options", [{}, FAST_OPTIONS], ids=["default", "fast-recipe-options"])
+def test_resume_after_interruption_reproduces_weights_exactly(small_data, tmp_path, options):
     train, test = small_data
-    phase = _phase()
+    phase = _phase(**options)
 
     ref = _model()
     ref_result = train_phase(ref, phase, train, test, tmp_path / "ref", progress=False)
@@ -77,6 +82,7 @@ def test_resume_after_interruption_reproduces_weights_exactly(small_data, tmp_pa
     ck_a = load_checkpoint(tmp_path / "ref" / "last.pt")
     ck_b = load_checkpoint(tmp_path / "run" / "last.pt")
     assert ck_a["model_id"] == ck_b["model_id"]
+    assert (ck_b["lookahead"] is not None) == bool(options.get("lookahead"))
     mom_a = ck_a["optimizers"][0]["state"][0]["momentum_buffer"]
     assert torch.equal(mom_a, ck_b["optimizers"][0]["state"][0]["momentum_buffer"])
 

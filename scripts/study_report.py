@@ -1,0 +1,298 @@
+"""Verdicts of the CIFAR-10 study (``scripts/reproduce_cifar10.sh``) with intervals over seeds.
+
+For every finished model of every seed it measures, on the full test set:
+
+* the float accuracy;
+* accuracy at common **real coded payload budgets** (bits per image counted from the
+  constriction codec's bytes; :func:`commsldr.train.screening.rate_accuracy_at_budgets`): the
+  primary rate axis;
+* the paper's Gaussian total entropy at the scale that meets each budget (the secondary axis);
+* accuracy under the paper's test-time distortions (severity 3);
+* the per-entry standard deviation of the test latents (Fig. 5) and its participation ratio
+  ``(Σσ²)² / Σσ⁴`` (how many entries carry the variance).
+
+Then it compares models seed by seed (paired differences) and states a verdict for each claim
+with one rule:
+
+    **holds** when the 95 % interval of the mean difference over seeds (Student t, n − 1 degrees
+    of freedom) lies entirely on the side of zero the paper claims; **refuted** when it lies
+    entirely on the other side; **inconclusive** otherwise. With one seed only, the 95 % interval
+    of the difference from the test set alone (two independent binomials) stands in, and the
+    verdict says so.
+
+Outputs (``--out``): ``summary.json`` (every number), ``summary.md`` (the tables and verdicts
+that ``docs/reproduction.md`` quotes) and figures with one colour per model.
+
+Usage::
+
+    python scripts/study_report.py --runs runs/cifar10-study --data PATH/cifar10-jpeg \
+        --out docs/figures/study
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+#: model label -> stage directory inside ``<runs>/s<seed>/`` (reproduce_cifar10.sh's layout)
+MODELS: dict[str, str] = {
+    "CE-T": "screen/d64",
+    "DuPHiL": "duphil-d64",
+    "LDR-FT": "ldr-ft-d64",
+    "CE control": "ce-control-d64",
+    "CE-T d128": "screen/d128",
+    "trunc CE": "trunc-d128-k64-ce",
+    "trunc CE control": "trunc-d128-k64-ce-control",
+    "trunc LDR-FT": "trunc-d128-k64-ldr-ft",
+    "trunc LDR-FT control": "trunc-d128-k64-ldr-ft-control",
+}
+SCREEN_DIMS = (32, 64, 128, 256)
+BUDGETS_BITS = (10.0, 14.0, 20.0, 28.0, 40.0, 64.0)
+#: the paper's quantization comparison: 71.68 -> 13.93 bits of total entropy
+LOW_BITS = 14.0
+DISTORTION_SEVERITY = 3
+#: the paper's numbers (Qi et al., CIFAR-10, ResNet-18, d_y = 64)
+PAPER = {"CE-T float": 0.9092, "LDR-FT float": 0.9103,
+         "loss CE-T (71.68 -> 13.93 bits)": -0.0209, "loss LDR-FT (71.68 -> 13.93 bits)": -0.0039}
+
+# (claim, label A, label B, metric, direction the paper claims for A - B)
+CLAIMS: list[tuple[str, str, str, str, int]] = [
+    ("LDR-FT beats CE-T (float)", "LDR-FT", "CE-T", "float_acc", +1),
+    (f"LDR-FT beats CE-T at {LOW_BITS:g} real bits", "LDR-FT", "CE-T", f"acc@{LOW_BITS:g}b", +1),
+    ("LDR-FT beats its equal-epoch CE control (float)", "LDR-FT", "CE control", "float_acc", +1),
+    (f"LDR-FT beats its control at {LOW_BITS:g} real bits", "LDR-FT", "CE control",
+     f"acc@{LOW_BITS:g}b", +1),
+    (f"LDR-FT loses less than CE-T under quantization (float -> {LOW_BITS:g} bits)",
+     "LDR-FT", "CE-T", "quant_loss", +1),
+    ("DuPHiL beats CE-T (float)", "DuPHiL", "CE-T", "float_acc", +1),
+    ("truncation 128->64 + LDR-FT beats its CE control", "trunc LDR-FT", "trunc LDR-FT control",
+     "float_acc", +1),
+    ("truncation 128->64 + CE beats CE-T d64 trained as long", "trunc CE", "trunc CE control",
+     "float_acc", +1),
+    ("LDR-FT is more robust to distortions than its control", "LDR-FT", "CE control",
+     "distorted_acc", +1),
+    ("LDR-FT spreads less: fewer effective latent entries than its control", "LDR-FT",
+     "CE control", "participation_ratio", -1),
+]
+
+
+def t_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and 95 % Student-t interval of ``values`` (n >= 2)."""
+    from scipy import stats
+
+    a = np.asarray(values, dtype=float)
+    m = float(a.mean())
+    half = float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
+    return m, m - half, m + half
+
+
+def binomial_diff_interval(p_a: float, p_b: float, n: int) -> tuple[float, float, float]:
+    """Difference of two accuracies on ``n`` test images each, 95 % normal interval."""
+    d = p_a - p_b
+    half = 1.96 * math.sqrt((p_a * (1 - p_a) + p_b * (1 - p_b)) / n)
+    return d, d - half, d + half
+
+
+def verdict(lo: float, hi: float, direction: int) -> str:
+    """The stated rule: the interval on the claimed side of zero, the other side, or neither."""
+    lo, hi = (lo, hi) if direction > 0 else (-hi, -lo)
+    if lo > 0:
+        return "holds"
+    if hi < 0:
+        return "refuted"
+    return "inconclusive"
+
+
+def measure(path: Path, train: Any, test: Any) -> dict[str, Any]:
+    """Every number of one model (see the module docstring)."""
+    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
+
+    from commsldr.coding import compute_latent_stats, encode_dataset
+    from commsldr.data import derive_seed, distort
+    from commsldr.paper_figures import paper_entropy_bits
+    from commsldr.train import evaluate, load_model
+
+    model = load_model(path)
+    rate = rate_accuracy_at_budgets(model, train, test, list(BUDGETS_BITS))
+    stats = compute_latent_stats(model, train)
+    y = encode_dataset(model, test)
+    std = y.double().std(0).numpy()
+    out: dict[str, Any] = {"float_acc": rate["float_acc"], "latent_std": std.tolist(),
+                           "participation_ratio": float((std ** 2).sum() ** 2 / (std ** 4).sum())}
+    for b in rate["budgets"]:
+        key = budget_key(b["budget_bits"])
+        out[key] = b["accuracy"] if b["feasible"] else None
+        out[key + "_payload_bits"] = b["payload_bits"]
+        out[key + "_paper_entropy_bits"] = (
+            paper_entropy_bits(std, stats, b["scale"], rate["rule"]) if b["feasible"] else None)
+    low = out.get(budget_key(LOW_BITS))
+    out["quant_loss"] = None if low is None else low - out["float_acc"]
+    dist = {}
+    for kind in ("rotation", "flip", "color_jitter", "noise"):
+        g = torch.Generator().manual_seed(derive_seed(0, f"study/{kind}"))
+        images = distort(test.images, kind, DISTORTION_SEVERITY, g)
+        dist[kind] = evaluate(model, type(test)(images, test.labels, test.classes))
+    out["distortions"] = dist
+    out["distorted_acc"] = float(np.mean(list(dist.values())))
+    return out
+
+
+def compare(results: dict[str, dict[int, dict[str, Any]]], n_test: int) -> list[dict[str, Any]]:
+    rows = []
+    for claim, a, b, metric, direction in CLAIMS:
+        seeds = sorted(set(results.get(a, {})) & set(results.get(b, {})))
+        diffs = [results[a][s][metric] - results[b][s][metric] for s in seeds
+                 if results[a][s].get(metric) is not None and results[b][s].get(metric) is not None]
+        row: dict[str, Any] = {"claim": claim, "a": a, "b": b, "metric": metric,
+                               "direction": direction, "seeds": seeds, "diffs": diffs}
+        if len(diffs) >= 2:
+            m, lo, hi = t_interval(diffs)
+            row.update(mean=m, lo=lo, hi=hi, interval="t over seeds")
+        elif len(diffs) == 1 and metric not in ("participation_ratio",):
+            s = seeds[0]
+            pa, pb = results[a][s][metric], results[b][s][metric]
+            if metric == "quant_loss":  # a difference of differences: no binomial shortcut
+                row.update(mean=diffs[0], lo=-math.inf, hi=math.inf, interval="one seed")
+            else:
+                m, lo, hi = binomial_diff_interval(pa, pb, n_test)
+                row.update(mean=m, lo=lo, hi=hi, interval="test set only (one seed)")
+        else:
+            row.update(mean=None, lo=None, hi=None, interval="not enough runs")
+        row["verdict"] = (verdict(row["lo"], row["hi"], direction) if row["lo"] is not None
+                          else "not run yet")
+        rows.append(row)
+    return rows
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    res, n_test = summary["results"], summary["test_images"]
+    lines = ["| model | seeds | float acc | " + " | ".join(
+        f"acc @ {b:g} bits" for b in BUDGETS_BITS) + " |", "|---" * (3 + len(BUDGETS_BITS)) + "|"]
+
+    def cell(label: str, key: str) -> str:
+        vals = [r[key] for r in res[label].values() if r.get(key) is not None]
+        if not vals:
+            return "—"
+        if len(vals) == 1:
+            half = 1.96 * math.sqrt(vals[0] * (1 - vals[0]) / n_test)
+            return f"{100 * vals[0]:.2f} ± {100 * half:.2f}†"
+        m, lo, _ = t_interval(vals)
+        return f"{100 * m:.2f} ± {100 * (m - lo):.2f}"
+
+    for label in res:
+        lines.append(f"| {label} | {len(res[label])} | {cell(label, 'float_acc')} | " + " | ".join(
+            cell(label, f"acc@{b:g}b") for b in BUDGETS_BITS) + " |")
+    lines += ["", "Accuracy in %, mean ± 95 % interval over seeds (Student t); † one seed: the "
+              "95 % binomial interval of the test set.", "",
+              "| claim | A − B | seeds | mean | 95 % interval | verdict |", "|---|---|---|---|---|---|"]
+    for r in summary["claims"]:
+        scale = 1 if r["metric"] == "participation_ratio" else 100
+
+        def fmt(v: float | None, scale: int = scale) -> str:
+            return "—" if v is None or not math.isfinite(v) else f"{scale * v:+.2f}"
+
+        lines.append(f"| {r['claim']} | {r['a']} − {r['b']} ({r['metric']}) | {len(r['diffs'])} | "
+                     f"{fmt(r['mean'])} | [{fmt(r['lo'])}, {fmt(r['hi'])}] ({r['interval']}) | "
+                     f"**{r['verdict']}** |")
+    return "\n".join(lines) + "\n"
+
+
+def figures(summary: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = summary["results"]
+    labels = list(MODELS)
+    palette = plt.get_cmap("tab10").colors
+    color = {lab: palette[i % 10] for i, lab in enumerate(labels)}
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    for lab in labels:
+        if lab not in res:
+            continue
+        xs, ms, los, his = [], [], [], []
+        for b in BUDGETS_BITS:
+            key = f"acc@{b:g}b"
+            vals = [r[key] for r in res[lab].values() if r.get(key) is not None]
+            bits = [r[key + "_payload_bits"] for r in res[lab].values() if r.get(key) is not None]
+            if not vals:
+                continue
+            m = float(np.mean(vals))
+            lo, hi = (t_interval(vals)[1:] if len(vals) > 1 else (m, m))
+            xs.append(float(np.mean(bits)))
+            ms.append(100 * m)
+            los.append(100 * lo)
+            his.append(100 * hi)
+        if xs:
+            ax.plot(xs, ms, "o-", color=color[lab], label=lab)
+            ax.fill_between(xs, los, his, color=color[lab], alpha=0.2, linewidth=0)
+    ax.set_xlabel("real coded payload (bits per image)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.savefig(out / "rate_accuracy.png", dpi=150)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
+    for lab in ("CE-T", "LDR-FT", "CE control", "DuPHiL"):
+        if lab in res:
+            std = np.mean([np.sort(r["latent_std"])[::-1] for r in res[lab].values()], axis=0)
+            ax.plot(np.arange(1, len(std) + 1), std, color=color[lab], label=lab)
+    ax.set_xlabel("latent entry (sorted by std)")
+    ax.set_ylabel("std of the test latents")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.savefig(out / "latent_std.png", dpi=150)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from commsldr.data import load_dataset
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, default=Path("runs/cifar10-study"))
+    ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("docs/figures/study"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    train = load_dataset("imagefolder", "train", root=args.data, progress=False)
+    test = load_dataset("imagefolder", "test", root=args.data, progress=False)
+    results: dict[str, dict[int, dict[str, Any]]] = {}
+    missing = []
+    stages = dict(MODELS)
+    stages.update({f"CE-T d{d}": f"screen/d{d}" for d in SCREEN_DIMS if d not in (64, 128)})
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for label, rel in stages.items():
+            path = args.runs / f"s{seed}" / rel / "model.pt"
+            if not path.is_file():
+                missing.append(str(path))
+                continue
+            print(f"measuring {label} (seed {seed})", flush=True)
+            results.setdefault(label, {})[seed] = measure(path, train, test)
+    summary = {"test_images": len(test), "budgets_bits": list(BUDGETS_BITS), "paper": PAPER,
+               "rule": "holds / refuted / inconclusive: 95 % interval of the mean paired "
+                       "difference over seeds (Student t) entirely on the claimed side / the other "
+                       "side / neither; one seed: the test-set binomial interval",
+               "results": results, "missing": missing}
+    summary["claims"] = compare(results, len(test))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (args.out / "summary.md").write_text(markdown(summary))
+    figures(summary, args.out)
+    print(markdown(summary))
+    if missing:
+        print(f"{len(missing)} model(s) not trained yet, e.g. {missing[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

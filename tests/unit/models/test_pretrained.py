@@ -97,4 +97,6 @@ def test_shipped_index_consistent() -> None:
         model = load_model(path)
         assert model.latent_dim == info["latent_dim"], name
         assert load_latent_stats(path).dim == model.latent_dim, name
-        assert path.stat().st_size < 5_000_000, name
+        # the airnet models are 2.16 M parameters in float32 (8.7 MB); scripts/ship_pretrained.py
+        # refuses anything above 12 MB so that the repository stays cloneable
+        assert path.stat().st_size < 12_000_000, name

@@ -33,24 +33,24 @@ __all__ = ["add_arguments", "config_from_args", "main"]
 _RECIPES = ("ce", "screen", "duphil", "ldr-ft", "truncate")
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return values
+def _number_list(kind: type, what: str):
+    """An argparse type: comma-separated ``kind`` values (at least one)."""
+
+    def parse(text: str) -> list:
+        try:
+            values = [kind(v) for v in text.replace(" ", "").split(",") if v]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {what}s, got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected at least one {what}")
+        return values
+
+    return parse
 
 
-def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
+_int_list = _number_list(int, "integer")
+_float_list = _number_list(float, "number")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

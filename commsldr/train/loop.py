@@ -118,10 +118,9 @@ SIDE_INPUTS = ("clean", "quantized")
 SIDE_QUANTIZERS = ("noise", "ste")
 #: Phase fields added after checkpoints were first written, with the value older checkpoints
 #: implicitly used (so they still resume).
-_PHASE_FIELDS_ADDED = {"side_input": "clean", "side_quantizer": "noise", "side_step": 1.0,
-                       "side_noise": 1.0, "nesterov": False, "label_smoothing": 0.0,
-                       "bias_lr_scale": 1.0, "warmup": 0.23, "channels_last": False,
-                       "lookahead": False}
+#: Their values are the fields' defaults (read from :class:`Phase` by :func:`_upgrade`).
+_PHASE_FIELDS_ADDED = ("side_input", "side_quantizer", "side_step", "side_noise", "nesterov",
+                       "label_smoothing", "bias_lr_scale", "warmup", "channels_last", "lookahead")
 
 
 def _upgrade(stored: Any) -> Any:
@@ -129,7 +128,8 @@ def _upgrade(stored: Any) -> Any:
     then at the values it implicitly used (``augment`` was a bool: True meant the family T)."""
     if not isinstance(stored, dict):
         return stored
-    out = {**_PHASE_FIELDS_ADDED, **stored}
+    defaults = {f.name: f.default for f in dataclasses.fields(Phase)}
+    out = {**{k: defaults[k] for k in _PHASE_FIELDS_ADDED}, **stored}
     if isinstance(out.get("augment"), bool):
         out["augment"] = "heavy" if out["augment"] else "none"
     return out

@@ -27,6 +27,13 @@ Prints one JSON object on its last line:
   there are; the wall-clock speed-up then follows the CPU the scheduler gave each run.
 * ``jobs1_cpu_seconds``, ``jobs2_cpu_seconds`` — CPU time of each whole run (all processes): the
   pool's extra work, which does not depend on the load.
+* ``command_jobs2_vs_jobs1_speedup`` — the whole command as a user types it,
+  ``commsldr run quickstart --jobs N --quiet`` (the shipped scenario, default frames, figures
+  included, model and table cached by a first run): the median wall time of ``REPS`` runs with
+  ``--jobs 1`` over that with ``--jobs 2``, runs alternating; ``command_jobs{1,2}_seconds``
+  are the medians, ``command_results_identical`` compares their ``results.csv``. Start-up
+  (Python, torch, validation) is serial, so this is lower than the simulations' speed-up. Skip it
+  with ``--no-command``.
 
 Usage: ``python benchmarks/sweep_scaling.py [--quick] [--no-ray]``.
 """
@@ -115,12 +122,40 @@ def _killed_and_resumed(sets: list[str], run_dir: Path, total: int) -> dict:
             "redone": redone}
 
 
+def _whole_command(work: Path, reps: int) -> dict:
+    """Wall time of ``commsldr run quickstart --jobs {1,2}`` as subprocesses (module docstring)."""
+    import statistics
+
+    work.mkdir(parents=True)
+    cmd = [sys.executable, "-c", "import sys; from commsldr.cli import main; sys.exit(main())",
+           "run", "quickstart", "--quiet", "--set", f"model.cache_dir={work / 'cache'}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([*cmd, "--jobs", "1", "--out", str(work / "warm")], env=env, check=True,
+                   capture_output=True)  # trains the model and builds the table once
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(reps):
+        for j in (1, 2):
+            t = time.perf_counter()
+            subprocess.run([*cmd, "--jobs", str(j), "--out", str(work / f"j{j}-{r}")], env=env,
+                           check=True, capture_output=True)
+            times[j].append(time.perf_counter() - t)
+    m1, m2 = statistics.median(times[1]), statistics.median(times[2])
+    same = all((work / f"j{j}-{r}" / "results.csv").read_bytes()
+               == (work / "j1-0" / "results.csv").read_bytes()
+               for j in (1, 2) for r in range(reps))
+    return {"command_jobs1_seconds": m1, "command_jobs2_seconds": m2,
+            "command_jobs2_vs_jobs1_speedup": m1 / m2, "command_results_identical": same}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3,000 frames per job (~15 s serial)")
     ap.add_argument("--frames", type=int, default=None, help="frames per job (overrides --quick)")
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray run")
+    ap.add_argument("--no-command", action="store_true",
+                    help="skip timing the whole `commsldr run quickstart` command")
+    ap.add_argument("--reps", type=int, default=3, help="runs of each whole command (default 3)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
@@ -179,6 +214,8 @@ def main() -> None:
             out["ray_seconds"] = t_ray
             out["ray_vs_jobs1_speedup"] = t1 / t_ray
             identical &= _same(work / "jobs1", work / "ray")
+        if not args.no_command:
+            out.update(_whole_command(work / "command", args.reps))
         resumed = _killed_and_resumed(sets, work / "resumed", r1["jobs"]["unique"])
         identical &= _same(work / "jobs1", work / "resumed")
         out.update(results_identical=bool(identical), resume_redone_jobs=resumed["redone"],

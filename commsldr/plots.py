@@ -502,12 +502,36 @@ FIGURE_FUNCTIONS = {
 }
 
 
+def _draw(name: str, results: dict[str, Any], out: Path, formats: Sequence[str]) -> list[Path]:
+    """Draw figure ``name`` once and save it in every format; the paths written."""
+    fig = FIGURE_FUNCTIONS[name](results)
+    if fig is None:
+        return []
+    written = []
+    for i, fmt in enumerate(formats):
+        path = out / f"{name}.{fmt}"
+        fig.savefig(path, dpi=150 if fmt == "png" else None)
+        written.append(path)
+        if i == 0 and fig.get_layout_engine() is not None:
+            try:  # the layout is solved by the first save; the other formats reuse it
+                fig.set_layout_engine("none")
+            except RuntimeError:  # pragma: no cover - an engine matplotlib will not drop
+                pass
+    plt.close(fig)
+    return written
+
+
+def _draw_task(args: tuple[str, dict[str, Any], Path, Sequence[str]]) -> list[Path]:
+    return _draw(*args)
+
+
 def plot_run(
     run_dir: str | Path,
     *,
     figures: list[str] | None = None,
     formats: list[str] | None = None,
     out_dir: str | Path | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Draw the figures of a run from its result files.
 
@@ -517,9 +541,11 @@ def plot_run(
             (e.g. accuracy vs SNR for a capacity-only trace) is skipped.
         formats: file formats (default ``["png", "pdf"]``).
         out_dir: where to write (default ``<run_dir>/figures``).
+        jobs: processes drawing figures side by side (figures are independent; 1: in this
+            process). The files do not depend on it.
 
     Returns:
-        The paths written.
+        The paths written, in the order of ``figures`` and ``formats``.
     """
     results = load_results(run_dir)
     figures = list(FIGURE_FUNCTIONS) if figures is None else figures
@@ -528,14 +554,17 @@ def plot_run(
             raise ValueError(f"unknown figure {f!r}; valid: {', '.join(FIGURE_FUNCTIONS)}")
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name in figures:
-        fig = FIGURE_FUNCTIONS[name](results)
-        if fig is None:
-            continue
-        for fmt in formats or ["png", "pdf"]:
-            path = out / f"{name}.{fmt}"
-            fig.savefig(path, dpi=150 if fmt == "png" else None)
-            written.append(path)
-        plt.close(fig)
-    return written
+    formats = list(formats or ["png", "pdf"])
+    tasks = [(name, results, out, formats) for name in figures]
+    workers = min(int(jobs), len(tasks))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+            drawn = list(pool.map(_draw_task, tasks))
+    else:
+        drawn = [_draw_task(t) for t in tasks]
+    return [p for paths in drawn for p in paths]

@@ -1,5 +1,9 @@
 """Backends: who runs a scenario's jobs. One small interface, three implementations.
 
+``idle`` (optional) is work for the calling process while workers run the jobs (the runner
+imports what it needs afterwards, e.g. the plotting library); a backend without workers ignores
+it.
+
 A backend gets the shared :class:`~commsldr.scenario.jobs.JobContext` (built once by the runner:
 the operating-point table, the sweep points, the analog inputs), the jobs still to run, and a
 callback; it calls ``on_done(job, row)`` in the calling process as each job finishes, in any
@@ -42,7 +46,8 @@ class Backend(Protocol):
 
     name: str
 
-    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone) -> None: ...
+    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone,
+            idle: Callable[[], None] | None = None) -> None: ...
 
 
 def default_jobs() -> int:
@@ -58,7 +63,8 @@ class SerialBackend:
 
     name = "serial"
 
-    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone) -> None:
+    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone,
+            idle: Callable[[], None] | None = None) -> None:
         for job in jobs:
             on_done(job, run_job(ctx, job))
 
@@ -94,7 +100,8 @@ class PoolBackend:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = int(workers)
 
-    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone) -> None:
+    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone,
+            idle: Callable[[], None] | None = None) -> None:
         if not jobs:
             return
         fork = "fork" in multiprocessing.get_all_start_methods()
@@ -105,6 +112,8 @@ class PoolBackend:
                                    initializer=_init_worker, initargs=(ctx,))
         try:
             pending = {pool.submit(_pool_job, job): job for job in jobs}
+            if idle is not None:  # every worker is started (no fork after this point)
+                idle()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -154,7 +163,8 @@ class RayBackend:
         self.address = address
         self.num_cpus = num_cpus
 
-    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone) -> None:
+    def run(self, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone,
+            idle: Callable[[], None] | None = None) -> None:
         try:
             import ray
         except ImportError:
@@ -176,6 +186,8 @@ class RayBackend:
             size = min(self.max_chunk, max(1, len(jobs) // (4 * cpus)))
             chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
             pending = {task.remote([ctx_ref], chunk): chunk for chunk in chunks}
+            if idle is not None:
+                idle()
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:

@@ -174,6 +174,21 @@ def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
         return None
 
 
+def _load_quietly(paths: list[Path], load: Any) -> Any:
+    """``load()`` a complete cache entry without taking its lock; ``None`` if absent or unreadable.
+
+    Entries are written atomically (a temporary file renamed into place), so a reader never sees
+    a half-written one; a corrupt entry is left to the locked path, which reports and rebuilds it.
+    A cached run therefore neither waits for nor even imports the lock.
+    """
+    if not all(p.is_file() for p in paths):
+        return None
+    try:
+        return load()
+    except (ValueError, OSError, EOFError, RuntimeError, KeyError):
+        return None
+
+
 def training_environment(device: str | None = None) -> dict[str, Any]:
     """What changes trained weights besides the recipe's configuration.
 
@@ -226,6 +241,9 @@ def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bo
     key_fields = _model_key_fields(cfg)
     out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
+    if _load_quietly([ckpt], lambda: load_model(ckpt)) is not None:
+        log(f"model: cached {ckpt}")
+        return ckpt
     remove_stale_temp_files(out)
     with cache_lock(out, log):
         if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
@@ -321,17 +339,41 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
         key_fields["device"] = dev.type
     key = _hash(key_fields)
     path = Path(sc.model.cache_dir) / "tables" / key
+    files = [path.with_suffix(".npz"), path.with_suffix(".json")]
+    table = _load_quietly(files, lambda: OperatingPointTable.load(path, model_id=model_id(full)))
+    if table is not None:
+        log(f"table: cached {path}.npz")
+    else:
+        table = _locked_table(path, files, sc, variants, ms, dev, log, progress)
+    table.meta["source"] = source
+    table.meta["cache_key"] = key
+    return table
+
+
+def _locked_table(path: Path, files: list[Path], sc: Scenario,
+                  variants: dict[int, torch.nn.Module], ms: list[int], dev: torch.device,
+                  log: Any, progress: bool) -> Any:
+    """The table, built into the cache under its lock unless another process just did."""
+    from commsldr.link.table import OperatingPointTable
+    from commsldr.train import model_id
+
+    full = variants[max(variants)]
+
     with cache_lock(path, log):
         table = _load_cache_entry(
-            [path.with_suffix(".npz"), path.with_suffix(".json")],
-            lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
+            files, lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
         if table is not None:
             log(f"table: cached {path}.npz")
         else:
             table = _build_table(sc, variants, ms, dev, log, progress)
+            # the sensor MACs belong to the model variants, which the key covers: stored with the
+            # table, a cached run does not count them again (the counter's import alone is ~1 s)
+            from commsldr.schemes.split_ae import encoder_macs
+
+            size = int(full.config.get("image_size") or 32)
+            macs = encoder_macs(variants, torch.zeros(2, 3, size, size))
+            table.meta["encoder_macs"] = {str(k): v for k, v in macs.items()}
             table.save(path)
-    table.meta["source"] = source
-    table.meta["cache_key"] = key
     return table
 
 
@@ -493,7 +535,8 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
 
     t_sim = time.perf_counter()
     try:
-        runner.run(ctx, todo, on_done)
+        # while the workers simulate, this process loads the plotting library it needs next
+        runner.run(ctx, todo, on_done, idle=_import_plots if plot else None)
     except KeyboardInterrupt:
         bar.close()
         done = sum(store.done(j) for j in plan.jobs)
@@ -526,7 +569,8 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     if plot:
         from commsldr.plots import plot_run
 
-        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats)
+        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats,
+                           jobs=getattr(runner, "workers", 1))
         log(f"figures: {', '.join(p.name for p in written)}")
     if sc.paper_figures.models:
         t_paper = time.perf_counter()
@@ -534,6 +578,10 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
         log(f"paper figures in {time.perf_counter() - t_paper:.1f} s")
     log(f"done in {time.perf_counter() - t0:.1f} s: {run_dir}")
     return RunOutput(run_dir=run_dir, results=results)
+
+
+def _import_plots() -> None:
+    import commsldr.plots  # noqa: F401
 
 
 def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, Any]],

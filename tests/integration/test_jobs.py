@@ -81,8 +81,8 @@ def test_job_keys_are_stable_across_processes_and_jobs_pickle_small():
 class _Reversed(SerialBackend):
     """Finishes jobs in the reverse order."""
 
-    def run(self, ctx, jobs, on_done):
-        super().run(ctx, list(reversed(jobs)), on_done)
+    def run(self, ctx, jobs, on_done, idle=None):
+        super().run(ctx, list(reversed(jobs)), on_done, idle)
 
 
 class _Killed(SerialBackend):
@@ -91,8 +91,8 @@ class _Killed(SerialBackend):
     def __init__(self, n):
         self.n = n
 
-    def run(self, ctx, jobs, on_done):
-        super().run(ctx, jobs[: self.n], on_done)
+    def run(self, ctx, jobs, on_done, idle=None):
+        super().run(ctx, jobs[: self.n], on_done, idle)
         raise KeyboardInterrupt
 
 

@@ -203,3 +203,18 @@ def test_edge_label_packets_carry_the_sensor_decisions(coding, run, tiny_overrid
             assert codec.decode(body, 3)[:, 0].tolist() == pred[g].tolist()
         else:
             assert body == payload and len(body) == 2
+
+
+def test_split_macs_stored_with_the_table_equal_a_fresh_count(run, tiny_overrides):
+    """The split model's sensor MACs are counted once, when its table is built, and stored in the
+    table's metadata; a cached run reads them back instead of counting again."""
+    import torch
+
+    from commsldr.scenario.runner import obtain_model
+    from commsldr.schemes.split_ae import encoder_macs
+
+    sc = load_scenario(TINY, tiny_overrides).scenario
+    variants, _ = obtain_model(sc, log=lambda *_: None, progress=False)
+    fresh = encoder_macs(variants, torch.zeros(2, 3, 32, 32))
+    ops = run.results["schemes"]["split-ae"]["operating_points"]
+    assert {int(p["k"]): p["sensor_macs"] for p in ops} == fresh

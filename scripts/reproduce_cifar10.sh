@@ -16,7 +16,7 @@
 #   SEEDS      seeds of the d_y = 64 set and the truncations      0 1 2
 #   SCREEN_SEEDS  seeds of the other screened d_y                 0
 #   DIMS       screened d_y (d_y = 64 and TRUNC_FROM are trained for every seed anyway)  32,64,128,256
-#   EPOCHS     CE-T epochs (the fast recipe's 14)                 14
+#   EPOCHS     CE-T epochs (the fast recipe's 18)                 18
 #   LDR_EPOCHS epochs of each LDR phase (DuPHiL; LDR-FT steps 1 and 2)   4
 #   FT_EPOCHS  epochs of LDR-FT step 3 and of the CE truncation fine-tune    4
 #   TRUNC_FROM, KEEP   truncation 128 -> 64                       128, 64
@@ -46,7 +46,7 @@ OUT=${OUT:-runs/cifar10-study}
 SEEDS=${SEEDS:-0 1 2}
 SCREEN_SEEDS=${SCREEN_SEEDS:-0}
 DIMS=${DIMS:-32,64,128,256}
-EPOCHS=${EPOCHS:-14}
+EPOCHS=${EPOCHS:-18}
 LDR_EPOCHS=${LDR_EPOCHS:-4}
 FT_EPOCHS=${FT_EPOCHS:-4}
 LDR_LR=${LDR_LR:-0.01}

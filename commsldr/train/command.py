@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="print the resolved config with each value's provenance tag and exit")
     g.add_argument("--fast", action="store_true",
                    help="start from the fast CIFAR recipe (airnet backbone, airbench94's "
-                        "optimiser and schedule, 14 epochs; see fast_config)")
+                        "optimiser and schedule, 18 epochs; see fast_config)")
     g.add_argument("--from", dest="from_checkpoint", metavar="CKPT",
                    help="start duphil/ldr-ft/truncate from this CE-T checkpoint")
     g.add_argument("--dims", type=_int_list, metavar="D1,D2,..", help="screen: latent dims")

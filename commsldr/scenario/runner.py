@@ -285,10 +285,10 @@ def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
     return variants, source
 
 
-def _load_data(sc: Scenario) -> tuple[Any, Any]:
+def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
     from commsldr.train import load_data
 
-    return load_data(train_config(sc))
+    return load_data(train_config(sc).replace(progress=progress))
 
 
 def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print) -> Any:
@@ -381,7 +381,7 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
                  dev: torch.device, log: Any, progress: bool) -> Any:
     from commsldr.link.table import build_table, encode_latents
 
-    train, test = _load_data(sc)
+    train, test = _load_data(sc, progress)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
     stats = _latent_stats(sc, variants[max(variants)], train, log)
@@ -415,7 +415,7 @@ def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
     from commsldr.scenario.jobs import AnalogContext
 
     variants, _ = obtain_model(loaded.scenario, log, progress)
-    train, test = _load_data(loaded.scenario)
+    train, test = _load_data(loaded.scenario, progress)
     return AnalogContext(variants=variants, test=test, stats=_latent_stats(
         loaded.scenario, variants[max(variants)], train, log))
 
@@ -687,7 +687,7 @@ def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dic
 
     def train(_train_config: Any) -> Any:  # only for checkpoints without latent statistics
         if not train_cache:
-            train_cache.append(_load_data(sc)[0])
+            train_cache.append(_load_data(sc, progress)[0])
         return train_cache[0]
 
     log(f"paper figures: {len(models)} model(s) on {len(test)} test images")

@@ -129,7 +129,7 @@ def scheme_context(loaded: Any, *, table_fn: Callable[[], Any], log: Any, progre
 
     def data() -> Any:
         if "data" not in memo:
-            memo["data"] = _load_data(sc)
+            memo["data"] = _load_data(sc, progress)
         return memo["data"]
 
     def variants() -> Any:

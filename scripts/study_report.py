@@ -109,18 +109,40 @@ def verdict(lo: float, hi: float, direction: int) -> str:
     return "inconclusive"
 
 
+#: bump when :func:`measure` changes what it measures (old cached measurements are then redone)
+MEASURE_VERSION = 1
+
+
+def measure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
+    """:func:`measure`, cached in ``cache/<sha256 of the checkpoint>.json`` (the report is re-run
+    as the study's stages finish; a finished model is measured once)."""
+    from commsldr.models.pretrained import sha256_file
+
+    key = f"{sha256_file(path)[:24]}-v{MEASURE_VERSION}-n{len(test)}"
+    entry = cache / f"{key}.json"
+    if entry.is_file():
+        return json.loads(entry.read_text())
+    out = measure(path, train, test)
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(json.dumps(out) + "\n")
+    return out
+
+
 def measure(path: Path, train: Any, test: Any) -> dict[str, Any]:
     """Every number of one model (see the module docstring)."""
-    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
-
-    from commsldr.coding import compute_latent_stats, encode_dataset
+    from commsldr.coding import LatentStats, compute_latent_stats, encode_dataset
     from commsldr.data import derive_seed, distort
     from commsldr.paper_figures import paper_entropy_bits
-    from commsldr.train import evaluate, load_model
+    from commsldr.train import evaluate, load_checkpoint, load_model, model_id
+    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
 
     model = load_model(path)
-    rate = rate_accuracy_at_budgets(model, train, test, list(BUDGETS_BITS))
-    stats = compute_latent_stats(model, train)
+    ck = load_checkpoint(path)
+    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
+        stats = LatentStats.from_dict(ck["latent_stats"])  # the training set's, stored with it
+    else:
+        stats = compute_latent_stats(model, train)
+    rate = rate_accuracy_at_budgets(model, train, test, list(BUDGETS_BITS), stats=stats)
     y = encode_dataset(model, test)
     std = y.double().std(0).numpy()
     out: dict[str, Any] = {"float_acc": rate["float_acc"], "latent_std": std.tolist(),
@@ -277,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
                 missing.append(str(path))
                 continue
             print(f"measuring {label} (seed {seed})", flush=True)
-            results.setdefault(label, {})[seed] = measure(path, train, test)
+            results.setdefault(label, {})[seed] = measure_cached(path, train, test,
+                                                                 args.out / "measurements")
     summary = {"test_images": len(test), "budgets_bits": list(BUDGETS_BITS), "paper": PAPER,
                "rule": "holds / refuted / inconclusive: 95 % interval of the mean paired "
                        "difference over seeds (Student t) entirely on the claimed side / the other "

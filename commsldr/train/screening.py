@@ -70,6 +70,7 @@ def rate_accuracy_at_budgets(
     *,
     rule: str = DEFAULT_RULE,
     rel_tol: float = SCALE_REL_TOL,
+    stats: Any = None,
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``select`` at each payload budget (bits per image).
 
@@ -81,6 +82,8 @@ def rate_accuracy_at_budgets(
         budgets_bits: payload bits per image.
         rule: step-allocation rule (default ``precision``, the entropy-based ``q_i = s H(y_i)``).
         rel_tol: relative bisection tolerance of the scale.
+        stats: the training-set :class:`~commsldr.coding.LatentStats` of ``model`` if already
+            known (e.g. stored in its checkpoint); computed from ``train`` when ``None``.
 
     Returns:
         ``{"float_acc": float, "budgets": [{"budget_bits", "feasible", "scale", "payload_bits",
@@ -88,7 +91,8 @@ def rate_accuracy_at_budgets(
         (``<= budget_bits``); ``scale``, ``payload_bits`` and ``accuracy`` are ``None`` when the
         budget is infeasible.
     """
-    stats = compute_latent_stats(model, train)
+    if stats is None:
+        stats = compute_latent_stats(model, train)
     y = encode_dataset(model, select)
     labels = select.labels
     out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule, "budgets": []}

@@ -58,6 +58,9 @@ def test_accuracy_at_budgets_uses_real_coded_bits(tiny_trained):
     # an unlimited budget is float accuracy up to the finest steps' rounding (at most 2 images)
     assert abs(by_budget[1e5]["accuracy"] - res["float_acc"]) <= 2 / len(test)
     assert res["float_acc"] == pytest.approx(tiny_trained.test_acc, abs=1e-12)
+    # known statistics (e.g. stored in the checkpoint) give the same numbers without re-encoding
+    # the training set
+    assert rate_accuracy_at_budgets(model, None, test, [1.0, 24.0, 48.0, 1e5], stats=stats) == res
 
 
 def test_screen_recipe_picks_by_rate_accuracy(tmp_path):

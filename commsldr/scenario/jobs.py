@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -336,7 +337,6 @@ def _run_sim(ctx: JobContext, job: Job) -> dict[str, Any]:
         "metrics": metrics_from_simulation(result, sc.outputs.confidence).to_dict(),
     }
     if ctx.sensor_macs is not None:
-        from commsldr.scenario.scheme_runs import phy_channel_uses, split_cost
 
         row["cost"] = split_cost(ctx.sensor_macs, phy_channel_uses(_phy(ctx, sc)),
                                  sc.link.images_per_packet)(result)
@@ -458,3 +458,34 @@ class RowStore:
         """Whether ``job`` has a usable row (with the timeline when the job must record it)."""
         row = self.rows.get(job.key)
         return row is not None and (not job.timeline or "timeline" in row)
+
+
+# ---------------------------------------------------------------------------------------------
+# sensor-cost columns of a row
+# ---------------------------------------------------------------------------------------------
+#: the scheme name of the split autoencoder (the runner's own scheme)
+SPLIT_AE = "split-ae"
+
+
+def phy_channel_uses(phy: Any) -> float:
+    """Complex channel uses of one frame of ``phy`` (NaN if it does not say)."""
+    for attr in ("channel_uses_per_frame", "symbols_per_frame", "num_allocated_re"):
+        v = getattr(phy, attr, None)
+        if v is not None:
+            return float(v)
+    return float("nan")
+
+
+def split_cost(macs: np.ndarray, channel_uses_per_frame: float, m: int,
+               scheme: str = SPLIT_AE, scheme_type: str = SPLIT_AE) -> Callable[[Any], dict[str, Any]]:
+    """``result -> {scheme, scheme_type, sensor_macs, channel_uses_per_image}`` of one trace:
+    the mean of ``macs[point]`` over the frames that sent a packet."""
+
+    def cost(result: Any) -> dict[str, Any]:
+        idx = np.asarray(result.point_index)
+        idx = idx[idx >= 0]
+        return {"scheme": scheme, "scheme_type": scheme_type,
+                "sensor_macs": float(macs[idx].mean()) if idx.size else float("nan"),
+                "channel_uses_per_image": channel_uses_per_frame / m}
+
+    return cost

@@ -637,8 +637,6 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("policies", "needs at least one policy (label: {type: NAME, ...})")
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
-    from commsldr.scenario.scheme_runs import check_schemes
-
     check_schemes(sc)
     if sc.analog.enabled:
         import torch
@@ -680,6 +678,64 @@ def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | 
     if scale is not None and scale not in sc.coding.scales:
         raise ScenarioError(f"{key}.scale", f"{scale} is not in coding.scales; allowed values: "
                                             f"{', '.join(map(str, sc.coding.scales))}")
+
+
+def scheme_policies(sc: Scenario, label: str) -> dict[str, Any]:
+    """The policies scheme ``label`` runs: its own ``policies``, else the scenario's."""
+    own = sc.schemes[label].policies
+    return own if own else sc.policies
+
+
+def check_schemes(sc: Scenario) -> None:
+    """Semantic checks of the ``schemes`` section; raises :class:`ScenarioError`."""
+    if not sc.schemes:
+        return
+    import torch
+
+    from channels import get_channel_class
+    from commsldr.adapt import get_policy_class, list_policies
+    from commsldr.schemes import get_scheme_class, list_schemes
+
+    valid = list_schemes()
+    for label, cfg in sc.schemes.items():
+        key = f"schemes.{label}"
+        if cfg.type == "split-ae":
+            raise ScenarioError(f"{key}.type", "the split autoencoder always runs (sections "
+                                               "model and coding); list only other schemes here")
+        if cfg.type not in valid:
+            raise ScenarioError(f"{key}.type", f"{cfg.type!r} is not allowed; allowed values: "
+                                               f"{', '.join(v for v in valid if v != 'split-ae')}")
+        scheme = _construct(get_scheme_class(cfg.type), cfg.params, key, f"scheme {cfg.type!r}")
+        if scheme.kind == "analog":
+            for ch_label, ch in sc.channels.items():
+                channel = get_channel_class(ch.type)(**channel_params(sc, ch_label))
+                st = channel.states(1, generator=torch.Generator().manual_seed(0))
+                if st.snr_db is None:
+                    raise ScenarioError(f"channels.{ch_label}.type", f"scheme {label!r} is "
+                                        f"analog and needs a symbol-level channel (one with an "
+                                        f"SNR); {ch.type!r} is not")
+            continue
+        points = scheme.menu_points()
+        own = bool(cfg.policies)
+        for pl, pc in scheme_policies(sc, label).items():
+            pkey = f"{key}.policies.{pl}" if own else f"policies.{pl}"
+            try:
+                cls = get_policy_class(pc.type)
+            except ValueError:
+                raise ScenarioError(f"{pkey}.type", f"{pc.type!r} is not allowed; allowed "
+                                                    f"values: {', '.join(list_policies())}") from None
+            policy = _construct(cls, pc.params, pkey, f"policy {pc.type!r}")
+            k, scale = getattr(policy, "k", None), getattr(policy, "scale", None)
+            if points is None or (k is None and scale is None):
+                continue
+            ok = [p for p in points if (k is None or p[0] == k)
+                  and (scale is None or math.isclose(p[1], scale, rel_tol=1e-5, abs_tol=1e-8))]
+            if not ok:
+                shown = ", ".join(f"(k={a}, scale={b:g})" for a, b in points)
+                hint = "" if own else f". Give {key} its own policies"
+                raise ScenarioError(pkey, f"policy {pl!r} (k={k}, scale={scale}) needs an "
+                                          f"operating point scheme {label!r} does not have; its "
+                                          f"points: {shown}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,34 +26,35 @@ Steps (each cached or reproducible):
    models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
 
-Model and table caches are guarded by file locks (:func:`cache_lock`): two processes that need
-the same entry build it once.
+Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`obtain_model`,
+:func:`prepare_table`, :func:`cache_lock`, :func:`training_environment`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 import yaml
 from tqdm import tqdm
 
-from commsldr.scenario.jobs import _mean_snr_db, _timeline  # noqa: F401  (used by scheme_runs)
-from commsldr.scenario.jobs import simulate_policy as _simulate_one  # noqa: F401  (scheme_runs)
+from commsldr.scenario.assets import (  # noqa: F401  (the model and table API, re-exported)
+    _analog_context,
+    _load_data,
+    cache_lock,
+    model_cache_entry,
+    obtain_model,
+    prepare_table,
+    training_environment,
+)
 from commsldr.scenario.load import (
     LoadedScenario,
     phy_class,
     resolve_model_ref,
-    resolve_pretrained,
     train_config,
 )
 from commsldr.scenario.schema import Scenario
@@ -70,10 +71,6 @@ class RunOutput:
 
     run_dir: Path
     results: dict[str, Any]
-
-
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
@@ -127,297 +124,6 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
                                     f"({root})")
     return path
-
-
-# ---------------------------------------------------------------------------------------------
-# model and table
-# ---------------------------------------------------------------------------------------------
-@contextmanager
-def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
-    """Hold the file lock ``<entry>.lock`` of a cache entry (a model directory or a table).
-
-    Two processes that need the same uncached entry build it once: the second waits here, then
-    finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
-    the holder exits (also when it is killed).
-    """
-    from filelock import FileLock, Timeout
-
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
-    """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
-
-    A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
-    of a table; or it cannot be read) is reported, deleted and left to be rebuilt.
-    """
-    from commsldr.errors import show
-
-    if not paths[0].is_file():
-        return None
-    try:
-        return load()
-    except (ValueError, OSError, EOFError, RuntimeError, KeyError) as err:
-        log(f"cache: {what} {paths[0]} is corrupt ({show(str(err), 160)}); rebuilding it")
-        for p in paths:
-            p.unlink(missing_ok=True)
-        return None
-
-
-def _load_quietly(paths: list[Path], load: Any) -> Any:
-    """``load()`` a complete cache entry without taking its lock; ``None`` if absent or unreadable.
-
-    Entries are written atomically (a temporary file renamed into place), so a reader never sees
-    a half-written one; a corrupt entry is left to the locked path, which reports and rebuilds it.
-    A cached run therefore neither waits for nor even imports the lock.
-    """
-    if not all(p.is_file() for p in paths):
-        return None
-    try:
-        return load()
-    except (ValueError, OSError, EOFError, RuntimeError, KeyError):
-        return None
-
-
-def training_environment(device: str | None = None) -> dict[str, Any]:
-    """What changes trained weights besides the recipe's configuration.
-
-    Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
-    kernels follows the thread partition), devices or PyTorch versions, and of course not across
-    edits of the training code; so the model cache key covers all of them: the intra-op thread
-    count, the device type, the torch version and a digest of the code of
-    ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
-    comment or a docstring does not retrain).
-    """
-    import ast
-
-    import commsldr
-
-    root = Path(commsldr.__file__).parent
-    h = hashlib.sha256()
-    for sub in ("data", "models", "losses", "train"):
-        for f in sorted((root / sub).glob("*.py")):
-            tree = ast.parse(f.read_bytes())
-            for node in ast.walk(tree):
-                body = getattr(node, "body", None)
-                if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
-                        and isinstance(body[0].value, ast.Constant)
-                        and isinstance(body[0].value.value, str)):
-                    node.body = body[1:] or [ast.Pass()]
-            h.update(f.name.encode() + b"\0" + ast.dump(tree).encode())
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return {"threads": torch.get_num_threads(), "device": torch.device(device).type,
-            "torch": torch.__version__, "source": h.hexdigest()[:16]}
-
-
-def _model_key_fields(cfg: Any) -> dict[str, Any]:
-    key_fields = {k: v for k, v in cfg.to_dict().items()
-                  if k not in ("out", "progress", "resume", "device")}
-    key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
-    return key_fields
-
-
-def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
-    """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg`` (in this
-    process's :func:`training_environment`)."""
-    return Path(cache_dir) / "models" / f"{recipe}-{_hash(_model_key_fields(cfg))}"
-
-
-def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
-    from commsldr._atomic import remove_stale_temp_files
-    from commsldr.train import load_model, run_recipe
-
-    key_fields = _model_key_fields(cfg)
-    out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
-    ckpt = out / "model.pt"
-    if _load_quietly([ckpt], lambda: load_model(ckpt)) is not None:
-        log(f"model: cached {ckpt}")
-        return ckpt
-    remove_stale_temp_files(out)
-    with cache_lock(out, log):
-        if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
-            log(f"model: cached {ckpt}")
-            return ckpt
-        log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
-            f"{key_fields['environment']['threads']} thread(s))")
-        result = run_recipe(recipe, cfg.replace(out=str(out), progress=progress))
-        (out / "environment.json").write_text(json.dumps(key_fields["environment"], indent=1))
-        return Path(result.checkpoint_path)
-
-
-def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
-                 ) -> tuple[dict[int, torch.nn.Module], str]:
-    """The encoder variants ``{k: model}`` of the scenario and a description of their source."""
-    from commsldr.train import load_model
-
-    m = sc.model
-    cache = Path(m.cache_dir)
-    if m.checkpoint is not None:
-        ckpt, source = Path(m.checkpoint), f"checkpoint {m.checkpoint}"
-    elif m.pretrained is not None:
-        ckpt, source = resolve_pretrained(m.pretrained), f"pretrained {m.pretrained}"
-    else:
-        ckpt = _train_cached(m.recipe or "ce", train_config(sc), cache, log, progress)
-        source = f"recipe {m.recipe} ({ckpt})"
-    model = load_model(ckpt).eval()
-    variants: dict[int, torch.nn.Module] = {int(model.latent_dim): model}
-    for k in m.truncations:
-        if k >= model.latent_dim:
-            raise ValueError(f"model.truncations: k={k} must be < latent_dim ({model.latent_dim})")
-        if m.finetune_truncations:
-            cfg = train_config(sc).replace(recipe="truncate", keep=int(k),
-                                           from_checkpoint=str(ckpt))
-            variants[int(k)] = load_model(
-                _train_cached("truncate", cfg, cache, log, progress)).eval()
-        else:
-            variants[int(k)] = model.truncate(int(k)).eval()
-    return variants, source
-
-
-def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
-    from commsldr.train import load_data
-
-    return load_data(train_config(sc).replace(progress=progress))
-
-
-def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print) -> Any:
-    """The training-set latent statistics of the scenario's full model: those stored in its
-    checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
-    model (same model id), else computed by encoding the training set."""
-    from commsldr.coding import compute_latent_stats
-    from commsldr.train import load_checkpoint, model_id
-
-    m = sc.model
-    path = (Path(m.checkpoint) if m.checkpoint is not None
-            else resolve_pretrained(m.pretrained) if m.pretrained is not None else None)
-    if path is not None:
-        ck = load_checkpoint(path)
-        if "latent_stats" in ck and ck.get("model_id") == model_id(full):
-            from commsldr.coding import LatentStats
-
-            log(f"latent statistics: stored in {path}")
-            return LatentStats.from_dict(ck["latent_stats"])
-    return compute_latent_stats(full, train)
-
-
-def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
-                  device: str = "cpu") -> Any:
-    """Build (or load from the cache) the operating-point table of a scenario.
-
-    ``device``: where the network inference runs (``"cuda"`` needs a CUDA device). A table built
-    on a GPU can differ from the CPU one where a latent lies on a quantization boundary within
-    floating-point rounding, so it is cached under its own key. The build holds the entry's
-    :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
-    """
-    from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
-
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: no CUDA device is available (use cpu)")
-    sc = loaded.scenario
-    variants, source = obtain_model(sc, log, progress)
-    full = variants[max(variants)]
-    ms = sorted({p.scenario.link.images_per_packet for p in loaded.points})
-    key_fields = {
-        "model": model_id(full), "variants": {k: model_id(v) for k, v in variants.items()},
-        "scales": sc.coding.scales, "rule": sc.coding.rule, "codec": sc.coding.codec,
-        "crc_bits": sc.coding.crc_bits, "m": ms, "data": sc.data.__dict__, "format": 1,
-    }
-    if dev.type != "cpu":
-        key_fields["device"] = dev.type
-    key = _hash(key_fields)
-    path = Path(sc.model.cache_dir) / "tables" / key
-    files = [path.with_suffix(".npz"), path.with_suffix(".json")]
-    table = _load_quietly(files, lambda: OperatingPointTable.load(path, model_id=model_id(full)))
-    if table is not None:
-        log(f"table: cached {path}.npz")
-    else:
-        table = _locked_table(path, files, sc, variants, ms, dev, log, progress)
-    table.meta["source"] = source
-    table.meta["cache_key"] = key
-    return table
-
-
-def _locked_table(path: Path, files: list[Path], sc: Scenario,
-                  variants: dict[int, torch.nn.Module], ms: list[int], dev: torch.device,
-                  log: Any, progress: bool) -> Any:
-    """The table, built into the cache under its lock unless another process just did."""
-    from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
-
-    full = variants[max(variants)]
-
-    with cache_lock(path, log):
-        table = _load_cache_entry(
-            files, lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
-        if table is not None:
-            log(f"table: cached {path}.npz")
-        else:
-            table = _build_table(sc, variants, ms, dev, log, progress)
-            # the sensor MACs belong to the model variants, which the key covers: stored with the
-            # table, a cached run does not count them again (the counter's import alone is ~1 s)
-            from commsldr.schemes.split_ae import encoder_macs
-
-            size = int(full.config.get("image_size") or 32)
-            macs = encoder_macs(variants, torch.zeros(2, 3, size, size))
-            table.meta["encoder_macs"] = {str(k): v for k, v in macs.items()}
-            table.save(path)
-    return table
-
-
-def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[int],
-                 dev: torch.device, log: Any, progress: bool) -> Any:
-    from commsldr.link.table import build_table, encode_latents
-
-    train, test = _load_data(sc, progress)
-    log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
-        f"{len(test)} test images ({dev.type})")
-    stats = _latent_stats(sc, variants[max(variants)], train, log)
-    variants = {k: v.to(dev) for k, v in variants.items()}
-    try:
-        train_latents = None
-        if sc.coding.codec == "categorical":
-            train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
-        return build_table(
-            variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
-            train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
-            train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
-        )
-    finally:
-        for v in variants.values():
-            v.to("cpu")
-
-
-# ---------------------------------------------------------------------------------------------
-# simulations
-# ---------------------------------------------------------------------------------------------
-def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
-    """The channel states a job of (channel ``label``, ``seed``) simulates under ``sc``."""
-    from commsldr.scenario.jobs import JobContext, _states
-
-    return _states(JobContext(table=None, points=[sc]), sc, label, seed)
-
-
-def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
-    """Model variants (CPU), training latent statistics and the test set for analog jobs."""
-    from commsldr.scenario.jobs import AnalogContext
-
-    variants, _ = obtain_model(loaded.scenario, log, progress)
-    train, test = _load_data(loaded.scenario, progress)
-    return AnalogContext(variants=variants, test=test, stats=_latent_stats(
-        loaded.scenario, variants[max(variants)], train, log))
 
 
 def run_scenario(

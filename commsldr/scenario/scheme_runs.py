@@ -24,93 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from commsldr.scenario.schema import Scenario, ScenarioError
+from commsldr.scenario.jobs import SPLIT_AE, phy_channel_uses, split_cost  # noqa: F401
+from commsldr.scenario.load import scheme_policies
+from commsldr.scenario.schema import Scenario
 
-__all__ = ["check_schemes", "phy_channel_uses", "split_cost", "scheme_rows", "cost_table"]
-
-SPLIT_AE = "split-ae"
-
-
-def phy_channel_uses(phy: Any) -> float:
-    """Complex channel uses of one frame of ``phy`` (NaN if it does not say)."""
-    for attr in ("channel_uses_per_frame", "symbols_per_frame", "num_allocated_re"):
-        v = getattr(phy, attr, None)
-        if v is not None:
-            return float(v)
-    return float("nan")
-
-
-def split_cost(macs: np.ndarray, channel_uses_per_frame: float, m: int,
-               scheme: str = SPLIT_AE, scheme_type: str = SPLIT_AE) -> Callable[[Any], dict[str, Any]]:
-    """``result -> {scheme, scheme_type, sensor_macs, channel_uses_per_image}`` of one trace:
-    the mean of ``macs[point]`` over the frames that sent a packet."""
-
-    def cost(result: Any) -> dict[str, Any]:
-        idx = np.asarray(result.point_index)
-        idx = idx[idx >= 0]
-        return {"scheme": scheme, "scheme_type": scheme_type,
-                "sensor_macs": float(macs[idx].mean()) if idx.size else float("nan"),
-                "channel_uses_per_image": channel_uses_per_frame / m}
-
-    return cost
-
-
-def _policies(sc: Scenario, label: str) -> dict[str, Any]:
-    own = sc.schemes[label].policies
-    return own if own else sc.policies
-
-
-def check_schemes(sc: Scenario) -> None:
-    """Semantic checks of the ``schemes`` section; raises :class:`ScenarioError`."""
-    if not sc.schemes:
-        return
-    import torch
-
-    from channels import get_channel_class
-    from commsldr.adapt import get_policy_class, list_policies
-    from commsldr.scenario.load import _construct, channel_params
-    from commsldr.schemes import get_scheme_class, list_schemes
-
-    valid = list_schemes()
-    for label, cfg in sc.schemes.items():
-        key = f"schemes.{label}"
-        if cfg.type == SPLIT_AE:
-            raise ScenarioError(f"{key}.type", "the split autoencoder always runs (sections "
-                                               "model and coding); list only other schemes here")
-        if cfg.type not in valid:
-            raise ScenarioError(f"{key}.type", f"{cfg.type!r} is not allowed; allowed values: "
-                                               f"{', '.join(v for v in valid if v != SPLIT_AE)}")
-        scheme = _construct(get_scheme_class(cfg.type), cfg.params, key, f"scheme {cfg.type!r}")
-        if scheme.kind == "analog":
-            for ch_label, ch in sc.channels.items():
-                channel = get_channel_class(ch.type)(**channel_params(sc, ch_label))
-                st = channel.states(1, generator=torch.Generator().manual_seed(0))
-                if st.snr_db is None:
-                    raise ScenarioError(f"channels.{ch_label}.type", f"scheme {label!r} is "
-                                        f"analog and needs a symbol-level channel (one with an "
-                                        f"SNR); {ch.type!r} is not")
-            continue
-        points = scheme.menu_points()
-        own = bool(cfg.policies)
-        for pl, pc in _policies(sc, label).items():
-            pkey = f"{key}.policies.{pl}" if own else f"policies.{pl}"
-            try:
-                cls = get_policy_class(pc.type)
-            except ValueError:
-                raise ScenarioError(f"{pkey}.type", f"{pc.type!r} is not allowed; allowed "
-                                                    f"values: {', '.join(list_policies())}") from None
-            policy = _construct(cls, pc.params, pkey, f"policy {pc.type!r}")
-            k, scale = getattr(policy, "k", None), getattr(policy, "scale", None)
-            if points is None or (k is None and scale is None):
-                continue
-            ok = [p for p in points if (k is None or p[0] == k)
-                  and (scale is None or np.isclose(p[1], scale))]
-            if not ok:
-                shown = ", ".join(f"(k={a}, scale={b:g})" for a, b in points)
-                hint = "" if own else f". Give {key} its own policies"
-                raise ScenarioError(pkey, f"policy {pl!r} (k={k}, scale={scale}) needs an "
-                                          f"operating point scheme {label!r} does not have; its "
-                                          f"points: {shown}{hint}")
+__all__ = ["scheme_context", "scheme_rows", "describe_digital", "cost_table"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,8 +38,8 @@ def scheme_context(loaded: Any, *, table_fn: Callable[[], Any], log: Any, progre
     """The :class:`~commsldr.schemes.SchemeContext` of a scenario (data and models loaded once)."""
     from pathlib import Path
 
+    from commsldr.scenario.assets import _load_data, obtain_model
     from commsldr.scenario.load import phy_class, phy_params, train_config
-    from commsldr.scenario.runner import _load_data, obtain_model
     from commsldr.schemes import SchemeContext
 
     sc = loaded.scenario
@@ -165,8 +83,10 @@ def scheme_rows(loaded: Any, ctx: Any, *, log: Any, progress: bool) -> dict[str,
     from tqdm import tqdm
 
     from commsldr.adapt.metrics import aggregate, metrics_from_simulation, wilson_interval
+    from commsldr.scenario.assets import _channel_states
+    from commsldr.scenario.jobs import _mean_snr_db, _timeline
+    from commsldr.scenario.jobs import simulate_policy as _simulate_one
     from commsldr.scenario.load import phy_class, phy_params
-    from commsldr.scenario.runner import _channel_states, _mean_snr_db, _simulate_one, _timeline
     from commsldr.schemes import AnalogProduct, create_scheme
 
     sc = loaded.scenario
@@ -191,10 +111,10 @@ def scheme_rows(loaded: Any, ctx: Any, *, log: Any, progress: bool) -> dict[str,
         table = product.table
         desc.update(describe_digital(product, sc, ctx))
         out["schemes"][label] = desc
-        jobs = len(loaded.points) * len(sc.channels) * len(sc.seeds) * len(_policies(sc, label))
+        jobs = len(loaded.points) * len(sc.channels) * len(sc.seeds) * len(scheme_policies(sc, label))
         bar = tqdm(total=jobs, desc=f"simulations ({label})", disable=not progress, unit="sim")
         for pi, point in enumerate(loaded.points):
-            psc = dataclasses.replace(point.scenario, policies=_policies(point.scenario, label))
+            psc = dataclasses.replace(point.scenario, policies=scheme_policies(point.scenario, label))
             phy = phy_class(psc.link.phy)(**phy_params(psc))
             m = psc.link.images_per_packet
             cost = split_cost(product.sensor_macs, phy_channel_uses(phy), m, label, cfg.type)
@@ -263,8 +183,9 @@ def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, pr
     from channels import create_channel
     from commsldr.data import derive_seed
     from commsldr.link.simulator import frame_schedule
+    from commsldr.scenario.assets import _channel_states
+    from commsldr.scenario.jobs import _mean_snr_db
     from commsldr.scenario.load import channel_params, phy_class, phy_params
-    from commsldr.scenario.runner import _channel_states, _mean_snr_db
 
     sc = loaded.scenario
     _, test = ctx.data()

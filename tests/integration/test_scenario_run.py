@@ -154,7 +154,7 @@ def test_retransmission_and_csi_reach_the_simulator(tiny_overrides, tmp_path):
     from commsldr.adapt.metrics import metrics_from_simulation
     from commsldr.link import NRPHY
     from commsldr.link.simulator import simulate
-    from commsldr.scenario.runner import _channel_states
+    from commsldr.scenario.assets import _channel_states
 
     link = {"phy": "nr", "num_allocated_re": 24, "images_per_packet": 2,
             "max_attempts": 3, "deadline_frames": 4}

@@ -60,7 +60,7 @@ def test_codec_table_packets_are_real_packets(run, tiny_overrides):
 
     from commsldr.coding.packets import PacketHeader, build_packet, packet_model_id
     from commsldr.link.table import OperatingPointTable
-    from commsldr.scenario.runner import _load_data
+    from commsldr.scenario.assets import _load_data
     from commsldr.schemes.codec import encode_image
 
     cache = Path(next(o for o in tiny_overrides if o.startswith("model.cache_dir="))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from commsldr.coding import attach_latent_stats, compute_latent_stats, load_latent_stats
-from commsldr.scenario import load_scenario, runner
+from commsldr.scenario import assets, load_scenario
 from commsldr.scenario.runner import obtain_model, prepare_table
 from commsldr.train import load_data
 from commsldr.train.checkpoint import load_checkpoint
@@ -25,7 +25,7 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     ckpt = source.split("(", 1)[1].rstrip(")")
     stored = tmp_path / "with_stats.pt"
     shutil.copyfile(ckpt, stored)
-    train, _ = load_data(runner.train_config(base.scenario))
+    train, _ = load_data(assets.train_config(base.scenario))
     stats = compute_latent_stats(variants[max(variants)], train)
     attach_latent_stats(stored, stats)
     assert "latent_stats" in load_checkpoint(stored)
@@ -35,7 +35,7 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     def refuse(*args, **kwargs):
         raise AssertionError("the training set was re-encoded")
 
-    monkeypatch.setattr(runner, "compute_latent_stats", refuse, raising=False)
+    monkeypatch.setattr(assets, "compute_latent_stats", refuse, raising=False)
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
     overrides = [*tiny_overrides, "model.recipe=null", "model.train={}", f"model.checkpoint={stored}",
                  f"model.cache_dir={tmp_path / 'cache'}"]
@@ -52,12 +52,12 @@ def test_stats_of_another_model_are_not_used(tiny_overrides, tmp_path):
     variants, source = obtain_model(base.scenario, log=lambda *_: None, progress=False)
     stored = tmp_path / "with_stats.pt"
     shutil.copyfile(source.split("(", 1)[1].rstrip(")"), stored)
-    train, _ = load_data(runner.train_config(base.scenario))
+    train, _ = load_data(assets.train_config(base.scenario))
     attach_latent_stats(stored, compute_latent_stats(variants[max(variants)], train))
     sc = load_scenario(TINY, [*tiny_overrides, "model.recipe=null", "model.train={}",
                               f"model.checkpoint={stored}"]).scenario
     lines: list[str] = []
     other = variants[min(variants)]  # the truncated variant: another model id
-    stats = runner._latent_stats(sc, other, train, lines.append)
+    stats = assets._latent_stats(sc, other, train, lines.append)
     assert not any("stored in" in line for line in lines)
     assert len(stats.to_dict()["std"]) == other.latent_dim

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from commsldr.link.table import OperatingPointTable
-from commsldr.scenario.runner import _load_cache_entry, _train_cached
+from commsldr.scenario.assets import _load_cache_entry, _train_cached
 from commsldr.train import TrainConfig, load_model
 
 

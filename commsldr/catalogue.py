@@ -119,7 +119,16 @@ def _pretrained() -> dict[str, str]:
     if not index.is_file():
         return {}
     models = json.loads(index.read_text()).get("models", {})
-    return {n: _first_line(str(e.get("description", ""))) for n, e in sorted(models.items())}
+
+    def line(e: dict) -> str:
+        acc = e.get("test_acc")
+        head = " ".join(str(x) for x in (
+            e.get("backbone"), f"d_y={e['latent_dim']}" if e.get("latent_dim") else None,
+            f"{100 * acc:.2f} %" if isinstance(acc, (int, float)) else None) if x)
+        desc = _first_line(str(e.get("description", "")))
+        return f"{head} · {desc}" if head else desc
+
+    return {n: line(e) for n, e in sorted(models.items())}
 
 
 def _scenarios() -> dict[str, str]:

@@ -39,7 +39,11 @@ def test_catalogue_equals_the_registries() -> None:
     assert catalogue("recipes") == recipe_descriptions()
     pre = catalogue("pretrained")
     assert list(pre) == list_pretrained()
-    assert all(pre[n] == str(pretrained_info(n)["description"]).splitlines()[0] for n in pre)
+    for n in pre:  # "<backbone> d_y=<d> <test accuracy> · <first line of the description>"
+        info = pretrained_info(n)
+        assert pre[n].endswith(" · " + str(info["description"]).splitlines()[0])
+        assert pre[n].startswith(f"{info['backbone']} d_y={info['latent_dim']} "
+                                 f"{100 * info['test_acc']:.2f} %")
     assert list(catalogue("scenarios")) == list_scenarios()
     from commsldr.schemes import scheme_descriptions
 

@@ -658,17 +658,23 @@ def check_scenario(sc: Scenario) -> None:
         raise ScenarioError("seeds", f"needs distinct seeds, got {show(sc.seeds)}")
 
 
-def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | None,
-                  get_policy_class: Any) -> None:
+def _build_policy(pc: PolicyConfig, key: str, get_policy_class: Any) -> Any:
+    """The policy ``pc`` constructed, or a :class:`ScenarioError` naming ``key``."""
     from commsldr.adapt import list_policies
 
-    key = f"policies.{label}"
     try:
         cls = get_policy_class(pc.type)
     except ValueError:
         raise ScenarioError(f"{key}.type", f"{show(pc.type)} is not allowed; allowed values: "
                                            f"{', '.join(list_policies())}") from None
-    policy = _construct(cls, pc.params, key, f"policy {show(pc.type)}")
+    return _construct(cls, pc.params, key, f"policy {show(pc.type)}")
+
+
+def _check_policy(sc: Scenario, label: str, pc: PolicyConfig, latent_dim: int | None,
+                  get_policy_class: Any) -> None:
+
+    key = f"policies.{label}"
+    policy = _build_policy(pc, key, get_policy_class)
     k = getattr(policy, "k", None)
     variants = set(sc.model.truncations) | ({latent_dim} if latent_dim else set())
     if k is not None and latent_dim is not None and k not in variants:
@@ -693,7 +699,7 @@ def check_schemes(sc: Scenario) -> None:
     import torch
 
     from channels import get_channel_class
-    from commsldr.adapt import get_policy_class, list_policies
+    from commsldr.adapt import get_policy_class
     from commsldr.schemes import get_scheme_class, list_schemes
 
     valid = list_schemes()
@@ -719,12 +725,7 @@ def check_schemes(sc: Scenario) -> None:
         own = bool(cfg.policies)
         for pl, pc in scheme_policies(sc, label).items():
             pkey = f"{key}.policies.{pl}" if own else f"policies.{pl}"
-            try:
-                cls = get_policy_class(pc.type)
-            except ValueError:
-                raise ScenarioError(f"{pkey}.type", f"{pc.type!r} is not allowed; allowed "
-                                                    f"values: {', '.join(list_policies())}") from None
-            policy = _construct(cls, pc.params, pkey, f"policy {pc.type!r}")
+            policy = _build_policy(pc, pkey, get_policy_class)
             k, scale = getattr(policy, "k", None), getattr(policy, "scale", None)
             if points is None or (k is None and scale is None):
                 continue

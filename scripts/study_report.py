@@ -274,6 +274,29 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     fig.savefig(out / "latent_std.png", dpi=150)
     plt.close(fig)
 
+    # accuracy under each test-time distortion (severity 3): mean over seeds with its interval
+    kinds = ("rotation", "flip", "color_jitter", "noise")
+    shown = [lab for lab in labels if lab in res]
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
+    width = 0.8 / max(1, len(shown))
+    for i, lab in enumerate(shown):
+        ms, errs = [], []
+        for kind in kinds:
+            vals = [r["distortions"][kind] for r in res[lab].values()]
+            m = float(np.mean(vals))
+            half = (m - t_interval(vals)[1]) if len(vals) > 1 else 1.96 * math.sqrt(
+                m * (1 - m) / summary["test_images"])
+            ms.append(100 * m)
+            errs.append(100 * half)
+        xs = np.arange(len(kinds)) + (i - (len(shown) - 1) / 2) * width
+        ax.bar(xs, ms, width, yerr=errs, color=color[lab], label=lab, capsize=2)
+    ax.set_xticks(np.arange(len(kinds)), [k.replace("_", " ") for k in kinds])
+    ax.set_ylabel(f"test accuracy (%), severity {DISTORTION_SEVERITY}")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.savefig(out / "distortions.png", dpi=150)
+    plt.close(fig)
+
 
 def main(argv: list[str] | None = None) -> int:
     from commsldr.data import load_dataset

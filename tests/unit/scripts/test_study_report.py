@@ -1,0 +1,70 @@
+"""scripts/study_report.py: the verdict rule, the paired intervals over seeds, and the figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "study_report.py"
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = importlib.util.spec_from_file_location("study_report", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _model(acc: float, low: float, dist: float, pr: float) -> dict:
+    out = {"float_acc": acc, "participation_ratio": pr, "latent_std": [1.0, 0.5, 0.25],
+           "distortions": {k: dist for k in ("rotation", "flip", "color_jitter", "noise")},
+           "distorted_acc": dist, "quant_loss": low - acc}
+    for b in (10.0, 14.0, 20.0, 28.0, 40.0, 64.0):
+        out[f"acc@{b:g}b"] = low + (acc - low) * min(1.0, b / 64)
+        out[f"acc@{b:g}b_payload_bits"] = b * 0.98
+    return out
+
+
+def test_rule(report):
+    assert report.verdict(0.001, 0.02, +1) == "holds"
+    assert report.verdict(-0.02, -0.001, +1) == "refuted"
+    assert report.verdict(-0.01, 0.02, +1) == "inconclusive"
+    assert report.verdict(-0.02, -0.001, -1) == "holds"  # the paper claims A < B
+
+
+def test_t_interval_closed_form(report):
+    m, lo, hi = report.t_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t_{0.975, 2} * s / sqrt(n), s = 1
+    assert m == 2.0 and lo == pytest.approx(2.0 - half) and hi == pytest.approx(2.0 + half)
+
+
+def test_compare_pairs_seeds_and_states_verdicts(report):
+    res = {"LDR-FT": {s: _model(0.90 + 0.01 * s, 0.80, 0.7, 20.0) for s in (0, 1, 2)},
+           "CE-T": {s: _model(0.88 + 0.01 * s, 0.70, 0.6, 30.0) for s in (0, 1, 2)},
+           "CE control": {0: _model(0.905, 0.81, 0.7, 20.0)}}
+    rows = {r["claim"]: r for r in report.compare(res, 10_000)}
+    float_row = rows["LDR-FT beats CE-T (float)"]
+    assert float_row["diffs"] == pytest.approx([0.02] * 3)  # paired by seed
+    assert float_row["verdict"] == "holds" and float_row["interval"] == "t over seeds"
+    ctrl = rows["LDR-FT beats its equal-epoch CE control (float)"]
+    assert ctrl["interval"] == "test set only (one seed)" and ctrl["seeds"] == [0]
+    d, lo, hi = report.binomial_diff_interval(0.90, 0.905, 10_000)
+    assert (ctrl["mean"], ctrl["lo"], ctrl["hi"]) == pytest.approx((d, lo, hi))
+    assert ctrl["verdict"] == "inconclusive"
+    assert rows["DuPHiL beats CE-T (float)"]["verdict"] == "not run yet"
+
+
+def test_markdown_and_figures(report, tmp_path):
+    res = {"CE-T": {s: _model(0.90, 0.8, 0.7, 30.0) for s in (0, 1)},
+           "LDR-FT": {0: _model(0.91, 0.85, 0.72, 20.0)}}
+    summary = {"results": res, "test_images": 10_000}
+    summary["claims"] = report.compare(res, 10_000)
+    md = report.markdown(summary)
+    assert "| CE-T | 2 |" in md and "†" in md
+    report.figures(summary, tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"rate_accuracy.png", "latent_std.png",
+                                                   "distortions.png"}

@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         ck = load_checkpoint(src)
         tc = ck.get("train_config") or {}
         dst = args.out / f"{name}.pt"
+        old = index["models"].get(name) or {}
+        if (old.get("model_id") == ck["model_id"] and dst.is_file()
+                and old.get("sha256") == sha256_file(dst)):
+            print(f"[same] {name}: {dst} already holds these weights")
+            continue
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             staged = Path(tmp) / dst.name
             shutil.copyfile(src, staged)

@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, rel in stages.items():
             path = args.runs / f"s{seed}" / rel / "model.pt"
             if not path.is_file():
-                missing.append(str(path))
+                missing.append(str(path.relative_to(args.runs)))  # no machine paths in docs
                 continue
             print(f"measuring {label} (seed {seed})", flush=True)
             results.setdefault(label, {})[seed] = measure_cached(path, train, test,

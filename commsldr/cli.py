@@ -130,9 +130,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from commsldr.plots import plot_run
 
     try:
+        from commsldr.scenario.backends import default_jobs
+
         paths = plot_run(args.run_dir, figures=args.figures, formats=args.formats,
-                         out_dir=args.out, jobs=len(os.sched_getaffinity(0))
-                         if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+                         out_dir=args.out, jobs=default_jobs())
     except (FileNotFoundError, ValueError) as e:
         print(f"commsldr plot: {e}", file=sys.stderr)
         return 2

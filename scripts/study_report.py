@@ -92,6 +92,16 @@ def t_interval(values: list[float]) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def accuracy_interval(values: list[float], n_test: int) -> tuple[float, float, float]:
+    """Mean and 95 % interval of accuracies over seeds: Student t for several seeds, the test
+    set's binomial interval for one (the tables' †)."""
+    if len(values) > 1:
+        return t_interval(values)
+    m = float(values[0])
+    half = 1.96 * math.sqrt(m * (1 - m) / n_test)
+    return m, m - half, m + half
+
+
 def binomial_diff_interval(p_a: float, p_b: float, n: int) -> tuple[float, float, float]:
     """Difference of two accuracies on ``n`` test images each, 95 % normal interval."""
     d = p_a - p_b
@@ -201,11 +211,8 @@ def markdown(summary: dict[str, Any]) -> str:
         vals = [r[key] for r in res[label].values() if r.get(key) is not None]
         if not vals:
             return "—"
-        if len(vals) == 1:
-            half = 1.96 * math.sqrt(vals[0] * (1 - vals[0]) / n_test)
-            return f"{100 * vals[0]:.2f} ± {100 * half:.2f}†"
-        m, lo, _ = t_interval(vals)
-        return f"{100 * m:.2f} ± {100 * (m - lo):.2f}"
+        m, lo, _ = accuracy_interval(vals, n_test)
+        return f"{100 * m:.2f} ± {100 * (m - lo):.2f}" + ("†" if len(vals) == 1 else "")
 
     for label in res:
         lines.append(f"| {label} | {len(res[label])} | {cell(label, 'float_acc')} | " + " | ".join(
@@ -246,12 +253,7 @@ def figures(summary: dict[str, Any], out: Path) -> None:
             bits = [r[key + "_payload_bits"] for r in res[lab].values() if r.get(key) is not None]
             if not vals:
                 continue
-            m = float(np.mean(vals))
-            if len(vals) > 1:
-                lo, hi = t_interval(vals)[1:]
-            else:  # one seed: the test set's binomial interval (the tables' †)
-                half = 1.96 * math.sqrt(m * (1 - m) / summary["test_images"])
-                lo, hi = m - half, m + half
+            m, lo, hi = accuracy_interval(vals, summary["test_images"])
             xs.append(float(np.mean(bits)))
             ms.append(100 * m)
             los.append(100 * lo)
@@ -286,12 +288,10 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     for i, lab in enumerate(shown):
         ms, errs = [], []
         for kind in kinds:
-            vals = [r["distortions"][kind] for r in res[lab].values()]
-            m = float(np.mean(vals))
-            half = (m - t_interval(vals)[1]) if len(vals) > 1 else 1.96 * math.sqrt(
-                m * (1 - m) / summary["test_images"])
+            m, lo, _ = accuracy_interval([r["distortions"][kind] for r in res[lab].values()],
+                                         summary["test_images"])
             ms.append(100 * m)
-            errs.append(100 * half)
+            errs.append(100 * (m - lo))
         xs = np.arange(len(kinds)) + (i - (len(shown) - 1) / 2) * width
         ax.bar(xs, ms, width, yerr=errs, color=color[lab], label=lab, capsize=2)
     ax.set_xticks(np.arange(len(kinds)), [k.replace("_", " ") for k in kinds])

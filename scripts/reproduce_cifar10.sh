@@ -76,12 +76,16 @@ if [ -n "$DATA" ]; then COMMON+=(--dataset imagefolder --data-root "$DATA"); els
 LDR=(--epochs "$EPOCHS" --ldr-epochs "$LDR_EPOCHS" --finetune-epochs "$FT_EPOCHS")
 CONTROL_EPOCHS=$(( 2 * LDR_EPOCHS + FT_EPOCHS ))
 
+want() { [[ " $STAGES " == *" $1 "* ]]; }
+done_stage() { [ -f "$1/model.pt" ] && [ -f "$1/result.json" ]; }
+if want trunc-ce-control && [ "$KEEP" != "$DY" ]; then
+    echo "reproduce_cifar10.sh: KEEP=$KEEP: the CE truncation's control is the d_y = $DY CE-T model fine-tuned, so KEEP must be $DY (or leave trunc-ce-control out of STAGES)" >&2
+    exit 2
+fi
+
 mkdir -p "$OUT"
 LOG="$OUT/stages.tsv"
 [ -f "$LOG" ] || printf 'stage\tstart_utc\tend_utc\twall_s\tstatus\n' > "$LOG"
-
-want() { [[ " $STAGES " == *" $1 "* ]]; }
-done_stage() { [ -f "$1/model.pt" ] && [ -f "$1/result.json" ]; }
 
 run_stage() {  # run_stage NAME OUTDIR commsldr-args...
     local name=$1 dir=$2; shift 2
@@ -117,15 +121,16 @@ for s in $SEEDS; do
     # control: the same CE-T model fine-tuned with CE alone for as many epochs as LDR-FT's steps
     # (the truncate recipe keeping every entry = a plain CE fine-tune at FT_LR)
     want ce-control && LANE_A+="run_stage s$s-ce-control $S/ce-control-d$DY --recipe truncate --from $CE64 --keep $DY --truncate-finetune ce --seed $s \"\${LDR[@]}\" --finetune-epochs $CONTROL_EPOCHS \"\${COMMON[@]}\";"
+    # the CE truncation's control: CE-T at d_y = KEEP trained as long as the truncated model and
+    # with the same schedule (EPOCHS of CE-T, then FT_EPOCHS of CE fine-tune at FT_LR), i.e. the
+    # d_y = KEEP CE-T model of this seed fine-tuned like the truncation (keeping every entry)
+    want trunc-ce-control && LANE_A+="run_stage s$s-trunc-ce-control $T-ce-control --recipe truncate --from $CE64 --keep $DY --truncate-finetune ce --seed $s \"\${LDR[@]}\" \"\${COMMON[@]}\";"
     want duphil && LANE_A+="run_stage s$s-duphil $S/duphil-d$DY --recipe duphil --from $CE64 --seed $s \"\${LDR[@]}\" \"\${COMMON[@]}\";"
     want ce-trunc-base && LANE_B+="run_stage s$s-ce-d$TRUNC_FROM $S/screen/d$TRUNC_FROM --recipe ce --latent-dim $TRUNC_FROM --epochs $EPOCHS --seed $s \"\${COMMON[@]}\";"
     want trunc-ce && LANE_B+="run_stage s$s-trunc-ce $T-ce --recipe truncate --from $CEB --keep $KEEP --truncate-finetune ce --seed $s \"\${LDR[@]}\" \"\${COMMON[@]}\";"
     want trunc-ldr-ft && LANE_B+="run_stage s$s-trunc-ldr-ft $T-ldr-ft --recipe truncate --from $CEB --keep $KEEP --truncate-finetune ldr-ft --seed $s \"\${LDR[@]}\" \"\${COMMON[@]}\";"
     # its control: the same truncated model fine-tuned with CE for LDR-FT's number of epochs
     want trunc-ldr-ft-control && LANE_B+="run_stage s$s-trunc-ldr-ft-control $T-ldr-ft-control --recipe truncate --from $CEB --keep $KEEP --truncate-finetune ce --seed $s \"\${LDR[@]}\" --finetune-epochs $CONTROL_EPOCHS \"\${COMMON[@]}\";"
-    # the CE truncation's control: CE-T at d_y = KEEP from scratch for as many epochs as the
-    # base model plus its fine-tune (EPOCHS + FT_EPOCHS)
-    want trunc-ce-control && LANE_B+="run_stage s$s-trunc-ce-control $T-ce-control --recipe ce --latent-dim $KEEP --epochs $(( EPOCHS + FT_EPOCHS )) --seed $s \"\${COMMON[@]}\";"
 done
 if want screen; then
     for s in $SCREEN_SEEDS; do

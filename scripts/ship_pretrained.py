@@ -68,8 +68,8 @@ def stages(runs: Path, seeds: list[int], screen_seeds: list[int], dims: list[int
             f"cifar10-ce-d{trunc_from}{sfx} truncated to its first {keep} entries, CE fine-tuned")
         out[f"{tname}-ce-control{sfx}"] = (
             t.with_name(t.name + "-ce-control") / "model.pt",
-            f"control of {tname}-ce{sfx}: CE-T at d_y = {keep} from scratch for the base "
-            "model's epochs plus the fine-tune's")
+            f"control of {tname}-ce{sfx}: cifar10-ce-d{keep}{sfx} CE fine-tuned for as many "
+            "epochs as the truncation (same schedule, same total epochs)")
         out[f"{tname}-ldr-ft{sfx}"] = (
             t.with_name(t.name + "-ldr-ft") / "model.pt",
             f"cifar10-ce-d{trunc_from}{sfx} truncated to its first {keep} entries, LDR-FT "

@@ -68,3 +68,24 @@ def test_markdown_and_figures(report, tmp_path):
     report.figures(summary, tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == {"rate_accuracy.png", "latent_std.png",
                                                    "distortions.png"}
+
+
+def test_screening_score_counts_infeasible_budgets_as_chance(report):
+    m = _model(0.90, 0.50, 0.7, 30.0)
+    scored = report.add_rate_mean(m)
+    expected = sum(m[f"acc@{b:g}b"] for b in report.BUDGETS_BITS) / len(report.BUDGETS_BITS)
+    assert scored["rate_mean"] == pytest.approx(expected)
+    m["acc@10b"] = None  # a large d_y cannot reach 10 bits
+    scored = report.add_rate_mean(m)
+    assert scored["rate_mean"] == pytest.approx(expected + (0.1 - _model(0.9, 0.5, 0.7, 30.0)
+                                                           ["acc@10b"]) / 6)
+
+
+def test_screening_claims_compare_d64_with_each_other_size(report):
+    res = {"CE-T": {0: report.add_rate_mean(_model(0.90, 0.80, 0.7, 30.0))},
+           "CE-T d32": {0: report.add_rate_mean(_model(0.88, 0.60, 0.7, 20.0))},
+           "CE-T d128": {0: report.add_rate_mean(_model(0.91, 0.85, 0.7, 40.0))}}
+    rows = {r["claim"]: r for r in report.compare(res, 10_000)}
+    assert rows["screening picks d_y = 64 over d_y = 32 (rate-mean)"]["verdict"] == "holds"
+    assert rows["screening picks d_y = 64 over d_y = 128 (rate-mean)"]["verdict"] == "refuted"
+    assert rows["screening picks d_y = 64 over d_y = 256 (rate-mean)"]["verdict"] == "not run yet"

@@ -6,6 +6,7 @@ Subcommands are thin: each one parses arguments and calls the public API of a su
     commsldr run SCENARIO [--set k=v ...]   run a scenario file (--jobs N, --backend ray)
     commsldr run --resume RUN_DIR           finish an interrupted run
     commsldr plot RUN_DIR                   (re)draw the figures of a run
+    commsldr evaluate MODEL ...             test accuracy of shipped models or checkpoints
     commsldr list KIND                      names with one-line descriptions
     commsldr describe KIND NAME             parameters, defaults and units of one name
 
@@ -174,6 +175,14 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
         p_train.set_defaults(func=train_command.main)
     else:
         sub.add_parser("train", help="train a split autoencoder with a recipe", add_help=False)
+
+    from commsldr import evaluate as eval_command
+
+    p_eval = sub.add_parser(
+        "evaluate", help="test accuracy of shipped models or checkpoints (float, at real bits)",
+        description=eval_command.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    eval_command.add_arguments(p_eval)
+    p_eval.set_defaults(func=eval_command.main)
 
     p_run = sub.add_parser(
         "run", help="run a scenario file (YAML) and write results and figures",

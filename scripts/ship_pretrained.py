@@ -81,6 +81,13 @@ def stages(runs: Path, seeds: list[int], screen_seeds: list[int], dims: list[int
     return out
 
 
+def describe_test_data(root: Path) -> str:
+    """What the index's ``test_acc`` was measured on: the test split's folder and file format
+    (a JPEG copy of CIFAR-10 scores differently from torchvision's original pixels)."""
+    suffixes = sorted({p.suffix.lower().lstrip(".") for p in (root / "test").rglob("*.*")})
+    return f"CIFAR-10 test split, ImageFolder of {'/'.join(suffixes) or 'no'} files ({root.name})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=Path, default=Path("runs/cifar10-study"))
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(v) for v in args.seeds.split(",")]
     screen_seeds = [int(v) for v in args.screen_seeds.split(",")]
     test = load_dataset("imagefolder", "test", root=args.data, progress=False)
+    test_data = describe_test_data(Path(args.data))
     for name, (src, description) in stages(args.runs, seeds, screen_seeds, dims, args.dy,
                                            args.trunc_from, args.keep).items():
         if not src.is_file():
@@ -114,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if (old.get("model_id") == ck["model_id"] and dst.is_file()
                 and old.get("sha256") == sha256_file(dst)):
             print(f"[same] {name}: {dst} already holds these weights")
+            old.setdefault("test_data", test_data)
             continue
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             staged = Path(tmp) / dst.name
@@ -153,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             "split_stage": model.config["split_stage"],
             "train_images": len(train_cache[key]),
             "test_images": len(test),
+            "test_data": test_data,
             "seed": tc.get("seed"),
             "test_acc": round(test_acc, 6),
             "test_acc_at_training": metrics.get("test_acc"),

@@ -1,0 +1,187 @@
+"""``commsldr evaluate``: the test accuracy of checkpoints, float and at real coded budgets.
+
+MODEL is a shipped model's name (``commsldr list pretrained``; its SHA-256 is checked) or a
+checkpoint file written by ``commsldr train``. For each model it prints the float accuracy on
+the test split with its 95 % binomial interval, the accuracy ``index.json`` records (shipped
+models), optionally the mirror test-time-augmented accuracy (reported apart, never the headline)
+and the accuracy at mean **real coded payload budgets** (bits per image from the constriction
+codec's bytes, each image coded alone, at the entropy-based allocation's scale solved for the
+budget). The quantizer uses the training-set latent statistics stored in the checkpoint; a
+checkpoint without them needs the training split as well (read from the same dataset).
+
+examples:
+  commsldr evaluate cifar10-ce-d64 --dataset imagefolder --data-root PATH/cifar10-jpeg
+  commsldr evaluate cifar10-ce-d64 cifar10-ldr-ft-d64 --dataset cifar10 --download \\
+      --budgets 10,14,20,28 --flip-tta --json scores.json
+  commsldr evaluate runs/train/model.pt --dataset synthetic
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from commsldr.errors import UserError
+
+#: the dataset names :func:`commsldr.data.load_dataset` accepts (repeated here so that
+#: ``--help`` needs no torch)
+DATASET_NAMES = ("synthetic", "cifar10", "cifar100", "imagefolder")
+
+
+def _budgets(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}") from None
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"budgets must be positive numbers of bits, got {text!r}")
+    return values
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="a shipped model name (commsldr list pretrained) or a checkpoint file")
+    p.add_argument("--dataset", default="cifar10", metavar="NAME",
+                   help=f"test data: {', '.join(DATASET_NAMES)} (default cifar10)")
+    p.add_argument("--data-root", default=None,
+                   help="dataset directory (imagefolder: with train/ and test/; cifar: "
+                   "torchvision's root, default the cache)")
+    p.add_argument("--download", action="store_true", help="let torchvision download CIFAR")
+    p.add_argument("--test-per-class", type=int, default=None, metavar="N",
+                   help="evaluate on N test images per class (stratified, seed 0) instead of all")
+    p.add_argument("--budgets", type=_budgets, default=[], metavar="B1,B2,..",
+                   help="also the accuracy at these mean real coded payloads (bits per image)")
+    p.add_argument("--flip-tta", action="store_true",
+                   help="also the accuracy with mirror test-time augmentation (reported apart)")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write every number here")
+
+
+def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
+    """``(checkpoint path, index entry or {})`` of a name or a file."""
+    from commsldr.models.pretrained import (
+        PretrainedError,
+        get_pretrained_path,
+        list_pretrained,
+        pretrained_info,
+    )
+
+    path = Path(model)
+    if path.is_file():
+        return path, {}
+    try:
+        return get_pretrained_path(model), pretrained_info(model)
+    except PretrainedError as exc:
+        if os.sep in model or model.endswith(".pt"):
+            raise UserError(model, "no such checkpoint file") from None
+        from commsldr.errors import did_you_mean
+
+        raise UserError(model, f"neither a checkpoint file nor a shipped model"
+                        f"{did_you_mean(model, list_pretrained())}; "
+                        "`commsldr list pretrained` names them") from exc
+
+
+def assess(model: Any, test: Any, *, budgets_bits: list[float], flip_tta: bool,
+           stats: Any = None, train: Any = None) -> dict[str, Any]:
+    """Every number ``commsldr evaluate`` prints for one loaded model."""
+    from commsldr.train.evaluation import count_correct
+
+    correct, n = count_correct(model, test)
+    acc = correct / n
+    half = 1.96 * math.sqrt(acc * (1 - acc) / n)
+    out: dict[str, Any] = {"test_images": n, "float_acc": acc,
+                           "float_acc_ci95": [max(0.0, acc - half), min(1.0, acc + half)]}
+    if flip_tta:
+        c, _ = count_correct(model, test, flip_tta=True)
+        out["flip_tta_acc"] = c / n
+    if budgets_bits:
+        from commsldr.train.screening import rate_accuracy_at_budgets
+
+        rate = rate_accuracy_at_budgets(model, train, test, list(budgets_bits), stats=stats)
+        out["budgets"] = rate["budgets"]
+        out["rule"] = rate["rule"]
+    return out
+
+
+def main(args: argparse.Namespace) -> int:
+    import torch
+
+    from commsldr.coding import load_latent_stats
+    from commsldr.data import load_dataset
+    from commsldr.train.checkpoint import load_model
+
+    if args.dataset not in DATASET_NAMES:
+        raise UserError("--dataset", f"{args.dataset!r} is not one of {', '.join(DATASET_NAMES)}")
+    if args.dataset == "imagefolder" and not args.data_root:
+        raise UserError("--data-root", "needed with --dataset imagefolder (train/ and test/)")
+    if args.test_per_class is not None and args.test_per_class < 1:
+        raise UserError("--test-per-class", f"must be >= 1, got {args.test_per_class}")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError("--threads", f"must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise UserError("--json", f"the directory of {args.json} does not exist")
+    resolved = [(m, *_resolve(m)) for m in args.models]  # every name checked before any work
+    data_kw = dict(root=args.data_root, download=args.download)
+    test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
+    train = None
+    rows: dict[str, dict[str, Any]] = {}
+    for name, path, entry in resolved:
+        model = load_model(path)
+        if int(model.num_classes) != test.num_classes:
+            raise UserError(name, f"classifies {model.num_classes} classes, the {args.dataset} "
+                            f"test split has {test.num_classes}")
+        size = int(model.config.get("image_size") or test.images.shape[-1])
+        if tuple(test.images.shape[-2:]) != (size, size):
+            raise UserError(name, f"takes {size}x{size} images, the {args.dataset} test split "
+                            f"has {test.images.shape[-2]}x{test.images.shape[-1]}")
+        stats = None
+        if args.budgets:
+            try:
+                stats = load_latent_stats(path)
+            except KeyError:
+                if train is None:
+                    train = load_dataset(args.dataset, "train", **data_kw)
+        row = assess(model, test, budgets_bits=args.budgets, flip_tta=args.flip_tta,
+                     stats=stats, train=train)
+        row.update(checkpoint=str(path), latent_dim=int(model.latent_dim),
+                   backbone=model.config.get("backbone"), index_test_acc=entry.get("test_acc"))
+        rows[name] = row
+    print(_table(rows, args.budgets, args.flip_tta))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"dataset": args.dataset, "models": rows},
+                                              indent=1) + "\n")
+    return 0
+
+
+def _table(rows: dict[str, dict[str, Any]], budgets: list[float], flip_tta: bool) -> str:
+    head = ["model", "d_y", "test images", "float acc (95 % CI)", "index.json"]
+    if flip_tta:
+        head.append("flip TTA")
+    head += [f"@ {b:g} bits" for b in budgets]
+    lines = [head]
+    for name, r in rows.items():
+        lo, hi = r["float_acc_ci95"]
+        idx = r["index_test_acc"]
+        cells = [name, str(r["latent_dim"]), f"{r['test_images']:,}",
+                 f"{100 * r['float_acc']:.2f} % [{100 * lo:.2f}, {100 * hi:.2f}]",
+                 "—" if idx is None else f"{100 * idx:.2f} %"]
+        if flip_tta:
+            cells.append(f"{100 * r['flip_tta_acc']:.2f} %")
+        for b in r.get("budgets", []):
+            cells.append(f"{100 * b['accuracy']:.2f} % ({b['payload_bits']:.1f} b)"
+                         if b["feasible"] else "infeasible")
+        lines.append(cells)
+    widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+           for row in lines]
+    if budgets:
+        out.append("@ B bits: accuracy at a mean real coded payload of at most B bits per image "
+                   "(the payload reached in brackets)")
+    return "\n".join(out)

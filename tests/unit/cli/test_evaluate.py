@@ -1,0 +1,114 @@
+"""``commsldr evaluate``: the numbers equal the library's own evaluation, bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from commsldr.cli import main
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["evaluate", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_float_accuracy_is_the_training_runs_test_accuracy(tiny_trained, tmp_path, capsys):
+    report = tmp_path / "scores.json"
+    rc, out, err = _run(capsys, str(tiny_trained.checkpoint_path), "--dataset", "synthetic",
+                        "--test-per-class", "30", "--flip-tta", "--json", str(report))
+    assert rc == 0, err
+    row = json.loads(report.read_text())["models"][str(tiny_trained.checkpoint_path)]
+    assert row["test_images"] == len(tiny_trained.test) == 300
+    assert row["float_acc"] == pytest.approx(tiny_trained.test_acc, abs=1e-9)
+    lo, hi = row["float_acc_ci95"]
+    half = 1.96 * (row["float_acc"] * (1 - row["float_acc"]) / 300) ** 0.5
+    assert lo == pytest.approx(row["float_acc"] - half) and hi == pytest.approx(row["float_acc"] + half)
+    assert 0.0 <= row["flip_tta_acc"] <= 1.0
+    assert f"{100 * tiny_trained.test_acc:.2f} %" in out
+
+
+def test_budgets_use_the_checkpoints_latent_statistics(tiny_trained, tmp_path, capsys):
+    from commsldr.coding import attach_latent_stats, compute_latent_stats
+    from commsldr.train.screening import rate_accuracy_at_budgets
+
+    ckpt = tmp_path / "with-stats.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, ckpt)
+    stats = compute_latent_stats(tiny_trained.model, tiny_trained.train)
+    attach_latent_stats(ckpt, stats)
+    report = tmp_path / "scores.json"
+    rc, out, err = _run(capsys, str(ckpt), "--dataset", "synthetic", "--test-per-class", "30",
+                        "--budgets", "8,40", "--json", str(report))
+    assert rc == 0, err
+    got = json.loads(report.read_text())["models"][str(ckpt)]["budgets"]
+    want = rate_accuracy_at_budgets(tiny_trained.model, None, tiny_trained.test, [8.0, 40.0],
+                                    stats=stats)["budgets"]
+    assert [b["budget_bits"] for b in got] == [8.0, 40.0]
+    for g, w in zip(got, want, strict=True):
+        assert g["feasible"] == w["feasible"]
+        if w["feasible"]:
+            assert g["accuracy"] == pytest.approx(w["accuracy"])
+            assert g["payload_bits"] <= 40.0 + 1e-9 and g["payload_bits"] == pytest.approx(
+                w["payload_bits"])
+    assert "@ 8 bits" in out and "@ 40 bits" in out
+
+
+def test_shipped_name_is_looked_up_and_its_index_accuracy_shown(tiny_trained, tmp_path, capsys,
+                                                               monkeypatch):
+    from commsldr.models.pretrained import INDEX_FORMAT, sha256_file
+
+    path = tmp_path / "tiny.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, path)
+    (tmp_path / "index.json").write_text(json.dumps({"format": INDEX_FORMAT, "models": {
+        "tiny-model": {"file": path.name, "sha256": sha256_file(path), "test_acc": 0.4321}}}))
+    monkeypatch.setenv("COMMSLDR_MODELS", str(tmp_path))
+    rc, out, err = _run(capsys, "tiny-model", "--dataset", "synthetic", "--test-per-class", "30")
+    assert rc == 0, err
+    assert "tiny-model" in out and "43.21 %" in out
+    rc, out, err = _run(capsys, "tiny-modle", "--dataset", "synthetic")
+    assert rc == 2 and out == ""
+    assert "tiny-modle" in err and "did you mean 'tiny-model'" in err and len(err.splitlines()) <= 2
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["no/such/model.pt", "--dataset", "synthetic"], "no such checkpoint file"),
+    (["{ckpt}", "--dataset", "mnist"], "--dataset"),
+    (["{ckpt}", "--dataset", "imagefolder"], "--data-root"),
+    (["{ckpt}", "--dataset", "synthetic", "--test-per-class", "0"], "--test-per-class"),
+    (["{ckpt}", "--dataset", "synthetic", "--json", "{tmp}/missing/dir/x.json"], "--json"),
+])
+def test_bad_input_is_one_line(tiny_trained, tmp_path, capsys, argv, needle):
+    argv = [a.format(ckpt=tiny_trained.checkpoint_path, tmp=tmp_path) for a in argv]
+    rc, out, err = _run(capsys, *argv)
+    assert rc == 2 and out == "" and needle in err and len(err.splitlines()) <= 2
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_dataset_with_other_classes_is_refused(tiny_trained, tmp_path, capsys):
+    from PIL import Image
+
+    for split in ("train", "test"):
+        for c in ("a", "b", "c"):
+            d = tmp_path / "imgs" / split / c
+            d.mkdir(parents=True)
+            Image.new("RGB", (32, 32), (10, 20, 30)).save(d / "0.png")
+    rc, out, err = _run(capsys, str(tiny_trained.checkpoint_path), "--dataset", "imagefolder",
+                        "--data-root", str(tmp_path / "imgs"))
+    assert rc == 2 and "10 classes" in err and "3" in err
+
+
+def test_help_needs_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom commsldr.cli import build_parser\n"
+            "build_parser(train=False).parse_args(['evaluate', 'x'])\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert torch.__version__  # the test process itself may import it

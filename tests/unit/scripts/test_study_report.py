@@ -89,3 +89,30 @@ def test_screening_claims_compare_d64_with_each_other_size(report):
     assert rows["screening picks d_y = 64 over d_y = 32 (rate-mean)"]["verdict"] == "holds"
     assert rows["screening picks d_y = 64 over d_y = 128 (rate-mean)"]["verdict"] == "refuted"
     assert rows["screening picks d_y = 64 over d_y = 256 (rate-mean)"]["verdict"] == "not run yet"
+
+
+def test_target_takes_the_best_model_and_rule(report):
+    a = _model(0.90, 0.5, 0.7, 30.0)
+    b = _model(0.90, 0.5, 0.7, 30.0)
+    a["acc@20b_waterfill"], b["acc@20b_waterfill"] = 0.885, 0.80
+    res = {"CE-T": {0: a, 1: dict(a, **{"acc@20b_waterfill": 0.875})}, "LDR-FT": {0: b}}
+    t = report.target_check(res)
+    assert (t["model"], t["rule"], t["seeds"]) == ("CE-T", "waterfill", 2)
+    assert t["mean_accuracy"] == pytest.approx(0.88) and t["met"]
+    res["CE-T"][1]["acc@20b_waterfill"] = 0.86
+    assert not report.target_check(res)["met"]
+    assert report.target_check({})["met"] is False
+
+
+def test_markdown_shows_the_second_rule_and_the_target(report):
+    m = _model(0.90, 0.5, 0.7, 30.0)
+    m.update({f"acc@{b:g}b_waterfill": 0.7 for b in report.CHECK_RULE_BUDGETS_BITS})
+    res = {"CE-T": {0: m}, "LDR-FT": {0: _model(0.90, 0.4, 0.7, 30.0)}}
+    summary = {"results": res, "test_images": 10_000, "claims": report.compare(res, 10_000),
+               "target": report.target_check(res)}
+    md = report.markdown(summary)
+    assert "`waterfill` allocation" in md and "| CE-T | 1 | 70.00 ± 0.90†" in md
+    assert "**not met**" in md
+    rows = {r["claim"]: r for r in summary["claims"]}
+    assert rows["LDR-FT beats CE-T at 14 real bits, water-filling allocation"]["verdict"] == \
+        "not run yet"  # LDR-FT has no water-filling numbers here

@@ -62,6 +62,11 @@ LOW_BITS = 14.0
 CHECK_RULE = "waterfill"
 CHECK_RULE_BUDGETS_BITS = (10.0, 14.0, 20.0, 28.0)
 CHECK_RULE_MODELS = ("CE-T", "LDR-FT", "CE control", "DuPHiL")
+#: where the class information sits: accuracy with only the k highest-variance entries kept
+#: (the others set to their training mean), and with Gaussian noise of std f·sigma_i added to
+#: every entry; measured on the CHECK_RULE_MODELS
+TOPK = (2, 4, 8, 16, 32)
+NOISE_FRACTIONS = (0.5, 1.0)
 #: the issue's target: the best model keeps this accuracy at this real payload
 TARGET = {"accuracy": 0.88, "budget_bits": 20.0}
 DISTORTION_SEVERITY = 3
@@ -91,6 +96,8 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
      "distorted_acc", +1),
     ("LDR-FT spreads less: fewer effective latent entries than its control", "LDR-FT",
      "CE control", "participation_ratio", -1),
+    ("LDR-FT concentrates the class information: beats its control with the 8 "
+     "highest-variance entries only", "LDR-FT", "CE control", "acc_top8", +1),
 ] + [
     # the paper's d_y = 64 is the screen's pick: it beats the other sizes on the screening score
     (f"screening picks d_y = 64 over d_y = {d} (rate-mean)", "CE-T", f"CE-T d{d}", "rate_mean", +1)
@@ -189,6 +196,43 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
         key = f"{budget_key(b['budget_bits'])}_{rule}"
         out[key] = b["accuracy"] if b["feasible"] else None
         out[key + "_payload_bits"] = b["payload_bits"]
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(json.dumps(out) + "\n")
+    return out
+
+
+def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
+    """``acc_top<k>`` for k in :data:`TOPK` and ``acc_noise<f>`` for f in
+    :data:`NOISE_FRACTIONS` (noise drawn from a fixed seed), cached like :func:`measure_cached`."""
+    from commsldr.coding import LatentStats, compute_latent_stats, encode_dataset
+    from commsldr.models.pretrained import sha256_file
+    from commsldr.train import load_checkpoint, load_model, model_id
+    from commsldr.train.evaluation import predict_from_latent
+
+    entry = cache / f"{sha256_file(path)[:24]}-structure-v1-n{len(test)}.json"
+    if entry.is_file():
+        return json.loads(entry.read_text())
+    model = load_model(path).eval()
+    ck = load_checkpoint(path)
+    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
+        stats = LatentStats.from_dict(ck["latent_stats"])
+    else:
+        stats = compute_latent_stats(model, train)
+    y = encode_dataset(model, test)
+    mean, std = stats.mean.to(y.dtype), stats.std.to(y.dtype)
+    order = torch.argsort(stats.std, descending=True)
+
+    def acc(z: torch.Tensor) -> float:
+        return float((predict_from_latent(model, z) == test.labels).double().mean())
+
+    out: dict[str, Any] = {}
+    for k in TOPK:
+        z = mean.expand_as(y).clone()
+        z[:, order[:k]] = y[:, order[:k]]
+        out[f"acc_top{k}"] = acc(z)
+    for f in NOISE_FRACTIONS:
+        g = torch.Generator().manual_seed(0)
+        out[f"acc_noise{f:g}"] = acc(y + f * std * torch.randn(y.shape, generator=g, dtype=y.dtype))
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(out) + "\n")
     return out
@@ -299,6 +343,19 @@ def markdown(summary: dict[str, Any]) -> str:
         for label in checked:
             lines.append(f"| {label} | {len(res[label])} | " + " | ".join(
                 cell(label, f"acc@{b:g}b_{CHECK_RULE}") for b in CHECK_RULE_BUDGETS_BITS) + " |")
+    shown = [lab for lab in CHECK_RULE_MODELS if lab in res
+             and any(f"acc_top{TOPK[0]}" in r for r in res[lab].values())]
+    if shown:
+        lines += ["", "Where the class information sits (float latents): accuracy with only the k "
+                  "highest-variance entries kept (the others at their training mean), and with "
+                  "Gaussian noise of std f·σ_i added to every entry:", "",
+                  "| model | seeds | " + " | ".join(f"top {k}" for k in TOPK) + " | " +
+                  " | ".join(f"noise {f:g}σ" for f in NOISE_FRACTIONS) + " |",
+                  "|---" * (2 + len(TOPK) + len(NOISE_FRACTIONS)) + "|"]
+        for label in shown:
+            lines.append(f"| {label} | {len(res[label])} | " + " | ".join(
+                cell(label, f"acc_top{k}") for k in TOPK) + " | " + " | ".join(
+                cell(label, f"acc_noise{f:g}") for f in NOISE_FRACTIONS) + " |")
     t = summary.get("target")
     if t:
         lines += ["", f"Target: the best model keeps ≥ {100 * t['accuracy']:g} % at ≤ "
@@ -378,6 +435,34 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     fig.savefig(out / "latent_std.png", dpi=150)
     plt.close(fig)
 
+    # where the class information sits: accuracy with the k highest-variance entries only
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
+    drawn = False
+    for lab in CHECK_RULE_MODELS:
+        rows = [r for r in res.get(lab, {}).values() if f"acc_top{TOPK[0]}" in r]
+        if not rows:
+            continue
+        ks = [*TOPK, len(rows[0]["latent_std"])]
+        ms, los, his = [], [], []
+        for k in ks:
+            key = "float_acc" if k == ks[-1] else f"acc_top{k}"
+            m, lo, hi = accuracy_interval([r[key] for r in rows], summary["test_images"])
+            ms.append(100 * m)
+            los.append(100 * lo)
+            his.append(100 * hi)
+        ax.plot(ks, ms, "o-", color=color[lab], label=lab)
+        ax.fill_between(ks, los, his, color=color[lab], alpha=0.2, linewidth=0)
+        drawn = True
+    if drawn:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("latent entries kept (highest training variance first; the rest at "
+                      "their mean)")
+        ax.set_ylabel("test accuracy (%), band: 95 % interval")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        fig.savefig(out / "top_entries.png", dpi=150)
+    plt.close(fig)
+
     # accuracy under each test-time distortion (severity 3): mean over seeds with its interval
     kinds = ("rotation", "flip", "color_jitter", "noise")
     shown = [lab for lab in labels if lab in res]
@@ -428,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             if label in CHECK_RULE_MODELS:
                 print(f"measuring {label} (seed {seed}) with the {CHECK_RULE} rule", flush=True)
                 row.update(measure_rule_cached(path, train, test, args.out / "measurements"))
+                row.update(measure_structure_cached(path, train, test, args.out / "measurements"))
             results.setdefault(label, {})[seed] = row
     summary = {"test_images": len(test), "budgets_bits": list(BUDGETS_BITS), "paper": PAPER,
                "rule": "holds / refuted / inconclusive: 95 % interval of the mean paired "

@@ -116,3 +116,30 @@ def test_markdown_shows_the_second_rule_and_the_target(report):
     rows = {r["claim"]: r for r in summary["claims"]}
     assert rows["LDR-FT beats CE-T at 14 real bits, water-filling allocation"]["verdict"] == \
         "not run yet"  # LDR-FT has no water-filling numbers here
+
+
+def test_structure_measurement_keeps_the_top_entries(report, tiny_trained, tmp_path):
+    from commsldr.train import evaluate
+
+    out = report.measure_structure_cached(tiny_trained.checkpoint_path, tiny_trained.train,
+                                          tiny_trained.test, tmp_path)
+    # d_y = 16: keeping the 16 or 32 highest-variance entries keeps them all
+    assert out["acc_top16"] == pytest.approx(evaluate(tiny_trained.model, tiny_trained.test))
+    assert out["acc_top32"] == out["acc_top16"]
+    assert all(0.0 <= out[f"acc_top{k}"] <= 1.0 for k in report.TOPK)
+    assert set(out) == {f"acc_top{k}" for k in report.TOPK} | {
+        f"acc_noise{f:g}" for f in report.NOISE_FRACTIONS}
+    cached = list(tmp_path.iterdir())
+    assert len(cached) == 1 and report.measure_structure_cached(
+        tiny_trained.checkpoint_path, None, tiny_trained.test, tmp_path) == out
+
+
+def test_top_entries_figure_and_table(report, tmp_path):
+    m = _model(0.90, 0.5, 0.7, 30.0)
+    m.update({f"acc_top{k}": 0.2 + 0.02 * k for k in report.TOPK})
+    m.update({f"acc_noise{f:g}": 0.85 for f in report.NOISE_FRACTIONS})
+    res = {"CE-T": {0: m, 1: m}}
+    summary = {"results": res, "test_images": 10_000, "claims": report.compare(res, 10_000)}
+    assert "| CE-T | 2 | 24.00 ± 0.00 |" in report.markdown(summary)
+    report.figures(summary, tmp_path)
+    assert (tmp_path / "top_entries.png").is_file()

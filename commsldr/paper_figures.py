@@ -130,6 +130,14 @@ def _plot_distortions(dist: Mapping[str, Mapping[str, Any]], path_stem: Path,
     return written
 
 
+def truncated_labels(info: dict[str, dict[str, Any]]) -> list[str]:
+    """The labels of ``info`` (label -> ``{"latent_dim", "truncated_from"}``) that are truncated
+    variants. A "truncation" that kept every entry (a fine-tune of the same size, e.g. an
+    equal-epoch CE control) is not one."""
+    return [lbl for lbl, e in info.items() if e.get("truncated_from") is not None
+            and int(e["truncated_from"]) > int(e["latent_dim"])]
+
+
 def paper_figures(
     models: Mapping[str, str | os.PathLike[str]],
     test: ImageTensors,
@@ -252,7 +260,7 @@ def paper_figures(
             + f" ({time.perf_counter() - t0:.0f} s)")
 
     info = summary["models"]
-    truncated = [lbl for lbl in models if info[lbl]["truncated_from"] is not None]
+    truncated = truncated_labels(info)
     if rate_labels is None:
         rate_labels = [lbl for lbl in models if lbl not in truncated]
     if truncation_labels is None:

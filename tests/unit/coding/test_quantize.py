@@ -178,3 +178,23 @@ def test_scale_for_budget_builds_the_coder_it_is_told(center, gaussian_stats, ga
     other = make_source_coder(gaussian_stats, sol.scale, center=not center)
     assert float(same.image_bits(test).mean()) == sol.bits <= 80.0
     assert float(other.image_bits(test).mean()) != sol.bits
+
+
+@pytest.mark.parametrize("rule", ["precision", "waterfill"])
+@pytest.mark.parametrize("c", [0.25, 3.0])
+def test_a_uniform_rescaling_of_the_latent_is_absorbed_by_the_scale(rule, c):
+    """Scaling the latent by c (statistics recomputed) gives the same symbols at scale s / c
+    (precision) or the same scale (water-filling: a target rate): the rate-accuracy curve of a
+    model does not depend on the overall scale of its latent, only on its shape."""
+    from commsldr.coding import latent_stats_from_latents
+    from commsldr.coding.quantize import Quantizer, allocate_steps
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(4000, 12, generator=g, dtype=torch.float64) * torch.linspace(0.2, 2.0, 12)
+    y = y + torch.linspace(-1.0, 1.0, 12)
+    st, st_c = latent_stats_from_latents(y), latent_stats_from_latents(c * y)
+    s = 1.5 if rule == "precision" else 6.0
+    s_c = s / c if rule == "precision" else s
+    q = Quantizer(allocate_steps(st, s, rule), st.mean).quantize(y)
+    q_c = Quantizer(allocate_steps(st_c, s_c, rule), st_c.mean).quantize(c * y)
+    assert (q == q_c).double().mean() > 0.999  # equal up to rounding at the .5 boundaries

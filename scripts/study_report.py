@@ -164,10 +164,36 @@ def measure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, 
     entry = cache / f"{key}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
-    out = measure(path, train, test)
+    out = measure(path, train, test, stats=latent_stats_cached(path, train, cache))
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(out) + "\n")
     return out
+
+
+STATS_VERSION = 1
+
+
+def latent_stats_cached(path: Path, train: Any, cache: Path) -> Any:
+    """The training-set :class:`~commsldr.coding.LatentStats` of the checkpoint ``path``: stored
+    in it, or computed once (50,000 training images to encode) and kept in
+    ``cache/<sha256 of the checkpoint>-stats-v<N>.json`` (``ship_pretrained.py --stats-cache``
+    reads the same files)."""
+    from commsldr.coding import LatentStats, compute_latent_stats
+    from commsldr.models.pretrained import sha256_file
+    from commsldr.train import load_checkpoint, load_model, model_id
+
+    entry = cache / f"{sha256_file(path)[:24]}-stats-v{STATS_VERSION}.json"
+    if entry.is_file():
+        return LatentStats.from_dict(json.loads(entry.read_text()))
+    ck = load_checkpoint(path)
+    model = load_model(path)
+    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
+        return LatentStats.from_dict(ck["latent_stats"])
+    stats = compute_latent_stats(model, train)
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(json.dumps({k: v.tolist() if isinstance(v, torch.Tensor) else v
+                                 for k, v in stats.to_dict().items()}) + "\n")
+    return stats
 
 
 def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
@@ -175,20 +201,15 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
     """Accuracy and real payload at :data:`CHECK_RULE_BUDGETS_BITS` under allocation ``rule``
     (keys ``acc@<B>b_<rule>``, ``acc@<B>b_<rule>_payload_bits``), cached like
     :func:`measure_cached`."""
-    from commsldr.coding import LatentStats, compute_latent_stats
     from commsldr.models.pretrained import sha256_file
-    from commsldr.train import load_checkpoint, load_model, model_id
+    from commsldr.train import load_model
     from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
 
     entry = cache / f"{sha256_file(path)[:24]}-{rule}-v1-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
     model = load_model(path)
-    ck = load_checkpoint(path)
-    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
-        stats = LatentStats.from_dict(ck["latent_stats"])
-    else:
-        stats = compute_latent_stats(model, train)
+    stats = latent_stats_cached(path, train, cache)
     rate = rate_accuracy_at_budgets(model, train, test, list(CHECK_RULE_BUDGETS_BITS), rule=rule,
                                     stats=stats)
     out: dict[str, Any] = {}
@@ -204,20 +225,16 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
 def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
     """``acc_top<k>`` for k in :data:`TOPK` and ``acc_noise<f>`` for f in
     :data:`NOISE_FRACTIONS` (noise drawn from a fixed seed), cached like :func:`measure_cached`."""
-    from commsldr.coding import LatentStats, compute_latent_stats, encode_dataset
+    from commsldr.coding import encode_dataset
     from commsldr.models.pretrained import sha256_file
-    from commsldr.train import load_checkpoint, load_model, model_id
+    from commsldr.train import load_model
     from commsldr.train.evaluation import predict_from_latent
 
     entry = cache / f"{sha256_file(path)[:24]}-structure-v1-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
     model = load_model(path).eval()
-    ck = load_checkpoint(path)
-    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
-        stats = LatentStats.from_dict(ck["latent_stats"])
-    else:
-        stats = compute_latent_stats(model, train)
+    stats = latent_stats_cached(path, train, cache)
     y = encode_dataset(model, test)
     mean, std = stats.mean.to(y.dtype), stats.std.to(y.dtype)
     order = torch.argsort(stats.std, descending=True)
@@ -252,8 +269,9 @@ def target_check(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Any
     return best
 
 
-def measure(path: Path, train: Any, test: Any) -> dict[str, Any]:
-    """Every number of one model (see the module docstring)."""
+def measure(path: Path, train: Any, test: Any, stats: Any = None) -> dict[str, Any]:
+    """Every number of one model (see the module docstring); ``stats``: its training-set latent
+    statistics if known (else from the checkpoint or ``train``)."""
     from commsldr.coding import LatentStats, compute_latent_stats, encode_dataset
     from commsldr.data import derive_seed, distort
     from commsldr.paper_figures import paper_entropy_bits
@@ -261,11 +279,12 @@ def measure(path: Path, train: Any, test: Any) -> dict[str, Any]:
     from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
 
     model = load_model(path)
-    ck = load_checkpoint(path)
-    if "latent_stats" in ck and ck.get("model_id") == model_id(model):
-        stats = LatentStats.from_dict(ck["latent_stats"])  # the training set's, stored with it
-    else:
-        stats = compute_latent_stats(model, train)
+    if stats is None:
+        ck = load_checkpoint(path)
+        if "latent_stats" in ck and ck.get("model_id") == model_id(model):
+            stats = LatentStats.from_dict(ck["latent_stats"])  # stored with the checkpoint
+        else:
+            stats = compute_latent_stats(model, train)
     rate = rate_accuracy_at_budgets(model, train, test, list(BUDGETS_BITS), stats=stats)
     y = encode_dataset(model, test)
     std = y.double().std(0).numpy()

@@ -101,7 +101,9 @@ class LatentStats:
         missing = [k for k in _KEYS if k not in d]
         if missing:
             raise KeyError(f"latent_stats lacks the key(s) {missing}")
-        t = {k: torch.as_tensor(d[k]) for k in _KEYS}
+        # float64 from lists and Python floats too (``torch.as_tensor`` would make them float32)
+        t = {k: torch.as_tensor(d[k], dtype=None if k == "num_samples" else torch.float64)
+             for k in _KEYS}
         return cls(
             mean=t["mean"].double(),
             std=t["std"].double(),

@@ -198,3 +198,17 @@ def test_a_uniform_rescaling_of_the_latent_is_absorbed_by_the_scale(rule, c):
     q = Quantizer(allocate_steps(st, s, rule), st.mean).quantize(y)
     q_c = Quantizer(allocate_steps(st_c, s_c, rule), st_c.mean).quantize(c * y)
     assert (q == q_c).double().mean() > 0.999  # equal up to rounding at the .5 boundaries
+
+
+def test_latent_stats_survive_a_json_round_trip_exactly():
+    import json
+
+    from commsldr.coding import LatentStats, latent_stats_from_latents
+
+    g = torch.Generator().manual_seed(1)
+    st = latent_stats_from_latents(torch.randn(500, 6, generator=g, dtype=torch.float64) / 3)
+    text = json.dumps({k: v.tolist() if isinstance(v, torch.Tensor) else v
+                       for k, v in st.to_dict().items()})
+    back = LatentStats.from_dict(json.loads(text))
+    for k, v in st.to_dict().items():
+        assert torch.equal(torch.as_tensor(back.to_dict()[k]), torch.as_tensor(v)), k

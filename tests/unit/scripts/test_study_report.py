@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "study_report.py"
 
@@ -129,8 +130,10 @@ def test_structure_measurement_keeps_the_top_entries(report, tiny_trained, tmp_p
     assert all(0.0 <= out[f"acc_top{k}"] <= 1.0 for k in report.TOPK)
     assert set(out) == {f"acc_top{k}" for k in report.TOPK} | {
         f"acc_noise{f:g}" for f in report.NOISE_FRACTIONS}
-    cached = list(tmp_path.iterdir())
-    assert len(cached) == 1 and report.measure_structure_cached(
+    cached = sorted(f.name.split("-", 1)[1] for f in tmp_path.iterdir())
+    # the measurement and the training-set statistics it computed (kept for the other measures)
+    assert cached == [f"stats-v{report.STATS_VERSION}.json", "structure-v1-n300.json"]
+    assert report.measure_structure_cached(
         tiny_trained.checkpoint_path, None, tiny_trained.test, tmp_path) == out
 
 
@@ -143,3 +146,17 @@ def test_top_entries_figure_and_table(report, tmp_path):
     assert "| CE-T | 2 | 24.00 ± 0.00 |" in report.markdown(summary)
     report.figures(summary, tmp_path)
     assert (tmp_path / "top_entries.png").is_file()
+
+
+def test_cached_statistics_are_the_computed_ones(report, tiny_trained, tmp_path):
+    from commsldr.coding import compute_latent_stats
+
+    first = report.latent_stats_cached(tiny_trained.checkpoint_path, tiny_trained.train, tmp_path)
+    again = report.latent_stats_cached(tiny_trained.checkpoint_path, None, tmp_path)  # from disk
+    fresh = compute_latent_stats(tiny_trained.model, tiny_trained.train)
+    for k, v in fresh.to_dict().items():
+        # the disk copy is exact; a fresh encoding agrees to float32 summation order
+        assert torch.equal(torch.as_tensor(again.to_dict()[k]).double(),
+                           torch.as_tensor(first.to_dict()[k]).double()), k
+        assert torch.as_tensor(first.to_dict()[k]).double().allclose(
+            torch.as_tensor(v).double(), rtol=1e-5, atol=1e-6), k

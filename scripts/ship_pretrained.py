@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from commsldr.coding import (
+    LatentStats,
     attach_latent_stats,
     encode_dataset,
     latent_stats_from_latents,
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=int, default=64)
     ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10 (train/, test/)")
     ap.add_argument("--out", type=Path, default=Path("models"))
+    ap.add_argument("--stats-cache", type=Path, default=None, metavar="DIR",
+                    help="training-set latent statistics already computed by study_report.py "
+                    "(its measurements/ directory), used instead of encoding the training set")
     args = ap.parse_args(argv)
     dims = [int(d) for d in args.dims.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -127,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             staged = Path(tmp) / dst.name
             shutil.copyfile(src, staged)
+            cached = (args.stats_cache / f"{sha256_file(src)[:24]}-stats-v1.json"
+                      if args.stats_cache else None)
+            try:
+                load_latent_stats(staged)
+            except KeyError:
+                if cached is not None and cached.is_file():
+                    attach_latent_stats(staged, LatentStats.from_dict(
+                        json.loads(cached.read_text())))
+                    print(f"{name}: training-set latent statistics from {cached}")
             try:
                 load_latent_stats(staged)
             except KeyError:

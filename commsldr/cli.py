@@ -281,6 +281,12 @@ def _report(exc: BaseException, command: str) -> int:
     if isinstance(exc, KeyboardInterrupt):
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    if isinstance(exc, BrokenPipeError):  # the reader went away (`commsldr list ... | head`)
+        try:  # no "Exception ignored" when the interpreter flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # what a shell reports for a process ended by SIGPIPE
     if isinstance(exc, MemoryError):
         print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
               f"rerun with --debug", file=sys.stderr)

@@ -114,3 +114,22 @@ def test_describe_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) -
     assert main(["describe", "policies", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "oracle" in err
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    """``commsldr list channels | head -1``: no message when the reader goes away."""
+    import io
+    import sys
+
+    from commsldr.cli import main
+
+    class Closed(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            raise io.UnsupportedOperation("fileno")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["list", "channels"]) == 141
+    assert capsys.readouterr().err == ""

@@ -162,7 +162,8 @@ def encode_dataset(model: torch.nn.Module, data: Any, *, batch_size: int = 512) 
     model.eval()
     try:
         device = next(model.parameters()).device
-        out = [model.encode(to_float(images[i:i + batch_size]).to(device)).float().cpu()
+        out = [model.encode(to_float(images[i:i + batch_size], channels_last=True).to(device))
+               .float().cpu()
                for i in range(0, len(images), batch_size)]
     finally:
         model.train(was_training)

@@ -22,7 +22,8 @@ def predict_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int
     was = model.training
     model.eval()
     try:
-        out = [model.decode(model.encode(to_float(images[i:i + batch_size]))).argmax(1)
+        out = [model.decode(model.encode(to_float(images[i:i + batch_size],
+                                                  channels_last=True))).argmax(1)
                for i in range(0, images.shape[0], batch_size)]
     finally:
         model.train(was)

@@ -37,7 +37,7 @@ def count_correct(
     correct = 0
     try:
         for start in range(0, len(data), batch_size):
-            x = to_float(data.images[start : start + batch_size]).to(device)
+            x = to_float(data.images[start : start + batch_size], channels_last=True).to(device)
             y = data.labels[start : start + batch_size].to(device)
             with torch.autocast(device.type, dtype=_amp_dtype(device), enabled=amp):
                 logits = model.decode(model.encode(x))

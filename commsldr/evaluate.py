@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +131,9 @@ def main(args: argparse.Namespace) -> int:
     resolved = [(m, *_resolve(m)) for m in args.models]  # every name checked before any work
     data_kw = dict(root=args.data_root, download=args.download)
     test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
-    train = None
-    rows: dict[str, dict[str, Any]] = {}
-    for name, path, entry in resolved:
-        model = load_model(path)
+    models = {}
+    for name, path, _ in resolved:  # every model checked against the data before any work
+        model = models[name] = load_model(path)
         if int(model.num_classes) != test.num_classes:
             raise UserError(name, f"classifies {model.num_classes} classes, the {args.dataset} "
                             f"test split has {test.num_classes}")
@@ -141,6 +141,12 @@ def main(args: argparse.Namespace) -> int:
         if tuple(test.images.shape[-2:]) != (size, size):
             raise UserError(name, f"takes {size}x{size} images, the {args.dataset} test split "
                             f"has {test.images.shape[-2]}x{test.images.shape[-1]}")
+    train = None
+    rows: dict[str, dict[str, Any]] = {}
+    for i, (name, path, entry) in enumerate(resolved, 1):
+        model = models[name]
+        print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
+              file=sys.stderr, flush=True)
         stats = None
         if args.budgets:
             try:

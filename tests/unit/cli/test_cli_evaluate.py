@@ -112,3 +112,11 @@ def test_help_needs_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert torch.__version__  # the test process itself may import it
+
+
+def test_dataset_names_match_the_loaders():
+    """``commsldr evaluate`` repeats the dataset names so that ``--help`` needs no torch."""
+    from commsldr.data.datasets import DATASETS
+    from commsldr.evaluate import DATASET_NAMES
+
+    assert tuple(DATASET_NAMES) == tuple(DATASETS)

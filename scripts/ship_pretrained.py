@@ -131,26 +131,24 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             staged = Path(tmp) / dst.name
             shutil.copyfile(src, staged)
-            cached = (args.stats_cache / f"{sha256_file(src)[:24]}-stats-v1.json"
-                      if args.stats_cache else None)
             try:
                 load_latent_stats(staged)
             except KeyError:
+                cached = (args.stats_cache / f"{sha256_file(src)[:24]}-stats-v1.json"
+                          if args.stats_cache else None)
                 if cached is not None and cached.is_file():
                     attach_latent_stats(staged, LatentStats.from_dict(
                         json.loads(cached.read_text())))
                     print(f"{name}: training-set latent statistics from {cached}")
-            try:
-                load_latent_stats(staged)
-            except KeyError:
-                key = (tc.get("num_per_class"), tc.get("seed", 0))
-                if key not in train_cache:
-                    train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
-                                                    num_per_class=key[0], seed=key[1],
-                                                    progress=False)
-                model = load_model(staged)
-                attach_latent_stats(staged, latent_stats_from_latents(
-                    encode_dataset(model, train_cache[key])))
+                else:
+                    key = (tc.get("num_per_class"), tc.get("seed", 0))
+                    if key not in train_cache:
+                        train_cache[key] = load_dataset("imagefolder", "train", root=args.data,
+                                                        num_per_class=key[0], seed=key[1],
+                                                        progress=False)
+                    model = load_model(staged)
+                    attach_latent_stats(staged, latent_stats_from_latents(
+                        encode_dataset(model, train_cache[key])))
             size = staged.stat().st_size
             if size > MAX_BYTES:
                 raise SystemExit(f"{name}: {size} bytes exceeds the {MAX_BYTES}-byte limit")

@@ -269,22 +269,16 @@ def target_check(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Any
     return best
 
 
-def measure(path: Path, train: Any, test: Any, stats: Any = None) -> dict[str, Any]:
+def measure(path: Path, train: Any, test: Any, stats: Any) -> dict[str, Any]:
     """Every number of one model (see the module docstring); ``stats``: its training-set latent
-    statistics if known (else from the checkpoint or ``train``)."""
-    from commsldr.coding import LatentStats, compute_latent_stats, encode_dataset
+    statistics (:func:`latent_stats_cached`)."""
+    from commsldr.coding import encode_dataset
     from commsldr.data import derive_seed, distort
     from commsldr.paper_figures import paper_entropy_bits
-    from commsldr.train import evaluate, load_checkpoint, load_model, model_id
+    from commsldr.train import evaluate, load_model
     from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
 
     model = load_model(path)
-    if stats is None:
-        ck = load_checkpoint(path)
-        if "latent_stats" in ck and ck.get("model_id") == model_id(model):
-            stats = LatentStats.from_dict(ck["latent_stats"])  # stored with the checkpoint
-        else:
-            stats = compute_latent_stats(model, train)
     rate = rate_accuracy_at_budgets(model, train, test, list(BUDGETS_BITS), stats=stats)
     y = encode_dataset(model, test)
     std = y.double().std(0).numpy()

@@ -52,6 +52,9 @@ MODELS: dict[str, str] = {
     "trunc LDR-FT": "trunc-d128-k64-ldr-ft",
     "trunc LDR-FT control": "trunc-d128-k64-ldr-ft-control",
 }
+#: drawn in their own panel of the rate-accuracy figure
+TRUNCATION_MODELS = ("CE-T d128", "trunc CE", "trunc CE control", "trunc LDR-FT",
+                     "trunc LDR-FT control")
 SCREEN_DIMS = (32, 64, 128, 256)
 BUDGETS_BITS = (10.0, 14.0, 20.0, 28.0, 40.0, 64.0)
 #: the paper's quantization comparison: 71.68 -> 13.93 bits of total entropy
@@ -132,6 +135,17 @@ def accuracy_interval(values: list[float], n_test: int) -> tuple[float, float, f
     m = float(values[0])
     half = 1.96 * math.sqrt(m * (1 - m) / n_test)
     return m, m - half, m + half
+
+
+#: the y label of every accuracy figure with a band
+BAND_LABEL = "test accuracy (%), band: 95 % interval (within 0–100)"
+
+
+def accuracy_band(values: list[float], n_test: int) -> tuple[float, float, float]:
+    """:func:`accuracy_interval` in percent with the interval cut to [0, 100] (an accuracy
+    cannot leave it; with two or three seeds the t interval often does), for the figures."""
+    m, lo, hi = accuracy_interval(values, n_test)
+    return 100 * m, max(0.0, 100 * lo), min(100.0, 100 * hi)
 
 
 def binomial_diff_interval(p_a: float, p_b: float, n: int) -> tuple[float, float, float]:
@@ -397,33 +411,42 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    out.mkdir(parents=True, exist_ok=True)
     res = summary["results"]
     labels = list(MODELS)
     palette = plt.get_cmap("tab10").colors
     color = {lab: palette[i % 10] for i, lab in enumerate(labels)}
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
-    for lab in labels:
-        if lab not in res:
-            continue
-        xs, ms, los, his = [], [], [], []
-        for b in BUDGETS_BITS:
-            key = f"acc@{b:g}b"
-            vals = [r[key] for r in res[lab].values() if r.get(key) is not None]
-            bits = [r[key + "_payload_bits"] for r in res[lab].values() if r.get(key) is not None]
-            if not vals:
+    # the d_y = 64 set on the left; the truncations (with their d_y = 128 base) on the right,
+    # on the same axes, when any of them is measured
+    trunc = [lab for lab in TRUNCATION_MODELS if lab in res]
+    panels = [[lab for lab in labels if lab not in TRUNCATION_MODELS]] + ([trunc] if trunc else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.5 + 4.5 * (len(panels) - 1), 4.5),
+                             layout="constrained", sharey=True, squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        for lab in panel:
+            if lab not in res:
                 continue
-            m, lo, hi = accuracy_interval(vals, summary["test_images"])
-            xs.append(float(np.mean(bits)))
-            ms.append(100 * m)
-            los.append(100 * lo)
-            his.append(100 * hi)
-        if xs:
-            ax.plot(xs, ms, "o-", color=color[lab], label=lab)
-            ax.fill_between(xs, los, his, color=color[lab], alpha=0.2, linewidth=0)
-    ax.set_xlabel("real coded payload (bits per image)")
-    ax.set_ylabel("test accuracy (%), band: 95 % interval")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            xs, ms, los, his = [], [], [], []
+            for b in BUDGETS_BITS:
+                key = f"acc@{b:g}b"
+                vals = [r[key] for r in res[lab].values() if r.get(key) is not None]
+                bits = [r[key + "_payload_bits"] for r in res[lab].values()
+                        if r.get(key) is not None]
+                if not vals:
+                    continue
+                m, lo, hi = accuracy_band(vals, summary["test_images"])
+                xs.append(float(np.mean(bits)))
+                ms.append(m)
+                los.append(lo)
+                his.append(hi)
+            if xs:
+                ax.plot(xs, ms, "o-", color=color[lab], label=lab)
+                ax.fill_between(xs, los, his, color=color[lab], alpha=0.2, linewidth=0)
+        ax.set_xlabel("real coded payload (bits per image)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", frameon=False)
+    axes[0][0].set_ylabel(BAND_LABEL)
+    axes[0][0].set_ylim(0, 100)
     fig.savefig(out / "rate_accuracy.png", dpi=150)
     plt.close(fig)
 
@@ -459,10 +482,10 @@ def figures(summary: dict[str, Any], out: Path) -> None:
         ms, los, his = [], [], []
         for k in ks:
             key = "float_acc" if k == ks[-1] else f"acc_top{k}"
-            m, lo, hi = accuracy_interval([r[key] for r in rows], summary["test_images"])
-            ms.append(100 * m)
-            los.append(100 * lo)
-            his.append(100 * hi)
+            m, lo, hi = accuracy_band([r[key] for r in rows], summary["test_images"])
+            ms.append(m)
+            los.append(lo)
+            his.append(hi)
         ax.plot(ks, ms, "o-", color=color[lab], label=lab)
         ax.fill_between(ks, los, his, color=color[lab], alpha=0.2, linewidth=0)
         drawn = True
@@ -470,11 +493,36 @@ def figures(summary: dict[str, Any], out: Path) -> None:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("latent entries kept (highest training variance first; the rest at "
                       "their mean)")
-        ax.set_ylabel("test accuracy (%), band: 95 % interval")
+        ax.set_ylabel(BAND_LABEL)
+        ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.savefig(out / "top_entries.png", dpi=150)
     plt.close(fig)
+
+    # the d_y screen (the paper's §4.1): float accuracy and the screening score per d_y
+    dims = [(d, "CE-T" if d == 64 else f"CE-T d{d}") for d in SCREEN_DIMS]
+    dims = [(d, lab) for d, lab in dims if lab in res]
+    if len(dims) > 1:
+        fig, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
+        for key, name, marker in (("float_acc", "float", "o"),
+                                  ("rate_mean", "screening score (mean over the budgets)", "s")):
+            band = [accuracy_band([r[key] for r in res[lab].values()], summary["test_images"])
+                    for _, lab in dims]
+            xs = [d for d, _ in dims]
+            ax.errorbar(xs, [b[0] for b in band], yerr=[[b[0] - b[1] for b in band],
+                                                        [b[2] - b[0] for b in band]],
+                        marker=marker, capsize=3, color="0.2" if key == "float_acc" else "0.55",
+                        label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([d for d, _ in dims], [str(d) for d, _ in dims])
+        ax.set_xlabel("latent size d_y (CE-T)")
+        ax.set_ylabel("test accuracy (%), bar: 95 % interval")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", frameon=False)
+        fig.savefig(out / "screen.png", dpi=150)
+        plt.close(fig)
 
     # accuracy under each test-time distortion (severity 3): mean over seeds with its interval
     kinds = ("rotation", "flip", "color_jitter", "noise")
@@ -482,16 +530,19 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
     width = 0.8 / max(1, len(shown))
     for i, lab in enumerate(shown):
-        ms, errs = [], []
+        ms, below, above = [], [], []
         for kind in kinds:
-            m, lo, _ = accuracy_interval([r["distortions"][kind] for r in res[lab].values()],
-                                         summary["test_images"])
-            ms.append(100 * m)
-            errs.append(100 * (m - lo))
+            m, lo, hi = accuracy_band([r["distortions"][kind] for r in res[lab].values()],
+                                      summary["test_images"])
+            ms.append(m)
+            below.append(m - lo)
+            above.append(hi - m)
         xs = np.arange(len(kinds)) + (i - (len(shown) - 1) / 2) * width
-        ax.bar(xs, ms, width, yerr=errs, color=color[lab], label=lab, capsize=2)
+        ax.bar(xs, ms, width, yerr=[below, above], color=color[lab], label=lab, capsize=2)
     ax.set_xticks(np.arange(len(kinds)), [k.replace("_", " ") for k in kinds])
-    ax.set_ylabel(f"test accuracy (%), severity {DISTORTION_SEVERITY}")
+    ax.set_ylabel(f"test accuracy (%), severity {DISTORTION_SEVERITY};\n"
+                  "bar: 95 % interval (within 0–100)")
+    ax.set_ylim(0, 100)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.savefig(out / "distortions.png", dpi=150)

@@ -71,6 +71,31 @@ def test_markdown_and_figures(report, tmp_path):
                                                    "distortions.png"}
 
 
+def test_figure_bands_stay_within_0_and_100(report):
+    m, lo, hi = report.accuracy_band([0.10, 0.90], 10_000)  # t interval with 1 df: far outside
+    assert m == pytest.approx(50.0) and (lo, hi) == (0.0, 100.0)
+    m, lo, hi = report.accuracy_band([0.5], 10_000)  # one seed: the binomial interval, inside
+    assert 0.0 < lo < m < hi < 100.0
+
+
+def test_truncations_get_their_own_panel(report, tmp_path):
+    import matplotlib.image
+
+    res = {"CE-T": {0: _model(0.90, 0.8, 0.7, 30.0)}}
+    summary = {"results": res, "test_images": 10_000}
+    report.figures(summary, tmp_path / "one")
+    res["trunc CE"] = {0: _model(0.89, 0.8, 0.7, 30.0)}
+    report.figures(summary, tmp_path / "two")
+    one = matplotlib.image.imread(tmp_path / "one" / "rate_accuracy.png")
+    two = matplotlib.image.imread(tmp_path / "two" / "rate_accuracy.png")
+    assert one.shape[0] == two.shape[0] and two.shape[1] > 1.5 * one.shape[1]
+    assert not (tmp_path / "two" / "screen.png").exists()  # one d_y: nothing to screen
+    res["CE-T d128"] = {0: report.add_rate_mean(_model(0.90, 0.6, 0.7, 30.0))}
+    res["CE-T"] = {0: report.add_rate_mean(res["CE-T"][0])}
+    report.figures(summary, tmp_path / "three")
+    assert (tmp_path / "three" / "screen.png").is_file()
+
+
 def test_screening_score_counts_infeasible_budgets_as_chance(report):
     m = _model(0.90, 0.50, 0.7, 30.0)
     scored = report.add_rate_mean(m)

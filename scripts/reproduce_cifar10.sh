@@ -20,18 +20,25 @@
 #   LDR_EPOCHS epochs of each LDR phase (DuPHiL; LDR-FT steps 1 and 2)   4
 #   FT_EPOCHS  epochs of LDR-FT step 3 and of the CE truncation fine-tune    4
 #   TRUNC_FROM, KEEP   truncation 128 -> 64                       128, 64
+#   LONG_SEEDS         seeds of the long-phase check              0
+#   LONG_LDR_EPOCHS, LONG_FT_EPOCHS   its LDR phases and step 3   8, 8
 #   THREADS    torch threads per lane                             2
 #   JOBS       1: one lane; 2: two lanes side by side (THREADS each; use THREADS=1 on 2 cores)
 #   STAGES     subset of: ce-d64 duphil ldr-ft ce-control ce-trunc-base trunc-ce trunc-ce-control
-#              trunc-ldr-ft trunc-ldr-ft-control screen
+#              trunc-ldr-ft trunc-ldr-ft-control screen ldr-ft-long ce-control-long
 #   DEVICE     cpu, cuda, ... (default: cuda when available)
 #
 # The LDR phases (why these lengths): LDR-FT is a fine-tune of a converged CE-T model, so its
-# three steps get 2·LDR_EPOCHS + FT_EPOCHS = 12 epochs, a bit more than the CE-T run itself; every
+# three steps get 2·LDR_EPOCHS + FT_EPOCHS = 12 epochs, two thirds of the CE-T run; every
 # LDR-FT result is compared with a CE fine-tune of the same model for the same 12 epochs (the
 # control), so extra training alone cannot explain a difference. Step 3 and the controls use the
 # fast recipe at lr 0.1x (the paper's "smaller learning rate"); the DuPHiL phases use SGD at
 # LDR_LR with the same triangle schedule.
+# Are 4 epochs enough? The report's convergence table (study_report.py) shows each phase's loss
+# per epoch. The long-phase check (`ldr-ft-long`, `ce-control-long`; LONG_SEEDS) reruns LDR-FT
+# with LONG_LDR_EPOCHS per LDR phase and LONG_FT_EPOCHS of step 3 (default 8 + 8 + 8 = 24
+# epochs: twice every phase) beside its own CE control of as many epochs, so the report can say
+# whether the phase lengths decide the verdicts.
 # Side-branch input: the clean latent (`side_input=clean`). The authors' code feeds the side
 # branch y + U(-1, 1) noise, a quantization step of 1 that matches their latent's scale; here
 # the LDR phases start from a CE-T model trained without noise whose latent scale is set by
@@ -49,6 +56,9 @@ DIMS=${DIMS:-32,64,128,256}
 EPOCHS=${EPOCHS:-18}
 LDR_EPOCHS=${LDR_EPOCHS:-4}
 FT_EPOCHS=${FT_EPOCHS:-4}
+LONG_SEEDS=${LONG_SEEDS:-0}
+LONG_LDR_EPOCHS=${LONG_LDR_EPOCHS:-8}
+LONG_FT_EPOCHS=${LONG_FT_EPOCHS:-8}
 LDR_LR=${LDR_LR:-0.01}
 FT_LR=${FT_LR:-0.15}
 TRUNC_FROM=${TRUNC_FROM:-128}
@@ -56,7 +66,7 @@ KEEP=${KEEP:-64}
 DY=64
 THREADS=${THREADS:-2}
 JOBS=${JOBS:-1}
-STAGES=${STAGES:-ce-d64 ldr-ft ce-control duphil ce-trunc-base trunc-ce trunc-ldr-ft trunc-ldr-ft-control trunc-ce-control screen}
+STAGES=${STAGES:-ce-d64 ldr-ft ce-control duphil ce-trunc-base trunc-ce trunc-ldr-ft trunc-ldr-ft-control trunc-ce-control screen ldr-ft-long ce-control-long}
 COMMSLDR=${COMMSLDR:-commsldr}
 export OMP_NUM_THREADS=$THREADS
 
@@ -131,6 +141,14 @@ for s in $SEEDS; do
     want trunc-ldr-ft && LANE_B+="run_stage s$s-trunc-ldr-ft $T-ldr-ft --recipe truncate --from $CEB --keep $KEEP --truncate-finetune ldr-ft --seed $s \"\${LDR[@]}\" \"\${COMMON[@]}\";"
     # its control: the same truncated model fine-tuned with CE for LDR-FT's number of epochs
     want trunc-ldr-ft-control && LANE_B+="run_stage s$s-trunc-ldr-ft-control $T-ldr-ft-control --recipe truncate --from $CEB --keep $KEEP --truncate-finetune ce --seed $s \"\${LDR[@]}\" --finetune-epochs $CONTROL_EPOCHS \"\${COMMON[@]}\";"
+done
+# the long-phase check (lane A: it starts from lane A's CE-T d_y = 64 models)
+LONG=(--epochs "$EPOCHS" --ldr-epochs "$LONG_LDR_EPOCHS" --finetune-epochs "$LONG_FT_EPOCHS")
+for s in $LONG_SEEDS; do
+    S="$OUT/s$s"
+    CE64="$S/screen/d$DY/model.pt"
+    want ldr-ft-long && LANE_A+="run_stage s$s-ldr-ft-long $S/ldr-ft-long-d$DY --recipe ldr-ft --from $CE64 --seed $s \"\${LONG[@]}\" \"\${COMMON[@]}\";"
+    want ce-control-long && LANE_A+="run_stage s$s-ce-control-long $S/ce-control-long-d$DY --recipe truncate --from $CE64 --keep $DY --truncate-finetune ce --seed $s \"\${LONG[@]}\" --finetune-epochs $(( 2 * LONG_LDR_EPOCHS + LONG_FT_EPOCHS )) \"\${COMMON[@]}\";"
 done
 if want screen; then
     for s in $SCREEN_SEEDS; do

@@ -51,7 +51,12 @@ MODELS: dict[str, str] = {
     "trunc CE control": "trunc-d128-k64-ce-control",
     "trunc LDR-FT": "trunc-d128-k64-ldr-ft",
     "trunc LDR-FT control": "trunc-d128-k64-ldr-ft-control",
+    # the long-phase check: LDR-FT with every phase twice as long, and its CE control
+    "LDR-FT long": "ldr-ft-long-d64",
+    "CE control long": "ce-control-long-d64",
 }
+#: drawn in the colour of the model they vary, dashed (hatched bars)
+VARIANT_OF = {"LDR-FT long": "LDR-FT", "CE control long": "CE control"}
 #: drawn in their own panel of the rate-accuracy figure
 TRUNCATION_MODELS = ("CE-T d128", "trunc CE", "trunc CE control", "trunc LDR-FT",
                      "trunc LDR-FT control")
@@ -95,6 +100,10 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
      "float_acc", +1),
     ("truncation 128->64 + CE beats CE-T d64 trained as long", "trunc CE", "trunc CE control",
      "float_acc", +1),
+    ("LDR-FT with phases twice as long beats its control (float)", "LDR-FT long",
+     "CE control long", "float_acc", +1),
+    (f"LDR-FT with phases twice as long beats its control at {LOW_BITS:g} real bits",
+     "LDR-FT long", "CE control long", f"acc@{LOW_BITS:g}b", +1),
     ("LDR-FT is more robust to distortions than its control", "LDR-FT", "CE control",
      "distorted_acc", +1),
     ("LDR-FT spreads less: fewer effective latent entries than its control", "LDR-FT",
@@ -269,6 +278,44 @@ def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> 
     return out
 
 
+#: the models whose phases are checked for convergence: the fine-tunes with LDR phases and the
+#: CE fine-tunes they are compared with
+PHASED_MODELS = ("LDR-FT", "CE control", "DuPHiL", "trunc LDR-FT", "trunc LDR-FT control",
+                 "LDR-FT long", "CE control long")
+#: a phase counts as converged when its last epoch made less than this share of the decrease of
+#: its epoch-mean loss from the first epoch to the last
+CONVERGED_SHARE = 0.10
+
+
+def phase_convergence(runs: Path, seeds: list[int]) -> list[dict[str, Any]]:
+    """Per model of :data:`PHASED_MODELS`, seed and phase: the epoch-mean training loss of the
+    phase's own objective (L_LDR, L_LDR-SSL or CE) per epoch, from the stage's
+    ``<phase>/metrics.jsonl``, the share of the phase's decrease made in its last epoch, and the
+    test accuracy after the phase. No model is loaded."""
+    rows = []
+    for label in PHASED_MODELS:
+        for seed in seeds:
+            stage = runs / f"s{seed}" / MODELS[label]
+            if not (stage / "model.pt").is_file():
+                continue
+            for metrics in sorted(stage.glob("*/metrics.jsonl")):
+                records = [json.loads(line) for line in metrics.read_text().splitlines() if line]
+                if not records:
+                    continue
+                keys = [k for k in records[0] if k.startswith("loss_")]
+                key = next((k for k in keys if k != "loss_ce"), "loss_ce")
+                losses = [float(r[key]) for r in records]
+                drop = losses[0] - losses[-1]
+                last = losses[-2] - losses[-1] if len(losses) > 1 else math.nan
+                share = last / drop if len(losses) > 1 and drop > 0 else math.nan
+                rows.append({"model": label, "seed": seed, "phase": metrics.parent.name,
+                             "loss": key.removeprefix("loss_"), "losses": losses,
+                             "last_epoch_share": share,
+                             "converged": bool(share < CONVERGED_SHARE) if share == share else None,
+                             "test_acc": records[-1].get("test_acc")})
+    return rows
+
+
 def target_check(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Any]:
     """The best (model, allocation rule) at the target budget, by mean accuracy over seeds."""
     best: dict[str, Any] = {**TARGET, "model": None, "rule": None, "mean_accuracy": None}
@@ -391,8 +438,23 @@ def markdown(summary: dict[str, Any]) -> str:
                       f"Best: {t['model']} with the `{t['rule']}` rule, "
                       f"{100 * t['mean_accuracy']:.2f} % (mean of {t['seeds']} seed(s)): "
                       f"**{'met' if t['met'] else 'not met'}**.")]
-    lines += ["",
-              "| claim | A − B | seeds | mean | 95 % interval | verdict |", "|---|---|---|---|---|---|"]
+    conv = summary.get("convergence") or []
+    if conv:
+        lines += ["", "Did the LDR phases converge? The epoch-mean training loss of each phase's "
+                  "own objective, and the share of its decrease (first epoch to last) made in the "
+                  f"last epoch; converged: < {100 * CONVERGED_SHARE:g} %. Test accuracy from the "
+                  "training log (bf16 autocast).", "",
+                  "| model | seed | phase | loss | per epoch | last epoch's share | test acc at "
+                  "its end |", "|---|---|---|---|---|---|---|"]
+        for r in conv:
+            share = r["last_epoch_share"]
+            share_s = "—" if share != share else (
+                f"{100 * share:.0f} % ({'converged' if r['converged'] else 'still falling'})")
+            acc = "—" if r["test_acc"] is None else f"{100 * r['test_acc']:.2f} %"
+            lines.append(f"| {r['model']} | {r['seed']} | {r['phase']} | {r['loss']} | "
+                         + " → ".join(f"{v:.3g}" for v in r["losses"]) + f" | {share_s} | {acc} |")
+    lines += ["", "| claim | A − B | seeds | mean | 95 % interval | verdict |",
+              "|---|---|---|---|---|---|"]
     for r in summary["claims"]:
         scale = 1 if r["metric"] == "participation_ratio" else 100
 
@@ -415,7 +477,10 @@ def figures(summary: dict[str, Any], out: Path) -> None:
     res = summary["results"]
     labels = list(MODELS)
     palette = plt.get_cmap("tab10").colors
-    color = {lab: palette[i % 10] for i, lab in enumerate(labels)}
+    bases = [lab for lab in labels if lab not in VARIANT_OF]
+    color = {lab: palette[i % 10] for i, lab in enumerate(bases)}
+    color.update({lab: color[base] for lab, base in VARIANT_OF.items()})
+    dashed = {lab: "--" if lab in VARIANT_OF else "-" for lab in labels}
     # the d_y = 64 set on the left; the truncations (with their d_y = 128 base) on the right,
     # on the same axes, when any of them is measured
     trunc = [lab for lab in TRUNCATION_MODELS if lab in res]
@@ -440,7 +505,7 @@ def figures(summary: dict[str, Any], out: Path) -> None:
                 los.append(lo)
                 his.append(hi)
             if xs:
-                ax.plot(xs, ms, "o-", color=color[lab], label=lab)
+                ax.plot(xs, ms, marker="o", linestyle=dashed[lab], color=color[lab], label=lab)
                 ax.fill_between(xs, los, his, color=color[lab], alpha=0.2, linewidth=0)
         ax.set_xlabel("real coded payload (bits per image)")
         ax.grid(alpha=0.3)
@@ -538,7 +603,8 @@ def figures(summary: dict[str, Any], out: Path) -> None:
             below.append(m - lo)
             above.append(hi - m)
         xs = np.arange(len(kinds)) + (i - (len(shown) - 1) / 2) * width
-        ax.bar(xs, ms, width, yerr=[below, above], color=color[lab], label=lab, capsize=2)
+        ax.bar(xs, ms, width, yerr=[below, above], color=color[lab], label=lab, capsize=2,
+               hatch="//" if lab in VARIANT_OF else None, edgecolor="white")
     ax.set_xticks(np.arange(len(kinds)), [k.replace("_", " ") for k in kinds])
     ax.set_ylabel(f"test accuracy (%), severity {DISTORTION_SEVERITY};\n"
                   "bar: 95 % interval (within 0–100)")
@@ -566,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
     missing = []
     stages = dict(MODELS)
     stages.update({f"CE-T d{d}": f"screen/d{d}" for d in SCREEN_DIMS if d not in (64, 128)})
-    for seed in (int(s) for s in args.seeds.split(",")):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for seed in seeds:
         for label, rel in stages.items():
             path = args.runs / f"s{seed}" / rel / "model.pt"
             if not path.is_file():
@@ -585,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
                        "side / neither; one seed: the test-set binomial interval",
                "results": results, "missing": missing}
     summary["claims"] = compare(results, len(test))
+    summary["convergence"] = phase_convergence(args.runs, seeds)
     summary["target"] = target_check(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")

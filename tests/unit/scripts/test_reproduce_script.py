@@ -96,12 +96,13 @@ def test_stages_depend_on_earlier_stages_of_their_lane(tmp_path, jobs):
             assert written.get(src) == lane, f"{c['--out']} starts from {src}, not yet written"
         written[c["--out"]] = lane
     # 3 seeds x (CE-T 64, LDR-FT, control, trunc CE control, DuPHiL, CE-T 128, 3 truncations)
-    # + d_y 32 and 256 + the screen table
-    assert len(calls) == 3 * 9 + 2 + 1
+    # + the long-phase check (LDR-FT, control; seed 0) + d_y 32 and 256 + the screen table
+    assert len(calls) == 3 * 9 + 2 + 2 + 1
 
 
 def test_every_control_trains_as_long_as_its_model(tmp_path):
-    proc, calls = _run(tmp_path, LDR_EPOCHS="3", FT_EPOCHS="5", EPOCHS="7")
+    proc, calls = _run(tmp_path, LDR_EPOCHS="3", FT_EPOCHS="5", EPOCHS="7", LONG_SEEDS="0 2",
+                       LONG_LDR_EPOCHS="6", LONG_FT_EPOCHS="4")
     assert proc.returncode == 0, proc.stderr
     by_out = {Path(c["--out"]).relative_to(tmp_path / "out").as_posix(): c for _, c in calls}
 
@@ -122,6 +123,10 @@ def test_every_control_trains_as_long_as_its_model(tmp_path):
         assert ldr["--from"] == ctl["--from"] and ldr["--seed"] == ctl["--seed"] == str(s)
         assert ldr["_sets"] == ctl["_sets"]
         assert by_out[f"{t}-ce-control"]["--keep"] == "64"
+    for s in (0, 2):  # the long-phase check
+        assert total(f"s{s}/ldr-ft-long-d64") == total(f"s{s}/ce-control-long-d64") == 7 + 2 * 6 + 4
+        assert by_out[f"s{s}/ldr-ft-long-d64"]["--from"] == by_out[f"s{s}/ldr-ft-d64"]["--from"]
+    assert "s1/ldr-ft-long-d64" not in by_out
 
 
 def test_second_run_redoes_nothing_and_subsets_work(tmp_path):

@@ -96,6 +96,29 @@ def test_truncations_get_their_own_panel(report, tmp_path):
     assert (tmp_path / "three" / "screen.png").is_file()
 
 
+def test_phase_convergence_reads_each_phase_of_finished_stages(report, tmp_path):
+    import json
+
+    stage = tmp_path / "s0" / report.MODELS["LDR-FT"]
+    for phase, key, losses in (("ldr-ft-1-ldr", "loss_ldr", [-10.0, -14.0, -15.0]),
+                               ("ldr-ft-3-ce", "loss_ce", [1.0, 0.9, 0.8])):
+        (stage / phase).mkdir(parents=True)
+        (stage / phase / "metrics.jsonl").write_text("".join(
+            json.dumps({"phase": phase, "epoch": i + 1, "loss_ce": 1.0, key: v, "test_acc": 0.5})
+            + "\n" for i, v in enumerate(losses)))
+    assert report.phase_convergence(tmp_path, [0]) == []  # not finished: no model.pt
+    (stage / "model.pt").write_bytes(b"")
+    rows = {r["phase"]: r for r in report.phase_convergence(tmp_path, [0, 1])}
+    ldr, ce = rows["ldr-ft-1-ldr"], rows["ldr-ft-3-ce"]
+    assert ldr["loss"] == "ldr" and ldr["losses"] == [-10.0, -14.0, -15.0]  # its own objective
+    assert ldr["last_epoch_share"] == pytest.approx(1 / 5) and ldr["converged"] is False
+    assert ce["last_epoch_share"] == pytest.approx(0.5) and ce["converged"] is False
+    (stage / "ldr-ft-3-ce" / "metrics.jsonl").write_text("".join(
+        json.dumps({"epoch": i + 1, "loss_ce": v}) + "\n" for i, v in enumerate([1.0, 0.5, 0.49])))
+    ce = {r["phase"]: r for r in report.phase_convergence(tmp_path, [0])}["ldr-ft-3-ce"]
+    assert ce["converged"] is True and ce["test_acc"] is None
+
+
 def test_screening_score_counts_infeasible_budgets_as_chance(report):
     m = _model(0.90, 0.50, 0.7, 30.0)
     scored = report.add_rate_mean(m)

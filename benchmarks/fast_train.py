@@ -10,7 +10,7 @@ It runs ``commsldr.train.run_recipe("ce", fast_config(...))`` and prints ONE JSO
 last line: ``test_acc`` (plain, the headline), ``test_acc_flip_tta`` (mirror test-time
 augmentation, reported separately), ``train_s`` (wall time of the recipe, data decoding from
 the uint8 cache excluded, per-epoch test evaluations included), ``epochs``, ``threads``,
-``images_per_s``.
+``images_per_s``, ``epoch_s`` (each epoch's wall time).
 
 ``--quick``: a short check on random images instead: images/s of the library's training loop
 (``train_phase`` with the fast recipe's light augmentation, triangle schedule, BN-bias
@@ -25,6 +25,7 @@ import json
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -93,11 +94,15 @@ def full(args: argparse.Namespace) -> dict:
     res = run_recipe("ce", cfg)
     train_s = time.perf_counter() - t0
     n_train = len(load_data(cfg)[0])
+    history = [json.loads(line) for line in
+               (Path(cfg.out) / "ce-t" / "metrics.jsonl").read_text().splitlines() if line]
     print(f"test accuracy {res.metrics['test_acc']:.4f} "
           f"(flip TTA {res.metrics['test_acc_flip_tta']:.4f}) in {train_s:.0f} s")
     return {"test_acc": res.metrics["test_acc"],
             "test_acc_flip_tta": res.metrics["test_acc_flip_tta"], "train_s": train_s,
             "epochs": cfg.epochs, "images_per_s": n_train * cfg.epochs / train_s,
+            # wall time of each epoch (those with a test evaluation include it)
+            "epoch_s": [round(r["time_s"], 1) for r in history],
             "checkpoint": str(res.checkpoint_path)}
 
 

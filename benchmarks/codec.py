@@ -82,7 +82,7 @@ def main() -> None:
     for kind in ("gaussian", "categorical"):
         coder = make_source_coder(stats, 1.0, codec=kind, train_latents=train)
         codec = coder.codec
-        q = coder.quantizer.quantize(test)
+        q = coder.symbols(test)
         payload = codec.encode(q)
         assert torch.equal(codec.decode(payload, m), q)
         params = codec._params(m)

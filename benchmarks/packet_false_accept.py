@@ -77,7 +77,7 @@ def main() -> None:
             key = (24, i % 3)
             y = test[i * 4: i * 4 + 1 + i % 4]
             packets.append((encode_images(y, coders[key], model_id=MID, scale_index=key[1],
-                                          crc_bits=crc), coders[key].quantizer.quantize(y)))
+                                          crc_bits=crc), coders[key].symbols(y)))
         counts = {"identical": 0, "crc_pass": 0, "accepted": 0, "wrong_latent": 0}
         by_kind = {k: {"crc_pass": 0, "accepted": 0, "distinct_crc_pass": set()} for k in kinds}
         t0 = time.perf_counter()

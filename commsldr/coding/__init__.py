@@ -8,7 +8,8 @@ The sensor side turns a latent ``y [m, k]`` into a packet::
 
 See the guide page "Source coding" for the allocation rules (and which reading of the paper's
 ``q_i = s H(y_i)`` is the default, with the measurement), the four rate measures and the packet
-format.
+format, and "Transform coding" for the KLT (``fit_klt``; ``make_source_coder(...,
+transform=klt)``).
 """
 
 from .codec import CODEC_KINDS, MAX_HALF_WIDTH, LatentCodec
@@ -62,6 +63,7 @@ from .stats import (
     latent_stats_from_latents,
     load_latent_stats,
 )
+from .transform import KLTransform, fit_klt
 
 __all__ = [
     "ALLOCATION_RULES",
@@ -70,6 +72,7 @@ __all__ = [
     "DEFAULT_RULE",
     "FORMAT_VERSION",
     "HIGHRES_MIN_RATIO",
+    "KLTransform",
     "MAX_HALF_WIDTH",
     "CRCError",
     "CoderMismatchError",
@@ -96,6 +99,7 @@ __all__ = [
     "empirical_entropy_bits",
     "encode_dataset",
     "encode_images",
+    "fit_klt",
     "gaussian_differential_entropy_bits",
     "header_bytes",
     "highres_entropy_bits",

@@ -361,4 +361,4 @@ def decode_packet(
         if header.scale_index != int(expected):
             raise CoderMismatchError("scale_index", header.scale_index, int(expected))
     symbols = coder.codec.decode(payload, header.num_images, verify=verify)
-    return DecodedPacket(header, symbols, coder.quantizer.dequantize(symbols))
+    return DecodedPacket(header, symbols, coder.latents(symbols))

@@ -22,6 +22,7 @@ from .quantize import (
     solve_scale_for_budget,
 )
 from .stats import LatentStats
+from .transform import KLTransform
 
 __all__ = ["SourceCoder", "make_source_coder", "scale_for_budget"]
 
@@ -38,6 +39,9 @@ class SourceCoder:
         scale_index: the index of ``scale`` in the deployed scale grid (what packet headers
             carry), or ``None`` when the coder is not part of a grid. A receiver given this one
             coder (:func:`~commsldr.coding.decode_packet`) rejects packets with another index.
+        transform: a :class:`~commsldr.coding.KLTransform` applied before quantization (and
+            undone after dequantization), or ``None``. With it, ``quantizer`` and ``codec`` work
+            on the transform's coefficients; every method still takes and returns latents.
     """
 
     quantizer: Quantizer
@@ -45,29 +49,46 @@ class SourceCoder:
     scale: float
     rule: str
     scale_index: int | None = None
+    transform: KLTransform | None = None
 
     def __post_init__(self) -> None:
         si = self.scale_index
         if si is not None and (isinstance(si, bool) or not isinstance(si, (int, np.integer))
                                or not 0 <= int(si) < 1 << 32):
             raise ValueError(f"scale_index must be None or an int in [0, 2^32), got {si!r}")
+        if self.transform is not None and self.transform.dim != self.quantizer.k:
+            raise ValueError(f"transform has {self.transform.dim} entries, the quantizer "
+                             f"{self.quantizer.k}")
 
     @property
     def k(self) -> int:
         """Number of latent entries."""
         return self.quantizer.k
 
+    def symbols(self, y: torch.Tensor) -> torch.Tensor:
+        """Latents ``float [m, k]`` -> the integer symbols the codec codes."""
+        return self.quantizer.quantize(y if self.transform is None else self.transform.forward(y))
+
+    def latents(self, symbols: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Symbols -> dequantized latents ``float32 [m, k]`` (what the server decodes)."""
+        c = self.quantizer.dequantize(symbols)
+        return c if self.transform is None else self.transform.inverse(c)
+
+    def reconstruct(self, y: torch.Tensor) -> torch.Tensor:
+        """``latents(symbols(y))``: what the server sees of ``y`` after an error-free link."""
+        return self.latents(self.symbols(y))
+
     def encode(self, y: torch.Tensor) -> bytes:
         """Latents ``float [m, k]`` -> payload bytes (one message)."""
-        return self.codec.encode(self.quantizer.quantize(y))
+        return self.codec.encode(self.symbols(y))
 
     def decode(self, payload: bytes, num_images: int, *, verify: bool = False) -> torch.Tensor:
         """Payload -> dequantized latents ``float32 [m, k]``."""
-        return self.quantizer.dequantize(self.codec.decode(payload, num_images, verify=verify))
+        return self.latents(self.codec.decode(payload, num_images, verify=verify))
 
     def image_bits(self, y: torch.Tensor) -> np.ndarray:
         """Exact payload bits of each image coded as its own message, ``int64 [m]``."""
-        return self.codec.image_bits(self.quantizer.quantize(y))
+        return self.codec.image_bits(self.symbols(y))
 
 
 def make_source_coder(
@@ -81,6 +102,7 @@ def make_source_coder(
     k: int | None = None,
     alpha: float = 0.5,
     scale_index: int | None = None,
+    transform: KLTransform | None = None,
 ) -> SourceCoder:
     """Build the coder for scale ``s``.
 
@@ -95,9 +117,20 @@ def make_source_coder(
         k: use the first ``k`` entries (default all ``stats.dim``).
         alpha: smoothing count of the categorical model.
         scale_index: index of ``scale`` in the deployed grid (see :class:`SourceCoder`).
+        transform: code the coefficients of this :class:`~commsldr.coding.KLTransform` instead
+            of the latent; ``stats`` must then be the coefficients' statistics (both from
+            :func:`~commsldr.coding.fit_klt`), ``train_latents`` stay latents, and ``k`` must
+            keep every entry.
     """
     if codec not in CODEC_KINDS:
         raise ValueError(f"unknown codec {codec!r}; valid: {list(CODEC_KINDS)}")
+    if transform is not None:
+        if transform.dim != stats.dim:
+            raise ValueError(f"transform has {transform.dim} entries, stats {stats.dim}")
+        if k is not None and k != stats.dim:
+            raise ValueError("a transform codes every entry: k must be None or stats.dim")
+        if train_latents is not None:
+            train_latents = transform.forward(train_latents[:, : stats.dim])
     st = stats if k is None or k == stats.dim else stats.truncate(k)
     steps = allocate_steps(st, scale, rule)
     qz = Quantizer(steps, st.mean if center else None)
@@ -107,7 +140,7 @@ def make_source_coder(
         if train_latents is None:
             raise ValueError("codec='categorical' needs train_latents")
         lc = LatentCodec.fit_categorical(qz.quantize(train_latents[:, : st.dim]), alpha=alpha)
-    return SourceCoder(qz, lc, float(scale), rule, scale_index)
+    return SourceCoder(qz, lc, float(scale), rule, scale_index, transform)
 
 
 def scale_for_budget(
@@ -124,6 +157,7 @@ def scale_for_budget(
     scale_max: float | None = None,
     rel_tol: float = 1e-3,
     center: bool = True,
+    transform: KLTransform | None = None,
 ) -> ScaleSolution:
     """Scale ``s`` whose coded bits per image on ``latents`` are ``<= budget_bits``.
 
@@ -145,6 +179,7 @@ def scale_for_budget(
         rel_tol: relative width of the final bracket.
         center: build centred coders (quantize ``y - mean``), as :func:`make_source_coder`;
             must match the coder that will be deployed at the returned scale.
+        transform: as :func:`make_source_coder` (``stats`` are then the coefficients').
     """
     if statistic not in ("mean", "max"):
         raise ValueError(f"statistic must be 'mean' or 'max', got {statistic!r}")
@@ -159,7 +194,7 @@ def scale_for_budget(
 
     def bits_at(s: float) -> float:
         coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents,
-                                  center=center)
+                                  center=center, transform=transform)
         return float(reduce(coder.image_bits(y))) + overhead_bits
 
     if not math.isfinite(budget_bits):

@@ -437,8 +437,8 @@ def build_table(
         y = encode_latents(v.model, data.images, batch_size)
         for si, s in enumerate(scales):
             coder = coders[(v.k, si)]
-            q = coder.quantizer.quantize(y)
-            pred = classify_latents(v.model, coder.quantizer.dequantize(q), batch_size)
+            q = coder.symbols(y)
+            pred = classify_latents(v.model, coder.latents(q), batch_size)
             points.append(OperatingPoint(v.k, si, s))
             bits.append(coder.codec.image_bits(q))
             correct.append(pred == labels)

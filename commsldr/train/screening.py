@@ -71,6 +71,7 @@ def rate_accuracy_at_budgets(
     rule: str = DEFAULT_RULE,
     rel_tol: float = SCALE_REL_TOL,
     stats: Any = None,
+    transform: Any = None,
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``select`` at each payload budget (bits per image).
 
@@ -84,6 +85,9 @@ def rate_accuracy_at_budgets(
         rel_tol: relative bisection tolerance of the scale.
         stats: the training-set :class:`~commsldr.coding.LatentStats` of ``model`` if already
             known (e.g. stored in its checkpoint); computed from ``train`` when ``None``.
+        transform: code the coefficients of this :class:`~commsldr.coding.KLTransform`;
+            ``stats`` are then required and must be the coefficients' (see
+            :func:`~commsldr.coding.fit_klt`).
 
     Returns:
         ``{"float_acc": float, "budgets": [{"budget_bits", "feasible", "scale", "payload_bits",
@@ -92,6 +96,8 @@ def rate_accuracy_at_budgets(
         budget is infeasible.
     """
     if stats is None:
+        if transform is not None:
+            raise ValueError("transform needs the coefficients' stats (fit_klt)")
         stats = compute_latent_stats(model, train)
     y = encode_dataset(model, select)
     labels = select.labels
@@ -100,14 +106,15 @@ def rate_accuracy_at_budgets(
         entry: dict[str, Any] = {"budget_bits": budget, "feasible": False, "scale": None,
                                  "payload_bits": None, "accuracy": None}
         try:
-            sol = scale_for_budget(stats, y, budget, rule=rule, rel_tol=rel_tol)
+            sol = scale_for_budget(stats, y, budget, rule=rule, rel_tol=rel_tol,
+                                   transform=transform)
         except ValueError as exc:
             if "infeasible" not in str(exc):
                 raise
             out["budgets"].append(entry)
             continue
-        coder = make_source_coder(stats, sol.scale, rule=rule)
-        y_hat = coder.quantizer.dequantize(coder.quantizer.quantize(y))
+        coder = make_source_coder(stats, sol.scale, rule=rule, transform=transform)
+        y_hat = coder.reconstruct(y)
         entry.update(feasible=True, scale=sol.scale, payload_bits=sol.bits,
                      accuracy=_accuracy(model, y_hat, labels))
         out["budgets"].append(entry)

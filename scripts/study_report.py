@@ -70,6 +70,10 @@ LOW_BITS = 14.0
 CHECK_RULE = "waterfill"
 CHECK_RULE_BUDGETS_BITS = (10.0, 14.0, 20.0, 28.0)
 CHECK_RULE_MODELS = ("CE-T", "LDR-FT", "CE control", "DuPHiL")
+#: transform coding (the textbook scheme the paper's per-entry quantizer leaves out): the KLT of
+#: the training latents, then reverse water-filling on the coefficients, on the same models and
+#: budgets; keys ``acc@<B>b_klt``
+TRANSFORM = "klt"
 #: where the class information sits: accuracy with only the k highest-variance entries kept
 #: (the others set to their training mean), and with Gaussian noise of std f·sigma_i added to
 #: every entry; measured on the CHECK_RULE_MODELS
@@ -93,6 +97,10 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
      f"acc@{LOW_BITS:g}b_{CHECK_RULE}", +1),
     (f"LDR-FT beats its control at {LOW_BITS:g} real bits, water-filling allocation", "LDR-FT",
      "CE control", f"acc@{LOW_BITS:g}b_{CHECK_RULE}", +1),
+    (f"LDR-FT beats CE-T at {LOW_BITS:g} real bits, KLT + water-filling", "LDR-FT", "CE-T",
+     f"acc@{LOW_BITS:g}b_{TRANSFORM}", +1),
+    (f"LDR-FT beats its control at {LOW_BITS:g} real bits, KLT + water-filling", "LDR-FT",
+     "CE control", f"acc@{LOW_BITS:g}b_{TRANSFORM}", +1),
     (f"LDR-FT loses less than CE-T under quantization (float -> {LOW_BITS:g} bits)",
      "LDR-FT", "CE-T", "quant_loss", +1),
     ("DuPHiL beats CE-T (float)", "DuPHiL", "CE-T", "float_acc", +1),
@@ -245,6 +253,49 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
     return out
 
 
+KLT_VERSION = 1
+
+
+def measure_klt_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
+    """Accuracy and real payload at :data:`CHECK_RULE_BUDGETS_BITS` with transform coding: the
+    KLT fitted on the 50,000 training latents, reverse water-filling on its coefficients (keys
+    ``acc@<B>b_klt``, ``acc@<B>b_klt_payload_bits``). The fitted transform is kept in
+    ``cache/<sha>-klt-v<N>.json`` beside the numbers."""
+    from commsldr.coding import KLTransform, LatentStats, encode_dataset, fit_klt
+    from commsldr.models.pretrained import sha256_file
+    from commsldr.train import load_model
+    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
+
+    sha = sha256_file(path)[:24]
+    entry = cache / f"{sha}-{TRANSFORM}-acc-v{KLT_VERSION}-n{len(test)}.json"
+    if entry.is_file():
+        return json.loads(entry.read_text())
+    model = load_model(path)
+    fitted = cache / f"{sha}-{TRANSFORM}-v{KLT_VERSION}.json"
+    if fitted.is_file():
+        saved = json.loads(fitted.read_text())
+        klt = KLTransform.from_dict(saved["transform"])
+        stats = LatentStats.from_dict(saved["coefficient_stats"])
+    else:
+        ytr = encode_dataset(model, train)
+        klt, stats = fit_klt(ytr)
+        cache.mkdir(parents=True, exist_ok=True)
+        fitted.write_text(json.dumps({"transform": klt.to_dict(), "coefficient_stats": {
+            k: v.tolist() if isinstance(v, torch.Tensor) else v
+            for k, v in stats.to_dict().items()}}) + "\n")
+        del ytr
+    rate = rate_accuracy_at_budgets(model, train, test, list(CHECK_RULE_BUDGETS_BITS),
+                                    rule=CHECK_RULE, stats=stats, transform=klt)
+    out: dict[str, Any] = {}
+    for b in rate["budgets"]:
+        key = f"{budget_key(b['budget_bits'])}_{TRANSFORM}"
+        out[key] = b["accuracy"] if b["feasible"] else None
+        out[key + "_payload_bits"] = b["payload_bits"]
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(json.dumps(out) + "\n")
+    return out
+
+
 def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
     """``acc_top<k>`` for k in :data:`TOPK` and ``acc_noise<f>`` for f in
     :data:`NOISE_FRACTIONS` (noise drawn from a fixed seed), cached like :func:`measure_cached`."""
@@ -320,7 +371,8 @@ def target_check(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Any
     """The best (model, allocation rule) at the target budget, by mean accuracy over seeds."""
     best: dict[str, Any] = {**TARGET, "model": None, "rule": None, "mean_accuracy": None}
     for label, by_seed in results.items():
-        for rule, suffix in (("precision", ""), (CHECK_RULE, f"_{CHECK_RULE}")):
+        for rule, suffix in (("precision", ""), (CHECK_RULE, f"_{CHECK_RULE}"),
+                             (f"{TRANSFORM} + {CHECK_RULE}", f"_{TRANSFORM}")):
             key = f"acc@{TARGET['budget_bits']:g}b{suffix}"
             vals = [r[key] for r in by_seed.values() if r.get(key) is not None]
             if vals and (best["mean_accuracy"] is None or np.mean(vals) > best["mean_accuracy"]):
@@ -417,6 +469,17 @@ def markdown(summary: dict[str, Any]) -> str:
         for label in checked:
             lines.append(f"| {label} | {len(res[label])} | " + " | ".join(
                 cell(label, f"acc@{b:g}b_{CHECK_RULE}") for b in CHECK_RULE_BUDGETS_BITS) + " |")
+    coded = [lab for lab in CHECK_RULE_MODELS if lab in res
+             and any(f"acc@{LOW_BITS:g}b_{TRANSFORM}" in r for r in res[lab].values())]
+    if coded:
+        lines += ["", "Transform coding: the KLT of the training latents, then reverse water-filling "
+                  "on its (uncorrelated) coefficients, the same codec and real bits:", "",
+                  "| model | seeds | " + " | ".join(f"acc @ {b:g} bits" for b in
+                                                    CHECK_RULE_BUDGETS_BITS) + " |",
+                  "|---" * (2 + len(CHECK_RULE_BUDGETS_BITS)) + "|"]
+        for label in coded:
+            lines.append(f"| {label} | {len(res[label])} | " + " | ".join(
+                cell(label, f"acc@{b:g}b_{TRANSFORM}") for b in CHECK_RULE_BUDGETS_BITS) + " |")
     shown = [lab for lab in CHECK_RULE_MODELS if lab in res
              and any(f"acc_top{TOPK[0]}" in r for r in res[lab].values())]
     if shown:
@@ -565,6 +628,38 @@ def figures(summary: dict[str, Any], out: Path) -> None:
         fig.savefig(out / "top_entries.png", dpi=150)
     plt.close(fig)
 
+    # the three coding schemes at low rates: the paper's rule, water-filling, KLT + water-filling
+    schemes = (("", "q_i = s·H(y_i) (the paper)", "-"), (f"_{CHECK_RULE}", "water-filling", "--"),
+               (f"_{TRANSFORM}", "KLT + water-filling", ":"))
+    drawn_models = [lab for lab in CHECK_RULE_MODELS if lab in res
+                    and any(f"acc@{LOW_BITS:g}b_{TRANSFORM}" in r for r in res[lab].values())]
+    if drawn_models:
+        fig, ax = plt.subplots(figsize=(8.0, 4.5), layout="constrained")
+        for lab in drawn_models:
+            for suffix, _, style in schemes:
+                xs, ms = [], []
+                for b in CHECK_RULE_BUDGETS_BITS:
+                    key = f"acc@{b:g}b{suffix}"
+                    rows = [r for r in res[lab].values() if r.get(key) is not None]
+                    if rows:
+                        xs.append(float(np.mean([r[key + "_payload_bits"] for r in rows])))
+                        ms.append(100 * float(np.mean([r[key] for r in rows])))
+                if xs:
+                    ax.plot(xs, ms, marker="o", linestyle=style, color=color[lab])
+        from matplotlib.lines import Line2D
+
+        handles = ([Line2D([], [], color=color[lab], marker="o", label=lab)
+                    for lab in drawn_models] +
+                   [Line2D([], [], color="0.3", linestyle=style, label=name)
+                    for _, name, style in schemes])
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.set_xlabel("real coded payload (bits per image)")
+        ax.set_ylabel("test accuracy (%), mean over seeds")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        fig.savefig(out / "coding_schemes.png", dpi=150)
+        plt.close(fig)
+
     # the d_y screen (the paper's §4.1): float accuracy and the screening score per d_y
     dims = [(d, "CE-T" if d == 64 else f"CE-T d{d}") for d in SCREEN_DIMS]
     dims = [(d, lab) for d, lab in dims if lab in res]
@@ -644,6 +739,8 @@ def main(argv: list[str] | None = None) -> int:
             if label in CHECK_RULE_MODELS:
                 print(f"measuring {label} (seed {seed}) with the {CHECK_RULE} rule", flush=True)
                 row.update(measure_rule_cached(path, train, test, args.out / "measurements"))
+                print(f"measuring {label} (seed {seed}) with the KLT", flush=True)
+                row.update(measure_klt_cached(path, train, test, args.out / "measurements"))
                 row.update(measure_structure_cached(path, train, test, args.out / "measurements"))
             results.setdefault(label, {})[seed] = row
     summary = {"test_images": len(test), "budgets_bits": list(BUDGETS_BITS), "paper": PAPER,

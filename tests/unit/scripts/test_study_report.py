@@ -71,6 +71,22 @@ def test_markdown_and_figures(report, tmp_path):
                                                    "distortions.png"}
 
 
+def test_transform_coding_rows_table_figure_and_target(report, tmp_path):
+    res = {"CE-T": {s: _model(0.90, 0.6, 0.7, 30.0) for s in (0, 1)}}
+    for r in res["CE-T"].values():
+        for b in report.CHECK_RULE_BUDGETS_BITS:
+            for suffix, acc in ((f"_{report.CHECK_RULE}", 0.70), (f"_{report.TRANSFORM}", 0.89)):
+                r[f"acc@{b:g}b{suffix}"] = acc
+                r[f"acc@{b:g}b{suffix}_payload_bits"] = b - 0.3
+    summary = {"results": res, "test_images": 10_000, "claims": [],
+               "target": report.target_check(res)}
+    assert summary["target"]["rule"] == "klt + waterfill" and summary["target"]["met"]
+    md = report.markdown(summary)
+    assert "Transform coding" in md and "| CE-T | 2 | 89.00 ± 0.00 |" in md
+    report.figures(summary, tmp_path)
+    assert (tmp_path / "coding_schemes.png").is_file()
+
+
 def test_figure_bands_stay_within_0_and_100(report):
     m, lo, hi = report.accuracy_band([0.10, 0.90], 10_000)  # t interval with 1 df: far outside
     assert m == pytest.approx(50.0) and (lo, hi) == (0.0, 100.0)

@@ -316,6 +316,7 @@ def make_coders(
     codec: str = "gaussian",
     center: bool = True,
     train_latents: Mapping[int, torch.Tensor] | None = None,
+    transform: str = "none",
 ) -> dict[tuple[int, int], Any]:
     """The deployed :class:`~commsldr.coding.scheme.SourceCoder` of every ``(k, scale_index)``.
 
@@ -326,19 +327,32 @@ def make_coders(
         rule: step allocation rule (see :func:`commsldr.coding.scheme.make_source_coder`).
         codec: ``"gaussian"`` or ``"categorical"``.
         center: quantize around the training mean.
-        train_latents: ``{k: float [N_train, k]}`` training latents, for ``codec="categorical"``.
+        train_latents: ``{k: float [N_train, k]}`` training latents, for ``codec="categorical"``
+            and ``transform="klt"``.
+        transform: ``"none"`` or ``"klt"``: each variant's coders code the coefficients of the
+            KLT of its training latents (:func:`commsldr.coding.fit_klt`; ``stats`` are then
+            not used for that variant).
     """
     from commsldr.coding.scheme import make_source_coder
+    from commsldr.coding.transform import fit_klt
 
+    if transform not in ("none", "klt"):
+        raise ValueError(f"transform must be 'none' or 'klt', got {transform!r}")
+    if transform == "klt" and train_latents is None:
+        raise ValueError("transform='klt' needs train_latents ({k: training latents})")
     out = {}
     for k in ks:
-        st = stats[k] if isinstance(stats, Mapping) else stats
-        st = st.truncate(k) if st.dim > k else st
-        lat = None if train_latents is None else train_latents[k]
+        lat = None if train_latents is None else train_latents[k][:, :k]
+        klt = None
+        if transform == "klt":
+            klt, st = fit_klt(lat)
+        else:
+            st = stats[k] if isinstance(stats, Mapping) else stats
+            st = st.truncate(k) if st.dim > k else st
         for si, s in enumerate(scales):
             out[(int(k), si)] = make_source_coder(
                 st, float(s), rule=rule, codec=codec, train_latents=lat, center=center,
-                scale_index=si,
+                scale_index=si, transform=klt,
             )
     return out
 
@@ -373,6 +387,7 @@ def build_table(
     codec: str = "gaussian",
     center: bool = True,
     train_latents: Mapping[int, torch.Tensor] | None = None,
+    transform: str = "none",
     images_per_packet: Sequence[int] = (1,),
     crc_bits: int = 16,
     train_labels: torch.Tensor | np.ndarray | None = None,
@@ -399,7 +414,9 @@ def build_table(
         rule: step allocation rule (:data:`commsldr.coding.quantize.ALLOCATION_RULES`).
         codec: ``"gaussian"`` or ``"categorical"`` entropy models.
         center: quantize around the training mean.
-        train_latents: ``{k: training latents}``, needed for ``codec="categorical"``.
+        train_latents: ``{k: training latents}``, needed for ``codec="categorical"`` and
+            ``transform="klt"``.
+        transform: ``"none"`` or ``"klt"`` (:func:`make_coders`).
         images_per_packet: the packet sizes ``m`` to precompute exact packets for.
         crc_bits: CRC width of the packets (8, 16 or 32).
         train_labels: training labels; their most frequent class is the ``"prior"`` fallback.
@@ -429,7 +446,8 @@ def build_table(
     groups = {m: _groups(n, m, rng) for m in ms}
     ids = {v.k: model_id(v.model) for v in variants}
     coders = make_coders({v.k: v.stats for v in variants}, scales, [v.k for v in variants],
-                         rule=rule, codec=codec, center=center, train_latents=train_latents)
+                         rule=rule, codec=codec, center=center, train_latents=train_latents,
+                         transform=transform)
     points, bits, correct = [], [], []
     pbits: dict[int, list[np.ndarray]] = {m: [] for m in ms}
     bar = tqdm(total=len(variants) * len(scales), desc="operating points", disable=not progress)
@@ -460,6 +478,7 @@ def build_table(
         "rule": rule,
         "codec": codec,
         "center": bool(center),
+        "transform": transform,
         "scales": scales,
         "crc_bits": int(crc_bits),
         "dataset": dataset_name,

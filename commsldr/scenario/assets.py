@@ -246,6 +246,8 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
         "scales": sc.coding.scales, "rule": sc.coding.rule, "codec": sc.coding.codec,
         "crc_bits": sc.coding.crc_bits, "m": ms, "data": sc.data.__dict__, "format": 1,
     }
+    if sc.coding.transform != "none":  # (absent for "none": earlier caches stay valid)
+        key_fields["transform"] = sc.coding.transform
     if dev.type != "cpu":
         key_fields["device"] = dev.type
     key = _hash(key_fields)
@@ -299,10 +301,13 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
     variants = {k: v.to(dev) for k, v in variants.items()}
     try:
         train_latents = None
-        if sc.coding.codec == "categorical":
+        if sc.coding.codec == "categorical" or sc.coding.transform != "none":
+            log(f"table: encoding the {len(train)} training images once per variant "
+                f"(coding.codec={sc.coding.codec}, coding.transform={sc.coding.transform})")
             train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
         return build_table(
             variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
+            transform=sc.coding.transform,
             train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
             train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
         )

@@ -106,6 +106,10 @@ class CodingConfig:
         "step allocation rule (commsldr.coding.ALLOCATION_RULES)"))
     codec: str = field(default="gaussian", metadata=_doc(
         "per-dimension entropy models", choices=("gaussian", "categorical")))
+    transform: str = field(default="none", metadata=_doc(
+        "decorrelating transform before quantization: none (the paper's per-entry coding) or klt "
+        "(the Karhunen-Loeve transform of each variant's training latents; encodes the training "
+        "set once per variant)", choices=("none", "klt")))
     crc_bits: int = field(default=16, metadata=_doc("packet CRC length", choices=(8, 16, 32)))
 
 

@@ -186,3 +186,16 @@ def test_retransmission_and_csi_reach_the_simulator(tiny_overrides, tmp_path):
         if row["policy"] == "fixed":  # the static policy's PHY adapted to the noisy estimate
             perfect = direct(create_csi_model("perfect"), 3)
             assert not np.array_equal(perfect.mcs_index, arq.mcs_index)
+
+
+def test_transform_coding_reaches_the_table(tiny, tiny_overrides):
+    """coding.transform: klt builds a table whose coders code KLT coefficients: same grid, its
+    own cache entry, and at the coarsest scale no worse than per-entry coding on this model."""
+    klt = load_scenario({**TINY, "coding": {"transform": "klt"}}, tiny_overrides)
+    plain = prepare_table(tiny, log=lambda *_: None, progress=False)
+    table = prepare_table(klt, log=lambda *_: None, progress=False)
+    assert table.meta["transform"] == "klt" and plain.meta.get("transform", "none") == "none"
+    assert table.meta["cache_key"] != plain.meta["cache_key"]
+    assert [p.scale for p in table.points] == [p.scale for p in plain.points]
+    assert table.bits.shape == plain.bits.shape
+    assert not np.array_equal(table.bits, plain.bits)

@@ -153,3 +153,24 @@ def test_real_bits_budget_with_the_transform():
         assert float(coder.image_bits(test).mean()) == pytest.approx(sol.bits) and sol.bits <= 24
         err[name] = float((coder.reconstruct(test) - test).pow(2).mean())
     assert err["klt"] < err["plain"]
+
+
+def test_make_coders_with_the_transform_fit_one_klt_per_variant():
+    from commsldr.link.table import make_coders
+
+    rot = _rotation(4, seed=5)
+    cov = rot @ torch.diag(torch.tensor([8.0, 2.0, 0.5, 0.125], dtype=torch.float64)) @ rot.T
+    y4 = _gaussian(cov, 3000).float()
+    lat = {4: y4, 2: y4[:, :2] * 3}
+    coders = make_coders(None, [0.5, 1.0], [2, 4], rule="waterfill", transform="klt",
+                         train_latents=lat)
+    for k in (2, 4):
+        klt, _ = fit_klt(lat[k])
+        for si in (0, 1):
+            c = coders[(k, si)]
+            assert c.k == k and torch.allclose(c.transform.basis, klt.basis)
+            assert torch.allclose(c.decode(c.encode(lat[k][:5]), 5), c.reconstruct(lat[k][:5]))
+    with pytest.raises(ValueError, match="train_latents"):
+        make_coders(None, [1.0], [4], transform="klt")
+    with pytest.raises(ValueError, match="'none' or 'klt'"):
+        make_coders(latent_stats_from_latents(y4), [1.0], [4], transform="pca")

@@ -222,8 +222,7 @@ def latent_stats_cached(path: Path, train: Any, cache: Path) -> Any:
         return LatentStats.from_dict(ck["latent_stats"])
     stats = compute_latent_stats(model, train)
     cache.mkdir(parents=True, exist_ok=True)
-    entry.write_text(json.dumps({k: v.tolist() if isinstance(v, torch.Tensor) else v
-                                 for k, v in stats.to_dict().items()}) + "\n")
+    entry.write_text(json.dumps(_stats_json(stats)) + "\n")
     return stats
 
 
@@ -234,7 +233,7 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
     :func:`measure_cached`."""
     from commsldr.models.pretrained import sha256_file
     from commsldr.train import load_model
-    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
+    from commsldr.train.screening import rate_accuracy_at_budgets
 
     entry = cache / f"{sha256_file(path)[:24]}-{rule}-v1-n{len(test)}.json"
     if entry.is_file():
@@ -243,13 +242,29 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
     stats = latent_stats_cached(path, train, cache)
     rate = rate_accuracy_at_budgets(model, train, test, list(CHECK_RULE_BUDGETS_BITS), rule=rule,
                                     stats=stats)
-    out: dict[str, Any] = {}
-    for b in rate["budgets"]:
-        key = f"{budget_key(b['budget_bits'])}_{rule}"
-        out[key] = b["accuracy"] if b["feasible"] else None
-        out[key + "_payload_bits"] = b["payload_bits"]
+    out = _budget_rows(rate, f"_{rule}")
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(out) + "\n")
+    return out
+
+
+def _stats_json(stats: Any) -> dict[str, Any]:
+    """A :class:`~commsldr.coding.LatentStats` as JSON-able lists (``LatentStats.from_dict``
+    reads it back)."""
+    return {k: v.tolist() if isinstance(v, torch.Tensor) else v
+            for k, v in stats.to_dict().items()}
+
+
+def _budget_rows(rate: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """``acc@<B>b<suffix>`` and ``..._payload_bits`` of each budget of a
+    :func:`~commsldr.train.screening.rate_accuracy_at_budgets` result (``None``: infeasible)."""
+    from commsldr.train.screening import budget_key
+
+    out: dict[str, Any] = {}
+    for b in rate["budgets"]:
+        key = f"{budget_key(b['budget_bits'])}{suffix}"
+        out[key] = b["accuracy"] if b["feasible"] else None
+        out[key + "_payload_bits"] = b["payload_bits"]
     return out
 
 
@@ -264,7 +279,7 @@ def measure_klt_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[s
     from commsldr.coding import KLTransform, LatentStats, encode_dataset, fit_klt
     from commsldr.models.pretrained import sha256_file
     from commsldr.train import load_model
-    from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
+    from commsldr.train.screening import rate_accuracy_at_budgets
 
     sha = sha256_file(path)[:24]
     entry = cache / f"{sha}-{TRANSFORM}-acc-v{KLT_VERSION}-n{len(test)}.json"
@@ -280,17 +295,11 @@ def measure_klt_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[s
         ytr = encode_dataset(model, train)
         klt, stats = fit_klt(ytr)
         cache.mkdir(parents=True, exist_ok=True)
-        fitted.write_text(json.dumps({"transform": klt.to_dict(), "coefficient_stats": {
-            k: v.tolist() if isinstance(v, torch.Tensor) else v
-            for k, v in stats.to_dict().items()}}) + "\n")
-        del ytr
+        fitted.write_text(json.dumps({"transform": klt.to_dict(),
+                                      "coefficient_stats": _stats_json(stats)}) + "\n")
     rate = rate_accuracy_at_budgets(model, train, test, list(CHECK_RULE_BUDGETS_BITS),
                                     rule=CHECK_RULE, stats=stats, transform=klt)
-    out: dict[str, Any] = {}
-    for b in rate["budgets"]:
-        key = f"{budget_key(b['budget_bits'])}_{TRANSFORM}"
-        out[key] = b["accuracy"] if b["feasible"] else None
-        out[key + "_payload_bits"] = b["payload_bits"]
+    out = _budget_rows(rate, f"_{TRANSFORM}")
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(out) + "\n")
     return out

@@ -32,12 +32,14 @@ import torch.nn.functional as F
 
 
 def quick(args: argparse.Namespace) -> dict:
+    from commsldr._memory import reuse_freed_memory
     from commsldr.data import ImageTensors, to_float
     from commsldr.train import build_model, train_phase
     from commsldr.train.config import fast_config
     from commsldr.train.loop import _make_optimizer, _param_groups, part_modules
     from commsldr.train.recipes import ce_phase
 
+    reuse_freed_memory()  # as run_recipe does: both loops below run with it
     cfg = fast_config(batch_size=args.batch_size, width=args.width, epochs=1, eval_every=1)
     n = args.batch_size * args.steps
     g = torch.Generator().manual_seed(0)

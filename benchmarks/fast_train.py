@@ -10,7 +10,8 @@ It runs ``commsldr.train.run_recipe("ce", fast_config(...))`` and prints ONE JSO
 last line: ``test_acc`` (plain, the headline), ``test_acc_flip_tta`` (mirror test-time
 augmentation, reported separately), ``train_s`` (wall time of the recipe, data decoding from
 the uint8 cache excluded, per-epoch test evaluations included), ``epochs``, ``threads``,
-``images_per_s``, ``epoch_s`` (each epoch's wall time).
+``images_per_s``, ``epoch_s`` (each epoch's wall time), and the machine: ``torch``, ``cpu``,
+``cpu_capability``.
 
 ``--quick``: a short check on random images instead: images/s of the library's training loop
 (``train_phase`` with the fast recipe's light augmentation, triangle schedule, BN-bias
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import statistics
 import tempfile
 import time
@@ -108,6 +110,17 @@ def full(args: argparse.Namespace) -> dict:
             "checkpoint": str(res.checkpoint_path)}
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else :func:`platform.processor`."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="loop overhead only, random images (~1 min)")
@@ -124,7 +137,8 @@ def main() -> None:
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    result = {"threads": torch.get_num_threads(), "quick": args.quick}
+    result = {"threads": torch.get_num_threads(), "quick": args.quick, "torch": torch.__version__,
+              "cpu": _cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     if args.quick:
         result.update(quick(args))
     else:

@@ -202,11 +202,13 @@ def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
     return load_data(train_config(sc).replace(progress=progress))
 
 
-def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print) -> Any:
+def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print,
+                  train_latents: torch.Tensor | None = None) -> Any:
     """The training-set latent statistics of the scenario's full model: those stored in its
     checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
-    model (same model id), else computed by encoding the training set."""
-    from commsldr.coding import compute_latent_stats
+    model (same model id), else computed from ``train_latents`` (its training latents, when
+    the caller has encoded them already) or by encoding the training set."""
+    from commsldr.coding import compute_latent_stats, latent_stats_from_latents
     from commsldr.train import load_checkpoint, model_id
 
     m = sc.model
@@ -219,6 +221,8 @@ def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = pr
 
             log(f"latent statistics: stored in {path}")
             return LatentStats.from_dict(ck["latent_stats"])
+    if train_latents is not None:
+        return latent_stats_from_latents(train_latents)
     return compute_latent_stats(full, train)
 
 
@@ -297,14 +301,18 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
     train, test = _load_data(sc, progress)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
-    stats = _latent_stats(sc, variants[max(variants)], train, log)
+    full = variants[max(variants)]
+    encode_train = sc.coding.codec == "categorical" or sc.coding.transform != "none"
+    stats = None if encode_train else _latent_stats(sc, full, train, log)
     variants = {k: v.to(dev) for k, v in variants.items()}
     try:
         train_latents = None
-        if sc.coding.codec == "categorical" or sc.coding.transform != "none":
+        if encode_train:
             log(f"table: encoding the {len(train)} training images once per variant "
                 f"(coding.codec={sc.coding.codec}, coding.transform={sc.coding.transform})")
             train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
+            # the full model's statistics from the latents just encoded, not a second encoding
+            stats = _latent_stats(sc, full, train, log, train_latents[max(variants)])
         return build_table(
             variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
             transform=sc.coding.transform,

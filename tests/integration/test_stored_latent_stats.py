@@ -61,3 +61,18 @@ def test_stats_of_another_model_are_not_used(tiny_overrides, tmp_path):
     stats = assets._latent_stats(sc, other, train, lines.append)
     assert not any("stored in" in line for line in lines)
     assert len(stats.to_dict()["std"]) == other.latent_dim
+
+
+def test_training_latents_encoded_once_give_the_stats(tiny_overrides, tmp_path, monkeypatch):
+    """coding.transform / categorical encode the training set per variant anyway: the full
+    model's statistics come from those latents, not from a second encoding."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the training set was encoded a second time for the statistics")
+
+    monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
+    for coding in ({"transform": "klt"}, {"codec": "categorical"}):
+        sc = load_scenario({**TINY, "coding": coding},
+                           [*tiny_overrides, f"model.cache_dir={tmp_path / str(len(coding))}"])
+        lines: list[str] = []
+        table = prepare_table(sc, log=lines.append, progress=False)
+        assert any("encoding the" in line for line in lines) and table.bits.size

@@ -104,6 +104,11 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
     (f"LDR-FT loses less than CE-T under quantization (float -> {LOW_BITS:g} bits)",
      "LDR-FT", "CE-T", "quant_loss", +1),
     ("DuPHiL beats CE-T (float)", "DuPHiL", "CE-T", "float_acc", +1),
+    # DuPHiL's 4 epochs on top of CE-T against CE-T + 4 CE epochs (the truncation's control)
+    ("DuPHiL beats CE-T trained on with CE as long (float)", "DuPHiL", "trunc CE control",
+     "float_acc", +1),
+    (f"DuPHiL beats CE-T trained on with CE as long at {LOW_BITS:g} real bits", "DuPHiL",
+     "trunc CE control", f"acc@{LOW_BITS:g}b", +1),
     ("truncation 128->64 + LDR-FT beats its CE control", "trunc LDR-FT", "trunc LDR-FT control",
      "float_acc", +1),
     ("truncation 128->64 + CE beats CE-T d64 trained as long", "trunc CE", "trunc CE control",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,19 +109,28 @@ def _safe(label: str) -> str:
     return label.replace(" ", "_").replace(">", "").replace("/", "_")
 
 
+def model_colors(labels: Iterable[str]) -> dict[str, str]:
+    """One colour per model label, in the given order (matplotlib's ten-colour cycle), shared
+    by every paper figure so that a model keeps its colour in Figs. 2-5."""
+    return {lbl: f"C{i % 10}" for i, lbl in enumerate(labels)}
+
+
 def _plot_distortions(dist: Mapping[str, Mapping[str, Any]], path_stem: Path,
-                      formats: Sequence[str]) -> list[Path]:
-    fig = Figure(figsize=(4.0 * len(DISTORTION_KINDS), 3.4))
+                      formats: Sequence[str],
+                      colors: Mapping[str, str] | None = None) -> list[Path]:
+    colors = dict(model_colors(dist), **(colors or {}))
+    fig = Figure(figsize=(4.0 * len(DISTORTION_KINDS) + 1.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(DISTORTION_KINDS), sharey=True, squeeze=False)[0]
     for ax, kind in zip(axes, DISTORTION_KINDS, strict=True):
         for lbl, d in dist.items():
             ys = [100 * d["clean"], *(100 * d[kind][str(s)] for s in SEVERITIES)]
-            ax.plot([0, *SEVERITIES], ys, marker="o", ms=3, label=lbl)
+            ax.plot([0, *SEVERITIES], ys, marker="o", ms=3, color=colors[lbl], label=lbl)
         ax.set_title(kind)
         ax.set_xlabel("severity level")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy [%]")
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
     written = []
     for fmt in formats:
         p = path_stem.with_suffix(f".{fmt}")
@@ -272,16 +281,19 @@ def paper_figures(
     std_labels = list(models) if std_labels is None else std_labels
     distortion_labels = rate_labels if distortion_labels is None else distortion_labels
 
+    colors = model_colors(models)  # one colour per model in every figure
     written: list[Path] = []
     if rate_labels:  # Fig. 2
         written += plot_rate_accuracy([curves[lbl] for lbl in rate_labels],
-                                      fig_dir / "fig2_accuracy_vs_rate", measures=MEASURES)
+                                      fig_dir / "fig2_accuracy_vs_rate", measures=MEASURES,
+                                      colors=colors)
     if truncation_labels:  # Fig. 4
         written += plot_rate_accuracy([curves[lbl] for lbl in truncation_labels],
-                                      fig_dir / "fig4_truncation", measures=MEASURES)
-    if std_labels:  # Fig. 5
+                                      fig_dir / "fig4_truncation", measures=MEASURES,
+                                      colors=colors)
+    if std_labels:  # Fig. 5: sorted, raw and relative to each model's largest entry
         written += plot_latent_std({lbl: curves[lbl].latent_std for lbl in std_labels},
-                                   fig_dir / "fig5_latent_std")
+                                   fig_dir / "fig5_latent_std", sort=True, colors=colors)
 
     if distortions and distortion_labels:  # Fig. 3
         dist_file = out / "distortions.json"
@@ -304,7 +316,7 @@ def paper_figures(
             lbl: {"clean": info[lbl]["test_acc_unquantized"], **table[key[lbl]]}
             for lbl in distortion_labels}
         written += _plot_distortions(summary["distortions"], fig_dir / "fig3_distortions",
-                                     ("png", "pdf"))
+                                     ("png", "pdf"), colors)
     summary["figures"] = [str(p) for p in written]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -16,6 +16,7 @@ import numpy as np
 from .evaluate import RateAccuracyResult
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["plot_latent_std", "plot_rate_accuracy"]
@@ -27,6 +28,20 @@ _TITLES = {
     "payload_bits": "coded payload\n(one image per message)",
     "packet_bits": "coded packet\n(payload + header + CRC)",
 }
+
+
+def _legend_outside(fig: Figure, ax: Axes) -> None:
+    """One figure legend right of the panels (``fig`` uses the constrained layout), never over
+    data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
+
+
+def _colors(labels: Sequence[str], colors: Mapping[str, object] | None) -> dict[str, object]:
+    """``colors`` where it names a label, else matplotlib's cycle in label order."""
+    cycle = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
+    return {lbl: (colors or {}).get(lbl, cycle[i % len(cycle)]) for i, lbl in enumerate(labels)}
 
 
 def _save(fig: Figure, path_stem: str | os.PathLike[str]) -> list[Path]:
@@ -44,13 +59,17 @@ def plot_rate_accuracy(
     *,
     measures: Sequence[str] = ("paper_entropy_bits", "exact_entropy_bits",
                                "empirical_entropy_bits", "packet_bits"),
+    colors: Mapping[str, object] | None = None,
 ) -> list[Path]:
-    """Accuracy (%) against each rate measure, one panel per measure, one line per result.
+    """Accuracy (%) against each rate measure, one panel per measure, one line per result; the
+    legend sits right of the panels.
 
     Args:
         results: one or several curves (``label`` is the legend entry).
         path_stem: output path without suffix; ``.png`` and ``.pdf`` are written.
         measures: rate columns to plot (keys of :data:`~commsldr.coding.evaluate.RATE_MEASURES`).
+        colors: label -> matplotlib colour, to keep a model's colour across figures (default:
+            matplotlib's cycle in the order of ``results``).
 
     Returns:
         The written paths.
@@ -61,18 +80,20 @@ def plot_rate_accuracy(
             raise ValueError(f"unknown measure {m!r}; valid: {list(_TITLES)}")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4.0 * len(measures), 3.4))
+    labels = [r.label or f"{r.rule}/{r.codec} k={r.k}" for r in res]
+    color = _colors(labels, colors)
+    fig = Figure(figsize=(4.0 * len(measures) + 1.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(measures), sharey=True, squeeze=False)[0]
     for ax, m in zip(axes, measures, strict=True):
-        for r in res:
+        for r, lbl in zip(res, labels, strict=True):
             order = np.argsort(r.column(m))
             ax.plot(r.column(m)[order], 100 * r.column("accuracy")[order], marker="o", ms=3,
-                    label=r.label or f"{r.rule}/{r.codec} k={r.k}")
+                    color=color[lbl], label=lbl)
         ax.set_title(_TITLES[m], fontsize=9)
         ax.set_xlabel("bits / image")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy [%]")
-    axes[0].legend(fontsize=7)
+    _legend_outside(fig, axes[0])
     return _save(fig, path_stem)
 
 
@@ -81,24 +102,41 @@ def plot_latent_std(
     path_stem: str | os.PathLike[str],
     *,
     sort: bool = False,
+    colors: Mapping[str, object] | None = None,
 ) -> list[Path]:
-    """Standard deviation of each latent entry (paper Fig. 5), one line per model.
+    """Standard deviation of each latent entry (paper Fig. 5), one line per model, in two
+    panels: the std itself, and the std relative to the same model's largest (the shape of the
+    spread, whatever the latent's overall scale). The legend sits right of the panels.
 
     Args:
         stds: legend label -> per-entry std (e.g. ``RateAccuracyResult.latent_std``).
         path_stem: output path without suffix.
-        sort: plot entries in decreasing order of std instead of by index.
+        sort: plot entries in decreasing order of std instead of by index (easier to compare
+            spreads; by index shows which entries a truncation keeps).
+        colors: label -> matplotlib colour (default: matplotlib's cycle in the order of
+            ``stds``).
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.0, 3.4))
-    ax = fig.subplots()
+    color = _colors(list(stds), colors)
+    fig = Figure(figsize=(10.0, 3.4), layout="constrained")
+    ax, ax_rel = fig.subplots(1, 2)
     for name, s in stds.items():
         v = np.asarray(s, dtype=np.float64)
-        ax.plot(np.arange(v.size), np.sort(v)[::-1] if sort else v, marker=".", ms=3, lw=0.8,
-                label=name)
-    ax.set_xlabel("latent entry" + (" (sorted)" if sort else " index i"))
+        v = np.sort(v)[::-1] if sort else v
+        x = np.arange(1, v.size + 1) if sort else np.arange(v.size)
+        style = dict(lw=1.2, color=color[name], label=name)
+        if not sort:
+            style.update(marker=".", ms=3, lw=0.8)
+        ax.plot(x, v, **style)
+        ax_rel.plot(x, v / v.max() if v.size and v.max() > 0 else v, **style)
+    xlabel = "latent entry (sorted by std)" if sort else "latent entry index i"
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("std of $\\hat{y}_i$")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax_rel.set_xlabel(xlabel)
+    ax_rel.set_ylabel("std / largest std of the same model")
+    ax_rel.set_ylim(0.0, 1.05)
+    for a in (ax, ax_rel):
+        a.grid(alpha=0.3)
+    _legend_outside(fig, ax)
     return _save(fig, path_stem)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,9 @@ from commsldr.coding import (
     encode_dataset,
     highres_entropy_bits,
     latent_stats_from_latents,
+    legend_outside,
     load_latent_stats,
+    model_colors,
     plot_latent_std,
     plot_rate_accuracy,
     rate_accuracy_from_latents,
@@ -109,16 +111,10 @@ def _safe(label: str) -> str:
     return label.replace(" ", "_").replace(">", "").replace("/", "_")
 
 
-def model_colors(labels: Iterable[str]) -> dict[str, str]:
-    """One colour per model label, in the given order (matplotlib's ten-colour cycle), shared
-    by every paper figure so that a model keeps its colour in Figs. 2-5."""
-    return {lbl: f"C{i % 10}" for i, lbl in enumerate(labels)}
-
-
 def _plot_distortions(dist: Mapping[str, Mapping[str, Any]], path_stem: Path,
                       formats: Sequence[str],
-                      colors: Mapping[str, str] | None = None) -> list[Path]:
-    colors = dict(model_colors(dist), **(colors or {}))
+                      colors: Mapping[str, object] | None = None) -> list[Path]:
+    colors = model_colors(dist, colors)
     fig = Figure(figsize=(4.0 * len(DISTORTION_KINDS) + 1.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(DISTORTION_KINDS), sharey=True, squeeze=False)[0]
     for ax, kind in zip(axes, DISTORTION_KINDS, strict=True):
@@ -129,8 +125,7 @@ def _plot_distortions(dist: Mapping[str, Mapping[str, Any]], path_stem: Path,
         ax.set_xlabel("severity level")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy [%]")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
+    legend_outside(fig, axes[0])
     written = []
     for fmt in formats:
         p = path_stem.with_suffix(f".{fmt}")

@@ -27,7 +27,7 @@ from .evaluate import (
     rate_accuracy_curve,
     rate_accuracy_from_latents,
 )
-from .figures import plot_latent_std, plot_rate_accuracy
+from .figures import legend_outside, model_colors, plot_latent_std, plot_rate_accuracy
 from .packets import (
     CRC_WIDTHS,
     FORMAT_VERSION,
@@ -111,6 +111,8 @@ __all__ = [
     "parse_packet",
     "MAX_IMAGES_PER_PACKET",
     "MAX_SYMBOLS_PER_PACKET",
+    "legend_outside",
+    "model_colors",
     "plot_latent_std",
     "plot_rate_accuracy",
     "rate_accuracy_curve",

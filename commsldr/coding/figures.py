@@ -7,7 +7,7 @@ matplotlib is imported on first use, so importing :mod:`commsldr.coding` stays l
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_latent_std", "plot_rate_accuracy"]
+__all__ = ["legend_outside", "model_colors", "plot_latent_std", "plot_rate_accuracy"]
 
 _TITLES = {
     "paper_entropy_bits": "paper total entropy\n(Gaussian, high resolution)",
@@ -30,18 +30,20 @@ _TITLES = {
 }
 
 
-def _legend_outside(fig: Figure, ax: Axes) -> None:
-    """One figure legend right of the panels (``fig`` uses the constrained layout), never over
-    data."""
+def legend_outside(fig: Figure, ax: Axes) -> None:
+    """One figure legend, with ``ax``'s entries, right of the panels (``fig`` uses the
+    constrained layout), never over data."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False)
 
 
-def _colors(labels: Sequence[str], colors: Mapping[str, object] | None) -> dict[str, object]:
-    """``colors`` where it names a label, else matplotlib's cycle in label order."""
-    cycle = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
-    return {lbl: (colors or {}).get(lbl, cycle[i % len(cycle)]) for i, lbl in enumerate(labels)}
+def model_colors(labels: Iterable[str],
+                 colors: Mapping[str, object] | None = None) -> dict[str, object]:
+    """One colour per label: ``colors`` where it names the label, else matplotlib's ten-colour
+    cycle in label order. Pass the same mapping to every figure so that a model keeps its
+    colour across them."""
+    return {lbl: (colors or {}).get(lbl, f"C{i % 10}") for i, lbl in enumerate(labels)}
 
 
 def _save(fig: Figure, path_stem: str | os.PathLike[str]) -> list[Path]:
@@ -81,7 +83,7 @@ def plot_rate_accuracy(
     from matplotlib.figure import Figure
 
     labels = [r.label or f"{r.rule}/{r.codec} k={r.k}" for r in res]
-    color = _colors(labels, colors)
+    color = model_colors(labels, colors)
     fig = Figure(figsize=(4.0 * len(measures) + 1.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(measures), sharey=True, squeeze=False)[0]
     for ax, m in zip(axes, measures, strict=True):
@@ -93,7 +95,7 @@ def plot_rate_accuracy(
         ax.set_xlabel("bits / image")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy [%]")
-    _legend_outside(fig, axes[0])
+    legend_outside(fig, axes[0])
     return _save(fig, path_stem)
 
 
@@ -118,7 +120,7 @@ def plot_latent_std(
     """
     from matplotlib.figure import Figure
 
-    color = _colors(list(stds), colors)
+    color = model_colors(stds, colors)
     fig = Figure(figsize=(10.0, 3.4), layout="constrained")
     ax, ax_rel = fig.subplots(1, 2)
     for name, s in stds.items():
@@ -138,5 +140,5 @@ def plot_latent_std(
     ax_rel.set_ylim(0.0, 1.05)
     for a in (ax, ax_rel):
         a.grid(alpha=0.3)
-    _legend_outside(fig, ax)
+    legend_outside(fig, ax)
     return _save(fig, path_stem)

@@ -581,11 +581,12 @@ def check_scenario(sc: Scenario) -> None:
     _check_resources(sc)
     for label, ref in sc.paper_figures.models.items():
         resolve_model_ref(ref, f"paper_figures.models.{label}")
-    for i, label in enumerate(sc.paper_figures.truncation_models):
-        if label not in sc.paper_figures.models:
-            raise ScenarioError(f"paper_figures.truncation_models[{i}]",
-                                f"{show(label)} is not a label of paper_figures.models; labels: "
-                                f"{', '.join(sc.paper_figures.models) or '(none)'}")
+    for key in ("rate_models", "distortion_models", "truncation_models"):
+        for i, label in enumerate(getattr(sc.paper_figures, key)):
+            if label not in sc.paper_figures.models:
+                raise ScenarioError(f"paper_figures.{key}[{i}]",
+                                    f"{show(label)} is not a label of paper_figures.models; "
+                                    f"labels: {', '.join(sc.paper_figures.models) or '(none)'}")
     if not sc.paper_figures.entropy_targets:
         raise ScenarioError("paper_figures.entropy_targets", "needs at least one target")
     from commsldr.coding import ALLOCATION_RULES

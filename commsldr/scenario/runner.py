@@ -400,5 +400,7 @@ def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dic
     return paper_figures(models, test, run_dir / "paper_figures", train=train,
                          figures_dir=run_dir / "figures", entropy_targets=pf.entropy_targets,
                          rule=sc.coding.rule, distortions=pf.distortions, seed=sc.seeds[0],
+                         rate_labels=pf.rate_models or None,
+                         distortion_labels=pf.distortion_models or None,
                          truncation_labels=pf.truncation_models or None,
                          progress=progress, log=log)

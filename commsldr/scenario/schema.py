@@ -216,6 +216,10 @@ class PaperFiguresConfig:
             min_exclusive=0.0))
     distortions: bool = field(default=True, metadata=_doc(
         "evaluate the distorted test sets (rotation, flip, colour jitter) and draw Fig. 3"))
+    rate_models: list[str] = field(default_factory=list, metadata=_doc(
+        "labels drawn in Fig. 2 (empty: the models that are not truncated variants)"))
+    distortion_models: list[str] = field(default_factory=list, metadata=_doc(
+        "labels evaluated on the distorted test sets, Fig. 3 (empty: those of Fig. 2)"))
     truncation_models: list[str] = field(default_factory=list, metadata=_doc(
         "labels drawn in Fig. 4 (empty: the truncated models plus the untruncated ones whose "
         "d_y is a truncation's source or target)"))

@@ -77,3 +77,28 @@ def test_the_summary_holds_the_curves_at_the_entropy_targets(paper_run):
     assert hashlib.sha256(full_path.read_bytes()).hexdigest() == digest
     curves = run_dir / "paper_figures" / "curves"
     assert (curves / "CE_d16-8.json").is_file() and (curves / "CE_d16.csv").is_file()
+
+
+def test_the_figure_selections_reach_the_figures(tiny_trained, tiny_overrides, tmp_path):
+    """``rate_models`` / ``distortion_models`` pick Fig. 2's and Fig. 3's models (here the
+    truncated one, which neither would draw by default)."""
+    full = load_model(tiny_trained.checkpoint_path).eval()
+    full_path, trunc_path = tmp_path / "full.pt", tmp_path / "trunc.pt"
+    save_checkpoint(full_path, full)
+    save_checkpoint(trunc_path, full.truncate(8))
+    raw = {
+        "name": "tiny-paper-select",
+        "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 5.0}},
+        "link": {"phy": "shannon", "bandwidth_hz": 60000.0},
+        "paper_figures": {"models": {"full": str(full_path), "trunc": str(trunc_path)},
+                          "entropy_targets": TARGETS, "rate_models": ["trunc"],
+                          "distortion_models": ["trunc"], "truncation_models": ["full", "trunc"]},
+    }
+    overrides = [*tiny_overrides, "policies={oracle: {type: oracle}}", "frames=20",
+                 "data.train_per_class=20", "data.test_per_class=10"]
+    out = run_scenario(load_scenario(raw, overrides), out=tmp_path / "run", progress=False,
+                       log=lambda *_: None)
+    s = json.loads((out.run_dir / "paper_figures" / "summary.json").read_text())
+    assert list(s["distortions"]) == ["trunc"]
+    for fig in ("fig2_accuracy_vs_rate", "fig3_distortions", "fig4_truncation"):
+        assert (out.run_dir / "figures" / f"{fig}.png").is_file(), fig

@@ -143,6 +143,12 @@ MALFORMED = [
     ("paper-figures-unknown-truncation-label",
      [("paper_figures", {"models": {"a": "cifar10-ce-d64"}, "truncation_models": ["a", "b"]})],
      "paper_figures.truncation_models[1]", ["'b'", "labels: a"]),
+    ("paper-figures-unknown-rate-label",
+     [("paper_figures", {"models": {"a": "cifar10-ce-d64"}, "rate_models": ["c"]})],
+     "paper_figures.rate_models[0]", ["'c'", "labels: a"]),
+    ("paper-figures-unknown-distortion-label",
+     [("paper_figures", {"models": {"a": "cifar10-ce-d64"}, "distortion_models": ["a", "x"]})],
+     "paper_figures.distortion_models[1]", ["'x'", "labels: a"]),
     ("paper-figures-distortions", [("paper_figures", {"distortions": "yes"})],
      "paper_figures.distortions", ["true or false"]),
 ]

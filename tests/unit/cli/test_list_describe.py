@@ -99,7 +99,7 @@ def test_list_prints_name_and_description(capsys: pytest.CaptureFixture[str]) ->
     ("models", "split_autoencoder", ["latent_dim", "backbone"]),
     ("models", "resnet8", ["16 x 1"]),
     ("recipes", "ldr-ft", ["LDR-FT"]),
-    ("pretrained", "cifar10-r8-ldr-ft-d64", ["sha256"]),
+    ("pretrained", "cifar10-ldr-ft-d64", ["sha256"]),
     ("scenarios", "quickstart", ["policies:", "sweep:"]),
     ("schemes", "jpeg", ["jpeg"]),
 ])

@@ -133,7 +133,7 @@ MALFORMED = [
     ("paper-figures-model-not-string", [("paper_figures", {"models": {"a": 3}})],
      "paper_figures.models.a", ["string"]),
     ("paper-figures-unknown-pretrained", [("paper_figures", {"models": {"a": "resnet-imagenet"}})],
-     "paper_figures.models.a", ["unknown pretrained", "cifar10-r8-ldr-ft-d64"]),
+     "paper_figures.models.a", ["unknown pretrained", "cifar10-ldr-ft-d64"]),
     ("paper-figures-missing-checkpoint", [("paper_figures", {"models": {"a": "nope/m.pt"}})],
      "paper_figures.models.a", ["no such file"]),
     ("paper-figures-target-negative", [("paper_figures", {"entropy_targets": [10.0, -1.0]})],

@@ -126,6 +126,9 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
      "trunc CE", "CE-T d128", f"acc@{LOW_BITS:g}b", +1),
     ("truncation 128->64 + CE beats CE-T d64 trained as long", "trunc CE", "trunc CE control",
      "float_acc", +1),
+    # the paper's Fig. 5 reading: after truncation, LDR-FT suppresses latent variation
+    ("truncated LDR-FT spreads less than its CE control: fewer effective latent entries",
+     "trunc LDR-FT", "trunc LDR-FT control", "participation_ratio", -1),
     ("LDR-FT with phases twice as long beats its control (float)", "LDR-FT long",
      "CE control long", "float_acc", +1),
     (f"LDR-FT with phases twice as long beats its control at {LOW_BITS:g} real bits",

@@ -11,6 +11,7 @@ from .datasets import (
     cache_dir,
     load_dataset,
     load_imagefolder,
+    load_labels,
 )
 from .distort import DISTORTIONS, MAX_SEVERITY, ROTATION_DEG, distort
 from .loader import BatchLoader
@@ -36,6 +37,7 @@ __all__ = [
     "distort",
     "load_dataset",
     "load_imagefolder",
+    "load_labels",
     "make_augment",
     "make_synthetic",
     "make_views",

@@ -30,6 +30,7 @@ __all__ = [
     "cache_dir",
     "load_dataset",
     "load_imagefolder",
+    "load_labels",
 ]
 
 #: Names accepted by :func:`load_dataset`.
@@ -172,6 +173,44 @@ def _checksum(images: torch.Tensor, labels: torch.Tensor) -> str:
     return h.hexdigest()
 
 
+def load_labels(
+    name: str,
+    split: str,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    num_per_class: int | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
+    """The labels (``int64 [N]``) of the split :func:`load_dataset` returns for the same
+    arguments, in the same order. An ImageFolder tree is only listed, not decoded, so this is
+    cheap where decoding is not (e.g. a class prior from 50,000 training JPEGs)."""
+    if name == "imagefolder":
+        if root is None:
+            raise ValueError("root is required for name='imagefolder'")
+        split_dir = Path(root).expanduser().resolve() / split
+        if not split_dir.is_dir():  # load_imagefolder's error message
+            return load_imagefolder(root, split, num_per_class=num_per_class, seed=seed).labels
+        classes, _, labels = _list_imagefolder(split_dir)
+        label_t = torch.as_tensor(labels, dtype=torch.int64)
+        if num_per_class is not None:
+            label_t = label_t[_imagefolder_subset(label_t, len(classes), num_per_class, seed)]
+        return label_t
+    return load_dataset(name, split, root=root, download=download, num_per_class=num_per_class,
+                        seed=seed, progress=False).labels
+
+
+def _imagefolder_subset(labels: torch.Tensor, num_classes: int, num_per_class: int,
+                        seed: int) -> torch.Tensor:
+    """Sorted indices of ``num_per_class`` files per class (seeded), chosen before decoding."""
+    g = torch.Generator().manual_seed(derive_seed(seed, "imagefolder_subset"))
+    keep = []
+    for c in range(num_classes):
+        idx = torch.nonzero(labels == c).flatten()
+        keep.append(idx[torch.randperm(len(idx), generator=g)[:num_per_class]])
+    return torch.cat(keep).sort().values
+
+
 def load_imagefolder(
     root: str | os.PathLike[str],
     split: str,
@@ -213,12 +252,7 @@ def load_imagefolder(
     classes, files, labels = _list_imagefolder(split_dir)
     label_t = torch.as_tensor(labels, dtype=torch.int64)
     if num_per_class is not None:
-        g = torch.Generator().manual_seed(derive_seed(seed, "imagefolder_subset"))
-        keep = []
-        for c in range(len(classes)):
-            idx = torch.nonzero(label_t == c).flatten()
-            keep.append(idx[torch.randperm(len(idx), generator=g)[:num_per_class]])
-        order = torch.cat(keep).sort().values
+        order = _imagefolder_subset(label_t, len(classes), num_per_class, seed)
         files = [files[i] for i in order.tolist()]
         label_t = label_t[order]
 

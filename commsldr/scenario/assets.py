@@ -202,12 +202,45 @@ def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
     return load_data(train_config(sc).replace(progress=progress))
 
 
+def _load_split(sc: Scenario, split: str, progress: bool = True) -> Any:
+    """One split of the scenario's data (what :func:`_load_data` returns for it), alone."""
+    from commsldr.data import load_dataset
+
+    tc = train_config(sc)
+    return load_dataset(tc.dataset, split, root=tc.data_root, download=tc.download, seed=tc.seed,
+                        num_per_class=tc.num_per_class if split == "train" else
+                        tc.test_num_per_class, progress=progress)
+
+
+def _train_labels(sc: Scenario) -> torch.Tensor:
+    """The training split's labels without decoding its images (the class prior needs no more)."""
+    from commsldr.data import load_labels
+
+    tc = train_config(sc)
+    return load_labels(tc.dataset, "train", root=tc.data_root, download=tc.download,
+                       num_per_class=tc.num_per_class, seed=tc.seed)
+
+
+class _LazyTrain:
+    """The training split, loaded on first use (a scenario whose checkpoint stores the latent
+    statistics never decodes it)."""
+
+    def __init__(self, sc: Scenario, progress: bool) -> None:
+        self._sc, self._progress, self._data = sc, progress, None
+
+    def __call__(self) -> Any:
+        if self._data is None:
+            self._data = _load_split(self._sc, "train", self._progress)
+        return self._data
+
+
 def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print,
                   train_latents: torch.Tensor | None = None) -> Any:
     """The training-set latent statistics of the scenario's full model: those stored in its
     checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
     model (same model id), else computed from ``train_latents`` (its training latents, when
-    the caller has encoded them already) or by encoding the training set."""
+    the caller has encoded them already) or by encoding the training set (``train``: the
+    split, or a function returning it, called only then)."""
     from commsldr.coding import compute_latent_stats, latent_stats_from_latents
     from commsldr.train import load_checkpoint, model_id
 
@@ -223,7 +256,7 @@ def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = pr
             return LatentStats.from_dict(ck["latent_stats"])
     if train_latents is not None:
         return latent_stats_from_latents(train_latents)
-    return compute_latent_stats(full, train)
+    return compute_latent_stats(full, train() if callable(train) else train)
 
 
 def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
@@ -298,7 +331,7 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
                  dev: torch.device, log: Any, progress: bool) -> Any:
     from commsldr.link.table import build_table, encode_latents
 
-    train, test = _load_data(sc, progress)
+    train, test = _LazyTrain(sc, progress), _load_split(sc, "test", progress)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
     full = variants[max(variants)]
@@ -308,16 +341,16 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
     try:
         train_latents = None
         if encode_train:
-            log(f"table: encoding the {len(train)} training images once per variant "
+            log(f"table: encoding the {len(train())} training images once per variant "
                 f"(coding.codec={sc.coding.codec}, coding.transform={sc.coding.transform})")
-            train_latents = {k: encode_latents(v, train.images) for k, v in variants.items()}
+            train_latents = {k: encode_latents(v, train().images) for k, v in variants.items()}
             # the full model's statistics from the latents just encoded, not a second encoding
             stats = _latent_stats(sc, full, train, log, train_latents[max(variants)])
         return build_table(
             variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
             transform=sc.coding.transform,
             train_latents=train_latents, images_per_packet=ms, crc_bits=sc.coding.crc_bits,
-            train_labels=train.labels, dataset_name=sc.data.dataset, progress=progress,
+            train_labels=_train_labels(sc), dataset_name=sc.data.dataset, progress=progress,
         )
     finally:
         for v in variants.values():
@@ -339,7 +372,7 @@ def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
     from commsldr.scenario.jobs import AnalogContext
 
     variants, _ = obtain_model(loaded.scenario, log, progress)
-    train, test = _load_data(loaded.scenario, progress)
+    test = _load_split(loaded.scenario, "test", progress)
     return AnalogContext(variants=variants, test=test, stats=_latent_stats(
-        loaded.scenario, variants[max(variants)], train, log))
+        loaded.scenario, variants[max(variants)], _LazyTrain(loaded.scenario, progress), log))
 

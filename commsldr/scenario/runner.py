@@ -44,7 +44,7 @@ from tqdm import tqdm
 
 from commsldr.scenario.assets import (  # noqa: F401  (the model and table API, re-exported)
     _analog_context,
-    _load_data,
+    _load_split,
     cache_lock,
     model_cache_entry,
     obtain_model,
@@ -55,7 +55,6 @@ from commsldr.scenario.load import (
     LoadedScenario,
     phy_class,
     resolve_model_ref,
-    train_config,
 )
 from commsldr.scenario.schema import Scenario
 
@@ -380,20 +379,17 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:
     """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
-    from commsldr.data import load_dataset
     from commsldr.paper_figures import paper_figures
 
     pf = sc.paper_figures
     models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")
               for lbl, ref in pf.models.items()}
-    tc = train_config(sc)
-    test = load_dataset(tc.dataset, "test", root=tc.data_root, download=tc.download,
-                        num_per_class=tc.test_num_per_class, seed=tc.seed, progress=progress)
+    test = _load_split(sc, "test", progress)
     train_cache: list[Any] = []
 
     def train(_train_config: Any) -> Any:  # only for checkpoints without latent statistics
         if not train_cache:
-            train_cache.append(_load_data(sc, progress)[0])
+            train_cache.append(_load_split(sc, "train", progress))
         return train_cache[0]
 
     log(f"paper figures: {len(models)} model(s) on {len(test)} test images")

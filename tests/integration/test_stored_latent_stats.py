@@ -37,12 +37,18 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
 
     monkeypatch.setattr(assets, "compute_latent_stats", refuse, raising=False)
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
+    loaded_splits: list[str] = []
+    load_split = assets._load_split
+    monkeypatch.setattr(assets, "_load_split", lambda sc, split, progress=True: (
+        loaded_splits.append(split) or load_split(sc, split, progress)))
     overrides = [*tiny_overrides, "model.recipe=null", "model.train={}", f"model.checkpoint={stored}",
                  f"model.cache_dir={tmp_path / 'cache'}"]
     lines: list[str] = []
     table = prepare_table(load_scenario(TINY, overrides), log=lines.append, progress=False)
     assert any("stored in" in line for line in lines)
+    assert loaded_splits == ["test"]  # the training images are not even loaded (labels only)
     assert (table.bits == reference.bits).all() and (table.correct == reference.correct).all()
+    assert table.prior_class == reference.prior_class
     assert load_latent_stats(stored).to_dict().keys() == stats.to_dict().keys()
 
 

@@ -110,3 +110,26 @@ def test_shared_cifar10_jpeg_few_images(cache):
     assert torch.equal(d.class_counts(), torch.full((10,), 2))
     assert float(d.images.float().std()) > 20  # real photographs, not blank
     assert not os.access(SHARED_CIFAR, os.W_OK) or not any(SHARED_CIFAR.rglob("*.pt"))
+
+
+@pytest.mark.parametrize("num_per_class", [None, 1, 2])
+def test_load_labels_lists_without_decoding(tmp_path, cache, monkeypatch, num_per_class):
+    """``load_labels`` gives the labels ``load_dataset`` would, in the same order and subset,
+    without reading an image."""
+    root = tmp_path / "tree"
+    _make_tree(root)
+    want = load_dataset("imagefolder", "train", root=root, num_per_class=num_per_class, seed=7,
+                        progress=False).labels
+
+    def boom(*a, **k):
+        raise AssertionError("decoded an image")
+
+    monkeypatch.setattr(ds_mod, "_decode", boom)
+    got = ds_mod.load_labels("imagefolder", "train", root=root, num_per_class=num_per_class,
+                             seed=7)
+    assert torch.equal(got, want)
+
+
+def test_load_labels_synthetic_matches_load_dataset():
+    want = load_dataset("synthetic", "train", num_per_class=3, seed=2).labels
+    assert torch.equal(ds_mod.load_labels("synthetic", "train", num_per_class=3, seed=2), want)

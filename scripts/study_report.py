@@ -126,6 +126,8 @@ CLAIMS: list[tuple[str, str, str, str, int]] = [
      "trunc CE", "CE-T d128", f"acc@{LOW_BITS:g}b", +1),
     ("truncation 128->64 + CE beats CE-T d64 trained as long", "trunc CE", "trunc CE control",
      "float_acc", +1),
+    (f"truncation 128->64 + CE beats CE-T d64 trained as long at {LOW_BITS:g} real bits",
+     "trunc CE", "trunc CE control", f"acc@{LOW_BITS:g}b", +1),
     # the paper's Fig. 5 reading: after truncation, LDR-FT suppresses latent variation
     ("truncated LDR-FT spreads less than its CE control: fewer effective latent entries",
      "trunc LDR-FT", "trunc LDR-FT control", "participation_ratio", -1),

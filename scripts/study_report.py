@@ -458,10 +458,11 @@ def compare(results: dict[str, dict[int, dict[str, Any]]], n_test: int) -> list[
         if len(diffs) >= 2:
             m, lo, hi = t_interval(diffs)
             row.update(mean=m, lo=lo, hi=hi, interval="t over seeds")
-        elif len(diffs) == 1 and metric not in ("participation_ratio",):
+        elif len(diffs) == 1:
             s = seeds[0]
             pa, pb = results[a][s][metric], results[b][s][metric]
-            if metric == "quant_loss":  # a difference of differences: no binomial shortcut
+            # a difference of differences, or not a proportion: no binomial shortcut
+            if metric in ("quant_loss", "participation_ratio"):
                 row.update(mean=diffs[0], lo=-math.inf, hi=math.inf, interval="one seed")
             else:
                 m, lo, hi = binomial_diff_interval(pa, pb, n_test)

@@ -204,12 +204,9 @@ def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
 
 def _load_split(sc: Scenario, split: str, progress: bool = True) -> Any:
     """One split of the scenario's data (what :func:`_load_data` returns for it), alone."""
-    from commsldr.data import load_dataset
+    from commsldr.train import load_split
 
-    tc = train_config(sc)
-    return load_dataset(tc.dataset, split, root=tc.data_root, download=tc.download, seed=tc.seed,
-                        num_per_class=tc.num_per_class if split == "train" else
-                        tc.test_num_per_class, progress=progress)
+    return load_split(train_config(sc).replace(progress=progress), split)
 
 
 def _train_labels(sc: Scenario) -> torch.Tensor:
@@ -223,12 +220,13 @@ def _train_labels(sc: Scenario) -> torch.Tensor:
 
 class _LazyTrain:
     """The training split, loaded on first use (a scenario whose checkpoint stores the latent
-    statistics never decodes it)."""
+    statistics never decodes it). Arguments of the call are ignored, so it also serves as
+    :func:`commsldr.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
 
     def __init__(self, sc: Scenario, progress: bool) -> None:
         self._sc, self._progress, self._data = sc, progress, None
 
-    def __call__(self) -> Any:
+    def __call__(self, *_ignored: Any) -> Any:
         if self._data is None:
             self._data = _load_split(self._sc, "train", self._progress)
         return self._data

@@ -44,6 +44,7 @@ from tqdm import tqdm
 
 from commsldr.scenario.assets import (  # noqa: F401  (the model and table API, re-exported)
     _analog_context,
+    _LazyTrain,
     _load_split,
     cache_lock,
     model_cache_entry,
@@ -385,13 +386,8 @@ def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dic
     models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")
               for lbl, ref in pf.models.items()}
     test = _load_split(sc, "test", progress)
-    train_cache: list[Any] = []
-
-    def train(_train_config: Any) -> Any:  # only for checkpoints without latent statistics
-        if not train_cache:
-            train_cache.append(_load_split(sc, "train", progress))
-        return train_cache[0]
-
+    # the training split only for checkpoints without latent statistics
+    train = _LazyTrain(sc, progress)
     log(f"paper figures: {len(models)} model(s) on {len(test)} test images")
     return paper_figures(models, test, run_dir / "paper_figures", train=train,
                          figures_dir=run_dir / "figures", entropy_targets=pf.entropy_targets,

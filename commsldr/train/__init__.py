@@ -20,6 +20,7 @@ from commsldr.train.recipes import (
     build_model,
     list_recipes,
     load_data,
+    load_split,
     register_recipe,
     run_recipe,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "list_recipes",
     "load_checkpoint",
     "load_data",
+    "load_split",
     "load_model",
     "model_id",
     "paper_config",

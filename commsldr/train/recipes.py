@@ -104,11 +104,15 @@ def _resolve_device(config: TrainConfig) -> torch.device:
 
 def load_data(config: TrainConfig) -> tuple[ImageTensors, ImageTensors]:
     """The training and test splits named by ``config`` (``num_per_class`` subsets applied)."""
-    kw = dict(root=config.data_root, download=config.download, seed=config.seed,
-              progress=config.progress)
-    train = load_dataset(config.dataset, "train", num_per_class=config.num_per_class, **kw)
-    test = load_dataset(config.dataset, "test", num_per_class=config.test_num_per_class, **kw)
-    return train, test
+    return load_split(config, "train"), load_split(config, "test")
+
+
+def load_split(config: TrainConfig, split: str) -> ImageTensors:
+    """One split (``"train"`` or ``"test"``) named by ``config``, its ``num_per_class`` subset
+    applied: what :func:`load_data` returns for it, without loading the other."""
+    num = config.num_per_class if split == "train" else config.test_num_per_class
+    return load_dataset(config.dataset, split, num_per_class=num, root=config.data_root,
+                        download=config.download, seed=config.seed, progress=config.progress)
 
 
 #: Training images used by data-dependent initialisation (the ``airnet`` whitening stem).

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
+
 from .entropy import binned_gaussian_entropy_bits, empirical_entropy_bits, highres_entropy_bits
 from .packets import packet_bits
 from .quantize import DEFAULT_RULE
@@ -206,7 +208,7 @@ def rate_accuracy_curve(
     train_data: Any = None,
     center: bool = True,
     crc_bits: int = 16,
-    batch_size: int = 512,
+    batch_size: int = INFERENCE_BATCH_SIZE,
     label: str = "",
     progress: bool = True,
 ) -> RateAccuracyResult:

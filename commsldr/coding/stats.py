@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from commsldr._atomic import atomic_torch_save
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 
 from .entropy import binned_gaussian_entropy_bits, empirical_entropy_bits
 
@@ -141,7 +142,8 @@ def latent_stats_from_latents(y: torch.Tensor, *, ref_step: float | None = None)
 
 
 @torch.no_grad()
-def encode_dataset(model: torch.nn.Module, data: Any, *, batch_size: int = 512) -> torch.Tensor:
+def encode_dataset(model: torch.nn.Module, data: Any, *,
+                   batch_size: int = INFERENCE_BATCH_SIZE) -> torch.Tensor:
     """Sensor-side latents of a whole dataset: ``model.encode(to_float(images))``.
 
     Args:
@@ -171,7 +173,7 @@ def encode_dataset(model: torch.nn.Module, data: Any, *, batch_size: int = 512) 
 
 
 def compute_latent_stats(
-    model: torch.nn.Module, data: Any, *, batch_size: int = 512, ref_step: float | None = None
+    model: torch.nn.Module, data: Any, *, batch_size: int = INFERENCE_BATCH_SIZE, ref_step: float | None = None
 ) -> LatentStats:
     """:func:`latent_stats_from_latents` of ``model``'s latents on ``data`` (the training set)."""
     return latent_stats_from_latents(encode_dataset(model, data, batch_size=batch_size),

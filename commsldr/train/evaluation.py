@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from commsldr.data import ImageTensors, to_float
+from commsldr.data import INFERENCE_BATCH_SIZE, ImageTensors, to_float
 
 __all__ = ["count_correct", "evaluate", "predict_from_latent"]
 
@@ -18,7 +18,7 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 def count_correct(
     model: torch.nn.Module,
     data: ImageTensors,
-    batch_size: int = 500,
+    batch_size: int = INFERENCE_BATCH_SIZE,
     *,
     amp: bool = False,
     flip_tta: bool = False,
@@ -53,7 +53,8 @@ def _amp_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
-def evaluate(model: torch.nn.Module, data: ImageTensors, batch_size: int = 500) -> float:
+def evaluate(model: torch.nn.Module, data: ImageTensors,
+             batch_size: int = INFERENCE_BATCH_SIZE) -> float:
     """Classification accuracy in ``[0, 1]`` of ``model`` on ``data`` (no augmentation).
 
     Args:

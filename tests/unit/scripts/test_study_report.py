@@ -59,6 +59,28 @@ def test_compare_pairs_seeds_and_states_verdicts(report):
     assert rows["DuPHiL beats CE-T (float)"]["verdict"] == "not run yet"
 
 
+def test_test_set_interval_of_a_seed_mean_closed_form(report):
+    pairs = [(0.90, 0.88), (0.91, 0.89), (0.92, 0.90)]
+    d, lo, hi = report.test_set_diff_interval(pairs, 10_000)
+    var = sum(a * (1 - a) + b * (1 - b) for a, b in pairs) / 10_000 / 9
+    assert d == pytest.approx(0.02) and hi - d == pytest.approx(1.96 * math.sqrt(var))
+    # one seed: the two-binomial interval of that seed's difference
+    assert report.test_set_diff_interval([(0.90, 0.905)], 10_000) == pytest.approx(
+        report.binomial_diff_interval(0.90, 0.905, 10_000))
+    # three seeds narrow it by sqrt(3) against one seed of the same accuracies
+    one = report.test_set_diff_interval([(0.9, 0.88)], 10_000)
+    three = report.test_set_diff_interval([(0.9, 0.88)] * 3, 10_000)
+    assert (one[2] - one[0]) / (three[2] - three[0]) == pytest.approx(math.sqrt(3))
+    res = {"LDR-FT": {s: _model(0.90 + 0.01 * s, 0.80, 0.7, 20.0) for s in (0, 1, 2)},
+           "CE-T": {s: _model(0.88 + 0.01 * s, 0.70, 0.6, 30.0) for s in (0, 1, 2)}}
+    rows = {r["claim"]: r for r in report.compare(res, 10_000)}
+    row = rows["LDR-FT beats CE-T (float)"]
+    assert (row["test_lo"], row["test_hi"]) == pytest.approx(report.test_set_diff_interval(
+        [(0.90 + 0.01 * s, 0.88 + 0.01 * s) for s in (0, 1, 2)], 10_000)[1:])
+    quant = [r for r in rows.values() if r["metric"] == "quant_loss"][0]
+    assert quant["test_lo"] is None  # a difference of differences: no binomial interval
+
+
 def test_markdown_and_figures(report, tmp_path):
     res = {"CE-T": {s: _model(0.90, 0.8, 0.7, 30.0) for s in (0, 1)},
            "LDR-FT": {0: _model(0.91, 0.85, 0.72, 20.0)}}

@@ -81,6 +81,10 @@ __all__ = ["PARTS", "LOSSES", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase", "PhaseR
 _RUN_ONLY = ("out", "resume", "progress", "device", "eval_every", "provenance", "screen_rule",
              "screen_budgets", "screen_at_bits", "side_input", "side_quantizer", "side_step",
              "side_noise")
+#: train-config keys that choose which phases run, not how one runs: a CE-T phase trained by
+#: ``--recipe ce`` is the same phase when a ``screen`` (with its ``dims``) resumes it; the phase
+#: itself is compared in full
+_RECIPE_ONLY = ("recipe", "dims")
 
 
 class TrainingDivergedError(UserError):
@@ -481,7 +485,7 @@ def train_phase(
         stored = _upgrade(ck.get("train_config"))
         wanted = (extra_state or {}).get("train_config")
         if stored is not None and wanted is not None:
-            diff = _differences(stored, wanted, ignore=_RUN_ONLY)
+            diff = _differences(stored, wanted, ignore=_RUN_ONLY + _RECIPE_ONLY)
             if diff:
                 raise CheckpointError(f"cannot resume from {ckpt_path}: the data or model "
                                       f"configuration changed; differences: {'; '.join(diff)}")

@@ -33,11 +33,25 @@ import torch
 from commsldr._memory import reuse_freed_memory
 from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
-from commsldr.train.checkpoint import atomic_write_text, load_model, save_checkpoint
+from commsldr.train.checkpoint import (
+    atomic_write_text,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 from commsldr.train.config import TrainConfig
 from commsldr.train.distributed import DistContext, init_distributed
 from commsldr.train.evaluation import count_correct, evaluate
-from commsldr.train.loop import Phase, PhaseResult, Step, train_phase
+from commsldr.train.loop import (
+    _RECIPE_ONLY,
+    _RUN_ONLY,
+    Phase,
+    PhaseResult,
+    Step,
+    _differences,
+    _upgrade,
+    train_phase,
+)
 
 __all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
 
@@ -266,6 +280,23 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
             data.subset(torch.cat(val_idx).sort().values))
 
 
+def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
+    """The CE-T run already finished in ``config.out`` (``--resume``) with the same data, model
+    and training settings, trained on its own with ``--recipe ce`` or by an earlier screen: reused
+    as it is, so a screen over finished runs trains nothing and rewrites no checkpoint. ``None``
+    when there is none (or it differs: then :func:`_recipe_ce` resumes its phase, or says why it
+    cannot)."""
+    path = Path(config.out) / "model.pt"
+    if not (config.resume and path.is_file()):
+        return None
+    ck = load_checkpoint(path)
+    stored, metrics = ck.get("train_config"), ck.get("metrics") or {}
+    if (stored is None or "test_acc" not in metrics or "ce-t" not in metrics.get("phases", {})
+            or _differences(_upgrade(stored), config.to_dict(), ignore=_RUN_ONLY + _RECIPE_ONLY)):
+        return None
+    return RecipeResult(checkpoint_path=path, metrics=metrics)
+
+
 @register_recipe("screen", "CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)")
 def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     from commsldr.train.screening import (
@@ -284,7 +315,7 @@ def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     rows = []
     for d in config.dims:
         cfg = config.replace(latent_dim=d, out=str(out / f"d{d}"))
-        res = _recipe_ce(cfg, sub_ctx)
+        res = _finished_ce_run(cfg) or _recipe_ce(cfg, sub_ctx)
         model = load_model(res.checkpoint_path).to(ctx.device)
         row = {"latent_dim": d, "test_acc": res.metrics["test_acc"],
                "train_acc": res.metrics["phases"]["ce-t"].get("train_acc"),

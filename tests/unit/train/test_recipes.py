@@ -86,6 +86,23 @@ def test_screen_writes_table_and_picks_the_best(tmp_path):
     assert max(r["test_acc"] for r in rows) > CHANCE_MARGIN
 
 
+def test_screen_reuses_ce_runs_trained_on_their_own(tmp_path):
+    """The study trains each d_y with ``--recipe ce`` into ``<out>/d<d>``; the screen over them
+    trains nothing and leaves their checkpoints as they are."""
+    for d in (4, 8):
+        run_recipe("ce", dict(TINY, latent_dim=d, out=str(tmp_path / f"d{d}")))
+    files = {d: (tmp_path / f"d{d}" / "model.pt").read_bytes() for d in (4, 8)}
+    res = run_recipe("screen", dict(TINY, dims=[4, 8], out=str(tmp_path), resume=True,
+                                    screen_rule="float"))
+    assert {d: (tmp_path / f"d{d}" / "model.pt").read_bytes() for d in (4, 8)} == files
+    rows = json.loads((tmp_path / "screen.json").read_text())["rows"]
+    assert [r["latent_dim"] for r in rows] == [4, 8]
+    assert res.metrics["best_latent_dim"] in (4, 8)
+    # a changed training setting is not reused: the CE-T phase says why it cannot resume
+    with pytest.raises(Exception, match="cannot resume"):
+        run_recipe("screen", dict(TINY, dims=[4], out=str(tmp_path), resume=True, lr=0.5))
+
+
 def test_cli_ldr_ft_from_scratch_and_resume(tmp_path, capsys):
     args = ["train", "--recipe", "ldr-ft", "--dataset", "synthetic", "--num-per-class", "20",
             "--test-num-per-class", "10", "--width", "0.25", "--latent-dim", "8", "--epochs", "1",

@@ -280,19 +280,29 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
             data.subset(torch.cat(val_idx).sort().values))
 
 
+#: settings of the phases after CE-T (LDR, fine-tuning, truncation): a finished CE-T run does not
+#: depend on them (its phase, compared in full, says how it was trained)
+_LATER_PHASES_ONLY = ("ldr_epochs", "ldr_batch_size", "ldr_lr", "ldr_milestones", "ce_weight",
+                      "eps_sq", "rate_weight", "ssl_views", "duphil_mode", "finetune_epochs",
+                      "finetune_lr", "keep", "truncate_finetune", "from_checkpoint")
+
+
 def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
     """The CE-T run already finished in ``config.out`` (``--resume``) with the same data, model
     and training settings, trained on its own with ``--recipe ce`` or by an earlier screen: reused
     as it is, so a screen over finished runs trains nothing and rewrites no checkpoint. ``None``
     when there is none (or it differs: then :func:`_recipe_ce` resumes its phase, or says why it
     cannot)."""
-    path = Path(config.out) / "model.pt"
-    if not (config.resume and path.is_file()):
+    path, last = Path(config.out) / "model.pt", Path(config.out) / "ce-t" / "last.pt"
+    if not (config.resume and path.is_file() and last.is_file()):
         return None
     ck = load_checkpoint(path)
     stored, metrics = ck.get("train_config"), ck.get("metrics") or {}
     if (stored is None or "test_acc" not in metrics or "ce-t" not in metrics.get("phases", {})
-            or _differences(_upgrade(stored), config.to_dict(), ignore=_RUN_ONLY + _RECIPE_ONLY)):
+            or _differences(_upgrade(stored), config.to_dict(),
+                            ignore=_RUN_ONLY + _RECIPE_ONLY + _LATER_PHASES_ONLY)
+            or _differences(_upgrade(load_checkpoint(last).get("phase")),
+                            ce_phase(config).to_dict())):
         return None
     return RecipeResult(checkpoint_path=path, metrics=metrics)
 

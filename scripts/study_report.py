@@ -467,12 +467,11 @@ def compare(results: dict[str, dict[int, dict[str, Any]]], n_test: int) -> list[
     rows = []
     for claim, a, b, metric, direction in CLAIMS:
         seeds = sorted(set(results.get(a, {})) & set(results.get(b, {})))
-        diffs = [results[a][s][metric] - results[b][s][metric] for s in seeds
-                 if results[a][s].get(metric) is not None and results[b][s].get(metric) is not None]
-        row: dict[str, Any] = {"claim": claim, "a": a, "b": b, "metric": metric,
-                               "direction": direction, "seeds": seeds, "diffs": diffs}
         pairs = [(results[a][s][metric], results[b][s][metric]) for s in seeds
                  if results[a][s].get(metric) is not None and results[b][s].get(metric) is not None]
+        diffs = [pa - pb for pa, pb in pairs]
+        row: dict[str, Any] = {"claim": claim, "a": a, "b": b, "metric": metric,
+                               "direction": direction, "seeds": seeds, "diffs": diffs}
         if pairs and metric not in NON_PROPORTIONS:
             _, tlo, thi = test_set_diff_interval(pairs, n_test)
             row.update(test_lo=tlo, test_hi=thi)
@@ -482,8 +481,7 @@ def compare(results: dict[str, dict[int, dict[str, Any]]], n_test: int) -> list[
             m, lo, hi = t_interval(diffs)
             row.update(mean=m, lo=lo, hi=hi, interval="t over seeds")
         elif len(diffs) == 1:
-            s = seeds[0]
-            pa, pb = results[a][s][metric], results[b][s][metric]
+            pa, pb = pairs[0]
             # a difference of differences, or not a proportion: no binomial shortcut
             if metric in NON_PROPORTIONS:
                 row.update(mean=diffs[0], lo=-math.inf, hi=math.inf, interval="one seed")

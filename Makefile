@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
 	$(if $(TORCH_INDEX),$(BIN)/python -m pip install torch torchvision --index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install -e ".[dev,ray]"
+	$(BIN)/python -m pip install -e ".[dev,ray,rl]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
-from channels import LinkState, create_channel
+from commsldr_channels import LinkState, create_channel
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import _raw_table, bler_model
 

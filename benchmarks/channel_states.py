@@ -15,7 +15,7 @@ import time
 
 import torch
 
-import channels
+import commsldr_channels
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rates: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for name in channels.list_channels():
-        ch = channels.create_channel(name, **channels.get_channel_class(name).example_params())
+    for name in commsldr_channels.list_channels():
+        ch = commsldr_channels.create_channel(name, **commsldr_channels.get_channel_class(name).example_params())
         n = tdl_frames if name == "tdl" else frames
         g = torch.Generator(device=args.device).manual_seed(0)
         ch.states(min(n, 1000), generator=g)  # warm-up

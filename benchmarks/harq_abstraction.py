@@ -21,7 +21,7 @@ import json
 import torch
 from scipy.optimize import brentq
 
-from channels import create_channel
+from commsldr_channels import create_channel
 from commsldr.link import BitTruePHY
 from commsldr.link.harq import combined_snr_db
 

@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.coding import compute_latent_stats, decode_packet, encode_images
     from commsldr.data import make_synthetic
     from commsldr.link import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from channels.base import ChannelParameterError
+from commsldr_channels.base import ChannelParameterError
 
 
 def finite(name: str, value: Any) -> float:

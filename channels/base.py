@@ -156,11 +156,11 @@ class Channel:
     name). Models whose state defines ``snr_db`` are symbol-level: :meth:`forward` applies
     :math:`y = h_t x + n`, :math:`n \\sim \\mathcal{CN}(0, N_0)`.
 
-    Register a subclass with :func:`channels.register_channel`; the registry sets :attr:`name`.
+    Register a subclass with :func:`commsldr_channels.register_channel`; the registry sets :attr:`name`.
     """
 
     name: ClassVar[str] = ""
-    """Registry name (set by :func:`channels.register_channel`)."""
+    """Registry name (set by :func:`commsldr_channels.register_channel`)."""
 
     deterministic: ClassVar[bool] = False
     """``True`` if :meth:`states` draws nothing (the generator is unused), e.g. AWGN."""

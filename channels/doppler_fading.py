@@ -6,9 +6,9 @@ import math
 
 import torch
 
-from channels import _validate as check
-from channels.base import SPEED_OF_LIGHT_MPS, Channel, LinkState, power_to_db
-from channels.registry import register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels.base import SPEED_OF_LIGHT_MPS, Channel, LinkState, power_to_db
+from commsldr_channels.registry import register_channel
 
 
 class ClarkeSumOfSinusoids:

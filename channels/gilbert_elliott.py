@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from channels import _validate as check
-from channels.base import Channel, ChannelParameterError, LinkState
-from channels.registry import register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels.base import Channel, ChannelParameterError, LinkState
+from commsldr_channels.registry import register_channel
 
 
 def markov_two_state(

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from channels import _validate as check
-from channels.base import Channel, ChannelParameterError, LinkState, power_to_db
-from channels.registry import create_channel, get_channel_class, register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels.base import Channel, ChannelParameterError, LinkState, power_to_db
+from commsldr_channels.registry import create_channel, get_channel_class, register_channel
 
 
 def ping_pong_distance(

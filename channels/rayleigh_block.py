@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from channels import _validate as check
-from channels.base import Channel, LinkState, complex_normal, power_to_db
-from channels.registry import register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels.base import Channel, LinkState, complex_normal, power_to_db
+from commsldr_channels.registry import register_channel
 
 
 def repeat_blocks(values: torch.Tensor, block: int, num_frames: int) -> torch.Tensor:
@@ -26,7 +26,7 @@ class RayleighBlock(Channel):
     :math:`P(\\log_2(1+\\rho_t) < R) = 1 - e^{-(2^R-1)/\\bar\\rho}` and the ergodic capacity
     :math:`e^{1/\\bar\\rho} E_1(1/\\bar\\rho)/\\ln 2` bit/s/Hz (Goldsmith, *Wireless
     Communications*, 2005, §4.2). The gains are drawn with
-    :func:`channels.base.complex_normal` on the caller's generator (the draw of
+    :func:`commsldr_channels.base.complex_normal` on the caller's generator (the draw of
     ``sionna.phy.channel.RayleighBlockFading``, without importing Sionna).
 
     Args:

@@ -6,7 +6,7 @@ A plug-in package declares, e.g. in its ``pyproject.toml``::
     [project.entry-points."commsldr.channels"]
     my-channel = "my_package.my_module:MyChannel"
 
-The entry-point name is the channel name; the object is a :class:`~channels.base.Channel`
+The entry-point name is the channel name; the object is a :class:`~commsldr_channels.base.Channel`
 subclass (decorating it with :func:`register_channel` as well is allowed).
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from channels.base import Channel
+from commsldr_channels.base import Channel
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -53,10 +53,10 @@ def register_channel(name: str) -> Callable[[C], C]:
         TypeError: the decorated object is not a ``Channel`` subclass.
 
     Example:
-        >>> from channels import Channel, register_channel
+        >>> from commsldr_channels import Channel, register_channel
         >>> @register_channel("my-channel")  # doctest: +SKIP
         ... class MyChannel(Channel):
-        ...     '''One-line description shown by `python -m channels`.'''
+        ...     '''One-line description shown by `python -m commsldr_channels`.'''
         ...     def states(self, num_frames, *, generator): ...
     """
     if not isinstance(name, str) or not _NAME.match(name):
@@ -65,7 +65,7 @@ def register_channel(name: str) -> Callable[[C], C]:
     def decorator(cls: C) -> C:
         if not (isinstance(cls, type) and issubclass(cls, Channel)):
             raise TypeError(
-                f"register_channel({name!r}): {cls!r} is not a channels.Channel subclass"
+                f"register_channel({name!r}): {cls!r} is not a commsldr_channels.Channel subclass"
             )
         existing = _REGISTRY.get(name)
         if existing is not None and existing is not cls:
@@ -96,7 +96,7 @@ def _load_plugins() -> None:
             continue
         if not (isinstance(obj, type) and issubclass(obj, Channel)):
             warnings.warn(
-                f"channel plug-in {ep.name!r} ({ep.value}) is not a channels.Channel subclass; ignored",
+                f"channel plug-in {ep.name!r} ({ep.value}) is not a commsldr_channels.Channel subclass; ignored",
                 stacklevel=3,
             )
             continue
@@ -132,7 +132,7 @@ def create_channel(name: str, **params: Any) -> Channel:
         TypeError: an unknown parameter name.
 
     Example:
-        >>> from channels import create_channel
+        >>> from commsldr_channels import create_channel
         >>> create_channel("awgn", snr_db=5.0).snr_db
         5.0
     """

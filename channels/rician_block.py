@@ -6,17 +6,17 @@ import math
 
 import torch
 
-from channels import _validate as check
-from channels.base import Channel, LinkState, complex_normal, power_to_db
-from channels.rayleigh_block import repeat_blocks
-from channels.registry import register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels.base import Channel, LinkState, complex_normal, power_to_db
+from commsldr_channels.rayleigh_block import repeat_blocks
+from commsldr_channels.registry import register_channel
 
 
 def rician_gains(k_factor: float, num: int, generator: torch.Generator) -> torch.Tensor:
     """``num`` i.i.d. Rician coefficients with :math:`E|h|^2 = 1`, complex64 ``[num]``.
 
     :math:`h = \\sqrt{K/(K+1)}\\,e^{j\\phi} + \\sqrt{1/(K+1)}\\,w`, :math:`\\phi \\sim U[0, 2\\pi)`,
-    :math:`w \\sim \\mathcal{CN}(0, 1)` (:func:`channels.base.complex_normal`).
+    :math:`w \\sim \\mathcal{CN}(0, 1)` (:func:`commsldr_channels.base.complex_normal`).
     """
     w = complex_normal(num, generator)
     phi = torch.rand(num, generator=generator, device=generator.device) * (2 * math.pi)

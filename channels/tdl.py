@@ -6,10 +6,10 @@ import math
 
 import torch
 
-from channels import _validate as check
-from channels._sionna import make_block, sionna_device, sionna_phy
-from channels.base import Channel, ChannelParameterError, LinkState, power_to_db
-from channels.registry import register_channel
+from commsldr_channels import _validate as check
+from commsldr_channels._sionna import make_block, sionna_device, sionna_phy
+from commsldr_channels.base import Channel, ChannelParameterError, LinkState, power_to_db
+from commsldr_channels.registry import register_channel
 
 TDL_MODELS = ("A", "B", "C", "D", "E", "A10", "A30", "B100", "C60", "C300", "D10", "D30")
 FIXED_DELAY_SPREAD_MODELS = ("A10", "A30", "B100", "C60", "C300", "D10", "D30")
@@ -53,7 +53,7 @@ class TDL(Channel):
 
     and the frame's ``snr_db`` is the effective SNR :math:`\\rho_{\\mathrm{eff}}(t)` from
     :func:`effective_snr` (capacity-equivalent by default, or EESM). The state defines
-    ``snr_db`` only (no single flat gain), so :meth:`~channels.base.Channel.forward` treats the
+    ``snr_db`` only (no single flat gain), so :meth:`~commsldr_channels.base.Channel.forward` treats the
     frame as an AWGN channel at the effective SNR (the usual link-to-system abstraction).
 
     Frames are generated in blocks of ``block_frames``: inside a block the channel evolves

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from channels import _validate as check
-from channels.base import Channel, ChannelParameterError, LinkState
+from commsldr_channels import _validate as check
+from commsldr_channels.base import Channel, ChannelParameterError, LinkState
 
 
 def existing_file(name: str, path: str | Path) -> Path:

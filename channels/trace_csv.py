@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from channels import _validate as check
-from channels.base import ChannelParameterError
-from channels.registry import register_channel
-from channels.trace import TraceCapacity, existing_file, read_lines
+from commsldr_channels import _validate as check
+from commsldr_channels.base import ChannelParameterError
+from commsldr_channels.registry import register_channel
+from commsldr_channels.trace import TraceCapacity, existing_file, read_lines
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 """A decimal number in ASCII (``float`` alone also takes '３', '٣', '1_0' and 'nan')."""
@@ -69,7 +69,7 @@ class CSVTrace(TraceCapacity):
     (default: :math:`t_{\\text{last}}` plus the previous row spacing, i.e. evenly spaced logs work
     as expected). The cumulative :math:`C(u)` is the piecewise-linear interpolation of
     :math:`\\sum_{j<i} b_j` at :math:`t_i`, with :math:`C(t_0) = 0` and nothing before
-    :math:`t_0`. Looping, resampling and scaling as in :class:`~channels.trace.TraceCapacity`.
+    :math:`t_0`. Looping, resampling and scaling as in :class:`~commsldr_channels.trace.TraceCapacity`.
 
     Args:
         path: CSV file, optional header ``time_s,bits``.

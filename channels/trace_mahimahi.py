@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from channels.base import ChannelParameterError
-from channels.registry import register_channel
-from channels.trace import TraceCapacity, existing_file, read_lines
+from commsldr_channels.base import ChannelParameterError
+from commsldr_channels.registry import register_channel
+from commsldr_channels.trace import TraceCapacity, existing_file, read_lines
 
 MAHIMAHI_PACKET_BITS = 1500 * 8
 SAMPLE_TRACE = Path(__file__).parent / "data" / "att-lte-driving-20s.up"
@@ -54,7 +54,7 @@ class MahimahiTrace(TraceCapacity):
     mean rate is :math:`\\text{lines}\\times 12000 / T`. Opportunities are point events:
     :math:`C(u)` counts those with timestamp :math:`\\le u` (frames are half-open intervals
     :math:`(fT_f, (f+1)T_f]`; a sub-nanosecond tolerance absorbs float rounding of the edges). Resampling and scaling as in
-    :class:`~channels.trace.TraceCapacity`; the state defines ``capacity_bits`` only.
+    :class:`~commsldr_channels.trace.TraceCapacity`; the state defines ``capacity_bits`` only.
 
     Args:
         path: the trace file.

@@ -62,7 +62,7 @@ def describe(kind: str, name: str) -> str:
         ValueError: unknown kind or name (the message lists the valid ones).
     """
     if kind == "channels":
-        from channels import UnknownChannelError, get_channel_class
+        from commsldr_channels import UnknownChannelError, get_channel_class
 
         try:
             cls = get_channel_class(name)

@@ -10,8 +10,8 @@ import math
 
 import torch
 
-import channels
-from channels import Channel, ChannelParameterError, LinkState, register_channel
+import commsldr_channels
+from commsldr_channels import Channel, ChannelParameterError, LinkState, register_channel
 
 
 @register_channel("lognormal-example")
@@ -47,8 +47,8 @@ class LognormalBlock(Channel):
 
 
 def main() -> None:
-    print("registered:", ", ".join(channels.list_channels()))
-    ch = channels.create_channel(
+    print("registered:", ", ".join(commsldr_channels.list_channels()))
+    ch = commsldr_channels.create_channel(
         "lognormal-example", mean_snr_db=12.0, sigma_db=6.0, coherence_frames=10
     )
     g = torch.Generator().manual_seed(0)
@@ -62,7 +62,7 @@ def main() -> None:
     print("received symbols of frame 0:", y[0, :3])
     # bad parameters fail early, naming the parameter
     try:
-        channels.create_channel("lognormal-example", sigma_db=-1.0)
+        commsldr_channels.create_channel("lognormal-example", sigma_db=-1.0)
     except ValueError as err:
         print("bad parameter ->", err)
 

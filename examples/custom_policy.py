@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = ap.parse_args(argv)
     import torch
 
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.adapt import (
         CapacityGreedy,
         Oracle,

@@ -124,7 +124,7 @@ class CSIModel(ABC):
 
         Args:
             state: the true link state, anything with ``snr_db`` and ``capacity_bits`` attributes
-                (a ``channels.LinkState``: tensors or arrays of shape [T], either may be None).
+                (a ``commsldr_channels.LinkState``: tensors or arrays of shape [T], either may be None).
             generator: the source of every random draw of the CSI error.
         """
         snr = _as_array(getattr(state, "snr_db", None))

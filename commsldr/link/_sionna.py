@@ -1,6 +1,6 @@
 """Import Sionna without disturbing torch's global RNG (``import sionna.phy`` re-seeds it).
 
-The guard itself is the channels package's :func:`channels._sionna.import_rng_safe`; this module
+The guard itself is the channels package's :func:`commsldr_channels._sionna.import_rng_safe`; this module
 only names the Sionna parts the link layer needs (FEC, mapping, NR utilities).
 """
 
@@ -10,7 +10,7 @@ import functools
 import importlib
 from typing import Any
 
-from channels._sionna import import_rng_safe
+from commsldr_channels._sionna import import_rng_safe
 
 
 @functools.lru_cache(maxsize=1)

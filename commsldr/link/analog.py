@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from channels import Channel, LinkState
+from commsldr_channels import Channel, LinkState
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.table import classify_latents, encode_latents
 
@@ -151,7 +151,7 @@ def analog_accuracy(
         model: the (variant) split autoencoder; ``k = model.latent_dim``.
         stats: training :class:`~commsldr.coding.LatentStats` (at least ``k`` entries).
         data: :class:`~commsldr.data.ImageTensors` test set.
-        channel: a symbol-level :class:`channels.Channel`.
+        channel: a symbol-level :class:`commsldr_channels.Channel`.
         symbols_per_entry: complex symbols per latent entry (multiple of 0.5).
         repeats: channel realisations per image.
         seed: the seed of the channel and noise draws.

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from channels import Channel, LinkState
+from commsldr_channels import Channel, LinkState
 from commsldr.link._sionna import sionna_phy
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.harq import IR_RV_SEQUENCE, HARQConfig
@@ -49,7 +49,7 @@ class BitTruePHY:
     """Bit-true 5G LDPC + QAM PHY over a symbol-level channel model.
 
     Args:
-        channel: a :class:`channels.Channel` whose states define ``snr_db`` (symbol-level).
+        channel: a :class:`commsldr_channels.Channel` whose states define ``snr_db`` (symbol-level).
         mcs_index: 5G NR MCS index giving the modulation order ``Q_m`` and code rate ``R``.
         mcs_table_index: 3GPP MCS table index (default 1).
         mcs_category: 0 = PUSCH (default), 1 = PDSCH.
@@ -65,7 +65,7 @@ class BitTruePHY:
         harq: ``None`` or ``{"type": "none" | "arq" | "chase" | "ir", "max_transmissions": N}``.
 
     Example:
-        >>> from channels import create_channel
+        >>> from commsldr_channels import create_channel
         >>> phy = BitTruePHY(create_channel("awgn", snr_db=5.0), mcs_index=5, cb_info_bits=500)
         >>> ch = phy.channel
         >>> g = torch.Generator().manual_seed(0)
@@ -88,7 +88,7 @@ class BitTruePHY:
         harq: HARQConfig | dict | None = None,
     ) -> None:
         if not isinstance(channel, Channel):
-            raise TypeError(f"channel: expected a channels.Channel, got {type(channel).__name__}")
+            raise TypeError(f"channel: expected a commsldr_channels.Channel, got {type(channel).__name__}")
         if not 12 <= int(cb_info_bits) <= 8448:
             raise ValueError(f"cb_info_bits: must be in [12, 8448], got {cb_info_bits}")
         if int(symbols_per_frame) <= 0:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from channels import LinkState
+from commsldr_channels import LinkState
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.phy import PHY

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from channels import LinkState
+from commsldr_channels import LinkState
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
@@ -95,7 +95,7 @@ class NRPHY:
 
     Example:
         >>> phy = NRPHY(num_allocated_re=3456)
-        >>> from channels import LinkState
+        >>> from commsldr_channels import LinkState
         >>> s = LinkState(snr_db=torch.tensor([-20.0, 20.0]))
         >>> r = phy.deliver(np.array([800, 800]), s, torch.Generator().manual_seed(0))
         >>> r.mcs_index[0], bool(r.delivered[0])  # nothing is sent below the lowest MCS

@@ -3,7 +3,7 @@
 A PHY decides, frame by frame, whether a packet of ``L`` bits sent in frame ``t`` over a channel in
 link state ``s_t`` is delivered, and reports what the frame could carry and what it cost. Every PHY
 is vectorised over frames: ``bits`` is an integer array ``[F]`` and ``state`` is a
-:class:`channels.LinkState` holding ``F`` frames.
+:class:`commsldr_channels.LinkState` holding ``F`` frames.
 
 Three implementations share the interface:
 
@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from channels import LinkState
+from commsldr_channels import LinkState
 
 __all__ = ["PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits"]
 
@@ -81,7 +81,7 @@ class PHY(Protocol):
 
 
 def state_array(state: LinkState, field: str) -> np.ndarray | None:
-    """Return one per-frame field of a :class:`channels.LinkState` as a numpy array (or ``None``).
+    """Return one per-frame field of a :class:`commsldr_channels.LinkState` as a numpy array (or ``None``).
 
     Args:
         state: the link state of ``F`` frames.
@@ -135,7 +135,7 @@ class ShannonPHY:
     with bandwidth :math:`B` (``bandwidth_hz``), frame duration :math:`T` (``frame_s``) and an SNR
     gap :math:`\Gamma` (``snr_gap_db``; 0 dB is capacity, about 8.8 dB is uncoded QAM at a 1e-6
     symbol error rate — the gap approximation of Cioffi, *EE379A* notes, ch. 1). Where the
-    channel is trace-driven and its :class:`~channels.LinkState` carries ``capacity_bits``, that
+    channel is trace-driven and its :class:`~commsldr_channels.LinkState` carries ``capacity_bits``, that
     value is used directly. Erased frames carry nothing. The decision is deterministic:
     ``delivered = bits <= C_t``.
 
@@ -146,7 +146,7 @@ class ShannonPHY:
         use_trace_capacity: prefer ``state.capacity_bits`` when present (default ``True``).
 
     Example:
-        >>> from channels import LinkState
+        >>> from commsldr_channels import LinkState
         >>> phy = ShannonPHY(bandwidth_hz=1e6, frame_s=1e-3)
         >>> s = LinkState(snr_db=torch.tensor([0.0, 10.0]))
         >>> phy.deliver(np.array([1500, 1500]), s).delivered.tolist()

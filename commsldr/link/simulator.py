@@ -44,7 +44,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from channels import LinkState
+from commsldr_channels import LinkState
 from commsldr.link.phy import PHY, PHYResult, state_array
 from commsldr.link.table import OperatingPoint, OperatingPointTable
 

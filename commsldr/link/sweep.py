@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from channels import create_channel
+from commsldr_channels import create_channel
 from commsldr.link.analog import AnalogScheme, analog_accuracy
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.nr import NRPHY

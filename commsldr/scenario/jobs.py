@@ -231,7 +231,7 @@ def _states(ctx: JobContext, sc: Scenario, label: str, seed: int) -> Any:
     jobs usually differ only in the policy)."""
     import torch
 
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.data import derive_seed
 
     key = stable_hash([_channel_spec(sc, label), int(seed)])
@@ -346,7 +346,7 @@ def _run_sim(ctx: JobContext, job: Job) -> dict[str, Any]:
 
 
 def _run_analog(ctx: JobContext, job: Job) -> dict[str, Any]:
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.data import derive_seed
     from commsldr.link.analog import analog_accuracy
 
@@ -375,7 +375,7 @@ def warm_up(ctx: JobContext) -> None:
     import commsldr.adapt  # noqa: F401
     import commsldr.adapt.metrics  # noqa: F401
     import commsldr.link.simulator  # noqa: F401
-    from channels import create_channel
+    from commsldr_channels import create_channel
 
     if ctx.analog is not None:
         import commsldr.link.analog  # noqa: F401

@@ -416,7 +416,7 @@ def phy_params(sc: Scenario) -> dict[str, Any]:
 
 def channel_params(sc: Scenario, label: str) -> dict[str, Any]:
     """The channel's keyword arguments: its parameters plus ``frame_s`` where the model takes it."""
-    from channels import get_channel_class
+    from commsldr_channels import get_channel_class
 
     cfg = sc.channels[label]
     params = dict(cfg.params)
@@ -564,7 +564,7 @@ def _check_model(sc: Scenario) -> int | None:
 
 def check_scenario(sc: Scenario) -> None:
     """Semantic checks of one (sweep-free) scenario against the registries; raises ScenarioError."""
-    from channels import get_channel_class, list_channels
+    from commsldr_channels import get_channel_class, list_channels
     from commsldr.adapt import create_csi_model, get_policy_class
 
     if not sc.name:
@@ -699,7 +699,7 @@ def check_schemes(sc: Scenario) -> None:
         return
     import torch
 
-    from channels import get_channel_class
+    from commsldr_channels import get_channel_class
     from commsldr.adapt import get_policy_class
     from commsldr.schemes import get_scheme_class, list_schemes
 

@@ -180,7 +180,7 @@ def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, pr
     import torch
     from tqdm import tqdm
 
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.data import derive_seed
     from commsldr.link.simulator import frame_schedule
     from commsldr.scenario.assets import _channel_states

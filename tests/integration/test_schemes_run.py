@@ -141,7 +141,7 @@ def test_jscc_evaluation_path_through_the_channel_model(run, tiny_overrides):
     about 19 000 symbols: standard error 2 %)."""
     import torch
 
-    from channels import create_channel
+    from commsldr_channels import create_channel
     from commsldr.data import to_float
     from commsldr.schemes import create_scheme
     from commsldr.schemes._common import predict_images

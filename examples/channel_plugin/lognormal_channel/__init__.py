@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from channels import Channel, ChannelParameterError, LinkState
+from commsldr_channels import Channel, ChannelParameterError, LinkState
 
 __all__ = ["LognormalBlock"]
 

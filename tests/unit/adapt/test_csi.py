@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from channels import LinkState
+from commsldr_channels import LinkState
 from commsldr.adapt import create_csi_model, list_csi_models
 
 

@@ -74,7 +74,7 @@ def test_capacity_greedy_is_the_brute_force_argmax(margin, make_menu):
 
 def test_greedy_with_perfect_csi_and_zero_margin_never_violates_capacity(make_menu):
     """Over Rayleigh draws and the real Shannon PHY, whenever some point fits, the chosen fits."""
-    from channels import create_channel
+    from commsldr_channels import create_channel
 
     menu = make_menu(2)
     phy = ShannonPHY(bandwidth_hz=2e5, frame_s=1e-3)
@@ -174,7 +174,7 @@ def test_outage_aware_backs_off_under_csi_noise(make_menu):
 
 def test_oracle_bounds_every_policy_frame_by_frame_on_the_same_draws(make_menu):
     """Expected accuracy a_p·1[delivered] of the Oracle ≥ that of every other policy, every frame."""
-    from channels import create_channel
+    from commsldr_channels import create_channel
 
     menu = make_menu(5)
     phy = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from channels import LinkState, create_channel, get_channel_class, list_channels
+from commsldr_channels import LinkState, create_channel, get_channel_class, list_channels
 
 NUM_FRAMES = 257
 

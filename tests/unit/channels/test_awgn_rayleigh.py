@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.special import erfc, exp1
 
-from channels import create_channel
+from commsldr_channels import create_channel
 
 
 def qfunc(x: float) -> float:

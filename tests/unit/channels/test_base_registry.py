@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import channels
-from channels import Channel, ChannelParameterError, LinkState, create_channel, register_channel
+import commsldr_channels
+from commsldr_channels import Channel, ChannelParameterError, LinkState, create_channel, register_channel
 
 
 def test_linkstate_validates_fields() -> None:
@@ -132,5 +132,5 @@ def test_forward_applies_gain_and_noise_variance() -> None:
 
 def test_package_exports() -> None:
     for name in ["LinkState", "Channel", "register_channel", "create_channel", "list_channels"]:
-        assert hasattr(channels, name)
+        assert hasattr(commsldr_channels, name)
     assert channels.ENTRY_POINT_GROUP == "commsldr.channels"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from channels import ChannelParameterError, create_channel
+from commsldr_channels import ChannelParameterError, create_channel
 
 
 def runs(bad: np.ndarray) -> np.ndarray:

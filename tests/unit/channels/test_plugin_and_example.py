@@ -1,5 +1,5 @@
 """The plug-in example really registers through the entry point; the custom-channel example runs;
-``python -m channels`` lists the models."""
+``python -m commsldr_channels`` lists the models."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[3]
 PLUGIN = ROOT / "examples" / "channel_plugin"
 
 CHECK = """
-import json, torch, channels
-names = channels.list_channels()
-ch = channels.create_channel("lognormal-block", mean_snr_db=5.0, sigma_db=2.0)
+import json, torch, commsldr_channels
+names = commsldr_channels.list_channels()
+ch = commsldr_channels.create_channel("lognormal-block", mean_snr_db=5.0, sigma_db=2.0)
 s = ch.states(50_000, generator=torch.Generator().manual_seed(0))
 import contextlib, io
-from channels.__main__ import main
+from commsldr_channels.__main__ import main
 listing = io.StringIO()
 with contextlib.redirect_stdout(listing):
     main([])
@@ -67,7 +67,7 @@ def test_plugin_installs_and_registers_through_entry_point(tmp_path: Path) -> No
     )
     # without the plug-in on the path the name is unknown ...
     before = subprocess.run(
-        [sys.executable, "-c", "import channels; print(channels.list_channels())"],
+        [sys.executable, "-c", "import commsldr_channels; print(commsldr_channels.list_channels())"],
         capture_output=True,
         text=True,
         env=_env(),
@@ -91,7 +91,7 @@ def test_plugin_installs_and_registers_through_entry_point(tmp_path: Path) -> No
     assert out["cls"] == "lognormal_channel"
     assert abs(out["mean"] - 5.0) < 5 * 2.0 / 50_000**0.5
     assert abs(out["std"] - 2.0) < 0.05
-    assert "Log-normal block fading (plug-in)" in out["listing"]  # `python -m channels` lists it
+    assert "Log-normal block fading (plug-in)" in out["listing"]  # `python -m commsldr_channels` lists it
 
 
 def test_custom_channel_example_runs() -> None:
@@ -108,10 +108,10 @@ def test_custom_channel_example_runs() -> None:
 
 
 def test_python_m_channels_lists_every_builtin(capsys: pytest.CaptureFixture[str]) -> None:
-    import channels
-    from channels.__main__ import main
+    import commsldr_channels
+    from commsldr_channels.__main__ import main
 
     assert main([]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    for name in channels.list_channels():
+    for name in commsldr_channels.list_channels():
         assert any(line.split()[0] == name and len(line.split()) > 1 for line in lines), name

@@ -9,8 +9,8 @@ import pytest
 import torch
 from scipy.special import j0
 
-from channels import ChannelParameterError, create_channel
-from channels.base import SPEED_OF_LIGHT_MPS
+from commsldr_channels import ChannelParameterError, create_channel
+from commsldr_channels.base import SPEED_OF_LIGHT_MPS
 
 
 def k_moment_estimate(power: np.ndarray) -> float:
@@ -161,11 +161,11 @@ def test_plain_models_draw_without_sionna() -> None:
     """Creating, drawing and forwarding AWGN, block Rayleigh/Rician, Doppler and path loss leaves
     Sionna unimported (a fresh interpreter, so nothing else imported it first)."""
     code = (
-        "import sys, torch, channels\n"
+        "import sys, torch, commsldr_channels\n"
         "g = torch.Generator().manual_seed(0)\n"
         "for name in ['awgn', 'rayleigh-block', 'rician-block', 'doppler-fading',"
         " 'pathloss-shadowing', 'gilbert-elliott']:\n"
-        "    ch = channels.create_channel(name)\n"
+        "    ch = commsldr_channels.create_channel(name)\n"
         "    s = ch.states(64, generator=g)\n"
         "    if s.snr_db is not None:\n"
         "        ch.forward(torch.ones(64, 8, dtype=torch.complex64), s, generator=g)\n"

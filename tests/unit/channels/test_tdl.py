@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from channels import ChannelParameterError, create_channel
-from channels.tdl import effective_snr
+from commsldr_channels import ChannelParameterError, create_channel
+from commsldr_channels.tdl import effective_snr
 
 
 def test_effective_snr_reductions() -> None:
@@ -42,7 +42,7 @@ def test_tdl_frequency_correlation_matches_power_delay_profile(model: str) -> No
         delay_spread_s=300e-9,
     )
     h = ch.frequency_response(n, torch.Generator().manual_seed(0)).to(torch.complex128).numpy()
-    from channels._sionna import make_block
+    from commsldr_channels._sionna import make_block
 
     tdl = make_block(
         "channel.tr38901",

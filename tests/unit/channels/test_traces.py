@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-import channels
-from channels import ChannelParameterError, create_channel
+import commsldr_channels
+from commsldr_channels import ChannelParameterError, create_channel
 
 #: the Mahimahi traces shipped with the package (channels/data/)
-PACKAGED_TRACES = sorted((Path(channels.__file__).parent / "data").glob("*.up"))
+PACKAGED_TRACES = sorted((Path(commsldr_channels.__file__).parent / "data").glob("*.up"))
 
 
 def _g(seed: int = 0) -> torch.Generator:

@@ -21,7 +21,7 @@ def _first_line(doc: str | None) -> str:
 
 
 def test_catalogue_equals_the_registries() -> None:
-    from channels import channel_descriptions
+    from commsldr_channels import channel_descriptions
     from commsldr.adapt import get_policy_class, list_csi_models, list_policies
     from commsldr.models import list_models
     from commsldr.models.pretrained import list_pretrained, pretrained_info

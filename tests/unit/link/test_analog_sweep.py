@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from channels import create_channel
+from commsldr_channels import create_channel
 from commsldr.link import AnalogScheme, accuracy_vs_snr, analog_accuracy, encode_latents
 from commsldr.link.analog import finetune_decoder_with_noise
 from commsldr.train import evaluate

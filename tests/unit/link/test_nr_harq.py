@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy.optimize import brentq
 
-from channels import LinkState, create_channel
+from commsldr_channels import LinkState, create_channel
 from commsldr.link import NRPHY, BitTruePHY
 from commsldr.link.bler import SUPPORTED_TABLES, mcs_parameters
 from commsldr.link.harq import (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from channels import LinkState, create_channel
+from commsldr_channels import LinkState, create_channel
 from commsldr.link import NRPHY, BitTruePHY, ShannonPHY
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import channels
+import commsldr_channels
 from commsldr.scenario import ScenarioError, load_scenario
 
-TRACE = Path(channels.__file__).parent / "data" / "att-lte-driving-20s.up"
+TRACE = Path(commsldr_channels.__file__).parent / "data" / "att-lte-driving-20s.up"
 
 SCENARIO = """
 data: {dataset: synthetic, train_per_class: 10, test_per_class: 5}

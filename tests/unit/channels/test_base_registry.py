@@ -133,4 +133,4 @@ def test_forward_applies_gain_and_noise_variance() -> None:
 def test_package_exports() -> None:
     for name in ["LinkState", "Channel", "register_channel", "create_channel", "list_channels"]:
         assert hasattr(commsldr_channels, name)
-    assert channels.ENTRY_POINT_GROUP == "commsldr.channels"
+    assert commsldr_channels.ENTRY_POINT_GROUP == "commsldr.channels"

@@ -30,7 +30,7 @@ from typing import Any
 
 __all__ = ["add_arguments", "config_from_args", "main"]
 
-_RECIPES = ("ce", "screen", "duphil", "ldr-ft", "truncate")
+_RECIPES = ("ce", "screen", "duphil", "ldr-ft", "truncate", "entropy-bottleneck")
 
 
 def _number_list(kind: type, what: str):

@@ -56,8 +56,8 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     monkeypatch.setattr(assets, "compute_latent_stats", refuse, raising=False)
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
     loaded_splits: list[str] = []
-    load_split = assets._load_split
-    monkeypatch.setattr(assets, "_load_split", lambda sc, split, progress=True: (
+    load_split = assets.load_split
+    monkeypatch.setattr(assets, "load_split", lambda sc, split, progress=True: (
         loaded_splits.append(split) or load_split(sc, split, progress)))
     lines: list[str] = []
     table = prepare_table(load_scenario(TINY, from_checkpoint(stored, "cache")), log=lines.append,
@@ -81,7 +81,7 @@ def test_stats_of_another_model_are_not_used(tiny_overrides, tmp_path):
                               f"model.checkpoint={stored}"]).scenario
     lines: list[str] = []
     other = variants[min(variants)]  # the truncated variant: another model id
-    stats = assets._latent_stats(sc, other, train, lines.append)
+    stats = assets.latent_stats(sc, other, train, lines.append)
     assert not any("stored in" in line for line in lines)
     assert len(stats.to_dict()["std"]) == other.latent_dim
 

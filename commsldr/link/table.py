@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from tqdm import tqdm
 
 from commsldr._atomic import atomic_write_bytes

@@ -275,14 +275,19 @@ class BitTruePHY:
         alive = np.ones(p, dtype=bool)
         for i in range(nmax):
             llr, _ = self._llrs(u, nb, state, generator, rv=self._rv(i))
+            idx = np.flatnonzero(alive)  # only the packets still undecoded are decoded again
+            if idx.size == 0:
+                lost[:, i:] = False
+                break
+            sel = torch.as_tensor(idx, device=llr.device)
             if self.harq.combining:
                 llrs.append(llr)
                 rvs.append(self._rv(i))
-                u_hat = self._decode(llrs, rvs)
+                u_hat = self._decode([x[sel] for x in llrs], rvs)
             else:
-                u_hat = self.decoder(llr)
-            ok = (u_hat.to(torch.float32) == u).all(dim=1).cpu().numpy()
-            alive &= ~ok
+                u_hat = self.decoder(llr[sel])
+            ok = (u_hat.to(torch.float32) == u[sel]).all(dim=1).cpu().numpy()
+            alive[idx[ok]] = False
             lost[:, i] = alive
         return lost
 

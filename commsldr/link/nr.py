@@ -300,13 +300,29 @@ class NRPHY:
         delivered = (bits <= tbs) & (u >= tbler) & ~erased & (mcs >= 0)
         if self.harq.combining and n:
             last = n - 1
-            self._remember(delivered[last], mcs[last], bits[last], [snr_db[last]], u[last])
+            last_snr = float("-inf") if erased[last] else float(snr_db[last])
+            self._remember(delivered[last], mcs[last], bits[last], [last_snr], u[last])
         return PHYResult(
             delivered=delivered,
             capacity_bits=np.where(erased, 0.0, tbs.astype(np.float64)),
             channel_uses=np.full(n, self.num_allocated_re, dtype=np.int64),
             mcs_index=mcs.astype(np.int64),
             error_prob=np.where(erased | (mcs < 0), 1.0, tbler),
+        )
+
+    def coded_bits_per_block(self, mcs: int) -> int:
+        """Coded bits :math:`E` of one code block of MCS ``mcs`` in this allocation:
+        :math:`Q_m \\lfloor N_{RE} / C \\rfloor` (TS 38.212 Sec. 5.4.2.1 with :math:`C` code blocks)."""
+        qm = int(self.modulation_order[mcs])
+        return qm * (self.num_allocated_re // max(int(self.num_cb[mcs]), 1))
+
+    def _combined_snr_db(self, mcs: int, snrs: list[float]) -> float:
+        """Effective SNR of the received copies of MCS ``mcs`` (:func:`combined_snr_db`)."""
+        return combined_snr_db(
+            self.harq.type, int(self.modulation_order[mcs]), np.array(snrs),
+            float(self.coderate[mcs]), int(self.cb_size[mcs]),
+            coded_bits=self.coded_bits_per_block(mcs),
+            table=(self.mcs_category, self.mcs_table_index),
         )
 
     def _remember(self, ok: bool, mcs: int, bits: int, snrs: list[float], u: float) -> None:
@@ -336,15 +352,12 @@ class NRPHY:
         for t in range(n):
             proc = self._harq_process
             combine = self.harq.combining and bool(retx[t]) and proc is not None
+            this_snr = float("-inf") if erased[t] else float(snr_db[t])  # erased: nothing received
             if combine and proc["bits"] == bits[t]:
                 m = proc["mcs"]
-                snrs = proc["snr_db"] + [float(snr_db[t])]
+                snrs = proc["snr_db"] + [this_snr]
                 ut = proc["u"]  # nested failures: one uniform per transport block
-                eff = combined_snr_db(
-                    self.harq.type, int(self.modulation_order[m]), np.array(snrs),
-                    float(self.coderate[m]), int(self.cb_size[m]),
-                    float(self._bler.snr_at_bler(m, self.cb_size[m], 0.1)),
-                )
+                eff = self._combined_snr_db(m, snrs)
             else:
                 if self.link_adaptation == "olla":
                     m = int(self._illa(np.array([known_db[t] - self._olla_offset_db]))[0])
@@ -354,7 +367,7 @@ class NRPHY:
                     m = int(self._illa(known_db[t : t + 1])[0])
                 if self.fit_packet:
                     m = int(self._fit(np.array([m]), bits[t : t + 1])[0])
-                snrs, ut, eff = [float(snr_db[t])], float(u[t]), float(snr_db[t])
+                snrs, ut, eff = [this_snr], float(u[t]), float(snr_db[t])
             tbs = int(self._tbs(np.array([m]))[0])
             p_loss = 1.0 if m < 0 else float(min(self.tbler(np.array([m]), np.array([eff]))[0], 1.0))
             ok = bool(m >= 0 and bits[t] <= tbs and ut >= p_loss and not erased[t])

@@ -75,6 +75,7 @@ from commsldr.link.bitmi import (
 
 __all__ = [
     "HARQ_TYPES",
+    "RETRANSMISSION_MCS",
     "HARQConfig",
     "IR_RV_SEQUENCE",
     "bicm_dispersion",
@@ -86,6 +87,8 @@ __all__ = [
 ]
 
 HARQ_TYPES = ("none", "arq", "chase", "ir")
+#: what a retransmission's MCS is (:attr:`HARQConfig.retransmission_mcs`)
+RETRANSMISSION_MCS = ("keep", "repick")
 #: redundancy version of transmission 1, 2, 3, 4, ... (cycled)
 IR_RV_SEQUENCE = (0, 2, 3, 1)
 
@@ -97,12 +100,21 @@ class HARQConfig:
     Args:
         type: one of :data:`HARQ_TYPES`.
         max_transmissions: >= 1 (``none`` uses 1 whatever is given).
+        retransmission_mcs: ``"keep"`` (a retransmission uses the MCS of the first
+            transmission) or ``"repick"`` (the PHY's link adaptation picks again for the
+            retransmission's frame; the transport block stays, so with ``ir`` only the
+            modulation order and the coded bits change, TS 38.214 Sec. 5.1.3.1, and with
+            ``chase`` a different modulation restarts the process without combining).
     """
 
     type: str = "none"
     max_transmissions: int = 4
+    retransmission_mcs: str = "keep"
 
     def __post_init__(self) -> None:
+        if self.retransmission_mcs not in RETRANSMISSION_MCS:
+            raise ValueError(f"harq.retransmission_mcs: must be one of {RETRANSMISSION_MCS}, "
+                             f"got {self.retransmission_mcs!r}")
         if self.type not in HARQ_TYPES:
             raise ValueError(f"harq.type: must be one of {HARQ_TYPES}, got {self.type!r}")
         if int(self.max_transmissions) != self.max_transmissions or self.max_transmissions < 1:
@@ -129,9 +141,10 @@ class HARQConfig:
             return value
         if not isinstance(value, dict):
             raise ValueError(f"harq: expected a mapping {{type, max_transmissions}}, got {value!r}")
-        unknown = set(value) - {"type", "max_transmissions"}
+        unknown = set(value) - {"type", "max_transmissions", "retransmission_mcs"}
         if unknown:
-            raise ValueError(f"harq: unknown key(s) {sorted(unknown)}; allowed: type, max_transmissions")
+            raise ValueError(f"harq: unknown key(s) {sorted(unknown)}; allowed: type, "
+                             "max_transmissions, retransmission_mcs")
         return cls(**value)
 
 
@@ -248,20 +261,21 @@ _Z10 = 1.2815515655446004  # Q^{-1}(0.1)
 
 
 def _ir_margin(
-    qm: int, snrs: np.ndarray, k: int, e: int, layout: tuple[int, tuple[int, ...]],
+    copies: list[tuple[float, int, int]], k: int, layout: tuple[int, tuple[int, ...]],
     rates: np.ndarray, gaps: np.ndarray,
 ) -> float:
-    """Decoding margin :math:`z_n` of IR copies at ``snrs`` (``-inf``: erased, nothing received)."""
+    """Decoding margin :math:`z_n` of IR copies ``(snr_db, Q_m, E)`` in the order sent
+    (``snr_db = -inf``: erased, nothing received; it still uses up its redundancy version)."""
     n_cb, starts = layout
     sig2 = np.zeros(n_cb)
-    offs = np.arange(e)
-    level_of_offset = (offs * qm) // e // 2  # QAM bit level p*Q_m/E, PAM level = that // 2
-    for i, s in enumerate(snrs):
-        if not np.isfinite(s) and s < 0:
+    for i, (s, qm, e) in enumerate(copies):
+        if np.isneginf(s):
             continue
+        offs = np.arange(e)
+        level = (offs * qm) // e // 2  # QAM bit level floor(p Q_m / E); PAM level = that // 2
         sig = _level_sigma(qm, np.array(s))  # [qm/2]
         pos = (starts[IR_RV_SEQUENCE[i % len(IR_RV_SEQUENCE)]] + offs) % n_cb
-        np.add.at(sig2, pos, sig[level_of_offset] ** 2)
+        np.add.at(sig2, pos, sig[level] ** 2)
     got = sig2 > 0
     n_d = int(np.count_nonzero(got))
     if n_d == 0:
@@ -273,19 +287,18 @@ def _ir_margin(
 
 
 def _ir_effective_snr_db(
-    qm: int, s: np.ndarray, rate: float, k: int, table: tuple[int, int], e: int | None
+    copies: list[tuple[float, int, int]], k: int, table: tuple[int, int]
 ) -> float:
-    """One-copy SNR with the IR copies' decoding margin (see the module docstring)."""
-    e = coded_bits_per_block(k, rate, qm) if e is None else int(e)
+    """One-copy SNR (first copy's modulation and length) with the IR copies' decoding margin."""
+    _, qm, e = copies[0]
     layout = _buffer_layout(k, e, qm)
     rates, gaps = _gap_curve(table[0], table[1], k, qm)
-    z = _ir_margin(qm, s, k, e, layout, rates, gaps)
+    z = _ir_margin(copies, k, layout, rates, gaps)
     if not np.isfinite(z):
         return float("-inf")
     # one copy, RV 0 at every grid SNR: E/Q_m symbols, each bit level once per symbol
     grid = SNR_GRID_DB
-    lvl = bit_level_mutual_information(qm, grid)  # [G, qm/2]
-    sig = inverse_j_function(lvl)
+    sig = inverse_j_function(bit_level_mutual_information(qm, grid))  # [G, qm/2]
     mi1 = e / qm * 2.0 * j_function(sig).sum(axis=1)
     v1 = e / qm * 2.0 * bi_awgn_dispersion(sig).sum(axis=1)
     delta1 = float(np.interp(k / min(e, layout[0]), rates, gaps))
@@ -307,25 +320,30 @@ def combined_snr_db(
     *,
     coded_bits: int | None = None,
     table: tuple[int, int] = (0, 1),
+    copy_qm: list[int] | None = None,
+    copy_coded_bits: list[int] | None = None,
 ) -> float:
     """Effective SNR (dB) of the copies of one code block received at ``snr_db [n]``.
 
     Input:
         kind: HARQ type; ``none``/``arq`` use the last copy only.
-        qm: modulation order :math:`Q_m` (2, 4, 6, 8).
+        qm: modulation order :math:`Q_m` (2, 4, 6, 8) of the first transmission.
         snr_db: float ``[n]`` — the SNR (dB) of every transmission of the block, in the order
             sent; ``-inf`` marks an erased transmission (it advances the redundancy version and
             contributes nothing).
-        rate: code rate :math:`R` of one transmission (IR).
+        rate: code rate :math:`R` of the first transmission (IR).
         cb_bits: information bits :math:`K` per code block (IR).
-        coded_bits: coded bits :math:`E` per code block and transmission (IR; default
+        coded_bits: coded bits :math:`E` per code block of the first transmission (IR; default
             :func:`coded_bits_per_block`).
         table: ``(mcs_category, mcs_table_index)`` of the BLER table whose first transmissions
             calibrate the code's gap :math:`\\delta(R)` (IR).
+        copy_qm / copy_coded_bits: ``int [n]`` — IR only: a retransmission that re-picked its
+            modulation (same transport block, TS 38.214 Sec. 5.1.3.1) sends :math:`E_i` bits on
+            :math:`Q_{m,i}`; default: every copy like the first.
 
     Output:
-        float — the SNR (dB) at which one copy has the same decoding margin; ``-inf`` when no
-        copy was received.
+        float — the SNR (dB) at which one copy of the first transmission's MCS has the same
+        decoding margin; ``-inf`` when no copy was received.
     """
     s = np.asarray(snr_db, dtype=np.float64).reshape(-1)
     if s.size == 0:
@@ -338,12 +356,21 @@ def combined_snr_db(
     if got.size == 0:
         return float("-inf")
     if kind == "chase":
+        if copy_qm is not None and any(int(q) != int(qm) for q in copy_qm):
+            raise ValueError("copy_qm: Chase combining needs every copy on the same modulation")
         return float(got[0]) if got.size == 1 else _chase_effective_snr_db(int(qm), got)
     if not (rate > 0 and cb_bits > 0):
         raise ValueError("combined_snr_db: IR needs rate and cb_bits")
+    e0 = coded_bits_per_block(cb_bits, rate, qm) if coded_bits is None else int(coded_bits)
+    qms = [int(qm)] * s.size if copy_qm is None else [int(q) for q in copy_qm]
+    es = [e0] * s.size if copy_coded_bits is None else [int(e) for e in copy_coded_bits]
+    if len(qms) != s.size or len(es) != s.size:
+        raise ValueError(f"copy_qm / copy_coded_bits: expected {s.size} entries (one per copy)")
     if s.size == 1:
         return float(s[0])
-    return _ir_effective_snr_db(int(qm), s, float(rate), int(cb_bits), tuple(table), coded_bits)
+    copies = [(float(v), q, e) for v, q, e in zip(s, qms, es, strict=True)]
+    copies[0] = (copies[0][0], int(qm), e0)
+    return _ir_effective_snr_db(copies, int(cb_bits), tuple(table))
 
 
 def harq_attempts(max_attempts: int, harq: HARQConfig | dict | None) -> int:

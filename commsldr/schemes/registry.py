@@ -37,6 +37,7 @@ SCHEMES = Registry("scheme", ENTRY_POINT_GROUP, base="commsldr.schemes.base:Sche
     "webp": "commsldr.schemes.codec:WebPScheme",
     "edge-label": "commsldr.schemes.edge:EdgeLabelScheme",
     "analog-jscc": "commsldr.schemes.jscc:AnalogJSCCScheme",
+    "entropy-bottleneck": "commsldr.schemes.entropy_bottleneck:EntropyBottleneckScheme",
 })
 S = TypeVar("S", bound=type)
 

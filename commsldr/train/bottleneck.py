@@ -58,8 +58,10 @@ from commsldr.train.loop import (
     _param_groups,
     part_modules,
 )
+from commsldr.train.screening import bits_summary
 
-__all__ = ["EB_STATE_KEY", "PRIOR_WARMUP_IMAGES", "PRIOR_WARMUP_STEPS", "eb_predictions",
+__all__ = ["EB_STATE_KEY", "PRIOR_WARMUP_IMAGES", "PRIOR_WARMUP_STEPS", "eb_budgets", "eb_predictions",
+           "eb_rate_points",
            "load_entropy_bottleneck", "train_entropy_bottleneck"]
 
 #: checkpoint key of the bottleneck (``{"config": ..., "state": ...}``)
@@ -286,3 +288,53 @@ def train_entropy_bottleneck(
     model.eval()
     eb.eval()
     return history
+
+
+def eb_rate_points(model: torch.nn.Module, eb: EntropyBottleneck, select: ImageTensors,
+                   calibrate: ImageTensors | None = None) -> list[dict[str, Any]]:
+    """Every rate point measured with real coded bits (each image coded alone).
+
+    Output:
+        one dict per rate point: ``rate``, ``lambda``, ``accuracy`` on ``select``, its
+        ``payload_bits`` (mean) / ``payload_p50`` / ``payload_p95`` / ``payload_max`` there, and
+        ``calibration_bits`` (mean coded bits on ``calibrate``, ``None`` without it).
+    """
+    lat = eb_latents(model, select)
+    cal = eb_latents(model, calibrate) if calibrate is not None else None
+    labels = select.labels.numpy()
+    out = []
+    for r in range(eb.num_rates):
+        coder = eb.source_coder(r)
+        q = coder.symbols(lat)
+        with torch.no_grad():
+            pred = model.decode(coder.latents(q).to(next(model.parameters()).device))
+        spent = bits_summary(coder.codec.image_bits(q))
+        out.append({"rate": r, "lambda": eb.lambdas[r],
+                    "accuracy": float((pred.argmax(1).cpu().numpy() == labels).mean()),
+                    "payload_bits": spent["mean"], "payload_p50": spent["p50"],
+                    "payload_p95": spent["p95"], "payload_max": spent["max"],
+                    "calibration_bits": None if cal is None
+                    else float(coder.image_bits(cal).mean())})
+    return out
+
+
+def eb_budgets(points: list[dict[str, Any]], budgets_bits: list[float]) -> list[dict[str, Any]]:
+    """The rate point each budget gets: the one with the most calibration bits that are
+    ``<= budget`` (the deployed choice: it is made without the scored images). The entries
+    have the keys of :func:`commsldr.train.screening.rate_accuracy_at_budgets`' budgets, with
+    ``scale`` the rate point's lambda and ``rate`` its index."""
+    out = []
+    for budget in sorted(float(b) for b in budgets_bits):
+        fits = [p for p in points if p["calibration_bits"] is not None
+                and p["calibration_bits"] <= budget]
+        entry: dict[str, Any] = {"budget_bits": budget, "feasible": bool(fits), "scale": None,
+                                 "rate": None, "calibration_bits": None, "payload_bits": None,
+                                 "payload_p50": None, "payload_p95": None, "payload_max": None,
+                                 "accuracy": None}
+        if fits:
+            best = max(fits, key=lambda p: p["calibration_bits"])
+            entry.update({k: best[k] for k in ("calibration_bits", "payload_bits", "payload_p50",
+                                               "payload_p95", "payload_max", "accuracy", "rate")},
+                         scale=best["lambda"])
+        out.append(entry)
+    return out

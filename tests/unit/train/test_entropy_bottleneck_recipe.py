@@ -52,3 +52,18 @@ def test_recipe_writes_a_bottleneck_per_rate_and_resumes(tmp_path, tiny_trained)
     # a finished run resumes without training and gives the same result
     again = run_recipe("entropy-bottleneck", _config(tmp_path, tiny_trained.checkpoint_path))
     assert json.dumps(again.metrics, sort_keys=True) == json.dumps(res.metrics, sort_keys=True)
+
+
+def test_budgets_pick_the_richest_rate_point_within_them_on_training_images():
+    from commsldr.train.bottleneck import eb_budgets
+
+    pts = [{"rate": 0, "lambda": 0.01, "calibration_bits": 30.0, "accuracy": 0.9,
+            "payload_bits": 31.0, "payload_p50": 30.0, "payload_p95": 40.0, "payload_max": 50.0},
+           {"rate": 1, "lambda": 0.1, "calibration_bits": 9.0, "accuracy": 0.8,
+            "payload_bits": 8.5, "payload_p50": 8.0, "payload_p95": 16.0, "payload_max": 24.0}]
+    got = eb_budgets(pts, [40.0, 8.0, 9.0, 20.0])
+    assert [g["budget_bits"] for g in got] == [8.0, 9.0, 20.0, 40.0]
+    assert [g["rate"] for g in got] == [None, 1, 1, 0]
+    assert not got[0]["feasible"] and got[0]["accuracy"] is None
+    # the test payload is reported as measured, even where it exceeds the budget
+    assert got[3]["payload_bits"] == 31.0 and got[3]["scale"] == 0.01

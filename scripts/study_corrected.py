@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from study_report import CLAIMS, LOW_BITS, NON_PROPORTIONS, t_interval, test_set_diff_interval, verdict
+from study_report import (
+    CLAIMS,
+    LOW_BITS,
+    NON_PROPORTIONS,
+    t_interval,
+    test_set_diff_interval,
+    verdict,
+)
 
 #: the paper's low-rate point on its own axis (71.68 -> 13.93 bits of total entropy)
 PAPER_LOW_ENTROPY_BITS = 13.93

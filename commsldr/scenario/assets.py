@@ -223,7 +223,7 @@ def _train_labels(sc: Scenario) -> torch.Tensor:
 class LazyTrain:
     """The training split, loaded on first use (a scenario whose checkpoint stores the latent
     statistics never decodes it). Arguments of the call are ignored, so it also serves as
-    :func:`commsldr.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
+    :func:`commsldr.report.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
 
     def __init__(self, sc: Scenario, progress: bool) -> None:
         self._sc, self._progress, self._data = sc, progress, None

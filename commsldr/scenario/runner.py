@@ -21,9 +21,9 @@ Steps (each cached or reproducible):
    by a backend (:mod:`commsldr.scenario.backends`: this process, a local pool, Ray); each
    finished job appends its row to ``jobs.jsonl``, which ``resume`` reads back.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
-   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.plots`).
+   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.report.plots`).
 5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
-   models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
+   models (:func:`commsldr.report.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
 
 Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`obtain_model`,
@@ -45,7 +45,7 @@ import yaml
 from tqdm import tqdm
 
 from commsldr.logs import run_log
-from commsldr.results import save_results
+from commsldr.report.results import save_results
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
     LazyTrain,
@@ -276,7 +276,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
 
 def plot_module() -> ModuleType:
     """The plotting module (imported on first use: matplotlib costs a second at start-up)."""
-    return importlib.import_module("commsldr.plots")
+    return importlib.import_module("commsldr.report.plots")
 
 
 def _import_plots() -> None:
@@ -323,7 +323,7 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Log, progress: bool) -> dict[str, object]:
     """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
-    from commsldr.paper_figures import paper_figures
+    from commsldr.report.paper_figures import paper_figures
 
     pf = sc.paper_figures
     models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")

@@ -201,7 +201,7 @@ class AnalogConfig:
 
 @dataclass
 class PaperFiguresConfig:
-    """``paper_figures``: also draw the paper's Figs. 2-5 (:mod:`commsldr.paper_figures`).
+    """``paper_figures``: also draw the paper's Figs. 2-5 (:mod:`commsldr.report.paper_figures`).
 
     Off while ``models`` is empty. The curves use the scenario's ``data`` (test set) and
     ``coding.rule``; figures go to the run's ``figures/``, the summary to

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from commsldr.results import load_results  # noqa: E402
+from commsldr.report.results import load_results  # noqa: E402
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
 

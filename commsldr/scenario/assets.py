@@ -242,7 +242,8 @@ def latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = pri
     the caller has encoded them already) or by encoding the training set (``train``: the
     split, or a function returning it, called only then)."""
     from commsldr.coding import compute_latent_stats, latent_stats_from_latents
-    from commsldr.train import load_checkpoint, model_id
+    from commsldr.models import model_id
+    from commsldr.train import load_checkpoint
 
     m = sc.model
     path = (Path(m.checkpoint) if m.checkpoint is not None
@@ -269,7 +270,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
     """
     from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
+    from commsldr.models import model_id
 
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -305,7 +306,7 @@ def _locked_table(path: Path, files: list[Path], sc: Scenario,
                   log: Any, progress: bool) -> Any:
     """The table, built into the cache under its lock unless another process just did."""
     from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
+    from commsldr.models import model_id
 
     full = variants[max(variants)]
 

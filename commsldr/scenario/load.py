@@ -22,6 +22,7 @@ import yaml
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
+from commsldr.resources import shipped_scenarios_dir
 from commsldr.scenario.schema import (
     SWEEPABLE,
     PolicyConfig,
@@ -90,13 +91,9 @@ class LoadedScenario:
 # ---------------------------------------------------------------------------------------------
 # file locations
 # ---------------------------------------------------------------------------------------------
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def scenarios_dir() -> Path:
-    """The directory of the shipped scenarios (``scenarios/`` at the repository root)."""
-    return _repo_root() / "scenarios"
+    """The directory of the shipped scenarios (package data; ``scenarios/`` in a clone)."""
+    return shipped_scenarios_dir()
 
 
 def models_dir() -> Path:

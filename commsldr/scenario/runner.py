@@ -323,6 +323,7 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Log, progress: bool) -> dict[str, object]:
     """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
+    # imported here: it loads matplotlib, which a run without this section never needs
     from commsldr.report.paper_figures import paper_figures
 
     pf = sc.paper_figures

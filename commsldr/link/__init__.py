@@ -7,7 +7,6 @@
 * :func:`simulate`: frames over time, policy, PHY, fallback, retransmission.
 * :func:`transmit_end_to_end`: the full chain run for real (the table's ground truth).
 * :mod:`commsldr.link.analog`: uncoded (analog) transmission of latents.
-* :func:`accuracy_vs_snr`: accuracy vs SNR per PHY mode and channel, digital vs analog.
 
 See the guide page "Link simulation".
 """
@@ -20,7 +19,6 @@ from commsldr.link.phy import PHY, PHYResult, ShannonPHY
 from commsldr.link.simulator import (
     FALLBACKS,
     CSIModelLike,
-    FixedPolicy,
     PolicyLike,
     SimulationResult,
     TransmitterCSILike,
@@ -28,7 +26,6 @@ from commsldr.link.simulator import (
     simulate,
     transmitter_csi_state,
 )
-from commsldr.link.sweep import PHY_MODES, SWEEP_CHANNELS, SNRSweep, accuracy_vs_snr, plot_sweep
 from commsldr.link.table import (
     OperatingPoint,
     OperatingPointTable,
@@ -51,7 +48,6 @@ __all__ = [
     "encode_latents",
     "classify_latents",
     "FALLBACKS",
-    "FixedPolicy",
     "PolicyLike",
     "CSIModelLike",
     "TransmitterCSILike",
@@ -64,9 +60,4 @@ __all__ = [
     "AnalogScheme",
     "analog_accuracy",
     "finetune_decoder_with_noise",
-    "PHY_MODES",
-    "SWEEP_CHANNELS",
-    "SNRSweep",
-    "accuracy_vs_snr",
-    "plot_sweep",
 ]

@@ -23,6 +23,7 @@ and scripts or scenario plug-ins (``commsldr run --plugin MODULE``, ``plugins:``
 | ``models`` | :data:`MODELS` | ``commsldr.models`` | builder functions / model classes |
 | ``recipes`` | :data:`RECIPES` | ``commsldr.recipes`` | ``fn(config, ctx) -> RecipeResult`` |
 | ``schemes`` | :data:`SCHEMES` | ``commsldr.schemes`` | ``Scheme`` subclasses |
+| ``schedulers`` | :data:`SCHEDULERS` | ``commsldr.schedulers`` | ``Scheduler`` subclasses |
 
 A new kind is one ``Registry(...)`` line and one entry of :data:`REGISTRIES`.
 
@@ -67,6 +68,7 @@ __all__ = [
     "SCHEMES",
     "MODELS",
     "RECIPES",
+    "SCHEDULERS",
     "first_line",
     "module_file",
     "check_params",
@@ -250,6 +252,13 @@ RECIPES = Registry("recipe", "commsldr.recipes", classes=False, builtins={
     "ldr-ft": "commsldr.train.recipes:recipe_ldr_ft",
     "truncate": "commsldr.train.recipes:recipe_truncate",
 })
+SCHEDULERS = Registry("scheduler", "commsldr.schedulers", base="commsldr.cell.schedulers:Scheduler",
+                      builtins={
+    "round-robin": "commsldr.cell.schedulers:RoundRobin",
+    "proportional-fair": "commsldr.cell.schedulers:ProportionalFair",
+    "max-sinr": "commsldr.cell.schedulers:MaxSINR",
+    "task-aware": "commsldr.cell.schedulers:TaskAware",
+})
 
 #: ``{kind as ``commsldr list`` names it: registry}``; a new kind is one entry here
 REGISTRIES: dict[str, Registry] = {
@@ -260,4 +269,5 @@ REGISTRIES: dict[str, Registry] = {
     "models": MODELS,
     "recipes": RECIPES,
     "schemes": SCHEMES,
+    "schedulers": SCHEDULERS,
 }

@@ -109,8 +109,10 @@ class OperatingPointTable:
             raise ValueError(
                 f"bits {self.bits.shape} and correct {self.correct.shape} must be [P={p}, N={n}]"
             )
-        if np.any(self.bits <= 0):
-            raise ValueError("bits: every coded image has a positive size")
+        if np.any(self.bits < 0):
+            # 0 is possible: a coder that gives an image's every symbol probability 1 (a collapsed
+            # latent) codes it in no payload bits; its packet still carries header and CRC.
+            raise ValueError("bits: a coded image cannot have a negative size")
         self.packet_groups = {int(m): np.asarray(g, dtype=np.int64) for m, g in packet_groups.items()}
         self.packet_bits = {int(m): np.asarray(b, dtype=np.int64) for m, b in packet_bits.items()}
         if set(self.packet_groups) != set(self.packet_bits):

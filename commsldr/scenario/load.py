@@ -449,7 +449,7 @@ def _train_key(field: str) -> str:
     return f"model.train.{field}"
 
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _TEST_SIZES: dict[tuple[Any, ...], int | None] = {}
 
 #: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
@@ -566,7 +566,7 @@ def check_scenario(sc: Scenario) -> None:
 
     if not sc.name:
         raise ScenarioError("name", "missing (required)")
-    if not _SAFE_NAME.fullmatch(sc.name) or sc.name.strip(".") == "":
+    if not SAFE_NAME.fullmatch(sc.name) or sc.name.strip(".") == "":
         raise ScenarioError("name", f"{show(sc.name)} is not a safe directory name; use letters, "
                                     f"digits, '.', '_' and '-' (at most 100, not only dots)")
     if sc.data.dataset == "imagefolder":

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+#: See ``MODEL_SEED`` in tests/conftest.py: the trained model's seed, varied by CI.
+_MODEL_SEED = int(os.environ.get("COMMSLDR_TEST_MODEL_SEED", "0") or 0)
+
 REPO = Path(__file__).resolve().parents[2]
 
 TINY_OVERRIDES = [
     "data.train_per_class=12",
     "data.test_per_class=6",
     "model.recipe=ce",
-    "model.train={backbone: resnet8, latent_dim: 8, epochs: 1, batch_size: 40}",
+    f"model.train={{backbone: resnet8, latent_dim: 8, epochs: 1, batch_size: 40, seed: {_MODEL_SEED}}}",
     "model.truncations=[4]",
     "coding.scales=[0.5, 2.0]",
     "policies={fixed: {type: fixed, k: 8, scale: 0.5}, greedy: {type: capacity-greedy},"

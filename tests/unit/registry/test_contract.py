@@ -5,7 +5,7 @@ docstring. A new built-in that needs parameters must get an example here (the te
 What each kind's exercise checks:
 channels -- ``states(F)`` has ``F`` frames (statistics: ``tests/unit/channels``); policies -- bound
 to a menu, ``choose`` returns one of the menu's points; CSI models -- ``observe`` after ``reset``
-gives frame ``t``; PHYs -- ``deliver`` returns one decision per frame and never delivers more
+gives frame ``t``; schedulers -- every slot's PRB owners are sensors (or -1); PHYs -- ``deliver`` returns one decision per frame and never delivers more
 than the frame carries; schemes -- ``kind`` is digital or analog and the menu is well formed;
 models -- logits of shape ``[B, C]``; recipes -- a tiny run writes a loadable model.
 """
@@ -17,6 +17,9 @@ import pytest
 import torch
 
 from commsldr.adapt import CSI, PointMenu
+from commsldr.cell import CellConfig
+from commsldr.cell.linkabs import CellLinkAbstraction
+from commsldr.cell.schedulers import SchedulerContext
 from commsldr.link import OperatingPoint
 from commsldr.registry import REGISTRIES, check_params, first_line, signature_of, source_summary
 from commsldr.train import load_model
@@ -112,6 +115,23 @@ def test_every_entry_is_created_by_name_and_works(kind: str, name: str) -> None:
             out = model(torch.rand(2, 3, 32, 32))
         logits = getattr(out, "logits", out)
         assert logits.shape == (2, 10) and torch.isfinite(logits).all()
+    elif kind == "schedulers":
+        n, prbs, slots = 3, 4, 2
+        cfg = CellConfig()
+        ctx = SchedulerContext(num_sensors=n, num_prb=prbs, slots_per_frame=slots,
+                               re_per_prb=int(getattr(cfg, "re_per_prb", 144)),
+                               link=CellLinkAbstraction(cfg, prbs * slots),
+                               power_ratio_db=np.zeros((n, prbs + 1)),
+                               menu_accuracy=np.array([0.3, 0.6]),
+                               menu_bits=np.array([200.0, 800.0]))
+        scheduler = reg.create(name, **params)
+        scheduler.reset(ctx)
+        sinr = np.linspace(1.0, 30.0, n * prbs).reshape(n, prbs)
+        for slot in range(slots):
+            owner = scheduler.allocate(slot, sinr)
+            assert owner.shape == (prbs,) and ((owner >= -1) & (owner < n)).all()
+            scheduler.update(owner, np.where(owner >= 0, sinr.max(0), 0.0))
+        scheduler.end_frame(np.zeros(n), np.zeros(n, dtype=bool))
     else:
         pytest.fail(f"no exercise for the kind {kind!r}: add one to this test")
 

@@ -60,7 +60,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from commsldr.link.bler import bler_model, mcs_parameters
 from commsldr.link.bitmi import (
     SNR_GRID_DB,
     _gray_pam,
@@ -72,6 +71,7 @@ from commsldr.link.bitmi import (
     inverse_j_function,
     j_function,
 )
+from commsldr.link.bler import bler_model, mcs_parameters
 
 __all__ = [
     "HARQ_TYPES",

@@ -248,6 +248,8 @@ def _gap_curve(
         q = int(qms[m])
         e = coded_bits_per_block(cb_bits, rate[m], q)
         s10 = float(model.snr_at_bler(m, cb_bits, 0.1))
+        if not np.isfinite(s10):  # the table does not reach BLER 0.1 for this MCS
+            continue
         sig = _level_sigma(q, np.array(s10))
         mi = e / q * 2.0 * float(j_function(sig).sum())
         v = e / q * 2.0 * float(bi_awgn_dispersion(sig).sum())

@@ -636,6 +636,10 @@ def check_scenario(sc: Scenario) -> None:
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim, get_policy_class)
     check_schemes(sc)
+    if sc.cell.sensors:
+        from commsldr.scenario.cell_section import check_cell  # torch only for a cell
+
+        check_cell(sc)
     if sc.analog.enabled:
         import torch
 

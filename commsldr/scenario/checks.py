@@ -209,6 +209,10 @@ def check_scenario(sc: Scenario) -> None:
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim)
     check_schemes(sc)
+    if sc.cell.sensors:
+        from commsldr.scenario.cell_section import check_cell  # torch only for a cell
+
+        check_cell(sc)
     if sc.analog.enabled:
         for label, ch in sc.channels.items():
             channel = get_channel_class(ch.type)(**channel_params(sc, label))

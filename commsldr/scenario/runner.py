@@ -261,6 +261,10 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
                        "backend": runner.name}
     save_results(run_dir, results)
     (run_dir / "sensor_cost.md").write_text(cost_table(results))
+    for section in plan.sections:  # a section's own files (the cell's tables and figures)
+        own = section.write_outputs(run_dir, store.rows, figures=plot, formats=sc.outputs.formats)
+        if own:
+            log(f"{type(section).__name__}: {', '.join(p.name for p in own)}")
     if plot:
         written = plot_module().plot_run(run_dir, figures=sc.outputs.figures,
                                          formats=sc.outputs.formats,

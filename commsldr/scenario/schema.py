@@ -28,6 +28,7 @@ from commsldr.registry import PHYS as PHY_REGISTRY
 
 __all__ = [
     "ScenarioError",
+    "CellSection",
     "DataConfig",
     "ModelConfig",
     "CodingConfig",
@@ -249,6 +250,25 @@ class OutputConfig:
 
 
 @dataclass
+class CellSection:
+    """``cell``: many sensors sharing one OFDMA uplink (guide: "A cell of sensors"); one job per
+    number of sensors, scheduler, policy and seed. Not swept by ``sweep``: it has its own lists."""
+
+    sensors: list[int] = field(default_factory=list, metadata=_doc(
+        "numbers of sensors N to run (empty: no cell)", min=1, max=4096))
+    schedulers: list[str] = field(default_factory=lambda: ["proportional-fair"], metadata=_doc(
+        "schedulers to compare (commsldr list schedulers)"))
+    scheduler_params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=_doc(
+        "parameters per scheduler name, e.g. {task-aware: {fairness: 1.0}}"))
+    policies: list[str] = field(default_factory=list, metadata=_doc(
+        "labels of the policies section every sensor runs (empty: all of them)"))
+    frames: int = field(default=200, metadata=_doc("image frames per cell run", min=1))
+    settings: dict[str, Any] = field(default_factory=dict, metadata=_doc(
+        "the cell's other parameters (commsldr.cell.CellConfig: scenario, num_rings, "
+        "bandwidth_hz, num_prb, num_rx_antennas, receiver, fading, slots_per_frame, ...)"))
+
+
+@dataclass
 class Scenario:
     """A whole study. Top-level keys."""
 
@@ -279,6 +299,7 @@ class Scenario:
                                                     min=1))
     paper_figures: PaperFiguresConfig = field(default_factory=PaperFiguresConfig, metadata=_doc(
         "see paper_figures"))
+    cell: CellSection = field(default_factory=CellSection, metadata=_doc("see cell"))
     outputs: OutputConfig = field(default_factory=OutputConfig, metadata=_doc("see outputs"))
 
     def to_dict(self) -> dict[str, object]:
@@ -437,7 +458,7 @@ def reference_markdown() -> str:
                 ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
                 ("analog", AnalogConfig), ("schemes.&lt;label&gt;", SchemeConfig),
-                ("paper_figures", PaperFiguresConfig),
+                ("paper_figures", PaperFiguresConfig), ("cell", CellSection),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",

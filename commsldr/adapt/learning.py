@@ -17,8 +17,8 @@ the outcome at the point the policy chose last (a retransmission keeps its packe
   ``a_p θ_p + a_fb (1 − θ_p)``, with ``a_p`` known from the menu. Non-stationary channels:
   discounted counts (Raj & Kalyani, "Taming non-stationary bandits: a Bayesian approach", 2017)
   or a sliding window (Garivier & Moulines, ALT 2011). Contextual: one posterior per context,
-  the last ``context_history`` ACK/NACK outcomes (the ``ack`` observation of
-  :mod:`commsldr.adapt.features`). With ``monotone`` (default) an ACK at packet size ``L``
+  the last ACK/NACK outcomes (the ``ack`` observation of :mod:`commsldr.adapt.features`) or the
+  last point with its outcome (``ack`` and ``action``). With ``monotone`` (default) an ACK at packet size ``L``
   counts as a success of every point with a packet no larger, a NACK as a failure of every point
   with a packet no smaller (a larger packet never fits where a smaller one fails), and the sampled
   ``θ`` is made non-increasing in ``L``.
@@ -182,8 +182,11 @@ class ThompsonMenu(_FeedbackPolicy):
         discount: γ in (0, 1]; the effective memory is ``1/(1 − γ)`` frames.
         window: keep only the last ``window`` outcomes instead (an integer >= 1; needs
             ``discount = 1``); null: no window.
-        context_history: the number of last ACK/NACK outcomes that form the context (0: none,
-            at most 4: ``3^h`` contexts).
+        context: what the posterior is conditioned on: ``none``; ``ack``, the last
+            ``context_history`` outcomes (``3^h`` contexts); ``last``, the last point and its
+            outcome (``1 + 2P`` contexts: on a fading channel it learns how the frame after an
+            ACK / NACK at each packet size behaves).
+        context_history: ``h`` of the ``ack`` context, 1..4.
         monotone: share outcomes along packet size and sample ``θ`` non-increasing in size.
         prior: ``(α₀, β₀)``, the Beta prior (both > 0).
         seed: seeds the posterior draws (reset() restarts the stream).
@@ -191,15 +194,20 @@ class ThompsonMenu(_FeedbackPolicy):
 
     name = "thompson"
 
+    CONTEXTS: ClassVar[tuple[str, ...]] = ("none", "ack", "last")
+
     def __init__(self, discount: float = 0.95, window: int | None = None,
-                 context_history: int = 0, monotone: bool = True,
+                 context: str = "none", context_history: int = 1, monotone: bool = True,
                  prior: tuple[float, float] | list[float] = (1.0, 1.0), seed: int = 0) -> None:
         super().__init__()
         self.discount = _number("discount", discount, 0.0, 1.0, lo_open=True)
         self.window = None if window is None else _integer("window", window, 1)
         if self.window is not None and self.discount != 1.0:
             raise ValueError("window: a sliding window needs discount 1 (choose one of the two)")
-        self.context_history = _integer("context_history", context_history, 0)
+        if context not in self.CONTEXTS:
+            raise ValueError(f"context must be one of {list(self.CONTEXTS)}, got {context!r}")
+        self.context = context
+        self.context_history = _integer("context_history", context_history, 1)
         if self.context_history > 4:
             raise ValueError(f"context_history must be at most 4, got {context_history!r}")
         if not isinstance(monotone, bool):
@@ -225,20 +233,27 @@ class ThompsonMenu(_FeedbackPolicy):
 
     def reset(self) -> None:
         super().reset()
-        n_ctx = 3 ** self.context_history
         p = len(self.menu) if self._menu is not None else 1
+        n_ctx = {"none": 1, "ack": 3 ** self.context_history, "last": 1 + 2 * p}[self.context]
         self._s = np.zeros((n_ctx, p))
         self._f = np.zeros((n_ctx, p))
         self._rng = np.random.default_rng(self.seed)
         self._ctx = 0
-        self._hist = deque([0] * self.context_history, maxlen=self.context_history or None)
+        self._hist = deque([0] * self.context_history, maxlen=self.context_history)
         self._window = deque()
 
-    def _context(self) -> int:
-        c = 0
-        for h in self._hist:  # 0 none, 1 ACK, 2 NACK
-            c = 3 * c + h
-        return c
+    def _context(self, point: int, delivered: bool) -> int:
+        """The context after an outcome at ``point``: 0 in ``none``; the last ``h`` outcomes
+        (base 3: 0 none, 1 ACK, 2 NACK) in ``ack``; ``1 + p`` (ACK) or ``1 + P + p`` (NACK) in
+        ``last``."""
+        if self.context == "ack":
+            c = 0
+            for h in self._hist:
+                c = 3 * c + h
+            return c
+        if self.context == "last":
+            return 1 + point + (0 if delivered else len(self.menu))
+        return 0
 
     def update(self, point: int, delivered: bool, bits: np.ndarray | None = None) -> None:
         """Credit one outcome at menu index ``point`` (in the current context) and move on."""
@@ -261,9 +276,8 @@ class ThompsonMenu(_FeedbackPolicy):
                 c, os_, of = self._window.popleft()
                 self._s[c] -= os_
                 self._f[c] -= of
-        if self.context_history:
-            self._hist.appendleft(1 if delivered else 2)
-            self._ctx = self._context()
+        self._hist.appendleft(1 if delivered else 2)
+        self._ctx = self._context(point, delivered)
 
     def sample_values(self, bits: np.ndarray | None = None) -> np.ndarray:
         """One posterior draw of the expected accuracy of every point, ``float64 [P]``."""
@@ -292,5 +306,5 @@ class ThompsonMenu(_FeedbackPolicy):
 
     def params(self) -> dict[str, Any]:
         return {"discount": self.discount, "window": self.window,
-                "context_history": self.context_history, "monotone": self.monotone,
+                "context": self.context, "context_history": self.context_history, "monotone": self.monotone,
                 "prior": list(self.prior), "seed": self.seed}

@@ -116,7 +116,7 @@ class LinkBatch:
         if not getattr(phy, "stateless", False):
             raise EnvError("phy", f"{type(phy).__name__} keeps memory across frames (an outer "
                            "loop or HARQ buffer); the environment needs a PHY without memory, e.g. "
-                           "shannon or nr with link_adaptation 'inner'")
+                           "shannon or nr with link_adaptation 'illa'")
         self.table, self.channel, self.phy = table, channel, phy
         self.num_links, self.frames = int(num_links), int(frames)
         self.m = int(images_per_packet)

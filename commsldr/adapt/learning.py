@@ -196,8 +196,8 @@ class ThompsonMenu(_FeedbackPolicy):
 
     CONTEXTS: ClassVar[tuple[str, ...]] = ("none", "ack", "last")
 
-    def __init__(self, discount: float = 0.95, window: int | None = None,
-                 context: str = "none", context_history: int = 1, monotone: bool = True,
+    def __init__(self, discount: float = 0.99, window: int | None = None,
+                 context: str = "ack", context_history: int = 2, monotone: bool = True,
                  prior: tuple[float, float] | list[float] = (1.0, 1.0), seed: int = 0) -> None:
         super().__init__()
         self.discount = _number("discount", discount, 0.0, 1.0, lo_open=True)

@@ -342,6 +342,10 @@ def _run_sim(ctx: JobContext, job: Job) -> dict[str, Any]:
                                  sc.link.images_per_packet)(result)
     if job.timeline:
         row["timeline"] = _timeline(result, ctx.table, sc.outputs.timeline_frames)
+    if "regret" in sc.outputs.figures:
+        from commsldr.adapt.regret import correct_curve
+
+        row["correct_curve"] = correct_curve(result)
     return row
 
 

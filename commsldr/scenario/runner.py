@@ -305,6 +305,7 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
     rows: list[dict[str, Any]] = []
     per_seed: list[dict[str, Any]] = []
     timeline: dict[str, Any] = {}
+    curves: dict[tuple[Any, ...], Any] = {}
     ci_rng = np.random.default_rng(0)
     for pi, point in enumerate(loaded.points):
         psc = point.scenario
@@ -325,6 +326,8 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
                     })
                     if pi == plan.timeline_point and s == sc.seeds[0]:
                         timeline.setdefault(ch, {})[pl] = r["timeline"]
+                    if "correct_curve" in r:
+                        curves[(pi, ch, pl, s)] = r["correct_curve"]
                 agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                 generator=ci_rng)
                 rows.append({
@@ -375,7 +378,24 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
+        **_regret(sc, plan, curves),
     }
+
+
+def _regret(sc: Any, plan: Any, curves: dict[tuple[Any, ...], Any]) -> dict[str, Any]:
+    """``{"regret": ...}`` when the jobs stored correct-count curves (figure ``regret``): the
+    cumulative regret of every policy vs the Oracle and the best fixed point in hindsight."""
+    if not curves:
+        return {}
+    from commsldr.adapt.regret import regret_summary
+
+    refs = {}
+    for kind, ptype in (("oracle", "oracle"), ("hindsight", "best-fixed-hindsight")):
+        label = next((k for k, v in sc.policies.items() if v.type == ptype), None)
+        if label is not None:
+            refs[kind] = label
+    return {"regret": {"point": plan.timeline_point, "references": refs,
+                       "curves": regret_summary(curves, refs, confidence=sc.outputs.confidence)}}
 
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def test_thompson_finds_the_best_point_of_a_stationary_channel(table, snr_db, se
     _, pbits = table.packets(1)
     always = np.flatnonzero(pbits.max(axis=1) <= cap)
     best = always[np.argmax(menu.accuracy[always])]
-    pol = ThompsonMenu(discount=1.0, seed=seed).bind(menu)
+    pol = ThompsonMenu(discount=1.0, context="none", seed=seed).bind(menu)
     states = _Const(snr_db).states(2000, generator=None)
     r = simulate(table, states, PHY, pol, csi_model=create_csi_model("ack-nack"), seed=seed)
     assert np.mean(r.point_index[-500:] == best) >= 0.9
@@ -89,7 +89,7 @@ def test_thompson_finds_the_best_point_of_a_stationary_channel(table, snr_db, se
 def test_window_keeps_exactly_the_last_outcomes(menu):
     rng = np.random.default_rng(3)
     w = 7
-    p = ThompsonMenu(discount=1.0, window=w, monotone=False).bind(menu)
+    p = ThompsonMenu(discount=1.0, window=w, context="none", monotone=False).bind(menu)
     hist = []
     for _ in range(30):
         pt, ok = int(rng.integers(len(menu))), bool(rng.random() < 0.5)
@@ -103,7 +103,7 @@ def test_window_keeps_exactly_the_last_outcomes(menu):
 
 
 def test_discount_is_geometric(menu):
-    p = ThompsonMenu(discount=0.5, monotone=False).bind(menu)
+    p = ThompsonMenu(discount=0.5, context="none", monotone=False).bind(menu)
     for _ in range(3):
         p.update(2, True)
     assert p._s[0, 2] == pytest.approx(1 + 0.5 + 0.25)

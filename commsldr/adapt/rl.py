@@ -29,6 +29,7 @@ from commsldr.adapt.csi import CSI
 from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.adapt.policies import Policy
 from commsldr.errors import UserError
+from commsldr.resources import shipped_models_dir
 
 __all__ = ["DeepRLPolicy", "RLDependencyError", "require_rl", "rl_checkpoint_paths",
            "read_rl_checkpoint_config"]
@@ -61,9 +62,10 @@ def _sha256(path: Path) -> str:
 
 
 def rl_dir() -> Path:
-    """Where checkpoints are looked up by name: ``$COMMSLDR_RL_DIR`` or the repo's ``models/rl``."""
+    """Where checkpoints are looked up by name: ``$COMMSLDR_RL_DIR``, else ``models/rl`` (package
+    data: ``commsldr/shipped/models/rl``, the repository's ``models/rl`` in a clone)."""
     env = os.environ.get("COMMSLDR_RL_DIR")
-    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "models" / "rl"
+    return Path(env).expanduser() if env else shipped_models_dir() / "rl"
 
 
 def rl_checkpoint_paths(checkpoint: str) -> tuple[Path, Path]:

@@ -2,8 +2,9 @@
 
 Both are ordinary policies of the registry (``olla``, ``thompson``): bound to a
 :class:`~commsldr.adapt.menu.PointMenu`, reset, then one ``choose(csi)`` per packet. They learn
-from ``csi.ack``, the outcome of the previous transmission (every CSI model reports it), which is
-the outcome at the point the policy chose last (a retransmission keeps its packet's point).
+from the simulator's HARQ feedback hook (``harq_feedback``: every transmission's menu point and
+ACK/NACK, :class:`FeedbackPolicy`), or, in a loop of one's own, from ``csi.ack`` credited to the
+point chosen last.
 
 - :class:`OLLA` — outer-loop link adaptation on the menu (Pedersen et al. 2005; Sionna
   ``sys.OuterLoopLinkAdaptation``): an offset ``Δ`` in dB rises by ``δ_up`` after a NACK and
@@ -34,7 +35,7 @@ import numpy as np
 from commsldr.adapt.csi import CSI
 from commsldr.adapt.policies import Policy
 
-__all__ = ["OLLA", "ThompsonMenu"]
+__all__ = ["FeedbackPolicy", "OLLA", "ThompsonMenu"]
 
 
 def _number(name: str, value: Any, lo: float, hi: float, *, lo_open: bool = False,
@@ -55,24 +56,62 @@ def _integer(name: str, value: Any, lo: int) -> int:
     return int(value)
 
 
-class _FeedbackPolicy(Policy):
-    """Keeps the last choice, so the next ``csi.ack`` can be credited to it."""
+class FeedbackPolicy(Policy):
+    """Base of the policies that learn from the outcome of each transmission.
+
+    The simulator calls :meth:`harq_feedback` with every transmission's
+    :class:`~commsldr.link.harq_loop.HARQFeedback` (its menu point and ACK/NACK, also with a HARQ
+    round trip of several frames and parallel processes); :meth:`outcomes` hands the outcomes
+    that arrived since the last call to ``choose_index``. Without that hook (a loop of one's own,
+    e.g. on :mod:`commsldr.env`) the outcome is read from ``csi.ack`` and credited to the point
+    chosen last. Each outcome comes with the packet sizes of every point in the frame it was
+    chosen for (``csi.packet_bits`` then, recorded by :meth:`remember`; a retransmission that was
+    not re-picked has its packet's sizes), for policies that compare points by size.
+    """
+
+    _KEEP = 256  # frames whose sizes are kept for feedback still to come
 
     def __init__(self) -> None:
         super().__init__()
         self._last: int | None = None
+        self._hooked = False
+        self._pending: list[tuple[int, bool, int]] = []
+        self._sizes: dict[int, np.ndarray] = {}
+        self._last_sizes: np.ndarray | None = None
 
     def reset(self) -> None:
         self._last = None
+        self._hooked = False
+        self._pending = []
+        self._sizes = {}
+        self._last_sizes = None
 
-    def _outcome(self, csi: CSI | None) -> bool | None:
-        """The outcome of the last choice, or None (first frame / no feedback)."""
+    def harq_feedback(self, fb: Any) -> None:
+        """Receive one transmission's ACK/NACK (``fb.point_index``, ``fb.delivered``)."""
+        self._hooked = True
+        self._pending.append((int(fb.point_index), bool(fb.delivered), int(fb.frame)))
+
+    def remember(self, csi: CSI | None, choice: int, sizes: np.ndarray) -> None:
+        """Record the choice of frame ``csi.frame`` and the packet sizes it was made with."""
+        self._last, self._last_sizes = choice, sizes
+        if csi is not None:
+            self._sizes[int(csi.frame)] = sizes
+            while len(self._sizes) > self._KEEP:
+                self._sizes.pop(next(iter(self._sizes)))
+
+    def outcomes(self, csi: CSI | None) -> list[tuple[int, bool, np.ndarray | None]]:
+        """``[(menu index, delivered, sizes [P] | None), ...]`` learned since the last choice,
+        oldest first."""
+        if self._hooked:
+            out = [(p, ok, self._sizes.pop(f, self._last_sizes)) for p, ok, f in self._pending]
+            self._pending = []
+            return out
         if csi is None or csi.ack is None or self._last is None:
-            return None
-        return bool(csi.ack)
+            return []
+        return [(self._last, bool(csi.ack), self._last_sizes)]
 
 
-class OLLA(_FeedbackPolicy):
+class OLLA(FeedbackPolicy):
     """Outer-loop link adaptation on the operating-point menu (the loop of Sionna's ``sys``).
 
     Offset update after the previous packet's outcome (``Δ`` in dB, clipped to
@@ -136,9 +175,8 @@ class OLLA(_FeedbackPolicy):
         return "snr" if csi.snr_db is not None and self._link is not None else "none"
 
     def choose_index(self, csi: CSI) -> int:
-        outcome = self._outcome(csi)
-        if outcome is not None:
-            self.update(outcome)
+        for _, delivered, _ in self.outcomes(csi):
+            self.update(delivered)
         bits = self.packet_bits(csi)
         mode = self._mode(csi)
         ok: np.ndarray | None = None
@@ -162,7 +200,7 @@ class OLLA(_FeedbackPolicy):
             choice = int(best[np.argmin(bits[best])])
         if self._ref_bits is None and mode == "none":
             self._ref_bits = float(bits[choice])
-        self._last = choice
+        self.remember(csi, choice, bits)
         return choice
 
     def params(self) -> dict[str, Any]:
@@ -170,7 +208,7 @@ class OLLA(_FeedbackPolicy):
                 "offset_min_db": self.offset_min_db, "offset_max_db": self.offset_max_db}
 
 
-class ThompsonMenu(_FeedbackPolicy):
+class ThompsonMenu(FeedbackPolicy):
     """Thompson sampling over the menu points, discounted or sliding-window, optionally contextual.
 
     Posterior of point ``p`` in context ``c``: ``θ_{c,p} ~ Beta(α₀ + S_{c,p}, β₀ + F_{c,p})``
@@ -226,7 +264,6 @@ class ThompsonMenu(_FeedbackPolicy):
         self._hist: deque[int] = deque()
         self._window: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
         self._order = np.zeros(0, dtype=np.int64)
-        self._last_bits: np.ndarray | None = None
 
     def _on_bind(self) -> None:
         self._order = np.argsort(self.menu.packet_bits, kind="stable")
@@ -292,16 +329,14 @@ class ThompsonMenu(_FeedbackPolicy):
 
     def choose_index(self, csi: CSI) -> int:
         bits = self.packet_bits(csi)
-        outcome = self._outcome(csi)
-        if outcome is not None and self._last is not None:
-            self.update(self._last, outcome, self._last_bits)
+        for point, delivered, sizes in self.outcomes(csi):
+            self.update(point, delivered, sizes)
         if csi is not None and csi.erased:
             choice = int(np.argmin(bits))
         else:
             value = self.sample_values(bits)
             choice = int(np.argmax(value))
-        self._last = choice
-        self._last_bits = bits
+        self.remember(csi, choice, bits)
         return choice
 
     def params(self) -> dict[str, Any]:

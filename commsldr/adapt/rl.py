@@ -7,8 +7,8 @@ accuracies), the training configuration and the SHA-256 of the ``.zip``. Loading
 and that the menu it is bound to has the same number of points (the action space).
 
 In the simulator the policy keeps a one-link :class:`~commsldr.adapt.features.FeatureState` fed
-from the CSI (``csi.ack`` for the previous outcome; ``snr_db`` / ``capacity_bits`` when its
-observation uses them), encodes it exactly as the environment did, and takes the agent's
+with every transmission's outcome (the HARQ feedback hook, :class:`~commsldr.adapt.learning.
+FeedbackPolicy`) and the CSI (``snr_db`` / ``capacity_bits`` when its observation uses them), encodes it exactly as the environment did, and takes the agent's
 deterministic action.
 
 ``stable-baselines3`` and ``gymnasium`` are the optional extra ``rl``
@@ -27,7 +27,7 @@ import numpy as np
 
 from commsldr.adapt.csi import CSI
 from commsldr.adapt.features import FeatureState, ObservationSpec
-from commsldr.adapt.policies import Policy
+from commsldr.adapt.learning import FeedbackPolicy
 from commsldr.errors import UserError
 from commsldr.resources import shipped_models_dir
 
@@ -97,7 +97,7 @@ def read_rl_checkpoint_config(checkpoint: str) -> dict[str, Any]:
     return config
 
 
-class DeepRLPolicy(Policy):
+class DeepRLPolicy(FeedbackPolicy):
     """A Stable-Baselines3 agent (PPO or DQN) trained on the link environment, loaded by name.
 
     Args:
@@ -126,7 +126,6 @@ class DeepRLPolicy(Policy):
         cls = sb3.PPO if algo == "ppo" else sb3.DQN
         self.agent = cls.load(str(zp), device="cpu")
         self._state = FeatureState.empty(1, self.spec.history)
-        self._last: int | None = None
 
     def _on_bind(self) -> None:
         if len(self.menu) != self.spec.num_points:
@@ -136,12 +135,12 @@ class DeepRLPolicy(Policy):
                 "this table: python -m commsldr.env.train)")
 
     def reset(self) -> None:
+        super().reset()
         self._state = FeatureState.empty(1, self.spec.history)
-        self._last = None
 
     def choose_index(self, csi: CSI) -> int:
-        if csi is not None and csi.ack is not None and self._last is not None:
-            self._state.record(np.array([self._last]), np.array([bool(csi.ack)]))
+        for point, delivered, _ in self.outcomes(csi):
+            self._state.record(np.array([point]), np.array([delivered]))
         if csi is not None:
             self._state.snr_db[0] = np.nan if csi.snr_db is None else csi.snr_db
             if csi.capacity_bits is not None:
@@ -153,7 +152,7 @@ class DeepRLPolicy(Policy):
         obs = self.spec.encode(self._state)
         action, _ = self.agent.predict(obs, deterministic=self.deterministic)
         choice = int(np.asarray(action).reshape(-1)[0])
-        self._last = choice
+        self.remember(csi, choice, self.packet_bits(csi) if csi is not None else self.menu.packet_bits)
         return choice
 
     def params(self) -> dict[str, Any]:

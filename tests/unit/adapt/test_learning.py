@@ -154,3 +154,24 @@ def test_same_seed_same_choices_and_reset_restarts(table):
 def test_bad_parameters_are_named(name, params, match):
     with pytest.raises(ValueError, match=match):
         create_policy(name, **params)
+
+
+def test_learning_policies_get_every_outcome_through_the_harq_hook(table):
+    """With a HARQ round trip of 3 frames and 3 processes the outcome of frame t arrives at
+    t + 3: the policy is credited every transmission's (point, ACK/NACK), in order."""
+    menu = PointMenu.from_table(table)
+    ch = create_channel("rayleigh-block", mean_snr_db=8.0, coherence_frames=1)
+    states = ch.states(200, generator=torch.Generator().manual_seed(2))
+    seen = []
+
+    class Recording(ThompsonMenu):
+        def update(self, point, delivered, bits=None):
+            seen.append((point, delivered))
+            super().update(point, delivered, bits)
+
+    pol = Recording(seed=1).bind(menu)
+    r = simulate(table, states, PHY, pol, csi_model=create_csi_model("ack-nack"), seed=0,
+                 harq_timing={"rtt_frames": 3, "processes": 3})
+    sent = np.flatnonzero(r.attempt > 0)
+    truth = [(int(r.point_index[t]), bool(r.delivered[t])) for t in sent]
+    assert len(seen) >= len(truth) - 4 and seen == truth[: len(seen)]

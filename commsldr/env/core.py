@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from commsldr_channels import LinkState
+
 from commsldr.adapt.csi import CSIModel, create_csi_model
 from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.errors import UserError

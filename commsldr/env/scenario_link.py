@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commsldr_channels import create_channel
+
 from commsldr.env.core import EnvError
 from commsldr.scenario import load_scenario
 from commsldr.scenario.assets import prepare_table

@@ -562,6 +562,7 @@ def _check_model(sc: Scenario) -> int | None:
 def check_scenario(sc: Scenario) -> None:
     """Semantic checks of one (sweep-free) scenario against the registries; raises ScenarioError."""
     from commsldr_channels import get_channel_class, list_channels
+
     from commsldr.adapt import create_csi_model, get_policy_class
 
     if not sc.name:
@@ -695,8 +696,8 @@ def check_schemes(sc: Scenario) -> None:
     if not sc.schemes:
         return
     import torch
-
     from commsldr_channels import get_channel_class
+
     from commsldr.adapt import get_policy_class
     from commsldr.schemes import get_scheme_class, list_schemes
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState, create_channel
+
 from commsldr.adapt import CSI, PointMenu, create_csi_model, create_policy
 from commsldr.adapt.learning import OLLA, ThompsonMenu
 from commsldr.link.phy import ShannonPHY

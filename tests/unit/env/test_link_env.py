@@ -9,9 +9,9 @@ import torch
 
 pytest.importorskip("gymnasium")
 
+from commsldr_channels import LinkState, create_channel, get_channel_class  # noqa: E402
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
-from commsldr_channels import LinkState, create_channel, get_channel_class  # noqa: E402
 from commsldr.adapt.features import ObservationError  # noqa: E402
 from commsldr.env import EnvError, LinkBatch, LinkEnv, VecLinkEnv  # noqa: E402
 from commsldr.link.nr import NRPHY  # noqa: E402
@@ -125,7 +125,7 @@ def test_cost_per_kbit(table):
 def test_vector_env_autoresets_and_keeps_bounds(table):
     env = VecLinkEnv(table, doppler(), PHY, num_envs=8, frames=5)
     obs, _ = env.reset(seed=0)
-    for t in range(5):
+    for _ in range(5):
         obs, r, term, trunc, info = env.step(env.action_space.sample())
         assert env.observation_space.contains(obs)
     assert trunc.all() and not term.any() and "final_obs" in info

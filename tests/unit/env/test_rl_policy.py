@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
 
 from commsldr_channels import create_channel  # noqa: E402
+
 from commsldr.adapt import CSI, PointMenu, create_policy  # noqa: E402
 from commsldr.env import LinkEnv  # noqa: E402
 from commsldr.env.train import train_agent  # noqa: E402

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import yaml
 from tqdm import tqdm
 
+from commsldr.adapt.regret import regret_summary
 from commsldr.logs import run_log
 from commsldr.report.results import save_results
 from commsldr.scenario import backends
@@ -295,12 +296,14 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
     rows: list[dict[str, object]] = []
     per_seed: list[dict[str, object]] = []
     timeline: dict[str, dict[str, object]] = {}
+    curves: dict[tuple[object, ...], object] = {}
     for section in plan.sections:
         part = section.assemble(job_rows)
         rows += [r.to_dict() for r in part.rows]
         per_seed += [r.to_dict() for r in part.per_seed]
         for ch, lines in part.timeline.items():
             timeline.setdefault(ch, {}).update(lines)
+        curves.update(part.curves)
     m = sc.link.images_per_packet
     return {
         "scenario": sc.name,
@@ -322,7 +325,24 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
+        **_regret(sc, plan, curves),
     }
+
+
+def _regret(sc: Scenario, plan: RunPlan,
+            curves: Mapping[tuple[object, ...], object]) -> dict[str, object]:
+    """``{"regret": ...}`` when the jobs stored correct-count curves (figure ``regret``): the
+    cumulative regret of every policy vs the Oracle and the best fixed point in hindsight."""
+    if not curves:
+        return {}
+    refs: dict[str, str] = {}
+    for kind, ptype in (("oracle", "oracle"), ("hindsight", "best-fixed-hindsight")):
+        label = next((k for k, v in sc.policies.items() if v.type == ptype), None)
+        if label is not None:
+            refs[kind] = label
+    return {"regret": {"point": plan.timeline_point, "references": refs,
+                       "curves": regret_summary(curves, refs,  # type: ignore[arg-type]
+                                                confidence=sc.outputs.confidence)}}
 
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Log, progress: bool) -> dict[str, object]:

@@ -51,7 +51,9 @@ __all__ = [
 PHYS: dict[str, str] = dict(PHY_REGISTRY.builtins)
 #: Figure names a run can draw.
 FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline",
-           "accuracy_vs_sensor_compute")
+           "accuracy_vs_sensor_compute", "regret")
+#: Figures drawn when ``outputs.figures`` is not given (``regret`` stores per-frame curves: opt in).
+DEFAULT_FIGURES = FIGURES[:-1]
 #: Top-level sections a sweep may change (the rest fixes the operating-point table).
 SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
@@ -236,7 +238,7 @@ class OutputConfig:
 
     dir: str = field(default="runs", metadata=_doc(
         "runs are written to <dir>/<scenario name>/<timestamp>/ (--out overrides)"))
-    figures: list[str] = field(default_factory=lambda: list(FIGURES), metadata=_doc(
+    figures: list[str] = field(default_factory=lambda: list(DEFAULT_FIGURES), metadata=_doc(
         "figures to draw", choices=FIGURES))
     formats: list[str] = field(default_factory=lambda: ["png", "pdf"], metadata=_doc(
         "figure file formats", choices=("png", "pdf", "svg")))

@@ -22,7 +22,7 @@ its points (time-sharing two operating points over the images reaches any mean r
 them), the last point's accuracy beyond it, ``null`` below its cheapest point. Per scheme the
 JSON gives every seed's frontier points, the accuracy at 8, 14 and 20 bits per seed, their mean,
 and a 95 % half-width combining the seeds' t interval and the test set's binomial noise in
-quadrature (``ci95``).
+quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor_macs``).
 
 It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
 """
@@ -139,6 +139,22 @@ def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path) -> list[d
     return pts
 
 
+def sensor_macs(scheme: str, path: Path, test: Any) -> float:
+    """Multiply-accumulates per image on the sensor: the encoder (split schemes, entropy
+    bottleneck) or the whole network (edge label), counted by
+    :func:`commsldr.schemes.cost.count_macs`."""
+    from commsldr.data import to_float
+    from commsldr.schemes.cost import count_macs
+    from commsldr.train import load_model
+
+    model = load_model(path).eval()
+    x = to_float(test.images[:2])
+    with torch.no_grad():
+        if scheme == "edge-label":
+            return float(count_macs(lambda z: model.decode(model.encode(z)), x))
+        return float(count_macs(model.encode, x))
+
+
 def main(argv: list[str] | None = None) -> int:
     from commsldr.data import load_dataset
     from commsldr.models.pretrained import PretrainedError, get_pretrained_path
@@ -181,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
             ok = [v for v in vals if v is not None]
             summary[f"{b:g}"] = ({"mean": float(np.mean(ok)), "ci95": combined_ci95(ok, len(test)),
                                   "seeds": len(ok)} if ok and len(ok) == len(vals) else None)
-        out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary}
+        macs = None
+        if per_seed:
+            macs = sensor_macs(scheme, get_pretrained_path(next(iter(per_seed))), test)
+        out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary,
+                                  "sensor_macs": macs}
     print(json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -157,6 +157,33 @@ def sensor_macs(scheme: str, path: Path, test: Any) -> float:
         return float(count_macs(model.encode, x))
 
 
+def figure(result: dict[str, Any], path: Path) -> None:
+    """Accuracy vs mean real payload bits: every model's measured points, its frontier drawn
+    as a line (time-sharing between points)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (scheme, v) in enumerate(result["schemes"].items()):
+        for j, m in enumerate(v["models"].values()):
+            pts = sorted((q["payload_bits"], 100 * q["accuracy"]) for q in m["points"])
+            front = [(b, 100 * a) for b, a in m["frontier"]]
+            ax.plot(*zip(*pts, strict=True), "o", color=f"C{i}", ms=3, alpha=0.5)
+            ax.plot(*zip(*front, strict=True), "-", color=f"C{i}",
+                    label=scheme if j == 0 else None)
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(4, 64)
+    ax.set_xlabel("mean real payload bits per image (each image coded alone)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     from commsldr.data import load_dataset
     from commsldr.models.pretrained import PretrainedError, get_pretrained_path
@@ -170,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", type=Path, default=Path("runs/rate_accuracy_cache"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--figure", type=Path, default=None,
+                   help="also draw accuracy vs real bits of every model's points here (PNG)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     test = load_dataset("imagefolder", "test", root=args.data_root,
@@ -205,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary,
                                   "sensor_macs": macs}
     print(json.dumps(out))
+    if args.figure:
+        figure(out, args.figure)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from commsldr.catalogue import KINDS, catalogue
+from commsldr.cli.catalogue import KINDS, catalogue
 from commsldr.cli import main
 
 REPO = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from commsldr.train import TrainConfig, paper_config
-from commsldr.train.command import add_arguments, config_from_args
+from commsldr.cli.train import add_arguments, config_from_args
 
 
 def _parse(argv):

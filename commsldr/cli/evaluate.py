@@ -87,33 +87,12 @@ def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
                         "`commsldr list pretrained` names them") from exc
 
 
-def assess(model: Any, test: Any, *, budgets_bits: list[float], flip_tta: bool,
-           stats: Any = None, train: Any = None) -> dict[str, Any]:
-    """Every number ``commsldr evaluate`` prints for one loaded model."""
-    from commsldr.train.evaluation import count_correct
-
-    correct, n = count_correct(model, test)
-    acc = correct / n
-    half = 1.96 * math.sqrt(acc * (1 - acc) / n)
-    out: dict[str, Any] = {"test_images": n, "float_acc": acc,
-                           "float_acc_ci95": [max(0.0, acc - half), min(1.0, acc + half)]}
-    if flip_tta:
-        c, _ = count_correct(model, test, flip_tta=True)
-        out["flip_tta_acc"] = c / n
-    if budgets_bits:
-        from commsldr.train.screening import rate_accuracy_at_budgets
-
-        rate = rate_accuracy_at_budgets(model, train, test, list(budgets_bits), stats=stats)
-        out["budgets"] = rate["budgets"]
-        out["rule"] = rate["rule"]
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
     import torch
 
     from commsldr.coding import load_latent_stats
     from commsldr.data import load_dataset
+    from commsldr.train.assess import assess
     from commsldr.train.checkpoint import load_model
 
     if args.dataset not in DATASET_NAMES:

@@ -1,4 +1,4 @@
-"""The ``commsldr`` command line.
+"""The ``commsldr`` command line: the parser and the thin commands.
 
 Subcommands are thin: each one parses arguments and calls the public API of a subpackage.
 
@@ -34,7 +34,7 @@ def _import_plugins(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from commsldr.catalogue import catalogue
+    from commsldr.cli.catalogue import catalogue
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -47,7 +47,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from commsldr.describe import describe
+    from commsldr.cli.describe import describe
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -165,7 +165,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
-        from commsldr.train import command as train_command
+        from commsldr.cli import train as train_command
 
         p_train = sub.add_parser(
             "train", help="train a split autoencoder with a recipe",
@@ -176,7 +176,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     else:
         sub.add_parser("train", help="train a split autoencoder with a recipe", add_help=False)
 
-    from commsldr import evaluate as eval_command
+    from commsldr.cli import evaluate as eval_command
 
     p_eval = sub.add_parser(
         "evaluate", help="test accuracy of shipped models or checkpoints (float, at real bits)",
@@ -234,7 +234,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_plot.add_argument("--out", default=None, help="output directory (default RUN_DIR/figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
-    from commsldr.catalogue import KINDS
+    from commsldr.cli.catalogue import KINDS
 
     p_list = sub.add_parser("list", help="list registered names with one-line descriptions",
                             description="List the registered names of KIND with a one-line "

@@ -47,6 +47,7 @@ from commsldr.coding import (
     rate_accuracy_from_latents,
 )
 from commsldr.data import ImageTensors, derive_seed, distort
+from commsldr.train import evaluate, load_checkpoint, load_model
 
 __all__ = [
     "TARGET_BITS",
@@ -195,8 +196,6 @@ def paper_figures(
         test_acc_unquantized, the curve rows, latent_std_test, ...), ``distortions`` (per label:
         clean and per kind/severity accuracy) and ``figures`` (the written paths).
     """
-    from commsldr.train import evaluate, load_checkpoint, load_model
-
     if not models:
         raise ValueError("models: at least one model is needed")
     targets = [float(t) for t in entropy_targets]

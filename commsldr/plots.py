@@ -35,8 +35,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from commsldr.registry import POLICIES  # noqa: E402
 from commsldr.results import load_results  # noqa: E402
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
@@ -104,8 +107,6 @@ def _perfect_csi(policy_type: str | None) -> bool:
     if not policy_type:
         return False
     try:
-        from commsldr.registry import POLICIES
-
         return bool(getattr(POLICIES.get(policy_type), "requires_perfect_csi", False))
     except Exception:  # a plug-in not importable here: assume it sees the scenario's CSI
         return False
@@ -154,7 +155,7 @@ class _Styles:
         return out
 
 
-def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of,
+def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of: Any,
             exclude: set[str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list]:
     """Group a channel's rows into lines: one per policy and combination of the swept values
     that apply to it (rows that differ only in keys that do not apply are one line; the first
@@ -177,14 +178,15 @@ def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x
 # ---------------------------------------------------------------------------------------------
 # figure scaffolding
 # ---------------------------------------------------------------------------------------------
-def _panels(results: dict[str, Any], height: float = 3.6, sharey: bool = True):
+def _panels(results: dict[str, Any], height: float = 3.6,
+            sharey: bool = True) -> tuple[Figure, list[tuple[str, Axes]]]:
     chans = results["channels"]
     fig = plt.figure(figsize=(4.6 * len(chans) + 2.4, height), layout="constrained")
     axes = fig.subplots(1, len(chans), squeeze=False, sharey=sharey)
     return fig, list(zip(chans, axes[0], strict=True))
 
 
-def _legend(fig, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
+def _legend(fig: Figure, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
             extra: Sequence[tuple[Any, str]] = ()) -> None:
     """One legend outside the axes, on the right: the policies, then the swept values."""
     handles: list[Any] = [Line2D([], [], color=colors[p], lw=2.2) for p in used]
@@ -208,7 +210,7 @@ def _used(results: dict[str, Any], lines_per_panel: list[dict]) -> list[str]:
     return [p for p in _entities(results) if p in seen]
 
 
-def _draw_lines(ax, lines, colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
+def _draw_lines(ax: Axes, lines: dict[Any, list], colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
     for (policy, combo), pts in lines.items():
         xs = [x for x, _ in pts]
         ys = [r["accuracy"] for _, r in pts]
@@ -228,7 +230,7 @@ def _compact(v: float, _pos: Any = None) -> str:
     return f"{v:g}"
 
 
-def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
+def _log_axis(ax: Axes, values: Sequence[float], axis: str = "x") -> None:
     """A log axis with few, plain tick labels (1-2-5 steps within ~3 decades, else decades)."""
     pos = [v for v in values if v > 0 and math.isfinite(v)]
     if not pos:
@@ -243,7 +245,7 @@ def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
     a.set_minor_formatter(ticker.NullFormatter())
 
 
-def _title(fig, text: str) -> None:
+def _title(fig: Figure, text: str) -> None:
     """The figure title, left-aligned so that it stays clear of the legend on the right."""
     fig.suptitle(text, x=0.01, ha="left")
 
@@ -275,7 +277,7 @@ def _channel_key(results: dict[str, Any], channel: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # the figures
 # ---------------------------------------------------------------------------------------------
-def accuracy_vs_snr(results: dict[str, Any]):
+def accuracy_vs_snr(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs SNR (dB) per policy and channel, with confidence bands."""
     if not any(not math.isnan(r.get("mean_snr_db", math.nan)) for r in results["rows"]):
         return None
@@ -298,7 +300,7 @@ def accuracy_vs_snr(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_capacity(results: dict[str, Any]):
+def accuracy_vs_capacity(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs measured mean capacity (bits per frame)."""
     colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results)
@@ -319,7 +321,7 @@ def accuracy_vs_capacity(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_rate(results: dict[str, Any]):
+def accuracy_vs_rate(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs mean bits per image achieved, markers filled by the channel's swept value."""
     colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results, height=3.9)
@@ -394,7 +396,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
     return fig
 
 
-def timeline(results: dict[str, Any]):
+def timeline(results: dict[str, Any]) -> Figure | None:
     """Capacity trace, chosen operating points and delivery outcomes over time."""
     tl = results.get("timeline") or {}
     if not tl:
@@ -447,7 +449,7 @@ def timeline(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_sensor_compute(results: dict[str, Any]):
+def accuracy_vs_sensor_compute(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
     point, over the schemes' operating points (accuracy if every packet arrives)."""
     rows = [r for r in results["rows"] if r.get("sensor_macs") is not None

@@ -339,6 +339,18 @@ class BitTruePHY:
         docstring); frames are then processed one by one. ``harq_process`` (``int [F]``,
         default 0): the HARQ process (soft buffer) of each frame's transmission. An erased
         retransmission still uses up its redundancy version (zero LLRs: nothing received).
+
+        Input:
+            bits (``int64 [F]``, bits): packet size per frame.
+            state (:class:`~commsldr_channels.LinkState`): the channel's ``F`` frames (``gain``
+                complex64, ``snr_db`` dB) for the symbol-level channel's ``forward``.
+            generator (``torch.Generator``): the payload bits and the channel noise.
+
+        Output:
+            :class:`~commsldr.link.phy.PHYResult`: ``delivered`` ``bool [F]`` (the decoded packet
+            passes its CRC: 5G LDPC, 3GPP TS 38.212, + QAM over the channel), ``capacity_bits``
+            ``float64 [F]``, ``channel_uses`` ``int64 [F]`` (QAM symbols), ``mcs_index`` ``int64 [F]``,
+            ``error_prob`` ``float64 [F]``.
         """
         n = len(state)
         bits = check_bits(bits, n)

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from commsldr.link._sionna import sionna_phy
+
 __all__ = ["BLERModel", "bler_model", "mcs_parameters", "SUPPORTED_TABLES", "TableNotAvailable"]
 
 #: (mcs_category, mcs_table_index) combinations with simulated tables: PUSCH with transform
@@ -73,7 +75,6 @@ def mcs_parameters(mcs_category: int, mcs_table_index: int) -> tuple[np.ndarray,
         ``(qm int64 [29], rate float64 [29])``; ``qm = 0`` where the index is reserved.
     """
     check_table(mcs_category, mcs_table_index)
-    from commsldr.link._sionna import sionna_phy
 
     sionna_phy()
     import torch

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link._sionna import sionna_phy
 from commsldr.link.bitmi import (
     SNR_GRID_DB,
     _gray_pam,
@@ -72,6 +72,7 @@ from commsldr.link.bitmi import (
     inverse_j_function,
     j_function,
 )
+from commsldr.link.bler import bler_model, mcs_parameters
 
 __all__ = [
     "HARQ_TYPES",
@@ -153,8 +154,6 @@ def _buffer_layout(k: int, n: int, qm: int) -> tuple[int, tuple[int, ...]]:
     """``(N_cb, (k0 of rv 0..3))`` of the compressed circular buffer (fillers and the first
     :math:`2Z_c` punctured bits removed) of Sionna's 5G LDPC encoder for ``k`` information and
     ``n`` coded bits."""
-    from commsldr.link._sionna import sionna_phy
-
     enc = sionna_phy().fec.ldpc.LDPC5GEncoder(int(k), int(n), num_bits_per_symbol=int(qm))
     return int(enc.n_cb_comp), tuple(int(v) for v in enc.get_start_positions_comp([0, 1, 2, 3]))
 

@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from commsldr_channels import LinkState
+
+from commsldr.link._sionna import sionna_phy
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
@@ -53,8 +54,6 @@ def transport_blocks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(tbs, cb_size, num_cb)`` int64 ``[29]`` per MCS index for one allocation (0 where the
     MCS is reserved), from Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`."""
-    from commsldr.link._sionna import sionna_phy
-
     sionna_phy()
     from sionna.phy.nr.utils import TransportBlockNR
 
@@ -283,6 +282,17 @@ class NRPHY:
         Returns:
             :class:`~commsldr.link.phy.PHYResult` with the MCS used (``-1``: nothing sent) and
             the probability that the block is still lost after this transmission.
+
+        Input:
+            bits (``int64 [F]``, bits): packet size per frame.
+            state (:class:`~commsldr_channels.LinkState`): true ``snr_db`` (dB) of the ``F`` frames.
+            generator (``torch.Generator``): the success draws.
+
+        Output:
+            :class:`~commsldr.link.phy.PHYResult`: ``delivered`` ``bool [F]`` (drawn with the BLER of
+            the chosen MCS at the true SNR, 3GPP TS 38.214 MCS tables), ``capacity_bits`` ``float64 [F]``
+            (TBS of the chosen MCS), ``channel_uses`` ``int64 [F]`` (REs), ``mcs_index`` ``int64 [F]``,
+            ``error_prob`` ``float64 [F]`` (the modelled BLER).
         """
         snr_db = self._snr_db(state)
         n = snr_db.shape[0]

@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from commsldr._atomic import atomic_torch_save, atomic_write_text
 from commsldr.errors import UserError
+from commsldr.models import SplitAutoencoder
 from commsldr.models.functional import model_id
-
-if TYPE_CHECKING:
-    from commsldr.models import SplitAutoencoder
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -111,8 +109,6 @@ def load_model(path: str | os.PathLike[str], *, verify: bool = True) -> SplitAut
     Returns:
         The :class:`~commsldr.models.SplitAutoencoder` in eval mode, on the CPU.
     """
-    from commsldr.models import SplitAutoencoder
-
     ckpt = load_checkpoint(path)
     model = SplitAutoencoder.from_config(ckpt["config"])
     try:

@@ -218,6 +218,9 @@ POLICIES = Registry("policy", "commsldr.policies", base="commsldr.adapt.policies
     "outage-aware": "commsldr.adapt.policies:OutageAware",
     "oracle": "commsldr.adapt.policies:Oracle",
     "best-fixed-hindsight": "commsldr.adapt.hindsight:BestFixedInHindsight",
+    "olla": "commsldr.adapt.learning:OLLA",
+    "thompson": "commsldr.adapt.learning:ThompsonMenu",
+    "rl": "commsldr.adapt.rl:DeepRLPolicy",
 })
 CSI_MODELS = Registry("CSI model", "commsldr.csi", base="commsldr.adapt.csi:CSIModel", builtins={
     "perfect": "commsldr.adapt.csi:PerfectCSI",

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState, create_channel
+
 from commsldr.adapt.csi import create_csi_model
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import NRPHY, ShannonPHY, simulate

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState, create_channel
+
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
     OperatingPointTable,

@@ -15,16 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from commsldr_channels import LinkState, create_channel
 
 from commsldr.adapt import CSI, PointMenu
 from commsldr.cell import CellConfig
 from commsldr.cell.linkabs import CellLinkAbstraction
 from commsldr.cell.schedulers import SchedulerContext
+from commsldr.errors import UserError
 from commsldr.link import OperatingPoint
 from commsldr.registry import REGISTRIES, check_params, first_line, signature_of, source_summary
-from commsldr.errors import UserError
 from commsldr.train import load_model
-from commsldr_channels import LinkState, create_channel
 
 #: parameters of the built-ins that have required ones (channels: their ``example_params()``)
 EXAMPLES: dict[tuple[str, str], dict] = {

@@ -15,7 +15,8 @@ import pytest
 from commsldr.cli import main as cli_main
 from commsldr.scenario import load_scenario
 from commsldr.scenario.backends import PoolBackend, SerialBackend, make_backend
-from commsldr.scenario.jobs import ROWS_FILE, RowStore, plan_jobs
+from commsldr.scenario.sections import plan_jobs
+from commsldr.scenario.store import ROWS_FILE, RowStore
 from commsldr.scenario.runner import run_scenario
 
 TINY = {
@@ -66,11 +67,12 @@ def test_margin_sweep_of_one_policy_resimulates_only_that_policy():
 def test_job_keys_are_stable_across_processes_and_jobs_pickle_small():
     plan = plan_jobs(load_scenario("quickstart"), "table-id")
     code = ("import json; from commsldr.scenario import load_scenario; "
-            "from commsldr.scenario.jobs import plan_jobs; "
+            "from commsldr.scenario.sections import plan_jobs; "
             "print(json.dumps([j.key for j in plan_jobs(load_scenario('quickstart'), "
             "'table-id').jobs]))")
     env = dict(os.environ, PYTHONHASHSEED="12345",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                           os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [j.key for j in plan.jobs]

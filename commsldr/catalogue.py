@@ -22,14 +22,14 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from commsldr.registry import CSI_MODELS, PHYS, POLICIES, _module_file, source_summary
+from commsldr.registry import CSI_MODELS, PHYS, POLICIES, SCHEDULERS, _module_file, source_summary
 from commsldr.resources import shipped_models_dir, shipped_scenarios_dir
 
 __all__ = ["KINDS", "catalogue"]
 
 #: kinds ``commsldr list`` and ``commsldr describe`` know
 KINDS = ("channels", "policies", "csi", "phys", "models", "recipes", "pretrained", "scenarios",
-         "schemes")
+         "schemes", "schedulers")
 
 def _first_line(text: str | None) -> str:
     text = (text or "").strip()
@@ -154,4 +154,6 @@ def catalogue(kind: str) -> dict[str, str]:
         return _scenarios()
     if kind == "schemes":
         return _schemes()
+    if kind == "schedulers":
+        return SCHEDULERS.summaries()
     raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")

@@ -11,7 +11,7 @@ import inspect
 import textwrap
 from typing import Any
 
-from commsldr.registry import CSI_MODELS, PHYS, POLICIES, ParamInfo, describe_params
+from commsldr.registry import CSI_MODELS, PHYS, POLICIES, SCHEDULERS, ParamInfo, describe_params
 
 __all__ = ["describe", "format_params"]
 
@@ -70,7 +70,7 @@ def describe(kind: str, name: str) -> str:
             raise ValueError(str(e)) from None
         return _class_text("channel", name, cls, "frame_s, where the model takes it, is set from "
                            "the scenario's link.frame_s.")
-    registries = {"policies": POLICIES, "csi": CSI_MODELS, "phys": PHYS}
+    registries = {"policies": POLICIES, "csi": CSI_MODELS, "phys": PHYS, "schedulers": SCHEDULERS}
     if kind in registries:
         reg = registries[kind]
         return _class_text(reg.kind, name, reg.get(name))

@@ -10,7 +10,7 @@ resumed run skips finished cells. The section writes (:meth:`CellRunSection.writ
 * ``cell_sensors.csv`` — one row per sensor and job (:data:`commsldr.cell.SENSOR_COLUMNS` plus
   ``num_sensors``, ``scheduler``, ``policy``, ``seed``);
 * ``cell.json`` — both, and the cell settings;
-* figures (:mod:`commsldr.cell.figures`): ``cell_accuracy_vs_sensors``, ``cell_accuracy_cdf``,
+* figures (:mod:`commsldr.report.cell_figures`): ``cell_accuracy_vs_sensors``, ``cell_accuracy_cdf``,
   ``cell_map``.
 
 The section does not use ``sweep``; its lists (``sensors``, ``schedulers``, ``policies``) are
@@ -187,7 +187,7 @@ class CellRunSection(Section):
             atomic_write_text(run_dir / name, text)
             paths.append(run_dir / name)
         if figures:
-            from commsldr.cell.figures import plot_cell  # matplotlib only when drawing
+            from commsldr.report.cell_figures import plot_cell  # matplotlib only when drawing
 
             first = cell_config(self.scenario, settings.sensors[0], settings.schedulers[0])
             isd = first.isd_m if first.isd_m is not None else SCENARIO_DEFAULTS[first.scenario]["isd_m"]

@@ -41,6 +41,7 @@ from commsldr_channels import create_channel
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
 from commsldr.adapt.metrics import metrics_from_simulation
+from commsldr.adapt.regret import correct_curve
 from commsldr.data import derive_seed
 from commsldr.link.analog import analog_accuracy
 from commsldr.link.harq import harq_attempts
@@ -70,6 +71,10 @@ __all__ = [
     "warm_up",
     "simulate_policy",
     "simulate_cell",
+    "job_scenario",
+    "run_sim",
+    "run_analog",
+    "run_scheme_analog",
     "channel_states",
     "channel_spec",
     "stable_hash",
@@ -338,6 +343,8 @@ def run_sim(ctx: JobContext, job: Job) -> JobRow:
     }
     if job.timeline:
         row["timeline"] = _timeline(result, asset.table, sc.outputs.timeline_frames)
+    if "regret" in sc.outputs.figures:
+        row["correct_curve"] = correct_curve(result)
     return row
 
 

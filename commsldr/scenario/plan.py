@@ -79,7 +79,7 @@ class Section(ABC):
 
     #: the section's jobs (planned, with their keys)
     jobs: list[Job]
-    #: result cells before de-duplication (``JobPlan.cells`` counts them)
+    #: result cells before de-duplication (:attr:`RunPlan.cells` sums them)
     cells: int
 
     @abstractmethod

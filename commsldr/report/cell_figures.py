@@ -1,6 +1,6 @@
 """Figures of a cell run: accuracy vs sensors per scheduler, CDF of per-sensor accuracy, the map.
 
-One colour per scheduler (:func:`commsldr.plots.policy_colors` order: the order the schedulers
+One colour per scheduler (:func:`commsldr.report.plots.policy_colors` order: the order the schedulers
 appear in the rows), one line style per policy; legends sit outside the axes, right of the data.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from commsldr.plots import LINESTYLES, MARKERS, plt, policy_colors
+from commsldr.report.plots import LINESTYLES, MARKERS, plt, policy_colors
 
 __all__ = ["plot_cell", "accuracy_vs_sensors", "accuracy_cdf", "cell_map", "middle_n"]
 

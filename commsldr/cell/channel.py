@@ -145,9 +145,9 @@ class ChannelStream:
     def _serving(self, t: int) -> torch.Tensor:
         """Per-antenna responses complex64 ``[N, t, M, P]`` of the next ``t`` slots (advances
         the taps)."""
-        n, m, l = self.taps.shape
-        a = torch.empty((n, t, m, l), dtype=torch.complex64)
-        w = _cn(self.gen, (t, n, m, l))
+        n, m, taps = self.taps.shape
+        a = torch.empty((n, t, m, taps), dtype=torch.complex64)
+        w = _cn(self.gen, (t, n, m, taps))
         x = self.taps
         for i in range(t):  # one vector update per slot, all sensors, taps and antennas at once
             x = self.rho * x + self.innov * w[i]

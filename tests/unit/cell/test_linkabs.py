@@ -20,7 +20,7 @@ def link() -> CellLinkAbstraction:
 def test_tbs_grid_equals_project_transport_blocks(units: int) -> None:
     tbs, cbs, ncb = transport_block_grid(1, np.array([units * 144]))
     ref = transport_blocks(0, 1, units * 144)
-    for got, want in zip((tbs, cbs, ncb), ref):
+    for got, want in zip((tbs, cbs, ncb), ref, strict=True):
         np.testing.assert_array_equal(got[0], want)
 
 

@@ -47,6 +47,7 @@ from commsldr.link.analog import analog_accuracy
 from commsldr.link.harq import harq_attempts
 from commsldr.link.simulator import SimulationResult, frame_schedule, simulate
 from commsldr.registry import import_plugins
+import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.scenario.load import channel_params, phy_class, phy_params, scheme_policies
 from commsldr.scenario.plan import SPLIT_AE, Job, job_kind, register_job_kind
 from commsldr.scenario.rows import JobRow
@@ -70,6 +71,10 @@ __all__ = [
     "warm_up",
     "simulate_policy",
     "simulate_cell",
+    "job_scenario",
+    "run_sim",
+    "run_analog",
+    "run_scheme_analog",
     "channel_states",
     "channel_spec",
     "stable_hash",

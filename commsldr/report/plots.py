@@ -11,7 +11,7 @@
 - ``accuracy_vs_sensor_compute`` — accuracy vs the sensor's MACs per image, per scheme and
   policy at the middle sweep point, over every scheme's operating points (all delivered);
 - ``regret`` — cumulative regret vs the Oracle and vs the best fixed point in hindsight over
-  time (:mod:`commsldr.regret_figure`).
+  time (:mod:`commsldr.report.regret_figure`).
 
 Conventions shared by every figure: **colour = policy** — the same colour for a policy in every
 figure of a run, from a colour-blind-safe palette (:func:`policy_colors`: Okabe–Ito, then Paul
@@ -39,8 +39,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from commsldr.regret_figure import regret as _regret  # noqa: E402
-from commsldr.results import load_results  # noqa: E402
+from commsldr.report.regret_figure import regret as _regret  # noqa: E402
+from commsldr.report.results import load_results  # noqa: E402
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
 

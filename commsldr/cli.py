@@ -313,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         try:
             return _main(sys.argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C while the command's modules were still importing
+            print("commsldr: interrupted", file=sys.stderr)
+            return 130
         finally:
             import gc
 

@@ -558,12 +558,14 @@ def plot_run(
     tasks = [(name, results, out, formats) for name in figures]
     workers = min(int(jobs), len(tasks))
     if workers > 1:
-        import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        methods = multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        from commsldr.workers import pool_context, worker_initializer
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                 initializer=worker_initializer,
+                                 initargs=(os.getpid(), None)) as pool:
             drawn = list(pool.map(_draw_task, tasks))
     else:
         drawn = [_draw_task(t) for t in tasks]

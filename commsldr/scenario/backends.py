@@ -24,13 +24,13 @@ order, so the backend and its worker count never change the results.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 from commsldr.scenario.jobs import Job, JobContext, run_job, warm_up
+from commsldr.workers import pool_context, worker_initializer
 
 __all__ = ["Backend", "SerialBackend", "PoolBackend", "RayBackend", "make_backend", "BACKENDS",
            "default_jobs"]
@@ -104,12 +104,13 @@ class PoolBackend:
             idle: Callable[[], None] | None = None) -> None:
         if not jobs:
             return
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if fork else "spawn")
-        if fork:
+        mp = pool_context()
+        if mp.get_start_method() == "fork":
             warm_up(ctx)  # the workers inherit the imports
+        # every worker dies with this process, even on kill -9 (commsldr.workers)
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=mp,
-                                   initializer=_init_worker, initargs=(ctx,))
+                                   initializer=worker_initializer,
+                                   initargs=(os.getpid(), _init_worker, ctx))
         try:
             pending = {pool.submit(_pool_job, job): job for job in jobs}
             if idle is not None:  # every worker is started (no fork after this point)

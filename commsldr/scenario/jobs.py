@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from commsldr.rundir import create_fresh, open_append
 from commsldr.scenario.load import LoadedScenario, channel_params, phy_class, phy_params
 from commsldr.scenario.schema import Scenario
 
@@ -425,10 +426,10 @@ class RowStore:
             with open(self.path, "rb") as f:  # a kill may have cut the last line short
                 data = f.read()
             if data and not data.endswith(b"\n"):
-                with open(self.path, "ab") as f:
-                    f.write(b"\n")
+                with open_append(self.path) as f:
+                    f.write("\n")
         else:
-            self.path.write_text("")
+            create_fresh(self.path).close()  # never truncates through a link
 
     def _read(self) -> None:
         for line in self.path.read_text(errors="replace").splitlines():
@@ -447,7 +448,7 @@ class RowStore:
         """Record ``row`` of ``job`` durably (flush + fsync); returns the normalized row."""
         row = normalize_row(row)
         line = json.dumps({"key": job.key, "kind": job.kind, "row": row}) + "\n"
-        with open(self.path, "a") as f:
+        with open_append(self.path) as f:  # O_NOFOLLOW
             f.write(line)
             f.flush()
             os.fsync(f.fileno())

@@ -42,6 +42,8 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
+from commsldr._atomic import atomic_write_text
+from commsldr.rundir import RunDirError, claim_run_dir
 from commsldr.scenario.assets import (  # noqa: F401  (the model and table API, re-exported)
     _analog_context,
     _LazyTrain,
@@ -88,18 +90,11 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
     from commsldr.scenario.load import _SAFE_NAME
     from commsldr.scenario.schema import ScenarioError
 
-    if out is not None:
-        path = Path(out)
-        if path.exists() and not path.is_dir():
-            raise ScenarioError("--out", f"{path} exists and is not a directory")
-        if path.is_dir() and any(path.iterdir()) and not overwrite:
-            raise ScenarioError("--out", f"{path} already holds files; choose a new directory "
-                                         f"or pass --overwrite")
+    if out is not None:  # created, locked and checked under the lock (commsldr.rundir)
         try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
-        return path
+            return claim_run_dir(out, key="--out", overwrite=overwrite)
+        except RunDirError as e:
+            raise ScenarioError(e.key, e.message) from None
     if not _SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
         raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
     root = Path(sc.outputs.dir)
@@ -123,7 +118,10 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         path.rmdir()
         raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
                                     f"({root})")
-    return path
+    try:
+        return claim_run_dir(path, key="outputs.dir", fresh=True)
+    except RunDirError as e:
+        raise ScenarioError(e.key, e.message) from None
 
 
 def run_scenario(
@@ -177,7 +175,7 @@ def run_scenario(
     if resume:
         if out is None or not (Path(out) / "config.yaml").is_file():
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
-        run_dir = Path(out)
+        run_dir = claim_run_dir(out, key="--resume", resume=True)  # locked, no links inside
     else:
         run_dir = make_run_dir(sc, out, overwrite=overwrite)
     if log is None:
@@ -202,7 +200,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
 
     sc = loaded.scenario
     if not resume:
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
+        atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
     table = prepare_table(loaded, log=log, progress=progress, device=device)
@@ -271,7 +269,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
     save_results(run_dir, results)
-    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
+    atomic_write_text(run_dir / "sensor_cost.md", scheme_runs.cost_table(results))
     if plot:
         from commsldr.plots import plot_run
 

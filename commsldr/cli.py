@@ -105,7 +105,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if rc is not None:
         return rc
     loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
-                           max_sweep_points=args.max_sweep_points)
+                           max_sweep_points=args.max_sweep_points,
+                           allow_plugins=args.allow_plugins)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
@@ -222,6 +223,10 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
                        help="refuse sweeps with more than N points (default 1000)")
     _add_plugin_option(p_run)
+    p_run.add_argument("--allow-plugins", action="store_true",
+                       help="let the scenario (or the run directory's config.yaml) import the "
+                       "modules under its plugins: key; without it only plug-ins on your "
+                       "allow-list run (see 'Trust model' in the robustness guide)")
     p_run.set_defaults(func=_cmd_run)
 
     p_plot = sub.add_parser("plot", help="(re)draw the figures of a run directory",

@@ -22,6 +22,7 @@ import yaml
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
+from commsldr.trust import check_scenario_plugins
 from commsldr.scenario.schema import (
     SWEEPABLE,
     PolicyConfig,
@@ -751,7 +752,7 @@ def _parse(raw: dict[str, Any]) -> Scenario:
 
 def load_scenario(
     source: str | Path | dict[str, Any], overrides: Sequence[str] | Iterable[tuple[str, Any]] = (),
-    *, max_sweep_points: int = MAX_SWEEP_POINTS,
+    *, max_sweep_points: int = MAX_SWEEP_POINTS, allow_plugins: bool = False,
 ) -> LoadedScenario:
     """Load, override, validate and expand a scenario.
 
@@ -761,6 +762,8 @@ def load_scenario(
             applied in order before validation.
         max_sweep_points: refuse a sweep grid with more points than this (each point is
             validated here and simulated later).
+        allow_plugins: import the scenario's ``plugins`` even when they are not on the user's
+            allow-list (``--allow-plugins``; :mod:`commsldr.trust`).
 
     Raises:
         ScenarioError: the first problem, naming its dotted key.
@@ -787,8 +790,10 @@ def load_scenario(
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ScenarioError("plugins", f"expected a list of module names or .py paths, got "
                                        f"{show(plugins)}")
+    base_dir = path.parent if path is not None else None
+    check_scenario_plugins(plugins, source=path, base_dir=base_dir, allow=allow_plugins)
     try:
-        import_plugins(plugins, base_dir=path.parent if path is not None else None)
+        import_plugins(plugins, base_dir=base_dir)
     except ImportError as e:
         raise ScenarioError("plugins", str(e)) from None
     sweep = raw.get("sweep") or {}

@@ -17,7 +17,8 @@ import yaml
 from commsldr.logs import run_log
 from commsldr.rundir import RunDirError, claim_run_dir, create_fresh, open_append, release_run_dir
 from commsldr.scenario import ScenarioError, load_scenario
-from commsldr.scenario.jobs import Job, RowStore
+from commsldr.scenario.plan import Job
+from commsldr.scenario.store import RowStore
 from commsldr.scenario.runner import make_run_dir, run_scenario
 
 BASE = {

@@ -24,13 +24,14 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 from pathlib import Path
 from typing import IO
 
 from commsldr.errors import UserError
 
-__all__ = ["RunDirError", "claim_run_dir", "create_fresh", "open_append", "refuse_links",
-           "release_run_dir"]
+__all__ = ["RunDirError", "claim_run_dir", "create_fresh", "discard_run_dir", "open_append",
+           "refuse_links", "release_run_dir"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _HELD: dict[str, int] = {}  # run directory (resolved) -> the locked descriptor of this process
@@ -64,6 +65,15 @@ def release_run_dir(path: str | os.PathLike[str]) -> None:
     fd = _HELD.pop(str(Path(path).resolve()), None)
     if fd is not None:
         os.close(fd)
+
+
+def discard_run_dir(path: str | os.PathLike[str]) -> None:
+    """Delete a run directory this process created and holds (a run that stopped with an error
+    before it could finish: no partial directory is left), then drop its lock."""
+    path = Path(path)
+    if str(path.resolve()) in _HELD and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)  # never follows links (rmtree's own guarantee)
+    release_run_dir(path)
 
 
 def refuse_links(path: str | os.PathLike[str], key: str = "--out") -> None:

@@ -47,7 +47,7 @@ from tqdm import tqdm
 from commsldr._atomic import atomic_write_text
 from commsldr.logs import run_log
 from commsldr.results import save_results
-from commsldr.rundir import RunDirError, claim_run_dir
+from commsldr.rundir import RunDirError, claim_run_dir, discard_run_dir
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
     LazyTrain,
@@ -185,6 +185,7 @@ def run_scenario(
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
         run_dir = claim_run_dir(out, key="--resume", resume=True)  # locked, no links inside
     else:
+        created = out is None or not Path(out).exists()
         run_dir = make_run_dir(sc, out, overwrite=overwrite)
     if log is None:
         emit = logger.info
@@ -192,13 +193,18 @@ def run_scenario(
         def emit(msg: str) -> None:
             log(msg)
             logger.debug(msg)
-    with run_log(run_dir / "run.log"):
-        try:
-            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit, runner=runner,
-                        resume=resume, device=device)
-        except BaseException:
-            logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
-            raise
+    try:
+        with run_log(run_dir / "run.log"):
+            try:
+                return _run(loaded, run_dir, progress=progress, plot=plot, log=emit,
+                            runner=runner, resume=resume, device=device)
+            except BaseException:
+                logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
+                raise
+    except Exception as exc:  # a run that cannot finish leaves no partial directory behind
+        if not resume and created and not isinstance(exc, OSError):
+            discard_run_dir(run_dir)
+        raise
 
 
 def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Log,

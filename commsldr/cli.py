@@ -16,6 +16,7 @@ Only what a command needs is imported (``--help``, ``--version`` and ``list`` im
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -295,6 +296,12 @@ def _report(exc: BaseException, command: str) -> int:
     if isinstance(exc, MemoryError):
         print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
               f"rerun with --debug", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot write{what}: no space left on the device (or over quota); free "
+              f"some space, then rerun (commsldr run --resume RUN_DIR keeps finished jobs)",
+              file=sys.stderr)
         return 2
     if isinstance(exc, OSError):
         what = f" {exc.filename}" if exc.filename else ""

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from commsldr.errors import UserError
 from commsldr.scenario.jobs import AnalogContext
 from commsldr.scenario.load import (
     LoadedScenario,
@@ -55,10 +56,14 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
-    entry.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
     try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
+    except PermissionError:  # a read-only cache that lacks this entry
+        raise UserError("model.cache_dir", f"the cache is read-only and lacks {entry} (it would "
+                                           f"have to be built); make the cache writable or set "
+                                           f"model.cache_dir to a writable directory") from None
     except Timeout:
         log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
         lock.acquire()

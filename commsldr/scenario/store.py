@@ -108,10 +108,15 @@ class RowStore:
         row = normalize_row(row)
         line = json.dumps({"key": job.key, "kind": job.kind, "row": row,
                            "sum": row_checksum(job.key, job.kind, row)}) + "\n"
-        with open_append(self.path) as f:  # O_NOFOLLOW
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open_append(self.path) as f:  # O_NOFOLLOW
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:  # e.g. a full disk: the message names the file
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
         self.rows[job.key] = row
         return row
 

@@ -11,7 +11,6 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -21,33 +20,10 @@ from hypothesis import strategies as st
 from commsldr.cli import main
 from commsldr.errors import UserError
 from commsldr.scenario import load_scenario
-from commsldr.scenario.fuzz import paths
+from commsldr.scenario.fuzz import EDGES, EXTREMES, RUN_BASE, paths, run_paths, set_path
 
-BASE: dict[str, Any] = {
-    "name": "hyp",
-    "data": {"train_per_class": 8, "test_per_class": 4},
-    "model": {"recipe": "ce", "train": {"backbone": "resnet8", "width": 0.25, "latent_dim": 4,
-                                        "epochs": 1, "batch_size": 40}},
-    "coding": {"scales": [1.0]},
-    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0, "coherence_frames": 2},
-                 "dop": {"type": "doppler-fading", "mean_snr_db": 10.0, "speed_mps": 3.0},
-                 "ge": {"type": "gilbert-elliott", "snr_good_db": 15.0, "snr_bad_db": 0.0}},
-    "link": {"phy": "shannon", "bandwidth_hz": 1e5, "frame_s": 1e-3, "images_per_packet": 1,
-             "max_attempts": 1, "deadline_frames": 1},
-    "csi": {"type": "delayed", "delay_frames": 1},
-    "policies": {"fixed": {"type": "fixed", "k": 4, "scale": 1.0},
-                 "greedy": {"type": "capacity-greedy", "margin": 0.1},
-                 "outage": {"type": "outage-aware", "snr_std_db": 1.0}},
-    "seeds": [0],
-    "frames": 20,
-    "outputs": {"figures": ["timeline"]},
-}
-
-EXTREMES = [0, -1, 1, 2, 2**31, 2**63, 10**15, 10**16, 10**400, 1e-308, 5e-324, 1e308, -1e308,
-            1e15, -1e15, 0.5, -0.5, 1e-9, 1e3, 1e12]
-#: the edges of the documented ranges (commsldr.scenario.bounds, commsldr_channels._validate)
-EDGES = [200, -200, 200.0, 1e4, 1e12, 1e-9, 1000, 10**6, 10**9, 10**12, 1e15, -1e15, 2**62]
-numbers = st.one_of(st.sampled_from(EXTREMES), st.integers(),
+BASE = RUN_BASE
+numbers = st.one_of(st.sampled_from(list(EXTREMES)), st.integers(),
                     st.floats(allow_nan=False, allow_infinity=False))
 leaves = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=12),
                    st.sampled_from(["1e5", "10", "../..", "=cmd|x", "", "a" * 300]))
@@ -57,33 +33,12 @@ ALL_PATHS = [p for p in paths(BASE) if p[0] != "name"] + [
     ("channels", "ray", "x"), ("link", "snr_gap_db"), ("link", "packet_interval_frames"),
     ("analog",), ("analog", "repeats"), ("sweep",), ("seeds", 0), ("frames",),
     ("data", "dataset"), ("model", "train", "lr"), ("paper_figures",), ("schemes",)]
-#: what changes the simulations but not the trained model or its table (runs stay fast)
-RUN_PATHS = [p for p in paths(BASE)
-             if (p[0] in ("channels", "policies") and len(p) == 3)
-             or (p[0] in ("link", "csi") and len(p) == 2)
-             if p[-1] not in ("type", "phy", "images_per_packet")]
-
-
-def _apply(raw: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
-    """Set ``raw[path] = value`` where the path still exists (earlier mutations may cut it)."""
-    node: Any = raw
-    for p in path[:-1]:
-        if isinstance(node, dict) and isinstance(node.get(p), (dict, list)):
-            node = node[p]
-        elif isinstance(node, list) and isinstance(p, int) and p < len(node):
-            node = node[p]
-        else:
-            return
-    last = path[-1]
-    if isinstance(node, dict):
-        node[last] = value
-    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
-        node[last] = value
-
+RUN_PATHS = run_paths(BASE)
+_apply = set_path
 
 mutations = st.lists(st.tuples(st.sampled_from(ALL_PATHS), values), min_size=1, max_size=3)
 run_mutations = st.lists(st.tuples(st.sampled_from(RUN_PATHS),
-                                   st.sampled_from(EXTREMES + EDGES) | numbers),
+                                   st.sampled_from(list(EXTREMES + EDGES)) | numbers),
                          min_size=1, max_size=2)
 
 

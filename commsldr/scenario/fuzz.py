@@ -12,12 +12,11 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterator
-from typing import Any
 
 __all__ = ["EDGES", "EXTREMES", "RUN_BASE", "VALUES", "mutate", "paths", "run_paths", "set_path"]
 
 #: replacement values: wrong types, boundaries, huge and non-finite numbers, containers
-VALUES: tuple[Any, ...] = (
+VALUES: tuple[object, ...] = (
     None, True, False, 0, -1, 1, 2**31, 10**15, -(10**15), 0.5, -0.5, 1e308, -1e308,
     float("inf"), float("-inf"), float("nan"), "", "x", "0.1", "../..", "/", "a" * 5000,
     [], [0], [1, 2, 3], [[1]], ["x"], [float("nan")], {}, {"a": 1}, {"type": "awgn"},
@@ -25,7 +24,7 @@ VALUES: tuple[Any, ...] = (
 )
 
 
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+def paths(node: object, prefix: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
     """Every path (dict keys and list indices) into ``node``, containers included."""
     if isinstance(node, dict):
         for k, v in node.items():
@@ -37,14 +36,14 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
             yield from paths(v, (*prefix, i))
 
 
-def _parent(raw: Any, path: tuple[Any, ...]) -> Any:
+def _parent(raw: object, path: tuple[object, ...]) -> object:
     node = raw
     for p in path[:-1]:
         node = node[p]
     return node
 
 
-def mutate(raw: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+def mutate(raw: dict[str, object], rng: random.Random) -> tuple[dict[str, object], list[str]]:
     """A mutated deep copy of ``raw`` and a description of each mutation."""
     out = copy.deepcopy(raw)
     done = []
@@ -74,7 +73,7 @@ def mutate(raw: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], lis
 # run-time fuzzing: extreme numbers where they change the simulations, not the trained model
 # ---------------------------------------------------------------------------------------------
 #: a small scenario whose model and table train in seconds and are then cached
-RUN_BASE: dict[str, Any] = {
+RUN_BASE: dict[str, object] = {
     "name": "hyp",
     "data": {"train_per_class": 8, "test_per_class": 4},
     "model": {"recipe": "ce", "train": {"backbone": "resnet8", "width": 0.25, "latent_dim": 4,
@@ -94,15 +93,15 @@ RUN_BASE: dict[str, Any] = {
     "outputs": {"figures": ["timeline"]},
 }
 #: extreme finite numbers (and the float range's edges)
-EXTREMES: tuple[Any, ...] = (
+EXTREMES: tuple[object, ...] = (
     0, -1, 1, 2, 2**31, 2**63, 10**15, 10**16, 10**400, 1e-308, 5e-324, 1e308, -1e308, 1e15,
     -1e15, 0.5, -0.5, 1e-9, 1e3, 1e12)
 #: the edges of the documented ranges (commsldr.scenario.bounds, commsldr_channels._validate)
-EDGES: tuple[Any, ...] = (200, -200, 200.0, 1e4, 1e12, 1e-9, 1000, 10**6, 10**9, 10**12, 1e15,
+EDGES: tuple[object, ...] = (200, -200, 200.0, 1e4, 1e12, 1e-9, 1000, 10**6, 10**9, 10**12, 1e15,
                           -1e15, 2**62)
 
 
-def run_paths(raw: dict[str, Any] = RUN_BASE) -> list[tuple[Any, ...]]:
+def run_paths(raw: dict[str, object] = RUN_BASE) -> list[tuple[object, ...]]:
     """The parameters of ``raw`` that change simulations but not the model or its table:
     channel and policy parameters, link and CSI parameters (not ``type``/``phy``/packet size)."""
     return [p for p in paths(raw)
@@ -111,9 +110,9 @@ def run_paths(raw: dict[str, Any] = RUN_BASE) -> list[tuple[Any, ...]]:
             and p[-1] not in ("type", "phy", "images_per_packet")]
 
 
-def set_path(raw: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+def set_path(raw: dict[str, object], path: tuple[object, ...], value: object) -> None:
     """``raw[path] = value`` where the path still exists (earlier mutations may have cut it)."""
-    node: Any = raw
+    node: object = raw
     for p in path[:-1]:
         if isinstance(node, dict) and isinstance(node.get(p), (dict, list)):
             node = node[p]

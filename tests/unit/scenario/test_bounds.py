@@ -12,7 +12,7 @@ from commsldr_channels._validate import BOUNDS
 from commsldr_channels.base import ChannelParameterError
 
 from commsldr.csv_cells import safe_cell
-from commsldr.results import _csv_text
+from commsldr.report.results import _csv_text
 from commsldr.scenario import ScenarioError, load_scenario
 from commsldr.scenario.bounds import (
     MAX_KEY_DEPTH,
@@ -21,7 +21,7 @@ from commsldr.scenario.bounds import (
     check_bounds,
     check_key_depth,
 )
-from commsldr.scenario.load import parse_override, parse_yaml
+from commsldr.scenario.files import parse_override, parse_yaml
 
 BASE = {
     "name": "tiny",

@@ -98,7 +98,7 @@ def test_file_writers_never_follow_links(tmp_path):
 
 
 def test_figures_never_go_through_a_link(tmp_path):
-    from commsldr.plots import plot_run
+    from commsldr.report.plots import plot_run
 
     victim_dir = tmp_path / "elsewhere"
     victim_dir.mkdir()

@@ -13,8 +13,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from commsldr.plots import FIGURE_FUNCTIONS, LOST_COLOR, PALETTE, plot_run, policy_colors
-from commsldr.results import load_results, save_results
+from commsldr.report.plots import FIGURE_FUNCTIONS, LOST_COLOR, PALETTE, plot_run, policy_colors
+from commsldr.report.results import load_results, save_results
 
 matplotlib.use("Agg")
 
@@ -173,7 +173,7 @@ def test_legend_outside_every_axes_and_distinct_colours(run, figure: str) -> Non
 
 
 def test_oracle_lines_ignore_csi_and_other_policies_keys(tmp_path: Path) -> None:
-    from commsldr.plots import _series
+    from commsldr.report.plots import _series
 
     save_results(tmp_path, CASES["3-value policy sweep"])
     results = load_results(tmp_path)

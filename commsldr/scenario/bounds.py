@@ -1,7 +1,9 @@
 """Documented ranges of a scenario's numbers: every accepted scenario runs or stops with a user
 error, never overflows into an internal error or NaN results.
 
-:func:`check_bounds` runs on the raw mapping of every sweep point, before the typed parsing:
+:func:`check_bounds` runs on the raw mapping of every sweep point before the typed parsing,
+:func:`check_ranges` after it (the schema names wrong types and values below a field's minimum
+first):
 
 * **Named quantities** (:data:`SCENARIO_BOUNDS`): frames, seeds, data sizes, the link's frame
   length, bandwidth, retransmission counts, analog repeats, quantization scales, ...
@@ -27,7 +29,8 @@ from commsldr.errors import show
 from commsldr.scenario.schema import ScenarioError
 from commsldr.train.checks import available_memory_bytes
 
-__all__ = ["MAX_KEY_DEPTH", "MAX_MAGNITUDE", "SCENARIO_BOUNDS", "check_bounds", "check_key_depth"]
+__all__ = ["MAX_KEY_DEPTH", "MAX_MAGNITUDE", "SCENARIO_BOUNDS", "check_bounds", "check_key_depth",
+           "check_ranges"]
 
 #: largest magnitude of any number in a scenario outside :data:`SCENARIO_BOUNDS`
 MAX_MAGNITUDE = 1e15
@@ -121,8 +124,23 @@ def _get(raw: Any, parts: list[str]) -> Any:
 
 
 def check_bounds(raw: dict[str, Any]) -> None:
-    """Raise :class:`ScenarioError` (naming the dotted key and the range) for a number outside
-    its documented range in the raw scenario mapping ``raw``."""
+    """Before the typed parsing: every number anywhere is representable and at most
+    :data:`MAX_MAGNITUDE` in magnitude, PHY parameters are not numbers written as text, and the
+    synthetic data fits in memory. Raises :class:`ScenarioError` naming the dotted key."""
+    link = raw.get("link")
+    if isinstance(link, dict):  # PHY parameters: a quoted or dot-less number is text
+        for k, v in link.items():
+            numeric_key = k.endswith(("_hz", "_s", "_db", "_bits"))
+            if isinstance(v, str) and numeric_key and _NUMERIC_TEXT.match(v):
+                raise ScenarioError(f"link.{k}", f"expected a number, got {show(v)}"
+                                                 f"{_text_hint(v)}")
+    _walk(raw, "")
+    _check_synthetic_size(raw)
+
+
+def check_ranges(raw: dict[str, Any]) -> None:
+    """After the typed parsing (which names wrong types and values below a field's minimum):
+    the named quantities of :data:`SCENARIO_BOUNDS` lie in their documented ranges."""
     for path, (lo, hi, integer) in SCENARIO_BOUNDS.items():
         if path.endswith("[]"):
             values = _get(raw, path[:-2].split("."))
@@ -133,15 +151,6 @@ def check_bounds(raw: dict[str, Any]) -> None:
             v = _get(raw, path.split("."))
             if v is not None:
                 _check_named(path, v, lo, hi, integer)
-    link = raw.get("link")
-    if isinstance(link, dict):  # PHY parameters: a quoted or dot-less number is text
-        for k, v in link.items():
-            numeric_key = k.endswith(("_hz", "_s", "_db", "_bits"))
-            if isinstance(v, str) and numeric_key and _NUMERIC_TEXT.match(v):
-                raise ScenarioError(f"link.{k}", f"expected a number, got {show(v)}"
-                                                 f"{_text_hint(v)}")
-    _walk(raw, "")
-    _check_synthetic_size(raw)
 
 
 def _check_synthetic_size(raw: dict[str, Any]) -> None:

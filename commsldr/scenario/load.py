@@ -18,7 +18,7 @@ from pathlib import Path
 
 from commsldr.errors import show
 from commsldr.registry import import_plugins
-from commsldr.scenario.bounds import check_bounds
+from commsldr.scenario.bounds import check_bounds, check_ranges
 from commsldr.scenario.build import (
     channel_params,
     phy_class,
@@ -103,8 +103,9 @@ class LoadedScenario:
 # the entry point
 # ---------------------------------------------------------------------------------------------
 def _parse(raw: dict[str, YAMLValue]) -> Scenario:
-    check_bounds(raw)  # documented ranges first (commsldr.scenario.bounds)
+    check_bounds(raw)  # representable numbers first (commsldr.scenario.bounds)
     sc = parse_section(Scenario, raw, "")
+    check_ranges(raw)  # then the documented ranges, before any object is built
     check_scenario(sc)
     return sc
 

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from commsldr_channels import create_channel
 
+import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
 from commsldr.adapt.metrics import metrics_from_simulation
@@ -47,7 +48,6 @@ from commsldr.link.analog import analog_accuracy
 from commsldr.link.harq import harq_attempts
 from commsldr.link.simulator import SimulationResult, frame_schedule, simulate
 from commsldr.registry import import_plugins
-import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.scenario.load import channel_params, phy_class, phy_params, scheme_policies
 from commsldr.scenario.plan import SPLIT_AE, Job, job_kind, register_job_kind
 from commsldr.scenario.rows import JobRow

@@ -391,7 +391,17 @@ register_job_kind("scheme-analog", run_scheme_analog)
 
 
 def run_job(ctx: JobContext, job: Job) -> JobRow:
-    """Run ``job`` with the function registered for its kind; its row as plain JSON-able values."""
+    """Run ``job`` with the function registered for its kind
+    (:func:`~commsldr.scenario.plan.job_kind`).
+
+    Input:
+        ctx (:class:`JobContext`): the run's shared assets (tables, analog inputs, sweep points).
+        job (:class:`~commsldr.scenario.plan.Job`): the job; ``job.kind`` names its function.
+
+    Output:
+        ``dict[str, object]``: the job's row, plain JSON values (its layout is the kind's, e.g.
+        :func:`run_sim`'s); equal keys give equal rows in any process.
+    """
     return job_kind(job.kind)(ctx, job)
 
 

@@ -18,6 +18,7 @@ import yaml
 from commsldr.errors import show
 from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
 from commsldr.resources import shipped_scenarios_dir
+from commsldr.scenario.bounds import check_key_depth
 from commsldr.scenario.schema import ScenarioError
 
 __all__ = [
@@ -118,6 +119,14 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e5 and 3.5e9 (no dot or no exponent sign) as text;
+# a scenario reads them as the numbers they are (a quoted '1e5' stays text and is refused)
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
 
 
 class _TooDeep(Exception):
@@ -274,6 +283,7 @@ def parse_override(text: str) -> tuple[str, YAMLValue]:
         raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
     key, value = text.split("=", 1)
     key = key.strip()
+    check_key_depth(key)
     if not re.fullmatch(r"[A-Za-z0-9_*\-]+(\.[A-Za-z0-9_*\-]+)*", key):
         raise ScenarioError("--set", f"malformed dotted key {show(key)}")
     return key, parse_yaml(value, f"--set {key}")
@@ -284,6 +294,7 @@ def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
 
     ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
     """
+    check_key_depth(key, key.split(".", 1)[0])
     parts = key.split(".")
     if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry's key is itself a dotted key
         if not isinstance(raw.get("sweep"), dict):

@@ -25,6 +25,7 @@ Rows (:class:`CellResult`): see :data:`SENSOR_COLUMNS` and :data:`CELL_COLUMNS`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,8 +173,6 @@ def simulate_radio(config: CellConfig, topology: Topology, menu: PointMenu, unif
     Output:
         :class:`RadioResult`.
     """
-    import time
-
     start = time.perf_counter()
     n, p, f_slots = config.num_sensors, config.prbs, config.slots_per_frame
     frames = config.num_frames

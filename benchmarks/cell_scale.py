@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         dt = time.perf_counter() - t0
         total = n * cfg.num_slots / dt
         radio = n * cfg.num_slots / res.radio.seconds
-        loop = per_sensor_loop(cfg, 20 if n <= 64 else 5)
+        loop = per_sensor_loop(cfg, 60 if n <= 64 else 15)
         out["sensor_slots_per_s"][str(n)] = round(total)  # type: ignore[index]
         out["radio_sensor_slots_per_s"][str(n)] = round(radio)  # type: ignore[index]
         out["loop_sensor_slots_per_s"][str(n)] = round(loop)  # type: ignore[index]

@@ -28,18 +28,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from commsldr_channels import create_channel
-from scipy.optimize import brentq, minimize
-from scipy.special import log_ndtr, ndtri
+from scipy.optimize import brentq
 
 from commsldr.link import BitTruePHY
-from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link.bler import bler_model, mcs_parameters, probit_snr_at
 from commsldr.link.harq import combined_snr_db
 
 KINDS = ("chase", "ir")
@@ -100,16 +98,7 @@ def bracket_case(case: dict, max_extra: int = 3) -> bool:
 
 def fit_snr10(snr: np.ndarray, errors: np.ndarray, total: int) -> float:
     """BLER-0.1 SNR of the probit curve fitted by maximum likelihood to the counts."""
-    ok = total - errors
-
-    def nll(p: np.ndarray) -> float:
-        z = (p[0] - snr) / math.exp(p[1])
-        return -float(np.sum(errors * log_ndtr(z) + ok * log_ndtr(-z)))
-
-    start = np.array([float(np.mean(snr)), math.log(0.5)])
-    res = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
-    s50, sig = float(res.x[0]), math.exp(float(res.x[1]))
-    return s50 - sig * float(ndtri(0.1))
+    return probit_snr_at(snr, errors, total, 0.1)
 
 
 def analyse(cache: list[dict], seed: int = 0) -> dict:

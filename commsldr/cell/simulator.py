@@ -38,7 +38,7 @@ from commsldr.cell.linkabs import CellLinkAbstraction, GrantPHY, GrantState
 from commsldr.cell.power import uplink_power_w
 from commsldr.cell.schedulers import SchedulerContext, create_scheduler
 from commsldr.cell.topology import Topology, drop
-from commsldr.link.simulator import _generators, simulate
+from commsldr.link.simulator import simulate
 from commsldr.link.table import OperatingPointTable
 
 __all__ = ["RadioResult", "CellResult", "simulate_radio", "simulate_cell", "sensor_seeds",
@@ -98,10 +98,14 @@ def sensor_seeds(seed: int, num_sensors: int) -> np.ndarray:
 
 def phy_uniforms(seeds: np.ndarray, num_frames: int) -> np.ndarray:
     """``float64 [N, F]``: the first ``F`` draws of the PHY stream :func:`commsldr.link.simulate`
-    derives from each sensor's seed (the TB fates use them)."""
+    derives from each sensor's seed (the third child of ``SeedSequence(seed)``, a
+    ``torch.Generator`` seeded with its first 63-bit word); the TB fates use them. The
+    one-sensor consistency test fails if the simulator ever derives its stream otherwise."""
     out = np.empty((len(seeds), num_frames))
     for i, s in enumerate(seeds):  # once per sensor and run, not per slot
-        gen = _generators(int(s))[2]
+        child = np.random.SeedSequence(int(s)).spawn(3)[2]
+        gen = torch.Generator().manual_seed(int(child.generate_state(1, dtype=np.uint64)[0]
+                                                >> np.uint64(1)))
         out[i] = torch.rand(num_frames, generator=gen, dtype=torch.float64).numpy()
     return out
 

@@ -503,7 +503,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
     "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
-    "regret": lambda results: _regret(results, _run_colors(results)),
+    "regret": lambda results: _regret(results, _run_colors(results), _multi_scheme(results)),
 }
 
 

@@ -31,7 +31,14 @@ from commsldr._atomic import atomic_write_text
 from commsldr.cell import CellConfig, CellConfigError, simulate_cell
 from commsldr.cell.schedulers import check_scheduler
 from commsldr.cell.topology import SCENARIO_DEFAULTS
-from commsldr.scenario.plan import SPLIT_AE, Job, RunAssets, Section, register_job_kind, register_section
+from commsldr.scenario.plan import (
+    SPLIT_AE,
+    Job,
+    RunAssets,
+    Section,
+    register_job_kind,
+    register_section,
+)
 from commsldr.scenario.rows import JobRow, SectionResult
 from commsldr.scenario.schema import Scenario, ScenarioError
 

@@ -35,7 +35,34 @@ EXAMPLES: dict[tuple[str, str], dict] = {
 ENTRIES = [(kind, name) for kind, reg in REGISTRIES.items() for name in reg.builtins]
 
 
+_RL: dict[str, str] = {}
+
+
+def _rl_checkpoint() -> str:
+    """A tiny PPO agent on a 4-point menu like :func:`_menu`'s (the shipped agent has 15)."""
+    if "path" not in _RL:
+        import atexit
+        import shutil
+        import tempfile
+
+        from commsldr.env.train import train_agent
+        from commsldr.link.phy import ShannonPHY
+        from commsldr.link.synthetic_table import synthetic_table
+
+        table = synthetic_table(variants=(4, 8), scales=(0.5, 1.0), num_images=40)
+        out = tempfile.mkdtemp(prefix="commsldr-rl-")
+        atexit.register(shutil.rmtree, out, True)
+        zp, _ = train_agent(table, create_channel("rayleigh-block", mean_snr_db=10.0),
+                            ShannonPHY(), name="contract", total_steps=64, num_envs=4,
+                            frames=16, out_dir=out,
+                            hyperparameters={"n_steps": 16, "batch_size": 64, "n_epochs": 1})
+        _RL["path"] = str(zp)
+    return _RL["path"]
+
+
 def _params(kind: str, name: str) -> dict:
+    if (kind, name) == ("policies", "rl"):
+        return {"checkpoint": _rl_checkpoint()}
     obj = REGISTRIES[kind].get(name)
     if kind == "channels":
         return obj.example_params()

@@ -76,7 +76,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         return p
     shipped = scenarios_dir() / f"{name_or_path}.yaml"
     if shipped.is_file():
-        return shipped
+        # through the package's link to the clone's folder: the scenario's relative paths
+        # (a trace under channels/data) resolve from where the file really is
+        return shipped.resolve()
     raise ScenarioError("", f"no scenario file {str(name_or_path)!r}; shipped scenarios: "
                             f"{', '.join(list_scenarios())}")
 

@@ -142,8 +142,11 @@ def load_scenario(
         raise ScenarioError("", "the top level of a scenario must be a mapping")
     if path is not None and not raw.get("name"):
         raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
-    if path is not None:
-        resolve_input_paths(raw, path.parent)
+    # relative paths start at the file's folder; .resolve() follows a linked folder (the
+    # package's shipped/scenarios link) to where the files really are
+    base_dir = path.parent.resolve() if path is not None else None
+    if base_dir is not None:
+        resolve_input_paths(raw, base_dir)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)
@@ -152,7 +155,6 @@ def load_scenario(
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ScenarioError("plugins", f"expected a list of module names or .py paths, got "
                                        f"{show(plugins)}")
-    base_dir = path.parent if path is not None else None
     check_scenario_plugins(plugins, source=path, base_dir=base_dir, allow=allow_plugins)
     try:
         import_plugins(plugins, base_dir=base_dir)

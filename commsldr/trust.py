@@ -92,8 +92,11 @@ def trust_file() -> Path:
 
 
 def shipped_examples_dir() -> Path:
-    """``examples/`` next to the commsldr package (a source checkout); may not exist."""
-    return Path(__file__).resolve().parent.parent / "examples"
+    """``examples/`` of the commsldr source checkout this package runs from (a directory with
+    ``setup.cfg`` beside the package); may not exist. An installed package has none: a stray
+    ``site-packages/examples`` is never trusted."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "examples" if (root / "setup.cfg").is_file() else root / ".no-examples"
 
 
 @dataclass(frozen=True)

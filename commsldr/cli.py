@@ -105,6 +105,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rc = _import_plugins(args)
     if rc is not None:
         return rc
+    if args.allow_plugins:
+        from commsldr.trust import allow_code
+
+        allow_code()
     loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
                            max_sweep_points=args.max_sweep_points,
                            allow_plugins=args.allow_plugins)

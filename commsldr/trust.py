@@ -17,6 +17,12 @@ Otherwise :func:`check_scenario_plugins` raises :class:`PluginNotAllowedError` n
 or file that would run, the scenario it came from and how to allow it. A module given with
 ``commsldr ... --plugin MODULE`` is the user's own command and is imported as asked.
 
+**Checkpoints that are code.** A Stable-Baselines3 agent (``policies.<label>: {type: rl,
+checkpoint: ...}``) is a zip whose settings are stored with ``cloudpickle``: loading one runs
+code. :func:`check_code_file` lets such a file load only from a trusted directory (the shipped
+``models/rl``, or ``$COMMSLDR_RL_DIR``, which only the user sets), from the allow-list, or after
+``--allow-plugins`` (:func:`allow_code`, for the rest of the process).
+
 Plug-ins are imported by path (:func:`importlib.util.spec_from_file_location`) or by their dotted
 name on the unchanged ``sys.path``: the working directory is never put in front of it (a
 ``filelock.py`` lying there is never picked up in place of the real package).
@@ -31,15 +37,50 @@ from pathlib import Path
 
 from commsldr.errors import UserError, cut
 
-__all__ = ["PluginNotAllowedError", "TrustList", "check_scenario_plugins", "shipped_examples_dir",
-           "trust_file", "trusted"]
+__all__ = ["PluginNotAllowedError", "TrustList", "allow_code", "check_code_file",
+           "check_scenario_plugins", "shipped_examples_dir", "trust_file", "trusted"]
 
 ENV_FILE = "COMMSLDR_TRUST_FILE"
 ENV_ENTRIES = "COMMSLDR_TRUSTED_PLUGINS"
 
 
 class PluginNotAllowedError(UserError):
-    """A scenario names a plug-in the user has not allowed."""
+    """A scenario names a plug-in (or a code-carrying checkpoint) the user has not allowed."""
+
+
+_CODE_ALLOWED = False
+
+
+def allow_code(allowed: bool = True) -> None:
+    """``--allow-plugins``: let this process import scenario plug-ins and load code-carrying
+    checkpoints named by a scenario (inherited by forked workers)."""
+    global _CODE_ALLOWED
+    _CODE_ALLOWED = bool(allowed)
+
+
+def check_code_file(path: str | os.PathLike[str], *, key: str, what: str,
+                    trusted_dirs: Sequence[Path] = ()) -> None:
+    """Raise :class:`PluginNotAllowedError` unless the file ``path``, which runs code when loaded,
+    may be loaded: ``--allow-plugins`` (:func:`allow_code`), a file under ``trusted_dirs``, or on
+    the allow-list.
+
+    Input:
+        path (path-like): the file.
+        key (str): the scenario key or parameter named in the message.
+        what (str): what the file is, e.g. ``"the RL checkpoint"``.
+        trusted_dirs (list of Path): directories whose files are trusted.
+    """
+    if _CODE_ALLOWED:
+        return
+    p = Path(path).expanduser().resolve()
+    if any(p.is_relative_to(Path(d).expanduser().resolve()) for d in trusted_dirs):
+        return
+    if TrustList.load().allows(str(p), p):
+        return
+    raise PluginNotAllowedError(
+        key, f"{what} {cut(str(p))} stores objects with pickle, so loading it would run code; "
+             f"nothing was loaded. Pass --allow-plugins if you trust it, add it to {trust_file()}, "
+             f"or use a shipped checkpoint by name")
 
 
 def trust_file() -> Path:
@@ -51,8 +92,11 @@ def trust_file() -> Path:
 
 
 def shipped_examples_dir() -> Path:
-    """``examples/`` next to the commsldr package (a source checkout); may not exist."""
-    return Path(__file__).resolve().parent.parent / "examples"
+    """``examples/`` of the commsldr source checkout this package runs from (a directory with
+    ``setup.cfg`` beside the package); may not exist. An installed package has none: a stray
+    ``site-packages/examples`` is never trusted."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "examples" if (root / "setup.cfg").is_file() else root / ".no-examples"
 
 
 @dataclass(frozen=True)
@@ -128,7 +172,7 @@ def check_scenario_plugins(plugins: Sequence[str], *, source: Path | None,
         base_dir (Path | None): where relative plug-in paths start (the scenario's directory).
         allow (bool): ``--allow-plugins`` was given: everything is allowed.
     """
-    if allow or not plugins:
+    if allow or _CODE_ALLOWED or not plugins:
         return
     trust = TrustList.load()
     for i, ref in enumerate(plugins):

@@ -11,8 +11,8 @@ first):
   models, PHYs and schemes included): magnitude at most :data:`MAX_MAGNITUDE`; a number too
   large for a float (``frames: 1e400`` written as an integer) is refused by name.
 * **Numbers written as text**: a string where a named quantity or a PHY parameter needs a
-  number (YAML 1.1 reads ``1e5``, without a dot, as the string ``"1e5"``) gets a message saying
-  how to write it.
+  number (``bandwidth_hz: "1e5"``) gets a message saying how to write it. (Unquoted, ``1e5`` is
+  a number: the scenario loader reads YAML 1.2 floats, :mod:`commsldr.scenario.files`.)
 
 Channel parameters are also bounded by the channel models themselves
 (``commsldr_channels._validate.BOUNDS``: SNR in [-200, 200] dB, speeds up to 10 km/s, ...), and
@@ -73,8 +73,7 @@ def check_key_depth(key: str, where: str = "--set") -> None:
 
 def _text_hint(value: str) -> str:
     if _NUMERIC_TEXT.match(value):
-        return (" (YAML reads a number like 1e5 without a dot as text: write 1.0e+5 or 100000, "
-                "without quotes)")
+        return " (a number in quotes is text: write it without quotes, e.g. 1.0e+5 or 1e5)"
     return ""
 
 

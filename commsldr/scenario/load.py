@@ -124,7 +124,8 @@ def load_scenario(
         max_sweep_points: refuse a sweep grid with more points than this (each point is
             validated here and simulated later).
         allow_plugins: import the scenario's ``plugins`` even when they are not on the user's
-            allow-list (``--allow-plugins``; :mod:`commsldr.trust`).
+            allow-list (``--allow-plugins`` also calls :func:`commsldr.trust.allow_code`, which
+            lets code-carrying checkpoints such as RL agents load; :mod:`commsldr.trust`).
 
     Raises:
         ScenarioError: the first problem, naming its dotted key.

@@ -202,8 +202,10 @@ def run_scenario(
             except BaseException:
                 logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
                 raise
-    except Exception as exc:  # a run that cannot finish leaves no partial directory behind
-        if not resume and created and not isinstance(exc, OSError):
+    except Exception as exc:  # a run that stopped before any job finished leaves no directory
+        rows = run_dir / ROWS_FILE
+        started = rows.is_file() and rows.stat().st_size > 0  # finished jobs: --resume can use them
+        if not resume and created and not started and not isinstance(exc, OSError):
             discard_run_dir(run_dir)
         raise
 

@@ -70,3 +70,18 @@ def test_check_accepts_an_existing_read_only_cache(tmp_path, monkeypatch):
     raw["outputs"] = {"dir": str(tmp_path / "runs")}
     with pytest.raises(UserError, match="model.cache_dir"):
         load_scenario(raw)
+
+
+def test_ctrl_c_during_train_says_where_the_epochs_are(tmp_path, monkeypatch, capsys):
+    import commsldr.train.recipes as recipes
+    from commsldr.cli import main
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recipes, "run_recipe", interrupted)
+    out = tmp_path / "train"
+    assert main(["train", "--recipe", "ce", "--dataset", "synthetic", "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("commsldr train: interrupted; every finished epoch is saved under")
+    assert str(out) in err[-1] and "--resume" in err[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,12 +11,14 @@ import yaml
 
 from commsldr.cli import main
 from commsldr.scenario import load_scenario
-from commsldr.trust import PluginNotAllowedError, TrustList, check_scenario_plugins
+from commsldr.trust import PluginNotAllowedError, TrustList, allow_code, check_scenario_plugins
 
 
 @pytest.fixture
 def evil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """A plug-in that leaves a marker file when it runs; an empty allow-list."""
+    """A plug-in that leaves a marker file when it runs; an empty allow-list; no --allow-plugins
+    left over from another test in this process."""
+    allow_code(False)
     monkeypatch.setenv("COMMSLDR_TRUST_FILE", str(tmp_path / "no-such-trust-file"))
     monkeypatch.delenv("COMMSLDR_TRUSTED_PLUGINS", raising=False)
     marker = tmp_path / "ran"
@@ -113,3 +116,34 @@ def test_shipped_example_scenario_needs_no_flag(monkeypatch, tmp_path):
     repo = Path(__file__).resolve().parents[3]
     loaded = load_scenario(repo / "scenarios" / "custom_policy.yaml")
     assert loaded.scenario.policies["hysteresis"].type == "hysteresis-greedy"
+
+
+@pytest.fixture
+def no_code_allowed():
+    allow_code(False)
+    yield
+    allow_code(False)
+
+
+def test_an_rl_checkpoint_outside_the_shipped_models_is_code_and_refused(tmp_path, monkeypatch,
+                                                                         no_code_allowed):
+    pytest.importorskip("stable_baselines3")
+    from commsldr.adapt.rl import DeepRLPolicy, rl_checkpoint_paths
+    from commsldr.resources import shipped_models_dir
+
+    monkeypatch.setenv("COMMSLDR_TRUST_FILE", str(tmp_path / "none"))
+    monkeypatch.delenv("COMMSLDR_RL_DIR", raising=False)
+    names = sorted(p.stem for p in (shipped_models_dir() / "rl").glob("*.json"))
+    if not names:
+        pytest.skip("no shipped RL checkpoint")
+    zp, jp = rl_checkpoint_paths(names[0])
+    DeepRLPolicy(names[0])  # shipped: as trusted as commsldr
+    copy = tmp_path / "shared" / zp.name
+    copy.parent.mkdir()
+    shutil.copy(zp, copy)
+    shutil.copy(jp, copy.with_suffix(".json"))
+    with pytest.raises(PluginNotAllowedError, match=r"^checkpoint: the RL checkpoint .*pickle.*"
+                                                    r"nothing was loaded.*--allow-plugins"):
+        DeepRLPolicy(str(copy))
+    allow_code()  # --allow-plugins
+    assert DeepRLPolicy(str(copy)).agent is not None

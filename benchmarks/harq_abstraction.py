@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(r))
     if args.markdown:
         print(markdown_table(out["rows"]))
-    print(json.dumps({"k": args.k, "packets": args.packets, "mcs": mcs_list, **out}))
+    print(json.dumps({"k": args.k, "packets_per_point": sorted({c["packets"] for c in chosen}),
+                      "mcs": mcs_list, **out}))
     return 0
 
 

@@ -18,7 +18,7 @@ reduction (the ``tdl`` channel's default).
 Prints one JSON line per (MCS, profile), then one object with ``max_abs_err_db`` (calibrated
 :math:`\\beta`), ``max_abs_err_sionna_beta_db``, ``max_abs_err_capacity_db`` and the betas.
 
-Usage: ``python benchmarks/eesm_tdl.py [--mcs 14,22] [--models A,C] [--k 500] [--blocks 400]``
+Usage: ``python benchmarks/eesm_tdl.py [--mcs 14,22] [--models A,C] [--k 500] [--blocks 300]``
 """
 
 from __future__ import annotations
@@ -35,18 +35,18 @@ from commsldr.link import BitTruePHY
 from commsldr.link.bler import bler_model, probit_snr_at
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
 
-BETA_GRID = np.exp(np.linspace(np.log(0.5), np.log(50.0), 47))
+BETA_GRID = np.exp(np.linspace(np.log(0.5), np.log(50.0), 25))
 
 
 def model_snr10(gain_db: np.ndarray, mcs: int, k: int, reduce, centre_db: float,
                 half_width_db: float = 8.0) -> float:
     """Mean SNR (dB) where the abstraction's BLER averaged over the realisations is 0.1, searched
-    within ``half_width_db`` of ``centre_db`` (0.05 dB grid, linear interpolation).
+    within ``half_width_db`` of ``centre_db`` (0.1 dB grid, linear interpolation).
 
     ``gain_db [R, S]``: per-RE channel power gains (dB) of the ``R`` realisations; ``reduce``
     maps per-RE SNRs ``[..., S]`` (dB) to effective SNRs ``[...]`` (dB)."""
     model = bler_model(0, 1)
-    grid = centre_db + np.arange(-half_width_db, half_width_db + 1e-4, 0.05)
+    grid = centre_db + np.arange(-half_width_db, half_width_db + 1e-4, 0.1)
     avg = np.empty(grid.shape)
     for i, s in enumerate(grid):
         avg[i] = float(np.mean(model.bler(mcs, k, reduce(s + gain_db))))
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mcs", default="14,22")
     ap.add_argument("--models", default="A,C")
     ap.add_argument("--k", type=int, default=500)
-    ap.add_argument("--blocks", type=int, default=400)
+    ap.add_argument("--blocks", type=int, default=300)
     ap.add_argument("--points", type=int, default=5)
     ap.add_argument("--span-db", type=float, default=2.5)
     ap.add_argument("--delay-spread-ns", type=float, default=300.0)

@@ -237,6 +237,7 @@ SCHEMES = Registry("scheme", "commsldr.schemes", base="commsldr.schemes.base:Sch
     "webp": "commsldr.schemes.codec:WebPScheme",
     "edge-label": "commsldr.schemes.edge:EdgeLabelScheme",
     "analog-jscc": "commsldr.schemes.jscc:AnalogJSCCScheme",
+    "entropy-bottleneck": "commsldr.schemes.entropy_bottleneck:EntropyBottleneckScheme",
 })
 MODELS = Registry("model", "commsldr.models", classes=False, builtins={
     "resnet8": "commsldr.models.registry:resnet8",
@@ -252,6 +253,7 @@ RECIPES = Registry("recipe", "commsldr.recipes", classes=False, builtins={
     "duphil": "commsldr.train.recipes:recipe_duphil",
     "ldr-ft": "commsldr.train.recipes:recipe_ldr_ft",
     "truncate": "commsldr.train.recipes:recipe_truncate",
+    "entropy-bottleneck": "commsldr.train.recipes:recipe_entropy_bottleneck",
 })
 SCHEDULERS = Registry("scheduler", "commsldr.schedulers", base="commsldr.cell.schedulers:Scheduler",
                       builtins={

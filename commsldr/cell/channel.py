@@ -36,6 +36,7 @@ the array gain :math:`M`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -183,7 +184,7 @@ class ChannelStream:
         q = _quadratic(h, torch.linalg.inv(cov + eye))  # h^H (R + I)^-1 h
         return scale * q.numpy().astype(np.float64)
 
-    def chunks(self, num_slots: int):  # noqa: ANN201 - a generator of (start, G)
+    def chunks(self, num_slots: int) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(first_slot, G [N, t, P])`` covering ``num_slots`` slots."""
         start = 0
         while start < num_slots:

@@ -51,7 +51,7 @@ def transport_block_grid(mcs_table_index: int, num_re: np.ndarray
     """``(tbs, cb_size, num_cb)`` int64 ``[len(num_re), 29]`` of PUSCH for allocations of
     ``num_re`` resource elements (0 where the MCS is reserved or ``num_re`` is 0), one vectorised
     call of Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`."""
-    sionna_phy()
+    sionna_phy()  # Sionna imported first with torch's global RNG left as it was
     from sionna.phy.nr.utils import TransportBlockNR
 
     qm, rate = mcs_parameters(_PUSCH, mcs_table_index)

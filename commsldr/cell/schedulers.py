@@ -53,6 +53,7 @@ import torch
 
 from commsldr.cell.errors import CellConfigError
 from commsldr.errors import UserError, did_you_mean
+from commsldr.link._sionna import sionna_phy
 from commsldr.registry import SCHEDULERS, check_params
 
 __all__ = ["Scheduler", "SchedulerContext", "RoundRobin", "ProportionalFair", "MaxSINR",
@@ -165,9 +166,7 @@ class ProportionalFair(Scheduler):
 
     def reset(self, ctx: SchedulerContext) -> None:
         super().reset(ctx)
-        from commsldr.link._sionna import sionna_phy
-
-        sionna_phy()
+        sionna_phy()  # import Sionna with torch's global RNG left as it was
         from sionna.sys import PFSchedulerSUMIMO
 
         self._pf = PFSchedulerSUMIMO(ctx.num_sensors, ctx.num_prb, 1, beta=self.beta,

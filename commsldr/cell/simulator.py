@@ -25,6 +25,7 @@ Rows (:class:`CellResult`): see :data:`SENSOR_COLUMNS` and :data:`CELL_COLUMNS`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,8 +173,6 @@ def simulate_radio(config: CellConfig, topology: Topology, menu: PointMenu, unif
     Output:
         :class:`RadioResult`.
     """
-    import time
-
     start = time.perf_counter()
     n, p, f_slots = config.num_sensors, config.prbs, config.slots_per_frame
     frames = config.num_frames
@@ -271,7 +270,8 @@ def _policy_spec(policy: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def simulate_cell(config: CellConfig, table: OperatingPointTable,
                   policy: str | dict[str, Any] = "capacity-greedy", *, seed: int = 0,
                   images_per_packet: int = 1, fallback: str = "error",
-                  csi: str | dict[str, Any] = "perfect",
+                  csi: str | dict[str, Any] = "perfect", max_attempts: int = 1,
+                  deadline_frames: int = 1,
                   eesm_beta: np.ndarray | None = None) -> CellResult:
     """Simulate one cell configuration for one seed.
 
@@ -286,6 +286,10 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         fallback: ``"error"`` or ``"prior"`` for images that do not arrive.
         csi: the CSI model of every sensor, a name or ``{"name": ..., **params}`` (``perfect``:
             it knows its grant's TBS before choosing).
+        max_attempts: transmissions per packet, as in :func:`commsldr.link.simulate`: a lost
+            packet is re-sent, with the same bytes, in the sensor's next frames' transport
+            blocks (plain ARQ: :class:`GrantPHY` has no soft buffer) while newer images wait.
+        deadline_frames: frames a packet may wait and be re-sent (>= 2 with ``max_attempts > 1``).
         eesm_beta: optional EESM :math:`\\beta` table ``[29]``.
 
     Returns:
@@ -307,8 +311,8 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         results.append(simulate(table, radio.grants(s), phy, pol,
                                 images_per_packet=images_per_packet,
                                 csi_model=create_csi_model(csi_name, **csi_params),
-                                fallback=fallback,
-                                seed=int(seeds[s])))
+                                fallback=fallback, max_attempts=max_attempts,
+                                deadline_frames=deadline_frames, seed=int(seeds[s])))
     return CellResult(config, topology, radio, results,
                       *_rows(config, topology, radio, results, name, seed))
 

@@ -249,7 +249,8 @@ def probit_snr_at(snr_db: np.ndarray, errors: np.ndarray, total: np.ndarray | in
                   target: float = 0.1) -> float:
     """SNR (dB) where a probit curve fitted by maximum likelihood to measured error counts
     (``errors [S]`` of ``total`` blocks at ``snr_db [S]``) crosses ``target`` — how the
-    benchmarks read a bit-true BLER curve."""
+    benchmarks read a bit-true BLER curve. The width is bounded to 0.02..20 dB and the centre to
+    5 dB around the points (a single point inside the waterfall leaves the width free)."""
     from scipy.optimize import minimize
     from scipy.special import log_ndtr, ndtri
 
@@ -261,8 +262,9 @@ def probit_snr_at(snr_db: np.ndarray, errors: np.ndarray, total: np.ndarray | in
         z = (p[0] - snr) / math.exp(p[1])
         return -float(np.sum(err * log_ndtr(z) + ok * log_ndtr(-z)))
 
-    res = minimize(nll, np.array([float(np.mean(snr)), math.log(0.5)]), method="Nelder-Mead",
-                   options={"xatol": 1e-4, "fatol": 1e-7})
+    bounds = [(float(snr.min()) - 5.0, float(snr.max()) + 5.0), (math.log(0.02), math.log(20.0))]
+    res = minimize(nll, np.array([float(np.mean(snr)), math.log(0.5)]), method="L-BFGS-B",
+                   bounds=bounds)
     return float(res.x[0]) - math.exp(float(res.x[1])) * float(ndtri(target))
 
 

@@ -232,7 +232,8 @@ def _resolve(value: YAMLValue, base: Path) -> YAMLValue:
 
 
 def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
-    """Make the relative *input* paths of a scenario file relative to the file's directory.
+    """Make the relative *input* paths of a scenario file relative to the file's directory (its
+    real directory, symbolic links resolved, so that ``..`` means what it means to the OS).
 
     Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
     ``model.checkpoint``, the path-like values of
@@ -242,7 +243,9 @@ def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
     (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
     directory. ``~`` and absolute paths are left alone.
     """
-    base = Path(os.path.abspath(base))
+    # the file's real directory: ``..`` in a path then means what it means to the OS (a shipped
+    # scenario is found through the link commsldr/shipped/scenarios -> ../../scenarios)
+    base = Path(os.path.realpath(base))
     plugins = raw.get("plugins")
     if isinstance(plugins, list):
         raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)

@@ -22,13 +22,17 @@ Reference: ``open(2)`` (``O_NOFOLLOW``, ``O_EXCL``), ``flock(2)``, ``rename(2)``
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 from pathlib import Path
 from typing import IO
 
 from commsldr.errors import UserError
+
+try:  # POSIX; elsewhere (Windows) run directories are created but not locked
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["RunDirError", "claim_run_dir", "create_fresh", "discard_run_dir", "open_append",
            "refuse_links", "release_run_dir"]
@@ -52,7 +56,8 @@ def _lock(path: Path, key: str) -> None:
             raise RunDirError(key, f"{path} is a symbolic link; give the real directory") from None
         raise RunDirError(key, f"cannot open {path}: {exc.strerror or exc}") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
         raise RunDirError(key, f"{path} is in use by another commsldr run; wait for it to end "

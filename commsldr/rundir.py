@@ -50,7 +50,7 @@ def _lock(path: Path, key: str) -> None:
     if resolved in _HELD:
         return
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW)
     except OSError as exc:
         if exc.errno == errno.ELOOP or path.is_symlink():
             raise RunDirError(key, f"{path} is a symbolic link; give the real directory") from None
@@ -140,7 +140,7 @@ def claim_run_dir(path: str | os.PathLike[str], *, key: str = "--out", fresh: bo
 
 def _open(path: Path, flags: int, mode: str) -> IO[str]:
     try:
-        fd = os.open(path, flags | _NOFOLLOW | os.O_CLOEXEC, 0o666)
+        fd = os.open(path, flags | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise RunDirError(str(path), "is a symbolic link; refusing to write through it") from None

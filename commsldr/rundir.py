@@ -22,13 +22,17 @@ Reference: ``open(2)`` (``O_NOFOLLOW``, ``O_EXCL``), ``flock(2)``, ``rename(2)``
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 from pathlib import Path
 from typing import IO
 
 from commsldr.errors import UserError
+
+try:  # POSIX; elsewhere (Windows) run directories are created but not locked
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["RunDirError", "claim_run_dir", "create_fresh", "discard_run_dir", "open_append",
            "refuse_links", "release_run_dir"]
@@ -46,13 +50,14 @@ def _lock(path: Path, key: str) -> None:
     if resolved in _HELD:
         return
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW)
     except OSError as exc:
         if exc.errno == errno.ELOOP or path.is_symlink():
             raise RunDirError(key, f"{path} is a symbolic link; give the real directory") from None
         raise RunDirError(key, f"cannot open {path}: {exc.strerror or exc}") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
         raise RunDirError(key, f"{path} is in use by another commsldr run; wait for it to end "
@@ -135,7 +140,7 @@ def claim_run_dir(path: str | os.PathLike[str], *, key: str = "--out", fresh: bo
 
 def _open(path: Path, flags: int, mode: str) -> IO[str]:
     try:
-        fd = os.open(path, flags | _NOFOLLOW | os.O_CLOEXEC, 0o666)
+        fd = os.open(path, flags | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise RunDirError(str(path), "is a symbolic link; refusing to write through it") from None

@@ -18,8 +18,8 @@ from commsldr.logs import run_log
 from commsldr.rundir import RunDirError, claim_run_dir, create_fresh, open_append, release_run_dir
 from commsldr.scenario import ScenarioError, load_scenario
 from commsldr.scenario.plan import Job
-from commsldr.scenario.store import RowStore
 from commsldr.scenario.runner import make_run_dir, run_scenario
+from commsldr.scenario.store import RowStore
 
 BASE = {
     "name": "tiny",

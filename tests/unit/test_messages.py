@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from commsldr._atomic import atomic_write
-from commsldr.cli import _report
+from commsldr.cli.main import _report
 from commsldr.errors import UserError
 from commsldr.scenario.assets import cache_lock
 from commsldr.scenario.plan import Job

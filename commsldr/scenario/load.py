@@ -136,7 +136,7 @@ def load_scenario(
     if path is not None and not raw.get("name"):
         raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
     if path is not None:
-        resolve_input_paths(raw, path.parent)
+        resolve_input_paths(raw, path.resolve().parent)  # a shipped name: the link target
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)

@@ -225,7 +225,13 @@ class ThompsonMenu(FeedbackPolicy):
             outcome (``1 + 2P`` contexts: on a fading channel it learns how the frame after an
             ACK / NACK at each packet size behaves).
         context_history: ``h`` of the ``ack`` context, 1..4.
-        monotone: share outcomes along packet size and sample ``θ`` non-increasing in size.
+        monotone: sample ``θ`` non-increasing in packet size (and, with ``share``, share outcomes
+            along packet size).
+        share: with ``monotone``, credit an ACK to every smaller packet and a NACK to every larger
+            one. These are censored observations (a larger packet's outcome is only seen when it
+            fails), so they bias cheap points up and expensive ones down; without sharing the
+            counts are unbiased but learning is slow: on the quickstart table, Doppler 10 dB,
+            2,000 frames, stationary Thompson reached 0.578 accuracy sharing, 0.337 not.
         prior: ``(α₀, β₀)``, the Beta prior (both > 0).
         seed: seeds the posterior draws (reset() restarts the stream).
     """
@@ -236,6 +242,7 @@ class ThompsonMenu(FeedbackPolicy):
 
     def __init__(self, discount: float = 0.99, window: int | None = None,
                  context: str = "ack", context_history: int = 2, monotone: bool = True,
+                 share: bool = True,
                  prior: tuple[float, float] | list[float] = (1.0, 1.0), seed: int = 0) -> None:
         super().__init__()
         self.discount = _number("discount", discount, 0.0, 1.0, lo_open=True)
@@ -251,6 +258,9 @@ class ThompsonMenu(FeedbackPolicy):
         if not isinstance(monotone, bool):
             raise ValueError(f"monotone must be true or false, got {monotone!r}")
         self.monotone = monotone
+        if not isinstance(share, bool):
+            raise ValueError(f"share must be true or false, got {share!r}")
+        self.share = share
         if (not isinstance(prior, (list, tuple)) or len(prior) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
                            for v in prior)):
@@ -295,7 +305,7 @@ class ThompsonMenu(FeedbackPolicy):
     def update(self, point: int, delivered: bool, bits: np.ndarray | None = None) -> None:
         """Credit one outcome at menu index ``point`` (in the current context) and move on."""
         bits = self.menu.packet_bits if bits is None else bits
-        if self.monotone:
+        if self.monotone and self.share:
             share = bits <= bits[point] if delivered else bits >= bits[point]
         else:
             share = np.zeros(len(bits), dtype=bool)
@@ -341,5 +351,6 @@ class ThompsonMenu(FeedbackPolicy):
 
     def params(self) -> dict[str, Any]:
         return {"discount": self.discount, "window": self.window,
-                "context": self.context, "context_history": self.context_history, "monotone": self.monotone,
+                "context": self.context, "context_history": self.context_history,
+                "share": self.share, "monotone": self.monotone,
                 "prior": list(self.prior), "seed": self.seed}

@@ -37,8 +37,7 @@ __all__ = ["PPO_DEFAULTS", "train_agent", "main"]
 #: PPO settings for the link: short rollouts (128 frames × links), a short horizon (γ = 0.5: the
 #: reward of a frame depends on the choices of the last few frames only), no entropy bonus. With
 #: SB3's defaults (γ 0.99, lr 3e-4, 4 epochs, entropy 0.01) 1M steps ended on the cheapest point
-#: (0.18 accuracy at 10 dB, quickstart Doppler); these reached 0.695 after 500k steps (the shipped
-#: agent) but collapsed to the cheapest point again by 1.5M: keep training short, and evaluate.
+#: (0.18 accuracy at 10 dB, quickstart Doppler); these reached 0.695 after 500k steps.
 PPO_DEFAULTS: dict[str, Any] = {"n_steps": 128, "batch_size": 4096, "n_epochs": 10,
                                 "learning_rate": 1e-3, "gamma": 0.5, "gae_lambda": 0.8,
                                 "ent_coef": 0.0, "policy_kwargs": {"net_arch": [64, 64]}}
@@ -55,8 +54,8 @@ def train_agent(table: Any, channel: Any, phy: Any, *, name: str, total_steps: i
 
     Every ``eval_every_steps`` the deterministic agent is evaluated on held-out episodes
     (16 links × ``frames`` frames of the same link, its own seed): mean reward per frame. The
-    saved agent is the best evaluated one (PPO on this link can collapse onto the cheapest
-    point late in training); the sidecar records the evaluations and which one was kept.
+    saved agent is the best evaluated one (PPO's last iterate is not always its best); the
+    sidecar records the evaluations and which one was kept.
 
     Args:
         table, channel, phy: the link (:class:`~commsldr.env.core.LinkBatch`).

@@ -22,7 +22,9 @@ point chosen last.
   last point with its outcome (``ack`` and ``action``). With ``monotone`` (default) an ACK at packet size ``L``
   counts as a success of every point with a packet no larger, a NACK as a failure of every point
   with a packet no smaller (a larger packet never fits where a smaller one fails), and the sampled
-  ``θ`` is made non-increasing in ``L``.
+  ``θ`` is projected onto non-increasing sequences in ``L`` (isotonic regression weighted by each
+  point's posterior counts, so a point with little data follows its neighbours instead of
+  dragging them down).
 """
 
 from __future__ import annotations
@@ -54,6 +56,25 @@ def _integer(name: str, value: Any, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
+
+
+def _isotonic_decreasing(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares projection of ``y`` onto non-increasing sequences (pool adjacent
+    violators; Barlow et al., *Statistical inference under order restrictions*, 1972)."""
+    vals: list[float] = []
+    wts: list[float] = []
+    lens: list[int] = []
+    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
+        vals.append(yi)
+        wts.append(wi)
+        lens.append(1)
+        while len(vals) > 1 and vals[-2] < vals[-1]:  # a violation of "non-increasing"
+            wv = wts[-2] + wts[-1]
+            v = (vals[-2] * wts[-2] + vals[-1] * wts[-1]) / wv
+            n = lens[-2] + lens[-1]
+            del vals[-1], wts[-1], lens[-1]
+            vals[-1], wts[-1], lens[-1] = v, wv, n
+    return np.repeat(vals, lens)
 
 
 class FeedbackPolicy(Policy):
@@ -230,8 +251,8 @@ class ThompsonMenu(FeedbackPolicy):
         share: with ``monotone``, credit an ACK to every smaller packet and a NACK to every larger
             one. These are censored observations (a larger packet's outcome is only seen when it
             fails), so they bias cheap points up and expensive ones down; without sharing the
-            counts are unbiased but learning is slow: on the quickstart table, Doppler 10 dB,
-            2,000 frames, stationary Thompson reached 0.578 accuracy sharing, 0.337 not.
+            counts are unbiased but learning is slower: on the quickstart table, Doppler 10 dB,
+            2,000 frames, 3 seeds, stationary Thompson reached 0.685 accuracy sharing, 0.655 not.
         prior: ``(α₀, β₀)``, the Beta prior (both > 0).
         seed: seeds the posterior draws (reset() restarts the stream).
     """
@@ -333,7 +354,8 @@ class ThompsonMenu(FeedbackPolicy):
                                b0 + np.maximum(self._f[self._ctx], 0.0))
         if self.monotone:
             order = self._order if bits is None else np.argsort(bits, kind="stable")
-            theta[order] = np.minimum.accumulate(theta[order])
+            weight = a0 + b0 + self._s[self._ctx] + self._f[self._ctx]
+            theta[order] = _isotonic_decreasing(theta[order], weight[order])
         fb = self.menu.fallback_accuracy
         return self.menu.accuracy * theta + fb * (1.0 - theta)
 

@@ -8,7 +8,7 @@ array operations) over one channel of a scenario, and is saved as the checkpoint
 Command line (from the repository root; the model and table come from the scenario's caches)::
 
     python -m commsldr.env.train --scenario quickstart --channel doppler \\
-        --set 'channels.doppler.mean_snr_db=10.0' --steps 2000000 --name ppo-quickstart-doppler
+        --set 'channels.doppler.mean_snr_db=10.0' --steps 500000 --name ppo-quickstart-doppler
 
 Training is seeded (``--seed``: the environment's draws and the agent's initialisation); with
 one torch thread the result is reproducible on one machine.
@@ -36,7 +36,8 @@ __all__ = ["PPO_DEFAULTS", "train_agent", "main"]
 #: PPO settings for the link: short rollouts (128 frames × links), a short horizon (γ = 0.5: the
 #: reward of a frame depends on the choices of the last few frames only), no entropy bonus. With
 #: SB3's defaults (γ 0.99, lr 3e-4, 4 epochs, entropy 0.01) 1M steps ended on the cheapest point
-#: (0.18 accuracy at 10 dB, quickstart Doppler); these reached 0.69 after 500k.
+#: (0.18 accuracy at 10 dB, quickstart Doppler); these reached 0.695 after 500k steps (the shipped
+#: agent) but collapsed to the cheapest point again by 1.5M: keep training short, and evaluate.
 PPO_DEFAULTS: dict[str, Any] = {"n_steps": 128, "batch_size": 4096, "n_epochs": 10,
                                 "learning_rate": 1e-3, "gamma": 0.5, "gae_lambda": 0.8,
                                 "ent_coef": 0.0, "policy_kwargs": {"net_arch": [64, 64]}}
@@ -51,13 +52,17 @@ def train_agent(table: Any, channel: Any, phy: Any, *, name: str, total_steps: i
     """Train and save an agent; returns the ``(zip, json)`` paths.
 
     Args:
-        table, channel, phy: the link (:class:`~commsldr.env.core.LinkBatch`).
+        table: the operating-point table of the link (:class:`~commsldr.env.core.LinkBatch`).
+        channel: its channel.
+        phy: its PHY.
         name: checkpoint name (files ``<name>.zip`` / ``<name>.json`` in ``out_dir``).
         total_steps: environment steps (frames summed over links).
         algorithm: ``ppo`` or ``dqn``.
         num_envs: links stepped together.
         frames: episode length in frames.
-        observation, history, csi: the observation (:mod:`commsldr.adapt.features`).
+        observation: the observation's features (:mod:`commsldr.adapt.features`).
+        history: frames of history in the observation.
+        csi: the CSI model the observation uses.
         seed: seeds the environment and the agent.
         out_dir: where to save (default :func:`commsldr.adapt.rl.rl_dir`).
         env_kwargs: other :class:`LinkBatch` settings (``images_per_packet``, ``fallback``...).
@@ -81,9 +86,9 @@ def train_agent(table: Any, channel: Any, phy: Any, *, name: str, total_steps: i
               "train_freq": 4, "gamma": 0.9, "policy_kwargs": {"net_arch": [64, 64]},
               **(hyperparameters or {})}
         agent = sb3.DQN("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **hp)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     agent.learn(total_timesteps=int(total_steps))
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     out = Path(out_dir) if out_dir is not None else rl_dir()
     out.mkdir(parents=True, exist_ok=True)
     zp = out / f"{name}.zip"
@@ -98,6 +103,7 @@ def train_agent(table: Any, channel: Any, phy: Any, *, name: str, total_steps: i
                  "model_id": table.model_id},
         "training": {"total_steps": int(total_steps), "num_envs": int(num_envs),
                      "frames": int(frames), "seed": int(seed), "seconds": round(seconds, 1),
+                     "cpu_seconds": round(cpu_seconds, 1),
                      "torch_threads": torch.get_num_threads(),
                      "csi": csi if csi is None or isinstance(csi, (str, dict)) else csi.name,
                      "hyperparameters": hp, "sb3_version": sb3.__version__},

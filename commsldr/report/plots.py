@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from commsldr._atomic import atomic_write  # noqa: E402
 from commsldr.report.regret_figure import regret as _regret  # noqa: E402
 from commsldr.report.results import load_results  # noqa: E402
 
@@ -502,7 +503,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
     "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
-    "regret": lambda results: _regret(results, _run_colors(results)),
+    "regret": lambda results: _regret(results, _run_colors(results), _multi_scheme(results)),
 }
 
 
@@ -514,7 +515,9 @@ def _draw(name: str, results: dict[str, Any], out: Path, formats: Sequence[str])
     written = []
     for i, fmt in enumerate(formats):
         path = out / f"{name}.{fmt}"
-        fig.savefig(path, dpi=150 if fmt == "png" else None)
+        # a temporary file in the directory renamed over the name: never through a link
+        atomic_write(path, lambda fh, fmt=fmt: fig.savefig(fh, format=fmt,
+                                                           dpi=150 if fmt == "png" else None))
         written.append(path)
         if i == 0 and fig.get_layout_engine() is not None:
             try:  # the layout is solved by the first save; the other formats reuse it
@@ -551,23 +554,28 @@ def plot_run(
     Returns:
         The paths written, in the order of ``figures`` and ``formats``.
     """
+    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
+    if out.is_symlink():
+        raise ValueError(f"{out} is a symbolic link; figures are never written through a link "
+                         f"(remove it)")
     results = load_results(run_dir)
     figures = list(FIGURE_FUNCTIONS) if figures is None else figures
     for f in figures:
         if f not in FIGURE_FUNCTIONS:
             raise ValueError(f"unknown figure {f!r}; valid: {', '.join(FIGURE_FUNCTIONS)}")
-    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     formats = list(formats or ["png", "pdf"])
     tasks = [(name, results, out, formats) for name in figures]
     workers = min(int(jobs), len(tasks))
     if workers > 1:
-        import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        methods = multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        from commsldr.workers import pool_context, worker_initializer
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                 initializer=worker_initializer,
+                                 initargs=(os.getpid(), None)) as pool:
             drawn = list(pool.map(_draw_task, tasks))
     else:
         drawn = [_draw_task(t) for t in tasks]

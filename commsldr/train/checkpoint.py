@@ -26,6 +26,7 @@ import torch
 from commsldr._atomic import atomic_torch_save, atomic_write_text
 from commsldr.errors import UserError
 from commsldr.models.functional import model_id
+from commsldr.safe_load import describe_load_error
 
 if TYPE_CHECKING:
     from commsldr.models import SplitAutoencoder
@@ -88,8 +89,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt / truncated / not a torch file
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    except Exception as exc:  # corrupt / truncated / not a torch file / pickled code
+        raise CheckpointError(f"cannot read checkpoint {path}: {describe_load_error(exc)}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path} is not a commsldr checkpoint (format {CHECKPOINT_FORMAT!r} expected)"

@@ -260,7 +260,14 @@ def main(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError("--out", f"cannot create the output directory {config.out}: "
                                  f"{exc.strerror or exc}") from None
-    result = run_recipe(config.recipe, config)
+    try:
+        result = run_recipe(config.recipe, config)
+    except KeyboardInterrupt:
+        import sys
+
+        print(f"commsldr train: interrupted; every finished epoch is saved under {config.out} "
+              f"(continue with the same command and --resume)", file=sys.stderr)
+        return 130
     import torch.distributed as dist
 
     if not dist.is_initialized() or dist.get_rank() == 0:

@@ -135,6 +135,8 @@ class TrainConfig:
     Recipes:
         dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
         truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
+    Entropy bottleneck (``entropy-bottleneck``): eb_lambdas (the rate weights λ of the rate
+        points, loss CE + λ·bits per image), eb_lr (Adam learning rate of the gains and priors).
     Screening (``screen``): screen_rule picks d_y — ``rate-mean`` (largest mean accuracy over
         ``screen_budgets``, real coded payload bits per image), ``rate-at`` (best accuracy at
         ``screen_at_bits``, one of the budgets) or ``float`` (best unquantized accuracy).
@@ -200,6 +202,9 @@ class TrainConfig:
     keep: int | None = None
     truncate_finetune: str = "ce"
     from_checkpoint: str | None = None
+    # entropy bottleneck (recipe ``entropy-bottleneck``)
+    eb_lambdas: list[float] = field(default_factory=lambda: [0.005, 0.015, 0.05, 0.15])
+    eb_lr: float = 0.01
     # run
     seed: int = 0
     out: str = "runs/train"
@@ -295,6 +300,11 @@ class TrainConfig:
         if not self.dims or any(d < 1 for d in self.dims):
             raise TrainConfigError("dims", f"must be a non-empty list of positive integers, got "
                                            f"{show(self.dims)}")
+        if not self.eb_lambdas or any(not (math.isfinite(v) and v >= 0) for v in self.eb_lambdas):
+            raise TrainConfigError("eb_lambdas", f"must be a non-empty list of numbers >= 0, got "
+                                                 f"{show(self.eb_lambdas)}")
+        if not (math.isfinite(self.eb_lr) and self.eb_lr > 0):
+            raise TrainConfigError("eb_lr", f"must be a number > 0, got {show(self.eb_lr)}")
         if not 0 < self.val_fraction < 1:
             raise TrainConfigError("val_fraction", f"must be in (0, 1), got {self.val_fraction}")
         if self.ssl_views < 2:

@@ -489,23 +489,31 @@ def train_phase(
             if diff:
                 raise CheckpointError(f"cannot resume from {ckpt_path}: the data or model "
                                       f"configuration changed; differences: {'; '.join(diff)}")
-        model.load_state_dict(ck["model_state"])
-        if model_id(model) != ck["model_id"]:
-            raise CheckpointError(f"cannot resume from {ckpt_path}: its weights do not match "
-                                  f"their content hash (stored {ck['model_id']}, computed "
-                                  f"{model_id(model)}); the file is corrupt")
-        for obj, state in zip(optimizers, ck["optimizers"], strict=True):
-            obj.load_state_dict(state)
-        for obj, state in zip(schedulers, ck["schedulers"], strict=True):
-            obj.load_state_dict(state)
-        for obj, state in zip(scalers, ck["scalers"], strict=True):
-            if state:
+        try:
+            model.load_state_dict(ck["model_state"])
+            if model_id(model) != ck["model_id"]:
+                raise CheckpointError(f"cannot resume from {ckpt_path}: its weights do not match "
+                                      f"their content hash (stored {ck['model_id']}, computed "
+                                      f"{model_id(model)}); the file is corrupt")
+            for obj, state in zip(optimizers, ck["optimizers"], strict=True):
                 obj.load_state_dict(state)
-        rng = ck["rng"]
-        restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
-        history = list(ck["history"])
-        start_epoch = int(ck["epoch"])
-        lookahead = ck.get("lookahead")
+            for obj, state in zip(schedulers, ck["schedulers"], strict=True):
+                obj.load_state_dict(state)
+            for obj, state in zip(scalers, ck["scalers"], strict=True):
+                if state:
+                    obj.load_state_dict(state)
+            rng = ck["rng"]
+            restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
+            history = list(ck["history"])
+            start_epoch = int(ck["epoch"])
+            lookahead = ck.get("lookahead")
+        except CheckpointError:
+            raise
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            why = (str(exc).strip().splitlines() or [""])[0][:160]
+            raise CheckpointError(f"cannot resume from {ckpt_path}: its training state is damaged "
+                                  f"({type(exc).__name__}: {why}); delete it to train from "
+                                  f"scratch") from None
     dist.broadcast_module(model)
 
     for epoch in range(start_epoch, phase.epochs):

@@ -31,9 +31,17 @@ from typing import Any, TypeVar
 import torch
 
 from commsldr._memory import reuse_freed_memory
+from commsldr.coding.bottleneck import EntropyBottleneck
 from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
 from commsldr.registry import RECIPES
+from commsldr.train.bottleneck import (
+    EB_STATE_KEY,
+    eb_latents,
+    eb_predictions,
+    eb_state,
+    train_entropy_bottleneck,
+)
 from commsldr.train.checkpoint import (
     atomic_write_text,
     load_checkpoint,
@@ -285,7 +293,7 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
 #: depend on them (its phase, compared in full, says how it was trained)
 _LATER_PHASES_ONLY = ("ldr_epochs", "ldr_batch_size", "ldr_lr", "ldr_milestones", "ce_weight",
                       "eps_sq", "rate_weight", "ssl_views", "duphil_mode", "finetune_epochs",
-                      "finetune_lr", "keep", "truncate_finetune", "from_checkpoint")
+                      "finetune_lr", "keep", "truncate_finetune", "from_checkpoint", "eb_lambdas", "eb_lr")
 
 
 def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
@@ -433,6 +441,43 @@ def recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
     results = _run_phases(model, phases, out, config, ctx)
     return _finish(model, out, config, ctx, pre + results, keep=keep,
                    test_acc_before_truncation=before, test_acc_truncated_no_finetune=truncated_acc)
+
+
+@register_recipe("entropy-bottleneck")
+def recipe_entropy_bottleneck(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """CE-T model + learned factorized-prior entropy bottleneck, fine-tuned on CE + lambda*bits at every eb_lambdas rate point (gain vectors)"""
+    out = Path(config.out)
+    model, pre = _start_model(config, out, ctx)
+    train, val = _split_validation(ctx.train, config.val_fraction, config.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(config.seed, "eb/init"))
+        eb = EntropyBottleneck(model.latent_dim, config.eb_lambdas).to(ctx.device)
+    phase = ce_phase(config, "entropy-bottleneck", lr=config.finetune_lr,
+                     epochs=config.finetune_epochs_resolved)
+    history = train_entropy_bottleneck(
+        model, eb, phase, config.eb_lr, train, val, out / phase.name, resume=config.resume,
+        extra_state={"train_config": config.to_dict()})
+    lat = eb_latents(model, ctx.test)
+    labels = ctx.test.labels.numpy()
+    rates = []
+    for r, lam in enumerate(eb.lambdas):
+        pred, bits = eb_predictions(model, eb, lat, r)
+        rates.append({"rate": r, "lambda": lam, "test_acc": float((pred == labels).mean()),
+                      "test_bits_estimate": float(bits.mean()),
+                      "val_acc": history[-1][f"val_acc_r{r}"],
+                      "val_bits_estimate": history[-1][f"val_bits_r{r}"]})
+    float_acc = evaluate(model, ctx.test)
+    metrics = {"test_acc": float_acc, "rates": rates, "val_images": len(val),
+               "train_images_used": len(train),
+               "phases": {phase.name: history[-1] if history else {}}}
+    path = out / "model.pt"
+    if ctx.dist.is_main:
+        save_checkpoint(path, model, train_config=config.to_dict(), metrics=metrics,
+                        **{EB_STATE_KEY: eb_state(eb)})
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        atomic_write_text(out / "result.json", json.dumps(
+            {"checkpoint_path": str(path), "metrics": metrics}, indent=2, default=str))
+    return RecipeResult(checkpoint_path=path, metrics=metrics)
 
 
 # ------------------------------------------------------------------------------ entry point

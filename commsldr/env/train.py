@@ -58,13 +58,17 @@ def train_agent(table: Any, channel: Any, phy: Any, *, name: str, total_steps: i
     sidecar records the evaluations and which one was kept.
 
     Args:
-        table, channel, phy: the link (:class:`~commsldr.env.core.LinkBatch`).
+        table: the operating-point table of the link (:class:`~commsldr.env.core.LinkBatch`).
+        channel: its channel.
+        phy: its PHY.
         name: checkpoint name (files ``<name>.zip`` / ``<name>.json`` in ``out_dir``).
         total_steps: environment steps (frames summed over links).
         algorithm: ``ppo`` or ``dqn``.
         num_envs: links stepped together.
         frames: episode length in frames.
-        observation, history, csi: the observation (:mod:`commsldr.adapt.features`).
+        observation: the observation's features (:mod:`commsldr.adapt.features`).
+        history: frames of history in the observation.
+        csi: the CSI model the observation uses.
         seed: seeds the environment and the agent.
         out_dir: where to save (default :func:`commsldr.adapt.rl.rl_dir`).
         env_kwargs: other :class:`LinkBatch` settings (``images_per_packet``, ``fallback``...).

@@ -68,7 +68,9 @@ def check_writable(path: str, key: str) -> None:
 def _check_resources(sc: Scenario) -> None:
     """Data present, model and simulation within memory, packets within the test set."""
     check_writable(sc.outputs.dir, "outputs.dir")
-    if sc.model.recipe is not None:
+    if sc.model.recipe is not None and not Path(sc.model.cache_dir).expanduser().is_dir():
+        # an existing cache may be read-only (a shared, fully populated one): entries it lacks
+        # are reported when the run needs to build them (scenario.assets.cache_lock)
         check_writable(sc.model.cache_dir, "model.cache_dir")
     tc = train_config(sc)
     try:

@@ -11,7 +11,8 @@ Schemes (shipped models, ``commsldr list pretrained``; every seed that is shippe
                         entropy-based allocation ``precision``;
 ``ce-control-klt-wf``   the same models, KLT fitted on training latents + reverse water-filling;
 ``ldr-ft``              ``cifar10-ldr-ft-d64[-s1|-s2]`` (the paper's method), ``precision``;
-``edge-label``          the CE control's whole network on the sensor, its label sent in 4 bits.
+``edge-label``          the CE control's whole network on the sensor, its label sent in 4 bits,
+                        one byte when the image is sent alone (as every scheme here).
 
 Every bit count is real: the constriction range coder's bytes of each test image coded alone
 (packet header and CRC not included). The scale of each budget of the split schemes is solved on
@@ -22,7 +23,7 @@ its points (time-sharing two operating points over the images reaches any mean r
 them), the last point's accuracy beyond it, ``null`` below its cheapest point. Per scheme the
 JSON gives every seed's frontier points, the accuracy at 8, 14 and 20 bits per seed, their mean,
 and a 95 % half-width combining the seeds' t interval and the test set's binomial noise in
-quadrature (``ci95``).
+quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor_macs``).
 
 It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
 """
@@ -115,7 +116,8 @@ def _measure_edge(path: Path, test: Any) -> list[dict[str, Any]]:
 
     model = load_model(path)
     pred = predict_images(model, test.images)
-    b = float(max(1, math.ceil(math.log2(int(model.num_classes)))))
+    # ceil(log2 C) bits per label, sent alone in whole bytes like every other scheme's image
+    b = float(8 * math.ceil(max(1, math.ceil(math.log2(int(model.num_classes)))) / 8))
     acc = float((pred == test.labels.numpy()).mean())
     return [{"payload_bits": b, "payload_p50": b, "payload_p95": b, "payload_max": b,
              "accuracy": acc}]
@@ -137,6 +139,22 @@ def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path) -> list[d
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(pts) + "\n")
     return pts
+
+
+def sensor_macs(scheme: str, path: Path, test: Any) -> float:
+    """Multiply-accumulates per image on the sensor: the encoder (split schemes, entropy
+    bottleneck) or the whole network (edge label), counted by
+    :func:`commsldr.schemes.cost.count_macs`."""
+    from commsldr.data import to_float
+    from commsldr.schemes.cost import count_macs
+    from commsldr.train import load_model
+
+    model = load_model(path).eval()
+    x = to_float(test.images[:2])
+    with torch.no_grad():
+        if scheme == "edge-label":
+            return float(count_macs(lambda z: model.decode(model.encode(z)), x))
+        return float(count_macs(model.encode, x))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             ok = [v for v in vals if v is not None]
             summary[f"{b:g}"] = ({"mean": float(np.mean(ok)), "ci95": combined_ci95(ok, len(test)),
                                   "seeds": len(ok)} if ok and len(ok) == len(vals) else None)
-        out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary}
+        macs = None
+        if per_seed:
+            macs = sensor_macs(scheme, get_pretrained_path(next(iter(per_seed))), test)
+        out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary,
+                                  "sensor_macs": macs}
     print(json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -286,7 +286,8 @@ class NRPHY:
 
     # ------------------------------------------------------------------ per-PRB SINR
     def abstract_prb_sinr(
-        self, sinr_db_prb: np.ndarray, mcs_index: np.ndarray | None = None
+        self, sinr_db_prb: np.ndarray, mcs_index: np.ndarray | None = None,
+        beta: np.ndarray | None = None,
     ) -> PRBAbstraction:
         """Link abstraction of many users' frequency-selective allocations at once.
 
@@ -299,6 +300,8 @@ class NRPHY:
             mcs_index: int ``[U]`` — the MCS per user; ``None``: inner-loop link adaptation, the
                 highest MCS whose TBLER at its own EESM SINR (:math:`\beta_m` of that MCS) is
                 ``<= bler_target`` (``-1``: none).
+            beta: float ``[29]`` — EESM :math:`\\beta` per MCS (linear; ``nan``: MCS not
+                usable); default Sionna's (:func:`~commsldr.link.eesm.eesm_beta`).
 
         Output:
             :class:`PRBAbstraction` with ``[U]`` arrays: the MCS, the EESM SINR (dB) at it,
@@ -310,7 +313,9 @@ class NRPHY:
         n_prb = np.isfinite(x).sum(axis=1)
         if self.allocation is None and not np.all(n_prb == x.shape[1]):
             raise ValueError("sinr_db_prb: nan (unallocated PRBs) needs an allocation on the PHY")
-        beta = eesm_beta(self.mcs_table_index)
+        beta = eesm_beta(self.mcs_table_index) if beta is None else np.asarray(beta, np.float64)
+        if beta.shape != (29,) or np.any(beta[np.isfinite(beta)] <= 0):
+            raise ValueError(f"beta: expected 29 positive values (nan = unusable), got shape {beta.shape}")
         eff_all = effective_sinr_db(x[:, None, :], np.where(np.isfinite(beta), beta, 1.0)[None, :])
         users = np.arange(x.shape[0])
         tbs_u = np.zeros((x.shape[0], 29), dtype=np.int64)

@@ -37,6 +37,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from commsldr.adapt.intervals import interval_label  # noqa: E402
 from commsldr.results import load_results  # noqa: E402
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
@@ -249,7 +250,15 @@ def _title(fig, text: str) -> None:
 
 
 def _ci_label(results: dict[str, Any]) -> str:
-    return f"{100 * results.get('confidence', 0.95):.0f}% CI ({results.get('ci', 'wilson')})"
+    """Which interval the bands are: per row ``ci_method`` and ``seeds`` (runs before those
+    columns existed: the scenario's ``ci``)."""
+    conf = results.get("confidence", 0.95)
+    seen = dict.fromkeys((r.get("ci_method", results.get("ci", "wilson")), r.get("seeds"))
+                         for r in results.get("rows", []))
+    if not seen:
+        return interval_label(results.get("ci", "wilson"), None, conf)
+    texts = [interval_label(m, n, conf)[len(f"{100 * conf:.0f}% CI ("):-1] for m, n in seen]
+    return f"{100 * conf:.0f}% CI ({'; '.join(texts)})"
 
 
 def _snr_key(results: dict[str, Any], channel: str) -> str | None:

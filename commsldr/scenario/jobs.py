@@ -60,7 +60,7 @@ __all__ = [
 #: The file of finished-job rows in a run directory.
 ROWS_FILE = "jobs.jsonl"
 #: Bump when a job's row changes meaning (old rows are then recomputed on resume).
-_FORMAT = 2
+_FORMAT = 3  # 3: metrics carry accuracy_se/block_frames (block bootstrap)
 
 
 def stable_hash(obj: Any) -> str:

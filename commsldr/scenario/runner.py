@@ -297,7 +297,7 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
     Per (point, channel, policy): :func:`commsldr.adapt.metrics.aggregate` over the seeds (the
     bootstrap's generator is drawn in this fixed order, whatever order the jobs ran in).
     """
-    from commsldr.adapt.metrics import PolicyMetrics, aggregate, wilson_interval
+    from commsldr.adapt.metrics import PolicyMetrics, aggregate, interval_from_counts
     from commsldr.scenario import scheme_runs
 
     sc = loaded.scenario
@@ -342,7 +342,9 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
                 correct = sum(int(c["correct"]) for c in cells)
                 total = sum(int(c["total"]) for c in cells)
                 k = int(cells[0]["k"])
-                low, high = wilson_interval(correct, total, sc.outputs.confidence)
+                low, high, method = interval_from_counts(
+                    [int(c["correct"]) for c in cells], [int(c["total"]) for c in cells],
+                    ci=sc.outputs.ci, confidence=sc.outputs.confidence)
                 rows.append({
                     "point": pi, "scheme": "split-ae-analog", "channel": ch,
                     "policy": f"analog (k={k})", "policy_type": "analog",
@@ -353,6 +355,7 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
                     "capacity_violations": float("nan"), "switches_per_1000": 0.0,
                     "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
                     "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
+                    "ci_method": method, "seeds": len(cells),
                 })
     m = sc.link.images_per_packet
     return {

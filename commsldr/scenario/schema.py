@@ -235,9 +235,11 @@ class OutputConfig:
         "figures to draw", choices=FIGURES))
     formats: list[str] = field(default_factory=lambda: ["png", "pdf"], metadata=_doc(
         "figure file formats", choices=("png", "pdf", "svg")))
-    ci: str = field(default="wilson", metadata=_doc(
-        "confidence interval on accuracy: Wilson over pooled images, or bootstrap over seeds",
-        choices=("wilson", "bootstrap")))
+    ci: str = field(default="auto", metadata=_doc(
+        "confidence interval on accuracy: auto (Student t over seeds from 5 seeds, else the "
+        "moving-block bootstrap over frames), t, block-bootstrap, bootstrap (over seeds) or "
+        "wilson (pooled images; right only where frames are independent)",
+        choices=("auto", "t", "block-bootstrap", "bootstrap", "wilson")))
     confidence: float = field(default=0.95, metadata=_doc(
         "confidence level of the intervals", min_exclusive=0.0, max_exclusive=1.0))
     timeline_frames: int = field(default=200, metadata=_doc(
@@ -430,9 +432,9 @@ def reference_markdown() -> str:
     """The scenario reference (every key, type, default, allowed values) as Markdown tables."""
     lines: list[str] = []
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
-                ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
-                ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
-                ("analog", AnalogConfig), ("schemes.&lt;label&gt;", SchemeConfig),
+                ("coding", CodingConfig), ("channels.<label>", ChannelConfig),
+                ("link", LinkConfig), ("csi", CSIConfig), ("policies.<label>", PolicyConfig),
+                ("analog", AnalogConfig), ("schemes.<label>", SchemeConfig),
                 ("paper_figures", PaperFiguresConfig),
                 ("outputs", OutputConfig)]
     for title, cls in sections:

@@ -82,7 +82,7 @@ def scheme_rows(loaded: Any, ctx: Any, *, log: Any, progress: bool) -> dict[str,
     parameters, operating points with their cost, and facts from :attr:`DigitalProduct.info`)."""
     from tqdm import tqdm
 
-    from commsldr.adapt.metrics import aggregate, metrics_from_simulation, wilson_interval
+    from commsldr.adapt.metrics import aggregate, metrics_from_simulation
     from commsldr.scenario.assets import _channel_states
     from commsldr.scenario.jobs import _mean_snr_db, _timeline
     from commsldr.scenario.jobs import simulate_policy as _simulate_one
@@ -105,8 +105,7 @@ def scheme_rows(loaded: Any, ctx: Any, *, log: Any, progress: bool) -> dict[str,
             desc.update(channel_uses_per_image=product.channel_uses_per_image,
                         sensor_macs=product.sensor_macs, clean_accuracy=product.clean_accuracy)
             out["schemes"][label] = desc
-            out["rows"] += _analog_rows(loaded, label, cfg.type, product, ctx, progress,
-                                        wilson_interval)
+            out["rows"] += _analog_rows(loaded, label, cfg.type, product, ctx, progress)
             continue
         table = product.table
         desc.update(describe_digital(product, sc, ctx))
@@ -175,12 +174,14 @@ def _mean_cost(costs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, progress: bool,
-                 wilson_interval: Any) -> list[dict[str, Any]]:
+                 ) -> list[dict[str, Any]]:
     """One row per sweep point and channel: the analog scheme on the run's channel states."""
     import torch
     from tqdm import tqdm
 
     from commsldr_channels import create_channel
+    from commsldr.adapt.intervals import ratio_standard_error
+    from commsldr.adapt.metrics import interval_from_counts
     from commsldr.data import derive_seed
     from commsldr.link.simulator import frame_schedule
     from commsldr.scenario.assets import _channel_states
@@ -196,7 +197,7 @@ def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, pr
         psc = point.scenario
         phy = phy_class(psc.link.phy)(**phy_params(psc))
         channel = create_channel(psc.channels[ch].type, **channel_params(psc, ch))
-        correct = total = 0
+        counts: list[tuple[int, int, float, int]] = []  # per seed: correct, total, se, block
         caps, snrs = [], []
         for s in sc.seeds:
             states = _channel_states(psc, ch, s)
@@ -204,11 +205,15 @@ def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, pr
                                    np.random.default_rng(derive_seed(s, f"analog-schedule/{label}")))
             g = torch.Generator().manual_seed(derive_seed(s, f"analog-noise/{label}/{ch}"))
             pred = product.evaluate(test.images[torch.from_numpy(sched)], channel, states, g)
-            correct += int(np.count_nonzero(pred == labels[sched]))
-            total += len(sched)
+            hit = (pred == labels[sched]).astype(np.float64)  # one image per frame
+            counts.append((int(hit.sum()), len(sched), *ratio_standard_error(hit, np.ones_like(hit))))
             caps.append(float(np.asarray(phy.frame_capacity_bits(states), np.float64).mean()))
             snrs.append(_mean_snr_db(states))
-        low, high = wilson_interval(correct, total, sc.outputs.confidence)
+        correct, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        low, high, method = interval_from_counts(
+            [c[0] for c in counts], [c[1] for c in counts], ci=sc.outputs.ci,
+            confidence=sc.outputs.confidence, accuracy_se=[c[2] for c in counts],
+            block_frames=[c[3] for c in counts])
         rows.append({
             "point": pi, "scheme": label, "channel": ch, "policy": "analog",
             "policy_type": "analog", **point.values,
@@ -219,6 +224,7 @@ def _analog_rows(loaded: Any, label: str, type_: str, product: Any, ctx: Any, pr
             "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
             "frames": total, "scheme_type": type_, "sensor_macs": float(product.sensor_macs),
             "channel_uses_per_image": float(product.channel_uses_per_image),
+            "ci_method": method, "seeds": len(counts),
         })
     return rows
 

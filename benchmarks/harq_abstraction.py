@@ -1,60 +1,154 @@
-"""HARQ: the NR abstraction's BLER after n transmissions against the bit-true Sionna chain.
+"""HARQ: the NR abstraction's SNR for BLER 0.1 after n transmissions against the bit-true chain.
 
-For Chase and IR, a :class:`commsldr.link.BitTruePHY` (PUSCH table 1 with transform precoding,
-AWGN, the same SNR for every copy) sends ``--packets`` single-code-block packets at the SNR where
-the abstraction (:func:`commsldr.link.harq.combined_snr_db` on the first transmission's curve)
-puts the loss after ``n`` transmissions at 0.1, and 0.5 dB below and above it.
+For every case (MCS of PUSCH table 1, HARQ type Chase or IR) a :class:`commsldr.link.BitTruePHY`
+(transform precoding, AWGN, the same SNR for every copy, ``--k`` information bits per code block,
+Sionna's 5G LDPC with LLR combining / RV decoding) sends ``--packets`` packets at 0.5 dB below,
+at and 0.5 dB above the abstraction's BLER-0.1 SNR after ``n = 2, 3, 4`` transmissions
+(:func:`commsldr.link.harq.combined_snr_db` on the first transmission's curve). A probit curve
+fitted by maximum likelihood to the bit-true losses after ``n`` transmissions over all points of
+the case gives the bit-true BLER-0.1 SNR (``snr10_bittrue_db``; a parametric bootstrap of the
+counts gives its standard deviation).
 
-Prints one line per (type, n) and, last, one JSON object
-``{"mcs", "k", "packets", "rows": [{"type", "n", "snr10_model_db", "loss_minus_0p5",
-"loss_at", "loss_plus_0p5"}, ...]}``.
+The bit-true counts are cached in ``--cache`` (JSON; a case already there is not simulated
+again), so the comparison can be redone for a changed model with ``--analyse-only``.
 
-Usage: ``python benchmarks/harq_abstraction.py [--mcs 9] [--k 100] [--packets 150]``
-(about 1 minute on one core).
+Prints one JSON line per case and n, then one JSON object with ``max_abs_err_db`` (over every
+case and n), ``ir_below_chase_cases`` (MCS and n where the model gives IR less gain than Chase
+while the bit-true chain gives it more; goal 0) and ``ir_ahead_bittrue`` (MCS and n where the
+bit-true IR is ahead of Chase).
+
+Usage: ``python benchmarks/harq_abstraction.py [--mcs 4,6,12,16,19,24] [--k 100]
+[--packets 200] [--cache benchmarks/results/harq_bittrue.json] [--analyse-only]``
+(about 40 minutes on one loaded core for the six default MCS; IR decoding dominates).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+from pathlib import Path
 
+import numpy as np
 import torch
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
+from scipy.special import log_ndtr, ndtri
 
 from commsldr_channels import create_channel
 from commsldr.link import BitTruePHY
+from commsldr.link.bler import bler_model, mcs_parameters
 from commsldr.link.harq import combined_snr_db
+
+KINDS = ("chase", "ir")
+OFFSETS_DB = (-0.5, 0.0, 0.5)
+
+
+def model_snr10_db(kind: str, mcs: int, k: int, n: int) -> float:
+    """SNR (same for every copy) where the abstraction's loss after ``n`` transmissions is 0.1."""
+    qm, rate = mcs_parameters(0, 1)
+    s1 = float(bler_model(0, 1).snr_at_bler(mcs, k, 0.1))
+    if n == 1:
+        return s1
+    return float(brentq(lambda x: combined_snr_db(kind, int(qm[mcs]), [x] * n, float(rate[mcs]), k)
+                        - s1, s1 - 15.0, s1 + 1.0, xtol=1e-4))
+
+
+def simulate_case(kind: str, mcs: int, k: int, packets: int) -> dict:
+    """Bit-true losses after 1..4 transmissions at the points around the model's SNRs."""
+    phy = BitTruePHY(create_channel("awgn"), mcs_index=mcs, cb_info_bits=k,
+                     symbols_per_frame=100_000, harq={"type": kind, "max_transmissions": 4})
+    centres = [model_snr10_db(kind, mcs, k, n) for n in (2, 3, 4)]
+    points = sorted({round(c + d, 2) for c in centres for d in OFFSETS_DB})
+    lost = []
+    for j, snr in enumerate(points):
+        g = torch.Generator().manual_seed(1000 * mcs + 100 * KINDS.index(kind) + j)
+        lost.append(phy.harq_loss_after(packets, snr, g, 4).sum(axis=0).astype(int).tolist())
+    return {"type": kind, "mcs": mcs, "k": k, "packets": packets, "snr_db": points,
+            "lost_after_n": lost}
+
+
+def fit_snr10(snr: np.ndarray, errors: np.ndarray, total: int) -> float:
+    """BLER-0.1 SNR of the probit curve fitted by maximum likelihood to the counts."""
+    ok = total - errors
+
+    def nll(p: np.ndarray) -> float:
+        z = (p[0] - snr) / math.exp(p[1])
+        return -float(np.sum(errors * log_ndtr(z) + ok * log_ndtr(-z)))
+
+    start = np.array([float(np.mean(snr)), math.log(0.5)])
+    res = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
+    s50, sig = float(res.x[0]), math.exp(float(res.x[1]))
+    return s50 - sig * float(ndtri(0.1))
+
+
+def analyse(cache: list[dict], seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for case in cache:
+        snr = np.asarray(case["snr_db"])
+        lost = np.asarray(case["lost_after_n"])  # [points, 4]
+        p = case["packets"]
+        qm, rate = mcs_parameters(0, 1)
+        for n in (2, 3, 4):
+            e = lost[:, n - 1]
+            bt = fit_snr10(snr, e, p)
+            boot = [fit_snr10(snr, rng.binomial(p, np.clip(e / p, 0, 1)), p) for _ in range(20)]
+            model = model_snr10_db(case["type"], case["mcs"], case["k"], n)
+            rows.append({"type": case["type"], "mcs": case["mcs"], "qm": int(qm[case["mcs"]]),
+                         "rate": round(float(rate[case["mcs"]]), 3), "k": case["k"], "n": n,
+                         "snr10_model_db": round(model, 3), "snr10_bittrue_db": round(bt, 3),
+                         "bittrue_sd_db": round(float(np.std(boot)), 3),
+                         "err_db": round(model - bt, 3)})
+    by = {(r["type"], r["mcs"], r["n"]): r for r in rows}
+    below, ahead = [], []
+    for (kind, mcs, n), r in by.items():
+        if kind != "ir" or ("chase", mcs, n) not in by:
+            continue
+        c = by[("chase", mcs, n)]
+        if r["snr10_bittrue_db"] < c["snr10_bittrue_db"]:
+            ahead.append([mcs, n])
+            if r["snr10_model_db"] > c["snr10_model_db"]:
+                below.append([mcs, n])
+    return {"rows": rows,
+            "max_abs_err_db": max((abs(r["err_db"]) for r in rows), default=float("nan")),
+            "ir_below_chase_cases": len(below), "ir_below_chase": below,
+            "ir_ahead_bittrue": ahead}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mcs", type=int, default=9)
+    ap.add_argument("--mcs", default="4,6,12,16,19,24")
     ap.add_argument("--k", type=int, default=100)
-    ap.add_argument("--packets", type=int, default=150)
+    ap.add_argument("--packets", type=int, default=200)
+    ap.add_argument("--types", default="chase,ir")
+    ap.add_argument("--cache", default=str(Path(__file__).parent / "results" / "harq_bittrue.json"))
+    ap.add_argument("--analyse-only", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    rows = []
-    for kind in ("chase", "ir"):
-        phy = BitTruePHY(create_channel("awgn"), mcs_index=args.mcs, cb_info_bits=args.k,
-                         symbols_per_frame=100_000, harq={"type": kind, "max_transmissions": 4})
-        qm, rate = phy.num_bits_per_symbol, phy.coderate
-        s1 = float(phy._bler.snr_at_bler(args.mcs, args.k, 0.1))
-        for n in range(1, 5):
-            def gap(x: float, n: int = n, kind: str = kind, qm: int = qm, rate: float = rate,
-                    s1: float = s1) -> float:
-                return combined_snr_db(kind, qm, [x] * n, rate, args.k, s1) - s1
-
-            s10 = brentq(gap, -25, 25)
-            loss = []
-            for i, d in enumerate((-0.5, 0.0, 0.5)):
-                lost = phy.harq_loss_after(args.packets, s10 + d,
-                                           torch.Generator().manual_seed(10 * n + i), n)
-                loss.append(round(float(lost[:, n - 1].mean()), 4))
-            row = {"type": kind, "n": n, "snr10_model_db": round(s10, 3),
-                   "loss_minus_0p5": loss[0], "loss_at": loss[1], "loss_plus_0p5": loss[2]}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    print(json.dumps({"mcs": args.mcs, "k": args.k, "packets": args.packets, "rows": rows}))
+    path = Path(args.cache)
+    cache: list[dict] = json.loads(path.read_text()) if path.exists() else []
+    mcs_list = [int(m) for m in args.mcs.split(",")]
+    kinds = [t for t in args.types.split(",") if t]
+    for kind in kinds:
+        if kind not in KINDS:
+            raise SystemExit(f"--types: {kind!r} is not one of {KINDS}")
+    if not args.analyse_only:
+        for mcs in mcs_list:
+            for kind in kinds:
+                if any(c["type"] == kind and c["mcs"] == mcs and c["k"] == args.k for c in cache):
+                    continue
+                cache.append(simulate_case(kind, mcs, args.k, args.packets))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(cache, indent=1))
+                os.replace(tmp, path)
+                print(json.dumps({"simulated": kind, "mcs": mcs}), flush=True)
+    chosen = [c for c in cache if c["mcs"] in mcs_list and c["k"] == args.k and c["type"] in kinds]
+    out = analyse(chosen)
+    for r in out["rows"]:
+        print(json.dumps(r))
+    print(json.dumps({"k": args.k, "packets": args.packets, "mcs": mcs_list, **out}))
     return 0
 
 

@@ -88,8 +88,8 @@ def _killed_and_resumed(sets: list[str], run_dir: Path, total: int) -> dict:
     """Start ``commsldr run --jobs 2`` in a subprocess, SIGKILL it (and its workers) once half the
     rows are written, then resume it in this process."""
     from commsldr.scenario import load_scenario
-    from commsldr.scenario.jobs import ROWS_FILE
     from commsldr.scenario.runner import run_scenario
+    from commsldr.scenario.store import ROWS_FILE
 
     cmd = [sys.executable, "-m", "commsldr.cli", "run", "quickstart", "--jobs", "2", "--quiet",
            "--no-plot", "--out", str(run_dir)]
@@ -171,13 +171,13 @@ def main() -> None:
         sets = overrides(work / "cache", frames)
         loaded = load_scenario("quickstart", sets)
         t = time.perf_counter()
-        table = prepare_table(loaded, progress=False, log=lambda *_: None)  # train + table, cached
+        prepare_table(loaded, progress=False, log=lambda *_: None)  # train + table, cached
         t_prepare = time.perf_counter() - t
         # import what the jobs use (Sionna, ...) before any timed run, so the serial run does not
         # pay it and the pool's forked workers inherit it in every run alike
         from commsldr.scenario.jobs import JobContext, warm_up
 
-        warm_up(JobContext(table=table, points=[p.scenario for p in loaded.points]))
+        warm_up(JobContext(points=[p.scenario for p in loaded.points]))
         quiet = {"progress": False, "plot": False, "log": lambda *_: None}
 
         cpu_per_wall: dict[str, float] = {}

@@ -23,6 +23,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from commsldr.registry import CSI_MODELS, PHYS, POLICIES, _module_file, source_summary
+from commsldr.resources import shipped_models_dir, shipped_scenarios_dir
 
 __all__ = ["KINDS", "catalogue"]
 
@@ -30,17 +31,12 @@ __all__ = ["KINDS", "catalogue"]
 KINDS = ("channels", "policies", "csi", "phys", "models", "recipes", "pretrained", "scenarios",
          "schemes")
 
-_REPO = Path(__file__).resolve().parents[1]
-
-
 def _first_line(text: str | None) -> str:
     text = (text or "").strip()
     return text.splitlines()[0].strip() if text else ""
 
-
 def _const_str(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
 
 def _decorated(path: Path, decorator: str) -> dict[str, str]:
     """``{name: description}`` of ``@decorator("name"[, "description"])`` in a source file
@@ -60,7 +56,6 @@ def _decorated(path: Path, decorator: str) -> dict[str, str]:
                 out[name] = _first_line(desc if desc is not None else ast.get_docstring(node))
     return out
 
-
 def _channels() -> dict[str, str]:
     if "channels.registry" in sys.modules:
         return dict(sys.modules["channels.registry"].channel_descriptions())
@@ -75,7 +70,6 @@ def _channels() -> dict[str, str]:
             out[ep.name] = source_summary(ep.value) or ""
     return dict(sorted(out.items()))
 
-
 def _schemes() -> dict[str, str]:
     if "commsldr.schemes.registry" in sys.modules:
         return dict(sys.modules["commsldr.schemes.registry"].scheme_descriptions())
@@ -89,7 +83,6 @@ def _schemes() -> dict[str, str]:
         if ep.name not in out:
             out[ep.name] = source_summary(ep.value) or ""
     return dict(sorted(out.items()))
-
 
 def _models() -> dict[str, str]:
     path = _module_file("commsldr.models.registry")
@@ -106,16 +99,14 @@ def _models() -> dict[str, str]:
     out["split_autoencoder"] = source_summary("commsldr.models.split:SplitAutoencoder") or ""
     return out
 
-
 def _recipes() -> dict[str, str]:
     path = _module_file("commsldr.train.recipes")
     assert path is not None
     return _decorated(path, "register_recipe")
 
-
 def _pretrained() -> dict[str, str]:
     env = os.environ.get("COMMSLDR_MODELS")
-    index = (Path(env).expanduser() if env else _REPO / "models") / "index.json"
+    index = (Path(env).expanduser() if env else shipped_models_dir()) / "index.json"
     if not index.is_file():
         return {}
     models = json.loads(index.read_text()).get("models", {})
@@ -130,12 +121,11 @@ def _pretrained() -> dict[str, str]:
 
     return {n: line(e) for n, e in sorted(models.items())}
 
-
 def _scenarios() -> dict[str, str]:
     import yaml
 
     out = {}
-    for path in sorted((_REPO / "scenarios").glob("*.yaml")):
+    for path in sorted(shipped_scenarios_dir().glob("*.yaml")):
         try:
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError:
@@ -143,7 +133,6 @@ def _scenarios() -> dict[str, str]:
         out[path.stem] = _first_line(str(raw.get("description", ""))) if isinstance(raw, dict) \
             else ""
     return out
-
 
 def catalogue(kind: str) -> dict[str, str]:
     """``{name: one-line description}`` of every registered ``kind`` (one of :data:`KINDS`)."""

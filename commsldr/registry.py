@@ -44,6 +44,7 @@ __all__ = [
     "POLICIES",
     "CSI_MODELS",
     "PHYS",
+    "SCHEDULERS",
     "check_params",
     "describe_params",
     "import_plugins",
@@ -443,4 +444,11 @@ PHYS = Registry("PHY", "commsldr.phys", required=("deliver", "frame_capacity_bit
     "shannon": "commsldr.link.phy:ShannonPHY",
     "nr": "commsldr.link.nr:NRPHY",
     "bittrue": "commsldr.link.bittrue:BitTruePHY",
+})
+SCHEDULERS = Registry("scheduler", "commsldr.schedulers", base="commsldr.cell.schedulers:Scheduler",
+                      builtins={
+    "round-robin": "commsldr.cell.schedulers:RoundRobin",
+    "proportional-fair": "commsldr.cell.schedulers:ProportionalFair",
+    "max-sinr": "commsldr.cell.schedulers:MaxSINR",
+    "task-aware": "commsldr.cell.schedulers:TaskAware",
 })

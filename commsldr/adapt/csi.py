@@ -80,6 +80,9 @@ class CSI:
             (0 for perfect CSI).
         erased: the sender knows the frame is erased (e.g. the bad state of a Gilbert–Elliott
             channel): nothing it sends will arrive.
+        attempt: 1 when the frame sends a new packet; ``k > 1`` when the policy is asked for
+            the ``k``-th transmission of a packet (HARQ re-pick, :mod:`commsldr.link.harq_loop`).
+        harq_process: the HARQ process that will carry the transmission.
     """
 
     frame: int
@@ -89,6 +92,8 @@ class CSI:
     packet_bits: np.ndarray | None = None
     snr_std_db: float = 0.0
     erased: bool = False
+    attempt: int = 1
+    harq_process: int = 0
 
     @property
     def has_estimate(self) -> bool:

@@ -4,7 +4,8 @@
   (5G NR abstraction on Sionna SYS's BLER tables), :class:`BitTruePHY` (Sionna LDPC + QAM + the channel).
 * :func:`build_table` / :class:`OperatingPointTable`: exact bits and correctness per
   (operating point, test image), saved with the model id.
-* :func:`simulate`: frames over time, policy, PHY, fallback, retransmission.
+* :func:`simulate`: frames over time, policy, PHY, fallback, retransmission; HARQ timing
+  (RTT, parallel processes, re-picks) and the HARQ feedback hook in :mod:`commsldr.link.harq_loop`.
 * :func:`transmit_end_to_end`: the full chain run for real (the table's ground truth).
 * :mod:`commsldr.link.analog`: uncoded (analog) transmission of latents.
 * :func:`accuracy_vs_snr`: accuracy vs SNR per PHY mode and channel, digital vs analog.
@@ -15,6 +16,7 @@ See the guide page "Link simulation".
 from commsldr.link.analog import AnalogScheme, analog_accuracy, finetune_decoder_with_noise
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.e2e import EndToEndResult, transmit_end_to_end
+from commsldr.link.harq_loop import HARQFeedback, HARQTiming
 from commsldr.link.nr import NRPHY
 from commsldr.link.phy import PHY, PHYResult, ShannonPHY
 from commsldr.link.simulator import (
@@ -59,6 +61,8 @@ __all__ = [
     "SimulationResult",
     "frame_schedule",
     "simulate",
+    "HARQTiming",
+    "HARQFeedback",
     "EndToEndResult",
     "transmit_end_to_end",
     "AnalogScheme",

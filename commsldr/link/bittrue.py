@@ -127,7 +127,7 @@ class BitTruePHY:
         self.stateless = False
         self._bler = bler_model(self.mcs_category, self.mcs_table_index)
         self._device = device
-        self._harq_process: dict | None = None
+        self._harq_processes: dict[int, dict] = {}  # soft buffers by HARQ process id
         fec = phy.fec
         self.encoder = fec.ldpc.LDPC5GEncoder(
             self.k, self.n, num_bits_per_symbol=self.num_bits_per_symbol, device=device
@@ -179,7 +179,7 @@ class BitTruePHY:
     # --------------------------------------------------------------- bit level
     def reset(self) -> None:
         """Drop the HARQ soft buffer (the simulator calls it at the start of a simulation)."""
-        self._harq_process = None
+        self._harq_processes = {}
 
     def _llrs(
         self,
@@ -275,14 +275,19 @@ class BitTruePHY:
         alive = np.ones(p, dtype=bool)
         for i in range(nmax):
             llr, _ = self._llrs(u, nb, state, generator, rv=self._rv(i))
+            idx = np.flatnonzero(alive)  # only the packets still undecoded are decoded again
+            if idx.size == 0:
+                lost[:, i:] = False
+                break
+            sel = torch.as_tensor(idx, device=llr.device)
             if self.harq.combining:
                 llrs.append(llr)
                 rvs.append(self._rv(i))
-                u_hat = self._decode(llrs, rvs)
+                u_hat = self._decode([x[sel] for x in llrs], rvs)
             else:
-                u_hat = self.decoder(llr)
-            ok = (u_hat.to(torch.float32) == u).all(dim=1).cpu().numpy()
-            alive &= ~ok
+                u_hat = self.decoder(llr[sel])
+            ok = (u_hat.to(torch.float32) == u[sel]).all(dim=1).cpu().numpy()
+            alive[idx[ok]] = False
             lost[:, i] = alive
         return lost
 
@@ -321,6 +326,7 @@ class BitTruePHY:
         *,
         csi_state: LinkState | None = None,
         retransmission: np.ndarray | None = None,
+        harq_process: np.ndarray | None = None,
     ) -> PHYResult:
         """Send one random packet of ``bits[t]`` bits (the last ``crc_bits`` a Sionna CRC over the
         rest) per frame; delivered iff the decoded packet passes the CRC.
@@ -330,7 +336,9 @@ class BitTruePHY:
         Sionna CRC call checks packets of every length at once. ``csi_state`` is unused (fixed
         MCS). ``retransmission`` (``bool [F]``): with HARQ ``chase``/``ir``, frame ``t`` re-sends
         the packet lost in the previous transmission and the receiver combines (module
-        docstring); frames are then processed one by one.
+        docstring); frames are then processed one by one. ``harq_process`` (``int [F]``,
+        default 0): the HARQ process (soft buffer) of each frame's transmission. An erased
+        retransmission still uses up its redundancy version (zero LLRs: nothing received).
         """
         n = len(state)
         bits = check_bits(bits, n)
@@ -342,9 +350,14 @@ class BitTruePHY:
         send = self._plan(bits, state)
         delivered = np.zeros(n, dtype=bool)
         if self.harq.combining:
+            pid = np.zeros(n, np.int64) if harq_process is None else np.asarray(harq_process, np.int64)
+            if pid.shape != (n,):
+                raise ValueError(f"harq_process: expected shape ({n},), got {pid.shape}")
+            erased = state_array(state, "erased")
             for t in range(n):
                 delivered[t] = self._deliver_harq(int(bits[t]), bool(send[t]), bool(retx[t]),
-                                                  state[t], generator)
+                                                  state[t], generator, int(pid[t]),
+                                                  bool(erased is not None and erased[t]))
         else:
             idx = np.flatnonzero(send)
             if idx.size:
@@ -360,13 +373,17 @@ class BitTruePHY:
         )
 
     def _deliver_harq(
-        self, bits: int, send: bool, retx: bool, state: LinkState, generator: torch.Generator
+        self, bits: int, send: bool, retx: bool, state: LinkState, generator: torch.Generator,
+        pid: int = 0, erased: bool = False,
     ) -> bool:
-        """One frame with a HARQ process: combine with the stored copies or start afresh."""
-        proc = self._harq_process
+        """One frame of HARQ process ``pid``: combine with its stored copies or start afresh."""
+        proc = self._harq_processes.get(pid)
         if not send:
             if not retx:
-                self._harq_process = None
+                self._harq_processes.pop(pid, None)
+            elif erased and proc is not None and proc["bits"] == bits and self.harq.type == "ir":
+                proc["llrs"].append(torch.zeros_like(proc["llrs"][0]))  # its RV is used up
+                proc["rvs"].append(self._rv(len(proc["rvs"])))
             return False
         if not (retx and proc is not None and proc["bits"] == bits):
             pk = self._packets(torch.as_tensor([bits], device=self._device), generator)
@@ -383,7 +400,10 @@ class BitTruePHY:
         rvs = proc["rvs"] if self.harq.type == "ir" else [0] * len(proc["llrs"])
         u_hat = self._decode(proc["llrs"], rvs)
         ok = bool(self._crc_ok(pk, self._unpack(u_hat, mask, pk["w"]))[0])
-        self._harq_process = None if ok else proc
+        if ok:
+            self._harq_processes.pop(pid, None)
+        else:
+            self._harq_processes[pid] = proc
         return ok
 
     def transmit_bytes(

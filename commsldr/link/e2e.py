@@ -18,10 +18,13 @@ import numpy as np
 import torch
 
 from commsldr_channels import LinkState
+from commsldr.coding.errors import PacketError
+from commsldr.coding.packets import parse_packet
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.phy import PHY
 from commsldr.link.table import OperatingPoint, classify_latents, encode_latents
+from commsldr.models.coded import CodedModel
 
 __all__ = ["EndToEndResult", "transmit_end_to_end"]
 
@@ -71,17 +74,13 @@ def transmit_end_to_end(
         crc_bits: the packets' CRC width.
         batch_size: images per forward pass.
     """
-    from commsldr.coding.errors import PacketError
-    from commsldr.coding.packets import decode_packet, encode_images, parse_packet
-    from commsldr.train import model_id
-
     images = np.asarray(images, dtype=np.int64)
     f = len(points)
     if images.ndim != 2 or images.shape[0] != f:
         raise ValueError(f"images: expected shape [F={f}, m], got {images.shape}")
     if phy is not None and (states is None or generator is None):
         raise ValueError("states, generator: a PHY needs the link states and a generator")
-    ids = {k: model_id(m) for k, m in models.items()}
+    coded = {k: CodedModel(m, coders, crc_bits=crc_bits) for k, m in models.items()}
     labels = data.labels.cpu().numpy()
     # Sensor: one packet per frame.
     packets: list[bytes] = []
@@ -89,8 +88,7 @@ def transmit_end_to_end(
         if pt.k not in models:
             raise KeyError(f"models: no variant k={pt.k}")
         y = encode_latents(models[pt.k], data.images[torch.as_tensor(idx)], batch_size)
-        packets.append(encode_images(y, coders[(pt.k, pt.scale_index)], model_id=ids[pt.k],
-                                     scale_index=pt.scale_index, crc_bits=crc_bits))
+        packets.append(coded[pt.k].pack(y, scale_index=pt.scale_index))
     bits = np.array([8 * len(p) for p in packets], dtype=np.int64)
     # Link.
     received: list[bytes | None]
@@ -113,8 +111,7 @@ def transmit_end_to_end(
             header, _ = parse_packet(rx, crc_bits, max_images=m)
             if header.k not in models:
                 continue
-            dec = decode_packet(rx, coders, model_id=ids[header.k], crc_bits=crc_bits,
-                                max_images=m, max_symbols=m * max(models))
+            dec = coded[header.k].unpack(rx, max_images=m, max_symbols=m * max(models))
         except PacketError:
             continue
         if dec.latents.shape[0] != m:

@@ -10,27 +10,42 @@ r"""HARQ with soft combining: configuration and the abstraction's combining rule
   :math:`\mathrm{rv}_i` of the 5G LDPC mother code (order 0, 2, 3, 1, TS 38.321 / 38.212
   Sec. 5.4.2), the decoder uses every received version.
 
-The NR abstraction (:class:`~commsldr.link.nr.NRPHY`) maps the :math:`n` received copies of a
-transport block to one effective SNR and reads the first transmission's BLER curve there:
+The NR abstraction (:class:`~commsldr.link.nr.NRPHY`) maps the :math:`n` copies of a code
+block that were *received* (an erased frame contributes nothing) to one effective SNR
+:math:`\rho_{\mathrm{eff}}` and reads the first transmission's BLER curve there. Both rules
+model what the bit-true receiver (:class:`~commsldr.link.bittrue.BitTruePHY`) does:
 
-* Chase: maximum-ratio combining of identical symbols,
-  :math:`\rho_{\mathrm{eff}} = \sum_{i\le n} \rho_i`;
-* IR: accumulated mutual information (Frenger et al., "Performance comparison of HARQ with
-  Chase combining and incremental redundancy for HSDPA", IEEE VTC Fall 2001) in the normal
-  approximation (Polyanskiy, Poor & Verdú 2010). A code block of :math:`K` bits occupies
-  :math:`N = K/(R Q_m)` resource elements per transmission; after :math:`n` copies at SNRs
-  :math:`\rho_i` it is decoded with probability :math:`1 - Q(z_n)`,
+* **Chase** — the receiver adds the LLRs of identical symbols. Per bit level :math:`b` of Gray
+  QAM and transmitted amplitude, the per-copy LLR distributions (Gauss–Hermite atoms) are
+  convolved and the generalized mutual information of the *summed* LLR,
+  :math:`1 - \mathrm E[\log_2(1 + e^{-\pm\sum_i L_i})]`, is taken;
+  :math:`\rho_{\mathrm{eff}}` is the SNR at which one copy carries the same BICM mutual
+  information. For QPSK this is maximum-ratio combining (:math:`\sum_i \rho_i`, +3.01 dB for two
+  equal copies); for 16/64-QAM LLR addition forgets that the copies share their symbol and gains
+  less (two equal copies: 2.77 dB for 16-QAM at 5 dB, 2.54 dB for 64-QAM at 10 dB).
+* **IR** — accumulated mutual information over the *distinct* coded bits. Transmission
+  :math:`i` sends redundancy version :math:`\mathrm{rv}_i` (0, 2, 3, 1): :math:`E` bits of the
+  circular buffer of the 5G LDPC mother code from the start :math:`k_0(\mathrm{rv}_i)` of
+  TS 38.212 Table 5.4.2.1-2 (Sionna's ``LDPC5GEncoder.get_start_positions_comp``), the
+  :math:`p`-th of them on bit level :math:`\lfloor p Q_m / E \rfloor` (the output interleaver of
+  Sec. 5.4.2.2). Each buffer position :math:`j` received at least once carries
+  :math:`I_j = J(\sqrt{\sum_i J^{-1}(I_{b_{ij}}(\rho_i))^2})` bits (copies of one bit in
+  different symbols are independent observations: their LLRs add), with
+  :math:`I_b(\rho)` the bit-level mutual information and :math:`J` the J-function
+  (:mod:`commsldr.link.bitmi`). With :math:`N_d` distinct bits received, the effective code rate
+  is :math:`R_n = K / N_d` and the decoding margin, in standard deviations,
 
-  .. math:: z_n = \frac{N\sum_i I(\rho_i) - K - nN\gamma}{\sqrt{N\sum_i V(\rho_i)}},
+  .. math:: z_n = \frac{\sum_j I_j - K - N_d\,\delta(R_n)}{\sqrt{\sum_j V_j}},
 
-  with :math:`I, V` the BICM mutual information and dispersion of Gray QAM per symbol
-  (:func:`bicm_mutual_information`, :func:`bicm_dispersion`) and :math:`\gamma` the practical
-  code's MI gap per resource element, calibrated so that one copy reproduces the BLER-0.1 SNR of
-  the first transmission's curve. :math:`\rho_{\mathrm{eff}}` is the SNR at which one copy
-  has the same :math:`z`. (Measured alternatives on the same case, against the bit-true chain:
-  plain MI accumulation ~1 dB optimistic at :math:`n = 2`; a constant SNR gap to BICM capacity
-  0.35-0.46 dB optimistic; a constant MI margin per resource element without the dispersion
-  term 0.9 dB pessimistic at :math:`n = 4`. See ``docs/guide/link.md``.)
+  where :math:`V_j` is the dispersion of bit :math:`j`'s channel and :math:`\delta(R)` the
+  practical code's mutual-information gap per coded bit: on the *first transmission* of every
+  MCS of the same modulation order in the same BLER table, at the same block size :math:`K`,
+  the BLER-0.1 SNR has :math:`z = Q^{-1}(0.1)` (interpolated in :math:`R`, held constant outside
+  the tabulated rates). No parameter is fitted to HARQ results. :math:`\rho_{\mathrm{eff}}` is
+  the one-copy SNR with the same :math:`z` (one copy maps to itself).
+
+The accuracy of both rules against the bit-true chain (6 MCS, QPSK to 64-QAM, 2-4 copies) is
+measured by ``benchmarks/harq_abstraction.py`` and stated in ``docs/guide/link.md``.
 
 Failures after successive transmissions are nested (one uniform draw per packet), so the
 probability that a packet is still lost after :math:`n` transmissions is exactly
@@ -45,18 +60,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link.bitmi import (
+    SNR_GRID_DB,
+    _gray_pam,
+    bi_awgn_dispersion,
+    bicm_dispersion,
+    bicm_mutual_information,
+    bit_level_mutual_information,
+    inverse_bicm_mutual_information,
+    inverse_j_function,
+    j_function,
+)
+
 __all__ = [
     "HARQ_TYPES",
+    "RETRANSMISSION_MCS",
     "HARQConfig",
     "IR_RV_SEQUENCE",
     "bicm_dispersion",
     "bicm_mutual_information",
     "inverse_bicm_mutual_information",
     "combined_snr_db",
+    "coded_bits_per_block",
     "harq_attempts",
 ]
 
 HARQ_TYPES = ("none", "arq", "chase", "ir")
+#: what a retransmission's MCS is (:attr:`HARQConfig.retransmission_mcs`)
+RETRANSMISSION_MCS = ("keep", "repick")
 #: redundancy version of transmission 1, 2, 3, 4, ... (cycled)
 IR_RV_SEQUENCE = (0, 2, 3, 1)
 
@@ -68,12 +100,21 @@ class HARQConfig:
     Args:
         type: one of :data:`HARQ_TYPES`.
         max_transmissions: >= 1 (``none`` uses 1 whatever is given).
+        retransmission_mcs: ``"keep"`` (a retransmission uses the MCS of the first
+            transmission) or ``"repick"`` (the PHY's link adaptation picks again for the
+            retransmission's frame; the transport block stays, so with ``ir`` only the
+            modulation order and the coded bits change, TS 38.214 Sec. 5.1.3.1, and with
+            ``chase`` a different modulation restarts the process without combining).
     """
 
     type: str = "none"
     max_transmissions: int = 4
+    retransmission_mcs: str = "keep"
 
     def __post_init__(self) -> None:
+        if self.retransmission_mcs not in RETRANSMISSION_MCS:
+            raise ValueError(f"harq.retransmission_mcs: must be one of {RETRANSMISSION_MCS}, "
+                             f"got {self.retransmission_mcs!r}")
         if self.type not in HARQ_TYPES:
             raise ValueError(f"harq.type: must be one of {HARQ_TYPES}, got {self.type!r}")
         if int(self.max_transmissions) != self.max_transmissions or self.max_transmissions < 1:
@@ -100,82 +141,174 @@ class HARQConfig:
             return value
         if not isinstance(value, dict):
             raise ValueError(f"harq: expected a mapping {{type, max_transmissions}}, got {value!r}")
-        unknown = set(value) - {"type", "max_transmissions"}
+        unknown = set(value) - {"type", "max_transmissions", "retransmission_mcs"}
         if unknown:
-            raise ValueError(f"harq: unknown key(s) {sorted(unknown)}; allowed: type, max_transmissions")
+            raise ValueError(f"harq: unknown key(s) {sorted(unknown)}; allowed: type, "
+                             "max_transmissions, retransmission_mcs")
         return cls(**value)
 
 
-def _gray_pam(levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Amplitudes ``[L]`` (unit mean energy) and Gray labels ``[L, log2 L]`` of L-PAM."""
-    bits = int(round(math.log2(levels)))
-    amp = 2.0 * np.arange(levels) - (levels - 1)
-    amp = amp / math.sqrt(np.mean(amp**2))
-    gray = np.arange(levels) ^ (np.arange(levels) >> 1)
-    labels = (gray[:, None] >> np.arange(bits - 1, -1, -1)[None, :]) & 1
-    return amp, labels
+@functools.lru_cache(maxsize=256)
+def _buffer_layout(k: int, n: int, qm: int) -> tuple[int, tuple[int, ...]]:
+    """``(N_cb, (k0 of rv 0..3))`` of the compressed circular buffer (fillers and the first
+    :math:`2Z_c` punctured bits removed) of Sionna's 5G LDPC encoder for ``k`` information and
+    ``n`` coded bits."""
+    from commsldr.link._sionna import sionna_phy
+
+    enc = sionna_phy().fec.ldpc.LDPC5GEncoder(int(k), int(n), num_bits_per_symbol=int(qm))
+    return int(enc.n_cb_comp), tuple(int(v) for v in enc.get_start_positions_comp([0, 1, 2, 3]))
 
 
-@functools.lru_cache(maxsize=8)
-def _mi_curve(qm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(snr_db grid, BICM MI per QAM symbol, its dispersion)`` for ``2^qm``-QAM (Gauss–Hermite).
+def coded_bits_per_block(cb_bits: int, rate: float, qm: int) -> int:
+    """Coded bits :math:`E` of one code block: :math:`K/R` rounded up to whole symbols (as
+    :class:`~commsldr.link.bittrue.BitTruePHY` and Sionna's BLER-table simulations)."""
+    return int(math.ceil(int(cb_bits) / float(rate) / int(qm))) * int(qm)
 
-    Square Gray QAM is two independent Gray PAMs (I and Q), each with half the symbol energy
-    and half the noise, so MI and dispersion are twice those of the PAM. BICM's information
-    density of a PAM symbol is :math:`i = \\sum_b [1 - \\log_2(\\sum_x p(y|x) /
-    \\sum_{x: b(x) = b} p(y|x))]`; the MI is :math:`E[i]`, the dispersion :math:`\\mathrm{Var}[i]`
-    (Polyanskiy, Poor & Verdú, IEEE Trans. Inf. Theory 56(5), 2010; Martinez et al., "Bit-interleaved
-    coded modulation revisited", IEEE Trans. Inf. Theory 52(6), 2006).
-    """
-    if qm < 2 or qm % 2:
-        raise ValueError(f"modulation order: square QAM needs an even Q_m >= 2, got {qm}")
+
+def _level_sigma(qm: int, snr_db: np.ndarray) -> np.ndarray:
+    """Equivalent consistent-Gaussian LLR ``sigma [..., qm/2]`` of each PAM bit level."""
+    return inverse_j_function(bit_level_mutual_information(qm, snr_db))
+
+
+def _pam_llr_atoms(qm: int, snr_db: float, nodes: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per PAM level ``b``, transmitted amplitude ``x`` and Gauss–Hermite node: the exact bit
+    LLR signed so that positive is right, ``[nb, L, T]``, and the node weights ``[T]``."""
     amp, labels = _gray_pam(2 ** (qm // 2))
-    t, w = np.polynomial.hermite.hermgauss(48)
+    t, w = np.polynomial.hermite.hermgauss(nodes)
     w = w / math.sqrt(math.pi)
-    grid = np.arange(-20.0, 50.0001, 0.1)
-    mi = np.empty(grid.shape)
-    var = np.empty(grid.shape)
-    levels = amp.shape[0]
-    for gi, snr_db in enumerate(grid):
-        sigma2 = 0.5 / 10 ** (snr_db / 10.0)  # noise variance per real dimension (E_s = 1)
-        a = amp * math.sqrt(0.5)  # per real dimension the signal energy is 1/2
-        y = a[:, None] + math.sqrt(2 * sigma2) * t[None, :]  # [L, T]
-        logp = -((y[:, :, None] - a[None, None, :]) ** 2) / (2 * sigma2)  # [L, T, L]
-        lse_all = np.logaddexp.reduce(logp, axis=2)
-        dens = np.zeros((levels, t.shape[0]))
-        for b in range(labels.shape[1]):
-            same = labels[:, b][:, None] == labels[:, b][None, :]  # [L(tx), L(x)]
-            masked = np.where(same[:, None, :], logp, -np.inf)
-            dens += 1.0 - (lse_all - np.logaddexp.reduce(masked, axis=2)) / math.log(2)
-        m1 = np.mean(np.sum(w[None, :] * dens, axis=1))
-        m2 = np.mean(np.sum(w[None, :] * dens**2, axis=1))
-        mi[gi] = 2.0 * m1
-        var[gi] = 2.0 * max(m2 - m1 * m1, 0.0)
-    mi = np.maximum.accumulate(np.clip(mi, 0.0, qm))
-    return grid, mi, var
+    a = amp * math.sqrt(0.5)
+    sigma2 = 0.5 / 10 ** (snr_db / 10.0)
+    y = a[:, None] + math.sqrt(2 * sigma2) * t[None, :]
+    logp = -((y[:, :, None] - a[None, None, :]) ** 2) / (2 * sigma2)
+    out = np.empty((labels.shape[1], amp.shape[0], t.shape[0]))
+    for b in range(labels.shape[1]):
+        l0 = np.logaddexp.reduce(np.where(labels[:, b] == 0, logp, -np.inf), axis=2)
+        l1 = np.logaddexp.reduce(np.where(labels[:, b] == 1, logp, -np.inf), axis=2)
+        out[b] = (1 - 2 * labels[:, b])[:, None] * (l0 - l1)
+    return out, w, labels
 
 
-def bicm_mutual_information(qm: int, snr_db: np.ndarray) -> np.ndarray:
-    """BICM mutual information (bits per QAM symbol) of Gray ``2^qm``-QAM at ``snr_db``."""
-    grid, mi, _ = _mi_curve(int(qm))
-    return np.interp(np.asarray(snr_db, dtype=np.float64), grid, mi)
+_LLR_CLIP = 60.0
+_LLR_STEP = 0.05
 
 
-def bicm_dispersion(qm: int, snr_db: np.ndarray) -> np.ndarray:
-    """Variance (bits²) of the BICM information density per symbol of Gray ``2^qm``-QAM."""
-    grid, _, var = _mi_curve(int(qm))
-    return np.interp(np.asarray(snr_db, dtype=np.float64), grid, var)
+@functools.lru_cache(maxsize=4096)
+def _chase_gmi(qm: int, snrs: tuple[float, ...]) -> float:
+    """Generalized MI (bits per symbol) of the summed bit LLRs of copies at ``snrs`` (dB)."""
+    from scipy.signal import fftconvolve
+
+    atoms = [_pam_llr_atoms(qm, s) for s in snrs]
+    nb, levels, _ = atoms[0][0].shape
+    edges = np.arange(-_LLR_CLIP, _LLR_CLIP + _LLR_STEP / 2, _LLR_STEP)
+    total = 0.0
+    for b in range(nb):
+        for x in range(levels):
+            dist = None
+            for llr, w, _ in atoms:
+                v = np.clip(llr[b, x], -_LLR_CLIP, _LLR_CLIP)
+                h = np.zeros(edges.shape[0])
+                pos = (v + _LLR_CLIP) / _LLR_STEP
+                lo = np.floor(pos).astype(np.int64).clip(0, edges.shape[0] - 2)
+                frac = pos - lo
+                np.add.at(h, lo, w * (1 - frac))
+                np.add.at(h, lo + 1, w * frac)
+                dist = h if dist is None else np.clip(fftconvolve(dist, h), 0.0, None)
+            m = dist.shape[0]
+            grid = -len(snrs) * _LLR_CLIP + _LLR_STEP * np.arange(m)
+            total += 1.0 - float(np.sum(dist * np.logaddexp(0.0, -grid)) / math.log(2) / dist.sum())
+    return 2.0 * total / levels
 
 
-def inverse_bicm_mutual_information(qm: int, mi_bits: np.ndarray) -> np.ndarray:
-    """SNR (dB) at which Gray ``2^qm``-QAM carries ``mi_bits`` per symbol (``+inf`` at
-    :math:`Q_m` bits and above)."""
-    grid, mi, _ = _mi_curve(int(qm))
-    x = np.asarray(mi_bits, dtype=np.float64)
-    top = mi[-1] - 1e-9
-    keep = np.concatenate([[True], np.diff(mi) > 0])
-    out = np.interp(np.minimum(x, top), mi[keep], grid[keep])
-    return np.where(x >= top, np.inf, out)
+def _chase_effective_snr_db(qm: int, s: np.ndarray) -> float:
+    """LLR-domain Chase combining mapped onto one copy by equal BICM mutual information."""
+    if qm == 2:  # QPSK: bit LLRs are sufficient statistics, LLR addition is MRC
+        return float(10.0 * np.log10(np.sum(np.power(10.0, s / 10.0))))
+    key = tuple(float(round(v, 2)) for v in sorted(s.tolist()))
+    one = _chase_gmi(qm, (key[-1],))
+    # the binning's small bias cancels between the n-copy and one-copy evaluations
+    gmi = _chase_gmi(qm, key) * float(bicm_mutual_information(qm, key[-1])) / max(one, 1e-12)
+    return float(inverse_bicm_mutual_information(qm, gmi))
+
+
+@functools.lru_cache(maxsize=64)
+def _gap_curve(
+    mcs_category: int, mcs_table_index: int, cb_bits: int, qm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(R [M], delta [M])``, sorted by rate: the code's MI gap per coded bit,
+    :math:`\delta = (\sum_j I_j - K - Q^{-1}(0.1)\sqrt{\sum_j V_j}) / E`, at the BLER-0.1 SNR
+    of the first transmission of every MCS of modulation order ``qm`` in the table (all MCS if
+    the table has none of that order), at block size ``cb_bits``."""
+    model = bler_model(int(mcs_category), int(mcs_table_index))
+    qms, rate = mcs_parameters(int(mcs_category), int(mcs_table_index))
+    usable = model.available & (qms > 0)
+    if (usable & (qms == qm)).any():
+        usable &= qms == qm
+    rates, gaps = [], []
+    for m in np.flatnonzero(usable):
+        q = int(qms[m])
+        e = coded_bits_per_block(cb_bits, rate[m], q)
+        s10 = float(model.snr_at_bler(m, cb_bits, 0.1))
+        sig = _level_sigma(q, np.array(s10))
+        mi = e / q * 2.0 * float(j_function(sig).sum())
+        v = e / q * 2.0 * float(bi_awgn_dispersion(sig).sum())
+        rates.append(cb_bits / e)
+        gaps.append((mi - cb_bits - _Z10 * math.sqrt(v)) / e)
+    order = np.argsort(rates)
+    return np.asarray(rates)[order], np.asarray(gaps)[order]
+
+
+_Z10 = 1.2815515655446004  # Q^{-1}(0.1)
+
+
+def _ir_margin(
+    copies: list[tuple[float, int, int]], k: int, layout: tuple[int, tuple[int, ...]],
+    rates: np.ndarray, gaps: np.ndarray,
+) -> float:
+    """Decoding margin :math:`z_n` of IR copies ``(snr_db, Q_m, E)`` in the order sent
+    (``snr_db = -inf``: erased, nothing received; it still uses up its redundancy version)."""
+    n_cb, starts = layout
+    sig2 = np.zeros(n_cb)
+    for i, (s, qm, e) in enumerate(copies):
+        if np.isneginf(s):
+            continue
+        offs = np.arange(e)
+        level = (offs * qm) // e // 2  # QAM bit level floor(p Q_m / E); PAM level = that // 2
+        sig = _level_sigma(qm, np.array(s))  # [qm/2]
+        pos = (starts[IR_RV_SEQUENCE[i % len(IR_RV_SEQUENCE)]] + offs) % n_cb
+        np.add.at(sig2, pos, sig[level] ** 2)
+    got = sig2 > 0
+    n_d = int(np.count_nonzero(got))
+    if n_d == 0:
+        return -np.inf
+    sigma = np.sqrt(sig2[got])
+    delta = float(np.interp(k / n_d, rates, gaps))
+    num = float(j_function(sigma).sum()) - k - n_d * delta
+    return num / math.sqrt(max(float(bi_awgn_dispersion(sigma).sum()), 1e-12))
+
+
+def _ir_effective_snr_db(
+    copies: list[tuple[float, int, int]], k: int, table: tuple[int, int]
+) -> float:
+    """One-copy SNR (first copy's modulation and length) with the IR copies' decoding margin."""
+    _, qm, e = copies[0]
+    layout = _buffer_layout(k, e, qm)
+    rates, gaps = _gap_curve(table[0], table[1], k, qm)
+    z = _ir_margin(copies, k, layout, rates, gaps)
+    if not np.isfinite(z):
+        return float("-inf")
+    # one copy, RV 0 at every grid SNR: E/Q_m symbols, each bit level once per symbol
+    grid = SNR_GRID_DB
+    sig = inverse_j_function(bit_level_mutual_information(qm, grid))  # [G, qm/2]
+    mi1 = e / qm * 2.0 * j_function(sig).sum(axis=1)
+    v1 = e / qm * 2.0 * bi_awgn_dispersion(sig).sum(axis=1)
+    delta1 = float(np.interp(k / min(e, layout[0]), rates, gaps))
+    z1 = np.maximum.accumulate((mi1 - k - e * delta1) / np.sqrt(np.maximum(v1, 1e-12)))
+    if z >= z1[-1]:
+        return float("inf")
+    if z <= z1[0]:
+        return float(grid[0])
+    keep = np.concatenate([[True], np.diff(z1) > 0])
+    return float(np.interp(z, z1[keep], grid[keep]))
 
 
 def combined_snr_db(
@@ -184,50 +317,60 @@ def combined_snr_db(
     snr_db: np.ndarray,
     rate: float = 0.0,
     cb_bits: int = 0,
-    first_snr10_db: float = float("nan"),
+    *,
+    coded_bits: int | None = None,
+    table: tuple[int, int] = (0, 1),
+    copy_qm: list[int] | None = None,
+    copy_coded_bits: list[int] | None = None,
 ) -> float:
-    """Effective SNR (dB) of the copies received at ``snr_db [n]`` (see the module docstring).
+    """Effective SNR (dB) of the copies of one code block received at ``snr_db [n]``.
 
-    Args:
+    Input:
         kind: HARQ type; ``none``/``arq`` use the last copy only.
-        qm: modulation order :math:`Q_m`.
-        snr_db: the SNRs of the :math:`n` copies.
-        rate: code rate :math:`R` of one transmission (IR).
+        qm: modulation order :math:`Q_m` (2, 4, 6, 8) of the first transmission.
+        snr_db: float ``[n]`` — the SNR (dB) of every transmission of the block, in the order
+            sent; ``-inf`` marks an erased transmission (it advances the redundancy version and
+            contributes nothing).
+        rate: code rate :math:`R` of the first transmission (IR).
         cb_bits: information bits :math:`K` per code block (IR).
-        first_snr10_db: SNR at which one transmission's code-block error rate is 0.1 (IR: the
-            calibration point of the code's gap).
+        coded_bits: coded bits :math:`E` per code block of the first transmission (IR; default
+            :func:`coded_bits_per_block`).
+        table: ``(mcs_category, mcs_table_index)`` of the BLER table whose first transmissions
+            calibrate the code's gap :math:`\\delta(R)` (IR).
+        copy_qm / copy_coded_bits: ``int [n]`` — IR only: a retransmission that re-picked its
+            modulation (same transport block, TS 38.214 Sec. 5.1.3.1) sends :math:`E_i` bits on
+            :math:`Q_{m,i}`; default: every copy like the first.
+
+    Output:
+        float — the SNR (dB) at which one copy of the first transmission's MCS has the same
+        decoding margin; ``-inf`` when no copy was received.
     """
     s = np.asarray(snr_db, dtype=np.float64).reshape(-1)
-    if kind in ("none", "arq") or s.size == 1:
+    if s.size == 0:
+        raise ValueError("snr_db: at least one transmission")
+    if kind in ("none", "arq"):
         return float(s[-1])
+    if kind not in ("chase", "ir"):
+        raise ValueError(f"harq.type: must be one of {HARQ_TYPES}, got {kind!r}")
+    got = s[~np.isneginf(s)]
+    if got.size == 0:
+        return float("-inf")
     if kind == "chase":
-        return float(10.0 * np.log10(np.sum(np.power(10.0, s / 10.0))))
-    if kind == "ir":
-        if not (rate > 0 and cb_bits > 0 and np.isfinite(first_snr10_db)):
-            raise ValueError("combined_snr_db: IR needs rate, cb_bits and first_snr10_db")
-        return _ir_effective_snr_db(int(qm), s, float(rate), int(cb_bits), float(first_snr10_db))
-    raise ValueError(f"harq.type: must be one of {HARQ_TYPES}, got {kind!r}")
-
-
-_Z10 = 1.2815515655446004  # Q^{-1}(0.1)
-
-
-def _ir_effective_snr_db(qm: int, s: np.ndarray, rate: float, k: int, snr10: float) -> float:
-    """Normal-approximation mapping of ``n`` IR copies onto the first transmission's curve."""
-    n_re = k / (rate * qm)  # resource elements per code block and transmission
-    i1 = float(bicm_mutual_information(qm, np.array(snr10)))
-    v1 = float(bicm_dispersion(qm, np.array(snr10)))
-    gap = (n_re * i1 - k - _Z10 * math.sqrt(n_re * v1)) / n_re  # MI gap per resource element
-    mi = bicm_mutual_information(qm, s)
-    var = bicm_dispersion(qm, s)
-    z = (n_re * mi.sum() - k - s.size * n_re * gap) / math.sqrt(max(n_re * var.sum(), 1e-12))
-    grid, mi_g, var_g = _mi_curve(qm)
-    z_g = (n_re * mi_g - k - n_re * gap) / np.sqrt(np.maximum(n_re * var_g, 1e-12))
-    z_g = np.maximum.accumulate(z_g)
-    if z >= z_g[-1]:
-        return float("inf")
-    keep = np.concatenate([[True], np.diff(z_g) > 0])
-    return float(np.interp(z, z_g[keep], grid[keep]))
+        if copy_qm is not None and any(int(q) != int(qm) for q in copy_qm):
+            raise ValueError("copy_qm: Chase combining needs every copy on the same modulation")
+        return float(got[0]) if got.size == 1 else _chase_effective_snr_db(int(qm), got)
+    if not (rate > 0 and cb_bits > 0):
+        raise ValueError("combined_snr_db: IR needs rate and cb_bits")
+    e0 = coded_bits_per_block(cb_bits, rate, qm) if coded_bits is None else int(coded_bits)
+    qms = [int(qm)] * s.size if copy_qm is None else [int(q) for q in copy_qm]
+    es = [e0] * s.size if copy_coded_bits is None else [int(e) for e in copy_coded_bits]
+    if len(qms) != s.size or len(es) != s.size:
+        raise ValueError(f"copy_qm / copy_coded_bits: expected {s.size} entries (one per copy)")
+    if s.size == 1:
+        return float(s[0])
+    copies = [(float(v), q, e) for v, q, e in zip(s, qms, es, strict=True)]
+    copies[0] = (copies[0][0], int(qm), e0)
+    return _ir_effective_snr_db(copies, int(cb_bits), tuple(table))
 
 
 def harq_attempts(max_attempts: int, harq: HARQConfig | dict | None) -> int:

@@ -181,7 +181,8 @@ class NRPHY:
         reused across simulations starts each one from the same state.
         """
         self._olla_offset_db = 0.0
-        self._harq_process: dict[str, Any] | None = None
+        #: open HARQ processes (soft buffers of lost transport blocks) by process id
+        self._harq_processes: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ tables
     def tbler(self, mcs_index: np.ndarray, snr_db: np.ndarray) -> np.ndarray:
@@ -261,6 +262,7 @@ class NRPHY:
         *,
         csi_state: LinkState | None = None,
         retransmission: np.ndarray | None = None,
+        harq_process: np.ndarray | None = None,
     ) -> PHYResult:
         """Send one packet of ``bits[t]`` bits in each of ``F`` frames.
 
@@ -273,6 +275,10 @@ class NRPHY:
                 that was lost in the previous transmission (frame ``t - 1``, or the last frame of
                 the previous call). With HARQ ``chase``/``ir`` it keeps that block's MCS and
                 combines; otherwise it is a fresh transmission of the packet.
+            harq_process: ``int [F]``, the HARQ process of each frame's transmission (default:
+                process 0 for all): with several processes in flight
+                (:class:`~commsldr.link.harq_loop.HARQTiming`), a retransmission combines
+                with the soft buffer of its own process.
 
         Returns:
             :class:`~commsldr.link.phy.PHYResult` with the MCS used (``-1``: nothing sent) and
@@ -289,9 +295,12 @@ class NRPHY:
         retx = np.zeros(n, bool) if retransmission is None else np.asarray(retransmission, bool)
         if retx.shape != (n,):
             raise ValueError(f"retransmission: expected shape ({n},), got {retx.shape}")
+        pid = np.zeros(n, np.int64) if harq_process is None else np.asarray(harq_process, np.int64)
+        if pid.shape != (n,):
+            raise ValueError(f"harq_process: expected shape ({n},), got {pid.shape}")
         u = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
         if self.link_adaptation == "olla" or (self.harq.combining and retx.any()):
-            return self._deliver_loop(bits, snr_db, known, erased, retx, u)
+            return self._deliver_loop(bits, snr_db, known, erased, retx, u, pid)
         mcs = self._adapted_mcs(known)
         if self.fit_packet:
             mcs = self._fit(mcs, bits)
@@ -300,7 +309,9 @@ class NRPHY:
         delivered = (bits <= tbs) & (u >= tbler) & ~erased & (mcs >= 0)
         if self.harq.combining and n:
             last = n - 1
-            self._remember(delivered[last], mcs[last], bits[last], [snr_db[last]], u[last])
+            last_snr = float("-inf") if erased[last] else float(snr_db[last])
+            self._remember(int(pid[last]), delivered[last], mcs[last], bits[last], [last_snr],
+                           u[last])
         return PHYResult(
             delivered=delivered,
             capacity_bits=np.where(erased, 0.0, tbs.astype(np.float64)),
@@ -309,12 +320,40 @@ class NRPHY:
             error_prob=np.where(erased | (mcs < 0), 1.0, tbler),
         )
 
-    def _remember(self, ok: bool, mcs: int, bits: int, snrs: list[float], u: float) -> None:
-        """Keep (or close) the HARQ process of the last transmission."""
+    def coded_bits_per_block(self, mcs: int) -> int:
+        """Coded bits :math:`E` of one code block of MCS ``mcs`` in this allocation:
+        :math:`Q_m \\lfloor N_{RE} / C \\rfloor` (TS 38.212 Sec. 5.4.2.1 with :math:`C` code blocks)."""
+        qm = int(self.modulation_order[mcs])
+        return qm * (self.num_allocated_re // max(int(self.num_cb[mcs]), 1))
+
+    def _combined_snr_db(self, mcs: int, snrs: list[float], copy_mcs: list[int]) -> float:
+        """Effective SNR of the received copies of a transport block first sent on MCS ``mcs``
+        (copy ``i`` on ``copy_mcs[i]``: same block, possibly another modulation; IR only)."""
+        kw: dict[str, Any] = {}
+        if any(c != mcs for c in copy_mcs):
+            kw["copy_qm"] = [int(self.modulation_order[c]) for c in copy_mcs]
+            kw["copy_coded_bits"] = [self._copy_coded_bits(mcs, c) for c in copy_mcs]
+        return combined_snr_db(
+            self.harq.type, int(self.modulation_order[mcs]), np.array(snrs),
+            float(self.coderate[mcs]), int(self.cb_size[mcs]),
+            coded_bits=self.coded_bits_per_block(mcs),
+            table=(self.mcs_category, self.mcs_table_index), **kw,
+        )
+
+    def _copy_coded_bits(self, mcs: int, copy: int) -> int:
+        """Coded bits per code block of a retransmission of MCS ``mcs``'s block on MCS ``copy``'s
+        modulation: the allocation's REs split over the first transmission's code blocks."""
+        qm = int(self.modulation_order[copy])
+        return qm * (self.num_allocated_re // max(int(self.num_cb[mcs]), 1))
+
+    def _remember(self, pid: int, ok: bool, mcs: int, bits: int, snrs: list[float], u: float,
+                  copy_mcs: list[int] | None = None) -> None:
+        """Keep (or close) HARQ process ``pid`` after its last transmission."""
         if ok or mcs < 0:
-            self._harq_process = None
+            self._harq_processes.pop(pid, None)
         else:
-            self._harq_process = {"mcs": int(mcs), "bits": int(bits), "snr_db": list(snrs), "u": u}
+            self._harq_processes[pid] = {"mcs": int(mcs), "bits": int(bits), "snr_db": list(snrs),
+                                         "u": u, "copy_mcs": list(copy_mcs or [int(mcs)])}
 
     def _deliver_loop(
         self,
@@ -324,6 +363,7 @@ class NRPHY:
         erased: np.ndarray,
         retx: np.ndarray,
         u: np.ndarray,
+        pid: np.ndarray,
     ) -> PHYResult:
         """Frame-by-frame delivery: OLLA's ACK/NACK feedback of frame t feeds t+1, and a HARQ
         retransmission combines with its process. Both states live on the PHY (:meth:`reset`)."""
@@ -334,37 +374,39 @@ class NRPHY:
         err = np.ones(n)
         down = self.olla_delta_up_db * self.bler_target / (1.0 - self.bler_target)
         for t in range(n):
-            proc = self._harq_process
-            combine = self.harq.combining and bool(retx[t]) and proc is not None
-            if combine and proc["bits"] == bits[t]:
+            p_id = int(pid[t])
+            proc = self._harq_processes.get(p_id)
+            combine = (self.harq.combining and bool(retx[t]) and proc is not None
+                       and proc["bits"] == bits[t])
+            this_snr = float("-inf") if erased[t] else float(snr_db[t])  # erased: nothing received
+            m_new = self._pick_mcs(known_db[t], bits[t : t + 1])
+            if combine and self.harq.retransmission_mcs == "repick" and m_new >= 0:
+                # the transport block stays: a new modulation order for IR, none for Chase
+                q_new, q_old = self.modulation_order[m_new], self.modulation_order[proc["mcs"]]
+                if self.harq.type == "chase" and q_new != q_old:
+                    combine = False
+            if combine:
                 m = proc["mcs"]
-                snrs = proc["snr_db"] + [float(snr_db[t])]
+                m_copy = m_new if (self.harq.retransmission_mcs == "repick" and m_new >= 0) else m
+                snrs = proc["snr_db"] + [this_snr]
+                copy_mcs = proc["copy_mcs"] + [int(m_copy)]
                 ut = proc["u"]  # nested failures: one uniform per transport block
-                eff = combined_snr_db(
-                    self.harq.type, int(self.modulation_order[m]), np.array(snrs),
-                    float(self.coderate[m]), int(self.cb_size[m]),
-                    float(self._bler.snr_at_bler(m, self.cb_size[m], 0.1)),
-                )
+                eff = self._combined_snr_db(m, snrs, copy_mcs)
             else:
-                if self.link_adaptation == "olla":
-                    m = int(self._illa(np.array([known_db[t] - self._olla_offset_db]))[0])
-                elif self.link_adaptation == "fixed":
-                    m = self.mcs_index
-                else:
-                    m = int(self._illa(known_db[t : t + 1])[0])
-                if self.fit_packet:
-                    m = int(self._fit(np.array([m]), bits[t : t + 1])[0])
-                snrs, ut, eff = [float(snr_db[t])], float(u[t]), float(snr_db[t])
+                m = m_new
+                m_copy = m
+                copy_mcs = [int(m)]
+                snrs, ut, eff = [this_snr], float(u[t]), float(snr_db[t])
             tbs = int(self._tbs(np.array([m]))[0])
             p_loss = 1.0 if m < 0 else float(min(self.tbler(np.array([m]), np.array([eff]))[0], 1.0))
             ok = bool(m >= 0 and bits[t] <= tbs and ut >= p_loss and not erased[t])
-            mcs_out[t], delivered[t] = m, ok
+            mcs_out[t], delivered[t] = m_copy, ok
             cap[t] = 0.0 if erased[t] else float(tbs)
             err[t] = 1.0 if erased[t] else p_loss
             if self.link_adaptation == "olla" and m >= 0:
                 self._olla_offset_db += -down if ok else self.olla_delta_up_db
             if self.harq.combining:
-                self._remember(ok, m, int(bits[t]), snrs, ut)
+                self._remember(p_id, ok, m, int(bits[t]), snrs, ut, copy_mcs)
         return PHYResult(
             delivered=delivered,
             capacity_bits=cap,
@@ -372,3 +414,15 @@ class NRPHY:
             mcs_index=mcs_out,
             error_prob=err,
         )
+
+    def _pick_mcs(self, known_db: float, bits: np.ndarray) -> int:
+        """The MCS link adaptation picks for one frame at the known SNR ``known_db``."""
+        if self.link_adaptation == "olla":
+            m = int(self._illa(np.array([known_db - self._olla_offset_db]))[0])
+        elif self.link_adaptation == "fixed":
+            m = self.mcs_index
+        else:
+            m = int(self._illa(np.array([known_db]))[0])
+        if self.fit_packet:
+            m = int(self._fit(np.array([m]), bits)[0])
+        return m

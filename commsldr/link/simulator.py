@@ -38,14 +38,23 @@ outcomes only, so the outcomes have the right joint distribution).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 from commsldr_channels import LinkState
-from commsldr.link.phy import PHY, PHYResult, state_array
+from commsldr.link.harq_loop import (
+    HARQFeedback,
+    HARQTiming,
+    _deliver,
+    _fallback_correct,
+    _simulate_harq_loop,
+    _snr_or_nan,
+    notify_harq_feedback,
+)
+from commsldr.link.phy import PHY, PHYResult
+from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPoint, OperatingPointTable
 
 __all__ = [
@@ -56,6 +65,8 @@ __all__ = [
     "TransmitterCSILike",
     "transmitter_csi_state",
     "SimulationResult",
+    "HARQTiming",
+    "HARQFeedback",
     "simulate",
     "frame_schedule",
 ]
@@ -148,141 +159,6 @@ class FixedPolicy:
         return f"FixedPolicy({self.point})"
 
 
-@dataclass
-class SimulationResult:
-    """Per-frame records and summary metrics of one simulation.
-
-    Per-frame arrays (``[F]``; ``point_index``/``packet_bits``/``group`` are ``-1`` in frames
-    that sent nothing):
-
-    Attributes:
-        snr_db: true SNR of the frame (``nan`` for capacity-only channels).
-        capacity_bits: what the PHY could carry in the frame.
-        point_index: table index of the operating point of the packet sent.
-        group: table group (images) of the packet sent.
-        packet_bits: size of the packet sent (header + CRC + payload).
-        attempt: 1 for a first transmission, 2.. for retransmissions, 0 if nothing was sent.
-        delivered: the packet sent in the frame got through.
-        num_correct: correctly classified images of the delivered packet (0 if lost).
-        mcs_index: the PHY's MCS (``-1`` where not applicable).
-        images_generated: images the sensor produced (``m`` per frame).
-        images_delivered / images_correct_delivered: over delivered packets.
-        images_lost / images_correct_fallback: images that never arrived (lost or expired) and
-            how many of them the fallback decision got right.
-        images_pending: images still queued at the end (not counted in the metrics).
-        fallback: the fallback rule used.
-        images_per_packet: ``m``.
-        generated: frame in which the packet sent in each frame was generated (``-1`` where
-            nothing was sent); ``None`` = the frame itself (no retransmission).
-    """
-
-    snr_db: np.ndarray
-    capacity_bits: np.ndarray
-    point_index: np.ndarray
-    group: np.ndarray
-    packet_bits: np.ndarray
-    attempt: np.ndarray
-    delivered: np.ndarray
-    num_correct: np.ndarray
-    mcs_index: np.ndarray
-    images_per_packet: int
-    fallback: str
-    images_delivered: int
-    images_correct_delivered: int
-    images_lost: int
-    images_correct_fallback: int
-    images_pending: int = 0
-    generated: np.ndarray | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_frames(self) -> int:
-        """Number of frames ``F``."""
-        return int(self.delivered.shape[0])
-
-    @property
-    def images_done(self) -> int:
-        """Images with a final outcome (delivered or lost)."""
-        return self.images_delivered + self.images_lost
-
-    @property
-    def accuracy(self) -> float:
-        """End-to-end accuracy: correct decisions (delivered or fallback) / images done."""
-        n = self.images_done
-        return (self.images_correct_delivered + self.images_correct_fallback) / n if n else 0.0
-
-    @property
-    def accuracy_delivered(self) -> float:
-        """Accuracy over delivered images only (``nan`` if none)."""
-        n = self.images_delivered
-        return self.images_correct_delivered / n if n else float("nan")
-
-    @property
-    def delivered_image_rate(self) -> float:
-        """Fraction of images that arrived."""
-        n = self.images_done
-        return self.images_delivered / n if n else 0.0
-
-    @property
-    def outage(self) -> float:
-        """Fraction of transmissions that were lost."""
-        sent = self.attempt > 0
-        return float(np.mean(~self.delivered[sent])) if sent.any() else 0.0
-
-    @property
-    def mean_latency_frames(self) -> float:
-        """Mean delivery latency of the delivered packets, in frames: delivery frame minus
-        generation frame plus one (1 = delivered in the frame it was generated; ``inf`` if
-        nothing was delivered: nothing ever arrived)."""
-        if not self.delivered.any():
-            return float("inf")
-        t = np.flatnonzero(self.delivered)
-        gen = t if self.generated is None else self.generated[t]
-        return float(np.mean(t - gen + 1))
-
-    @property
-    def mean_bits_per_image(self) -> float:
-        """Mean packet bits (header + CRC + payload) per image over the transmissions."""
-        sent = self.attempt > 0
-        if not sent.any():
-            return 0.0
-        return float(self.packet_bits[sent].mean()) / self.images_per_packet
-
-    def summary(self) -> dict[str, float | int | str]:
-        """The summary metrics as a JSON-able dict."""
-        return {
-            "num_frames": self.num_frames,
-            "images_per_packet": self.images_per_packet,
-            "fallback": self.fallback,
-            "accuracy": self.accuracy,
-            "accuracy_delivered": self.accuracy_delivered,
-            "delivered_image_rate": self.delivered_image_rate,
-            "outage": self.outage,
-            "mean_bits_per_image": self.mean_bits_per_image,
-            "mean_latency_frames": self.mean_latency_frames,
-            "images_delivered": self.images_delivered,
-            "images_lost": self.images_lost,
-            "images_correct_delivered": self.images_correct_delivered,
-            "images_correct_fallback": self.images_correct_fallback,
-            "images_pending": self.images_pending,
-        }
-
-    def records(self) -> dict[str, np.ndarray]:
-        """The per-frame records as a dict of equal-length arrays (for CSV / DataFrames)."""
-        return {
-            "frame": np.arange(self.num_frames),
-            "snr_db": self.snr_db,
-            "capacity_bits": self.capacity_bits,
-            "point_index": self.point_index,
-            "group": self.group,
-            "packet_bits": self.packet_bits,
-            "attempt": self.attempt,
-            "delivered": self.delivered,
-            "num_correct": self.num_correct,
-            "mcs_index": self.mcs_index,
-        }
-
-
 def frame_schedule(num_groups: int, num_frames: int, generator: np.random.Generator) -> np.ndarray:
     """Group index of every frame: concatenated seeded permutations of ``range(num_groups)``.
 
@@ -302,12 +178,6 @@ def _generators(seed: int) -> tuple[np.random.Generator, np.random.Generator, to
     return np.random.default_rng(a), np.random.default_rng(b), torch.Generator().manual_seed(phy_seed)
 
 
-def _fallback_correct(table: OperatingPointTable, fallback: str, images: np.ndarray) -> int:
-    if fallback == "error" or images.size == 0:
-        return 0
-    return int(np.count_nonzero(table.labels[images] == table.prior_class))
-
-
 def simulate(
     table: OperatingPointTable,
     states: LinkState,
@@ -321,6 +191,7 @@ def simulate(
     deadline_frames: int = 1,
     seed: int = 0,
     packet_interval_frames: int = 1,
+    harq_timing: HARQTiming | dict | None = None,
 ) -> SimulationResult:
     """Simulate ``F = len(states)`` frames; see the module docstring for the model.
 
@@ -348,6 +219,14 @@ def simulate(
         packet_interval_frames: the sensor generates a packet in frames ``0, n, 2n, ...``
             (``n`` = this value); a frame with nothing queued sends nothing (``attempt`` 0),
             which leaves room for retransmissions.
+        harq_timing: ``None`` (one stop-and-wait process, retransmission in the next frame) or
+            :class:`~commsldr.link.harq_loop.HARQTiming` / ``{rtt_frames, processes, repick}``:
+            HARQ round-trip time, parallel processes and re-picks of the menu point
+            (:mod:`commsldr.link.harq_loop`).
+
+    Every transmission's ACK/NACK reaches ``csi_model.feedback`` and, where defined,
+    ``csi_model.harq_feedback`` / ``policy.harq_feedback``
+    (:class:`~commsldr.link.harq_loop.HARQFeedback`: attempt number, process, final).
 
     Returns:
         :class:`SimulationResult`.
@@ -381,30 +260,21 @@ def simulate(
     if csi_model is not None:
         csi_model.reset(states, g_csi)
         csi_state = transmitter_csi_state(csi_model, num_frames)
+    if harq_timing is not None:
+        timing = HARQTiming.parse(harq_timing)
+        if timing.repick and csi_model is None:
+            raise ValueError("harq_timing.repick: re-picking needs a CSI model (the policy "
+                             "observes the retransmission's frame)")
+        return _simulate_harq_loop(table, states, phy, policy, csi_model, groups, packet_bits,
+                                   schedule, g_phy, fallback, images_per_packet, int(max_attempts),
+                                   int(deadline_frames), csi_state, int(packet_interval_frames),
+                                   timing)
     if static and max_attempts == 1 and int(packet_interval_frames) == 1:
         return _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy,
                                 fallback, images_per_packet, csi_state)
     return _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
                           g_phy, fallback, images_per_packet, int(max_attempts), int(deadline_frames),
                           csi_state, int(packet_interval_frames))
-
-
-def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
-             csi_state: LinkState | None, retransmission: np.ndarray | None = None) -> PHYResult:
-    """``phy.deliver``; ``csi_state`` is passed only when there is one, ``retransmission`` only
-    to a PHY with a soft-combining HARQ process (``phy.harq.combining``)."""
-    kwargs: dict[str, Any] = {}
-    if csi_state is not None:
-        kwargs["csi_state"] = csi_state
-    harq = getattr(phy, "harq", None)
-    if retransmission is not None and harq is not None and getattr(harq, "combining", False):
-        kwargs["retransmission"] = retransmission
-    return phy.deliver(bits, states, g_phy, **kwargs)
-
-
-def _snr_or_nan(states: LinkState) -> np.ndarray:
-    snr = state_array(states, "snr_db")
-    return np.full(len(states), np.nan) if snr is None else snr
 
 
 def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy, fallback, m,
@@ -490,8 +360,10 @@ def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, s
             cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
         point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
         attempt[t], delivered[t] = tries + 1, ok
-        if csi_model is not None:
-            csi_model.feedback(ok, float(packet_bits[p, g]))
+        notify_harq_feedback(csi_model, policy, HARQFeedback(
+            frame=t, feedback_frame=t + 1, process=0, attempt=tries + 1, delivered=ok,
+            final=ok or tries + 1 >= max_attempts or t + 1 - gen >= deadline, packet_bits=float(packet_bits[p, g]),
+            point_index=int(p), mcs_index=int(mcs[t])))
         if ok:
             num_correct[t] = int(table.correct[p, groups[g]].sum())
             n_deliv += m

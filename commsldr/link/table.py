@@ -34,9 +34,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from commsldr._atomic import atomic_write_bytes
+from commsldr.coding.scheme import make_source_coder
+from commsldr.coding.stats import encode_dataset
+from commsldr.coding.transform import fit_klt
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
+from commsldr.models.coded import CodedModel
+from commsldr.models.functional import model_id, predict_from_latent
 
 __all__ = [
     "OperatingPoint",
@@ -103,8 +109,10 @@ class OperatingPointTable:
             raise ValueError(
                 f"bits {self.bits.shape} and correct {self.correct.shape} must be [P={p}, N={n}]"
             )
-        if np.any(self.bits <= 0):
-            raise ValueError("bits: every coded image has a positive size")
+        if np.any(self.bits < 0):
+            # 0 is possible: a coder that gives an image's every symbol probability 1 (a collapsed
+            # latent) codes it in no payload bits; its packet still carries header and CRC.
+            raise ValueError("bits: a coded image cannot have a negative size")
         self.packet_groups = {int(m): np.asarray(g, dtype=np.int64) for m, g in packet_groups.items()}
         self.packet_bits = {int(m): np.asarray(b, dtype=np.int64) for m, b in packet_bits.items()}
         if set(self.packet_groups) != set(self.packet_bits):
@@ -334,8 +342,6 @@ def make_coders(
             KLT of its training latents (:func:`commsldr.coding.fit_klt`; ``stats`` are then
             not used for that variant).
     """
-    from commsldr.coding.scheme import make_source_coder
-    from commsldr.coding.transform import fit_klt
 
     if transform not in ("none", "klt"):
         raise ValueError(f"transform must be 'none' or 'klt', got {transform!r}")
@@ -364,15 +370,11 @@ def encode_latents(model: torch.nn.Module, images: torch.Tensor,
 
     The same computation as :func:`commsldr.coding.encode_dataset` (which it calls).
     """
-    from commsldr.coding.stats import encode_dataset
-
     return encode_dataset(model, images, batch_size=batch_size)
 
 
 def classify_latents(model: torch.nn.Module, y_hat: torch.Tensor, batch_size: int = 500) -> np.ndarray:
     """Server side: ``float [N, k]`` (dequantized) latents -> ``int64 [N]`` predicted labels."""
-    from commsldr.train import predict_from_latent
-
     return torch.cat([
         predict_from_latent(model, y_hat[i : i + batch_size]).cpu()
         for i in range(0, y_hat.shape[0], batch_size)
@@ -429,14 +431,9 @@ def build_table(
 
     Returns:
         :class:`OperatingPointTable` (its ``meta["model_id"]`` is the
-        :func:`commsldr.train.model_id` of the largest variant (the untruncated model),
+        :func:`commsldr.models.model_id` of the largest variant (the untruncated model),
         ``meta["variant_ids"]`` those of all variants).
     """
-    from tqdm import tqdm
-
-    from commsldr.coding.packets import encode_images
-    from commsldr.train import model_id
-
     scales = [float(s) for s in scales]
     if not scales:
         raise ValueError("scales: need at least one scale")
@@ -450,6 +447,8 @@ def build_table(
     coders = make_coders({v.k: v.stats for v in variants}, scales, [v.k for v in variants],
                          rule=rule, codec=codec, center=center, train_latents=train_latents,
                          transform=transform)
+    coded = {v.k: CodedModel(v.model, coders, crc_bits=crc_bits, model_id=ids[v.k])
+             for v in variants}
     points, bits, correct = [], [], []
     pbits: dict[int, list[np.ndarray]] = {m: [] for m in ms}
     bar = tqdm(total=len(variants) * len(scales), desc="operating points", disable=not progress)
@@ -464,9 +463,7 @@ def build_table(
             correct.append(pred == labels)
             for m in ms:
                 pbits[m].append(np.array([
-                    8 * len(encode_images(y[g], coder, model_id=ids[v.k], scale_index=si,
-                                          crc_bits=crc_bits))
-                    for g in groups[m]
+                    8 * len(coded[v.k].pack(y[g], scale_index=si)) for g in groups[m]
                 ], dtype=np.int64))
             bar.update(1)
     bar.close()

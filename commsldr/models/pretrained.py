@@ -1,7 +1,9 @@
 """Shipped pretrained checkpoints: look a model up by name, verify it, get its path.
 
 The checkpoints live in one directory -- ``models/`` at the repository root, or
-``$COMMSLDR_MODELS`` when that is set -- next to an index file ``index.json``::
+``$COMMSLDR_MODELS`` when that is set -- next to an index file ``index.json``. The index is
+package data (:mod:`commsldr.resources`), so an installed package lists the shipped names; the
+checkpoint files (265 MB) are not, and asking for one outside a clone says where it lives::
 
     {"format": "commsldr-pretrained/1",
      "models": {"<name>": {"file": "<name>.pt", "sha256": "<hex>", "model_id": "<16 hex>",
@@ -26,6 +28,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from commsldr.resources import shipped_models_dir
+
 __all__ = [
     "INDEX_FILE",
     "INDEX_FORMAT",
@@ -48,11 +52,13 @@ class PretrainedError(ValueError):
 
 
 def pretrained_dir() -> Path:
-    """The directory of shipped checkpoints: ``$COMMSLDR_MODELS`` or ``<repo>/models``."""
+    """The directory of the checkpoint index and files: ``$COMMSLDR_MODELS``, else the shipped
+    one (:func:`commsldr.resources.shipped_models_dir`: ``models/`` in a clone; in an installed
+    package it holds the index only)."""
     env = os.environ.get("COMMSLDR_MODELS")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "models"
+    return shipped_models_dir()
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -132,7 +138,10 @@ def get_pretrained_path(name: str, directory: str | os.PathLike[str] | None = No
     entry = pretrained_info(name, d)
     path = d / entry["file"]
     if not path.is_file():
-        raise PretrainedError(f"pretrained model {name!r}: file {path} is missing")
+        raise PretrainedError(
+            f"pretrained model {name!r}: file {path} is missing; the checkpoint files are not part "
+            f"of the installed package (only their index is): they are in the models/ folder of a "
+            f"clone of the repository; set COMMSLDR_MODELS to a folder that holds them")
     if verify:
         digest = sha256_file(path)
         if digest != entry["sha256"]:

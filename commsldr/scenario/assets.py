@@ -12,7 +12,7 @@
   need the same entry build it once. A complete entry is read without the lock (entries are
   written atomically and carry their own hash); a corrupt one is reported and rebuilt.
 
-:mod:`commsldr.scenario.runner` and :mod:`commsldr.scenario.scheme_runs` both build on this
+:mod:`commsldr.scenario.runner` and :mod:`commsldr.scenario.scheme_assets` both build on this
 module; it imports neither.
 """
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from commsldr.scenario.jobs import AnalogContext
 from commsldr.scenario.load import (
     LoadedScenario,
     phy_class,  # noqa: F401  (re-exported for the runner)
@@ -36,7 +37,8 @@ from commsldr.scenario.load import (
 from commsldr.scenario.schema import Scenario
 
 __all__ = ["cache_lock", "model_cache_entry", "obtain_model", "prepare_table",
-           "training_environment"]
+           "training_environment", "load_data", "load_split", "LazyTrain", "latent_stats",
+           "analog_context", "load_cache_entry", "train_cached"]
 
 
 def _hash(obj: Any) -> str:
@@ -66,7 +68,7 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
         lock.release()
 
 
-def _load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
+def load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
     """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
 
     A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
@@ -145,7 +147,7 @@ def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
     return Path(cache_dir) / "models" / f"{recipe}-{_hash(_model_key_fields(cfg))}"
 
 
-def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
+def train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
     from commsldr._atomic import remove_stale_temp_files
     from commsldr.train import load_model, run_recipe
 
@@ -157,7 +159,7 @@ def _train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bo
         return ckpt
     remove_stale_temp_files(out)
     with cache_lock(out, log):
-        if _load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
+        if load_cache_entry([ckpt], lambda: load_model(ckpt), "model", log) is not None:
             log(f"model: cached {ckpt}")
             return ckpt
         log(f"model: training recipe {recipe!r} → {out} (cached for later runs; "
@@ -179,7 +181,7 @@ def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
     elif m.pretrained is not None:
         ckpt, source = resolve_pretrained(m.pretrained), f"pretrained {m.pretrained}"
     else:
-        ckpt = _train_cached(m.recipe or "ce", train_config(sc), cache, log, progress)
+        ckpt = train_cached(m.recipe or "ce", train_config(sc), cache, log, progress)
         source = f"recipe {m.recipe} ({ckpt})"
     model = load_model(ckpt).eval()
     variants: dict[int, torch.nn.Module] = {int(model.latent_dim): model}
@@ -190,20 +192,20 @@ def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
             cfg = train_config(sc).replace(recipe="truncate", keep=int(k),
                                            from_checkpoint=str(ckpt))
             variants[int(k)] = load_model(
-                _train_cached("truncate", cfg, cache, log, progress)).eval()
+                train_cached("truncate", cfg, cache, log, progress)).eval()
         else:
             variants[int(k)] = model.truncate(int(k)).eval()
     return variants, source
 
 
-def _load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
+def load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
     from commsldr.train import load_data
 
     return load_data(train_config(sc).replace(progress=progress))
 
 
-def _load_split(sc: Scenario, split: str, progress: bool = True) -> Any:
-    """One split of the scenario's data (what :func:`_load_data` returns for it), alone."""
+def load_split(sc: Scenario, split: str, progress: bool = True) -> Any:
+    """One split of the scenario's data (what :func:`load_data` returns for it), alone."""
     from commsldr.train import load_split
 
     return load_split(train_config(sc).replace(progress=progress), split)
@@ -218,7 +220,7 @@ def _train_labels(sc: Scenario) -> torch.Tensor:
                        num_per_class=tc.num_per_class, seed=tc.seed)
 
 
-class _LazyTrain:
+class LazyTrain:
     """The training split, loaded on first use (a scenario whose checkpoint stores the latent
     statistics never decodes it). Arguments of the call are ignored, so it also serves as
     :func:`commsldr.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
@@ -228,11 +230,11 @@ class _LazyTrain:
 
     def __call__(self, *_ignored: Any) -> Any:
         if self._data is None:
-            self._data = _load_split(self._sc, "train", self._progress)
+            self._data = load_split(self._sc, "train", self._progress)
         return self._data
 
 
-def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print,
+def latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print,
                   train_latents: torch.Tensor | None = None) -> Any:
     """The training-set latent statistics of the scenario's full model: those stored in its
     checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
@@ -240,7 +242,8 @@ def _latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = pr
     the caller has encoded them already) or by encoding the training set (``train``: the
     split, or a function returning it, called only then)."""
     from commsldr.coding import compute_latent_stats, latent_stats_from_latents
-    from commsldr.train import load_checkpoint, model_id
+    from commsldr.models import model_id
+    from commsldr.train import load_checkpoint
 
     m = sc.model
     path = (Path(m.checkpoint) if m.checkpoint is not None
@@ -267,7 +270,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
     """
     from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
+    from commsldr.models import model_id
 
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -303,12 +306,12 @@ def _locked_table(path: Path, files: list[Path], sc: Scenario,
                   log: Any, progress: bool) -> Any:
     """The table, built into the cache under its lock unless another process just did."""
     from commsldr.link.table import OperatingPointTable
-    from commsldr.train import model_id
+    from commsldr.models import model_id
 
     full = variants[max(variants)]
 
     with cache_lock(path, log):
-        table = _load_cache_entry(
+        table = load_cache_entry(
             files, lambda: OperatingPointTable.load(path, model_id=model_id(full)), "table", log)
         if table is not None:
             log(f"table: cached {path}.npz")
@@ -329,12 +332,12 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
                  dev: torch.device, log: Any, progress: bool) -> Any:
     from commsldr.link.table import build_table, encode_latents
 
-    train, test = _LazyTrain(sc, progress), _load_split(sc, "test", progress)
+    train, test = LazyTrain(sc, progress), load_split(sc, "test", progress)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
     full = variants[max(variants)]
     encode_train = sc.coding.codec == "categorical" or sc.coding.transform != "none"
-    stats = None if encode_train else _latent_stats(sc, full, train, log)
+    stats = None if encode_train else latent_stats(sc, full, train, log)
     variants = {k: v.to(dev) for k, v in variants.items()}
     try:
         train_latents = None
@@ -343,7 +346,7 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
                 f"(coding.codec={sc.coding.codec}, coding.transform={sc.coding.transform})")
             train_latents = {k: encode_latents(v, train().images) for k, v in variants.items()}
             # the full model's statistics from the latents just encoded, not a second encoding
-            stats = _latent_stats(sc, full, train, log, train_latents[max(variants)])
+            stats = latent_stats(sc, full, train, log, train_latents[max(variants)])
         return build_table(
             variants, stats, sc.coding.scales, test, rule=sc.coding.rule, codec=sc.coding.codec,
             transform=sc.coding.transform,
@@ -355,22 +358,9 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
             v.to("cpu")
 
 
-# ---------------------------------------------------------------------------------------------
-# what simulations and other schemes share
-# ---------------------------------------------------------------------------------------------
-def _channel_states(sc: Scenario, label: str, seed: int) -> Any:
-    """The channel states a job of (channel ``label``, ``seed``) simulates under ``sc``."""
-    from commsldr.scenario.jobs import JobContext, _states
-
-    return _states(JobContext(table=None, points=[sc]), sc, label, seed)
-
-
-def _analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> Any:
+def analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> AnalogContext:
     """Model variants (CPU), training latent statistics and the test set for analog jobs."""
-    from commsldr.scenario.jobs import AnalogContext
-
     variants, _ = obtain_model(loaded.scenario, log, progress)
-    test = _load_split(loaded.scenario, "test", progress)
-    return AnalogContext(variants=variants, test=test, stats=_latent_stats(
-        loaded.scenario, variants[max(variants)], _LazyTrain(loaded.scenario, progress), log))
-
+    test = load_split(loaded.scenario, "test", progress)
+    return AnalogContext(variants=variants, test=test, stats=latent_stats(
+        loaded.scenario, variants[max(variants)], LazyTrain(loaded.scenario, progress), log))

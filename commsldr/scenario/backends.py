@@ -28,9 +28,16 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from commsldr.scenario.jobs import Job, JobContext, run_job, warm_up
+import torch
+
+from commsldr.scenario.jobs import JobContext, run_job, warm_up
+from commsldr.scenario.plan import Job
+from commsldr.scenario.rows import JobRow
+
+if TYPE_CHECKING:
+    from ray import ObjectRef
 
 __all__ = ["Backend", "SerialBackend", "PoolBackend", "RayBackend", "make_backend", "BACKENDS",
            "default_jobs"]
@@ -38,7 +45,7 @@ __all__ = ["Backend", "SerialBackend", "PoolBackend", "RayBackend", "make_backen
 #: Backend names accepted by :func:`make_backend` (and ``commsldr run --backend``).
 BACKENDS = ("local", "ray")
 
-OnDone = Callable[[Job, dict[str, Any]], None]
+OnDone = Callable[[Job, JobRow], None]
 
 
 class Backend(Protocol):
@@ -76,7 +83,6 @@ _WORKER_CTX: JobContext | None = None
 
 
 def _init_worker(ctx: JobContext) -> None:
-    import torch
 
     global _WORKER_CTX
     _WORKER_CTX = ctx
@@ -84,7 +90,7 @@ def _init_worker(ctx: JobContext) -> None:
     ctx.import_plugins()  # inherited with fork; imported here with spawn
 
 
-def _pool_job(job: Job) -> dict[str, Any]:
+def _pool_job(job: Job) -> JobRow:
     if _WORKER_CTX is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("pool worker without a job context")
     return run_job(_WORKER_CTX, job)
@@ -128,11 +134,10 @@ class PoolBackend:
 _RAY_CTX: tuple[str, JobContext] | None = None
 
 
-def _ray_jobs(ctx_box: list[Any], jobs: list[Job]) -> list[dict[str, Any]]:
+def _ray_jobs(ctx_box: list[ObjectRef], jobs: list[Job]) -> list[JobRow]:
     """A Ray task of a few jobs: fetch the context once per worker process
     (``ctx_box = [ObjectRef]``, boxed so that Ray does not resolve it for every task)."""
-    import ray
-    import torch
+    import ray  # an optional dependency, present in a Ray worker
 
     global _RAY_CTX
     ref = ctx_box[0]
@@ -174,7 +179,7 @@ class RayBackend:
             return
         started = False
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"log_to_driver": False}
+            kwargs: dict[str, object] = {"log_to_driver": False}
             if self.address is None:
                 kwargs.update(include_dashboard=False, num_cpus=self.num_cpus)
             ray.init(address=self.address, **kwargs)

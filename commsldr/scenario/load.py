@@ -22,6 +22,7 @@ import yaml
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
+from commsldr.resources import shipped_scenarios_dir
 from commsldr.scenario.schema import (
     SWEEPABLE,
     PolicyConfig,
@@ -90,13 +91,9 @@ class LoadedScenario:
 # ---------------------------------------------------------------------------------------------
 # file locations
 # ---------------------------------------------------------------------------------------------
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def scenarios_dir() -> Path:
-    """The directory of the shipped scenarios (``scenarios/`` at the repository root)."""
-    return _repo_root() / "scenarios"
+    """The directory of the shipped scenarios (package data; ``scenarios/`` in a clone)."""
+    return shipped_scenarios_dir()
 
 
 def models_dir() -> Path:
@@ -452,7 +449,7 @@ def _train_key(field: str) -> str:
     return f"model.train.{field}"
 
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _TEST_SIZES: dict[tuple[Any, ...], int | None] = {}
 
 #: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
@@ -569,7 +566,7 @@ def check_scenario(sc: Scenario) -> None:
 
     if not sc.name:
         raise ScenarioError("name", "missing (required)")
-    if not _SAFE_NAME.fullmatch(sc.name) or sc.name.strip(".") == "":
+    if not SAFE_NAME.fullmatch(sc.name) or sc.name.strip(".") == "":
         raise ScenarioError("name", f"{show(sc.name)} is not a safe directory name; use letters, "
                                     f"digits, '.', '_' and '-' (at most 100, not only dots)")
     if sc.data.dataset == "imagefolder":

@@ -32,35 +32,49 @@ Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import numpy as np
 import yaml
 from tqdm import tqdm
 
-from commsldr.scenario.assets import (  # noqa: F401  (the model and table API, re-exported)
-    _analog_context,
-    _LazyTrain,
-    _load_split,
+from commsldr.logs import run_log
+from commsldr.results import save_results
+from commsldr.scenario import backends
+from commsldr.scenario.assets import (
+    LazyTrain,
+    analog_context,
     cache_lock,
+    load_split,
     model_cache_entry,
     obtain_model,
     prepare_table,
     training_environment,
 )
-from commsldr.scenario.load import (
-    LoadedScenario,
-    phy_class,
-    resolve_model_ref,
-)
-from commsldr.scenario.schema import Scenario
+from commsldr.scenario.backends import Backend, PoolBackend
+from commsldr.scenario.jobs import JobContext
+from commsldr.scenario.load import SAFE_NAME, LoadedScenario, phy_class, resolve_model_ref
+from commsldr.scenario.plan import SPLIT_AE, Job, RunPlan
+from commsldr.scenario.rows import JobRow
+from commsldr.scenario.schema import Scenario, ScenarioError
+from commsldr.scenario.scheme_assets import cost_table, job_assets, prepare_schemes, scheme_context
+from commsldr.scenario.sections import plan_jobs
+from commsldr.scenario.store import ROWS_FILE, RowStore
+
+if TYPE_CHECKING:
+    from commsldr.link import OperatingPointTable
 
 __all__ = ["RunOutput", "run_scenario", "prepare_table", "obtain_model", "make_run_dir",
-           "cache_lock", "training_environment"]
+           "cache_lock", "training_environment", "model_cache_entry"]
+
+#: a ``print``-like function for status lines
+Log = Callable[[str], object]
 
 logger = logging.getLogger("commsldr.run")
 
@@ -70,7 +84,7 @@ class RunOutput:
     """What a run produced: its directory and the results written there."""
 
     run_dir: Path
-    results: dict[str, Any]
+    results: dict[str, object]
 
 
 def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
@@ -85,9 +99,6 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         ScenarioError: an unsafe name, an ``out`` that is a file or not empty, or a directory
             that cannot be created (naming ``--out`` or ``outputs.dir``).
     """
-    from commsldr.scenario.load import _SAFE_NAME
-    from commsldr.scenario.schema import ScenarioError
-
     if out is not None:
         path = Path(out)
         if path.exists() and not path.is_dir():
@@ -100,7 +111,7 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         except OSError as e:
             raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
         return path
-    if not _SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
+    if not SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
         raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
     root = Path(sc.outputs.dir)
     base = root / sc.name
@@ -132,7 +143,7 @@ def run_scenario(
     out: str | Path | None = None,
     progress: bool = True,
     plot: bool = True,
-    log: Any = None,
+    log: Log | None = None,
     jobs: int | None = 1,
     backend: str = "local",
     address: str | None = None,
@@ -169,11 +180,8 @@ def run_scenario(
     Returns:
         :class:`RunOutput` with the run directory and the results dict (as in ``results.json``).
     """
-    from commsldr.logs import run_log
-    from commsldr.scenario.backends import make_backend
-
     sc = loaded.scenario
-    runner = make_backend(backend, jobs=jobs, address=address)
+    runner = backends.make_backend(backend, jobs=jobs, address=address)
     if resume:
         if out is None or not (Path(out) / "config.yaml").is_file():
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
@@ -195,47 +203,39 @@ def run_scenario(
             raise
 
 
-def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Any,
-         runner: Any, resume: bool, device: str) -> RunOutput:
-    from commsldr.results import save_results
-    from commsldr.scenario.jobs import ROWS_FILE, JobContext, RowStore, plan_jobs
-
+def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Log,
+         runner: Backend, resume: bool, device: str) -> RunOutput:
     sc = loaded.scenario
     if not resume:
         (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
+    # assets: the split autoencoder's table and every scheme's product, built once here
     table = prepare_table(loaded, log=log, progress=progress, device=device)
     t_table = time.perf_counter() - t0
-    from commsldr.scenario import scheme_runs
-    from commsldr.schemes import SplitAEScheme
-
-    scheme_ctx = scheme_runs.scheme_context(loaded, table_fn=lambda: table, log=log,
-                                            progress=progress)
-    split_product = SplitAEScheme().prepare(scheme_ctx)
-
-    plan = plan_jobs(loaded, table.meta["cache_key"])
+    table_id = str(table.meta["cache_key"])
+    scheme_ctx = scheme_context(loaded, table_fn=lambda: table, log=log, progress=progress)
+    prepared = prepare_schemes(loaded, scheme_ctx, table_id, log)
+    extra: dict[str, object] = {}  # plug-in sections' shared inputs, filled while planning
+    plan = plan_jobs(loaded, table_id, {label: p.ref for label, p in prepared.items()
+                                        if label != SPLIT_AE}, extra)
+    # jobs: every section's, through the backend; rows appended to jobs.jsonl as they finish
     store = RowStore(run_dir / ROWS_FILE, resume=resume)
     todo = [j for j in plan.jobs if not store.done(j)]
-    analog = None
-    if any(j.kind == "analog" for j in todo):
-        analog = _analog_context(loaded, log, progress)
-    ctx = JobContext(table=table, points=[p.scenario for p in loaded.points], analog=analog,
-                     sensor_macs=split_product.sensor_macs, plugins=list(sc.plugins))
-    log(f"jobs: {len(plan.jobs)} ({plan.cells} sweep cells), {len(plan.jobs) - len(todo)} "
+    digital, analog_schemes = job_assets(prepared, scheme_ctx)
+    ctx = JobContext(points=[p.scenario for p in loaded.points], digital=digital,
+                     analog=(analog_context(loaded, log, progress)
+                             if any(j.kind == "analog" for j in todo) else None),
+                     analog_schemes=analog_schemes, extra=extra, plugins=list(sc.plugins))
+    log(f"jobs: {len(plan.jobs)} ({plan.cells} cells), {len(plan.jobs) - len(todo)} "
         f"already done; backend {runner.name}"
-        + (f" × {runner.workers}" if hasattr(runner, "workers") else ""))
-    # what the simulations import (Sionna for some PHYs) is loaded before the bar starts, so its
-    # rate and ETA measure simulations only
-    import commsldr.adapt  # noqa: F401
-    import commsldr.link.simulator  # noqa: F401
-
+        + (f" × {runner.workers}" if isinstance(runner, PoolBackend) else ""))
     for point in loaded.points:
         phy_class(point.scenario.link.phy)
     bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
-               disable=not progress, unit="sim")
+               disable=not progress, unit="job")
 
-    def on_done(job: Any, row: dict[str, Any]) -> None:
+    def on_done(job: Job, row: JobRow) -> None:
         store.append(job, row)
         bar.update(1)
 
@@ -252,31 +252,19 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     finally:
         bar.close()
     t_sim = time.perf_counter() - t_sim
+    # outputs: every section's rows, in plan order
     results = _assemble(loaded, plan, store.rows, table)
-    schemes = {"split-ae": {"type": "split-ae", "kind": "digital", **split_product.info,
-                            **scheme_runs.describe_digital(split_product, sc, scheme_ctx)}}
-    if sc.schemes:  # the other schemes (not jobs yet: they run here, after the split AE's jobs)
-        extra = scheme_runs.scheme_rows(loaded, scheme_ctx, log=log, progress=progress)
-        results["rows"] += extra["rows"]
-        results["per_seed"] += extra["per_seed"]
-        timeline = {ch: {f"split-ae: {pl}": d for pl, d in lines.items()}
-                    for ch, lines in results["timeline"].items()}
-        for ch, lines in extra["timeline"].items():
-            timeline.setdefault(ch, {}).update(lines)
-        results["timeline"] = timeline
-        schemes.update(extra["schemes"])
-    results["schemes"] = schemes
+    results["schemes"] = {label: p.description for label, p in prepared.items()}
     results["seconds"] = {"table": t_table, "simulations": t_sim,
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
     save_results(run_dir, results)
-    (run_dir / "sensor_cost.md").write_text(scheme_runs.cost_table(results))
+    (run_dir / "sensor_cost.md").write_text(cost_table(results))
     if plot:
-        from commsldr.plots import plot_run
-
-        written = plot_run(run_dir, figures=sc.outputs.figures, formats=sc.outputs.formats,
-                           jobs=getattr(runner, "workers", 1))
+        written = plot_module().plot_run(run_dir, figures=sc.outputs.figures,
+                                         formats=sc.outputs.formats,
+                                         jobs=getattr(runner, "workers", 1))
         log(f"figures: {', '.join(p.name for p in written)}")
     if sc.paper_figures.models:
         t_paper = time.perf_counter()
@@ -286,83 +274,35 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     return RunOutput(run_dir=run_dir, results=results)
 
 
+def plot_module() -> ModuleType:
+    """The plotting module (imported on first use: matplotlib costs a second at start-up)."""
+    return importlib.import_module("commsldr.plots")
+
+
 def _import_plots() -> None:
-    import commsldr.plots  # noqa: F401
+    plot_module()
 
 
-def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, Any]],
-              table: Any) -> dict[str, Any]:
-    """The results dict (``results.json``) from the job rows, in sweep order.
-
-    Per (point, channel, policy): :func:`commsldr.adapt.metrics.aggregate` over the seeds (the
-    bootstrap's generator is drawn in this fixed order, whatever order the jobs ran in).
-    """
-    from commsldr.adapt.metrics import PolicyMetrics, aggregate, interval_from_counts
-    from commsldr.scenario import scheme_runs
-
+def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobRow],
+              table: OperatingPointTable) -> dict[str, object]:
+    """The results dict (``results.json``) from the job rows: every section's rows, per-seed
+    rows and timeline lines in plan order (the results do not depend on the order jobs ran in)."""
     sc = loaded.scenario
-    labels = list(sc.channels)
-    rows: list[dict[str, Any]] = []
-    per_seed: list[dict[str, Any]] = []
-    timeline: dict[str, Any] = {}
-    ci_rng = np.random.default_rng(0)
-    for pi, point in enumerate(loaded.points):
-        psc = point.scenario
-        for ch in labels:
-            for pl in psc.policies:
-                metrics, caps, snrs, costs = [], [], [], []
-                for s in sc.seeds:
-                    r = job_rows[plan.sim[(pi, ch, pl, s)]]
-                    mt = PolicyMetrics(**r["metrics"])
-                    metrics.append(mt)
-                    caps.append(r["mean_capacity_bits"])
-                    snrs.append(r["mean_snr_db"])
-                    costs.append(r["cost"])
-                    per_seed.append({
-                        "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl, "seed": s,
-                        **point.values, "mean_capacity_bits": r["mean_capacity_bits"],
-                        "mean_snr_db": r["mean_snr_db"], **mt.to_dict(), **costs[-1],
-                    })
-                    if pi == plan.timeline_point and s == sc.seeds[0]:
-                        timeline.setdefault(ch, {})[pl] = r["timeline"]
-                agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
-                                generator=ci_rng)
-                rows.append({
-                    "point": pi, "scheme": "split-ae", "channel": ch, "policy": pl,
-                    "policy_type": psc.policies[pl].type, **point.values,
-                    "mean_capacity_bits": float(np.mean(caps)),
-                    "mean_snr_db": float(np.mean(snrs)),
-                    **agg.to_dict(), **scheme_runs._mean_cost(costs),
-                })
-    if sc.analog.enabled:
-        for pi, point in enumerate(loaded.points):
-            psc = point.scenario
-            for ch in psc.channels:
-                cells = [job_rows[plan.analog[(pi, ch, s)]] for s in sc.seeds]
-                correct = sum(int(c["correct"]) for c in cells)
-                total = sum(int(c["total"]) for c in cells)
-                k = int(cells[0]["k"])
-                low, high, method = interval_from_counts(
-                    [int(c["correct"]) for c in cells], [int(c["total"]) for c in cells],
-                    ci=sc.outputs.ci, confidence=sc.outputs.confidence)
-                rows.append({
-                    "point": pi, "scheme": "split-ae-analog", "channel": ch,
-                    "policy": f"analog (k={k})", "policy_type": "analog",
-                    "scheme_type": "split-ae-analog", **point.values,
-                    "mean_capacity_bits": float("nan"), "mean_snr_db": float("nan"),
-                    "accuracy": correct / total, "accuracy_low": low, "accuracy_high": high,
-                    "delivered_rate": 1.0, "outage_probability": 0.0,
-                    "capacity_violations": float("nan"), "switches_per_1000": 0.0,
-                    "mean_bits_per_image": float("nan"), "images": total, "correct": correct,
-                    "frames": total, "channel_uses_per_image": k * psc.analog.symbols_per_entry,
-                    "ci_method": method, "seeds": len(cells),
-                })
+    rows: list[dict[str, object]] = []
+    per_seed: list[dict[str, object]] = []
+    timeline: dict[str, dict[str, object]] = {}
+    for section in plan.sections:
+        part = section.assemble(job_rows)
+        rows += [r.to_dict() for r in part.rows]
+        per_seed += [r.to_dict() for r in part.per_seed]
+        for ch, lines in part.timeline.items():
+            timeline.setdefault(ch, {}).update(lines)
     m = sc.link.images_per_packet
     return {
         "scenario": sc.name,
         "sweep_keys": list(sc.sweep),
         "sweep_values": [p.values for p in loaded.points],
-        "channels": labels,
+        "channels": list(sc.channels),
         "policies": list(sc.policies),
         "seeds": list(sc.seeds),
         "frames": sc.frames,
@@ -381,16 +321,16 @@ def _assemble(loaded: LoadedScenario, plan: Any, job_rows: dict[str, dict[str, A
     }
 
 
-def _paper_figures(sc: Scenario, run_dir: Path, log: Any, progress: bool) -> dict[str, Any]:
+def _paper_figures(sc: Scenario, run_dir: Path, log: Log, progress: bool) -> dict[str, object]:
     """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
     from commsldr.paper_figures import paper_figures
 
     pf = sc.paper_figures
     models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")
               for lbl, ref in pf.models.items()}
-    test = _load_split(sc, "test", progress)
+    test = load_split(sc, "test", progress)
     # the training split only for checkpoints without latent statistics
-    train = _LazyTrain(sc, progress)
+    train = LazyTrain(sc, progress)
     log(f"paper figures: {len(models)} model(s) on {len(test)} test images")
     return paper_figures(models, test, run_dir / "paper_figures", train=train,
                          figures_dir=run_dir / "figures", entropy_targets=pf.entropy_targets,

@@ -204,7 +204,8 @@ class ImageCodecScheme(Scheme):
     def server_model(self, ctx: SchemeContext) -> torch.nn.Module:
         """The classifier of decoded images (trained once and cached for ``finetuned``)."""
         from commsldr.schemes._common import cache_key
-        from commsldr.train import TrainConfig, load_model, model_id, save_checkpoint
+        from commsldr.models import model_id
+        from commsldr.train import TrainConfig, load_model, save_checkpoint
         from commsldr.train.loop import train_phase
         from commsldr.train.recipes import ce_phase
 
@@ -251,7 +252,7 @@ class ImageCodecScheme(Scheme):
             table_from_payloads,
         )
         from commsldr.schemes.cost import codec_macs
-        from commsldr.train import model_id
+        from commsldr.models import model_id
 
         server = self.server_model(ctx)
         mid = model_id(server)

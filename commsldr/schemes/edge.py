@@ -60,7 +60,7 @@ class EdgeLabelScheme(Scheme):
         from commsldr.link.table import OperatingPoint
         from commsldr.schemes._common import predict_images, table_from_payloads
         from commsldr.schemes.cost import count_macs
-        from commsldr.train import model_id
+        from commsldr.models import model_id
 
         model = ctx.model()
         train, test = ctx.data()

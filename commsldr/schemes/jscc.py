@@ -197,7 +197,8 @@ class AnalogJSCCScheme(Scheme):
         from commsldr.data import derive_seed
         from commsldr.models import SplitAutoencoder
         from commsldr.schemes._common import cache_key
-        from commsldr.train import TrainConfig, load_model, model_id, save_checkpoint
+        from commsldr.models import model_id
+        from commsldr.train import TrainConfig, load_model, save_checkpoint
         from commsldr.train.loop import train_phase
         from commsldr.train.recipes import ce_phase
 
@@ -236,7 +237,7 @@ class AnalogJSCCScheme(Scheme):
         from commsldr.data import to_float
         from commsldr.schemes._common import predict_images
         from commsldr.schemes.cost import count_macs
-        from commsldr.train import model_id
+        from commsldr.models import model_id
 
         model = self.model(ctx)
         _, test = ctx.data()

@@ -17,8 +17,6 @@ crash never leaves a half-written checkpoint under the final name.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +25,7 @@ import torch
 
 from commsldr._atomic import atomic_torch_save, atomic_write_text
 from commsldr.errors import UserError
+from commsldr.models.functional import model_id
 
 if TYPE_CHECKING:
     from commsldr.models import SplitAutoencoder
@@ -50,21 +49,6 @@ class CheckpointError(UserError):
 
     def __init__(self, message: str) -> None:
         super().__init__("", message)
-
-
-def model_id(model: torch.nn.Module) -> str:
-    """Content hash of a model: SHA-256 over its config JSON and all state tensors (16 hex chars).
-
-    Two models share an id exactly when their configs and all parameters/buffers are equal.
-    """
-    h = hashlib.sha256()
-    config = getattr(model, "config", None)
-    h.update(json.dumps(config, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        t = tensor.detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()[:16]
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: torch.nn.Module, **state: Any) -> str:

@@ -1,17 +1,16 @@
-"""Accuracy of a split autoencoder on an in-memory dataset, and server-side prediction."""
+"""Accuracy of a split autoencoder on an in-memory dataset.
+
+:func:`predict_from_latent` lives in :mod:`commsldr.models.functional` (re-exported here).
+"""
 
 from __future__ import annotations
 
 import torch
 
 from commsldr.data import INFERENCE_BATCH_SIZE, ImageTensors, to_float
+from commsldr.models.functional import device_of, predict_from_latent
 
 __all__ = ["count_correct", "evaluate", "predict_from_latent"]
-
-
-def _device_of(model: torch.nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
 
 
 @torch.no_grad()
@@ -31,7 +30,7 @@ def count_correct(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    device = _device_of(model)
+    device = device_of(model)
     was_training = model.training
     model.eval()
     correct = 0
@@ -68,28 +67,3 @@ def evaluate(model: torch.nn.Module, data: ImageTensors,
     """
     correct, total = count_correct(model, data, batch_size)
     return correct / total if total else 0.0
-
-
-@torch.no_grad()
-def predict_from_latent(model: torch.nn.Module, y: torch.Tensor) -> torch.Tensor:
-    """Server side: class labels from (dequantized) latents.
-
-    Args:
-        model: the split autoencoder whose decoder + classifier is used (eval mode is set for the
-            call and the previous mode restored).
-        y: ``float [B, d]`` latents with ``d == model.latent_dim``.
-
-    Returns:
-        ``int64 [B]`` predicted labels.
-    """
-    if y.ndim != 2 or y.shape[1] != model.latent_dim:
-        raise ValueError(
-            f"y must have shape [B, latent_dim={model.latent_dim}], got {tuple(y.shape)}"
-        )
-    was_training = model.training
-    model.eval()
-    try:
-        logits = model.decode(y.to(device=_device_of(model), dtype=torch.float32))
-    finally:
-        model.train(was_training)
-    return logits.argmax(1)

@@ -38,7 +38,7 @@ from commsldr.coding import (
     scale_for_budget,
 )
 from commsldr.data import ImageTensors
-from commsldr.train.evaluation import predict_from_latent
+from commsldr.models.functional import predict_from_latent
 
 __all__ = ["budget_key", "pick_best", "rate_accuracy_at_budgets", "screen_score"]
 

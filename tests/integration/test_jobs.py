@@ -15,7 +15,8 @@ import pytest
 from commsldr.cli import main as cli_main
 from commsldr.scenario import load_scenario
 from commsldr.scenario.backends import PoolBackend, SerialBackend, make_backend
-from commsldr.scenario.jobs import ROWS_FILE, RowStore, plan_jobs
+from commsldr.scenario.sections import plan_jobs
+from commsldr.scenario.store import ROWS_FILE, RowStore
 from commsldr.scenario.runner import run_scenario
 
 TINY = {
@@ -66,7 +67,7 @@ def test_margin_sweep_of_one_policy_resimulates_only_that_policy():
 def test_job_keys_are_stable_across_processes_and_jobs_pickle_small():
     plan = plan_jobs(load_scenario("quickstart"), "table-id")
     code = ("import json; from commsldr.scenario import load_scenario; "
-            "from commsldr.scenario.jobs import plan_jobs; "
+            "from commsldr.scenario.sections import plan_jobs; "
             "print(json.dumps([j.key for j in plan_jobs(load_scenario('quickstart'), "
             "'table-id').jobs]))")
     env = dict(os.environ, PYTHONHASHSEED="12345",

@@ -154,7 +154,7 @@ def test_retransmission_and_csi_reach_the_simulator(tiny_overrides, tmp_path):
     from commsldr.adapt.metrics import metrics_from_simulation
     from commsldr.link import NRPHY
     from commsldr.link.simulator import simulate
-    from commsldr.scenario.assets import _channel_states
+    from commsldr.scenario.jobs import JobContext, channel_states
 
     link = {"phy": "nr", "num_allocated_re": 24, "images_per_packet": 2,
             "max_attempts": 3, "deadline_frames": 4}
@@ -165,7 +165,7 @@ def test_retransmission_and_csi_reach_the_simulator(tiny_overrides, tmp_path):
                        log=lambda *_: None).results
     sc = loaded.scenario
     table = prepare_table(loaded, log=lambda *_: None, progress=False)
-    states = _channel_states(sc, "ray", 0)
+    states = channel_states(JobContext(points=[sc]), sc, "ray", 0)
     assert [r["policy"] for r in res["per_seed"]] == ["fixed", "greedy"]
     for row in res["per_seed"]:
         pc = sc.policies[row["policy"]]

@@ -60,14 +60,14 @@ def test_codec_table_packets_are_real_packets(run, tiny_overrides):
 
     from commsldr.coding.packets import PacketHeader, build_packet, packet_model_id
     from commsldr.link.table import OperatingPointTable
-    from commsldr.scenario.assets import _load_data
+    from commsldr.scenario.assets import load_data
     from commsldr.schemes.codec import encode_image
 
     cache = Path(next(o for o in tiny_overrides if o.startswith("model.cache_dir="))
                  .split("=", 1)[1])
     (path,) = sorted((cache / "tables").glob("jpeg-*.npz"))
     table = OperatingPointTable.load(path)
-    _, test = _load_data(load_scenario(TINY, tiny_overrides).scenario)
+    _, test = load_data(load_scenario(TINY, tiny_overrides).scenario)
     groups, pbits = table.packets(1)
     for j, q in enumerate([5, 50]):
         for g in range(0, len(groups), 7):
@@ -127,7 +127,7 @@ def test_analog_scheme_needs_a_symbol_level_channel(tiny_overrides):
 
 def _context(tiny_overrides):
     from commsldr.scenario.runner import prepare_table
-    from commsldr.scenario.scheme_runs import scheme_context
+    from commsldr.scenario.scheme_assets import scheme_context
 
     loaded = load_scenario(TINY, tiny_overrides)
     return scheme_context(loaded, table_fn=lambda: prepare_table(loaded, progress=False,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _tracked_files() -> list[str]:
+def tracked_files() -> list[str]:
     out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
     return [f for f in out.stdout.decode().split("\0") if f]
 
@@ -35,14 +34,10 @@ print("FAILED:" + ",".join(failed))
 """
 
 
-def test_every_shipped_scenario_checks_in_a_lone_copy(tmp_path: Path) -> None:
+def test_every_shipped_scenario_checks_in_a_lone_copy(tmp_path: Path, copy_checkout) -> None:
     # <tmp>/box/repo holds the tracked files only; nothing else lives in <tmp>/box
     copy = tmp_path / "box" / "repo"
-    for rel in _tracked_files():
-        src, dst = REPO / rel, copy / rel
-        if src.is_file():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+    copy_checkout(copy)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "COMMSLDR_MODELS"}
@@ -63,9 +58,10 @@ _ABSOLUTE = re.compile(r"(?<![\w.~])/(work|home|Users|mnt|scratch|data)/[\w.-]+"
 
 def test_no_reference_outside_the_repository() -> None:
     offenders = []
-    for rel in _tracked_files():
+    for rel in tracked_files():
         path = REPO / rel
-        if path.suffix in {".pt", ".png", ".pdf", ".jpg", ".gz", ".up", ".csv"} or not path.is_file():
+        if (path.suffix in {".pt", ".png", ".pdf", ".jpg", ".gz", ".up", ".csv"} or path.is_symlink()
+                or not path.is_file()):
             continue
         try:
             text = path.read_text()

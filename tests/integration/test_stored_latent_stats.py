@@ -23,14 +23,32 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     base = load_scenario(TINY, tiny_overrides)
     variants, source = obtain_model(base.scenario, log=lambda *_: None, progress=False)
     ckpt = source.split("(", 1)[1].rstrip(")")
-    stored = tmp_path / "with_stats.pt"
+    plain, stored = tmp_path / "plain.pt", tmp_path / "with_stats.pt"
+    shutil.copyfile(ckpt, plain)
     shutil.copyfile(ckpt, stored)
-    train, _ = load_data(assets.train_config(base.scenario))
-    stats = compute_latent_stats(variants[max(variants)], train)
+
+    def from_checkpoint(path, cache):
+        return [*tiny_overrides, "model.recipe=null", "model.train={}", f"model.checkpoint={path}",
+                f"model.cache_dir={tmp_path / cache}"]
+
+    # the reference computes the statistics itself; they are recorded and stored in the checkpoint,
+    # so both tables see the very same numbers (statistics of a collapsed latent dimension are
+    # rounding noise, which differs between two encodings of the training set)
+    computed: list = []
+
+    def record(*args, **kwargs):
+        computed.append(compute_latent_stats(*args, **kwargs))
+        return computed[-1]
+
+    with monkeypatch.context() as m:
+        m.setattr(assets, "compute_latent_stats", record, raising=False)
+        m.setattr("commsldr.coding.compute_latent_stats", record)
+        reference = prepare_table(load_scenario(TINY, from_checkpoint(plain, "ref")),
+                                  log=lambda *_: None, progress=False)
+    assert len(computed) == 1
+    stats = computed[0]
     attach_latent_stats(stored, stats)
     assert "latent_stats" in load_checkpoint(stored)
-
-    reference = prepare_table(base, log=lambda *_: None, progress=False)
 
     def refuse(*args, **kwargs):
         raise AssertionError("the training set was re-encoded")
@@ -38,13 +56,12 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     monkeypatch.setattr(assets, "compute_latent_stats", refuse, raising=False)
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
     loaded_splits: list[str] = []
-    load_split = assets._load_split
-    monkeypatch.setattr(assets, "_load_split", lambda sc, split, progress=True: (
+    load_split = assets.load_split
+    monkeypatch.setattr(assets, "load_split", lambda sc, split, progress=True: (
         loaded_splits.append(split) or load_split(sc, split, progress)))
-    overrides = [*tiny_overrides, "model.recipe=null", "model.train={}", f"model.checkpoint={stored}",
-                 f"model.cache_dir={tmp_path / 'cache'}"]
     lines: list[str] = []
-    table = prepare_table(load_scenario(TINY, overrides), log=lines.append, progress=False)
+    table = prepare_table(load_scenario(TINY, from_checkpoint(stored, "cache")), log=lines.append,
+                          progress=False)
     assert any("stored in" in line for line in lines)
     assert loaded_splits == ["test"]  # the training images are not even loaded (labels only)
     assert (table.bits == reference.bits).all() and (table.correct == reference.correct).all()
@@ -64,7 +81,7 @@ def test_stats_of_another_model_are_not_used(tiny_overrides, tmp_path):
                               f"model.checkpoint={stored}"]).scenario
     lines: list[str] = []
     other = variants[min(variants)]  # the truncated variant: another model id
-    stats = assets._latent_stats(sc, other, train, lines.append)
+    stats = assets.latent_stats(sc, other, train, lines.append)
     assert not any("stored in" in line for line in lines)
     assert len(stats.to_dict()["std"]) == other.latent_dim
 

@@ -53,3 +53,25 @@ def direct_predictions():
         return classify_latents(model, coder.quantizer.dequantize(coder.quantizer.quantize(y)))
 
     return run
+
+
+def constructed_table(num_images: int = 60, bits=(100, 200, 400), overhead_bits: int = 64):
+    """A table built from known numbers instead of a trained model: point ``p`` codes every image
+    in ``bits[p]`` bits, a packet of one image costs ``bits[p] + overhead_bits``, and the server
+    classifies every delivered image correctly. Properties of the simulator are checked on it
+    exactly, independent of what a training run on this CPU produced."""
+    from commsldr.link import OperatingPoint, OperatingPointTable
+
+    points = [OperatingPoint(8, i, float(2**i)) for i in range(len(bits))]
+    per_image = np.repeat(np.asarray(bits, dtype=np.int64)[:, None], num_images, axis=1)
+    labels = np.arange(num_images, dtype=np.int64) % 10
+    groups = np.arange(num_images, dtype=np.int64)[:, None]
+    return OperatingPointTable(points, per_image, np.ones_like(per_image, dtype=bool), labels,
+                               {1: groups}, {1: per_image + overhead_bits},
+                               {"model_id": "constructed"}, prior_class=0)
+
+
+@pytest.fixture(scope="session")
+def make_constructed_table():
+    """:func:`constructed_table` as a fixture (the test folders are not packages)."""
+    return constructed_table

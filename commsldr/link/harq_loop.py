@@ -1,0 +1,289 @@
+r"""HARQ timing in the link simulator: round-trip time, parallel HARQ processes, re-picks, and
+the HARQ feedback that CSI models and policies see.
+
+``simulate(..., harq_timing=HARQTiming(rtt_frames=R, processes=N, repick=...))`` runs this
+frame loop instead of the single stop-and-wait process of :func:`commsldr.link.simulate`:
+
+* a packet sent in frame :math:`t` is ACKed or NACKed in time for frame :math:`t + R`
+  (``rtt_frames``; 1 = the next frame, the default loop's timing). Its HARQ process is busy
+  until then; a NACKed packet may be re-sent from frame :math:`t + R` on;
+* ``processes`` = :math:`N` stop-and-wait processes run in parallel (TS 38.321 Sec. 5.4.2):
+  while one waits for its feedback, a free one sends the next queued packet. Each frame sends
+  one transmission: a due retransmission first (oldest packet first), else a new packet if a
+  process is free. With :math:`R > 1` and :math:`N < R` the link idles while every process
+  waits (the classic stop-and-wait throughput loss, :math:`N/R` of the frames at most);
+* ``max_attempts`` (or ``harq.max_transmissions``) and ``deadline_frames`` hold per packet: a
+  packet still undelivered after its last transmission's NACK, or whose deadline passed, is
+  lost (fallback decision) and counted in :attr:`SimulationResult.packet_loss_rate` and in
+  :meth:`SimulationResult.latency_percentile_frames` (as never arriving);
+* ``repick``: a retransmission asks the policy again (the CSI it observes has ``attempt > 1``);
+  a different menu point re-encodes the images (new bytes, so the PHY's HARQ process restarts
+  without combining; the attempt count and deadline go on). The MCS of a retransmission is the
+  PHY's matter (``harq.retransmission_mcs``, :class:`~commsldr.link.harq.HARQConfig`).
+
+**HARQ feedback hook.** After every transmission's feedback arrives (frame :math:`t + R`) the
+simulator calls ``csi_model.feedback(delivered, packet_bits)`` (the existing ACK/NACK hook) and
+then ``harq_feedback(fb)`` on the CSI model and on the policy *if they define it*, with a
+:class:`HARQFeedback` (frame, process, attempt number, ACK/NACK, whether the packet is final).
+The default loop of :func:`commsldr.link.simulate` calls the same hook (``rtt_frames = 1``,
+process 0), so a learning policy gets it in every simulation.
+
+**Saturated queue.** With one packet per frame (``packet_interval_frames = 1``) every
+retransmission takes a frame from a new packet: the queue grows by one per retransmission and
+packets expire at their deadline, so raising ``max_attempts`` only moves losses from "out of
+attempts" to "past the deadline" (``tests/unit/link/test_harq_loop.py``). Leave room with
+``packet_interval_frames > 1`` or more processes than the RTT needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from commsldr_channels import LinkState
+from commsldr.link.phy import PHY, PHYResult, state_array
+from commsldr.link.sim_result import SimulationResult
+from commsldr.link.table import OperatingPointTable
+
+__all__ = ["HARQTiming", "HARQFeedback", "notify_harq_feedback"]
+
+
+@dataclass(frozen=True)
+class HARQTiming:
+    """HARQ timing of the link simulator (module docstring).
+
+    Args:
+        rtt_frames: HARQ round-trip time in frames (>= 1): feedback of frame ``t`` arrives
+            for frame ``t + rtt_frames``.
+        processes: parallel HARQ processes (>= 1; NR allows up to 16).
+        repick: a retransmission asks the policy for its menu point again.
+    """
+
+    rtt_frames: int = 1
+    processes: int = 1
+    repick: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("rtt_frames", "processes"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or int(v) != v or v < 1:
+                raise ValueError(f"harq_timing.{name}: must be an integer >= 1, got {v!r}")
+        if not isinstance(self.repick, bool):
+            raise ValueError(f"harq_timing.repick: must be true or false, got {self.repick!r}")
+
+    @classmethod
+    def parse(cls, value: HARQTiming | dict | None) -> HARQTiming:
+        """From ``None`` (defaults), a mapping ``{rtt_frames, processes, repick}`` or an instance."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"harq_timing: expected a mapping {{rtt_frames, processes, repick}}, "
+                             f"got {value!r}")
+        unknown = set(value) - {"rtt_frames", "processes", "repick"}
+        if unknown:
+            raise ValueError(f"harq_timing: unknown key(s) {sorted(unknown)}; allowed: rtt_frames, "
+                             "processes, repick")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class HARQFeedback:
+    """What the transmitter learns about one transmission when its ACK/NACK arrives.
+
+    Attributes:
+        frame: the frame the transmission was sent in.
+        feedback_frame: the frame the ACK/NACK arrives for (``frame + rtt_frames``).
+        process: its HARQ process id (``0 .. processes - 1``).
+        attempt: 1 for a first transmission, 2.. for retransmissions of the packet.
+        delivered: ACK (``True``) or NACK.
+        final: no further transmission of this packet follows (ACK, out of attempts, or past
+            its deadline).
+        packet_bits: size of the packet sent (bits).
+        point_index: table index of its operating point.
+        mcs_index: the PHY's MCS for the transmission (``-1`` where not applicable).
+    """
+
+    frame: int
+    feedback_frame: int
+    process: int
+    attempt: int
+    delivered: bool
+    final: bool
+    packet_bits: float
+    point_index: int
+    mcs_index: int
+
+
+def notify_harq_feedback(csi_model: Any, policy: Any, fb: HARQFeedback) -> None:
+    """Give one transmission's feedback to the CSI model (``feedback(delivered, packet_bits)``
+    and, if defined, ``harq_feedback(fb)``) and to the policy (``harq_feedback(fb)`` if defined)."""
+    if csi_model is not None:
+        csi_model.feedback(fb.delivered, fb.packet_bits)
+        hook = getattr(csi_model, "harq_feedback", None)
+        if callable(hook):
+            hook(fb)
+    hook = getattr(policy, "harq_feedback", None)
+    if callable(hook):
+        hook(fb)
+
+
+def _fallback_correct(table: OperatingPointTable, fallback: str, images: np.ndarray) -> int:
+    if fallback == "error" or images.size == 0:
+        return 0
+    return int(np.count_nonzero(table.labels[images] == table.prior_class))
+
+
+def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
+             csi_state: LinkState | None, retransmission: np.ndarray | None = None,
+             harq_process: np.ndarray | None = None) -> PHYResult:
+    """``phy.deliver``; ``csi_state`` is passed only when there is one, ``retransmission`` and
+    ``harq_process`` only to a PHY with a soft-combining HARQ process (``phy.harq.combining``)."""
+    kwargs: dict[str, Any] = {}
+    if csi_state is not None:
+        kwargs["csi_state"] = csi_state
+    harq = getattr(phy, "harq", None)
+    if retransmission is not None and harq is not None and getattr(harq, "combining", False):
+        kwargs["retransmission"] = retransmission
+        if harq_process is not None:
+            kwargs["harq_process"] = harq_process
+    return phy.deliver(bits, states, g_phy, **kwargs)
+
+
+def _snr_or_nan(states: LinkState) -> np.ndarray:
+    snr = state_array(states, "snr_db")
+    return np.full(len(states), np.nan) if snr is None else snr
+
+
+def _with_attempt(csi: Any, attempt: int, process: int) -> Any:
+    """The CSI observation, marked with the attempt number and process when it has the fields."""
+    if dataclasses.is_dataclass(csi) and hasattr(csi, "attempt"):
+        return dataclasses.replace(csi, attempt=attempt, harq_process=process)
+    return csi
+
+
+def _simulate_harq_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
+                        g_phy, fallback, m, max_attempts, deadline, csi_state, interval,
+                        timing: HARQTiming) -> SimulationResult:
+    """The frame loop with HARQ timing (module docstring); arguments as the default loop's."""
+    n = len(states)
+    rtt, nproc = int(timing.rtt_frames), int(timing.processes)
+    point_index = np.full(n, -1, dtype=np.int64)
+    group = np.full(n, -1, dtype=np.int64)
+    bits_sent = np.full(n, -1, dtype=np.int64)
+    generated = np.full(n, -1, dtype=np.int64)
+    attempt = np.zeros(n, dtype=np.int64)
+    delivered = np.zeros(n, dtype=bool)
+    num_correct = np.zeros(n, dtype=np.int64)
+    mcs = np.full(n, -1, dtype=np.int64)
+    cap = np.zeros(n)
+    process = np.full(n, -1, dtype=np.int64)
+    queue: deque[int] = deque()
+    # per process: None (free) or {"gen", "p", "tries", "ready" (first frame it may send again),
+    # "waiting" (feedback not yet arrived), "ok"}
+    procs: list[dict[str, Any] | None] = [None] * nproc
+    events: dict[int, list[tuple[int, HARQFeedback]]] = {}
+    lost: list[np.ndarray] = []
+    lost_gen: list[int] = []
+    n_deliv = n_corr = 0
+
+    def lose(pid: int) -> None:
+        pr = procs[pid]
+        lost.append(groups[schedule[pr["gen"]]])
+        lost_gen.append(pr["gen"])
+        procs[pid] = None
+
+    for t in range(n):
+        if t % interval == 0:
+            queue.append(t)
+        for pid, fb in events.pop(t, []):  # ACK/NACKs arriving for this frame
+            pr = procs[pid]
+            final = fb.delivered or pr["tries"] >= max_attempts or t - pr["gen"] >= deadline
+            notify_harq_feedback(csi_model, policy, dataclasses.replace(fb, final=final))
+            pr["waiting"] = False
+            if fb.delivered:
+                procs[pid] = None
+            elif final:
+                lose(pid)
+        for pid in range(nproc):  # retransmissions past their deadline
+            pr = procs[pid]
+            if pr is not None and not pr["waiting"] and t - pr["gen"] >= deadline:
+                lose(pid)
+        while queue and t - queue[0] >= deadline:
+            g0 = queue.popleft()
+            lost.append(groups[schedule[g0]])
+            lost_gen.append(g0)
+        due = [pid for pid in range(nproc) if procs[pid] is not None and not procs[pid]["waiting"]
+               and procs[pid]["ready"] <= t]
+        if due:
+            pid = min(due, key=lambda i: procs[i]["gen"])
+            pr = procs[pid]
+            retx = True
+            if timing.repick and csi_model is not None:
+                sizes = packet_bits[:, schedule[pr["gen"]]]
+                csi = _with_attempt(csi_model.observe(t, packet_bits=sizes.astype(np.float64)),
+                                    pr["tries"] + 1, pid)
+                p_new = table.index_of(policy.choose(csi))
+                retx = p_new == pr["p"]
+                pr["p"] = p_new
+        else:
+            free = [pid for pid in range(nproc) if procs[pid] is None]
+            if not (free and queue):
+                continue  # nothing to send in this frame
+            pid = free[0]
+            gen = queue.popleft()
+            sizes = packet_bits[:, schedule[gen]]
+            csi = None
+            if csi_model is not None:
+                csi = _with_attempt(csi_model.observe(t, packet_bits=sizes.astype(np.float64)), 1, pid)
+            procs[pid] = pr = {"gen": gen, "p": table.index_of(policy.choose(csi)), "tries": 0}
+            retx = False
+        gen, p, g = pr["gen"], pr["p"], schedule[pr["gen"]]
+        r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
+                     None if csi_state is None else csi_state[t], np.array([retx]),
+                     np.array([pid]) if nproc > 1 else None)
+        ok = bool(r.delivered[0])
+        cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
+        pr["tries"] += 1
+        point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
+        attempt[t], delivered[t], process[t] = pr["tries"], ok, pid
+        pr["waiting"], pr["ready"], pr["last_ok"] = True, t + rtt, ok
+        if ok:
+            num_correct[t] = int(table.correct[p, groups[g]].sum())
+            n_deliv += m
+            n_corr += int(num_correct[t])
+        events.setdefault(t + rtt, []).append((pid, HARQFeedback(
+            frame=t, feedback_frame=t + rtt, process=pid, attempt=pr["tries"], delivered=ok,
+            final=ok, packet_bits=float(packet_bits[p, g]), point_index=int(p),
+            mcs_index=int(mcs[t]))))
+    # packets whose ACK is still on its way were delivered; the rest are pending
+    pending = len(queue) + sum(1 for pr in procs if pr is not None and not pr["last_ok"])
+    lost_images = np.concatenate(lost) if lost else np.zeros(0, dtype=np.int64)
+    return SimulationResult(
+        snr_db=_snr_or_nan(states),
+        capacity_bits=cap,
+        point_index=point_index,
+        group=group,
+        packet_bits=bits_sent,
+        attempt=attempt,
+        delivered=delivered,
+        num_correct=num_correct,
+        mcs_index=mcs,
+        images_per_packet=m,
+        fallback=fallback,
+        images_delivered=n_deliv,
+        images_correct_delivered=n_corr,
+        images_lost=int(lost_images.size),
+        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
+        images_pending=pending * m,
+        generated=generated,
+        lost_generated=np.asarray(lost_gen, dtype=np.int64),
+        extra={"harq_process": process, "rtt_frames": rtt, "processes": nproc},
+    )
+

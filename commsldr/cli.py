@@ -142,6 +142,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from commsldr.scenario.json_schema import scenario_json_schema
+
+    if (rc := _import_plugins(args)) is not None:
+        return rc
+    print(json.dumps(scenario_json_schema(), indent=1, ensure_ascii=False))
+    return 0
+
+
 def _add_plugin_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", dest="plugins", action="append", default=[], metavar="MODULE",
                    help="import MODULE first (a dotted module name or a .py file) so that the "
@@ -255,6 +266,13 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_desc.add_argument("name")
     _add_plugin_option(p_desc)
     p_desc.set_defaults(func=_cmd_describe)
+
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of scenario files",
+                              description="Print a JSON Schema (draft 2020-12) of scenario "
+                              "files for editors: commsldr schema > scenario.schema.json "
+                              "(with --plugin, the plug-ins' types are included).")
+    _add_plugin_option(p_schema)
+    p_schema.set_defaults(func=_cmd_schema)
     return parser
 
 

@@ -23,6 +23,7 @@ from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
 from commsldr.resources import shipped_scenarios_dir
+from commsldr.scenario.compose import compose
 from commsldr.scenario.schema import (
     SWEEPABLE,
     PolicyConfig,
@@ -772,6 +773,8 @@ def load_scenario(
             raw = {}
     if not isinstance(raw, dict):
         raise ScenarioError("", "the top level of a scenario must be a mapping")
+    raw = compose(raw, path if path is not None else Path.cwd() / "<mapping>", read=read_yaml,
+                  resolve_paths=resolve_input_paths, shipped_dir=scenarios_dir())
     if path is not None and not raw.get("name"):
         raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
     if path is not None:

@@ -252,6 +252,10 @@ class Scenario:
 
     name: str = field(default="", metadata=_doc("scenario name (the run directory's name)"))
     description: str = field(default="", metadata=_doc("free text"))
+    extends: list[str] = field(default_factory=list, metadata=_doc(
+        "scenario files this one starts from (a name or a list; paths relative to this file, or "
+        "shipped scenario names): mappings merge key by key, lists and scalars replace, null "
+        "removes an inherited key, name is not inherited"))
     plugins: list[str] = field(default_factory=list, metadata=_doc(
         "modules imported before validation so that the policies, CSI models, PHYs and channels "
         "they register can be used here: dotted module names or .py files (relative to this "

@@ -112,13 +112,20 @@ def _perfect_csi(policy_type: str | None) -> bool:
         return False
 
 
+def _under(key: str, section: str, label: str) -> bool:
+    """``key`` is ``<section>.*.<param>`` or ``<section>.<label>.<param>`` (labels may contain
+    dots, parameter names do not)."""
+    return any(key.startswith(p) and "." not in key[len(p):]
+               for p in (f"{section}.*.", f"{section}.{label}."))
+
+
 def _applies(key: str, row: dict[str, Any], channel: str) -> bool:
     """Whether the swept ``key`` can change ``row``'s result on ``channel``."""
     parts = key.split(".")
     if parts[0] == "policies":
-        return len(parts) > 1 and parts[1] in ("*", row["policy"])
+        return _under(key, "policies", row["policy"])
     if parts[0] == "channels":
-        return len(parts) > 1 and parts[1] in ("*", channel)
+        return _under(key, "channels", channel)
     if parts[0] == "csi":
         return not _perfect_csi(row.get("policy_type"))
     return True
@@ -264,7 +271,8 @@ def _ci_label(results: dict[str, Any]) -> str:
 def _snr_key(results: dict[str, Any], channel: str) -> str | None:
     for key in results.get("sweep_keys", []):
         parts = key.split(".")
-        if parts[-1].endswith("snr_db") and (parts[0] != "channels" or parts[1] in ("*", channel)):
+        if parts[-1].endswith("snr_db") and (parts[0] != "channels" or
+                                             _under(key, "channels", channel)):
             return key
     return None
 
@@ -275,8 +283,7 @@ def _channel_key(results: dict[str, Any], channel: str) -> str | None:
     if snr is not None:
         return snr
     for key in results.get("sweep_keys", []):
-        parts = key.split(".")
-        if parts[0] == "channels" and len(parts) > 2 and parts[1] in ("*", channel):
+        if _under(key, "channels", channel):
             return key
     return None
 

@@ -320,15 +320,37 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
     key, value = text.split("=", 1)
     key = key.strip()
-    if not re.fullmatch(r"[A-Za-z0-9_*\-]+(\.[A-Za-z0-9_*\-]+)*", key):
-        raise ScenarioError("--set", f"malformed dotted key {show(key)}")
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
+                                     f"by dots, e.g. channels.rayleigh.mean_snr_db")
     return key, parse_yaml(value, f"--set {key}")
+
+
+def _split_path(node: Any, parts: list[str]) -> list[str]:
+    """``parts`` regrouped so that existing keys containing dots stay whole: at each level the
+    longest run of parts that names an existing key of ``node`` is one key (``channels.naka-m0.5.x``
+    with a channel ``naka-m0.5`` → ``["channels", "naka-m0.5", "x"]``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        take = 1
+        if isinstance(node, dict):
+            for j in range(len(parts), i + 1, -1):
+                if ".".join(parts[i:j]) in node:
+                    take = j - i
+                    break
+        key = ".".join(parts[i:i + take])
+        out.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        i += take
+    return out
 
 
 def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
     """Set ``raw[a][b]... = value`` for ``key = "a.b..."``.
 
     ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
+    Labels may contain dots: an existing key is matched whole (the longest match wins).
     """
     parts = key.split(".")
     if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry's key is itself a dotted key
@@ -340,19 +362,27 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
         channels = raw.get("channels")
         if not isinstance(channels, dict) or not channels:
             raise ScenarioError(key, "'*' needs at least one entry under channels")
-        for label in channels:
-            set_dotted(raw, ".".join(["channels", str(label), *parts[2:]]), copy.deepcopy(value))
+        for label in list(channels):
+            node = channels[label]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"channels.{label}", "is not a mapping; cannot set " + key)
+            _set_path(node, _split_path(node, parts[2:]), copy.deepcopy(value),
+                      f"channels.{label}", key)
         return
-    node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    _set_path(raw, _split_path(raw, parts), value, "", key)
+
+
+def _set_path(node: Any, path: list[str], value: Any, where: str, key: str) -> None:
+    for part in path[:-1]:
         if not isinstance(node, dict):
-            raise ScenarioError(".".join(parts[:i]), "is not a mapping; cannot set " + key)
+            raise ScenarioError(where, "is not a mapping; cannot set " + key)
         if node.get(part) is None:
             node[part] = {}
         node = node[part]
+        where = f"{where}.{part}" if where else part
     if not isinstance(node, dict):
-        raise ScenarioError(".".join(parts[:-1]), "is not a mapping; cannot set " + key)
-    node[parts[-1]] = value
+        raise ScenarioError(where, "is not a mapping; cannot set " + key)
+    node[path[-1]] = value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,9 +55,31 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     try:
         print(describe(args.kind, args.name))
     except (KeyError, ValueError) as e:
-        print(f"commsldr describe: {e.args[0] if e.args else e}", file=sys.stderr)
+        from commsldr.catalogue import catalogue
+        from commsldr.errors import did_you_mean
+
+        text = str(e.args[0] if e.args else e)
+        hint = did_you_mean(args.name, catalogue(args.kind))
+        if hint and hint.strip() not in text:
+            text = text.replace(f"{args.name!r}", f"{args.name!r}{hint}", 1) \
+                if f"{args.name!r}" in text else f"{text}{hint}"
+        print(f"commsldr describe: {text}", file=sys.stderr)
         return 2
     return 0
+
+
+def _kind(text: str) -> str:
+    """A KIND argument: the plural (``channels``) or the singular (``channel``, ``policy``,
+    ``phy``, ``scheme``, ``model``, ``recipe``, ``scenario``); other words pass through to the
+    choices check."""
+    from commsldr.catalogue import KINDS
+
+    if text in KINDS:
+        return text
+    for kind in KINDS:
+        if text in (kind[:-1], kind[:-3] + "y"):  # channels → channel, policies → policy
+            return kind
+    return text
 
 
 def _run_env_problem(args: argparse.Namespace) -> str | None:
@@ -106,6 +128,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return rc
     loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
                            max_sweep_points=args.max_sweep_points)
+    # --plugin modules travel with the scenario (config.yaml, and every worker imports them:
+    # processes started with spawn and Ray tasks import the scenario's plugins before a job)
+    for ref in getattr(args, "plugins", None) or []:
+        entry = str(Path(ref).resolve()) if ref.endswith(".py") or "/" in ref else ref
+        if entry not in loaded.scenario.plugins:
+            loaded.scenario.plugins.append(entry)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
@@ -173,6 +201,9 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"commsldr {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (may also follow COMMAND)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars and no status lines, only results and errors (may "
+                        "also follow COMMAND; bars are off anyway when stderr is not a terminal)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
@@ -250,7 +281,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list registered names with one-line descriptions",
                             description="List the registered names of KIND with a one-line "
                             "description (built-ins and plug-ins).")
-    p_list.add_argument("kind", choices=KINDS)
+    p_list.add_argument("kind", type=_kind, choices=KINDS)
     _add_plugin_option(p_list)
     p_list.set_defaults(func=_cmd_list)
 
@@ -262,7 +293,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
                             "  commsldr describe policies outage-aware\n"
                             "  commsldr describe phys nr",
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    p_desc.add_argument("kind", choices=KINDS)
+    p_desc.add_argument("kind", type=_kind, choices=KINDS)
     p_desc.add_argument("name")
     _add_plugin_option(p_desc)
     p_desc.set_defaults(func=_cmd_describe)
@@ -309,12 +340,15 @@ def _report(exc: BaseException, command: str) -> int:
         print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
               f"rerun with --debug", file=sys.stderr)
         return 2
+    if isinstance(exc, OSError) and not exc.filename and _raised_by_us(exc):
+        print(f"{prog}: {exc}", file=sys.stderr)  # our own message: in full, remedy included
+        return 2
     if isinstance(exc, OSError):
         what = f" {exc.filename}" if exc.filename else ""
         print(f"{prog}: cannot access{what}: {cut(exc.strerror or str(exc))}", file=sys.stderr)
         return 2
     if isinstance(exc, ValueError) and _raised_by_us(exc):
-        print(f"{prog}: {cut(str(exc), 400)}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)  # our own message: in full
         return 2
     print(f"{prog}: internal error ({type(exc).__name__}: {cut(str(exc))})\n"
           f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
@@ -341,14 +375,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str]) -> int:
     argv = list(argv)
     debug = "--debug" in argv or os.environ.get("COMMSLDR_DEBUG") == "1"
-    argv = [a for a in argv if a != "--debug"]
+    quiet = "--quiet" in argv  # one --quiet for every command, before or after it
+    argv = [a for a in argv if a not in ("--debug", "--quiet")]
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
     args = parser.parse_args(argv)
+    args.quiet = quiet
+    if quiet and args.command == "train":
+        args.progress = False
     if args.command in ("train", "run"):
+        import logging
+
         from commsldr.logs import console_logging
 
-        console_logging()
+        console_logging(logging.WARNING if quiet else logging.INFO)
     if debug:
         return int(args.func(args) or 0)
     try:

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from commsldr.cache import resolve_cache_dir
 from commsldr.scenario.jobs import AnalogContext
 from commsldr.scenario.load import (
     LoadedScenario,
@@ -175,7 +176,7 @@ def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
     from commsldr.train import load_model
 
     m = sc.model
-    cache = Path(m.cache_dir)
+    cache = resolve_cache_dir(m.cache_dir)
     if m.checkpoint is not None:
         ckpt, source = Path(m.checkpoint), f"checkpoint {m.checkpoint}"
     elif m.pretrained is not None:
@@ -289,7 +290,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     if dev.type != "cpu":
         key_fields["device"] = dev.type
     key = _hash(key_fields)
-    path = Path(sc.model.cache_dir) / "tables" / key
+    path = resolve_cache_dir(sc.model.cache_dir) / "tables" / key
     files = [path.with_suffix(".npz"), path.with_suffix(".json")]
     table = _load_quietly(files, lambda: OperatingPointTable.load(path, model_id=model_id(full)))
     if table is not None:

@@ -22,6 +22,7 @@ import yaml
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 from commsldr.registry import import_plugins
+from commsldr.cache import resolve_cache_dir
 from commsldr.resources import shipped_scenarios_dir
 from commsldr.scenario.compose import compose
 from commsldr.scenario.schema import (
@@ -118,8 +119,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
     shipped = scenarios_dir() / f"{name_or_path}.yaml"
     if shipped.is_file():
         return shipped
-    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}; shipped scenarios: "
-                            f"{', '.join(list_scenarios())}")
+    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
+                            f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
+                            f"scenarios: {', '.join(list_scenarios())}")
 
 
 def resolve_pretrained(name: str) -> Path:
@@ -164,6 +166,18 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e-2 and 3.5e9 as strings (it wants a dot and a
+# signed exponent); scenario files, --set values and train's --set read them as numbers.
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                   |[-+]?(?:[0-9][0-9_]*)[eE][-+]?[0-9]+
+                   |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                   |[-+]?\.(?:inf|Inf|INF)
+                   |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
 
 
 class _TooDeep(Exception):
@@ -514,7 +528,7 @@ def _check_resources(sc: Scenario) -> None:
 
     _check_writable(sc.outputs.dir, "outputs.dir")
     if sc.model.recipe is not None:
-        _check_writable(sc.model.cache_dir, "model.cache_dir")
+        _check_writable(str(resolve_cache_dir(sc.model.cache_dir)), "model.cache_dir")
     tc = train_config(sc)
     try:
         check_data_available(tc)

@@ -45,6 +45,7 @@ import yaml
 from tqdm import tqdm
 
 from commsldr.logs import run_log
+from commsldr.provenance import provenance
 from commsldr.results import save_results
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
@@ -233,7 +234,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     for point in loaded.points:
         phy_class(point.scenario.link.phy)
     bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
-               disable=not progress, unit="job")
+               disable=None if progress else True, unit="job")  # None: off if not a tty
 
     def on_done(job: Job, row: JobRow) -> None:
         store.append(job, row)
@@ -259,6 +260,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
+    results["provenance"] = provenance()
     save_results(run_dir, results)
     (run_dir / "sensor_cost.md").write_text(cost_table(results))
     if plot:

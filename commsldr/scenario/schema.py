@@ -92,8 +92,9 @@ class ModelConfig:
         "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
     finetune_truncations: bool = field(default=False, metadata=_doc(
         "fine-tune every truncated variant with the 'truncate' recipe (else plain truncation)"))
-    cache_dir: str = field(default=".cache/commsldr", metadata=_doc(
-        "where trained models and operating-point tables are cached"))
+    cache_dir: str = field(default="", metadata=_doc(
+        "where trained models and operating-point tables are cached (empty: the user cache, "
+        "$COMMSLDR_CACHE or else ~/.cache/commsldr, shared by every working directory)"))
 
 
 @dataclass

@@ -2,14 +2,16 @@
 
 For every case (MCS of PUSCH table 1, HARQ type Chase or IR) a :class:`commsldr.link.BitTruePHY`
 (transform precoding, AWGN, the same SNR for every copy, ``--k`` information bits per code block,
-Sionna's 5G LDPC with LLR combining / RV decoding) sends ``--packets`` packets at 0.5 dB below,
-at and 0.5 dB above the abstraction's BLER-0.1 SNR after ``n = 2, 3, 4`` transmissions
+Sionna's 5G LDPC with LLR combining / RV decoding) sends ``--packets`` packets at the
+``--offsets`` (dB; default -0.5, 0, +0.5) around the abstraction's BLER-0.1 SNR after
+``n = 2, 3, 4`` transmissions
 (:func:`commsldr.link.harq.combined_snr_db` on the first transmission's curve). A probit curve
 fitted by maximum likelihood to the bit-true losses after ``n`` transmissions over all points of
 the case gives the bit-true BLER-0.1 SNR (``snr10_bittrue_db``; a parametric bootstrap of the
 counts gives its standard deviation).
 
-The bit-true counts are cached in ``--cache`` (JSON; a case already there is not simulated
+Points are added 0.6 dB outward until the bit-true loss after every ``n`` brackets 0.1
+(:func:`bracket_case`). The bit-true counts are cached in ``--cache`` (JSON; a case already there is not simulated
 again), so the comparison can be redone for a changed model with ``--analyse-only``.
 
 Prints one JSON line per case and n, then one JSON object with ``max_abs_err_db`` (over every
@@ -32,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from commsldr_channels import create_channel
 from scipy.optimize import brentq, minimize
 from scipy.special import log_ndtr, ndtri
 
-from commsldr_channels import create_channel
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import bler_model, mcs_parameters
 from commsldr.link.harq import combined_snr_db
@@ -54,18 +56,46 @@ def model_snr10_db(kind: str, mcs: int, k: int, n: int) -> float:
                         - s1, s1 - 15.0, s1 + 1.0, xtol=1e-4))
 
 
-def simulate_case(kind: str, mcs: int, k: int, packets: int) -> dict:
+def simulate_case(kind: str, mcs: int, k: int, packets: int,
+                  offsets: tuple[float, ...] = OFFSETS_DB) -> dict:
     """Bit-true losses after 1..4 transmissions at the points around the model's SNRs."""
     phy = BitTruePHY(create_channel("awgn"), mcs_index=mcs, cb_info_bits=k,
                      symbols_per_frame=100_000, harq={"type": kind, "max_transmissions": 4})
     centres = [model_snr10_db(kind, mcs, k, n) for n in (2, 3, 4)]
-    points = sorted({round(c + d, 2) for c in centres for d in OFFSETS_DB})
+    points = sorted({round(c + d, 2) for c in centres for d in offsets})
     lost = []
     for j, snr in enumerate(points):
         g = torch.Generator().manual_seed(1000 * mcs + 100 * KINDS.index(kind) + j)
         lost.append(phy.harq_loss_after(packets, snr, g, 4).sum(axis=0).astype(int).tolist())
     return {"type": kind, "mcs": mcs, "k": k, "packets": packets, "snr_db": points,
             "lost_after_n": lost}
+
+
+def bracket_case(case: dict, max_extra: int = 3) -> bool:
+    """Add points (0.6 dB steps outward) until the bit-true loss after every n = 2, 3, 4 lies
+    above 0.1 at one point and below it at another, so its BLER-0.1 SNR is interpolated, not
+    extrapolated. Returns whether points were added."""
+    phy = None
+    added = False
+    for n in (2, 3, 4):
+        for _ in range(max_extra):
+            frac = np.asarray(case["lost_after_n"])[:, n - 1] / case["packets"]
+            if (frac > 0.1).any() and (frac < 0.1).any():
+                break
+            snr = round(min(case["snr_db"]) - 0.6 if (frac < 0.1).all() else max(case["snr_db"]) + 0.6, 2)
+            if phy is None:
+                phy = BitTruePHY(create_channel("awgn"), mcs_index=case["mcs"], cb_info_bits=case["k"],
+                                 symbols_per_frame=100_000,
+                                 harq={"type": case["type"], "max_transmissions": 4})
+            seed = 1000 * case["mcs"] + 100 * KINDS.index(case["type"]) + 50 + len(case["snr_db"])
+            lost = phy.harq_loss_after(case["packets"], snr, torch.Generator().manual_seed(seed), 4)
+            order = np.argsort(case["snr_db"] + [snr], kind="stable")
+            pts = case["snr_db"] + [snr]
+            counts = case["lost_after_n"] + [lost.sum(axis=0).astype(int).tolist()]
+            case["snr_db"] = [pts[i] for i in order]
+            case["lost_after_n"] = [counts[i] for i in order]
+            added = True
+    return added
 
 
 def fit_snr10(snr: np.ndarray, errors: np.ndarray, total: int) -> float:
@@ -122,29 +152,45 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--packets", type=int, default=200)
     ap.add_argument("--types", default="chase,ir")
-    ap.add_argument("--cache", default=str(Path(__file__).parent / "results" / "harq_bittrue.json"))
+    ap.add_argument("--cache", default=str(Path(__file__).parent / "results" / "harq_bittrue.json"),
+                    help="JSON cache of bit-true counts; several comma-separated: new cases go "
+                         "to the first, all are read")
+    ap.add_argument("--offsets", default="-0.5,0,0.5",
+                    help="dB around the model's BLER-0.1 SNR of n = 2, 3, 4 where bit-true runs")
     ap.add_argument("--analyse-only", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    path = Path(args.cache)
+    paths = [Path(c) for c in args.cache.split(",")]
+    path = paths[0]  # new cases are written here; the others are read (parallel runs)
     cache: list[dict] = json.loads(path.read_text()) if path.exists() else []
+    extra = [c for q in paths[1:] if q.exists() for c in json.loads(q.read_text())]
     mcs_list = [int(m) for m in args.mcs.split(",")]
     kinds = [t for t in args.types.split(",") if t]
     for kind in kinds:
         if kind not in KINDS:
             raise SystemExit(f"--types: {kind!r} is not one of {KINDS}")
+    def save() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache, indent=1))
+        os.replace(tmp, path)
+
     if not args.analyse_only:
         for mcs in mcs_list:
             for kind in kinds:
-                if any(c["type"] == kind and c["mcs"] == mcs and c["k"] == args.k for c in cache):
-                    continue
-                cache.append(simulate_case(kind, mcs, args.k, args.packets))
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(cache, indent=1))
-                os.replace(tmp, path)
-                print(json.dumps({"simulated": kind, "mcs": mcs}), flush=True)
-    chosen = [c for c in cache if c["mcs"] in mcs_list and c["k"] == args.k and c["type"] in kinds]
+                case = next((c for c in cache if c["type"] == kind and c["mcs"] == mcs
+                             and c["k"] == args.k), None)
+                if case is None:
+                    offsets = tuple(float(x) for x in args.offsets.split(","))
+                    case = simulate_case(kind, mcs, args.k, args.packets, offsets)
+                    cache.append(case)
+                    save()
+                    print(json.dumps({"simulated": kind, "mcs": mcs}), flush=True)
+                if bracket_case(case):
+                    save()
+                    print(json.dumps({"bracketed": kind, "mcs": mcs}), flush=True)
+    chosen = [c for c in cache + extra
+              if c["mcs"] in mcs_list and c["k"] == args.k and c["type"] in kinds]
     out = analyse(chosen)
     for r in out["rows"]:
         print(json.dumps(r))

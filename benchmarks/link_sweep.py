@@ -48,11 +48,11 @@ def main() -> None:
     torch.set_num_threads(1)
 
     from commsldr_channels import create_channel
+    from commsldr.adapt import Fixed, PointMenu
     from commsldr.coding import compute_latent_stats, decode_packet, encode_images
     from commsldr.data import make_synthetic
     from commsldr.link import (
         BitTruePHY,
-        FixedPolicy,
         ShannonPHY,
         build_table,
         classify_latents,
@@ -62,7 +62,8 @@ def main() -> None:
     )
     from commsldr.link._sionna import sionna_phy
     from commsldr.models import SplitAutoencoder
-    from commsldr.train import load_model, model_id
+    from commsldr.models import model_id
+    from commsldr.train import load_model
 
     if args.checkpoint:
         model, model_desc = load_model(args.checkpoint).eval(), args.checkpoint
@@ -78,6 +79,7 @@ def main() -> None:
     table = build_table(model, stats, scales, test, seed=args.seed)
     t_build = time.perf_counter() - t0
     point = table.points[0]
+    fixed = Fixed(point.k, point.scale).bind(PointMenu.from_table(table))
     k = model.latent_dim
     coders = make_coders(stats, scales, [k])
     mid = model_id(model)
@@ -97,7 +99,7 @@ def main() -> None:
         states = create_channel("rayleigh-block", mean_snr_db=float(snr)).states(
             frames, generator=torch.Generator().manual_seed(args.seed + j))
         t0 = time.perf_counter()
-        res = simulate(table, states, phy, FixedPolicy(point), seed=args.seed + j)
+        res = simulate(table, states, phy, fixed, seed=args.seed + j)
         t_table += time.perf_counter() - t0
         t0 = time.perf_counter()
         delivered = phy.deliver(pbits[0][res.group], states).delivered  # same decisions
@@ -115,7 +117,7 @@ def main() -> None:
     # ---------------------------------------------------------------- frames per second
     n_big = 1_000_000
     big = create_channel("rayleigh-block", mean_snr_db=10.0).states(n_big, generator=torch.Generator().manual_seed(1))
-    t_big = _best(lambda: simulate(table, big, phy, FixedPolicy(point), seed=1), 2 if args.quick else 3)
+    t_big = _best(lambda: simulate(table, big, phy, fixed, seed=1), 2 if args.quick else 3)
 
     # ---------------------------------------------------------------- bit-true vs bare Sionna
     blocks = 60 if args.quick else 300

@@ -156,7 +156,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from commsldr.plots import plot_run
+    from commsldr.report.plots import plot_run
 
     try:
         from commsldr.scenario.backends import default_jobs

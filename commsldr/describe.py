@@ -12,7 +12,7 @@ import textwrap
 from typing import Any
 
 from commsldr.docstrings import to_text
-from commsldr.registry import CSI_MODELS, PHYS, POLICIES, ParamInfo, describe_params
+from commsldr.registry import MODELS, REGISTRIES, ParamInfo, describe_params
 
 __all__ = ["describe", "format_params"]
 
@@ -47,7 +47,7 @@ def format_params(params: list[ParamInfo]) -> str:
     return "\n".join(lines)
 
 
-def _class_text(kind: str, name: str, cls: type, extra: str = "") -> str:
+def _class_text(kind: str, name: str, cls: Any, extra: str = "") -> str:
     where = f"{cls.__module__}:{cls.__qualname__}"
     parts = [f"{kind} {name!r} ({where})", "", _intro(cls.__doc__)]
     if extra:
@@ -62,44 +62,30 @@ def describe(kind: str, name: str) -> str:
     Raises:
         ValueError: unknown kind or name (the message lists the valid ones).
     """
-    if kind == "channels":
-        from commsldr_channels import UnknownChannelError, get_channel_class
+    if kind not in REGISTRIES and kind not in ("pretrained", "scenarios"):
+        from commsldr.catalogue import KINDS
 
-        try:
-            cls = get_channel_class(name)
-        except UnknownChannelError as e:
-            raise ValueError(str(e)) from None
-        return _class_text("channel", name, cls, "frame_s, where the model takes it, is set from "
-                           "the scenario's link.frame_s.")
-    registries = {"policies": POLICIES, "csi": CSI_MODELS, "phys": PHYS}
-    if kind in registries:
-        reg = registries[kind]
-        return _class_text(reg.kind, name, reg.get(name))
-    if kind == "schemes":
-        from commsldr.schemes import get_scheme_class
+        raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    if kind == "models" and name in MODELS and MODELS.target(name).startswith(
+            "commsldr.models.registry:"):
+        from commsldr.models import backbone_spec
 
-        return _class_text("scheme", name, get_scheme_class(name))
-    if kind == "models":
-        from commsldr.models import SplitAutoencoder, backbone_spec, list_models
-
-        if name not in list_models():
-            raise ValueError(f"unknown model {name!r}; valid: {', '.join(list_models())}")
-        if name == "split_autoencoder":
-            return _class_text("model", name, SplitAutoencoder)
         spec = backbone_spec(name)
         return (f"backbone {name!r}: {spec.description}\n\nstages (channels x BasicBlocks): "
                 + ", ".join(f"{c} x {b}" for c, b in zip(spec.channels, spec.blocks, strict=True))
                 + "\nused as model.train.backbone (or commsldr train --backbone) with --width "
                   "scaling the channels")
     if kind == "recipes":
-        from commsldr.train import list_recipes
-        from commsldr.train.recipes import recipe_descriptions
-
-        if name not in list_recipes():
-            raise ValueError(f"unknown recipe {name!r}; valid: {', '.join(list_recipes())}")
-        return (f"recipe {name!r}: {recipe_descriptions()[name]}\n\n"
+        reg = REGISTRIES[kind]
+        reg.get(name)  # an unknown name lists the valid ones
+        return (f"recipe {name!r}: {reg.summary(name)}\n\n"
                 "its settings are the TrainConfig fields: commsldr train --help, or "
                 "model.train in a scenario")
+    if kind in REGISTRIES:
+        reg = REGISTRIES[kind]
+        extra = ("frame_s, where the model takes it, is set from the scenario's link.frame_s."
+                 if kind == "channels" else "")
+        return _class_text(reg.kind, name, reg.get(name), extra)
     if kind == "pretrained":
         from commsldr.models.pretrained import PretrainedError, pretrained_info
 
@@ -132,9 +118,7 @@ def describe(kind: str, name: str) -> str:
             + f"  ({len(loaded.points)} point(s))",
         ]
         return "\n".join(lines)
-    from commsldr.catalogue import KINDS
-
-    raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    raise AssertionError(kind)  # every kind is handled above
 
 
 def _short(v: Any) -> str:

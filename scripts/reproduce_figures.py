@@ -1,7 +1,7 @@
 """The paper's CIFAR-10 figures (Qi et al., Figs. 2-5) and comparison numbers from trained runs.
 
 Reads the models written by ``scripts/reproduce_cifar10.sh`` (missing stages are skipped and
-reported), computes with the library (:func:`commsldr.paper_figures.paper_figures`):
+reported), computes with the library (:func:`commsldr.report.paper_figures.paper_figures`):
 
 * the training-set latent statistics of every model (stored in its checkpoint,
   :func:`commsldr.coding.attach_latent_stats`);
@@ -32,7 +32,7 @@ import torch
 
 from commsldr.coding import DEFAULT_RULE
 from commsldr.data import load_dataset
-from commsldr.paper_figures import DISTORTION_KINDS, SEVERITIES, TARGET_BITS, paper_figures
+from commsldr.report.paper_figures import DISTORTION_KINDS, SEVERITIES, TARGET_BITS, paper_figures
 
 
 def model_paths(runs: Path, dy: int, dims: list[int], trunc_from: int, keep: int) -> dict[str, Path]:

@@ -435,7 +435,7 @@ def measure(path: Path, train: Any, test: Any, stats: Any) -> dict[str, Any]:
     statistics (:func:`latent_stats_cached`)."""
     from commsldr.coding import encode_dataset
     from commsldr.data import derive_seed, distort
-    from commsldr.paper_figures import paper_entropy_bits
+    from commsldr.report.paper_figures import paper_entropy_bits
     from commsldr.train import evaluate, load_model
     from commsldr.train.screening import budget_key, rate_accuracy_at_budgets
 

@@ -110,7 +110,7 @@ class ChannelStream:
         self.noise_w = noise_power_w(config)
         self.taps = _cn(generator, (n, m, len(powers)))  # stationary start
         # interferers: per neighbour cell, pool gains and open-loop power per PRB
-        c, k = topology.interferer_gain_db.shape[0], config.neighbour_sensors_per_slot
+        c, k = topology.interferer_gain_db.shape[0], min(config.neighbour_sensors_per_slot, p)
         self.num_neighbours = c
         self.block = np.minimum(np.arange(p) * k // p, k - 1)  # PRB -> interferer block
         if c:
@@ -145,7 +145,7 @@ class ChannelStream:
         """Interferer vectors complex64 ``[t, P, M, C]`` (power and path gain included, in units
         of the noise amplitude)."""
         c, p, m = self.num_neighbours, self.config.prbs, self.config.num_rx_antennas
-        k = self.config.neighbour_sensors_per_slot
+        k = self.interferer_rx.shape[2]
         who = torch.randint(self.pool, (t, c, k), generator=self.gen).numpy()
         rx = self.interferer_rx[np.arange(c)[None, :, None], who, np.arange(k)[None, None, :]]
         amp = torch.from_numpy(np.sqrt(rx[:, :, self.block]).transpose(0, 2, 1).astype(np.float32))

@@ -116,7 +116,7 @@ class CellConfig:
         noise_figure_db: base-station noise figure.
         shadowing: log-normal shadowing with the scenario's standard deviation.
         neighbour_sensors_per_slot: sensors of each neighbouring cell sharing its band in a slot
-            (each transmits on ``num_prb / this`` contiguous PRBs; full load).
+            (each transmits on ``num_prb / this`` contiguous PRBs; full load; at most one per PRB).
         scheduler: scheduler name (``commsldr list schedulers``).
         scheduler_params: its parameters.
         link_adaptation: ``illa`` or ``olla`` per sensor.
@@ -193,8 +193,7 @@ class CellConfig:
         _number("noise_figure_db", self.noise_figure_db, low=0.0, high=30.0)
         if not isinstance(self.shadowing, bool):
             raise CellConfigError("shadowing", f"must be true or false, got {show(self.shadowing)}")
-        _integer("neighbour_sensors_per_slot", self.neighbour_sensors_per_slot, low=1,
-                 high=self.prbs)
+        _integer("neighbour_sensors_per_slot", self.neighbour_sensors_per_slot, low=1, high=1024)
         if not isinstance(self.scheduler, str):
             raise CellConfigError("scheduler", f"must be a scheduler name, got {show(self.scheduler)}")
         if not isinstance(self.scheduler_params, dict):

@@ -266,7 +266,8 @@ def _policy_spec(policy: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def simulate_cell(config: CellConfig, table: OperatingPointTable,
                   policy: str | dict[str, Any] = "capacity-greedy", *, seed: int = 0,
-                  images_per_packet: int = 1, fallback: str = "error", csi: str = "perfect",
+                  images_per_packet: int = 1, fallback: str = "error",
+                  csi: str | dict[str, Any] = "perfect",
                   eesm_beta: np.ndarray | None = None) -> CellResult:
     """Simulate one cell configuration for one seed.
 
@@ -279,13 +280,15 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
             image order.
         images_per_packet: images per packet (one packet per sensor and frame).
         fallback: ``"error"`` or ``"prior"`` for images that do not arrive.
-        csi: the CSI model of every sensor (``perfect``: it knows its grant's TBS).
+        csi: the CSI model of every sensor, a name or ``{"name": ..., **params}`` (``perfect``:
+            it knows its grant's TBS before choosing).
         eesm_beta: optional EESM :math:`\\beta` table ``[29]``.
 
     Returns:
         :class:`CellResult`.
     """
     name, params = _policy_spec(policy)
+    csi_name, csi_params = _policy_spec(csi)
     menu = PointMenu.from_table(table, images_per_packet=images_per_packet, fallback=fallback)
     topology = drop(config, seed)
     seeds = sensor_seeds(seed, config.num_sensors)
@@ -299,7 +302,8 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         pol = create_policy(name, **params).bind(menu, phy)
         results.append(simulate(table, radio.grants(s), phy, pol,
                                 images_per_packet=images_per_packet,
-                                csi_model=create_csi_model(csi), fallback=fallback,
+                                csi_model=create_csi_model(csi_name, **csi_params),
+                                fallback=fallback,
                                 seed=int(seeds[s])))
     return CellResult(config, topology, radio, results,
                       *_rows(config, topology, radio, results, name, seed))

@@ -4,7 +4,8 @@ The drop is Sionna's :func:`sionna.sys.gen_hexgrid_topology` (TR 38.901 Tables 7
 UMi / UMa / RMa: inter-site distance, heights, minimum distance, uniform drop per sector). Cell 0
 is *the* cell: its base station, at the cell centre, serves the ``N`` sensors dropped in its three
 sectors (one receiver for the whole cell); the sensors dropped in the cells of the first ring form
-the interferer pools of the six neighbouring cells.
+the interferer pools of the six neighbouring cells (``num_rings = 1``; with ``num_rings = 0`` they
+are dropped but left silent, Sionna's grid has at least one ring).
 
 The path loss is TR 38.901 Table 7.4.1-1 (LoS / NLoS; the LoS state is drawn with the LoS
 probability of Table 7.4.2-1), outdoor sensors at 1.5 m, plus log-normal shadowing with the
@@ -157,7 +158,7 @@ def drop(config: CellConfig, seed: int) -> Topology:
     per_sector = -(-config.num_sensors // 3)
     with _sionna_seeded(seed):
         ut_loc, bs_loc, _, _, ut_vel, _, _, _ = gen_hexgrid_topology(
-            batch_size=1, num_rings=config.num_rings, num_ut_per_sector=per_sector,
+            batch_size=1, num_rings=1, num_ut_per_sector=per_sector,
             scenario=config.scenario, isd=isd, bs_height=defaults["bs_height_m"],
             min_ut_height=UT_HEIGHT_M, max_ut_height=UT_HEIGHT_M, indoor_probability=0.0,
             min_ut_velocity=config.min_speed_mps, max_ut_velocity=config.max_speed_mps,
@@ -165,7 +166,7 @@ def drop(config: CellConfig, seed: int) -> Topology:
     ut_xy = ut_loc[0, :, :2].numpy().astype(np.float64)
     speed = torch.linalg.vector_norm(ut_vel[0], dim=-1).numpy().astype(np.float64)
     cells = bs_loc[0, ::3, :2].numpy().astype(np.float64)  # three co-sited sectors per cell
-    num_cells = cells.shape[0]
+    num_cells = cells.shape[0] if config.num_rings else 1  # Sionna draws at least one ring
     pool = 3 * per_sector
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 29]))
     hb = defaults["bs_height_m"]
@@ -197,6 +198,6 @@ def drop(config: CellConfig, seed: int) -> Topology:
         sensor_los=los,
         interferer_gain_db=gain,
         interferer_own_pathloss_db=own,
-        cell_xy_m=cells - cells[0],
+        cell_xy_m=cells[:num_cells] - cells[0],
         isd_m=isd,
     )

@@ -27,7 +27,6 @@ from .evaluate import (
     rate_accuracy_curve,
     rate_accuracy_from_latents,
 )
-from .figures import legend_outside, model_colors, plot_latent_std, plot_rate_accuracy
 from .packets import (
     CRC_WIDTHS,
     FORMAT_VERSION,
@@ -111,10 +110,6 @@ __all__ = [
     "parse_packet",
     "MAX_IMAGES_PER_PACKET",
     "MAX_SYMBOLS_PER_PACKET",
-    "legend_outside",
-    "model_colors",
-    "plot_latent_std",
-    "plot_rate_accuracy",
     "rate_accuracy_curve",
     "rate_accuracy_from_latents",
     "scale_for_budget",

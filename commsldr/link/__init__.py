@@ -8,7 +8,6 @@
   (RTT, parallel processes, re-picks) and the HARQ feedback hook in :mod:`commsldr.link.harq_loop`.
 * :func:`transmit_end_to_end`: the full chain run for real (the table's ground truth).
 * :mod:`commsldr.link.analog`: uncoded (analog) transmission of latents.
-* :func:`accuracy_vs_snr`: accuracy vs SNR per PHY mode and channel, digital vs analog.
 
 See the guide page "Link simulation".
 """
@@ -22,7 +21,6 @@ from commsldr.link.phy import PHY, PHYResult, ShannonPHY
 from commsldr.link.simulator import (
     FALLBACKS,
     CSIModelLike,
-    FixedPolicy,
     PolicyLike,
     SimulationResult,
     TransmitterCSILike,
@@ -30,7 +28,6 @@ from commsldr.link.simulator import (
     simulate,
     transmitter_csi_state,
 )
-from commsldr.link.sweep import PHY_MODES, SWEEP_CHANNELS, SNRSweep, accuracy_vs_snr, plot_sweep
 from commsldr.link.table import (
     OperatingPoint,
     OperatingPointTable,
@@ -53,7 +50,6 @@ __all__ = [
     "encode_latents",
     "classify_latents",
     "FALLBACKS",
-    "FixedPolicy",
     "PolicyLike",
     "CSIModelLike",
     "TransmitterCSILike",
@@ -68,9 +64,4 @@ __all__ = [
     "AnalogScheme",
     "analog_accuracy",
     "finetune_decoder_with_noise",
-    "PHY_MODES",
-    "SWEEP_CHANNELS",
-    "SNRSweep",
-    "accuracy_vs_snr",
-    "plot_sweep",
 ]

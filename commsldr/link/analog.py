@@ -31,8 +31,16 @@ E_1\!\left(\frac{1}{r\bar\rho}\right)` (Gündüz et al., "Beyond transmitting bi
 semantics and task-oriented communications", IEEE JSAC 2023, discuss this uncoded/"deep JSCC"
 baseline). This path runs the network for every realization.
 
-:func:`finetune_decoder_with_noise` trains the decoder on latents corrupted by that noise at SNRs
-drawn uniformly in a range (the encoder is frozen).
+:func:`finetune_decoder_with_noise` trains the decoder on exactly what it gets from this receiver
+(:meth:`AnalogScheme.lmmse_decoder_input`), at SNRs drawn uniformly in a range (the encoder is
+frozen): per frame SNR :math:`\rho` the LMMSE estimate shrinks the latent towards the training
+mean and scales the noise alike,
+
+.. math:: \hat y = \mu + a\,(y - \mu) + a\,c\,n,\qquad a = \frac{r\rho}{1 + r\rho},
+          \qquad n \sim \mathcal N\!\left(0, \tfrac{1}{r\rho}\right)\ \text{per entry}
+
+(before: :math:`\hat y = y + c\,n`, the zero-forcing receiver's input: at 0 dB with
+:math:`r = 1` the decoder input's gain differs by 2x and its noise power by 4x).
 """
 
 from __future__ import annotations
@@ -44,8 +52,8 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from commsldr_channels import Channel, LinkState
+
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.table import classify_latents, encode_latents
 
@@ -100,6 +108,23 @@ class AnalogScheme:
             u = torch.cat([u, torch.zeros(u.shape[0], 1)], dim=1)
         x = torch.complex(u[:, 0::2], u[:, 1::2]) / math.sqrt(2.0)
         return x.repeat(1, self.repetitions).to(torch.complex64)
+
+    def lmmse_decoder_input(
+        self, y: torch.Tensor, snr_db: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """The latent estimate the LMMSE receiver hands the decoder (module docstring), drawn
+        without running the channel.
+
+        Input: ``y`` float ``[N, k]`` latents; ``snr_db`` float ``[N]`` or ``[N, 1]`` frame SNR
+        :math:`\\rho = |h|^2/N_0` (dB); ``generator`` for the noise.
+        Output: float32 ``[N, k]``, distributed as :meth:`demodulate` of
+        :func:`mmse_combine` of ``channel.forward(modulate(y))`` at that SNR.
+        """
+        rho = torch.pow(10.0, snr_db.reshape(-1, 1).double() / 10.0)
+        rr = self.repetitions * rho
+        a = (rr / (1.0 + rr)).float()
+        noise = torch.randn(y.shape, generator=generator) / torch.sqrt(rr).float()
+        return (self.mean + a * (y.float() - self.mean) + a * self.scale * noise).float()
 
     def demodulate(self, x_hat: torch.Tensor, k: int) -> torch.Tensor:
         """Equalised symbols ``complex [N, ceil(k/2) * r]`` -> ``float32 [N, k]`` latent estimate."""
@@ -190,8 +215,9 @@ def finetune_decoder_with_noise(
     r"""A copy of ``model`` whose decoder is fine-tuned on AWGN-corrupted latents.
 
     Per batch: latents from the frozen encoder, one SNR per image drawn uniformly in
-    ``snr_db_range`` (dB), the analog noise of :class:`AnalogScheme` added
-    (:math:`\hat y = y + c\,n`, :math:`n \sim \mathcal{N}(0, 1/(r\rho))` per entry), cross-entropy on the decoder's logits, Adam.
+    ``snr_db_range`` (dB), the LMMSE receiver's decoder input at that SNR
+    (:meth:`AnalogScheme.lmmse_decoder_input`: shrinkage towards the training mean and the
+    noise it leaves), cross-entropy on the decoder's logits, Adam.
 
     Returns:
         the fine-tuned copy (eval mode); ``model`` is not modified.
@@ -219,8 +245,7 @@ def finetune_decoder_with_noise(
             with torch.no_grad():
                 y = net.encode(x)
                 snr_db = lo + (hi - lo) * torch.rand(y.shape[0], 1, generator=g)
-                std = scheme.scale / torch.sqrt(scheme.repetitions * 10.0 ** (snr_db / 10.0))
-                y_noisy = y + std * torch.randn(y.shape, generator=g)
+                y_noisy = scheme.lmmse_decoder_input(y, snr_db, g)
             loss = torch.nn.functional.cross_entropy(net.decode(y_noisy), label)
             opt.zero_grad()
             loss.backward()

@@ -22,6 +22,13 @@ the data decide. Code-block sizes between tabulated ones interpolate :math:`s_{5
 :math:`\log\sigma` linearly in :math:`\log k`; above 2000 bits :math:`s_{50}` is held and
 :math:`\sigma` keeps shrinking as :math:`1/\sqrt{k}`; below 24 bits the 24-bit curve is used.
 
+**No extrapolation.** Sionna simulated each MCS on its own SNR grid; 70 of the 705 curves
+(MCS, block size) of the six tables have not fallen to BLER :math:`10^{-3}` at the grid's highest
+SNR (33 have not even reached 0.1 there: the top MCS). Above the highest tabulated SNR the
+BLER is held at its value there (:meth:`BLERModel.bler_floor`) instead of following the probit
+down, so link adaptation never picks an MCS for a target the table does not show it meets
+(``tests/unit/link/test_bler_coverage.py``).
+
 The residual against the bit-true chain is measured by ``benchmarks/bler_interpolation.py``
 and stated in ``docs/guide/link.md``. Nothing here imports Sionna (the tables are read from its
 installed package directory).
@@ -164,6 +171,10 @@ class BLERModel:
         mcs_category / mcs_table_index: which table.
         cbs: ``int [C]`` tabulated code-block sizes (bits).
         s50_db / sigma_db: ``float [29, C]``; ``nan`` for MCS without a table.
+        snr_max_db: ``float [29]``, the highest SNR Sionna simulated for each MCS (``None``:
+            no limit). The curves are not extrapolated beyond it: above it the BLER is held at
+            its value there (:meth:`bler_floor`), and :meth:`snr_at_bler` is ``inf`` for a
+            target below that floor.
     """
 
     mcs_category: int
@@ -171,6 +182,7 @@ class BLERModel:
     cbs: np.ndarray
     s50_db: np.ndarray
     sigma_db: np.ndarray
+    snr_max_db: np.ndarray | None = None
 
     @property
     def available(self) -> np.ndarray:
@@ -196,19 +208,40 @@ class BLERModel:
             lsig[sel] = np.where(lk > logc[-1], row_l[-1] - 0.5 * (lk - logc[-1]), inside)
         return s50, np.exp(lsig)
 
+    def _snr_max(self, mcs: np.ndarray) -> np.ndarray:
+        m = np.asarray(mcs, dtype=np.int64)
+        if self.snr_max_db is None:
+            return np.full(m.shape, np.inf)
+        return np.where((m >= 0) & (m < 29), self.snr_max_db[np.clip(m, 0, 28)], np.nan)
+
     def bler(self, mcs: np.ndarray, cb_size: np.ndarray, snr_db: np.ndarray) -> np.ndarray:
-        """Code-block error rate, ``float64`` (broadcast shape); ``nan`` for MCS without table."""
+        """Code-block error rate, ``float64`` (broadcast shape); ``nan`` for MCS without table.
+        Above the table's highest SNR the BLER stays at :meth:`bler_floor`."""
         from scipy.special import ndtr
 
         s50, sig = self.curve_params(mcs, cb_size)
-        return ndtr((s50 - np.asarray(snr_db, dtype=np.float64)) / sig)
+        top = self._snr_max(np.broadcast_to(np.asarray(mcs), s50.shape))
+        snr = np.minimum(np.asarray(snr_db, dtype=np.float64), top)
+        return ndtr((s50 - snr) / sig)
+
+    def bler_floor(self, mcs: np.ndarray, cb_size: np.ndarray) -> np.ndarray:
+        """The lowest BLER the curve claims: its value at the table's highest SNR (``0`` without
+        a limit)."""
+        from scipy.special import ndtr
+
+        s50, sig = self.curve_params(mcs, cb_size)
+        top = self._snr_max(np.broadcast_to(np.asarray(mcs), s50.shape))
+        return ndtr((s50 - top) / sig)
 
     def snr_at_bler(self, mcs: np.ndarray, cb_size: np.ndarray, target: float) -> np.ndarray:
-        """SNR (dB) where the code-block error rate equals ``target`` (broadcast shape)."""
+        """SNR (dB) where the code-block error rate equals ``target`` (broadcast shape); ``inf``
+        where the target lies below the curve's :meth:`bler_floor` (beyond the table)."""
         from scipy.special import ndtri
 
         s50, sig = self.curve_params(mcs, cb_size)
-        return s50 - sig * float(ndtri(target))
+        snr = s50 - sig * float(ndtri(target))
+        top = self._snr_max(np.broadcast_to(np.asarray(mcs), s50.shape))
+        return np.where(snr > top + 1e-9, np.inf, snr)
 
 
 @functools.lru_cache(maxsize=8)
@@ -223,7 +256,9 @@ def bler_model(mcs_category: int, mcs_table_index: int) -> BLERModel:
     cbs = next(iter(raw.values()))[0]
     s50 = np.full((29, len(cbs)), np.nan)
     sig = np.full((29, len(cbs)), np.nan)
+    top = np.full(29, np.nan)
     for m, (c, snr, bler) in raw.items():
+        top[m] = float(np.max(snr))
         if not np.array_equal(c, cbs):  # pragma: no cover - every Sionna table has the same sizes
             raise ValueError(f"BLER table: MCS {m} has code-block sizes {c}, expected {cbs}")
         prior = None
@@ -231,4 +266,4 @@ def bler_model(mcs_category: int, mcs_table_index: int) -> BLERModel:
             s50[m, j], sig[m, j] = _fit_probit(snr, bler[j], prior)
             if j + 1 < len(cbs):
                 prior = sig[m, j] * math.sqrt(cbs[j] / cbs[j + 1])
-    return BLERModel(int(mcs_category), int(mcs_table_index), np.asarray(cbs), s50, sig)
+    return BLERModel(int(mcs_category), int(mcs_table_index), np.asarray(cbs), s50, sig, top)

@@ -31,6 +31,7 @@ draws use the caller's ``torch.Generator`` (never Sionna's or torch's global RNG
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -38,11 +39,13 @@ import numpy as np
 import torch
 
 from commsldr_channels import LinkState
+from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
+from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
 
-__all__ = ["NRPHY", "transport_blocks"]
+__all__ = ["NRPHY", "PRBAbstraction", "transport_blocks"]
 
 _LINK_ADAPTATIONS = ("illa", "olla", "fixed")
 
@@ -69,6 +72,17 @@ def transport_blocks(
     return tbs, cbs, ncb
 
 
+@dataclass(frozen=True)
+class PRBAbstraction:
+    """:meth:`NRPHY.abstract_prb_sinr` per user (``[U]`` arrays): ``mcs_index`` (``-1``:
+    nothing sent), ``sinr_eff_db`` (EESM at that MCS's :math:`\beta`), ``tbs_bits``, ``tbler``."""
+
+    mcs_index: np.ndarray
+    sinr_eff_db: np.ndarray
+    tbs_bits: np.ndarray
+    tbler: np.ndarray
+
+
 class NRPHY:
     r"""5G NR abstraction PHY: MCS by link adaptation, TBS, BLER-curve success, optional HARQ.
 
@@ -84,14 +98,21 @@ class NRPHY:
         bler_target: target TBLER for link adaptation, in (0, 1).
         mcs_index: the MCS for ``"fixed"``.
         mcs_table_index: 3GPP MCS table (PUSCH with transform precoding: 1-2; PDSCH: 1-4).
-        mcs_category: 0 = PUSCH (uplink, sensor to server; default), 1 = PDSCH.
+        mcs_category: 0 = PUSCH with transform precoding (uplink, sensor to server; default),
+            1 = the PDSCH / CP-OFDM PUSCH tables; with ``allocation`` it follows from it.
         fit_packet: if ``True``, use the *lowest* MCS not above the link-adapted one whose TBS still
             carries the packet (a more robust MCS for a short packet); if ``False`` always use the
             link-adapted MCS.
         olla_delta_up_db: OLLA offset step on a NACK, in dB.
         harq: ``None`` or ``{"type": "none" | "arq" | "chase" | "ir", "max_transmissions": N}``
             (:class:`~commsldr.link.harq.HARQConfig`); with ``chase``/``ir`` retransmissions
-            combine with the earlier copies.
+            combine with the earlier copies; ``retransmission_mcs: repick`` lets a
+            retransmission's link adaptation pick again.
+        allocation: ``None`` (``num_allocated_re`` as given) or an
+            :class:`~commsldr.link.allocation.Allocation` / mapping of its fields: PRBs x
+            symbols, DMRS and overhead, layers, PUSCH with or without transform precoding; it
+            sets ``num_allocated_re`` (:math:`N_{RE}\upsilon`, 156-RE cap) and the MCS
+            tables' category, and :meth:`abstract_prb_sinr` takes its per-PRB SINRs.
 
     Example:
         >>> phy = NRPHY(num_allocated_re=3456)
@@ -109,11 +130,22 @@ class NRPHY:
         bler_target: float = 0.1,
         mcs_index: int = 10,
         mcs_table_index: int = 1,
-        mcs_category: int = 0,
+        mcs_category: int | None = None,
         fit_packet: bool = True,
         olla_delta_up_db: float = 1.0,
         harq: HARQConfig | dict | None = None,
+        allocation: Allocation | dict | None = None,
     ) -> None:
+        self.allocation = Allocation.parse(allocation)
+        if self.allocation is not None:
+            if mcs_category is not None and int(mcs_category) != self.allocation.mcs_category:
+                raise AllocationError(
+                    "mcs_category", f"{mcs_category} contradicts the allocation (its MCS tables "
+                    f"are category {self.allocation.mcs_category}); leave mcs_category out")
+            self.allocation.check_mcs_table(mcs_table_index)
+            mcs_category = self.allocation.mcs_category
+            num_allocated_re = self.allocation.num_re_all_layers
+        mcs_category = 0 if mcs_category is None else mcs_category
         if int(num_allocated_re) != num_allocated_re or num_allocated_re <= 0:
             raise ValueError(f"num_allocated_re: must be a positive integer, got {num_allocated_re}")
         if link_adaptation not in _LINK_ADAPTATIONS:
@@ -253,6 +285,70 @@ class NRPHY:
             raise ValueError("state: NRPHY needs snr_db in the LinkState")
         return snr_db
 
+    # ------------------------------------------------------------------ per-PRB SINR
+    def abstract_prb_sinr(
+        self, sinr_db_prb: np.ndarray, mcs_index: np.ndarray | None = None
+    ) -> PRBAbstraction:
+        """Link abstraction of many users' frequency-selective allocations at once.
+
+        Input:
+            sinr_db_prb: float ``[U, P]`` — post-equalisation SINR (dB, per layer) of each
+                user's PRBs; ``nan`` marks a PRB not allocated to the user. With an
+                :class:`~commsldr.link.allocation.Allocation` a user's TBS follows from its
+                number of allocated PRBs (``re_per_prb`` each); without one every user has
+                the PHY's ``num_allocated_re`` and every entry must be finite.
+            mcs_index: int ``[U]`` — the MCS per user; ``None``: inner-loop link adaptation, the
+                highest MCS whose TBLER at its own EESM SINR (:math:`\beta_m` of that MCS) is
+                ``<= bler_target`` (``-1``: none).
+
+        Output:
+            :class:`PRBAbstraction` with ``[U]`` arrays: the MCS, the EESM SINR (dB) at it,
+            the TBS (bits) and the TBLER (1 where nothing is sent).
+        """
+        x = np.asarray(sinr_db_prb, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"sinr_db_prb: expected [users, PRBs], got shape {x.shape}")
+        n_prb = np.isfinite(x).sum(axis=1)
+        if self.allocation is None and not np.all(n_prb == x.shape[1]):
+            raise ValueError("sinr_db_prb: nan (unallocated PRBs) needs an allocation on the PHY")
+        beta = eesm_beta(self.mcs_table_index)
+        eff_all = effective_sinr_db(x[:, None, :], np.where(np.isfinite(beta), beta, 1.0)[None, :])
+        users = np.arange(x.shape[0])
+        tbs_u = np.zeros((x.shape[0], 29), dtype=np.int64)
+        cbs_u = np.zeros((x.shape[0], 29), dtype=np.int64)
+        ncb_u = np.zeros((x.shape[0], 29), dtype=np.int64)
+        valid_u = np.zeros((x.shape[0], 29), dtype=bool)
+        for n in np.unique(n_prb):
+            sel = n_prb == n
+            if n == 0:
+                continue
+            re = (self.num_allocated_re if self.allocation is None
+                  else self.allocation.re_per_prb * int(n) * self.allocation.num_layers)
+            t, c, k = transport_blocks(self.mcs_category, self.mcs_table_index, int(re))
+            real_rate = t / np.maximum(self.modulation_order * re, 1)
+            ok = ((self.modulation_order > 0) & self._bler.available & (t > 0)
+                  & (real_rate <= 1.06 * self.coderate) & np.isfinite(beta))
+            tbs_u[sel], cbs_u[sel], ncb_u[sel], valid_u[sel] = t, c, k, ok
+        m_all = np.broadcast_to(np.arange(29), (x.shape[0], 29))
+        safe = np.where(valid_u, m_all, int(np.flatnonzero(self.mcs_valid)[0]))
+        bler = self._bler.bler(safe, np.maximum(cbs_u, 1), np.nan_to_num(eff_all, nan=-np.inf))
+        tbler_all = np.where(valid_u, 1.0 - np.power(1.0 - np.clip(bler, 0, 1), ncb_u), np.inf)
+        if mcs_index is None:
+            ok = tbler_all <= self.bler_target
+            mcs = np.where(ok.any(axis=1), 28 - np.argmax(ok[:, ::-1], axis=1), -1)
+        else:
+            mcs = np.asarray(mcs_index, dtype=np.int64).reshape(-1)
+            if mcs.shape != (x.shape[0],):
+                raise ValueError(f"mcs_index: expected {x.shape[0]} entries, got {mcs.shape}")
+        m = np.clip(mcs, 0, 28)
+        sent = (mcs >= 0) & valid_u[users, m]
+        return PRBAbstraction(
+            mcs_index=np.where(sent, mcs, -1).astype(np.int64),
+            sinr_eff_db=np.where(sent, eff_all[users, m], np.nan),
+            tbs_bits=np.where(sent, tbs_u[users, m], 0).astype(np.int64),
+            tbler=np.where(sent, np.minimum(tbler_all[users, m], 1.0), 1.0),
+        )
+
     # ------------------------------------------------------------------ deliver
     def deliver(
         self,
@@ -324,7 +420,14 @@ class NRPHY:
         """Coded bits :math:`E` of one code block of MCS ``mcs`` in this allocation:
         :math:`Q_m \\lfloor N_{RE} / C \\rfloor` (TS 38.212 Sec. 5.4.2.1 with :math:`C` code blocks)."""
         qm = int(self.modulation_order[mcs])
-        return qm * (self.num_allocated_re // max(int(self.num_cb[mcs]), 1))
+        return qm * (self._data_re // max(int(self.num_cb[mcs]), 1))
+
+    @property
+    def _data_re(self) -> int:
+        """REs carrying coded bits: the allocation's uncapped data REs, else ``num_allocated_re``."""
+        if self.allocation is None:
+            return self.num_allocated_re
+        return self.allocation.num_data_re * self.allocation.num_layers
 
     def _combined_snr_db(self, mcs: int, snrs: list[float], copy_mcs: list[int]) -> float:
         """Effective SNR of the received copies of a transport block first sent on MCS ``mcs``
@@ -344,7 +447,7 @@ class NRPHY:
         """Coded bits per code block of a retransmission of MCS ``mcs``'s block on MCS ``copy``'s
         modulation: the allocation's REs split over the first transmission's code blocks."""
         qm = int(self.modulation_order[copy])
-        return qm * (self.num_allocated_re // max(int(self.num_cb[mcs]), 1))
+        return qm * (self._data_re // max(int(self.num_cb[mcs]), 1))
 
     def _remember(self, pid: int, ok: bool, mcs: int, bits: int, snrs: list[float], u: float,
                   copy_mcs: list[int] | None = None) -> None:

@@ -26,7 +26,7 @@ an estimate, e.g. all of them with ACK/NACK-only CSI, follow the rule of
 :meth:`commsldr.adapt.csi.CSIModel.transmitter_snr_db`). Without a CSI model (or with one that
 lacks the method) the PHY adapts to the true SNR. Delivery is always decided on the true state.
 
-Fast path: with a *static* policy (attribute ``static = True``, e.g. :class:`FixedPolicy`) and no
+Fast path: with a *static* policy (attribute ``static = True``, e.g. the policy ``fixed`` of :mod:`commsldr.adapt`) and no
 retransmission, every frame is computed at once with array arithmetic (millions of frames per
 second); a CSI model given there only informs the PHY's link adaptation. Otherwise a frame loop
 runs; for PHYs without memory (``ShannonPHY``, ``NRPHY`` with inner-loop adaptation) the PHY's
@@ -59,7 +59,6 @@ from commsldr.link.table import OperatingPoint, OperatingPointTable
 
 __all__ = [
     "FALLBACKS",
-    "FixedPolicy",
     "PolicyLike",
     "CSIModelLike",
     "TransmitterCSILike",
@@ -132,31 +131,6 @@ def transmitter_csi_state(csi_model: Any, num_frames: int) -> LinkState | None:
     if not np.all(np.isfinite(est)):
         raise ValueError("csi_model: transmitter_snr_db() must be finite in every frame")
     return LinkState(snr_db=torch.as_tensor(est, dtype=torch.float32))
-
-
-class FixedPolicy:
-    """Always the same operating point (a static policy: the simulator's fast path applies).
-
-    Args:
-        point: the :class:`~commsldr.link.table.OperatingPoint` to use in every frame.
-    """
-
-    static = True
-
-    def __init__(self, point: OperatingPoint) -> None:
-        if not isinstance(point, OperatingPoint):
-            raise TypeError(f"point: expected an OperatingPoint, got {type(point).__name__}")
-        self.point = point
-
-    def reset(self) -> None:
-        """Nothing to reset."""
-
-    def choose(self, csi: Any = None) -> OperatingPoint:
-        """The fixed point, whatever the CSI."""
-        return self.point
-
-    def __repr__(self) -> str:
-        return f"FixedPolicy({self.point})"
 
 
 def frame_schedule(num_groups: int, num_frames: int, generator: np.random.Generator) -> np.ndarray:

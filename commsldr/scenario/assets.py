@@ -18,16 +18,25 @@ module; it imports neither.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
+from filelock import FileLock, Timeout
 
+import commsldr
+from commsldr._atomic import remove_stale_temp_files
 from commsldr.cache import resolve_cache_dir
+from commsldr.coding import LatentStats, compute_latent_stats, latent_stats_from_latents
+from commsldr.data import load_labels
+from commsldr.errors import show
+from commsldr.link.table import OperatingPointTable, build_table, encode_latents
+from commsldr.models import model_id
 from commsldr.scenario.jobs import AnalogContext
 from commsldr.scenario.load import (
     LoadedScenario,
@@ -36,26 +45,36 @@ from commsldr.scenario.load import (
     train_config,
 )
 from commsldr.scenario.schema import Scenario
+from commsldr.schemes.split_ae import encoder_macs
+from commsldr.train import load_checkpoint, load_model, run_recipe
+from commsldr.train import load_data as train_load_data
+from commsldr.train import load_split as train_load_split
+
+if TYPE_CHECKING:
+    from commsldr.data import ImageTensors
+    from commsldr.train import TrainConfig
 
 __all__ = ["cache_lock", "model_cache_entry", "obtain_model", "prepare_table",
            "training_environment", "load_data", "load_split", "LazyTrain", "latent_stats",
            "analog_context", "load_cache_entry", "train_cached"]
 
+#: a ``print``-like function for status lines
+Log = Callable[[str], object]
+T = TypeVar("T")
 
-def _hash(obj: Any) -> str:
+
+def _hash(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @contextmanager
-def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
+def cache_lock(entry: Path, log: Log = print) -> Iterator[None]:
     """Hold the file lock ``<entry>.lock`` of a cache entry (a model directory or a table).
 
     Two processes that need the same uncached entry build it once: the second waits here, then
     finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
     the holder exits (also when it is killed).
     """
-    from filelock import FileLock, Timeout
-
     entry.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
     try:
@@ -69,14 +88,12 @@ def cache_lock(entry: Path, log: Any = print) -> Iterator[None]:
         lock.release()
 
 
-def load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
+def load_cache_entry(paths: list[Path], load: Callable[[], T], what: str, log: Log) -> T | None:
     """``load()`` a cache entry made of ``paths``; ``None`` if absent or corrupt.
 
     A corrupt entry (its content hash does not match: the model id of a checkpoint, the SHA-256
     of a table; or it cannot be read) is reported, deleted and left to be rebuilt.
     """
-    from commsldr.errors import show
-
     if not paths[0].is_file():
         return None
     try:
@@ -88,7 +105,7 @@ def load_cache_entry(paths: list[Path], load: Any, what: str, log: Any) -> Any:
         return None
 
 
-def _load_quietly(paths: list[Path], load: Any) -> Any:
+def _load_quietly(paths: list[Path], load: Callable[[], T]) -> T | None:
     """``load()`` a complete cache entry without taking its lock; ``None`` if absent or unreadable.
 
     Entries are written atomically (a temporary file renamed into place), so a reader never sees
@@ -103,7 +120,7 @@ def _load_quietly(paths: list[Path], load: Any) -> Any:
         return None
 
 
-def training_environment(device: str | None = None) -> dict[str, Any]:
+def training_environment(device: str | None = None) -> dict[str, object]:
     """What changes trained weights besides the recipe's configuration.
 
     Training is *not* bit-identical across thread counts (the summation order of PyTorch's CPU
@@ -113,10 +130,6 @@ def training_environment(device: str | None = None) -> dict[str, Any]:
     ``commsldr.{data,models,losses,train}`` (its syntax tree without docstrings, so that editing a
     comment or a docstring does not retrain).
     """
-    import ast
-
-    import commsldr
-
     root = Path(commsldr.__file__).parent
     h = hashlib.sha256()
     for sub in ("data", "models", "losses", "train"):
@@ -135,23 +148,21 @@ def training_environment(device: str | None = None) -> dict[str, Any]:
             "torch": torch.__version__, "source": h.hexdigest()[:16]}
 
 
-def _model_key_fields(cfg: Any) -> dict[str, Any]:
+def _model_key_fields(cfg: TrainConfig) -> dict[str, object]:
     key_fields = {k: v for k, v in cfg.to_dict().items()
                   if k not in ("out", "progress", "resume", "device")}
     key_fields["environment"] = training_environment(cfg.to_dict().get("device"))
     return key_fields
 
 
-def model_cache_entry(recipe: str, cfg: Any, cache_dir: Path) -> Path:
+def model_cache_entry(recipe: str, cfg: TrainConfig, cache_dir: Path) -> Path:
     """The cache directory of recipe ``recipe`` trained with ``TrainConfig`` ``cfg`` (in this
     process's :func:`training_environment`)."""
     return Path(cache_dir) / "models" / f"{recipe}-{_hash(_model_key_fields(cfg))}"
 
 
-def train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: bool = True) -> Path:
-    from commsldr._atomic import remove_stale_temp_files
-    from commsldr.train import load_model, run_recipe
-
+def train_cached(recipe: str, cfg: TrainConfig, cache_dir: Path, log: Log,
+                 progress: bool = True) -> Path:
     key_fields = _model_key_fields(cfg)
     out = Path(cache_dir) / "models" / f"{recipe}-{_hash(key_fields)}"
     ckpt = out / "model.pt"
@@ -170,11 +181,9 @@ def train_cached(recipe: str, cfg: Any, cache_dir: Path, log: Any, progress: boo
         return Path(result.checkpoint_path)
 
 
-def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
+def obtain_model(sc: Scenario, log: Log = print, progress: bool = True,
                  ) -> tuple[dict[int, torch.nn.Module], str]:
     """The encoder variants ``{k: model}`` of the scenario and a description of their source."""
-    from commsldr.train import load_model
-
     m = sc.model
     cache = resolve_cache_dir(m.cache_dir)
     if m.checkpoint is not None:
@@ -199,23 +208,17 @@ def obtain_model(sc: Scenario, log: Any = print, progress: bool = True,
     return variants, source
 
 
-def load_data(sc: Scenario, progress: bool = True) -> tuple[Any, Any]:
-    from commsldr.train import load_data
-
-    return load_data(train_config(sc).replace(progress=progress))
+def load_data(sc: Scenario, progress: bool = True) -> tuple[ImageTensors, ImageTensors]:
+    return train_load_data(train_config(sc).replace(progress=progress))
 
 
-def load_split(sc: Scenario, split: str, progress: bool = True) -> Any:
+def load_split(sc: Scenario, split: str, progress: bool = True) -> ImageTensors:
     """One split of the scenario's data (what :func:`load_data` returns for it), alone."""
-    from commsldr.train import load_split
-
-    return load_split(train_config(sc).replace(progress=progress), split)
+    return train_load_split(train_config(sc).replace(progress=progress), split)
 
 
 def _train_labels(sc: Scenario) -> torch.Tensor:
     """The training split's labels without decoding its images (the class prior needs no more)."""
-    from commsldr.data import load_labels
-
     tc = train_config(sc)
     return load_labels(tc.dataset, "train", root=tc.data_root, download=tc.download,
                        num_per_class=tc.num_per_class, seed=tc.seed)
@@ -224,36 +227,31 @@ def _train_labels(sc: Scenario) -> torch.Tensor:
 class LazyTrain:
     """The training split, loaded on first use (a scenario whose checkpoint stores the latent
     statistics never decodes it). Arguments of the call are ignored, so it also serves as
-    :func:`commsldr.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
+    :func:`commsldr.report.paper_figures.paper_figures`' ``train`` (a function of a train config)."""
 
     def __init__(self, sc: Scenario, progress: bool) -> None:
         self._sc, self._progress, self._data = sc, progress, None
 
-    def __call__(self, *_ignored: Any) -> Any:
+    def __call__(self, *_ignored: object) -> ImageTensors:
         if self._data is None:
             self._data = load_split(self._sc, "train", self._progress)
         return self._data
 
 
-def latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = print,
-                  train_latents: torch.Tensor | None = None) -> Any:
+def latent_stats(sc: Scenario, full: torch.nn.Module,
+                 train: ImageTensors | Callable[[], ImageTensors], log: Log = print,
+                 train_latents: torch.Tensor | None = None) -> LatentStats:
     """The training-set latent statistics of the scenario's full model: those stored in its
     checkpoint (``model.pretrained`` / ``model.checkpoint``) when they belong to exactly this
     model (same model id), else computed from ``train_latents`` (its training latents, when
     the caller has encoded them already) or by encoding the training set (``train``: the
     split, or a function returning it, called only then)."""
-    from commsldr.coding import compute_latent_stats, latent_stats_from_latents
-    from commsldr.models import model_id
-    from commsldr.train import load_checkpoint
-
     m = sc.model
     path = (Path(m.checkpoint) if m.checkpoint is not None
             else resolve_pretrained(m.pretrained) if m.pretrained is not None else None)
     if path is not None:
         ck = load_checkpoint(path)
         if "latent_stats" in ck and ck.get("model_id") == model_id(full):
-            from commsldr.coding import LatentStats
-
             log(f"latent statistics: stored in {path}")
             return LatentStats.from_dict(ck["latent_stats"])
     if train_latents is not None:
@@ -261,8 +259,8 @@ def latent_stats(sc: Scenario, full: torch.nn.Module, train: Any, log: Any = pri
     return compute_latent_stats(full, train() if callable(train) else train)
 
 
-def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = True,
-                  device: str = "cpu") -> Any:
+def prepare_table(loaded: LoadedScenario, *, log: Log = print, progress: bool = True,
+                  device: str = "cpu") -> OperatingPointTable:
     """Build (or load from the cache) the operating-point table of a scenario.
 
     ``device``: where the network inference runs (``"cuda"`` needs a CUDA device). A table built
@@ -270,9 +268,6 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
     floating-point rounding, so it is cached under its own key. The build holds the entry's
     :func:`cache_lock`. ``table.meta["cache_key"]`` is the key (it identifies the table).
     """
-    from commsldr.link.table import OperatingPointTable
-    from commsldr.models import model_id
-
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: no CUDA device is available (use cpu)")
@@ -304,11 +299,8 @@ def prepare_table(loaded: LoadedScenario, *, log: Any = print, progress: bool = 
 
 def _locked_table(path: Path, files: list[Path], sc: Scenario,
                   variants: dict[int, torch.nn.Module], ms: list[int], dev: torch.device,
-                  log: Any, progress: bool) -> Any:
+                  log: Log, progress: bool) -> OperatingPointTable:
     """The table, built into the cache under its lock unless another process just did."""
-    from commsldr.link.table import OperatingPointTable
-    from commsldr.models import model_id
-
     full = variants[max(variants)]
 
     with cache_lock(path, log):
@@ -320,8 +312,6 @@ def _locked_table(path: Path, files: list[Path], sc: Scenario,
             table = _build_table(sc, variants, ms, dev, log, progress)
             # the sensor MACs belong to the model variants, which the key covers: stored with the
             # table, a cached run does not count them again (the counter's import alone is ~1 s)
-            from commsldr.schemes.split_ae import encoder_macs
-
             size = int(full.config.get("image_size") or 32)
             macs = encoder_macs(variants, torch.zeros(2, 3, size, size))
             table.meta["encoder_macs"] = {str(k): v for k, v in macs.items()}
@@ -330,9 +320,7 @@ def _locked_table(path: Path, files: list[Path], sc: Scenario,
 
 
 def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[int],
-                 dev: torch.device, log: Any, progress: bool) -> Any:
-    from commsldr.link.table import build_table, encode_latents
-
+                 dev: torch.device, log: Log, progress: bool) -> OperatingPointTable:
     train, test = LazyTrain(sc, progress), load_split(sc, "test", progress)
     log(f"table: {len(variants)} variant(s) × {len(sc.coding.scales)} scales on "
         f"{len(test)} test images ({dev.type})")
@@ -359,7 +347,7 @@ def _build_table(sc: Scenario, variants: dict[int, torch.nn.Module], ms: list[in
             v.to("cpu")
 
 
-def analog_context(loaded: LoadedScenario, log: Any, progress: bool) -> AnalogContext:
+def analog_context(loaded: LoadedScenario, log: Log, progress: bool) -> AnalogContext:
     """Model variants (CPU), training latent statistics and the test set for analog jobs."""
     variants, _ = obtain_model(loaded.scenario, log, progress)
     test = load_split(loaded.scenario, "test", progress)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterator
-from typing import Any
 
 __all__ = ["VALUES", "mutate", "paths"]
 
 #: replacement values: wrong types, boundaries, huge and non-finite numbers, containers
-VALUES: tuple[Any, ...] = (
+VALUES: tuple[object, ...] = (
     None, True, False, 0, -1, 1, 2**31, 10**15, -(10**15), 0.5, -0.5, 1e308, -1e308,
     float("inf"), float("-inf"), float("nan"), "", "x", "0.1", "../..", "/", "a" * 5000,
     [], [0], [1, 2, 3], [[1]], ["x"], [float("nan")], {}, {"a": 1}, {"type": "awgn"},
@@ -25,7 +24,7 @@ VALUES: tuple[Any, ...] = (
 )
 
 
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+def paths(node: object, prefix: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
     """Every path (dict keys and list indices) into ``node``, containers included."""
     if isinstance(node, dict):
         for k, v in node.items():
@@ -37,14 +36,14 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
             yield from paths(v, (*prefix, i))
 
 
-def _parent(raw: Any, path: tuple[Any, ...]) -> Any:
+def _parent(raw: object, path: tuple[object, ...]) -> object:
     node = raw
     for p in path[:-1]:
         node = node[p]
     return node
 
 
-def mutate(raw: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+def mutate(raw: dict[str, object], rng: random.Random) -> tuple[dict[str, object], list[str]]:
     """A mutated deep copy of ``raw`` and a description of each mutation."""
     out = copy.deepcopy(raw)
     done = []

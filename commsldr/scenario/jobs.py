@@ -42,11 +42,13 @@ from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
 from commsldr.adapt.intervals import ratio_standard_error
 from commsldr.adapt.metrics import metrics_from_simulation
+from commsldr.adapt.regret import correct_curve
 from commsldr.data import derive_seed
 from commsldr.link.analog import analog_accuracy
 from commsldr.link.harq import harq_attempts
 from commsldr.link.simulator import SimulationResult, frame_schedule, simulate
 from commsldr.registry import import_plugins
+import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.scenario.load import channel_params, phy_class, phy_params, scheme_policies
 from commsldr.scenario.plan import SPLIT_AE, Job, job_kind, register_job_kind
 from commsldr.scenario.rows import JobRow
@@ -70,6 +72,10 @@ __all__ = [
     "warm_up",
     "simulate_policy",
     "simulate_cell",
+    "job_scenario",
+    "run_sim",
+    "run_analog",
+    "run_scheme_analog",
     "channel_states",
     "channel_spec",
     "stable_hash",
@@ -338,6 +344,8 @@ def run_sim(ctx: JobContext, job: Job) -> JobRow:
     }
     if job.timeline:
         row["timeline"] = _timeline(result, asset.table, sc.outputs.timeline_frames)
+    if "regret" in sc.outputs.figures:
+        row["correct_curve"] = correct_curve(result)
     return row
 
 

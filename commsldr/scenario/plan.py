@@ -26,6 +26,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commsldr.scenario.rows import JobRow, SectionResult
@@ -78,13 +79,19 @@ class Section(ABC):
 
     #: the section's jobs (planned, with their keys)
     jobs: list[Job]
-    #: result cells before de-duplication (``JobPlan.cells`` counts them)
+    #: result cells before de-duplication (:attr:`RunPlan.cells` sums them)
     cells: int
 
     @abstractmethod
     def assemble(self, rows: Mapping[str, JobRow]) -> SectionResult:
         """The section's rows, per-seed rows and timeline from the rows of its jobs
         (``rows[job.key]``; every job of the section has one)."""
+
+    def write_outputs(self, run_dir: Path, rows: Mapping[str, JobRow], *, figures: bool,
+                      formats: Sequence[str]) -> list[Path]:
+        """Files of the section's own beyond ``results.*`` (e.g. the ``cell`` section's tables
+        and figures), written after the results; ``figures``: draw figures too. Default: none."""
+        return []
 
 
 @dataclass(frozen=True)

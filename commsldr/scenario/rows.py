@@ -171,8 +171,11 @@ def _float(value: object) -> float:
 @dataclass
 class SectionResult:
     """What one section of a run (a scheme's simulations, an analog curve, a plug-in's job kind)
-    adds to the results: its rows, per-seed rows and timeline lines."""
+    adds to the results: its rows, per-seed rows, timeline lines and, with the ``regret`` figure,
+    the cumulative correct-count curves ``{(point, channel, policy, seed): curve}``
+    (:func:`commsldr.adapt.regret.correct_curve`)."""
 
     rows: list[Row] = field(default_factory=list)
     per_seed: list[Row] = field(default_factory=list)
     timeline: Timeline = field(default_factory=dict)
+    curves: dict[tuple[object, ...], object] = field(default_factory=dict)

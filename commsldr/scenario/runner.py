@@ -21,9 +21,9 @@ Steps (each cached or reproducible):
    by a backend (:mod:`commsldr.scenario.backends`: this process, a local pool, Ray); each
    finished job appends its row to ``jobs.jsonl``, which ``resume`` reads back.
 4. **Files** — ``config.yaml`` (resolved), ``results.json``, ``results.csv``, ``per_seed.csv``,
-   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.plots`).
+   ``timeline.json`` (all built from the job rows) and the figures (:mod:`commsldr.report.plots`).
 5. **Paper figures** (optional ``paper_figures`` section) — Figs. 2-5 of the paper for the listed
-   models (:func:`commsldr.paper_figures.paper_figures`) into ``figures/``, their summary into
+   models (:func:`commsldr.report.paper_figures.paper_figures`) into ``figures/``, their summary into
    ``paper_figures/summary.json``.
 
 Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`obtain_model`,
@@ -44,9 +44,10 @@ from typing import TYPE_CHECKING
 import yaml
 from tqdm import tqdm
 
+from commsldr.adapt.regret import regret_summary
 from commsldr.logs import run_log
 from commsldr.provenance import provenance
-from commsldr.results import save_results
+from commsldr.report.results import save_results
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
     LazyTrain,
@@ -263,6 +264,10 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     results["provenance"] = provenance()
     save_results(run_dir, results)
     (run_dir / "sensor_cost.md").write_text(cost_table(results))
+    for section in plan.sections:  # a section's own files (the cell's tables and figures)
+        own = section.write_outputs(run_dir, store.rows, figures=plot, formats=sc.outputs.formats)
+        if own:
+            log(f"{type(section).__name__}: {', '.join(p.name for p in own)}")
     if plot:
         written = plot_module().plot_run(run_dir, figures=sc.outputs.figures,
                                          formats=sc.outputs.formats,
@@ -278,7 +283,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
 
 def plot_module() -> ModuleType:
     """The plotting module (imported on first use: matplotlib costs a second at start-up)."""
-    return importlib.import_module("commsldr.plots")
+    return importlib.import_module("commsldr.report.plots")
 
 
 def _import_plots() -> None:
@@ -293,12 +298,14 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
     rows: list[dict[str, object]] = []
     per_seed: list[dict[str, object]] = []
     timeline: dict[str, dict[str, object]] = {}
+    curves: dict[tuple[object, ...], object] = {}
     for section in plan.sections:
         part = section.assemble(job_rows)
         rows += [r.to_dict() for r in part.rows]
         per_seed += [r.to_dict() for r in part.per_seed]
         for ch, lines in part.timeline.items():
             timeline.setdefault(ch, {}).update(lines)
+        curves.update(part.curves)
     m = sc.link.images_per_packet
     return {
         "scenario": sc.name,
@@ -320,12 +327,30 @@ def _assemble(loaded: LoadedScenario, plan: RunPlan, job_rows: Mapping[str, JobR
         "rows": rows,
         "per_seed": per_seed,
         "timeline": timeline,
+        **_regret(sc, plan, curves),
     }
+
+
+def _regret(sc: Scenario, plan: RunPlan,
+            curves: Mapping[tuple[object, ...], object]) -> dict[str, object]:
+    """``{"regret": ...}`` when the jobs stored correct-count curves (figure ``regret``): the
+    cumulative regret of every policy vs the Oracle and the best fixed point in hindsight."""
+    if not curves:
+        return {}
+    refs: dict[str, str] = {}
+    for kind, ptype in (("oracle", "oracle"), ("hindsight", "best-fixed-hindsight")):
+        label = next((k for k, v in sc.policies.items() if v.type == ptype), None)
+        if label is not None:
+            refs[kind] = label
+    return {"regret": {"point": plan.timeline_point, "references": refs,
+                       "curves": regret_summary(curves, refs,  # type: ignore[arg-type]
+                                                confidence=sc.outputs.confidence)}}
 
 
 def _paper_figures(sc: Scenario, run_dir: Path, log: Log, progress: bool) -> dict[str, object]:
     """The ``paper_figures`` section: Figs. 2-5 of the listed models on the scenario's test set."""
-    from commsldr.paper_figures import paper_figures
+    # imported here: it loads matplotlib, which a run without this section never needs
+    from commsldr.report.paper_figures import paper_figures
 
     pf = sc.paper_figures
     models = {lbl: resolve_model_ref(ref, f"paper_figures.models.{lbl}")

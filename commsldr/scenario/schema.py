@@ -19,13 +19,16 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import yaml
 
 from commsldr.errors import UserError, did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
 
 __all__ = [
     "ScenarioError",
+    "CellSection",
     "DataConfig",
     "ModelConfig",
     "CodingConfig",
@@ -48,7 +51,9 @@ __all__ = [
 PHYS: dict[str, str] = dict(PHY_REGISTRY.builtins)
 #: Figure names a run can draw.
 FIGURES = ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_rate", "timeline",
-           "accuracy_vs_sensor_compute")
+           "accuracy_vs_sensor_compute", "regret")
+#: Figures drawn when ``outputs.figures`` is not given (``regret`` stores per-frame curves: opt in).
+DEFAULT_FIGURES = FIGURES[:-1]
 #: Top-level sections a sweep may change (the rest fixes the operating-point table).
 SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 
@@ -56,8 +61,10 @@ SWEEPABLE = ("channels", "link", "csi", "policies", "analog", "frames")
 class ScenarioError(UserError):
     """A scenario is invalid. ``key`` is the dotted path of the offending entry."""
 
+T = TypeVar("T")
 
-def _doc(text: str, **extra: Any) -> dict[str, Any]:
+
+def _doc(text: str, **extra: object) -> dict[str, object]:
     return {"doc": text, **extra}
 
 
@@ -86,7 +93,7 @@ class ModelConfig:
     recipe: str | None = field(default=None, metadata=_doc(
         "training recipe (commsldr list recipes); the model is trained once and cached by the "
         "hash of its configuration"))
-    train: dict[str, Any] = field(default_factory=dict, metadata=_doc(
+    train: dict[str, object] = field(default_factory=dict, metadata=_doc(
         "TrainConfig fields for the recipe (backbone, latent_dim, epochs, ...)"))
     truncations: list[int] = field(default_factory=list, metadata=_doc(
         "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
@@ -119,7 +126,7 @@ class ChannelConfig:
     """``channels.<label>``: ``type`` (commsldr list channels) plus that model's parameters."""
 
     type: str = field(default="", metadata=_doc("registered channel model name"))
-    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the model's parameters"))
+    params: dict[str, object] = field(default_factory=dict, metadata=_doc("the model's parameters"))
 
 
 @dataclass
@@ -145,7 +152,7 @@ class LinkConfig:
     packet_interval_frames: int = field(default=1, metadata=_doc(
         "the sensor generates a packet every this many frames; frames with nothing queued stay "
         "idle (room for retransmissions)", min=1))
-    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
+    params: dict[str, object] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 
 @dataclass
@@ -154,7 +161,7 @@ class CSIConfig:
 
     type: str = field(default="perfect", metadata=_doc(
         "CSI model: perfect, delayed, noisy, ack-nack or a plug-in (commsldr list csi)"))
-    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
+    params: dict[str, object] = field(default_factory=dict, metadata=_doc("the CSI model's parameters"))
 
 
 @dataclass
@@ -162,7 +169,7 @@ class PolicyConfig:
     """``policies.<label>``: ``type`` (commsldr list policies) plus its parameters."""
 
     type: str = field(default="", metadata=_doc("registered policy name"))
-    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the policy's parameters"))
+    params: dict[str, object] = field(default_factory=dict, metadata=_doc("the policy's parameters"))
 
 
 @dataclass
@@ -179,7 +186,7 @@ class SchemeConfig:
     type: str = field(default="", metadata=_doc("registered scheme name"))
     policies: dict[str, PolicyConfig] = field(default_factory=dict, metadata=_doc(
         "the policies of this scheme, by label (empty: the top-level policies)"))
-    params: dict[str, Any] = field(default_factory=dict, metadata=_doc("the scheme's parameters"))
+    params: dict[str, object] = field(default_factory=dict, metadata=_doc("the scheme's parameters"))
 
 
 @dataclass
@@ -202,7 +209,7 @@ class AnalogConfig:
 
 @dataclass
 class PaperFiguresConfig:
-    """``paper_figures``: also draw the paper's Figs. 2-5 (:mod:`commsldr.paper_figures`).
+    """``paper_figures``: also draw the paper's Figs. 2-5 (:mod:`commsldr.report.paper_figures`).
 
     Off while ``models`` is empty. The curves use the scenario's ``data`` (test set) and
     ``coding.rule``; figures go to the run's ``figures/``, the summary to
@@ -232,7 +239,7 @@ class OutputConfig:
 
     dir: str = field(default="runs", metadata=_doc(
         "runs are written to <dir>/<scenario name>/<timestamp>/ (--out overrides)"))
-    figures: list[str] = field(default_factory=lambda: list(FIGURES), metadata=_doc(
+    figures: list[str] = field(default_factory=lambda: list(DEFAULT_FIGURES), metadata=_doc(
         "figures to draw", choices=FIGURES))
     formats: list[str] = field(default_factory=lambda: ["png", "pdf"], metadata=_doc(
         "figure file formats", choices=("png", "pdf", "svg")))
@@ -245,6 +252,25 @@ class OutputConfig:
         "confidence level of the intervals", min_exclusive=0.0, max_exclusive=1.0))
     timeline_frames: int = field(default=200, metadata=_doc(
         "frames shown in the timeline figure", min=1))
+
+
+@dataclass
+class CellSection:
+    """``cell``: many sensors sharing one OFDMA uplink (guide: "A cell of sensors"); one job per
+    number of sensors, scheduler, policy and seed. Not swept by ``sweep``: it has its own lists."""
+
+    sensors: list[int] = field(default_factory=list, metadata=_doc(
+        "numbers of sensors N to run (empty: no cell)", min=1, max=4096))
+    schedulers: list[str] = field(default_factory=lambda: ["proportional-fair"], metadata=_doc(
+        "schedulers to compare (commsldr list schedulers)"))
+    scheduler_params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=_doc(
+        "parameters per scheduler name, e.g. {task-aware: {fairness: 1.0}}"))
+    policies: list[str] = field(default_factory=list, metadata=_doc(
+        "labels of the policies section every sensor runs (empty: all of them)"))
+    frames: int = field(default=200, metadata=_doc("image frames per cell run", min=1))
+    settings: dict[str, Any] = field(default_factory=dict, metadata=_doc(
+        "the cell's other parameters (commsldr.cell.CellConfig: scenario, num_rings, "
+        "bandwidth_hz, num_prb, num_rx_antennas, receiver, fading, slots_per_frame, ...)"))
 
 
 @dataclass
@@ -273,7 +299,7 @@ class Scenario:
     analog: AnalogConfig = field(default_factory=AnalogConfig, metadata=_doc("see analog"))
     schemes: dict[str, SchemeConfig] = field(default_factory=dict, metadata=_doc(
         "baseline schemes to run next to the split autoencoder, by label"))
-    sweep: dict[str, list[Any]] = field(default_factory=dict, metadata=_doc(
+    sweep: dict[str, list[object]] = field(default_factory=dict, metadata=_doc(
         "dotted key → list of values; the run covers the product of all lists. Keys under "
         "channels (a label or * for every channel), link, csi, policies, or frames"))
     seeds: list[int] = field(default_factory=lambda: [0], metadata=_doc(
@@ -282,9 +308,10 @@ class Scenario:
                                                     min=1))
     paper_figures: PaperFiguresConfig = field(default_factory=PaperFiguresConfig, metadata=_doc(
         "see paper_figures"))
+    cell: CellSection = field(default_factory=CellSection, metadata=_doc("see cell"))
     outputs: OutputConfig = field(default_factory=OutputConfig, metadata=_doc("see outputs"))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The resolved configuration in the YAML layout (open parameters flattened)."""
         return to_yaml_dict(self)
 
@@ -299,11 +326,11 @@ OPEN_SECTIONS: dict[type, str] = {
 # ---------------------------------------------------------------------------------------------
 # generic typed parsing
 # ---------------------------------------------------------------------------------------------
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: type) -> dict[str, object]:
     return typing.get_type_hints(cls)
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: object) -> str:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -317,7 +344,7 @@ def _type_name(tp: Any) -> str:
     return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(tp, str(tp))
 
 
-def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
+def _coerce(key: str, value: Any, tp: object, meta: dict[str, object]) -> Any:
     """Check ``value`` against type ``tp`` and the field's constraints; return the parsed value."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -333,8 +360,8 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ScenarioError(key, f"expected a mapping, got {show(value)}")
-        kt, vt = typing.get_args(tp) or (Any, Any)
-        if vt is Any:
+        kt, vt = typing.get_args(tp) or (object, object)
+        if vt is object or vt is Any:
             return dict(value)
         out = {}
         for k, v in value.items():
@@ -342,7 +369,7 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
                 raise ScenarioError(f"{key}.{k}", "keys must be strings")
             out[k] = _coerce(f"{key}.{k}", v, vt, {})
         return out
-    if tp is Any:
+    if tp is object or tp is Any:  # any YAML value
         return value
     if tp is bool:
         if not isinstance(value, bool):
@@ -372,7 +399,7 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any]) -> Any:
     return value
 
 
-def parse_section(cls: type, raw: Any, key: str) -> Any:
+def parse_section(cls: type[T], raw: object, key: str) -> T:
     """Parse the mapping ``raw`` into dataclass ``cls`` (key: its dotted path, for errors)."""
     if raw is None:
         raw = {}
@@ -382,8 +409,8 @@ def parse_section(cls: type, raw: Any, key: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     selector = OPEN_SECTIONS.get(cls)
     named = {n for n in fields if n != "params"} if selector else set(fields)
-    kwargs: dict[str, Any] = {}
-    params: dict[str, Any] = {}
+    kwargs: dict[str, object] = {}
+    params: dict[str, object] = {}
     for k, v in raw.items():
         sub = f"{key}.{k}" if key else str(k)
         if not isinstance(k, str):
@@ -413,10 +440,10 @@ def parse_section(cls: type, raw: Any, key: str) -> Any:
     return cls(**kwargs)
 
 
-def to_yaml_dict(obj: Any) -> Any:
+def to_yaml_dict(obj: object) -> object:
     """Dataclass tree → plain dict in the YAML layout (open parameters flattened)."""
     if dataclasses.is_dataclass(obj):
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for f in dataclasses.fields(obj):
             v = getattr(obj, f.name)
             if f.name == "params" and type(obj) in OPEN_SECTIONS:
@@ -440,7 +467,7 @@ def reference_markdown() -> str:
                 ("coding", CodingConfig), ("channels.<label>", ChannelConfig),
                 ("link", LinkConfig), ("csi", CSIConfig), ("policies.<label>", PolicyConfig),
                 ("analog", AnalogConfig), ("schemes.<label>", SchemeConfig),
-                ("paper_figures", PaperFiguresConfig),
+                ("paper_figures", PaperFiguresConfig), ("cell", CellSection),
                 ("outputs", OutputConfig)]
     for title, cls in sections:
         lines += [f"### `{title}`" if "(" not in title else f"### {title}", "",
@@ -479,7 +506,5 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
-def _yaml_scalar(v: Any) -> str:
-    import yaml
-
+def _yaml_scalar(v: object) -> str:
     return yaml.safe_dump(v, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()

@@ -154,6 +154,8 @@ class DigitalSection(Section):
                         if pi == self.timeline_point and s == sc.seeds[0]:
                             out.timeline.setdefault(ch, {})[self.timeline_prefix + pl] = \
                                 r["timeline"]
+                        if "correct_curve" in r:
+                            out.curves[(pi, ch, self.timeline_prefix + pl, s)] = r["correct_curve"]
                     agg = aggregate(metrics, ci=sc.outputs.ci, confidence=sc.outputs.confidence,
                                     generator=ci_rng)
                     out.rows.append(Row.digital(

@@ -1,4 +1,4 @@
-"""The scheme registry: thin names over a :class:`commsldr.registry.Registry`.
+"""The scheme registry: thin names over :data:`commsldr.registry.SCHEMES`.
 
 Built-in schemes are entered lazily by ``"module:Class"`` (and also carry the decorator
 ``@register_scheme(name)``, which confirms the entry when their module is imported); third-party
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from commsldr.registry import Registry
+from commsldr.registry import SCHEMES
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -30,14 +30,7 @@ __all__ = [
     "scheme_descriptions",
 ]
 
-ENTRY_POINT_GROUP = "commsldr.schemes"
-SCHEMES = Registry("scheme", ENTRY_POINT_GROUP, base="commsldr.schemes.base:Scheme", builtins={
-    "split-ae": "commsldr.schemes.split_ae:SplitAEScheme",
-    "jpeg": "commsldr.schemes.codec:JPEGScheme",
-    "webp": "commsldr.schemes.codec:WebPScheme",
-    "edge-label": "commsldr.schemes.edge:EdgeLabelScheme",
-    "analog-jscc": "commsldr.schemes.jscc:AnalogJSCCScheme",
-})
+ENTRY_POINT_GROUP = SCHEMES.group
 S = TypeVar("S", bound=type)
 
 

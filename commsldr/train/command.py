@@ -28,9 +28,10 @@ import argparse
 import json
 from typing import Any
 
+from commsldr.registry import RECIPES
+
 __all__ = ["add_arguments", "config_from_args", "main"]
 
-_RECIPES = ("ce", "screen", "duphil", "ldr-ft", "truncate")
 
 
 def _number_list(kind: type, what: str):
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from commsldr.train.config import DATASETS, DUPHIL_MODES, OPTIMIZERS, SCHEDULES
 
     g = parser.add_argument_group("recipe")
-    g.add_argument("--recipe", choices=_RECIPES, help="what to train (required unless --print-config)")
+    g.add_argument("--recipe", choices=RECIPES.names(), help="what to train (required unless --print-config)")
     g.add_argument("--paper", action="store_true",
                    help="start from the paper's settings (ResNet-18 for CIFAR-10, ResNet-34 for "
                         "CIFAR-100, 200 epochs, SGD 0.1, ...); every value is tagged paper / "
@@ -230,7 +231,7 @@ def main(args: argparse.Namespace) -> int:
         print(format_config(config, paper=args.paper, given=given))
         return 0
     if args.recipe is None:
-        raise UserError("--recipe", f"is required (one of {', '.join(_RECIPES)})")
+        raise UserError("--recipe", f"is required (one of {', '.join(RECIPES.names())})")
     if args.paper:
         from commsldr.train.config import paper_provenance
 

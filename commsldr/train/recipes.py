@@ -26,13 +26,14 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from commsldr._memory import reuse_freed_memory
 from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
+from commsldr.registry import RECIPES
 from commsldr.train.checkpoint import (
     atomic_write_text,
     load_checkpoint,
@@ -55,6 +56,8 @@ from commsldr.train.loop import (
 
 __all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 
 @dataclass
 class RecipeResult:
@@ -70,31 +73,28 @@ class RecipeResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-_RECIPES: dict[str, Callable[[TrainConfig, _Context], RecipeResult]] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+def register_recipe(name: str, description: str | None = None) -> Callable[[_F], _F]:
+    """Decorator registering ``fn(config, ctx) -> RecipeResult`` under ``name`` in
+    :data:`commsldr.registry.RECIPES` (``description``, if given, becomes the docstring of a
+    function without one: the line ``commsldr list recipes`` shows)."""
 
-
-def register_recipe(name: str, description: str):
-    """Decorator registering ``fn(config, ctx) -> RecipeResult`` under ``name``."""
-
-    def deco(fn):
-        if name in _RECIPES:
-            raise ValueError(f"recipe {name!r} is already registered")
-        _RECIPES[name] = fn
-        _DESCRIPTIONS[name] = description
+    def deco(fn: _F) -> _F:
+        if description is not None and not fn.__doc__:
+            fn.__doc__ = description
+        RECIPES.add(name, fn)
         return fn
 
     return deco
 
 
 def list_recipes() -> list[str]:
-    """Registered recipe names."""
-    return list(_RECIPES)
+    """Registered recipe names (built-ins, plug-ins), sorted."""
+    return RECIPES.names()
 
 
 def recipe_descriptions() -> dict[str, str]:
     """``name -> one-line description`` of every recipe."""
-    return dict(_DESCRIPTIONS)
+    return RECIPES.summaries()
 
 
 # ------------------------------------------------------------------------------ context
@@ -257,8 +257,9 @@ def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAu
 # ------------------------------------------------------------------------------ recipes
 
 
-@register_recipe("ce", "CE-T: encoder + decoder with cross-entropy, side branch detached (§4)")
-def _recipe_ce(config: TrainConfig, ctx: _Context) -> RecipeResult:
+@register_recipe("ce")
+def recipe_ce(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """CE-T: encoder + decoder with cross-entropy, side branch detached (§4)"""
     out = Path(config.out)
     model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0],
                         ctx.train).to(ctx.device)
@@ -291,7 +292,7 @@ def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
     """The CE-T run already finished in ``config.out`` (``--resume``) with the same data, model
     and training settings, trained on its own with ``--recipe ce`` or by an earlier screen: reused
     as it is, so a screen over finished runs trains nothing and rewrites no checkpoint. ``None``
-    when there is none (or it differs: then :func:`_recipe_ce` resumes its phase, or says why it
+    when there is none (or it differs: then :func:`recipe_ce` resumes its phase, or says why it
     cannot)."""
     path, last = Path(config.out) / "model.pt", Path(config.out) / "ce-t" / "last.pt"
     if not (config.resume and path.is_file() and last.is_file()):
@@ -307,8 +308,9 @@ def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
     return RecipeResult(checkpoint_path=path, metrics=metrics)
 
 
-@register_recipe("screen", "CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)")
-def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
+@register_recipe("screen")
+def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)"""
     from commsldr.train.screening import (
         budget_key,
         pick_best,
@@ -325,7 +327,7 @@ def _recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     rows = []
     for d in config.dims:
         cfg = config.replace(latent_dim=d, out=str(out / f"d{d}"))
-        res = _finished_ce_run(cfg) or _recipe_ce(cfg, sub_ctx)
+        res = _finished_ce_run(cfg) or recipe_ce(cfg, sub_ctx)
         model = load_model(res.checkpoint_path).to(ctx.device)
         row = {"latent_dim": d, "test_acc": res.metrics["test_acc"],
                "train_acc": res.metrics["phases"]["ce-t"].get("train_acc"),
@@ -394,24 +396,27 @@ def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str
     atomic_write_text(out / "screen.md", "\n".join(md) + "\n")
 
 
-@register_recipe("duphil", "DuPHiL: encoder+side with L_LDR, decoder with CE; alternate or phases (§2.2)")
-def _recipe_duphil(config: TrainConfig, ctx: _Context) -> RecipeResult:
+@register_recipe("duphil")
+def recipe_duphil(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """DuPHiL: encoder+side with L_LDR, decoder with CE; alternate or phases (§2.2)"""
     out = Path(config.out)
     model, pre = _start_model(config, out, ctx)
     results = _run_phases(model, duphil_phases(config, "ldr"), out, config, ctx)
     return _finish(model, out, config, ctx, pre + results)
 
 
-@register_recipe("ldr-ft", "three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, E2E CE at small lr (§3.1)")
-def _recipe_ldr_ft(config: TrainConfig, ctx: _Context) -> RecipeResult:
+@register_recipe("ldr-ft")
+def recipe_ldr_ft(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, E2E CE at small lr (§3.1)"""
     out = Path(config.out)
     model, pre = _start_model(config, out, ctx)
     results = _run_phases(model, ldr_ft_phases(config), out, config, ctx)
     return _finish(model, out, config, ctx, pre + results)
 
 
-@register_recipe("truncate", "keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)")
-def _recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
+@register_recipe("truncate")
+def recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)"""
     out = Path(config.out)
     model, pre = _start_model(config, out, ctx)
     keep = config.keep if config.keep is not None else max(1, model.latent_dim // 2)
@@ -443,7 +448,7 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
         >>> res = run_recipe("ce", {"epochs": 1, "num_per_class": 20, "out": "/tmp/x"})  # doctest: +SKIP
         >>> res.metrics["test_acc"]  # doctest: +SKIP
     """
-    if name not in _RECIPES:
+    if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; registered recipes: {list_recipes()}")
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
@@ -461,4 +466,4 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     out = Path(config.out)
     if dist.is_main:
         atomic_write_text(out / "config.json", config.to_json())
-    return _RECIPES[name](config, ctx)
+    return RECIPES.get(name)(config, ctx)

@@ -53,7 +53,8 @@ def test_two_processes_needing_one_model_train_it_once(tmp_path):
     finally:
         torch.set_num_threads(threads)
     entry.parent.mkdir(parents=True)
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               OMP_NUM_THREADS="1")
     # Hold the model's lock while both start, so that both reach it before either has trained:
     # without the lock each would train its own copy.
     with FileLock(str(entry.parent / f"{entry.name}.lock")):

@@ -71,7 +71,8 @@ def test_job_keys_are_stable_across_processes_and_jobs_pickle_small():
             "print(json.dumps([j.key for j in plan_jobs(load_scenario('quickstart'), "
             "'table-id').jobs]))")
     env = dict(os.environ, PYTHONHASHSEED="12345",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                           os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=120, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [j.key for j in plan.jobs]

@@ -14,7 +14,7 @@ SHIPPED = [
     "quickstart", "awgn_snr_sweep", "rayleigh_block_fading", "doppler_time_varying",
     "gilbert_elliott_bursty", "cellular_trace_uplink", "digital_vs_analog",
     "nr_link_adaptation", "paper_cifar10", "baselines_quick", "baselines_cifar10",
-    "harq_retransmission",
+    "harq_retransmission", "learning_policies", "learning_policies_trace",
 ]
 
 

@@ -41,7 +41,12 @@ def test_every_shipped_scenario_checks_in_a_lone_copy(tmp_path: Path, copy_check
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "COMMSLDR_MODELS"}
-    env.update(PYTHONPATH=str(copy), COMMSLDR_CACHE=str(tmp_path / "cache"))
+    # the copy's channels/ under its import name, as `pip install -e .` maps it (setup.py)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "commsldr_channels").symlink_to(copy / "channels")
+    env.update(PYTHONPATH=os.pathsep.join([str(copy), str(shim)]),
+               COMMSLDR_CACHE=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-c", _CHECK_ALL, str(copy)], cwd=elsewhere, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

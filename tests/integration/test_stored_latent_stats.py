@@ -53,7 +53,7 @@ def test_table_uses_the_checkpoints_stats(tiny_overrides, tmp_path, monkeypatch)
     def refuse(*args, **kwargs):
         raise AssertionError("the training set was re-encoded")
 
-    monkeypatch.setattr(assets, "compute_latent_stats", refuse, raising=False)
+    monkeypatch.setattr(assets, "compute_latent_stats", refuse)
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
     loaded_splits: list[str] = []
     load_split = assets.load_split
@@ -93,6 +93,7 @@ def test_training_latents_encoded_once_give_the_stats(tiny_overrides, tmp_path, 
         raise AssertionError("the training set was encoded a second time for the statistics")
 
     monkeypatch.setattr("commsldr.coding.compute_latent_stats", refuse)
+    monkeypatch.setattr(assets, "compute_latent_stats", refuse)
     for coding in ({"transform": "klt"}, {"codec": "categorical"}):
         sc = load_scenario({**TINY, "coding": coding},
                            [*tiny_overrides, f"model.cache_dir={tmp_path / str(len(coding))}"])

@@ -3,6 +3,7 @@ registries, the quick commands import no torch, ``describe`` shows parameters wi
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,8 @@ def test_quick_commands_import_no_torch() -> None:
              ["describe", "--help"]]
     proc = subprocess.run([sys.executable, "-c", _NO_TORCH.format(argvs=argvs)], cwd=REPO,
                           capture_output=True, text=True, timeout=120,
-                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              [str(REPO), os.environ.get("PYTHONPATH", "")])})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith("HEAVY:"), proc.stdout[-500:]
 

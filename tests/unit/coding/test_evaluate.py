@@ -10,10 +10,9 @@ import torch
 from commsldr.coding import (
     RATE_MEASURES,
     RateAccuracyResult,
-    plot_latent_std,
-    plot_rate_accuracy,
     rate_accuracy_from_latents,
 )
+from commsldr.report.coding_figures import plot_latent_std, plot_rate_accuracy
 
 
 @pytest.fixture(scope="module")

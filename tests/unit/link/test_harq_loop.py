@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState, create_channel
+
 from commsldr.adapt.csi import create_csi_model
-from commsldr.link import FixedPolicy, NRPHY, ShannonPHY, simulate
+from commsldr.adapt import Fixed, PointMenu
+from commsldr.link import NRPHY, ShannonPHY, simulate
 from commsldr.link.harq import combined_snr_db
 from commsldr.link.harq_loop import HARQFeedback, HARQTiming
 
@@ -34,6 +35,11 @@ class _Recorder:
 
     def harq_feedback(self, fb: HARQFeedback) -> None:
         self.fb.append(fb)
+
+
+def _fixed(table, point):
+    """The policy ``fixed`` at ``point``, bound to the table's menu (a static policy)."""
+    return Fixed(point.k, point.scale).bind(PointMenu.from_table(table))
 
 
 def _states(snr_db: float, n: int, erased: bool = False) -> LinkState:
@@ -65,7 +71,7 @@ def test_stop_and_wait_sends_in_min_n_r_of_r_frames(link_setup, rtt, procs):
     min(N, R) of every R frames; images are all accounted for."""
     tab = link_setup.table
     n = 240
-    r = simulate(tab, _states(30.0, n), _phy(tab), FixedPolicy(tab.points[2]),
+    r = simulate(tab, _states(30.0, n), _phy(tab), _fixed(tab, tab.points[2]),
                  deadline_frames=n, harq_timing={"rtt_frames": rtt, "processes": procs})
     sent = r.attempt > 0
     assert sent.sum() == n // rtt * min(procs, rtt)
@@ -82,12 +88,12 @@ def test_saturated_queue_makes_max_attempts_moot(link_setup):
     n, deadline = 200, 4
     dead = _states(30.0, n, erased=True)
     for attempts in (2, 4):
-        r = simulate(tab, dead, _phy(tab), FixedPolicy(tab.points[2]), max_attempts=attempts,
+        r = simulate(tab, dead, _phy(tab), _fixed(tab, tab.points[2]), max_attempts=attempts,
                      deadline_frames=deadline, harq_timing={})
         assert np.all(r.attempt[2 * deadline:] == 1)
         assert r.packet_loss_rate == 1.0 and math.isinf(r.latency_percentile_frames(0.5))
         assert r.images_lost + r.images_pending == n
-    spaced = simulate(tab, dead, _phy(tab), FixedPolicy(tab.points[2]), max_attempts=4,
+    spaced = simulate(tab, dead, _phy(tab), _fixed(tab, tab.points[2]), max_attempts=4,
                       deadline_frames=deadline, packet_interval_frames=4, harq_timing={})
     assert np.array_equal(spaced.attempt[:8], [1, 2, 3, 4, 1, 2, 3, 4])
 
@@ -97,13 +103,13 @@ def test_latency_statistics_count_losses(link_setup):
     n = 120
     snr = np.where(np.arange(n) % 4 == 0, -30.0, 30.0)  # every 4th frame fails
     states = LinkState(snr_db=torch.as_tensor(snr, dtype=torch.float32))
-    r = simulate(tab, states, _phy(tab), FixedPolicy(tab.points[2]), max_attempts=2,
+    r = simulate(tab, states, _phy(tab), _fixed(tab, tab.points[2]), max_attempts=2,
                  deadline_frames=2, packet_interval_frames=2, harq_timing={})
     # packets generated in frames 0, 4, 8, ... fail once and arrive one frame later (latency 2)
     lat = (np.flatnonzero(r.delivered) - r.generated[r.delivered] + 1)
     assert sorted(set(lat.tolist())) == [1, 2] and r.packet_loss_rate == 0.0
     assert r.latency_percentile_frames(1.0) == 2.0 and r.latency_percentile_frames(0.5) == 1.0
-    one = simulate(tab, states, _phy(tab), FixedPolicy(tab.points[2]), max_attempts=1,
+    one = simulate(tab, states, _phy(tab), _fixed(tab, tab.points[2]), max_attempts=1,
                    packet_interval_frames=2, harq_timing={})
     assert one.packet_loss_rate == pytest.approx(0.5)  # half the packets start in a bad frame
     assert one.mean_latency_frames == 1.0  # the delivered ones only ...
@@ -149,7 +155,7 @@ def test_repick_changes_the_point_of_a_retransmission(link_setup):
     assert np.array_equal(r.packet_bits[retx], bits[0, r.group[retx]])
     assert {c.attempt for c in pol.seen} == {1, 2}
     with pytest.raises(ValueError, match="^harq_timing.repick"):
-        simulate(tab, states, _phy(tab), FixedPolicy(tab.points[0]), harq_timing={"repick": True})
+        simulate(tab, states, _phy(tab), _fixed(tab, tab.points[0]), harq_timing={"repick": True})
 
 
 @pytest.mark.parametrize("bad, match", [({"processes": 0}, "processes"),

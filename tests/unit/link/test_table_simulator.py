@@ -7,14 +7,19 @@ import pytest
 import torch
 
 from commsldr_channels import LinkState, create_channel
+from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
-    FixedPolicy,
     OperatingPointTable,
     ShannonPHY,
     make_coders,
     simulate,
     transmit_end_to_end,
 )
+
+
+def fixed(table, point):
+    """The policy ``fixed`` at ``point``, bound to the table's menu (a static policy)."""
+    return Fixed(point.k, point.scale).bind(PointMenu.from_table(table))
 
 
 def test_table_lookup_equals_a_full_rerun(link_setup):
@@ -72,7 +77,7 @@ def test_simulator_accuracy_equals_direct_network_evaluation(link_setup, direct_
     snr_db = 10 * np.log10(2**cap - 1) if cap < 1000 else None
     assert snr_db is not None
     states = create_channel("awgn", snr_db=float(snr_db)).states(300, generator=torch.Generator())
-    res = simulate(tab, states, phy, FixedPolicy(point), seed=4)
+    res = simulate(tab, states, phy, fixed(tab, point), seed=4)
     deliv = res.delivered
     assert 0 < deliv.mean() < 1
     imgs = tab.packets(1)[0][res.group[deliv], 0]
@@ -86,9 +91,9 @@ def test_schedule_is_seeded_and_covers_every_group(link_setup):
     tab = link_setup.table
     states = create_channel("awgn", snr_db=30.0).states(2 * len(tab.labels), generator=torch.Generator())
     phy = ShannonPHY()
-    a = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=1)
-    b = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=1)
-    c = simulate(tab, states, phy, FixedPolicy(tab.points[0]), seed=2)
+    a = simulate(tab, states, phy, fixed(tab, tab.points[0]), seed=1)
+    b = simulate(tab, states, phy, fixed(tab, tab.points[0]), seed=1)
+    c = simulate(tab, states, phy, fixed(tab, tab.points[0]), seed=2)
     assert np.array_equal(a.group, b.group) and not np.array_equal(a.group, c.group)
     n = len(tab.labels)
     assert sorted(a.group[:n]) == list(range(n)) and sorted(a.group[n:]) == list(range(n))
@@ -117,7 +122,7 @@ def test_frame_loop_equals_fast_path_and_fallback_prior(link_setup):
     states = create_channel("rayleigh-block", mean_snr_db=3.0).states(400, generator=torch.Generator().manual_seed(0))
     # one mean-sized packet fits at the mean SNR: fading makes some frames lose it
     phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(3)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
-    fast = simulate(tab, states, phy, FixedPolicy(tab.points[2]), images_per_packet=3, fallback="prior", seed=9)
+    fast = simulate(tab, states, phy, fixed(tab, tab.points[2]), images_per_packet=3, fallback="prior", seed=9)
     pol = _Adaptive(tab.points[2])
     loop = simulate(tab, states, phy, pol, images_per_packet=3, fallback="prior", seed=9,
                     csi_model=create_csi_model("perfect"))
@@ -141,10 +146,10 @@ def test_outer_loop_nr_phy_frame_loop_equals_fast_path(link_setup):
     states = create_channel("rayleigh-block", mean_snr_db=5.0).states(
         150, generator=torch.Generator().manual_seed(4))
     phy = NRPHY(num_allocated_re=120, link_adaptation="olla", fit_packet=False)
-    fast = simulate(tab, states, phy, FixedPolicy(tab.points[2]), seed=5)
+    fast = simulate(tab, states, phy, fixed(tab, tab.points[2]), seed=5)
     loop = simulate(tab, states, phy, _Adaptive(tab.points[2]), seed=5,
                     csi_model=create_csi_model("perfect"))
-    again = simulate(tab, states, phy, FixedPolicy(tab.points[2]), seed=5)
+    again = simulate(tab, states, phy, fixed(tab, tab.points[2]), seed=5)
     assert np.array_equal(fast.mcs_index, loop.mcs_index)
     assert np.array_equal(fast.delivered, loop.delivered)
     assert np.array_equal(fast.mcs_index, again.mcs_index) and fast.summary() == again.summary()
@@ -172,7 +177,7 @@ def test_retransmission_within_deadline(make_constructed_table):
         assert r.images_delivered + r.images_lost + r.images_pending == 60
     # an all-erased channel delivers nothing
     dead = LinkState(snr_db=torch.full((50,), 30.0), erased=torch.ones(50, dtype=torch.bool))
-    r = simulate(tab, dead, phy, FixedPolicy(tab.points[0]))
+    r = simulate(tab, dead, phy, fixed(tab, tab.points[0]))
     assert r.images_delivered == 0 and r.accuracy == 0.0
 
 
@@ -180,11 +185,11 @@ def test_simulator_bad_arguments(link_setup):
     tab = link_setup.table
     st = create_channel("awgn").states(5, generator=torch.Generator())
     with pytest.raises(ValueError, match="fallback"):
-        simulate(tab, st, ShannonPHY(), FixedPolicy(tab.points[0]), fallback="guess")
+        simulate(tab, st, ShannonPHY(), fixed(tab, tab.points[0]), fallback="guess")
     with pytest.raises(ValueError, match="csi_model"):
         simulate(tab, st, ShannonPHY(), _Adaptive(tab.points[0]))
     with pytest.raises(ValueError, match="max_attempts"):
-        simulate(tab, st, ShannonPHY(), FixedPolicy(tab.points[0]), max_attempts=0)
+        simulate(tab, st, ShannonPHY(), fixed(tab, tab.points[0]), max_attempts=0)
 
 
 class _HideTransmitterCSI:
@@ -224,8 +229,8 @@ def test_perfect_csi_gives_the_phy_exactly_the_true_snr(link_setup, link_adaptat
         (simulate(tab, states, phy, _Adaptive(p), csi_model=create_csi_model("perfect"), seed=5),
          simulate(tab, states, phy, _Adaptive(p),
                   csi_model=_HideTransmitterCSI(create_csi_model("perfect")), seed=5)),
-        (simulate(tab, states, phy, FixedPolicy(p), csi_model=create_csi_model("perfect"), seed=5),
-         simulate(tab, states, phy, FixedPolicy(p), seed=5)),
+        (simulate(tab, states, phy, fixed(tab, p), csi_model=create_csi_model("perfect"), seed=5),
+         simulate(tab, states, phy, fixed(tab, p), seed=5)),
     ]
     for with_csi, true_snr in pairs:
         assert np.array_equal(with_csi.mcs_index, true_snr.mcs_index)
@@ -247,7 +252,7 @@ def test_noisy_csi_drives_the_nr_mcs_choice(link_setup, static):
     phy = NRPHY(num_allocated_re=120, link_adaptation="illa", fit_packet=False)
     p = tab.points[2]
 
-    policy = FixedPolicy(p) if static else _Adaptive(p)
+    policy = fixed(tab, p) if static else _Adaptive(p)
 
     def run(csi):
         return simulate(tab, states, phy, policy, csi_model=csi, seed=5)
@@ -279,7 +284,7 @@ def test_packet_interval_leaves_idle_frames_for_retransmissions(link_setup):
     states = create_channel("rayleigh-block", mean_snr_db=1.0, coherence_frames=1).states(
         300, generator=torch.Generator().manual_seed(2))
     phy = ShannonPHY(bandwidth_hz=float(tab.mean_packet_bits(1)[2]) / np.log2(1 + 10**0.3), frame_s=1.0)
-    r = simulate(tab, states, phy, FixedPolicy(tab.points[2]), max_attempts=3, deadline_frames=3,
+    r = simulate(tab, states, phy, fixed(tab, tab.points[2]), max_attempts=3, deadline_frames=3,
                  packet_interval_frames=3, seed=4)
     first = r.attempt == 1
     assert np.all(np.flatnonzero(first) % 3 == 0)  # first transmissions only in generation frames
@@ -287,4 +292,4 @@ def test_packet_interval_leaves_idle_frames_for_retransmissions(link_setup):
     assert r.images_delivered + r.images_lost + r.images_pending == 100
     assert (r.attempt > 1).any() and 1.0 < r.mean_latency_frames <= 3.0
     with pytest.raises(ValueError, match="packet_interval_frames"):
-        simulate(tab, states, phy, FixedPolicy(tab.points[2]), packet_interval_frames=0)
+        simulate(tab, states, phy, fixed(tab, tab.points[2]), packet_interval_frames=0)

@@ -214,7 +214,8 @@ def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch, base_file, caps
 def test_the_real_process_prints_no_traceback(content, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_bytes(content)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[3]),
+                                                        os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-m", "commsldr.cli", "run", str(path), "--check"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2, proc.stderr

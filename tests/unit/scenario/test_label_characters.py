@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commsldr import plots
+from commsldr.report import plots
 from commsldr.scenario import load_scenario
 from commsldr.scenario.load import set_dotted
 

@@ -22,6 +22,6 @@ def test_every_field_is_documented():
     for cls in (schema.Scenario, schema.DataConfig, schema.ModelConfig, schema.CodingConfig,
                 schema.ChannelConfig, schema.LinkConfig, schema.CSIConfig, schema.PolicyConfig,
                 schema.AnalogConfig, schema.SchemeConfig, schema.PaperFiguresConfig,
-                schema.OutputConfig):
+                schema.CellSection, schema.OutputConfig):
         for f in dataclasses.fields(cls):
             assert f.metadata.get("doc"), f"{cls.__name__}.{f.name} has no doc"

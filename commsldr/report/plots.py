@@ -9,7 +9,9 @@
 - ``timeline`` — per channel: the capacity trace with each policy's packet sizes, the chosen
   encoder variant and scale, and which packets were delivered / how many images were correct;
 - ``accuracy_vs_sensor_compute`` — accuracy vs the sensor's MACs per image, per scheme and
-  policy at the middle sweep point, over every scheme's operating points (all delivered).
+  policy at the middle sweep point, over every scheme's operating points (all delivered);
+- ``regret`` — cumulative regret vs the Oracle and vs the best fixed point in hindsight over
+  time (:mod:`commsldr.report.regret_figure`).
 
 Conventions shared by every figure: **colour = policy** — the same colour for a policy in every
 figure of a run, from a colour-blind-safe palette (:func:`policy_colors`: Okabe–Ito, then Paul
@@ -38,7 +40,8 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from commsldr.adapt.intervals import interval_label  # noqa: E402
-from commsldr.results import load_results  # noqa: E402
+from commsldr.report.regret_figure import regret as _regret  # noqa: E402
+from commsldr.report.results import load_results  # noqa: E402
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
 
@@ -561,6 +564,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
     "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
+    "regret": lambda results: _regret(results, _run_colors(results)),
 }
 
 

@@ -39,14 +39,16 @@ from commsldr.coding import (
     encode_dataset,
     highres_entropy_bits,
     latent_stats_from_latents,
-    legend_outside,
     load_latent_stats,
-    model_colors,
-    plot_latent_std,
-    plot_rate_accuracy,
     rate_accuracy_from_latents,
 )
 from commsldr.data import ImageTensors, derive_seed, distort
+from commsldr.report.coding_figures import (
+    legend_outside,
+    model_colors,
+    plot_latent_std,
+    plot_rate_accuracy,
+)
 
 __all__ = [
     "TARGET_BITS",

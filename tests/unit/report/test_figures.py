@@ -13,8 +13,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from commsldr.plots import FIGURE_FUNCTIONS, LOST_COLOR, PALETTE, plot_run, policy_colors
-from commsldr.results import load_results, save_results
+from commsldr.report.plots import FIGURE_FUNCTIONS, LOST_COLOR, PALETTE, plot_run, policy_colors
+from commsldr.report.results import load_results, save_results
 
 matplotlib.use("Agg")
 
@@ -173,7 +173,7 @@ def test_legend_outside_every_axes_and_distinct_colours(run, figure: str) -> Non
 
 
 def test_oracle_lines_ignore_csi_and_other_policies_keys(tmp_path: Path) -> None:
-    from commsldr.plots import _series
+    from commsldr.report.plots import _series
 
     save_results(tmp_path, CASES["3-value policy sweep"])
     results = load_results(tmp_path)
@@ -242,7 +242,8 @@ def test_one_marker_per_policy_across_figures():
             ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_sensor_compute")}
     colors = policy_colors([e for e in dict.fromkeys(r["scheme"] for r in res["rows"])])
     for scheme, color in colors.items():
-        shapes = {n: _markers_of(f, color) - {"x"} for n, f in figs.items() if f is not None}
+        shapes = {n: _markers_of(f, color) - {"x", "_", "|"} for n, f in figs.items()
+                  if f is not None}  # x: operating points; _ |: error-bar caps
         per_policy = {r["policy"] for r in res["rows"] if r["scheme"] == scheme}
         marks = set().union(*shapes.values())
         assert len(marks) == len(per_policy), (scheme, shapes)
@@ -251,7 +252,7 @@ def test_one_marker_per_policy_across_figures():
 
 
 def test_ceiling_and_negligible_range_are_said():
-    from commsldr.plots import _range_note
+    from commsldr.report.plots import _range_note
 
     res = _results({"channels.*.mean_snr_db": [0.0, 10.0]}, POLICIES, ["ray"])
     fig = FIGURE_FUNCTIONS["accuracy_vs_snr"](res)

@@ -1,6 +1,6 @@
 """Which models the paper's Fig. 4 treats as truncated variants."""
 
-from commsldr.paper_figures import truncated_labels
+from commsldr.report.paper_figures import truncated_labels
 
 
 def test_only_real_truncations_are_truncated_variants():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .evaluate import RateAccuracyResult
+from commsldr.coding.evaluate import RateAccuracyResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -1,12 +1,18 @@
 """Accuracy vs SNR for each PHY mode over AWGN and Rayleigh block fading, digital vs analog.
 
-One call, :func:`accuracy_vs_snr`, returns the curves (JSON-able) and a matplotlib figure with one
-panel per channel: the digital curves (table lookup through the simulator, one per PHY mode) and
-the analog curve (network run per realization) on the same axes.
+A benchmark script, not library code: the library's one sweep mechanism is the scenario (its
+sweep runs as jobs; ``scenarios/digital_vs_analog.yaml`` and ``awgn_snr_sweep.yaml`` are this
+comparison). :func:`accuracy_vs_snr` returns the curves (JSON-able) and a matplotlib figure with
+one panel per channel: the digital curves (table lookup through the simulator, one per PHY mode,
+the policy ``fixed`` of :mod:`commsldr.adapt`) and the analog curve (network run per realization)
+on the same axes.
 
 Channel uses per image are reported with every curve, because a digital/analog comparison is only
 meaningful at a stated bandwidth: the digital PHYs get ``channel_uses_per_frame`` symbols per
 frame (one packet of ``m`` images), the analog scheme ``ceil(k/2) * r`` symbols per image.
+
+Prints one JSON object (the curves) on its last line.
+Usage: ``python benchmarks/snr_sweep.py [--quick] [--checkpoint PATH]``.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ import numpy as np
 import torch
 
 from commsldr_channels import create_channel
-from commsldr.link.analog import AnalogScheme, analog_accuracy
-from commsldr.link.bittrue import BitTruePHY
-from commsldr.link.nr import NRPHY
-from commsldr.link.phy import ShannonPHY
-from commsldr.link.simulator import FixedPolicy, simulate
-from commsldr.link.table import OperatingPoint, OperatingPointTable
+from commsldr.adapt import Fixed, PointMenu
+from commsldr.link import (
+    AnalogScheme,
+    BitTruePHY,
+    NRPHY,
+    OperatingPoint,
+    OperatingPointTable,
+    ShannonPHY,
+    analog_accuracy,
+    simulate,
+)
 
 __all__ = ["SNRSweep", "accuracy_vs_snr", "PHY_MODES", "SWEEP_CHANNELS"]
 
@@ -142,6 +153,8 @@ def accuracy_vs_snr(
             raise ValueError("stats, data: the analog curve needs the model's stats and the test set")
         if int(model.latent_dim) != point.k:
             raise ValueError(f"model: latent_dim {model.latent_dim} is not the point's k={point.k}")
+    menu = PointMenu.from_table(table, images_per_packet=images_per_packet, fallback=fallback)
+    policy = Fixed(point.k, point.scale).bind(menu)
     for c in channels:
         digital[c] = {mode: np.zeros(snr.size) for mode in phy_modes}
         if do_analog:
@@ -154,8 +167,8 @@ def accuracy_vs_snr(
                 states = ch.states(n, generator=g)
                 phy = _make_phy(mode, ch, channel_uses_per_frame, frame_s, bittrue_mcs_index,
                                 bittrue_cb_info_bits)
-                res = simulate(table, states, phy, FixedPolicy(point),
-                               images_per_packet=images_per_packet, fallback=fallback, seed=seed + j)
+                res = simulate(table, states, phy, policy, images_per_packet=images_per_packet,
+                               fallback=fallback, seed=seed + j)
                 digital[c][mode][j] = res.accuracy
             if do_analog:
                 analog[c][j] = analog_accuracy(model, stats, data, ch,
@@ -211,3 +224,41 @@ def plot_sweep(sweep: SNRSweep) -> Any:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def main() -> None:
+    import argparse
+    import json
+
+    from commsldr.coding import compute_latent_stats
+    from commsldr.data import make_synthetic
+    from commsldr.link import build_table
+    from commsldr.models import SplitAutoencoder
+    from commsldr.train import load_model
+
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes")
+    ap.add_argument("--checkpoint", default=None,
+                    help="a trained model (default: a random compact one: speed only)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.checkpoint:
+        model = load_model(args.checkpoint).eval()
+    else:
+        torch.manual_seed(args.seed)
+        model = SplitAutoencoder("resnet8", latent_dim=16, num_classes=10, width=0.25).eval()
+    train = make_synthetic(20, seed=args.seed)
+    test = make_synthetic(10 if args.quick else 30, seed=args.seed + 1)
+    stats = compute_latent_stats(model, train)
+    table = build_table(model, stats, [1.0], test, seed=args.seed)
+    sweep = accuracy_vs_snr(table, table.points[0], [-5.0, 5.0, 15.0] if args.quick else
+                            list(range(-5, 26, 5)), phy_modes=("shannon", "nr"),
+                            num_frames=500 if args.quick else 10_000, model=model, stats=stats,
+                            data=test, seed=args.seed, plot=False)
+    print(json.dumps({"benchmark": "snr_sweep", **sweep.to_dict()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,8 +9,14 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from commsldr.coding import RateAccuracyResult, plot_latent_std, plot_rate_accuracy
-from commsldr.paper_figures import DISTORTION_KINDS, SEVERITIES, _plot_distortions, model_colors
+from commsldr.coding import RateAccuracyResult
+from commsldr.report.coding_figures import plot_latent_std, plot_rate_accuracy
+from commsldr.report.paper_figures import (
+    DISTORTION_KINDS,
+    SEVERITIES,
+    _plot_distortions,
+    model_colors,
+)
 
 matplotlib.use("Agg")
 

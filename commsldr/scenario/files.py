@@ -1,0 +1,352 @@
+"""Scenario files and overrides: where scenarios and checkpoints are, bounded YAML, input paths
+relative to the scenario file, ``--set`` dotted keys.
+
+Nothing here knows the schema's meaning; :mod:`commsldr.scenario.load` parses and checks what
+this module reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from commsldr.errors import did_you_mean, show
+from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
+from commsldr.resources import shipped_scenarios_dir
+from commsldr.scenario.schema import ScenarioError
+
+__all__ = [
+    "scenarios_dir",
+    "models_dir",
+    "list_scenarios",
+    "scenario_path",
+    "resolve_pretrained",
+    "resolve_model_ref",
+    "parse_yaml",
+    "read_yaml",
+    "check_finite",
+    "resolve_input_paths",
+    "parse_override",
+    "set_dotted",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
+    "MAX_SCENARIO_BYTES",
+    "YAMLValue",
+]
+
+#: deepest nesting of mappings/lists a scenario (or a ``--set`` value) may have
+MAX_YAML_DEPTH = 32
+#: most YAML nodes a scenario may expand to, aliases counted at every use (billion laughs)
+MAX_YAML_NODES = 100_000
+#: largest scenario file read
+MAX_SCENARIO_BYTES = 1 << 20
+#: what YAML gives: a mapping, a list, a string, a number, a bool or None
+YAMLValue = object
+
+
+# ---------------------------------------------------------------------------------------------
+# file locations
+# ---------------------------------------------------------------------------------------------
+def scenarios_dir() -> Path:
+    """The directory of the shipped scenarios (package data; ``scenarios/`` in a clone)."""
+    return shipped_scenarios_dir()
+
+
+def models_dir() -> Path:
+    """The directory of shipped pretrained checkpoints (``models/`` at the repository root, or
+    ``$COMMSLDR_MODELS``)."""
+    return pretrained_dir()
+
+
+def list_scenarios() -> list[str]:
+    """Names of the shipped scenarios (``scenarios/*.yaml``), sorted."""
+    return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario file: an existing path, or the name of a shipped scenario."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    shipped = scenarios_dir() / f"{name_or_path}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
+                            f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
+                            f"scenarios: {', '.join(list_scenarios())}")
+
+
+def resolve_pretrained(name: str) -> Path:
+    """The checkpoint of a shipped pretrained model, looked up (and its SHA-256 checked) in the
+    index of :mod:`commsldr.models.pretrained`."""
+    try:
+        return get_pretrained_path(name)
+    except PretrainedError as err:
+        raise ScenarioError("model.pretrained", str(err)) from None
+
+
+def resolve_model_ref(ref: str, key: str) -> Path:
+    """A checkpoint path (``ref`` ends in ``.pt`` or names a directory part) or a shipped model
+    name; ``key`` names the scenario entry in errors."""
+    if ref.endswith(".pt") or "/" in ref or os.sep in ref:
+        if not Path(ref).is_file():
+            raise ScenarioError(key, f"no such file: {ref}")
+        return Path(ref)
+    try:
+        return get_pretrained_path(ref)
+    except PretrainedError as err:
+        raise ScenarioError(key, str(err)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded YAML
+# ---------------------------------------------------------------------------------------------
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses deep nesting while composing (before Python recursion
+    runs out)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # noqa: D102
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e-2 and 3.5e9 as strings (it wants a dot and a
+# signed exponent); scenario files, --set values and train's --set read them as numbers.
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                   |[-+]?(?:[0-9][0-9_]*)[eE][-+]?[0-9]+
+                   |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                   |[-+]?\.(?:inf|Inf|INF)
+                   |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes of the YAML graph counted with every alias expanded (memoised: linear time)."""
+    hit = memo.get(id(node))
+    if hit is not None:
+        return hit
+    memo[id(node)] = MAX_YAML_NODES + 1  # a cycle counts as too large
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_nodes(child, memo)
+            if total > MAX_YAML_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_nodes(k, memo) + _expanded_nodes(v, memo)
+            if total > MAX_YAML_NODES:
+                break
+    memo[id(node)] = total
+    return total
+
+
+def parse_yaml(text: str, where: str) -> YAMLValue:
+    """``yaml.safe_load`` with nesting depth (:data:`MAX_YAML_DEPTH`) and alias expansion
+    (:data:`MAX_YAML_NODES`) bounded; ``where`` (a file or ``--set KEY``) names errors."""
+    loader = _BoundedLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except _TooDeep as e:
+            raise ScenarioError(where, f"nesting deeper than {MAX_YAML_DEPTH} levels (line "
+                                       f"{e.line})") from None
+        except RecursionError:
+            raise ScenarioError(where, f"nesting deeper than {MAX_YAML_DEPTH} levels") from None
+        except yaml.YAMLError as e:
+            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+        if node is None:
+            return None
+        if _expanded_nodes(node, {}) > MAX_YAML_NODES:
+            raise ScenarioError(where, f"expands to more than {MAX_YAML_NODES} values (aliases "
+                                       f"counted at every use); scenarios are small mappings")
+        try:
+            return loader.construct_document(node)
+        except yaml.YAMLError as e:
+            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> YAMLValue:
+    """Read a scenario file: at most :data:`MAX_SCENARIO_BYTES`, UTF-8, bounded YAML."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(str(path), f"file of {size} bytes; a scenario file may have at "
+                                           f"most {MAX_SCENARIO_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(str(path), f"cannot read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError(str(path), f"not UTF-8 text (invalid byte {data[e.start]:#04x} at "
+                                       f"line {line}, byte offset {e.start}); save the file as "
+                                       f"UTF-8") from None
+    return parse_yaml(text, str(path))
+
+
+def check_finite(value: YAMLValue, key: str) -> None:
+    """Reject NaN and infinities anywhere in the raw scenario (``.inf``, ``.nan`` in YAML)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(key, f"must be a finite number, got {value}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_finite(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_finite(v, f"{key}[{i}]")
+
+
+# ---------------------------------------------------------------------------------------------
+# paths inside a scenario file
+# ---------------------------------------------------------------------------------------------
+def _is_path_param(name: str) -> bool:
+    """Open parameters (channels, link, csi, policies) that name an input file or directory."""
+    return name == "path" or name.endswith(("_path", "_file", "_dir"))
+
+
+def _resolve(value: YAMLValue, base: Path) -> YAMLValue:
+    if not isinstance(value, str) or not value or value.startswith("~") or Path(value).is_absolute():
+        return value
+    return os.path.normpath(base / value)
+
+
+def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
+    """Make the relative *input* paths of a scenario file relative to the file's directory.
+
+    Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
+    ``model.checkpoint``, the path-like values of
+    ``paper_figures.models`` (ending in ``.pt`` or containing ``/``) and every open parameter of
+    ``channels.<label>``, ``link``, ``csi`` and ``policies.<label>`` named ``path`` or ending in
+    ``_path``, ``_file`` or ``_dir`` (also as ``sweep`` values). Output locations
+    (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
+    directory. ``~`` and absolute paths are left alone.
+    """
+    base = Path(os.path.abspath(base))
+    plugins = raw.get("plugins")
+    if isinstance(plugins, list):
+        raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)
+                          else p for p in plugins]
+    for section, key in (("data", "root"), ("model", "checkpoint")):
+        node = raw.get(section)
+        if isinstance(node, dict) and key in node:
+            node[key] = _resolve(node[key], base)
+    pf = raw.get("paper_figures")
+    models = pf.get("models") if isinstance(pf, dict) else None
+    if isinstance(models, dict):
+        for label, ref in models.items():
+            if isinstance(ref, str) and (ref.endswith(".pt") or "/" in ref):
+                models[label] = _resolve(ref, base)
+    open_nodes: list[YAMLValue] = [raw.get("link"), raw.get("csi")]
+    for section in ("channels", "policies"):
+        entries = raw.get(section)
+        if isinstance(entries, dict):
+            open_nodes += list(entries.values())
+    for node in open_nodes:
+        if isinstance(node, dict):
+            for k in node:
+                if isinstance(k, str) and _is_path_param(k):
+                    node[k] = _resolve(node[k], base)
+    sweep = raw.get("sweep")
+    if isinstance(sweep, dict):
+        for key, values in sweep.items():
+            last = str(key).split(".")[-1]
+            if str(key).split(".")[0] in ("channels", "link", "csi", "policies") and \
+                    _is_path_param(last) and isinstance(values, list):
+                sweep[key] = [_resolve(v, base) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------
+# dotted keys
+# ---------------------------------------------------------------------------------------------
+def parse_override(text: str) -> tuple[str, YAMLValue]:
+    """``"a.b=value"`` → ``("a.b", yaml.safe_load("value"))``."""
+    if "=" not in text:
+        raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
+    key, value = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
+                                     f"by dots, e.g. channels.rayleigh.mean_snr_db")
+    return key, parse_yaml(value, f"--set {key}")
+
+
+def _split_path(node: YAMLValue, parts: list[str]) -> list[str]:
+    """``parts`` regrouped so that existing keys containing dots stay whole: at each level the
+    longest run of parts that names an existing key of ``node`` is one key (``channels.naka-m0.5.x``
+    with a channel ``naka-m0.5`` → ``["channels", "naka-m0.5", "x"]``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        take = 1
+        if isinstance(node, dict):
+            for j in range(len(parts), i + 1, -1):
+                if ".".join(parts[i:j]) in node:
+                    take = j - i
+                    break
+        key = ".".join(parts[i:i + take])
+        out.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        i += take
+    return out
+
+
+def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
+    """Set ``raw[a][b]... = value`` for ``key = "a.b..."``.
+
+    ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
+    Labels may contain dots: an existing key is matched whole (the longest match wins).
+    """
+    parts = key.split(".")
+    if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry's key is itself a dotted key
+        if not isinstance(raw.get("sweep"), dict):
+            raw["sweep"] = {}
+        raw["sweep"][".".join(parts[1:])] = value
+        return
+    if parts[0] == "channels" and len(parts) > 2 and parts[1] == "*":
+        channels = raw.get("channels")
+        if not isinstance(channels, dict) or not channels:
+            raise ScenarioError(key, "'*' needs at least one entry under channels")
+        for label in list(channels):
+            node = channels[label]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"channels.{label}", "is not a mapping; cannot set " + key)
+            _set_path(node, _split_path(node, parts[2:]), copy.deepcopy(value),
+                      f"channels.{label}", key)
+        return
+    _set_path(raw, _split_path(raw, parts), value, "", key)
+
+
+def _set_path(node: YAMLValue, path: list[str], value: YAMLValue, where: str, key: str) -> None:
+    for part in path[:-1]:
+        if not isinstance(node, dict):
+            raise ScenarioError(where, "is not a mapping; cannot set " + key)
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
+        where = f"{where}.{part}" if where else part
+    if not isinstance(node, dict):
+        raise ScenarioError(where, "is not a mapping; cannot set " + key)
+    node[path[-1]] = value

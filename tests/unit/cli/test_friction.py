@@ -65,3 +65,18 @@ def test_provenance_fields():
     for key in ("commsldr", "torch", "numpy", "python", "git_commit", "sionna"):
         assert key in p
     assert p["torch"]
+
+
+def test_plugin_option_travels_with_the_scenario(capsys, monkeypatch):
+    """--plugin FILE is recorded in the scenario's plugins (config.yaml), which every worker
+    (spawn, Ray) imports before its first job."""
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[3]
+    monkeypatch.chdir(repo)
+    assert cli_main(["run", "quickstart", "--check", "--plugin", "examples/custom_policy.py",
+                     "--set", "policies.h={type: hysteresis-greedy}"]) == 0
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["plugins"] == [str((repo / "examples" / "custom_policy.py").resolve())]

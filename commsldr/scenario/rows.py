@@ -16,7 +16,9 @@ column                     meaning
 ``seed``                   the seed (``per_seed.csv`` only)
 *sweep keys*               one column per swept key (e.g. ``channels.*.mean_snr_db``), its value
 ``mean_capacity_bits``     mean true capacity of a frame, bits (PHY's ``frame_capacity_bits``)
-``mean_snr_db``            mean channel SNR over the frames, dB (NaN for capacity-only channels)
+``mean_snr_db``            *realised* mean SNR of the drawn channel states, dB (NaN for
+                           capacity-only channels); the configured mean SNR is the swept key's
+                           column (e.g. ``channels.*.mean_snr_db``), which the figures plot
 ``accuracy``               images classified correctly at the server / images generated
 ``accuracy_low``           lower end of the confidence interval on ``accuracy``
 ``accuracy_high``          upper end of the confidence interval on ``accuracy``

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-import pytest
-
 from commsldr.cache import cache_root, resolve_cache_dir
 from commsldr.cli import main as cli_main
 from commsldr.provenance import overrides_of, provenance

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from commsldr.cli import main as cli_main
-from commsldr.scenario.json_schema import scenario_json_schema
 from commsldr.registry import import_plugins
+from commsldr.scenario.json_schema import scenario_json_schema
 from commsldr.scenario.load import list_scenarios, parse_yaml, scenario_path
 
 

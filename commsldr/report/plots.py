@@ -346,9 +346,9 @@ def accuracy_vs_snr(results: dict[str, Any]):
         ax.set_title(ch)
         ax.set_xlabel("configured mean SNR (dB)" if key else "SNR (dB), measured mean")
         ax.grid(alpha=0.3)
-    panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
+    panels[0][1].set_ylabel("accuracy")
     _legend(fig, colors, _used(results, all_lines), styles, extra=_ceiling_handle(results))
-    _title(fig, f"{results['scenario']}: accuracy vs SNR")
+    _title(fig, f"{results['scenario']}: accuracy vs SNR\nband: {_ci_label(results)}")
     return fig
 
 
@@ -369,9 +369,9 @@ def accuracy_vs_capacity(results: dict[str, Any]):
         ax.set_title(ch)
         ax.set_xlabel("mean capacity (bits/frame)" + _range_note(xs))
         ax.grid(alpha=0.3, which="major")
-    panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
+    panels[0][1].set_ylabel("accuracy")
     _legend(fig, colors, _used(results, all_lines), styles, extra=_ceiling_handle(results))
-    _title(fig, f"{results['scenario']}: accuracy vs capacity")
+    _title(fig, f"{results['scenario']}: accuracy vs capacity\nband: {_ci_label(results)}")
     return fig
 
 

@@ -163,8 +163,8 @@ _IMPORTED_FILES: dict[Path, Any] = {}
 def import_plugins(modules: Iterable[str], *, base_dir: Path | None = None) -> list[Any]:
     """Import user modules so that their classes register themselves.
 
-    Each entry is a dotted module name (``my_package.policies``, found on ``sys.path`` and in
-    the working directory) or the path of a ``.py`` file (relative paths from ``base_dir``,
+    Each entry is a dotted module name (``my_package.policies``, found on the unchanged
+    ``sys.path``) or the path of a ``.py`` file (relative paths from ``base_dir``,
     default the working directory). A file is imported once per process.
 
     Raises:
@@ -196,9 +196,7 @@ def import_plugins(modules: Iterable[str], *, base_dir: Path | None = None) -> l
             _IMPORTED_FILES[path] = module
             out.append(module)
         else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            try:
+            try:  # on the unchanged sys.path: the working directory is never put first
                 out.append(importlib.import_module(ref))
             except ImportError as exc:
                 raise ImportError(f"plug-in {ref!r}: {exc}") from exc
@@ -239,6 +237,7 @@ SCHEMES = Registry("scheme", "commsldr.schemes", base="commsldr.schemes.base:Sch
     "webp": "commsldr.schemes.codec:WebPScheme",
     "edge-label": "commsldr.schemes.edge:EdgeLabelScheme",
     "analog-jscc": "commsldr.schemes.jscc:AnalogJSCCScheme",
+    "entropy-bottleneck": "commsldr.schemes.entropy_bottleneck:EntropyBottleneckScheme",
 })
 MODELS = Registry("model", "commsldr.models", classes=False, builtins={
     "resnet8": "commsldr.models.registry:resnet8",
@@ -254,6 +253,7 @@ RECIPES = Registry("recipe", "commsldr.recipes", classes=False, builtins={
     "duphil": "commsldr.train.recipes:recipe_duphil",
     "ldr-ft": "commsldr.train.recipes:recipe_ldr_ft",
     "truncate": "commsldr.train.recipes:recipe_truncate",
+    "entropy-bottleneck": "commsldr.train.recipes:recipe_entropy_bottleneck",
 })
 SCHEDULERS = Registry("scheduler", "commsldr.schedulers", base="commsldr.cell.schedulers:Scheduler",
                       builtins={

@@ -35,6 +35,13 @@ from commsldr.coding import (
 from commsldr.data import load_dataset
 from commsldr.models.pretrained import INDEX_FILE, INDEX_FORMAT, sha256_file
 from commsldr.train import evaluate, load_checkpoint, load_model
+from commsldr.train.bottleneck import (
+    EB_STATE_KEY,
+    eb_budgets,
+    eb_rate_points,
+    load_entropy_bottleneck,
+)
+from commsldr.train.screening import CALIBRATION_PER_CLASS
 
 MAX_BYTES = 12_000_000
 
@@ -82,6 +89,33 @@ def stages(runs: Path, seeds: list[int], screen_seeds: list[int], dims: list[int
     return out
 
 
+#: the budgets (bits per image) whose accuracy the index records for entropy-bottleneck models
+EB_INDEX_BUDGETS = (8.0, 14.0, 20.0)
+
+
+def eb_stages(eb_runs: Path, seeds: list[int], dy: int) -> dict[str, tuple[Path, str]]:
+    """Shipped name -> (checkpoint, description) of the entropy-bottleneck runs."""
+    return {f"cifar10-eb-d{dy}{'' if s == 0 else f'-s{s}'}": (
+        eb_runs / f"eb-d{dy}-s{s}" / "model.pt",
+        f"entropy bottleneck (factorized prior, rate points from one encoder) fine-tuned from "
+        f"cifar10-ce-d{dy}{'' if s == 0 else f'-s{s}'}") for s in seeds}
+
+
+def eb_index_fields(path: Path, model: Any, test: Any, cal: Any) -> dict[str, Any]:
+    """``rate_points`` (each rate point's lambda, test accuracy and real test payload bits:
+    mean, p50, p95, max; mean bits on the calibration images) and ``acc_at_bits`` (the
+    accuracy ``commsldr evaluate --budgets`` gives at :data:`EB_INDEX_BUDGETS`)."""
+    eb = load_entropy_bottleneck(path)
+    points = eb_rate_points(model, eb, test, cal)
+    budgets = eb_budgets(points, list(EB_INDEX_BUDGETS))
+    return {"rate_points": [{k: round(v, 6) if isinstance(v, float) else v for k, v in p.items()}
+                            for p in points],
+            "acc_at_bits": {f"{b['budget_bits']:g}": None if not b["feasible"] else {
+                "accuracy": round(b["accuracy"], 6), "payload_bits": round(b["payload_bits"], 4),
+                "rate": b["rate"]} for b in budgets},
+            "calibration_images": len(cal)}
+
+
 def describe_test_data(root: Path) -> str:
     """What the index's ``test_acc`` was measured on: the test split's folder and file format
     (a JPEG copy of CIFAR-10 scores differently from torchvision's original pixels)."""
@@ -100,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=int, default=64)
     ap.add_argument("--data", required=True, help="ImageFolder copy of CIFAR-10 (train/, test/)")
     ap.add_argument("--out", type=Path, default=Path("models"))
+    ap.add_argument("--eb-runs", type=Path, default=None, metavar="DIR",
+                    help="also ship the entropy-bottleneck runs of "
+                    "scripts/train_entropy_bottleneck.sh (<DIR>/eb-d64-s<seed>/model.pt) as "
+                    "cifar10-eb-d64[-s<seed>], with each rate point's accuracy at real bits")
+    ap.add_argument("--only", default=None, metavar="NAMES",
+                    help="ship only these names (comma-separated)")
     ap.add_argument("--stats-cache", type=Path, default=None, metavar="DIR",
                     help="training-set latent statistics already computed by study_report.py "
                     "(its measurements/ directory), used instead of encoding the training set")
@@ -114,8 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     screen_seeds = [int(v) for v in args.screen_seeds.split(",")]
     test = load_dataset("imagefolder", "test", root=args.data, progress=False)
     test_data = describe_test_data(Path(args.data))
-    for name, (src, description) in stages(args.runs, seeds, screen_seeds, dims, args.dy,
-                                           args.trunc_from, args.keep).items():
+    todo = stages(args.runs, seeds, screen_seeds, dims, args.dy, args.trunc_from, args.keep)
+    if args.eb_runs is not None:
+        todo.update(eb_stages(args.eb_runs, seeds, args.dy))
+    if args.only:
+        todo = {k: v for k, v in todo.items() if k in args.only.split(",")}
+    cal = None
+    for name, (src, description) in todo.items():
         if not src.is_file():
             print(f"[not trained] {name}: {src} missing")
             continue
@@ -132,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             staged = Path(tmp) / dst.name
             shutil.copyfile(src, staged)
             try:
-                load_latent_stats(staged)
+                if EB_STATE_KEY not in ck:  # an entropy bottleneck brings its own coder
+                    load_latent_stats(staged)
             except KeyError:
                 cached = (args.stats_cache / f"{sha256_file(src)[:24]}-stats-v1.json"
                           if args.stats_cache else None)
@@ -183,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
             "num_params": sum(p.numel() for p in model.parameters()),
             "bytes": dst.stat().st_size,
         }
+        if EB_STATE_KEY in ck:
+            if cal is None:
+                cal = load_dataset("imagefolder", "train", root=args.data,
+                                   num_per_class=CALIBRATION_PER_CLASS, progress=False)
+            index["models"][name].update(eb_index_fields(dst, model, test, cal))
         print(f"shipped {name}: {dst} ({dst.stat().st_size / 1e6:.2f} MB, "
               f"test acc {100 * test_acc:.2f} % on {len(test)} images)")
     index["models"] = dict(sorted(index["models"].items()))

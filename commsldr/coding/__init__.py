@@ -12,6 +12,7 @@ format, and "Transform coding" for the KLT (``fit_klt``; ``make_source_coder(...
 transform=klt)``).
 """
 
+from .bottleneck import EB_RULE, EntropyBottleneck, FactorizedPrior
 from .codec import CODEC_KINDS, MAX_HALF_WIDTH, LatentCodec
 from .entropy import (
     HIGHRES_MIN_RATIO,
@@ -69,6 +70,9 @@ __all__ = [
     "CODEC_KINDS",
     "CRC_WIDTHS",
     "DEFAULT_RULE",
+    "EB_RULE",
+    "EntropyBottleneck",
+    "FactorizedPrior",
     "FORMAT_VERSION",
     "HIGHRES_MIN_RATIO",
     "KLTransform",

@@ -37,9 +37,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from commsldr._atomic import atomic_write  # noqa: E402
 from commsldr.adapt.intervals import interval_label  # noqa: E402
+from commsldr.registry import POLICIES  # noqa: E402
 from commsldr.report.regret_figure import regret as _regret  # noqa: E402
 from commsldr.report.results import load_results  # noqa: E402
 
@@ -108,8 +112,6 @@ def _perfect_csi(policy_type: str | None) -> bool:
     if not policy_type:
         return False
     try:
-        from commsldr.registry import POLICIES
-
         return bool(getattr(POLICIES.get(policy_type), "requires_perfect_csi", False))
     except Exception:  # a plug-in not importable here: assume it sees the scenario's CSI
         return False
@@ -199,7 +201,7 @@ def _ceiling(ax, results: dict[str, Any]) -> Line2D | None:
     return ax.axhline(best, color="0.45", ls=(0, (1, 2)), lw=0.9, zorder=0)
 
 
-def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of,
+def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of: Any,
             exclude: set[str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list]:
     """Group a channel's rows into lines: one per policy and combination of the swept values
     that apply to it (rows that differ only in keys that do not apply are one line; the first
@@ -222,14 +224,15 @@ def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x
 # ---------------------------------------------------------------------------------------------
 # figure scaffolding
 # ---------------------------------------------------------------------------------------------
-def _panels(results: dict[str, Any], height: float = 3.6, sharey: bool = True):
+def _panels(results: dict[str, Any], height: float = 3.6,
+            sharey: bool = True) -> tuple[Figure, list[tuple[str, Axes]]]:
     chans = results["channels"]
     fig = plt.figure(figsize=(4.6 * len(chans) + 2.4, height), layout="constrained")
     axes = fig.subplots(1, len(chans), squeeze=False, sharey=sharey)
     return fig, list(zip(chans, axes[0], strict=True))
 
 
-def _legend(fig, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
+def _legend(fig: Figure, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
             extra: Sequence[tuple[Any, str]] = ()) -> None:
     """One legend outside the axes, on the right: the policies, then the swept values."""
     handles: list[Any] = [Line2D([], [], color=colors[p], lw=2.2) for p in used]
@@ -253,7 +256,7 @@ def _used(results: dict[str, Any], lines_per_panel: list[dict]) -> list[str]:
     return [p for p in _entities(results) if p in seen]
 
 
-def _draw_lines(ax, lines, colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
+def _draw_lines(ax: Axes, lines: dict[Any, list], colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
     for (policy, combo), pts in lines.items():
         xs = [x for x, _ in pts]
         ys = [r["accuracy"] for _, r in pts]
@@ -273,7 +276,7 @@ def _compact(v: float, _pos: Any = None) -> str:
     return f"{v:g}"
 
 
-def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
+def _log_axis(ax: Axes, values: Sequence[float], axis: str = "x") -> None:
     """A log axis with few, plain tick labels (1-2-5 steps within ~3 decades, else decades)."""
     pos = [v for v in values if v > 0 and math.isfinite(v)]
     if not pos:
@@ -288,7 +291,7 @@ def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
     a.set_minor_formatter(ticker.NullFormatter())
 
 
-def _title(fig, text: str) -> None:
+def _title(fig: Figure, text: str) -> None:
     """The figure title, left-aligned so that it stays clear of the legend on the right."""
     fig.suptitle(text, x=0.01, ha="left")
 
@@ -328,7 +331,7 @@ def _channel_key(results: dict[str, Any], channel: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # the figures
 # ---------------------------------------------------------------------------------------------
-def accuracy_vs_snr(results: dict[str, Any]):
+def accuracy_vs_snr(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs SNR (dB) per policy and channel, with confidence bands."""
     if not any(not math.isnan(r.get("mean_snr_db", math.nan)) for r in results["rows"]):
         return None
@@ -352,7 +355,7 @@ def accuracy_vs_snr(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_capacity(results: dict[str, Any]):
+def accuracy_vs_capacity(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs measured mean capacity (bits per frame)."""
     colors, styles = _run_colors(results), _Styles(results)
     fig, panels = _panels(results)
@@ -375,7 +378,7 @@ def accuracy_vs_capacity(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_rate(results: dict[str, Any]):
+def accuracy_vs_rate(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs mean bits per image achieved, markers filled by the channel's swept value."""
     colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results, height=3.9)
@@ -450,7 +453,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
     return fig
 
 
-def timeline(results: dict[str, Any]):
+def timeline(results: dict[str, Any]) -> Figure | None:
     """Capacity trace, chosen operating points and delivery outcomes over time."""
     tl = results.get("timeline") or {}
     if not tl:
@@ -503,7 +506,7 @@ def timeline(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_sensor_compute(results: dict[str, Any]):
+def accuracy_vs_sensor_compute(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
     point, over the schemes' operating points (accuracy if every packet arrives)."""
     rows = [r for r in results["rows"] if r.get("sensor_macs") is not None
@@ -564,7 +567,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
     "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
-    "regret": lambda results: _regret(results, _run_colors(results)),
+    "regret": lambda results: _regret(results, _run_colors(results), _multi_scheme(results)),
 }
 
 
@@ -576,7 +579,9 @@ def _draw(name: str, results: dict[str, Any], out: Path, formats: Sequence[str])
     written = []
     for i, fmt in enumerate(formats):
         path = out / f"{name}.{fmt}"
-        fig.savefig(path, dpi=150 if fmt == "png" else None)
+        # a temporary file in the directory renamed over the name: never through a link
+        atomic_write(path, lambda fh, fmt=fmt: fig.savefig(fh, format=fmt,
+                                                           dpi=150 if fmt == "png" else None))
         written.append(path)
         if i == 0 and fig.get_layout_engine() is not None:
             try:  # the layout is solved by the first save; the other formats reuse it
@@ -613,23 +618,28 @@ def plot_run(
     Returns:
         The paths written, in the order of ``figures`` and ``formats``.
     """
+    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
+    if out.is_symlink():
+        raise ValueError(f"{out} is a symbolic link; figures are never written through a link "
+                         f"(remove it)")
     results = load_results(run_dir)
     figures = list(FIGURE_FUNCTIONS) if figures is None else figures
     for f in figures:
         if f not in FIGURE_FUNCTIONS:
             raise ValueError(f"unknown figure {f!r}; valid: {', '.join(FIGURE_FUNCTIONS)}")
-    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     formats = list(formats or ["png", "pdf"])
     tasks = [(name, results, out, formats) for name in figures]
     workers = min(int(jobs), len(tasks))
     if workers > 1:
-        import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        methods = multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        from commsldr.workers import pool_context, worker_initializer
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                 initializer=worker_initializer,
+                                 initargs=(os.getpid(), None)) as pool:
             drawn = list(pool.map(_draw_task, tasks))
     else:
         drawn = [_draw_task(t) for t in tasks]

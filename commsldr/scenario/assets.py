@@ -34,7 +34,7 @@ from commsldr._atomic import remove_stale_temp_files
 from commsldr.cache import resolve_cache_dir
 from commsldr.coding import LatentStats, compute_latent_stats, latent_stats_from_latents
 from commsldr.data import load_labels
-from commsldr.errors import show
+from commsldr.errors import UserError, show
 from commsldr.link.table import OperatingPointTable, build_table, encode_latents
 from commsldr.models import model_id
 from commsldr.scenario.jobs import AnalogContext
@@ -75,10 +75,14 @@ def cache_lock(entry: Path, log: Log = print) -> Iterator[None]:
     finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
     the holder exits (also when it is killed).
     """
-    entry.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
     try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
+    except PermissionError:  # a read-only cache that lacks this entry
+        raise UserError("model.cache_dir", f"the cache is read-only and lacks {entry} (it would "
+                                           f"have to be built); make the cache writable or set "
+                                           f"model.cache_dir to a writable directory") from None
     except Timeout:
         log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
         lock.acquire()

@@ -18,6 +18,7 @@ import yaml
 from commsldr.errors import did_you_mean, show
 from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
 from commsldr.resources import shipped_scenarios_dir
+from commsldr.scenario.bounds import check_key_depth
 from commsldr.scenario.schema import ScenarioError
 
 __all__ = [
@@ -75,7 +76,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         return p
     shipped = scenarios_dir() / f"{name_or_path}.yaml"
     if shipped.is_file():
-        return shipped
+        # through the package's link to the clone's folder: the scenario's relative paths
+        # (a trace under channels/data) resolve from where the file really is
+        return shipped.resolve()
     raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
                             f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
                             f"scenarios: {', '.join(list_scenarios())}")
@@ -121,15 +124,11 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e-2 and 3.5e9 as strings (it wants a dot and a
-# signed exponent); scenario files, --set values and train's --set read them as numbers.
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e5 and 3.5e9 (no dot or no exponent sign) as text;
+# a scenario reads them as the numbers they are (a quoted '1e5' stays text and is refused)
 _BoundedLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                   |[-+]?(?:[0-9][0-9_]*)[eE][-+]?[0-9]+
-                   |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-                   |[-+]?\.(?:inf|Inf|INF)
-                   |\.(?:nan|NaN|NAN))$""", re.X),
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
     list("-+0123456789."))
 
 
@@ -234,7 +233,8 @@ def _resolve(value: YAMLValue, base: Path) -> YAMLValue:
 
 
 def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
-    """Make the relative *input* paths of a scenario file relative to the file's directory.
+    """Make the relative *input* paths of a scenario file relative to the file's directory (its
+    real directory, symbolic links resolved, so that ``..`` means what it means to the OS).
 
     Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
     ``model.checkpoint``, the path-like values of
@@ -244,7 +244,9 @@ def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
     (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
     directory. ``~`` and absolute paths are left alone.
     """
-    base = Path(os.path.abspath(base))
+    # the file's real directory: ``..`` in a path then means what it means to the OS (a shipped
+    # scenario is found through the link commsldr/shipped/scenarios -> ../../scenarios)
+    base = Path(os.path.realpath(base))
     plugins = raw.get("plugins")
     if isinstance(plugins, list):
         raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)
@@ -287,6 +289,7 @@ def parse_override(text: str) -> tuple[str, YAMLValue]:
         raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
     key, value = text.split("=", 1)
     key = key.strip()
+    check_key_depth(key)
     if not key or any(not part.strip() for part in key.split(".")):
         raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
                                      f"by dots, e.g. channels.rayleigh.mean_snr_db")
@@ -319,6 +322,7 @@ def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
     ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
     Labels may contain dots: an existing key is matched whole (the longest match wins).
     """
+    check_key_depth(key, key.split(".", 1)[0])
     parts = key.split(".")
     if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry's key is itself a dotted key
         if not isinstance(raw.get("sweep"), dict):

@@ -144,7 +144,12 @@ class Row:
 
     def to_dict(self) -> dict[str, object]:
         """The row's columns in the schema's order (``None`` columns left out; a sweep key that
-        names a column keeps the sweep's place and the column's value)."""
+        names a column keeps the sweep's place and the column's value).
+
+        Output:
+            ``dict[str, object]``: column name → value (units in the names: ``_bits``, ``_db``,
+            ``_frames``, ``_macs``), one line of ``results.csv`` / ``per_seed.csv``.
+        """
         out: dict[str, object] = {"point": self.point, "scheme": self.scheme,
                                   "channel": self.channel, "policy": self.policy}
         for name in ("policy_type", "seed"):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commsldr.errors import UserError, did_you_mean, show
+from commsldr.registry import MODELS  # the registry, not the models: no torch import
 
 __all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS",
            "PROVENANCE_TAGS", "SCHEDULES", "SCREEN_RULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
@@ -135,6 +136,8 @@ class TrainConfig:
     Recipes:
         dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
         truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
+    Entropy bottleneck (``entropy-bottleneck``): eb_lambdas (the rate weights λ of the rate
+        points, loss CE + λ·bits per image), eb_lr (Adam learning rate of the gains and priors).
     Screening (``screen``): screen_rule picks d_y — ``rate-mean`` (largest mean accuracy over
         ``screen_budgets``, real coded payload bits per image), ``rate-at`` (best accuracy at
         ``screen_at_bits``, one of the budgets) or ``float`` (best unquantized accuracy).
@@ -200,6 +203,9 @@ class TrainConfig:
     keep: int | None = None
     truncate_finetune: str = "ce"
     from_checkpoint: str | None = None
+    # entropy bottleneck (recipe ``entropy-bottleneck``)
+    eb_lambdas: list[float] = field(default_factory=lambda: [0.005, 0.015, 0.05, 0.15])
+    eb_lr: float = 0.01
     # run
     seed: int = 0
     out: str = "runs/train"
@@ -262,9 +268,7 @@ class TrainConfig:
             if v not in allowed:
                 raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
                                             f"allowed values: {', '.join(allowed)}")
-        from commsldr.models.registry import SPLIT_AUTOENCODER, list_models
-
-        backbones = [b for b in list_models() if b != SPLIT_AUTOENCODER]
+        backbones = [b for b in MODELS.names() if b != "split_autoencoder"]
         if self.backbone not in backbones:
             raise TrainConfigError("backbone", f"{show(self.backbone)} is not a registered "
                                                f"backbone{did_you_mean(self.backbone, backbones)}"
@@ -295,6 +299,11 @@ class TrainConfig:
         if not self.dims or any(d < 1 for d in self.dims):
             raise TrainConfigError("dims", f"must be a non-empty list of positive integers, got "
                                            f"{show(self.dims)}")
+        if not self.eb_lambdas or any(not (math.isfinite(v) and v >= 0) for v in self.eb_lambdas):
+            raise TrainConfigError("eb_lambdas", f"must be a non-empty list of numbers >= 0, got "
+                                                 f"{show(self.eb_lambdas)}")
+        if not (math.isfinite(self.eb_lr) and self.eb_lr > 0):
+            raise TrainConfigError("eb_lr", f"must be a number > 0, got {show(self.eb_lr)}")
         if not 0 < self.val_fraction < 1:
             raise TrainConfigError("val_fraction", f"must be in (0, 1), got {self.val_fraction}")
         if self.ssl_views < 2:

@@ -31,9 +31,17 @@ from typing import Any, TypeVar
 import torch
 
 from commsldr._memory import reuse_freed_memory
+from commsldr.coding.bottleneck import EntropyBottleneck
 from commsldr.data import ImageTensors, derive_seed, load_dataset, to_float
 from commsldr.models import SplitAutoencoder
 from commsldr.registry import RECIPES
+from commsldr.train.bottleneck import (
+    EB_STATE_KEY,
+    eb_latents,
+    eb_predictions,
+    eb_state,
+    train_entropy_bottleneck,
+)
 from commsldr.train.checkpoint import (
     atomic_write_text,
     load_checkpoint,
@@ -53,6 +61,7 @@ from commsldr.train.loop import (
     _upgrade,
     train_phase,
 )
+from commsldr.train.screening import budget_key, pick_best, rate_accuracy_at_budgets, screen_score
 
 __all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
 
@@ -150,27 +159,10 @@ def build_model(config: TrainConfig, num_classes: int, image_size: int = 32,
     return model
 
 
-def _side_kw(config: TrainConfig, steps: tuple[Step, ...]) -> dict[str, Any]:
-    """The side-branch input settings, for phases with an LDR step only (a CE-only phase never
-    uses the side branch, so its phase record — and resuming it — does not depend on them)."""
-    if all(s.loss == "ce" for s in steps):
-        return {}
-    return dict(side_input=config.side_input, side_quantizer=config.side_quantizer,
-                side_step=float(config.side_step), side_noise=float(config.side_noise))
-
-
 def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epochs: int,
                 batch_size: int, milestones: list[float]) -> Phase:
-    return Phase(**_side_kw(config, steps),
-        name=name, steps=steps, epochs=epochs, batch_size=batch_size,
-        optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
-        schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,
-        amp=config.amp, augment=config.augment, eps_sq=config.eps_sq,
-        rate_weight=config.rate_weight, ssl_views=config.ssl_views, seed=config.seed,
-        eval_every=config.eval_every, nesterov=config.nesterov,
-        label_smoothing=config.label_smoothing, bias_lr_scale=config.bias_lr_scale,
-        warmup=config.warmup, channels_last=config.channels_last, lookahead=config.lookahead,
-    )
+    return Phase.from_config(config, name, steps, epochs=epochs, batch_size=batch_size,
+                             milestones=tuple(milestones))
 
 
 def ce_phase(config: TrainConfig, name: str = "ce-t", *, lr: float | None = None,
@@ -285,7 +277,7 @@ def _split_validation(data: ImageTensors, fraction: float, seed: int) -> tuple[I
 #: depend on them (its phase, compared in full, says how it was trained)
 _LATER_PHASES_ONLY = ("ldr_epochs", "ldr_batch_size", "ldr_lr", "ldr_milestones", "ce_weight",
                       "eps_sq", "rate_weight", "ssl_views", "duphil_mode", "finetune_epochs",
-                      "finetune_lr", "keep", "truncate_finetune", "from_checkpoint")
+                      "finetune_lr", "keep", "truncate_finetune", "from_checkpoint", "eb_lambdas", "eb_lr")
 
 
 def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
@@ -311,13 +303,6 @@ def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
 @register_recipe("screen")
 def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)"""
-    from commsldr.train.screening import (
-        budget_key,
-        pick_best,
-        rate_accuracy_at_budgets,
-        screen_score,
-    )
-
     out = Path(config.out)
     train, select_on = ctx.train, ctx.test
     if config.screen_select == "val":
@@ -365,8 +350,6 @@ def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
 
 def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any],
                  config: TrainConfig, rule_text: str) -> None:
-    from commsldr.train.screening import budget_key
-
     acc_cols = [budget_key(b) for b in sorted(float(b) for b in config.screen_budgets)]
     cols = (["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
             + acc_cols + ["score"])
@@ -433,6 +416,43 @@ def recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
     results = _run_phases(model, phases, out, config, ctx)
     return _finish(model, out, config, ctx, pre + results, keep=keep,
                    test_acc_before_truncation=before, test_acc_truncated_no_finetune=truncated_acc)
+
+
+@register_recipe("entropy-bottleneck")
+def recipe_entropy_bottleneck(config: TrainConfig, ctx: _Context) -> RecipeResult:
+    """CE-T model + learned factorized-prior entropy bottleneck, fine-tuned on CE + lambda*bits at every eb_lambdas rate point (gain vectors)"""
+    out = Path(config.out)
+    model, pre = _start_model(config, out, ctx)
+    train, val = _split_validation(ctx.train, config.val_fraction, config.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(config.seed, "eb/init"))
+        eb = EntropyBottleneck(model.latent_dim, config.eb_lambdas).to(ctx.device)
+    phase = ce_phase(config, "entropy-bottleneck", lr=config.finetune_lr,
+                     epochs=config.finetune_epochs_resolved)
+    history = train_entropy_bottleneck(
+        model, eb, phase, config.eb_lr, train, val, out / phase.name, resume=config.resume,
+        extra_state={"train_config": config.to_dict()})
+    lat = eb_latents(model, ctx.test)
+    labels = ctx.test.labels.numpy()
+    rates = []
+    for r, lam in enumerate(eb.lambdas):
+        pred, bits = eb_predictions(model, eb, lat, r)
+        rates.append({"rate": r, "lambda": lam, "test_acc": float((pred == labels).mean()),
+                      "test_bits_estimate": float(bits.mean()),
+                      "val_acc": history[-1][f"val_acc_r{r}"],
+                      "val_bits_estimate": history[-1][f"val_bits_r{r}"]})
+    float_acc = evaluate(model, ctx.test)
+    metrics = {"test_acc": float_acc, "rates": rates, "val_images": len(val),
+               "train_images_used": len(train),
+               "phases": {phase.name: history[-1] if history else {}}}
+    path = out / "model.pt"
+    if ctx.dist.is_main:
+        save_checkpoint(path, model, train_config=config.to_dict(), metrics=metrics,
+                        **{EB_STATE_KEY: eb_state(eb)})
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        atomic_write_text(out / "result.json", json.dumps(
+            {"checkpoint_path": str(path), "metrics": metrics}, indent=2, default=str))
+    return RecipeResult(checkpoint_path=path, metrics=metrics)
 
 
 # ------------------------------------------------------------------------------ entry point

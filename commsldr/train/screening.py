@@ -7,9 +7,13 @@ set of **real coded bit budgets** with the project's source coder (:mod:`commsld
 1. latent statistics on the training split (:func:`~commsldr.coding.compute_latent_stats`);
 2. for every budget ``B`` (payload bits per image), the scale ``s`` of the entropy-based
    allocation (rule ``precision``, ``Delta_i = 1 / (s H_i)``, centred) whose mean exact coded
-   payload over the selection images is ``<= B`` (:func:`~commsldr.coding.scale_for_budget`:
-   each image coded alone by the constriction range coder, bits counted from the bytes);
-3. the accuracy of the decoder on the dequantized selection latents at that scale.
+   payload over **calibration images from the training split** (:data:`CALIBRATION_PER_CLASS`
+   per class, a seeded stratified draw; never the images that are scored) is ``<= B``
+   (:func:`~commsldr.coding.scale_for_budget`: each image coded alone by the constriction range
+   coder, bits counted from the bytes);
+3. the accuracy of the decoder on the dequantized selection latents at that scale, and the
+   payload those latents really cost (mean, p50, p95, max per image: the mean can exceed ``B``
+   a little, since the scale was not fitted on them).
 
 A budget below the cheapest scale's bits is *infeasible* for that model (recorded as such).
 :func:`screen_score` turns a row into the number the rule maximises:
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from commsldr.coding import (
@@ -37,13 +42,34 @@ from commsldr.coding import (
     make_source_coder,
     scale_for_budget,
 )
-from commsldr.data import ImageTensors
+from commsldr.data import ImageTensors, derive_seed
 from commsldr.models.functional import predict_from_latent
 
-__all__ = ["budget_key", "pick_best", "rate_accuracy_at_budgets", "screen_score"]
+__all__ = ["CALIBRATION_PER_CLASS", "bits_summary", "budget_key", "calibration_subset", "pick_best",
+           "rate_accuracy_at_budgets", "screen_score"]
 
 #: bisection tolerance of the scale (relative); the budget is met at every tolerance
 SCALE_REL_TOL = 1e-2
+#: training images per class the scale of a budget is solved on
+CALIBRATION_PER_CLASS = 500
+
+
+def calibration_subset(train: ImageTensors, per_class: int = CALIBRATION_PER_CLASS,
+                       seed: int = 0) -> ImageTensors:
+    """``per_class`` training images of every class (seeded stratified draw, sorted)."""
+    g = torch.Generator().manual_seed(derive_seed(seed, "calibration"))
+    keep = []
+    for c in range(train.num_classes):
+        idx = torch.nonzero(train.labels == c).flatten()
+        keep.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
+    return train.subset(torch.cat(keep).sort().values)
+
+
+def bits_summary(bits: Any) -> dict[str, float]:
+    """Mean, median, 95th percentile and maximum of per-image bits."""
+    b = np.asarray(bits, dtype=np.float64)
+    return {"mean": float(b.mean()), "p50": float(np.percentile(b, 50)),
+            "p95": float(np.percentile(b, 95)), "max": float(b.max())}
 
 
 def budget_key(budget_bits: float) -> str:
@@ -72,6 +98,7 @@ def rate_accuracy_at_budgets(
     rel_tol: float = SCALE_REL_TOL,
     stats: Any = None,
     transform: Any = None,
+    calibrate: ImageTensors | None = None,
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``select`` at each payload budget (bits per image).
 
@@ -88,25 +115,38 @@ def rate_accuracy_at_budgets(
         transform: code the coefficients of this :class:`~commsldr.coding.KLTransform`;
             ``stats`` are then required and must be the coefficients' (see
             :func:`~commsldr.coding.fit_klt`).
+        calibrate: the images the scale of each budget is solved on (default
+            :func:`calibration_subset` of ``train``); never ``select``.
 
     Returns:
-        ``{"float_acc": float, "budgets": [{"budget_bits", "feasible", "scale", "payload_bits",
-        "accuracy"}, ...]}`` — ``payload_bits`` is the measured mean coded payload per image
-        (``<= budget_bits``); ``scale``, ``payload_bits`` and ``accuracy`` are ``None`` when the
-        budget is infeasible.
+        ``{"float_acc": float, "calibration_images": int, "budgets": [{"budget_bits",
+        "feasible", "scale", "calibration_bits", "payload_bits", "payload_p50", "payload_p95",
+        "payload_max", "accuracy"}, ...]}`` — ``calibration_bits`` is the mean coded payload on
+        the calibration images (``<= budget_bits``), ``payload_*`` what the ``select`` images
+        cost; every value but ``budget_bits`` and ``feasible`` is ``None`` when the budget is
+        infeasible.
     """
+    if calibrate is None:
+        if train is None:
+            raise ValueError("rate_accuracy_at_budgets needs train (or calibrate) images to "
+                             "solve the scales on")
+        calibrate = calibration_subset(train)
     if stats is None:
         if transform is not None:
             raise ValueError("transform needs the coefficients' stats (fit_klt)")
         stats = compute_latent_stats(model, train)
     y = encode_dataset(model, select)
+    y_cal = encode_dataset(model, calibrate)
     labels = select.labels
-    out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule, "budgets": []}
+    out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule,
+                           "calibration_images": len(calibrate), "budgets": []}
     for budget in sorted(float(b) for b in budgets_bits):
         entry: dict[str, Any] = {"budget_bits": budget, "feasible": False, "scale": None,
-                                 "payload_bits": None, "accuracy": None}
+                                 "calibration_bits": None, "payload_bits": None,
+                                 "payload_p50": None, "payload_p95": None, "payload_max": None,
+                                 "accuracy": None}
         try:
-            sol = scale_for_budget(stats, y, budget, rule=rule, rel_tol=rel_tol,
+            sol = scale_for_budget(stats, y_cal, budget, rule=rule, rel_tol=rel_tol,
                                    transform=transform)
         except ValueError as exc:
             if "infeasible" not in str(exc):
@@ -115,7 +155,10 @@ def rate_accuracy_at_budgets(
             continue
         coder = make_source_coder(stats, sol.scale, rule=rule, transform=transform)
         y_hat = coder.reconstruct(y)
-        entry.update(feasible=True, scale=sol.scale, payload_bits=sol.bits,
+        spent = bits_summary(coder.image_bits(y))
+        entry.update(feasible=True, scale=sol.scale, calibration_bits=sol.bits,
+                     payload_bits=spent["mean"], payload_p50=spent["p50"],
+                     payload_p95=spent["p95"], payload_max=spent["max"],
                      accuracy=_accuracy(model, y_hat, labels))
         out["budgets"].append(entry)
     return out

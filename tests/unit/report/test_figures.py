@@ -49,12 +49,22 @@ def _results(sweep: dict[str, list], policies: dict[str, str], channels: list[st
     } for pl in policies} for ch in channels}
     ops = [{"k": k, "scale": s, "accuracy": 0.2 + 0.01 * k * s / 4, "bits_per_image": 10 * k * s}
            for k in (8, 16, 32) for s in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    oracle = next(pl for pl, tp in policies.items() if tp == "oracle")
+    frames = list(range(10, 101, 10))
+    curves = [{"point": len(points) // 2, "channel": ch, "policy": pl, "reference": kind,
+               "frames": frames, "regret": [0.1 * (j + 1) * f ** 0.7 for f in frames],
+               "regret_low": [0.05 * (j + 1) * f ** 0.7 for f in frames],
+               "regret_high": [0.15 * (j + 1) * f ** 0.7 for f in frames], "seeds": 3}
+              for ch in channels for kind in ("oracle", "hindsight")
+              for j, pl in enumerate(policies) if pl != oracle]
     return {
         "scenario": "figure-test", "sweep_keys": keys, "sweep_values": points,
         "channels": channels, "policies": list(policies), "seeds": [0], "frames": 100,
         "ci": "wilson", "confidence": 0.95, "operating_points": ops,
         "timeline_point": points[len(points) // 2], "rows": rows, "per_seed": [],
         "timeline": timeline,
+        "regret": {"point": len(points) // 2, "curves": curves,
+                   "references": {"oracle": oracle, "hindsight": "(none)"}},
     }
 
 
@@ -147,6 +157,8 @@ def test_legend_outside_every_axes_and_distinct_colours(run, figure: str) -> Non
         # an analog scheme has no packet timeline and no rate: it is not in those legends
         shown = {"split-ae", "jpeg"} if case == "3 schemes" and figure in (
             "timeline", "accuracy_vs_rate") else set(policies)
+        if case == "3 schemes" and figure == "regret":  # the test run's curves: split AE only
+            shown = {"split-ae"}
         assert set(by_policy) == shown
         colors = {p: matplotlib.colors.to_hex(h.get_color()) for p, h in by_policy.items()}
         assert len(set(colors.values())) == len(shown), colors

@@ -24,7 +24,8 @@ TINY = dict(
 
 
 def test_registry_lists_every_recipe():
-    assert list_recipes() == sorted(["ce", "screen", "duphil", "ldr-ft", "truncate"])
+    assert list_recipes() == sorted(["ce", "screen", "duphil", "ldr-ft", "truncate",
+                                     "entropy-bottleneck"])
     with pytest.raises(ValueError, match="registered recipes"):
         run_recipe("nope", {})
 

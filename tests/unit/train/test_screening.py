@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from commsldr.coding import compute_latent_stats, encode_dataset, make_source_coder
 from commsldr.train import TrainConfig, load_model, predict_from_latent, run_recipe
-from commsldr.train.screening import pick_best, rate_accuracy_at_budgets, screen_score
+from commsldr.train.screening import (
+    calibration_subset,
+    pick_best,
+    rate_accuracy_at_budgets,
+    screen_score,
+)
 
 
 def _rate(accs: dict[float, float | None]) -> dict:
@@ -47,10 +53,15 @@ def test_accuracy_at_budgets_uses_real_coded_bits(tiny_trained):
     y = encode_dataset(model, test)
     for budget in (24.0, 48.0):
         b = by_budget[budget]
-        assert b["feasible"] and b["payload_bits"] <= budget
+        # the scale is solved on training images (the calibration set), never on the scored ones
+        assert b["feasible"] and b["calibration_bits"] <= budget
+        cal = encode_dataset(model, calibration_subset(train))
+        assert make_source_coder(stats, b["scale"]).image_bits(cal).mean() == pytest.approx(
+            b["calibration_bits"], abs=1e-9)
         # re-measure: the constriction payload of each image coded alone, and the decoder's accuracy
         coder = make_source_coder(stats, b["scale"])
         assert coder.image_bits(y).mean() == pytest.approx(b["payload_bits"], abs=1e-9)
+        assert b["payload_p50"] <= b["payload_p95"] <= b["payload_max"]
         y_hat = coder.quantizer.dequantize(coder.quantizer.quantize(y))
         acc = float((predict_from_latent(model, y_hat) == test.labels).double().mean())
         assert b["accuracy"] == pytest.approx(acc, abs=1e-12)
@@ -60,7 +71,13 @@ def test_accuracy_at_budgets_uses_real_coded_bits(tiny_trained):
     assert res["float_acc"] == pytest.approx(tiny_trained.test_acc, abs=1e-12)
     # known statistics (e.g. stored in the checkpoint) give the same numbers without re-encoding
     # the training set
-    assert rate_accuracy_at_budgets(model, None, test, [1.0, 24.0, 48.0, 1e5], stats=stats) == res
+    assert rate_accuracy_at_budgets(model, None, test, [1.0, 24.0, 48.0, 1e5], stats=stats,
+                                    calibrate=calibration_subset(train)) == res
+    # the scored images do not move the scales
+    other = rate_accuracy_at_budgets(model, train, test.subset(torch.arange(len(test) // 2)),
+                                     [24.0, 48.0], stats=stats)
+    assert [b["scale"] for b in other["budgets"]] == [by_budget[24.0]["scale"],
+                                                       by_budget[48.0]["scale"]]
 
 
 def test_screen_recipe_picks_by_rate_accuracy(tmp_path):
@@ -76,7 +93,7 @@ def test_screen_recipe_picks_by_rate_accuracy(tmp_path):
         accs = []
         for b in r["rate"]["budgets"]:
             if b["feasible"]:
-                assert b["payload_bits"] <= b["budget_bits"]
+                assert b["calibration_bits"] <= b["budget_bits"]
             accs.append(b["accuracy"] if b["feasible"] else 0.1)
             assert r[f"acc@{b['budget_bits']:g}b"] == b["accuracy"]
         assert r["score"] == pytest.approx(sum(accs) / len(accs))
@@ -92,7 +109,7 @@ def test_screen_recipe_picks_by_rate_accuracy(tmp_path):
 def test_screen_options_are_validated_and_reach_the_cli():
     import argparse
 
-    from commsldr.train.command import add_arguments, config_from_args
+    from commsldr.cli.train import add_arguments, config_from_args
 
     with pytest.raises(ValueError, match="screen_at_bits"):
         TrainConfig(screen_rule="rate-at", screen_at_bits=20.0)

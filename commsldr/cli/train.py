@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from commsldr.registry import RECIPES
+
+if TYPE_CHECKING:
+    from commsldr.train.config import TrainConfig
 
 __all__ = ["add_arguments", "config_from_args", "main"]
 
 
 
-def _number_list(kind: type, what: str):
+def _number_list(kind: type, what: str) -> Callable[[str], list]:
     """An argparse type: comma-separated ``kind`` values (at least one)."""
 
     def parse(text: str) -> list:
@@ -151,7 +155,7 @@ _OPTION_KEYS = (
 )
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
     from commsldr.errors import UserError, show
@@ -260,7 +264,14 @@ def main(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError("--out", f"cannot create the output directory {config.out}: "
                                  f"{exc.strerror or exc}") from None
-    result = run_recipe(config.recipe, config)
+    try:
+        result = run_recipe(config.recipe, config)
+    except KeyboardInterrupt:
+        import sys
+
+        print(f"commsldr train: interrupted; every finished epoch is saved under {config.out} "
+              f"(continue with the same command and --resume)", file=sys.stderr)
+        return 130
     import torch.distributed as dist
 
     if not dist.is_initialized() or dist.get_rank() == 0:

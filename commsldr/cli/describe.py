@@ -57,13 +57,13 @@ def _class_text(kind: str, name: str, cls: Any, extra: str = "") -> str:
 
 
 def describe(kind: str, name: str) -> str:
-    """The description of ``name`` of ``kind`` (a kind of :data:`commsldr.catalogue.KINDS`).
+    """The description of ``name`` of ``kind`` (a kind of :data:`commsldr.cli.catalogue.KINDS`).
 
     Raises:
         ValueError: unknown kind or name (the message lists the valid ones).
     """
     if kind not in REGISTRIES and kind not in ("pretrained", "scenarios"):
-        from commsldr.catalogue import KINDS
+        from commsldr.cli.catalogue import KINDS
 
         raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
     if kind == "models" and name in MODELS and MODELS.target(name).startswith(

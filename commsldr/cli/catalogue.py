@@ -38,6 +38,11 @@ def _pretrained() -> dict[str, str]:
             e.get("backbone"), f"d_y={e['latent_dim']}" if e.get("latent_dim") else None,
             f"{100 * acc:.2f} %" if isinstance(acc, (int, float)) else None) if x)
         desc = first_line(str(e.get("description", "")))
+        at = e.get("acc_at_bits") or {}
+        rates = ", ".join(f"{100 * v['accuracy']:.2f} % at {v['payload_bits']:.1f} real bits "
+                          f"(<= {b} b)" for b, v in at.items() if isinstance(v, dict))
+        if rates:
+            desc = f"{desc} · {rates}"
         return f"{head} · {desc}" if head else desc
 
     return {n: line(e) for n, e in sorted(models.items())}

@@ -1,4 +1,4 @@
-"""The ``commsldr`` command line.
+"""The ``commsldr`` command line: the parser and the thin commands.
 
 Subcommands are thin: each one parses arguments and calls the public API of a subpackage.
 
@@ -16,6 +16,7 @@ Only what a command needs is imported (``--help``, ``--version`` and ``list`` im
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ def _import_plugins(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from commsldr.catalogue import catalogue
+    from commsldr.cli.catalogue import catalogue
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -47,7 +48,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from commsldr.describe import describe
+    from commsldr.cli.describe import describe
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -126,8 +127,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rc = _import_plugins(args)
     if rc is not None:
         return rc
+    if args.allow_plugins:
+        from commsldr.trust import allow_code
+
+        allow_code()
     loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
-                           max_sweep_points=args.max_sweep_points)
+                           max_sweep_points=args.max_sweep_points,
+                           allow_plugins=args.allow_plugins)
     # --plugin modules travel with the scenario (config.yaml, and every worker imports them:
     # processes started with spawn and Ray tasks import the scenario's plugins before a job)
     for ref in getattr(args, "plugins", None) or []:
@@ -207,7 +213,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
-        from commsldr.train import command as train_command
+        from commsldr.cli import train as train_command
 
         p_train = sub.add_parser(
             "train", help="train a split autoencoder with a recipe",
@@ -218,7 +224,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     else:
         sub.add_parser("train", help="train a split autoencoder with a recipe", add_help=False)
 
-    from commsldr import evaluate as eval_command
+    from commsldr.cli import evaluate as eval_command
 
     p_eval = sub.add_parser(
         "evaluate", help="test accuracy of shipped models or checkpoints (float, at real bits)",
@@ -264,6 +270,10 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
                        help="refuse sweeps with more than N points (default 1000)")
     _add_plugin_option(p_run)
+    p_run.add_argument("--allow-plugins", action="store_true",
+                       help="let the scenario (or the run directory's config.yaml) import the "
+                       "modules under its plugins: key; without it only plug-ins on your "
+                       "allow-list run (see 'Trust model' in the robustness guide)")
     p_run.set_defaults(func=_cmd_run)
 
     p_plot = sub.add_parser("plot", help="(re)draw the figures of a run directory",
@@ -276,7 +286,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_plot.add_argument("--out", default=None, help="output directory (default RUN_DIR/figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
-    from commsldr.catalogue import KINDS
+    from commsldr.cli.catalogue import KINDS
 
     p_list = sub.add_parser("list", help="list registered names with one-line descriptions",
                             description="List the registered names of KIND with a one-line "
@@ -314,7 +324,8 @@ def _raised_by_us(exc: BaseException) -> bool:
         tb = tb.tb_next
     if tb is None:
         return False
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the folder holding commsldr/ and channels/ (this file is commsldr/cli/main.py)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.abspath(tb.tb_frame.f_code.co_filename)
     return any(path.startswith(os.path.join(here, pkg) + os.sep) for pkg in ("commsldr", "channels"))
 
@@ -339,6 +350,12 @@ def _report(exc: BaseException, command: str) -> int:
     if isinstance(exc, MemoryError):
         print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
               f"rerun with --debug", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot write{what}: no space left on the device (or over quota); free "
+              f"some space, then rerun (commsldr run --resume RUN_DIR keeps finished jobs)",
+              file=sys.stderr)
         return 2
     if isinstance(exc, OSError) and not exc.filename and _raised_by_us(exc):
         print(f"{prog}: {exc}", file=sys.stderr)  # our own message: in full, remedy included
@@ -365,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         try:
             return _main(sys.argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C while the command's modules were still importing
+            print("commsldr: interrupted", file=sys.stderr)
+            return 130
         finally:
             import gc
 

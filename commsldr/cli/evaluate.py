@@ -6,8 +6,11 @@ the test split with its 95 % binomial interval, the accuracy ``index.json`` reco
 models), optionally the mirror test-time-augmented accuracy (reported apart, never the headline)
 and the accuracy at mean **real coded payload budgets** (bits per image from the constriction
 codec's bytes, each image coded alone, at the entropy-based allocation's scale solved for the
-budget). The quantizer uses the training-set latent statistics stored in the checkpoint; a
-checkpoint without them needs the training split as well (read from the same dataset).
+budget on 500 training images per class, never on the test images it scores; for an
+entropy-bottleneck model, the rate point with the most calibration bits within the budget).
+The quantizer uses the training-set latent statistics stored in the checkpoint (without them,
+those of the calibration images). The test payload reached (mean, and p95 per image) is printed
+beside each accuracy: the mean can exceed the budget a little, since nothing was fitted on it.
 
 examples:
   commsldr evaluate cifar10-ce-d64 --dataset imagefolder --data-root PATH/cifar10-jpeg
@@ -87,34 +90,14 @@ def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
                         "`commsldr list pretrained` names them") from exc
 
 
-def assess(model: Any, test: Any, *, budgets_bits: list[float], flip_tta: bool,
-           stats: Any = None, train: Any = None) -> dict[str, Any]:
-    """Every number ``commsldr evaluate`` prints for one loaded model."""
-    from commsldr.train.evaluation import count_correct
-
-    correct, n = count_correct(model, test)
-    acc = correct / n
-    half = 1.96 * math.sqrt(acc * (1 - acc) / n)
-    out: dict[str, Any] = {"test_images": n, "float_acc": acc,
-                           "float_acc_ci95": [max(0.0, acc - half), min(1.0, acc + half)]}
-    if flip_tta:
-        c, _ = count_correct(model, test, flip_tta=True)
-        out["flip_tta_acc"] = c / n
-    if budgets_bits:
-        from commsldr.train.screening import rate_accuracy_at_budgets
-
-        rate = rate_accuracy_at_budgets(model, train, test, list(budgets_bits), stats=stats)
-        out["budgets"] = rate["budgets"]
-        out["rule"] = rate["rule"]
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
     import torch
 
     from commsldr.coding import load_latent_stats
     from commsldr.data import load_dataset
-    from commsldr.train.checkpoint import load_model
+    from commsldr.train.assess import assess
+    from commsldr.train.bottleneck import load_entropy_bottleneck
+    from commsldr.train.checkpoint import CheckpointError, load_model
 
     if args.dataset not in DATASET_NAMES:
         raise UserError("--dataset", f"{args.dataset!r} is not one of {', '.join(DATASET_NAMES)}")
@@ -143,21 +126,28 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(name, f"takes {size}x{size} images, the {args.dataset} test split "
                             f"has {test.images.shape[-2]}x{test.images.shape[-1]}")
     train = None
+    if args.budgets:  # the scales / rate points are chosen on training images, never on test
+        from commsldr.train.screening import CALIBRATION_PER_CLASS
+
+        train = load_dataset(args.dataset, "train", num_per_class=CALIBRATION_PER_CLASS,
+                             **data_kw)
     rows: dict[str, dict[str, Any]] = {}
     for i, (name, path, entry) in enumerate(resolved, 1):
         model = models[name]
         if not quiet:
             print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
                   file=sys.stderr, flush=True)
-        stats = None
+        stats = eb = None
         if args.budgets:
             try:
-                stats = load_latent_stats(path)
-            except KeyError:
-                if train is None:
-                    train = load_dataset(args.dataset, "train", **data_kw)
+                eb = load_entropy_bottleneck(path)
+            except CheckpointError:
+                try:
+                    stats = load_latent_stats(path)
+                except KeyError:
+                    stats = None  # computed on the calibration images
         row = assess(model, test, budgets_bits=args.budgets, flip_tta=args.flip_tta,
-                     stats=stats, train=train)
+                     stats=stats, train=train, eb=eb)
         row.update(checkpoint=str(path), latent_dim=int(model.latent_dim),
                    backbone=model.config.get("backbone"), index_test_acc=entry.get("test_acc"))
         rows[name] = row
@@ -183,13 +173,14 @@ def _table(rows: dict[str, dict[str, Any]], budgets: list[float], flip_tta: bool
         if flip_tta:
             cells.append(f"{100 * r['flip_tta_acc']:.2f} %")
         for b in r.get("budgets", []):
-            cells.append(f"{100 * b['accuracy']:.2f} % ({b['payload_bits']:.1f} b)"
-                         if b["feasible"] else "infeasible")
+            cells.append(f"{100 * b['accuracy']:.2f} % ({b['payload_bits']:.1f} b, "
+                         f"p95 {b['payload_p95']:.0f})" if b["feasible"] else "infeasible")
         lines.append(cells)
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
            for row in lines]
     if budgets:
         out.append("@ B bits: accuracy at a mean real coded payload of at most B bits per image "
-                   "(the payload reached in brackets)")
+                   "on training images (the test payload reached, mean and 95th percentile per "
+                   "image, in brackets)")
     return "\n".join(out)

@@ -1,0 +1,214 @@
+"""Accuracy vs real coded bits per image on CIFAR-10: the rate–accuracy frontier of each scheme.
+
+    python benchmarks/rate_accuracy.py --data-root PATH/cifar10-jpeg [--json out.json]
+
+Schemes (shipped models, ``commsldr list pretrained``; every seed that is shipped):
+
+``entropy-bottleneck``  ``cifar10-eb-d64[-s1|-s2]``: the learned factorized prior, one point per
+                        rate point of the one encoder;
+``ce-control``          ``cifar10-trunc128to64-ce-control[-s1|-s2]`` (CE-T + 4 epochs of CE
+                        fine-tuning: the entropy bottleneck's training budget), the paper's
+                        entropy-based allocation ``precision``;
+``ce-control-klt-wf``   the same models, KLT fitted on training latents + reverse water-filling;
+``ldr-ft``              ``cifar10-ldr-ft-d64[-s1|-s2]`` (the paper's method), ``precision``;
+``edge-label``          the CE control's whole network on the sensor, its label sent in 4 bits,
+                        one byte when the image is sent alone (as every scheme here).
+
+Every bit count is real: the constriction range coder's bytes of each test image coded alone
+(packet header and CRC not included). The scale of each budget of the split schemes is solved on
+500 training images per class, never on the test images (:mod:`commsldr.train.screening`). A
+frontier is the set of measured (mean payload bits, accuracy) points that no other point of the
+same model beats in both; the accuracy at ``B`` bits is the piecewise-linear interpolation between
+its points (time-sharing two operating points over the images reaches any mean rate between
+them), the last point's accuracy beyond it, ``null`` below its cheapest point. Per scheme the
+JSON gives every seed's frontier points, the accuracy at 8, 14 and 20 bits per seed, their mean,
+and a 95 % half-width combining the seeds' t interval and the test set's binomial noise in
+quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor_macs``).
+
+It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+TARGETS_BITS = (8.0, 14.0, 20.0)
+#: budgets (bits per image) the split schemes are measured at
+SPLIT_BUDGETS = (5.0, 6.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0, 24.0, 28.0, 40.0, 64.0)
+SEED_SUFFIX = {0: "", 1: "-s1", 2: "-s2"}
+SCHEMES = {
+    "entropy-bottleneck": "cifar10-eb-d64",
+    "ce-control": "cifar10-trunc128to64-ce-control",
+    "ce-control-klt-wf": "cifar10-trunc128to64-ce-control",
+    "ldr-ft": "cifar10-ldr-ft-d64",
+    "edge-label": "cifar10-trunc128to64-ce-control",
+}
+VERSION = 1
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}
+
+
+def frontier(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The (bits, accuracy) points not beaten in both by another point, sorted by bits."""
+    best: list[tuple[float, float]] = []
+    for b, a in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not best or a > best[-1][1]:
+            best.append((b, a))
+    return best
+
+
+def accuracy_at(front: list[tuple[float, float]], bits: float) -> float | None:
+    """Piecewise-linear (time-sharing) accuracy at ``bits`` on a frontier; ``None`` below it."""
+    if not front or bits < front[0][0]:
+        return None
+    for (b0, a0), (b1, a1) in zip(front, front[1:], strict=False):
+        if b0 <= bits <= b1:
+            return a0 + (a1 - a0) * (bits - b0) / (b1 - b0) if b1 > b0 else max(a0, a1)
+    return front[-1][1]
+
+
+def combined_ci95(values: list[float], n_test: int) -> float:
+    """Half-width: the seeds' t interval (0 for one seed) and the mean's binomial test-set noise
+    (``1.96 sqrt(p (1 - p) / n)``), in quadrature."""
+    p = float(np.mean(values))
+    binom = 1.96 * math.sqrt(max(p * (1 - p), 0.0) / n_test)
+    seeds = 0.0
+    if len(values) > 1:
+        seeds = _T975.get(len(values) - 1, 1.96) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
+    return math.sqrt(seeds ** 2 + binom ** 2)
+
+
+def _measure_split(path: Path, kind: str, cal: Any, test: Any) -> list[dict[str, Any]]:
+    from commsldr.coding import encode_dataset, fit_klt, load_latent_stats
+    from commsldr.train import load_model
+    from commsldr.train.screening import rate_accuracy_at_budgets
+
+    model = load_model(path)
+    if kind == "klt-wf":
+        klt, stats = fit_klt(encode_dataset(model, cal))
+        rate = rate_accuracy_at_budgets(model, cal, test, list(SPLIT_BUDGETS), rule="waterfill",
+                                        stats=stats, transform=klt, calibrate=cal)
+    else:
+        rate = rate_accuracy_at_budgets(model, cal, test, list(SPLIT_BUDGETS),
+                                        stats=load_latent_stats(path), calibrate=cal)
+    return [{k: b[k] for k in ("budget_bits", "scale", "calibration_bits", "payload_bits",
+                               "payload_p50", "payload_p95", "payload_max", "accuracy")}
+            for b in rate["budgets"] if b["feasible"]]
+
+
+def _measure_eb(path: Path, cal: Any, test: Any) -> list[dict[str, Any]]:
+    from commsldr.train import load_model
+    from commsldr.train.bottleneck import eb_rate_points, load_entropy_bottleneck
+
+    return eb_rate_points(load_model(path), load_entropy_bottleneck(path), test, cal)
+
+
+def _measure_edge(path: Path, test: Any) -> list[dict[str, Any]]:
+    from commsldr.schemes._common import predict_images
+    from commsldr.train import load_model
+
+    model = load_model(path)
+    pred = predict_images(model, test.images)
+    # ceil(log2 C) bits per label, sent alone in whole bytes like every other scheme's image
+    b = float(8 * math.ceil(max(1, math.ceil(math.log2(int(model.num_classes)))) / 8))
+    acc = float((pred == test.labels.numpy()).mean())
+    return [{"payload_bits": b, "payload_p50": b, "payload_p95": b, "payload_max": b,
+             "accuracy": acc}]
+
+
+def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path) -> list[dict[str, Any]]:
+    from commsldr.models.pretrained import sha256_file
+
+    entry = cache / f"{sha256_file(path)[:24]}-{scheme}-v{VERSION}-n{len(test)}.json"
+    if entry.is_file():
+        return json.loads(entry.read_text())
+    if scheme == "entropy-bottleneck":
+        pts = _measure_eb(path, cal, test)
+    elif scheme == "edge-label":
+        pts = _measure_edge(path, test)
+    else:
+        pts = _measure_split(path, "klt-wf" if scheme.endswith("klt-wf") else "precision",
+                             cal, test)
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(json.dumps(pts) + "\n")
+    return pts
+
+
+def sensor_macs(scheme: str, path: Path, test: Any) -> float:
+    """Multiply-accumulates per image on the sensor: the encoder (split schemes, entropy
+    bottleneck) or the whole network (edge label), counted by
+    :func:`commsldr.schemes.cost.count_macs`."""
+    from commsldr.data import to_float
+    from commsldr.schemes.cost import count_macs
+    from commsldr.train import load_model
+
+    model = load_model(path).eval()
+    x = to_float(test.images[:2])
+    with torch.no_grad():
+        if scheme == "edge-label":
+            return float(count_macs(lambda z: model.decode(model.encode(z)), x))
+        return float(count_macs(model.encode, x))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from commsldr.data import load_dataset
+    from commsldr.models.pretrained import PretrainedError, get_pretrained_path
+    from commsldr.train.screening import CALIBRATION_PER_CLASS
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-root", required=True, help="ImageFolder copy of CIFAR-10")
+    p.add_argument("--test-per-class", type=int, default=None)
+    p.add_argument("--schemes", default=",".join(SCHEMES))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--cache", type=Path, default=Path("runs/rate_accuracy_cache"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", type=Path, default=None, help="also write the JSON here")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    test = load_dataset("imagefolder", "test", root=args.data_root,
+                        num_per_class=args.test_per_class)
+    cal = load_dataset("imagefolder", "train", root=args.data_root,
+                       num_per_class=CALIBRATION_PER_CLASS)
+    out: dict[str, Any] = {"test_images": len(test), "calibration_images": len(cal),
+                           "targets_bits": list(TARGETS_BITS), "schemes": {}}
+    for scheme in args.schemes.split(","):
+        if scheme not in SCHEMES:
+            p.error(f"--schemes: {scheme!r} is not one of {', '.join(SCHEMES)}")
+        per_seed: dict[str, Any] = {}
+        for s in (int(v) for v in args.seeds.split(",")):
+            name = SCHEMES[scheme] + SEED_SUFFIX[s]
+            try:
+                path = get_pretrained_path(name)
+            except PretrainedError:
+                continue
+            print(f"rate_accuracy: {scheme} {name}", file=sys.stderr, flush=True)
+            pts = measure(scheme, path, cal, test, args.cache)
+            front = frontier([(q["payload_bits"], q["accuracy"]) for q in pts])
+            per_seed[name] = {"points": pts, "frontier": front,
+                              "at": {f"{b:g}": accuracy_at(front, b) for b in TARGETS_BITS}}
+        summary: dict[str, Any] = {}
+        for b in TARGETS_BITS:
+            vals = [v["at"][f"{b:g}"] for v in per_seed.values()]
+            ok = [v for v in vals if v is not None]
+            summary[f"{b:g}"] = ({"mean": float(np.mean(ok)), "ci95": combined_ci95(ok, len(test)),
+                                  "seeds": len(ok)} if ok and len(ok) == len(vals) else None)
+        macs = None
+        if per_seed:
+            macs = sensor_macs(scheme, get_pretrained_path(next(iter(per_seed))), test)
+        out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary,
+                                  "sensor_macs": macs}
+    print(json.dumps(out))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

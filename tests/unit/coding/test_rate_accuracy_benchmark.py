@@ -1,0 +1,42 @@
+"""benchmarks/rate_accuracy.py: the frontier, its time-sharing interpolation and the combined
+interval, in closed form."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks" / "rate_accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("rate_accuracy_bench", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_frontier_drops_dominated_points(bench):
+    pts = [(10.0, 0.8), (8.0, 0.7), (12.0, 0.75), (14.0, 0.9), (9.0, 0.6)]
+    assert bench.frontier(pts) == [(8.0, 0.7), (10.0, 0.8), (14.0, 0.9)]
+
+
+def test_time_sharing_interpolation(bench):
+    front = [(8.0, 0.7), (10.0, 0.8), (14.0, 0.9)]
+    assert bench.accuracy_at(front, 7.9) is None          # below the cheapest point
+    assert bench.accuracy_at(front, 9.0) == pytest.approx(0.75)
+    assert bench.accuracy_at(front, 13.0) == pytest.approx(0.875)
+    assert bench.accuracy_at(front, 40.0) == 0.9           # beyond the last point: hold it
+    assert bench.accuracy_at([], 10.0) is None
+
+
+def test_combined_interval_closed_form(bench):
+    vals = [0.88, 0.90, 0.92]
+    t_half = 4.303 * 0.02 / math.sqrt(3)
+    binom = 1.96 * math.sqrt(0.9 * 0.1 / 10000)
+    assert bench.combined_ci95(vals, 10000) == pytest.approx(math.hypot(t_half, binom))
+    assert bench.combined_ci95([0.9], 10000) == pytest.approx(binom)

@@ -56,7 +56,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     try:
         print(describe(args.kind, args.name))
     except (KeyError, ValueError) as e:
-        from commsldr.catalogue import catalogue
+        from commsldr.cli.catalogue import catalogue
         from commsldr.errors import did_you_mean
 
         text = str(e.args[0] if e.args else e)
@@ -73,7 +73,7 @@ def _kind(text: str) -> str:
     """A KIND argument: the plural (``channels``) or the singular (``channel``, ``policy``,
     ``phy``, ``scheme``, ``model``, ``recipe``, ``scenario``); other words pass through to the
     choices check."""
-    from commsldr.catalogue import KINDS
+    from commsldr.cli.catalogue import KINDS
 
     if text in KINDS:
         return text

@@ -25,7 +25,7 @@ def test_did_you_mean(capsys):
 
 
 def test_train_set_takes_yaml():
-    from commsldr.train.command import add_arguments, config_from_args
+    from commsldr.cli.train import add_arguments, config_from_args
 
     p = argparse.ArgumentParser()
     add_arguments(p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commsldr.describe import describe
+from commsldr.cli.describe import describe
 from commsldr.docstrings import ROLE, to_markdown, to_text
 
 DOC = r"""Fading with :math:`E|h|^2 = 1`, see :class:`~commsldr_channels.base.Channel` and

@@ -112,7 +112,8 @@ def main(args: argparse.Namespace) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise UserError("--json", f"the directory of {args.json} does not exist")
     resolved = [(m, *_resolve(m)) for m in args.models]  # every name checked before any work
-    data_kw = dict(root=args.data_root, download=args.download)
+    quiet = bool(getattr(args, "quiet", False))
+    data_kw = dict(root=args.data_root, download=args.download, progress=not quiet)
     test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
     models = {}
     for name, path, _ in resolved:  # every model checked against the data before any work
@@ -133,8 +134,9 @@ def main(args: argparse.Namespace) -> int:
     rows: dict[str, dict[str, Any]] = {}
     for i, (name, path, entry) in enumerate(resolved, 1):
         model = models[name]
-        print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
-              file=sys.stderr, flush=True)
+        if not quiet:
+            print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
+                  file=sys.stderr, flush=True)
         stats = eb = None
         if args.budgets:
             try:

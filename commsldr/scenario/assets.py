@@ -31,6 +31,7 @@ from filelock import FileLock, Timeout
 
 import commsldr
 from commsldr._atomic import remove_stale_temp_files
+from commsldr.cache import resolve_cache_dir
 from commsldr.coding import LatentStats, compute_latent_stats, latent_stats_from_latents
 from commsldr.data import load_labels
 from commsldr.errors import UserError, show
@@ -188,7 +189,7 @@ def obtain_model(sc: Scenario, log: Log = print, progress: bool = True,
                  ) -> tuple[dict[int, torch.nn.Module], str]:
     """The encoder variants ``{k: model}`` of the scenario and a description of their source."""
     m = sc.model
-    cache = Path(m.cache_dir)
+    cache = resolve_cache_dir(m.cache_dir)
     if m.checkpoint is not None:
         ckpt, source = Path(m.checkpoint), f"checkpoint {m.checkpoint}"
     elif m.pretrained is not None:
@@ -288,7 +289,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Log = print, progress: bool = 
     if dev.type != "cpu":
         key_fields["device"] = dev.type
     key = _hash(key_fields)
-    path = Path(sc.model.cache_dir) / "tables" / key
+    path = resolve_cache_dir(sc.model.cache_dir) / "tables" / key
     files = [path.with_suffix(".npz"), path.with_suffix(".json")]
     table = _load_quietly(files, lambda: OperatingPointTable.load(path, model_id=model_id(full)))
     if table is not None:

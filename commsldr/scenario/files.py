@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from commsldr.errors import show
+from commsldr.errors import did_you_mean, show
 from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
 from commsldr.resources import shipped_scenarios_dir
 from commsldr.scenario.bounds import check_key_depth
@@ -79,8 +79,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         # through the package's link to the clone's folder: the scenario's relative paths
         # (a trace under channels/data) resolve from where the file really is
         return shipped.resolve()
-    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}; shipped scenarios: "
-                            f"{', '.join(list_scenarios())}")
+    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
+                            f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
+                            f"scenarios: {', '.join(list_scenarios())}")
 
 
 def resolve_pretrained(name: str) -> Path:
@@ -289,15 +290,37 @@ def parse_override(text: str) -> tuple[str, YAMLValue]:
     key, value = text.split("=", 1)
     key = key.strip()
     check_key_depth(key)
-    if not re.fullmatch(r"[A-Za-z0-9_*\-]+(\.[A-Za-z0-9_*\-]+)*", key):
-        raise ScenarioError("--set", f"malformed dotted key {show(key)}")
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
+                                     f"by dots, e.g. channels.rayleigh.mean_snr_db")
     return key, parse_yaml(value, f"--set {key}")
+
+
+def _split_path(node: YAMLValue, parts: list[str]) -> list[str]:
+    """``parts`` regrouped so that existing keys containing dots stay whole: at each level the
+    longest run of parts that names an existing key of ``node`` is one key (``channels.naka-m0.5.x``
+    with a channel ``naka-m0.5`` → ``["channels", "naka-m0.5", "x"]``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        take = 1
+        if isinstance(node, dict):
+            for j in range(len(parts), i + 1, -1):
+                if ".".join(parts[i:j]) in node:
+                    take = j - i
+                    break
+        key = ".".join(parts[i:i + take])
+        out.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        i += take
+    return out
 
 
 def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
     """Set ``raw[a][b]... = value`` for ``key = "a.b..."``.
 
     ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
+    Labels may contain dots: an existing key is matched whole (the longest match wins).
     """
     check_key_depth(key, key.split(".", 1)[0])
     parts = key.split(".")
@@ -310,16 +333,24 @@ def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
         channels = raw.get("channels")
         if not isinstance(channels, dict) or not channels:
             raise ScenarioError(key, "'*' needs at least one entry under channels")
-        for label in channels:
-            set_dotted(raw, ".".join(["channels", str(label), *parts[2:]]), copy.deepcopy(value))
+        for label in list(channels):
+            node = channels[label]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"channels.{label}", "is not a mapping; cannot set " + key)
+            _set_path(node, _split_path(node, parts[2:]), copy.deepcopy(value),
+                      f"channels.{label}", key)
         return
-    node: YAMLValue = raw
-    for i, part in enumerate(parts[:-1]):
+    _set_path(raw, _split_path(raw, parts), value, "", key)
+
+
+def _set_path(node: YAMLValue, path: list[str], value: YAMLValue, where: str, key: str) -> None:
+    for part in path[:-1]:
         if not isinstance(node, dict):
-            raise ScenarioError(".".join(parts[:i]), "is not a mapping; cannot set " + key)
+            raise ScenarioError(where, "is not a mapping; cannot set " + key)
         if node.get(part) is None:
             node[part] = {}
         node = node[part]
+        where = f"{where}.{part}" if where else part
     if not isinstance(node, dict):
-        raise ScenarioError(".".join(parts[:-1]), "is not a mapping; cannot set " + key)
-    node[parts[-1]] = value
+        raise ScenarioError(where, "is not a mapping; cannot set " + key)
+    node[path[-1]] = value

@@ -41,6 +41,7 @@ from commsldr_channels import create_channel
 import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
+from commsldr.adapt.intervals import ratio_standard_error
 from commsldr.adapt.metrics import metrics_from_simulation
 from commsldr.adapt.regret import correct_curve
 from commsldr.data import derive_seed
@@ -380,7 +381,10 @@ def run_scheme_analog(ctx: JobContext, job: Job) -> JobRow:
     g = torch.Generator().manual_seed(derive_seed(job.seed,
                                                   f"analog-noise/{job.scheme}/{job.channel}"))
     pred = asset.evaluate(asset.images[torch.from_numpy(sched)], channel, states, g)
-    return {"correct": int(np.count_nonzero(pred == asset.labels[sched])), "total": len(sched),
+    hit = np.asarray(pred == asset.labels[sched], dtype=np.float64)  # one image per frame
+    se, block = ratio_standard_error(hit, np.ones_like(hit))
+    return {"correct": int(hit.sum()), "total": len(sched), "accuracy_se": se,
+            "block_frames": block,
             "mean_capacity_bits": _mean_capacity_bits(_phy(ctx, sc), states),
             "mean_snr_db": _mean_snr_db(states)}
 

@@ -27,6 +27,7 @@ from commsldr.scenario.build import (
     train_config,
 )
 from commsldr.scenario.checks import SAFE_NAME, check_scenario, check_schemes
+from commsldr.scenario.compose import compose
 from commsldr.scenario.files import (
     MAX_SCENARIO_BYTES,
     MAX_YAML_DEPTH,
@@ -140,6 +141,8 @@ def load_scenario(
             raw = {}
     if not isinstance(raw, dict):
         raise ScenarioError("", "the top level of a scenario must be a mapping")
+    raw = compose(raw, path if path is not None else Path.cwd() / "<mapping>", read=read_yaml,
+                  resolve_paths=resolve_input_paths, shipped_dir=scenarios_dir())
     if path is not None and not raw.get("name"):
         raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
     # relative paths start at the file's folder; .resolve() follows a linked folder (the

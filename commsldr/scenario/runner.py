@@ -47,6 +47,7 @@ from tqdm import tqdm
 from commsldr._atomic import atomic_write_text
 from commsldr.adapt.regret import regret_summary
 from commsldr.logs import run_log
+from commsldr.provenance import provenance
 from commsldr.report.results import save_results
 from commsldr.rundir import RunDirError, claim_run_dir, discard_run_dir
 from commsldr.scenario import backends
@@ -240,7 +241,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     for point in loaded.points:
         phy_class(point.scenario.link.phy)
     bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
-               disable=not progress, unit="job")
+               disable=None if progress else True, unit="job")  # None: off if not a tty
 
     def on_done(job: Job, row: JobRow) -> None:
         store.append(job, row)
@@ -266,6 +267,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
+    results["provenance"] = provenance()
     save_results(run_dir, results)
     atomic_write_text(run_dir / "sensor_cost.md", cost_table(results))
     for section in plan.sections:  # a section's own files (the cell's tables and figures)

@@ -429,7 +429,8 @@ def train_phase(
         seen = 0
         batches = 0
         bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
-                   disable=not (progress and dist.is_main))
+                   # None: off when stderr is not a terminal
+                   disable=None if (progress and dist.is_main) else True)
         step_count = epoch * len(loader)
         total_steps = phase.epochs * len(loader)
         for raw, labels in bar:

@@ -235,3 +235,44 @@ def test_plot_run_writes_every_figure(run, tmp_path: Path) -> None:
     assert sorted(p.stem for p in written) == sorted(expected)
     assert all(p.stat().st_size > 10_000 for p in written)
     assert not math.isnan(results["rows"][0]["accuracy"])
+
+
+def _markers_of(fig, color) -> set[str]:
+    """Marker shapes drawn in ``color`` (lines and scatter/errorbar points) in ``fig``."""
+    out = set()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if matplotlib.colors.same_color(line.get_color(), color) and \
+                    line.get_marker() not in (None, "None", "", " "):
+                out.add(str(line.get_marker()))
+    return out
+
+
+def test_one_marker_per_policy_across_figures():
+    res = _multi_scheme()
+    figs = {name: FIGURE_FUNCTIONS[name](res) for name in
+            ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_sensor_compute")}
+    colors = policy_colors([e for e in dict.fromkeys(r["scheme"] for r in res["rows"])])
+    for scheme, color in colors.items():
+        shapes = {n: _markers_of(f, color) - {"x", "_", "|"} for n, f in figs.items()
+                  if f is not None}  # x: operating points; _ |: error-bar caps
+        per_policy = {r["policy"] for r in res["rows"] if r["scheme"] == scheme}
+        marks = set().union(*shapes.values())
+        assert len(marks) == len(per_policy), (scheme, shapes)
+    for f in figs.values():
+        matplotlib.pyplot.close(f)
+
+
+def test_ceiling_and_negligible_range_are_said():
+    from commsldr.report.plots import _range_note
+
+    res = _results({"channels.*.mean_snr_db": [0.0, 10.0]}, POLICIES, ["ray"])
+    fig = FIGURE_FUNCTIONS["accuracy_vs_snr"](res)
+    best = max(p["accuracy"] for p in res["operating_points"])
+    flat = [ln for ax in fig.axes for ln in ax.get_lines()
+            if len(set(ln.get_ydata())) == 1 and ln.get_ydata()[0] == pytest.approx(best)]
+    assert flat, "no error-free ceiling line"
+    assert "configured mean SNR" in fig.axes[0].get_xlabel()
+    matplotlib.pyplot.close(fig)
+    assert _range_note([1.000e6, 1.005e6]) == " (all within 0.5 %)"
+    assert _range_note([1.0, 2.0]) == ""

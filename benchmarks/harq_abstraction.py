@@ -10,7 +10,7 @@ fitted by maximum likelihood to the bit-true losses after ``n`` transmissions ov
 the case gives the bit-true BLER-0.1 SNR (``snr10_bittrue_db``; a parametric bootstrap of the
 counts gives its standard deviation).
 
-Points are added 0.6 dB outward until the bit-true loss after every ``n`` brackets 0.1
+Points are added 0.6 dB outward until the bit-true loss after every ``n`` spans 0.05-0.2
 (:func:`bracket_case`). The bit-true counts are cached in ``--cache`` (JSON; a case already there is not simulated
 again), so the comparison can be redone for a changed model with ``--analyse-only``.
 
@@ -28,18 +28,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from commsldr_channels import create_channel
-from scipy.optimize import brentq, minimize
-from scipy.special import log_ndtr, ndtri
+from scipy.optimize import brentq
 
 from commsldr.link import BitTruePHY
-from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link.bler import bler_model, mcs_parameters, probit_snr_at
 from commsldr.link.harq import combined_snr_db
 
 KINDS = ("chase", "ir")
@@ -72,17 +70,17 @@ def simulate_case(kind: str, mcs: int, k: int, packets: int,
 
 
 def bracket_case(case: dict, max_extra: int = 3) -> bool:
-    """Add points (0.6 dB steps outward) until the bit-true loss after every n = 2, 3, 4 lies
-    above 0.1 at one point and below it at another, so its BLER-0.1 SNR is interpolated, not
-    extrapolated. Returns whether points were added."""
+    """Add points (0.6 dB steps outward) until the bit-true loss after every n = 2, 3, 4 is
+    above 0.2 at one point and below 0.05 at another, so its BLER-0.1 SNR is interpolated inside
+    the measured waterfall, not extrapolated. Returns whether points were added."""
     phy = None
     added = False
     for n in (2, 3, 4):
         for _ in range(max_extra):
             frac = np.asarray(case["lost_after_n"])[:, n - 1] / case["packets"]
-            if (frac > 0.1).any() and (frac < 0.1).any():
+            if (frac > 0.2).any() and (frac < 0.05).any():
                 break
-            snr = round(min(case["snr_db"]) - 0.6 if (frac < 0.1).all() else max(case["snr_db"]) + 0.6, 2)
+            snr = round(min(case["snr_db"]) - 0.6 if not (frac > 0.2).any() else max(case["snr_db"]) + 0.6, 2)
             if phy is None:
                 phy = BitTruePHY(create_channel("awgn"), mcs_index=case["mcs"], cb_info_bits=case["k"],
                                  symbols_per_frame=100_000,
@@ -100,16 +98,7 @@ def bracket_case(case: dict, max_extra: int = 3) -> bool:
 
 def fit_snr10(snr: np.ndarray, errors: np.ndarray, total: int) -> float:
     """BLER-0.1 SNR of the probit curve fitted by maximum likelihood to the counts."""
-    ok = total - errors
-
-    def nll(p: np.ndarray) -> float:
-        z = (p[0] - snr) / math.exp(p[1])
-        return -float(np.sum(errors * log_ndtr(z) + ok * log_ndtr(-z)))
-
-    start = np.array([float(np.mean(snr)), math.log(0.5)])
-    res = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
-    s50, sig = float(res.x[0]), math.exp(float(res.x[1]))
-    return s50 - sig * float(ndtri(0.1))
+    return probit_snr_at(snr, errors, total, 0.1)
 
 
 def analyse(cache: list[dict], seed: int = 0) -> dict:
@@ -146,6 +135,24 @@ def analyse(cache: list[dict], seed: int = 0) -> dict:
             "ir_ahead_bittrue": ahead}
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """Chase and IR side by side per (MCS, n): model, bit-true (+- sd) and error, in dB."""
+    by = {(r["type"], r["mcs"], r["n"]): r for r in rows}
+    keys = sorted({(r["mcs"], r["n"]) for r in rows})
+    lines = ["| MCS | Q_m | R | n | Chase: model / bit-true (dB) | err | IR: model / bit-true (dB) | err |",
+             "|---|---|---|---|---|---|---|---|"]
+    for mcs, n in keys:
+        cells = []
+        for kind in KINDS:
+            r = by.get((kind, mcs, n))
+            cells += (["—", "—"] if r is None else [
+                f"{r['snr10_model_db']:.2f} / {r['snr10_bittrue_db']:.2f} ± {min(r['bittrue_sd_db'], 9.99):.2f}",
+                f"{r['err_db']:+.2f}"])
+        ref = next(r for r in rows if r["mcs"] == mcs)
+        lines.append(f"| {mcs} | {ref['qm']} | {ref['rate']:.2f} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mcs", default="4,6,12,16,19,24")
@@ -158,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offsets", default="-0.5,0,0.5",
                     help="dB around the model's BLER-0.1 SNR of n = 2, 3, 4 where bit-true runs")
     ap.add_argument("--analyse-only", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="also print the rows as a Markdown table")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     paths = [Path(c) for c in args.cache.split(",")]
@@ -194,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     out = analyse(chosen)
     for r in out["rows"]:
         print(json.dumps(r))
-    print(json.dumps({"k": args.k, "packets": args.packets, "mcs": mcs_list, **out}))
+    if args.markdown:
+        print(markdown_table(out["rows"]))
+    print(json.dumps({"k": args.k, "packets_per_point": sorted({c["packets"] for c in chosen}),
+                      "mcs": mcs_list, **out}))
     return 0
 
 

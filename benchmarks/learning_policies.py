@@ -11,7 +11,8 @@
 2. Environment steps per second, vectorised (:class:`commsldr.env.VecLinkEnv`, Shannon PHY,
    quickstart Doppler channel, random actions; goal >= 10,000 on 2 cores), with and without the
    episode resets (one channel realisation per episode).
-3. Regret of Thompson sampling (stationary, ``discount`` 1) against the best fixed point in
+3. Regret of Thompson sampling (stationary, ``discount`` 1; with and without the monotone
+   ``share`` of outcomes, whose censoring biases it) against the best fixed point in
    hindsight on a stationary channel (i.i.d. Rayleigh block fading, 10 dB): ``R(t)/t`` at a
    quarter, half and all of the frames, and the exponent ``α`` of a least-squares fit
    ``log R(t) = α log t + c`` over the second half (``α < 1``: sublinear).
@@ -108,7 +109,7 @@ def steps_per_second(link, num_envs, steps):
             "reset_s": t_reset}
 
 
-def regret_stationary(link, frames, seeds):
+def regret_stationary(link, frames, seeds, share):
     """Thompson (stationary) vs the best fixed point in hindsight on i.i.d. Rayleigh, 10 dB."""
     table, phy = link.table, link.phy
     menu = PointMenu.from_table(table)
@@ -122,7 +123,8 @@ def regret_stationary(link, frames, seeds):
                             seed=seed)
 
         ref, _ = best_fixed_in_hindsight(create_policy("best-fixed-hindsight").bind(menu, phy), run)
-        ts = run(create_policy("thompson", discount=1.0, context="none", seed=seed).bind(menu))
+        ts = run(create_policy("thompson", discount=1.0, context="none", share=share,
+                               seed=seed).bind(menu))
         regrets.append(cumulative_regret(ref, ts))
     r = np.mean(regrets, axis=0)
     t = np.arange(1, frames + 1)
@@ -132,7 +134,8 @@ def regret_stationary(link, frames, seeds):
         else float("nan")
     marks = {f"R_over_t_at_{q}": float(r[int(frames * q) - 1] / int(frames * q))
              for q in (0.25, 0.5, 1.0)}
-    return {"channel": "rayleigh-block 10 dB i.i.d.", "frames": frames, "seeds": len(seeds),
+    return {"channel": "rayleigh-block 10 dB i.i.d.", "policy": f"thompson discount 1, share {share}",
+            "frames": frames, "seeds": len(seeds),
             "final_regret_images": float(r[-1]), **marks, "fit_exponent_second_half": alpha}
 
 
@@ -158,8 +161,9 @@ def main() -> None:
     mean = {k: float(np.mean([acc[s][k] for s in acc])) for k in next(iter(acc.values()))}
     best = max(learning, key=lambda k: mean[k])
     speed = steps_per_second(link, num_envs=256, steps=200 if args.quick else 1000)
-    regret = regret_stationary(link, frames=5000 if args.quick else 20000,
-                               seeds=[0] if args.quick else [0, 1, 2])
+    regret = [regret_stationary(link, frames=5000 if args.quick else 20000,
+                                seeds=[0] if args.quick else [0, 1, 2], share=share)
+              for share in (True, False)]
     result = {
         "benchmark": "learning_policies", "quick": args.quick,
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),

@@ -48,6 +48,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     from commsldr_channels import create_channel
+
     from commsldr.adapt import Fixed, PointMenu
     from commsldr.coding import compute_latent_stats, decode_packet, encode_images
     from commsldr.data import make_synthetic
@@ -61,8 +62,7 @@ def main() -> None:
         simulate,
     )
     from commsldr.link._sionna import sionna_phy
-    from commsldr.models import SplitAutoencoder
-    from commsldr.models import model_id
+    from commsldr.models import SplitAutoencoder, model_id
     from commsldr.train import load_model
 
     if args.checkpoint:

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from commsldr_channels import create_channel
+
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
+    NRPHY,
     AnalogScheme,
     BitTruePHY,
-    NRPHY,
     OperatingPoint,
     OperatingPointTable,
     ShannonPHY,

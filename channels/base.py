@@ -174,6 +174,15 @@ class Channel:
 
         Returns:
             A :class:`LinkState` with 1-D tensors of length ``F``.
+
+        Input:
+            num_frames (int): ``F >= 1``.
+            generator (``torch.Generator``): the only source of randomness.
+
+        Output:
+            :class:`LinkState`: ``snr_db`` ``float32 [F]`` (dB), ``gain`` ``complex64 [F]``,
+            ``capacity_bits`` ``float32 [F]`` (bits per frame), ``erased`` ``bool [F]``; each may be
+            ``None`` where the model does not define it.
         """
         raise NotImplementedError
 

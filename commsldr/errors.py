@@ -55,6 +55,8 @@ class UserError(ValueError):
     """
 
     def __init__(self, key: str, message: str) -> None:
+        if not key.isprintable():  # a key with a newline or control character stays one line
+            key = key.encode("unicode_escape").decode("ascii")
         text = f"{key}: {message}" if key else message
         if len(text) > 3 * ECHO_CHARS:
             text = text[: 3 * ECHO_CHARS - 3] + "..."

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from commsldr.rundir import open_append
+
 __all__ = ["LOGGER_NAME", "console_logging", "run_log"]
 
 LOGGER_NAME = "commsldr"
@@ -48,7 +50,7 @@ def run_log(path: str | Path, level: int = logging.DEBUG) -> Iterator[Path]:
     """Also write every ``commsldr`` record of ``level`` and above to ``path`` while inside."""
     logger = logging.getLogger(LOGGER_NAME)
     path = Path(path)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.StreamHandler(open_append(path))  # never through a symbolic link
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)
     old_level = logger.level
@@ -60,4 +62,5 @@ def run_log(path: str | Path, level: int = logging.DEBUG) -> Iterator[Path]:
     finally:
         logger.removeHandler(handler)
         handler.close()
+        handler.stream.close()
         logger.setLevel(old_level)

@@ -163,8 +163,8 @@ _IMPORTED_FILES: dict[Path, Any] = {}
 def import_plugins(modules: Iterable[str], *, base_dir: Path | None = None) -> list[Any]:
     """Import user modules so that their classes register themselves.
 
-    Each entry is a dotted module name (``my_package.policies``, found on ``sys.path`` and in
-    the working directory) or the path of a ``.py`` file (relative paths from ``base_dir``,
+    Each entry is a dotted module name (``my_package.policies``, found on the unchanged
+    ``sys.path``) or the path of a ``.py`` file (relative paths from ``base_dir``,
     default the working directory). A file is imported once per process.
 
     Raises:
@@ -196,9 +196,7 @@ def import_plugins(modules: Iterable[str], *, base_dir: Path | None = None) -> l
             _IMPORTED_FILES[path] = module
             out.append(module)
         else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            try:
+            try:  # on the unchanged sys.path: the working directory is never put first
                 out.append(importlib.import_module(ref))
             except ImportError as exc:
                 raise ImportError(f"plug-in {ref!r}: {exc}") from exc

@@ -250,7 +250,8 @@ def latent_stats_cached(path: Path, train: Any, cache: Path) -> Any:
     reads the same files)."""
     from commsldr.coding import LatentStats, compute_latent_stats
     from commsldr.models.pretrained import sha256_file
-    from commsldr.train import load_checkpoint, load_model, model_id
+    from commsldr.models import model_id
+    from commsldr.train import load_checkpoint, load_model
 
     entry = cache / f"{sha256_file(path)[:24]}-stats-v{STATS_VERSION}.json"
     if entry.is_file():
@@ -350,7 +351,7 @@ def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> 
     from commsldr.coding import encode_dataset
     from commsldr.models.pretrained import sha256_file
     from commsldr.train import load_model
-    from commsldr.train.evaluation import predict_from_latent
+    from commsldr.models import predict_from_latent
 
     entry = cache / f"{sha256_file(path)[:24]}-structure-v1-n{len(test)}.json"
     if entry.is_file():

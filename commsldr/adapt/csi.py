@@ -194,7 +194,16 @@ class CSIModel(ABC):
         return 0.0
 
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
-        """The CSI the sender holds before frame ``t``."""
+        """The CSI the sender holds before frame ``t``.
+
+        Input:
+            t (int): frame index.
+            packet_bits (``float64 [P]`` | None, bits): the frame's exact packet sizes per point.
+
+        Output:
+            :class:`CSI`: the delayed / noisy / ACK-driven estimate (``snr_db`` dB, ``capacity_bits``
+            bits, ``snr_std_db`` dB) of the model.
+        """
         snr = None if self._snr is None else float(self._snr[t])
         cap = None if self._cap is None else float(self._cap[t])
         snr = None if snr is None or math.isnan(snr) else snr
@@ -216,7 +225,8 @@ class PerfectCSI(CSIModel):
     name = "perfect"
     perfect = True
 
-    def _estimate(self, snr, cap, generator):
+    def _estimate(self, snr: np.ndarray | None, cap: np.ndarray | None,
+                  generator: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
         return snr, cap
 
 
@@ -242,7 +252,8 @@ class DelayedCSI(CSIModel):
         out[self.delay_frames:] = x[: max(len(x) - self.delay_frames, 0)]
         return out
 
-    def _estimate(self, snr, cap, generator):
+    def _estimate(self, snr: np.ndarray | None, cap: np.ndarray | None,
+                  generator: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
         return self._delay(snr), self._delay(cap)
 
     def _erased_estimate(self, erased: np.ndarray) -> np.ndarray:
@@ -270,7 +281,8 @@ class NoisyCSI(CSIModel):
     def std_db(self) -> float:
         return self._std
 
-    def _estimate(self, snr, cap, generator):
+    def _estimate(self, snr: np.ndarray | None, cap: np.ndarray | None,
+                  generator: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
         if snr is None and cap is None:
             return None, None
         n = len(snr) if snr is not None else len(cap)
@@ -318,7 +330,8 @@ class AckNackCSI(CSIModel):
         self._last_ack = None
         self._set_reference(state)
 
-    def _estimate(self, snr, cap, generator):  # pragma: no cover - reset() is overridden
+    def _estimate(self, snr: np.ndarray | None, cap: np.ndarray | None,
+                  generator: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:  # pragma: no cover - reset() is overridden
         return None, None
 
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:

@@ -22,7 +22,9 @@ point chosen last.
   last point with its outcome (``ack`` and ``action``). With ``monotone`` (default) an ACK at packet size ``L``
   counts as a success of every point with a packet no larger, a NACK as a failure of every point
   with a packet no smaller (a larger packet never fits where a smaller one fails), and the sampled
-  ``θ`` is made non-increasing in ``L``.
+  ``θ`` is projected onto non-increasing sequences in ``L`` (isotonic regression weighted by each
+  point's posterior counts, so a point with little data follows its neighbours instead of
+  dragging them down).
 """
 
 from __future__ import annotations
@@ -54,6 +56,25 @@ def _integer(name: str, value: Any, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
+
+
+def _isotonic_decreasing(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares projection of ``y`` onto non-increasing sequences (pool adjacent
+    violators; Barlow et al., *Statistical inference under order restrictions*, 1972)."""
+    vals: list[float] = []
+    wts: list[float] = []
+    lens: list[int] = []
+    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
+        vals.append(yi)
+        wts.append(wi)
+        lens.append(1)
+        while len(vals) > 1 and vals[-2] < vals[-1]:  # a violation of "non-increasing"
+            wv = wts[-2] + wts[-1]
+            v = (vals[-2] * wts[-2] + vals[-1] * wts[-1]) / wv
+            n = lens[-2] + lens[-1]
+            del vals[-1], wts[-1], lens[-1]
+            vals[-1], wts[-1], lens[-1] = v, wv, n
+    return np.repeat(vals, lens)
 
 
 class FeedbackPolicy(Policy):
@@ -225,7 +246,13 @@ class ThompsonMenu(FeedbackPolicy):
             outcome (``1 + 2P`` contexts: on a fading channel it learns how the frame after an
             ACK / NACK at each packet size behaves).
         context_history: ``h`` of the ``ack`` context, 1..4.
-        monotone: share outcomes along packet size and sample ``θ`` non-increasing in size.
+        monotone: sample ``θ`` non-increasing in packet size (and, with ``share``, share outcomes
+            along packet size).
+        share: with ``monotone``, credit an ACK to every smaller packet and a NACK to every larger
+            one. These are censored observations (a larger packet's outcome is only seen when it
+            fails), so they bias cheap points up and expensive ones down; without sharing the
+            counts are unbiased but learning is slower: on the quickstart table, Doppler 10 dB,
+            2,000 frames, 3 seeds, stationary Thompson reached 0.685 accuracy sharing, 0.655 not.
         prior: ``(α₀, β₀)``, the Beta prior (both > 0).
         seed: seeds the posterior draws (reset() restarts the stream).
     """
@@ -236,6 +263,7 @@ class ThompsonMenu(FeedbackPolicy):
 
     def __init__(self, discount: float = 0.99, window: int | None = None,
                  context: str = "ack", context_history: int = 2, monotone: bool = True,
+                 share: bool = True,
                  prior: tuple[float, float] | list[float] = (1.0, 1.0), seed: int = 0) -> None:
         super().__init__()
         self.discount = _number("discount", discount, 0.0, 1.0, lo_open=True)
@@ -251,6 +279,9 @@ class ThompsonMenu(FeedbackPolicy):
         if not isinstance(monotone, bool):
             raise ValueError(f"monotone must be true or false, got {monotone!r}")
         self.monotone = monotone
+        if not isinstance(share, bool):
+            raise ValueError(f"share must be true or false, got {share!r}")
+        self.share = share
         if (not isinstance(prior, (list, tuple)) or len(prior) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
                            for v in prior)):
@@ -295,7 +326,7 @@ class ThompsonMenu(FeedbackPolicy):
     def update(self, point: int, delivered: bool, bits: np.ndarray | None = None) -> None:
         """Credit one outcome at menu index ``point`` (in the current context) and move on."""
         bits = self.menu.packet_bits if bits is None else bits
-        if self.monotone:
+        if self.monotone and self.share:
             share = bits <= bits[point] if delivered else bits >= bits[point]
         else:
             share = np.zeros(len(bits), dtype=bool)
@@ -323,7 +354,8 @@ class ThompsonMenu(FeedbackPolicy):
                                b0 + np.maximum(self._f[self._ctx], 0.0))
         if self.monotone:
             order = self._order if bits is None else np.argsort(bits, kind="stable")
-            theta[order] = np.minimum.accumulate(theta[order])
+            weight = a0 + b0 + self._s[self._ctx] + self._f[self._ctx]
+            theta[order] = _isotonic_decreasing(theta[order], weight[order])
         fb = self.menu.fallback_accuracy
         return self.menu.accuracy * theta + fb * (1.0 - theta)
 
@@ -341,5 +373,6 @@ class ThompsonMenu(FeedbackPolicy):
 
     def params(self) -> dict[str, Any]:
         return {"discount": self.discount, "window": self.window,
-                "context": self.context, "context_history": self.context_history, "monotone": self.monotone,
+                "context": self.context, "context_history": self.context_history,
+                "share": self.share, "monotone": self.monotone,
                 "prior": list(self.prior), "seed": self.seed}

@@ -99,7 +99,16 @@ class Policy(ABC):
         """The menu index of the operating point for frame ``csi.frame``."""
 
     def choose(self, csi: CSI) -> OperatingPoint:
-        """The operating point for frame ``csi.frame``."""
+        """The operating point for frame ``csi.frame``.
+
+        Input:
+            csi (:class:`~commsldr.adapt.csi.CSI`): what the sender knows before frame ``csi.frame``
+                (``snr_db`` dB, ``capacity_bits`` bits, ``packet_bits`` ``float64 [P]`` bits, ``ack``).
+
+        Output:
+            :class:`~commsldr.link.OperatingPoint`: one of the bound menu's ``P`` points
+            (``k`` latent entries, ``scale_index``, ``scale``).
+        """
         return self.menu.points[self.choose_index(csi)]
 
     # -- helpers -------------------------------------------------------------------------------

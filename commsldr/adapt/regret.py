@@ -34,8 +34,9 @@ def cumulative_regret(reference: Any, result: Any) -> np.ndarray:
     """``R(t)`` for ``t = 1..F``, ``float64 [F]``, of two simulations on the same trace.
 
     Args:
-        reference, result: :class:`~commsldr.link.simulator.SimulationResult` (or anything
-            with ``num_correct [F]``) of the reference and of the policy.
+        reference: :class:`~commsldr.link.simulator.SimulationResult` (or anything with
+            ``num_correct [F]``) of the reference.
+        result: the same of the policy.
     """
     ref = np.asarray(reference.num_correct, dtype=np.float64)
     pol = np.asarray(result.num_correct, dtype=np.float64)

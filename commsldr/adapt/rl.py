@@ -30,6 +30,7 @@ from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.adapt.learning import FeedbackPolicy
 from commsldr.errors import UserError
 from commsldr.resources import shipped_models_dir
+from commsldr.trust import check_code_file
 
 __all__ = ["DeepRLPolicy", "RLDependencyError", "require_rl", "rl_checkpoint_paths",
            "read_rl_checkpoint_config"]
@@ -123,6 +124,9 @@ class DeepRLPolicy(FeedbackPolicy):
             raise UserError("checkpoint", f"algorithm {algo!r} is not one of {list(_ALGORITHMS)}")
         sb3 = require_rl("policy 'rl'")
         zp, _ = rl_checkpoint_paths(checkpoint)
+        # an SB3 zip stores its settings with cloudpickle: loading it runs code (commsldr.trust)
+        check_code_file(zp, key="checkpoint", what="the RL checkpoint",
+                        trusted_dirs=(rl_dir(), shipped_models_dir() / "rl"))
         cls = sb3.PPO if algo == "ppo" else sb3.DQN
         self.agent = cls.load(str(zp), device="cpu")
         self._state = FeatureState.empty(1, self.spec.history)

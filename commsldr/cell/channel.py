@@ -36,6 +36,7 @@ the array gain :math:`M`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -49,8 +50,8 @@ from commsldr.cell.topology import SPEED_OF_LIGHT, Topology
 
 __all__ = ["power_delay_profile", "noise_power_w", "ChannelStream"]
 
-#: complex elements per chunk of slots (bounds memory: ~16 bytes each)
-_CHUNK_ELEMENTS = 4_000_000
+#: complex elements (sensors x slots x antennas x PRBs x taps) per chunk of slots: bounds memory
+_CHUNK_ELEMENTS = 32_000_000
 
 
 @lru_cache(maxsize=8)
@@ -80,6 +81,20 @@ def _cn(gen: torch.Generator, shape: tuple[int, ...]) -> torch.Tensor:
     """Unit-power circularly symmetric complex Gaussian, complex64."""
     x = torch.randn((*shape, 2), generator=gen, dtype=torch.float32) * np.float32(np.sqrt(0.5))
     return torch.view_as_complex(x)
+
+
+def _quadratic(h: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """:math:`\\mathbf h^H \\mathbf A \\mathbf h` float32 ``[N, t, P]`` for ``h`` complex
+    ``[N, t, M, P]`` and Hermitian ``a`` ``[t, P, M, M]``: a sum over the ``M(M+1)/2`` antenna
+    pairs, each an element-wise product over sensors, slots and PRBs (no copies of ``h``)."""
+    m = h.shape[2]
+    out = torch.zeros(h.shape[0], h.shape[1], h.shape[3], dtype=torch.float32)
+    for i in range(m):
+        hi = h[:, :, i, :]
+        out += a[..., i, i].real * (hi.real.square() + hi.imag.square())
+        for k in range(i + 1, m):
+            out += 2.0 * (hi.conj() * a[..., i, k] * h[:, :, k, :]).real
+    return out
 
 
 class ChannelStream:
@@ -125,15 +140,15 @@ class ChannelStream:
             self.interferer_rx = power * 10.0 ** (topology.interferer_gain_db[..., None] / 10.0) \
                 / self.noise_w
             self.pool = pool
-        per_slot = n * p * m * max(c, 1)
+        per_slot = n * p * m * (len(powers) + 2)
         self.chunk_slots = max(1, _CHUNK_ELEMENTS // per_slot)
 
     def _serving(self, t: int) -> torch.Tensor:
         """Per-antenna responses complex64 ``[N, t, M, P]`` of the next ``t`` slots (advances
         the taps)."""
-        n, m, l = self.taps.shape
-        a = torch.empty((n, t, m, l), dtype=torch.complex64)
-        w = _cn(self.gen, (t, n, m, l))
+        n, m, taps = self.taps.shape
+        a = torch.empty((n, t, m, taps), dtype=torch.complex64)
+        w = _cn(self.gen, (t, n, m, taps))
         x = self.taps
         for i in range(t):  # one vector update per slot, all sensors, taps and antennas at once
             x = self.rho * x + self.innov * w[i]
@@ -154,24 +169,22 @@ class ChannelStream:
     def next(self, t: int) -> np.ndarray:
         """Per-watt SINR :math:`G` float64 ``[N, t, P]`` of the next ``t`` slots."""
         h = self._serving(t)  # [N, t, M, P]
-        hh = torch.view_as_real(h).square().sum(dim=(2, 4))  # [N, t, P]
+        hh = h.real.square() + h.imag.square()
+        hh = hh.sum(dim=2)  # [N, t, P]
         scale = (self.gain / self.noise_w)[:, None, None]
         if not self.num_neighbours:
             return scale * hh.numpy().astype(np.float64)
         g = self._interference(t)  # [t, P, M, C]
-        hp = h.permute(1, 3, 0, 2)  # [t, P, N, M]
+        cov = g @ g.conj().transpose(-1, -2)  # [t, P, M, M], interference only, noise-normalised
         if self.config.receiver == "mrc" or self.config.num_rx_antennas == 1:
-            proj = hp.conj() @ g  # [t, P, N, C]
-            inter = torch.view_as_real(proj).square().sum(dim=(-1, -2)).permute(2, 0, 1)
-            out = hh.square() / (inter + hh)
+            # sum_c |h^H g_c|^2 = h^H (sum_c g_c g_c^H) h: one M x M matrix per PRB-slot
+            out = hh.square() / (_quadratic(h, cov) + hh)
             return scale * out.numpy().astype(np.float64)
         eye = torch.eye(self.config.num_rx_antennas, dtype=torch.complex64)
-        cov = g @ g.conj().transpose(-1, -2) + eye  # [t, P, M, M], noise-normalised
-        inv = torch.linalg.inv(cov)
-        q = ((hp.conj() @ inv) * hp).sum(-1).real.permute(2, 0, 1)  # [N, t, P]
+        q = _quadratic(h, torch.linalg.inv(cov + eye))  # h^H (R + I)^-1 h
         return scale * q.numpy().astype(np.float64)
 
-    def chunks(self, num_slots: int):  # noqa: ANN201 - a generator of (start, G)
+    def chunks(self, num_slots: int) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(first_slot, G [N, t, P])`` covering ``num_slots`` slots."""
         start = 0
         while start < num_slots:

@@ -108,10 +108,12 @@ class CellConfig:
             band) or 3GPP TDL ``A``/``B``/``C`` (TR 38.901 Table 7.7.2, Sionna's tables) at
             ``delay_spread_s``.
         delay_spread_s: RMS delay spread of the TDL profile in s.
-        min_speed_mps, max_speed_mps: sensor speeds, uniform in this range (Doppler
+        min_speed_mps: lowest sensor speed; speeds are uniform in ``[min, max]`` (Doppler
             :math:`f_D = v f_c / c`).
-        p0_dbm, alpha: open-loop uplink power control (TS 38.213 Sec. 7.1.1): target received
-            power per PRB and path-loss compensation factor.
+        max_speed_mps: highest sensor speed.
+        p0_dbm: open-loop uplink power control (TS 38.213 Sec. 7.1.1): target received power
+            per PRB, dBm.
+        alpha: its path-loss compensation factor, in [0, 1].
         max_power_dbm: sensor maximum transmit power.
         noise_figure_db: base-station noise figure.
         shadowing: log-normal shadowing with the scenario's standard deviation.

@@ -9,10 +9,11 @@ The cell only adds what a multi-PRB allocation needs:
 
 * **EESM** (exponential effective SINR mapping; Brueninghaus et al., PIMRC 2005): the SINRs
   :math:`\gamma_i` of the :math:`n` PRB-slots a sensor got in a frame map, for MCS :math:`m`, to
-  :math:`\gamma_{eff}(m) = -\beta_m \ln\big(\frac1n\sum_i e^{-\gamma_i/\beta_m}\big)`. The
-  :math:`\beta_m` table is a constructor argument (:class:`CellLinkAbstraction`); the default is
-  Sionna's ``eesm_beta_table.json`` for the chosen MCS table, and a calibrated table replaces it
-  without code changes.
+  :math:`\gamma_{eff}(m) = -\beta_m \ln\big(\frac1n\sum_i e^{-\gamma_i/\beta_m}\big)` — the
+  mapping of :func:`commsldr.link.eesm.effective_sinr_db`, kept here as running sums over the
+  slots of a frame. The :math:`\beta_m` table is a constructor argument
+  (:class:`CellLinkAbstraction`); the default is :func:`commsldr.link.eesm.eesm_beta` (Sionna's
+  ``eesm_beta_table.json``), so the link-fidelity calibration replaces it for both.
 * **Link adaptation** per sensor and frame, vectorised over sensors: ILLA picks the highest MCS
   whose TB error rate at :math:`\gamma_{eff}(m)` is at most the target; OLLA does so on
   :math:`\gamma_{eff}(m) - \Delta` with the offset :math:`\Delta` rising by ``delta_up`` on a NACK
@@ -27,34 +28,22 @@ The cell only adds what a multi-PRB allocation needs:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import torch
+from commsldr_channels import LinkState
 from scipy.special import ndtri
 
 from commsldr.cell.config import CellConfig
 from commsldr.link._sionna import sionna_phy
 from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link.eesm import eesm_beta as default_eesm_beta
 from commsldr.link.phy import PHYResult, check_bits
-from commsldr_channels import LinkState
 
-__all__ = ["CellLinkAbstraction", "sionna_eesm_beta", "transport_block_grid", "GrantState",
-           "GrantPHY"]
+__all__ = ["CellLinkAbstraction", "transport_block_grid", "GrantState", "GrantPHY"]
 
 _PUSCH = 0
-
-
-def sionna_eesm_beta(mcs_table_index: int) -> np.ndarray:
-    """EESM :math:`\\beta_m` float64 ``[29]`` of Sionna's ``sys/esm_params/eesm_beta_table.json``
-    (NaN where the table has no entry)."""
-    src = resources.files("sionna.sys").joinpath("esm_params/eesm_beta_table.json")
-    values = json.loads(src.read_text())["index"][str(int(mcs_table_index))]
-    beta = np.full(29, np.nan)
-    beta[: len(values)] = values
-    return beta
 
 
 def transport_block_grid(mcs_table_index: int, num_re: np.ndarray
@@ -62,7 +51,7 @@ def transport_block_grid(mcs_table_index: int, num_re: np.ndarray
     """``(tbs, cb_size, num_cb)`` int64 ``[len(num_re), 29]`` of PUSCH for allocations of
     ``num_re`` resource elements (0 where the MCS is reserved or ``num_re`` is 0), one vectorised
     call of Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`."""
-    sionna_phy()
+    sionna_phy()  # Sionna imported first with torch's global RNG left as it was
     from sionna.phy.nr.utils import TransportBlockNR
 
     qm, rate = mcs_parameters(_PUSCH, mcs_table_index)
@@ -90,7 +79,8 @@ class CellLinkAbstraction:
     Args:
         config: the cell (MCS table, BLER target, RE per PRB-slot, OLLA step).
         max_units: the largest allocation in PRB-slots (``num_prb * slots_per_frame``).
-        eesm_beta: float ``[29]`` :math:`\\beta_m` per MCS (``None``: :func:`sionna_eesm_beta`).
+        eesm_beta: float ``[29]`` :math:`\\beta_m` per MCS (``None``:
+            :func:`commsldr.link.eesm.eesm_beta`).
     """
 
     def __init__(self, config: CellConfig, max_units: int, eesm_beta: np.ndarray | None = None
@@ -104,7 +94,7 @@ class CellLinkAbstraction:
         re = units * config.re_per_prb
         self.tbs, self.cbs, self.ncb = transport_block_grid(config.mcs_table_index, re)
         real_rate = self.tbs / np.maximum(qm[None, :] * re[:, None], 1)
-        beta = sionna_eesm_beta(config.mcs_table_index) if eesm_beta is None else np.asarray(
+        beta = default_eesm_beta(config.mcs_table_index) if eesm_beta is None else np.asarray(
             eesm_beta, dtype=np.float64)
         if beta.shape != (29,):
             raise ValueError(f"eesm_beta: expected 29 values (one per MCS), got {beta.shape}")

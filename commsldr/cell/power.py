@@ -29,7 +29,7 @@ def uplink_power_w(pathloss_lin: torch.Tensor, num_prb: torch.Tensor,
     Output:
         float64 ``[...]``, transmit power in W over the whole allocation.
     """
-    sionna_phy()
+    sionna_phy()  # Sionna imported first with torch's global RNG left as it was
     from sionna.sys import open_loop_uplink_power_control
 
     return open_loop_uplink_power_control(

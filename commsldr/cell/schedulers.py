@@ -53,6 +53,7 @@ import torch
 
 from commsldr.cell.errors import CellConfigError
 from commsldr.errors import UserError, did_you_mean
+from commsldr.link._sionna import sionna_phy
 from commsldr.registry import SCHEDULERS, check_params
 
 __all__ = ["Scheduler", "SchedulerContext", "RoundRobin", "ProportionalFair", "MaxSINR",
@@ -165,9 +166,7 @@ class ProportionalFair(Scheduler):
 
     def reset(self, ctx: SchedulerContext) -> None:
         super().reset(ctx)
-        from commsldr.link._sionna import sionna_phy
-
-        sionna_phy()
+        sionna_phy()  # import Sionna with torch's global RNG left as it was
         from sionna.sys import PFSchedulerSUMIMO
 
         self._pf = PFSchedulerSUMIMO(ctx.num_sensors, ctx.num_prb, 1, beta=self.beta,
@@ -176,9 +175,8 @@ class ProportionalFair(Scheduler):
 
     def allocate(self, slot_in_frame: int, sinr: np.ndarray) -> np.ndarray:
         rate = self.ctx.re_per_prb * np.log2(1.0 + sinr)  # [N, P] bits
-        sched = self._pf(self._last, torch.from_numpy(rate.T[None].copy()))  # [1, P, N, 1]
-        owned = sched[0, :, :, 0]
-        return torch.where(owned.any(-1), owned.to(torch.int64).argmax(-1), -1).numpy()
+        self._pf(self._last, torch.from_numpy(rate.T[None].copy()))  # [1, P, N, 1] one-hot
+        return self._pf.pf_metric[0].argmax(-1).numpy()  # the one-hot's index: every PRB is used
 
     def update(self, owner: np.ndarray, sinr: np.ndarray) -> None:
         used = owner >= 0
@@ -207,8 +205,8 @@ class TaskAware(Scheduler):
             (0: maximise the cell's mean accuracy; 1: proportional fairness on accuracy).
         memory: discount of the accuracy history :math:`\\bar a_s` per frame, in [0, 1).
         epsilon: floor added to :math:`\\bar a_s`, > 0.
-        margin_db: SINR back-off of the prediction, dB (the prediction is the EESM of the whole
-            band; the PRBs granted are the sensor's better ones, see :func:`place_prbs`).
+        margin_db: SINR back-off of the prediction, dB (the prediction assumes the sensor's best
+            PRBs of the frame's first slot; the PRBs and the fading of later slots differ).
     """
 
     name = "task-aware"

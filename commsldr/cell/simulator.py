@@ -25,6 +25,7 @@ Rows (:class:`CellResult`): see :data:`SENSOR_COLUMNS` and :data:`CELL_COLUMNS`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ from commsldr.cell.linkabs import CellLinkAbstraction, GrantPHY, GrantState
 from commsldr.cell.power import uplink_power_w
 from commsldr.cell.schedulers import SchedulerContext, create_scheduler
 from commsldr.cell.topology import Topology, drop
-from commsldr.link.simulator import _generators, simulate
+from commsldr.link.simulator import simulate
 from commsldr.link.table import OperatingPointTable
 
 __all__ = ["RadioResult", "CellResult", "simulate_radio", "simulate_cell", "sensor_seeds",
@@ -98,10 +99,14 @@ def sensor_seeds(seed: int, num_sensors: int) -> np.ndarray:
 
 def phy_uniforms(seeds: np.ndarray, num_frames: int) -> np.ndarray:
     """``float64 [N, F]``: the first ``F`` draws of the PHY stream :func:`commsldr.link.simulate`
-    derives from each sensor's seed (the TB fates use them)."""
+    derives from each sensor's seed (the third child of ``SeedSequence(seed)``, a
+    ``torch.Generator`` seeded with its first 63-bit word); the TB fates use them. The
+    one-sensor consistency test fails if the simulator ever derives its stream otherwise."""
     out = np.empty((len(seeds), num_frames))
     for i, s in enumerate(seeds):  # once per sensor and run, not per slot
-        gen = _generators(int(s))[2]
+        child = np.random.SeedSequence(int(s)).spawn(3)[2]
+        gen = torch.Generator().manual_seed(int(child.generate_state(1, dtype=np.uint64)[0]
+                                                >> np.uint64(1)))
         out[i] = torch.rand(num_frames, generator=gen, dtype=torch.float64).numpy()
     return out
 
@@ -168,8 +173,6 @@ def simulate_radio(config: CellConfig, topology: Topology, menu: PointMenu, unif
     Output:
         :class:`RadioResult`.
     """
-    import time
-
     start = time.perf_counter()
     n, p, f_slots = config.num_sensors, config.prbs, config.slots_per_frame
     frames = config.num_frames
@@ -267,7 +270,8 @@ def _policy_spec(policy: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def simulate_cell(config: CellConfig, table: OperatingPointTable,
                   policy: str | dict[str, Any] = "capacity-greedy", *, seed: int = 0,
                   images_per_packet: int = 1, fallback: str = "error",
-                  csi: str | dict[str, Any] = "perfect",
+                  csi: str | dict[str, Any] = "perfect", max_attempts: int = 1,
+                  deadline_frames: int = 1,
                   eesm_beta: np.ndarray | None = None) -> CellResult:
     """Simulate one cell configuration for one seed.
 
@@ -282,6 +286,10 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         fallback: ``"error"`` or ``"prior"`` for images that do not arrive.
         csi: the CSI model of every sensor, a name or ``{"name": ..., **params}`` (``perfect``:
             it knows its grant's TBS before choosing).
+        max_attempts: transmissions per packet, as in :func:`commsldr.link.simulate`: a lost
+            packet is re-sent, with the same bytes, in the sensor's next frames' transport
+            blocks (plain ARQ: :class:`GrantPHY` has no soft buffer) while newer images wait.
+        deadline_frames: frames a packet may wait and be re-sent (>= 2 with ``max_attempts > 1``).
         eesm_beta: optional EESM :math:`\\beta` table ``[29]``.
 
     Returns:
@@ -303,8 +311,8 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         results.append(simulate(table, radio.grants(s), phy, pol,
                                 images_per_packet=images_per_packet,
                                 csi_model=create_csi_model(csi_name, **csi_params),
-                                fallback=fallback,
-                                seed=int(seeds[s])))
+                                fallback=fallback, max_attempts=max_attempts,
+                                deadline_frames=deadline_frames, seed=int(seeds[s])))
     return CellResult(config, topology, radio, results,
                       *_rows(config, topology, radio, results, name, seed))
 

@@ -151,6 +151,7 @@ def drop(config: CellConfig, seed: int) -> Topology:
     Returns:
         :class:`Topology`.
     """
+    sionna_phy()  # Sionna imported first with torch's global RNG left as it was
     from sionna.sys import gen_hexgrid_topology
 
     defaults = SCENARIO_DEFAULTS[config.scenario]

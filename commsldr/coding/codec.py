@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import constriction
 import numpy as np
@@ -45,6 +46,10 @@ import torch
 from scipy.special import log_ndtr
 
 from .errors import PayloadError
+
+if TYPE_CHECKING:
+    from .quantize import Quantizer
+    from .stats import LatentStats
 
 __all__ = ["CODEC_KINDS", "MAX_HALF_WIDTH", "PAYLOAD_SLACK_BITS", "LatentCodec"]
 
@@ -180,7 +185,7 @@ class LatentCodec:
         return cls("gaussian", mu.size, mean=mu, std=sd)
 
     @classmethod
-    def from_stats(cls, stats, quantizer) -> LatentCodec:
+    def from_stats(cls, stats: LatentStats, quantizer: Quantizer) -> LatentCodec:
         """Gaussian models from :class:`LatentStats` for a :class:`Quantizer`'s symbols.
 
         Uses ``mean = (mu_i - c_i) / Delta_i``, ``std = sigma_i / Delta_i`` (0 for dropped entries)
@@ -322,6 +327,13 @@ class LatentCodec:
 
         Returns:
             The payload bytes (canonical: no trailing zero byte).
+
+        Input:
+            symbols (``int [m, k]``): quantized latents of ``m`` images.
+
+        Output:
+            bytes: one range-coder message (constriction's ``RangeEncoder``; Duda 2013 /
+            Martin 1979), ``≈ ceil((Σ −log2 p(q_ij) + 2) / 8)`` bytes under the per-dimension models.
         """
         q = _as_int_array(symbols, self.k)
         m = q.shape[0]
@@ -354,6 +366,13 @@ class LatentCodec:
             PayloadError: invalid or non-canonical payload (more images than the payload can
                 hold, see :meth:`max_images`; trailing zero byte, data the range decoder rejects,
                 or a ``verify`` mismatch).
+
+        Input:
+            payload (bytes): one message from :meth:`encode`.
+            num_images (int): ``m``.
+
+        Output:
+            ``int32 [m, k]``: the symbols (exactly those encoded).
         """
         if num_images < 0:
             raise ValueError(f"num_images must be >= 0, got {num_images}")

@@ -168,7 +168,7 @@ def rate_accuracy_from_latents(
         unquantized_accuracy=_accuracy(decode_fn, y, labels, batch_size), num_test=n,
         latent_std=test_std.tolist(), label=label)
     for si, s in enumerate(tqdm(list(scales), desc=f"rate-accuracy ({rule})",
-                                disable=not progress)):
+                                disable=None if progress else True)):
         coder = make_source_coder(st, float(s), rule=rule, codec=codec,
                                   train_latents=train_latents, center=center)
         qz = coder.quantizer

@@ -17,9 +17,10 @@ LEB128 fields (7 bits per byte, least-significant group first, high bit = "more 
 be minimal and ``< 2^32``. The smallest header is 9 bytes; with CRC-16 a one-image packet costs
 88 bits on top of its payload, and every rate this library reports includes these bits.
 
-CRCs (all from libraries): CRC-8 with polynomial 0x07 (``crc.Crc8.CCITT``), CRC-16/IBM-3740
+CRCs: CRC-8 with polynomial 0x07 (``crc.Crc8.CCITT``), CRC-16/IBM-3740
 (polynomial 0x1021, init 0xFFFF, the 16-bit CRC of 3GPP TS 38.212, ``crc.Crc16.IBM_3740``),
-CRC-32 (IEEE 802.3, :func:`zlib.crc32`). A random corruption passes a ``c``-bit CRC with
+both table-driven in vectorised NumPy (:mod:`commsldr.coding.crc`, bit-exact with the ``crc``
+package), and CRC-32 (IEEE 802.3, :func:`zlib.crc32`). A random corruption passes a ``c``-bit CRC with
 probability ``~2^-c``; the payload's canonical-form check then rejects most of those too.
 
 Receiving checks, in order: length >= minimum (else :class:`MalformedPacketError`), CRC
@@ -39,10 +40,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import crc as crclib
 import numpy as np
 import torch
 
+from .crc import CRC8_CCITT, CRC16_IBM_3740
 from .errors import CoderMismatchError, CRCError, MalformedPacketError
 
 if TYPE_CHECKING:
@@ -75,10 +76,7 @@ MAX_IMAGES_PER_PACKET = 256
 #: default receiver bound on the latent entries (images x k) one packet may claim
 MAX_SYMBOLS_PER_PACKET = 1 << 14
 _MIN_HEADER = 1 + 4 + 4
-_CALC = {
-    8: crclib.Calculator(crclib.Crc8.CCITT, optimized=True),
-    16: crclib.Calculator(crclib.Crc16.IBM_3740, optimized=True),
-}
+_CALC = {8: CRC8_CCITT, 16: CRC16_IBM_3740}
 
 
 def _check_crc_bits(crc_bits: int) -> int:
@@ -92,7 +90,7 @@ def compute_crc(data: bytes, crc_bits: int = 16) -> int:
     _check_crc_bits(crc_bits)
     if crc_bits == 32:
         return zlib.crc32(data) & 0xFFFFFFFF
-    return int(_CALC[crc_bits].checksum(data))
+    return _CALC[crc_bits](data)
 
 
 def packet_model_id(model_id: str | int) -> int:

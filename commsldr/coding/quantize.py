@@ -102,7 +102,15 @@ class Quantizer:
             raise ValueError(f"{name} must have shape [B, {self.k}], got {tuple(y.shape)}")
 
     def quantize(self, y: torch.Tensor) -> torch.Tensor:
-        """``float [B, k] -> int32 [B, k]``; values beyond the int32 range saturate."""
+        """``float [B, k] -> int32 [B, k]``; values beyond the int32 range saturate.
+
+        Input:
+            y (``float [B, k]``): latents.
+
+        Output:
+            ``int32 [B, k]``: ``q = round((y − offset) / Δ)`` per dimension (step sizes ``Δ`` of
+            :func:`allocate_steps`).
+        """
         self._check(y, "y")
         if not torch.isfinite(y).all():
             raise ValueError("y contains NaN or inf")
@@ -111,7 +119,14 @@ class Quantizer:
         return z.to(torch.int32)
 
     def dequantize(self, q: torch.Tensor) -> torch.Tensor:
-        """``int [B, k] -> float32 [B, k]``: ``q * step + offset`` (``offset`` where ``step = inf``)."""
+        """``int [B, k] -> float32 [B, k]``: ``q * step + offset`` (``offset`` where ``step = inf``).
+
+        Input:
+            q (``int [B, k]``): symbols.
+
+        Output:
+            ``float32 [B, k]``: ``ŷ = q·Δ + offset``.
+        """
         self._check(q, "q")
         qd = q.detach().cpu().double()
         finite = torch.isfinite(self.step_sizes)

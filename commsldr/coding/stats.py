@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from commsldr._atomic import atomic_torch_save
+from commsldr.data import to_float
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 
 from .entropy import binned_gaussian_entropy_bits, empirical_entropy_bits
@@ -155,8 +156,6 @@ def encode_dataset(model: torch.nn.Module, data: Any, *,
     Returns:
         ``float32 [N, d]`` on the CPU.
     """
-    from commsldr.data import to_float
-
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     images = data if isinstance(data, torch.Tensor) else data.images

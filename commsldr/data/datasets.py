@@ -43,9 +43,11 @@ _CACHE_VERSION = 1
 
 
 def cache_dir() -> Path:
-    """The decode cache directory: ``$COMMSLDR_CACHE`` or ``~/.cache/commsldr``."""
-    env = os.environ.get("COMMSLDR_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "commsldr"
+    """The decode cache directory: :func:`commsldr.cache.cache_root` (``$COMMSLDR_CACHE``, else
+    ``$XDG_CACHE_HOME/commsldr``, else ``~/.cache/commsldr``)."""
+    from commsldr.cache import cache_root
+
+    return cache_root()
 
 
 def _default_torchvision_root() -> Path:
@@ -118,9 +120,10 @@ def _load_cifar(name: str, split: str, root: str | os.PathLike[str] | None,
         ds = cls(str(path), train=split == "train", download=download)
     except OSError as err:  # urllib's URLError and socket errors: no network
         raise FileNotFoundError(
-            f"{name}: download to root={str(path)!r} failed ({err}); this needs internet access "
+            f"{name}: download to root={str(path)!r} failed; this needs internet access "
             f"to www.cs.toronto.edu — offline, copy torchvision's {name} files (the "
-            f"cifar-*-python folder) under that root, or use an imagefolder copy"
+            f"cifar-*-python folder) under that root, or use an imagefolder copy "
+            f"(error: {err})"
         ) from None
     except RuntimeError as err:
         raise FileNotFoundError(
@@ -279,7 +282,8 @@ def load_imagefolder(
     with ThreadPoolExecutor(max_workers=threads) as pool:
         decoded = list(
             tqdm(pool.map(lambda p: _decode(p, image_size), files), total=len(files),
-                 desc=f"decoding {root_path.name}/{split}", unit="img", disable=not progress)
+                 desc=f"decoding {root_path.name}/{split}", unit="img",
+                 disable=None if progress else True)
         )
     shapes = {tuple(t.shape) for t in decoded}
     if len(shapes) != 1:

@@ -40,20 +40,28 @@ class ScenarioLink:
 
 
 def link_from_scenario(scenario: Any, channel: str | None = None,
-                       overrides: Sequence[str] = (), *, log: Any = print,
-                       progress: bool = True) -> ScenarioLink:
-    """The table, channel model and PHY of channel ``channel`` of ``scenario`` (first sweep point).
+                       overrides: Sequence[str] = (), *, point: int | None = None,
+                       log: Any = print, progress: bool = True) -> ScenarioLink:
+    """The table, channel model and PHY of channel ``channel`` of ``scenario``.
+
+    The scenario's own settings with ``overrides`` applied, without its sweep (``point=i``: the
+    settings of sweep point ``i`` instead). A ``--set`` of a swept key therefore takes effect
+    (with a sweep, ``channels.doppler.mean_snr_db=10`` would be overwritten by the sweep's
+    first value).
 
     Args:
         scenario: a scenario name, path or dict (as ``commsldr run`` takes it).
         channel: the channel label (default: the scenario's first channel).
         overrides: ``--set`` style ``key=value`` overrides.
+        point: a sweep point's index, or None for the scenario without its sweep.
 
     Raises:
         EnvError: the channel label is not in the scenario (the message lists them).
     """
     loaded = load_scenario(scenario, list(overrides))
-    sc = loaded.points[0].scenario
+    if point is not None and not 0 <= point < len(loaded.points):
+        raise EnvError("point", f"must be in [0, {len(loaded.points)}), got {point}")
+    sc = loaded.scenario if point is None else loaded.points[point].scenario
     labels = list(sc.channels)
     label = labels[0] if channel is None else channel
     if label not in sc.channels:

@@ -29,7 +29,9 @@ class VecLinkEnv(VectorEnv):
     """``num_envs`` independent links (own channel draws, CSI, schedule) stepped together.
 
     Args:
-        table, channel, phy: as :class:`~commsldr.env.link_env.LinkEnv`.
+        table: as :class:`~commsldr.env.link_env.LinkEnv`.
+        channel: as :class:`~commsldr.env.link_env.LinkEnv`.
+        phy: as :class:`~commsldr.env.link_env.LinkEnv`.
         num_envs: ``N`` (>= 1).
         **kwargs: the other settings of :class:`~commsldr.env.core.LinkBatch`.
     """

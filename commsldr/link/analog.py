@@ -54,6 +54,7 @@ import numpy as np
 import torch
 from commsldr_channels import Channel, LinkState
 
+from commsldr.data import BatchLoader
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.table import classify_latents, encode_latents
 
@@ -222,8 +223,6 @@ def finetune_decoder_with_noise(
     Returns:
         the fine-tuned copy (eval mode); ``model`` is not modified.
     """
-    from commsldr.data import BatchLoader
-
     lo, hi = float(snr_db_range[0]), float(snr_db_range[1])
     if not lo <= hi:
         raise ValueError(f"snr_db_range: need low <= high, got {snr_db_range}")

@@ -252,6 +252,33 @@ class BitTruePHY:
             return IR_RV_SEQUENCE[transmission % len(IR_RV_SEQUENCE)]
         return 0
 
+    def block_errors_per_re(self, snr_db_re: np.ndarray, generator: torch.Generator) -> np.ndarray:
+        r"""Bit-true code blocks over a frequency-selective link with per-RE SNRs.
+
+        Each of ``B`` code blocks (``k`` random bits, no CRC: a block counts as received iff all
+        its bits are right) is encoded, mapped, and its symbol ``j`` sent on a resource element
+        with SNR ``snr_db_re[b, j]`` (after perfect-CSI equalisation: :math:`\hat x_j = x_j +
+        n_j`, :math:`n_j \sim \mathcal{CN}(0, 1/\rho_j)`); the demapper gets each RE's own
+        noise variance (per-RE LLRs), then the LDPC decoder.
+
+        Input: ``snr_db_re`` float ``[B, S]`` (dB), ``S = symbols_per_block`` (map the block's
+        symbols onto subcarriers/OFDM symbols as the caller's resource grid does).
+        Output: bool ``[B]``, ``True`` where the block was decoded wrongly.
+        """
+        snr = torch.as_tensor(np.asarray(snr_db_re, dtype=np.float32))
+        if snr.ndim != 2 or snr.shape[1] != self.symbols_per_block:
+            raise ValueError(f"snr_db_re: expected [blocks, {self.symbols_per_block}], got "
+                             f"{tuple(snr.shape)}")
+        b = snr.shape[0]
+        u = torch.randint(0, 2, (b, self.k), generator=generator).to(torch.float32).to(self._device)
+        x = self.mapper(self.encoder(u))  # [B, S]
+        no = torch.pow(10.0, -snr / 10.0).to(self._device)
+        w = torch.complex(torch.randn(x.shape, generator=generator),
+                          torch.randn(x.shape, generator=generator)).to(x.device)
+        y = x + torch.sqrt(no / 2.0).to(x.device) * w
+        u_hat = self.decoder(self.demapper(y, no))
+        return ~(u_hat.to(torch.float32) == u).all(dim=1).cpu().numpy()
+
     def harq_loss_after(
         self,
         num_packets: int,
@@ -339,6 +366,18 @@ class BitTruePHY:
         docstring); frames are then processed one by one. ``harq_process`` (``int [F]``,
         default 0): the HARQ process (soft buffer) of each frame's transmission. An erased
         retransmission still uses up its redundancy version (zero LLRs: nothing received).
+
+        Input:
+            bits (``int64 [F]``, bits): packet size per frame.
+            state (:class:`~commsldr_channels.LinkState`): the channel's ``F`` frames (``gain``
+                complex64, ``snr_db`` dB) for the symbol-level channel's ``forward``.
+            generator (``torch.Generator``): the payload bits and the channel noise.
+
+        Output:
+            :class:`~commsldr.link.phy.PHYResult`: ``delivered`` ``bool [F]`` (the decoded packet
+            passes its CRC: 5G LDPC, 3GPP TS 38.212, + QAM over the channel), ``capacity_bits``
+            ``float64 [F]``, ``channel_uses`` ``int64 [F]`` (QAM symbols), ``mcs_index`` ``int64 [F]``,
+            ``error_prob`` ``float64 [F]``.
         """
         n = len(state)
         bits = check_bits(bits, n)

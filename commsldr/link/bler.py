@@ -45,7 +45,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BLERModel", "bler_model", "mcs_parameters", "SUPPORTED_TABLES", "TableNotAvailable"]
+from commsldr.link._sionna import sionna_phy
+
+__all__ = ["BLERModel", "bler_model", "mcs_parameters", "probit_snr_at", "SUPPORTED_TABLES",
+           "TableNotAvailable"]
 
 #: (mcs_category, mcs_table_index) combinations with simulated tables: PUSCH with transform
 #: precoding, tables 1-2; PDSCH tables 1-4.
@@ -80,7 +83,6 @@ def mcs_parameters(mcs_category: int, mcs_table_index: int) -> tuple[np.ndarray,
         ``(qm int64 [29], rate float64 [29])``; ``qm = 0`` where the index is reserved.
     """
     check_table(mcs_category, mcs_table_index)
-    from commsldr.link._sionna import sionna_phy
 
     sionna_phy()
     import torch
@@ -242,6 +244,29 @@ class BLERModel:
         snr = s50 - sig * float(ndtri(target))
         top = self._snr_max(np.broadcast_to(np.asarray(mcs), s50.shape))
         return np.where(snr > top + 1e-9, np.inf, snr)
+
+
+def probit_snr_at(snr_db: np.ndarray, errors: np.ndarray, total: np.ndarray | int,
+                  target: float = 0.1) -> float:
+    """SNR (dB) where a probit curve fitted by maximum likelihood to measured error counts
+    (``errors [S]`` of ``total`` blocks at ``snr_db [S]``) crosses ``target`` — how the
+    benchmarks read a bit-true BLER curve. The width is bounded to 0.02..20 dB and the centre to
+    5 dB around the points (a single point inside the waterfall leaves the width free)."""
+    from scipy.optimize import minimize
+    from scipy.special import log_ndtr, ndtri
+
+    snr = np.asarray(snr_db, dtype=np.float64)
+    err = np.asarray(errors, dtype=np.float64)
+    ok = np.asarray(total, dtype=np.float64) - err
+
+    def nll(p: np.ndarray) -> float:
+        z = (p[0] - snr) / math.exp(p[1])
+        return -float(np.sum(err * log_ndtr(z) + ok * log_ndtr(-z)))
+
+    bounds = [(float(snr.min()) - 5.0, float(snr.max()) + 5.0), (math.log(0.02), math.log(20.0))]
+    res = minimize(nll, np.array([float(np.mean(snr)), math.log(0.5)]), method="L-BFGS-B",
+                   bounds=bounds)
+    return float(res.x[0]) - math.exp(float(res.x[1])) * float(ndtri(target))
 
 
 @functools.lru_cache(maxsize=8)

@@ -168,9 +168,11 @@ def _with_attempt(csi: Any, attempt: int, process: int) -> Any:
     return csi
 
 
-def _simulate_harq_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule,
-                        g_phy, fallback, m, max_attempts, deadline, csi_state, interval,
-                        timing: HARQTiming) -> SimulationResult:
+def _simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY, policy: Any,
+                        csi_model: Any, groups: np.ndarray, packet_bits: np.ndarray,
+                        schedule: np.ndarray, g_phy: torch.Generator, fallback: str, m: int,
+                        max_attempts: int, deadline: int, csi_state: LinkState | None,
+                        interval: int, timing: HARQTiming) -> SimulationResult:
     """The frame loop with HARQ timing (module docstring); arguments as the default loop's."""
     n = len(states)
     rtt, nproc = int(timing.rtt_frames), int(timing.processes)

@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from commsldr_channels import LinkState
+
+from commsldr.link._sionna import sionna_phy
 from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
@@ -56,8 +57,6 @@ def transport_blocks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(tbs, cb_size, num_cb)`` int64 ``[29]`` per MCS index for one allocation (0 where the
     MCS is reserved), from Sionna's :class:`~sionna.phy.nr.utils.TransportBlockNR`."""
-    from commsldr.link._sionna import sionna_phy
-
     sionna_phy()
     from sionna.phy.nr.utils import TransportBlockNR
 
@@ -287,7 +286,8 @@ class NRPHY:
 
     # ------------------------------------------------------------------ per-PRB SINR
     def abstract_prb_sinr(
-        self, sinr_db_prb: np.ndarray, mcs_index: np.ndarray | None = None
+        self, sinr_db_prb: np.ndarray, mcs_index: np.ndarray | None = None,
+        beta: np.ndarray | None = None,
     ) -> PRBAbstraction:
         """Link abstraction of many users' frequency-selective allocations at once.
 
@@ -300,6 +300,8 @@ class NRPHY:
             mcs_index: int ``[U]`` — the MCS per user; ``None``: inner-loop link adaptation, the
                 highest MCS whose TBLER at its own EESM SINR (:math:`\beta_m` of that MCS) is
                 ``<= bler_target`` (``-1``: none).
+            beta: float ``[29]`` — EESM :math:`\\beta` per MCS (linear; ``nan``: MCS not
+                usable); default Sionna's (:func:`~commsldr.link.eesm.eesm_beta`).
 
         Output:
             :class:`PRBAbstraction` with ``[U]`` arrays: the MCS, the EESM SINR (dB) at it,
@@ -311,7 +313,9 @@ class NRPHY:
         n_prb = np.isfinite(x).sum(axis=1)
         if self.allocation is None and not np.all(n_prb == x.shape[1]):
             raise ValueError("sinr_db_prb: nan (unallocated PRBs) needs an allocation on the PHY")
-        beta = eesm_beta(self.mcs_table_index)
+        beta = eesm_beta(self.mcs_table_index) if beta is None else np.asarray(beta, np.float64)
+        if beta.shape != (29,) or np.any(beta[np.isfinite(beta)] <= 0):
+            raise ValueError(f"beta: expected 29 positive values (nan = unusable), got shape {beta.shape}")
         eff_all = effective_sinr_db(x[:, None, :], np.where(np.isfinite(beta), beta, 1.0)[None, :])
         users = np.arange(x.shape[0])
         tbs_u = np.zeros((x.shape[0], 29), dtype=np.int64)
@@ -379,6 +383,17 @@ class NRPHY:
         Returns:
             :class:`~commsldr.link.phy.PHYResult` with the MCS used (``-1``: nothing sent) and
             the probability that the block is still lost after this transmission.
+
+        Input:
+            bits (``int64 [F]``, bits): packet size per frame.
+            state (:class:`~commsldr_channels.LinkState`): true ``snr_db`` (dB) of the ``F`` frames.
+            generator (``torch.Generator``): the success draws.
+
+        Output:
+            :class:`~commsldr.link.phy.PHYResult`: ``delivered`` ``bool [F]`` (drawn with the BLER of
+            the chosen MCS at the true SNR, 3GPP TS 38.214 MCS tables), ``capacity_bits`` ``float64 [F]``
+            (TBS of the chosen MCS), ``channel_uses`` ``int64 [F]`` (REs), ``mcs_index`` ``int64 [F]``,
+            ``error_prob`` ``float64 [F]`` (the modelled BLER).
         """
         snr_db = self._snr_db(state)
         n = snr_db.shape[0]

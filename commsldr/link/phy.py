@@ -213,6 +213,17 @@ class ShannonPHY:
         """Deliver packets of ``bits [F]`` in ``F`` frames; deterministic (``generator`` unused).
 
         ``csi_state`` does not matter here: the ideal PHY always signals at the true capacity.
+
+        Input:
+            bits (``int64 [F]``, bits): packet size per frame (header + CRC + payload).
+            state (:class:`~commsldr_channels.LinkState`): ``capacity_bits`` or ``snr_db`` (dB) of
+                the ``F`` frames; ``erased`` frames carry nothing.
+            generator (``torch.Generator`` | None): unused (deterministic).
+
+        Output:
+            :class:`PHYResult`: ``delivered`` ``bool [F]`` (``bits <= C``), ``capacity_bits``
+            ``float64 [F]`` (``C = B·T·log2(1 + 10^(snr_db/10))``, Shannon 1948), ``channel_uses``
+            ``int64 [F]``, ``mcs_index`` ``int64 [F]`` (``-1``), ``error_prob`` ``float64 [F]``.
         """
         cap = self.frame_capacity_bits(state)
         bits = check_bits(bits, cap.shape[0])

@@ -204,6 +204,17 @@ def simulate(
 
     Returns:
         :class:`SimulationResult`.
+
+    Input:
+        table (:class:`OperatingPointTable`): ``bits`` ``int64 [P, N]``, ``correct`` ``bool [P, N]``.
+        states (:class:`~commsldr_channels.LinkState`): ``F`` frames.
+        phy (:class:`~commsldr.link.phy.PHY`), policy: as above.
+
+    Output:
+        :class:`SimulationResult`: per-frame arrays ``[F]`` (``delivered`` bool, ``packet_bits``
+        int64 bits, ``capacity_bits`` float64 bits, ``point_index`` int64, ``mcs_index`` int64) and
+        the metrics ``accuracy = (correct delivered + correct fallback) / images generated``,
+        ``delivered_image_rate``, ``outage``, ``mean_bits_per_image`` (bits).
     """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback: must be one of {FALLBACKS}, got {fallback!r}")
@@ -251,8 +262,10 @@ def simulate(
                           csi_state, int(packet_interval_frames))
 
 
-def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, g_phy, fallback, m,
-                     csi_state):
+def _simulate_static(table: OperatingPointTable, states: LinkState, phy: PHY, policy: PolicyLike,
+                     groups: np.ndarray, packet_bits: np.ndarray, schedule: np.ndarray,
+                     g_phy: torch.Generator, fallback: str, m: int,
+                     csi_state: LinkState | None) -> SimulationResult:
     p = table.index_of(policy.choose(None))
     bits = packet_bits[p, schedule]
     res: PHYResult = _deliver(phy, bits, states, g_phy, csi_state)
@@ -280,8 +293,11 @@ def _simulate_static(table, states, phy, policy, groups, packet_bits, schedule, 
     )
 
 
-def _simulate_loop(table, states, phy, policy, csi_model, groups, packet_bits, schedule, g_phy,
-                   fallback, m, max_attempts, deadline, csi_state, interval=1):
+def _simulate_loop(table: OperatingPointTable, states: LinkState, phy: PHY, policy: PolicyLike,
+                   csi_model: CSIModelLike | None, groups: np.ndarray, packet_bits: np.ndarray,
+                   schedule: np.ndarray, g_phy: torch.Generator, fallback: str, m: int,
+                   max_attempts: int, deadline: int, csi_state: LinkState | None,
+                   interval: int = 1) -> SimulationResult:
     n = len(states)
     num_points = packet_bits.shape[0]
     stateless = bool(getattr(phy, "stateless", False))

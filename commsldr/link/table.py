@@ -451,7 +451,8 @@ def build_table(
              for v in variants}
     points, bits, correct = [], [], []
     pbits: dict[int, list[np.ndarray]] = {m: [] for m in ms}
-    bar = tqdm(total=len(variants) * len(scales), desc="operating points", disable=not progress)
+    bar = tqdm(total=len(variants) * len(scales), desc="operating points",
+               disable=None if progress else True)  # None: off when not a terminal
     for v in variants:
         y = encode_latents(v.model, data.images, batch_size)
         for si, s in enumerate(scales):

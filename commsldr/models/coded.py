@@ -43,16 +43,15 @@ __all__ = ["CodedModel"]
 class CodedModel:
     r"""One model variant (latent size ``k``) and the source coders of its scales.
 
-    Parameters:
-        model (:class:`~commsldr.models.SplitAutoencoder`): the variant; its ``latent_dim`` is
-            ``k``.
-        coders (``Mapping[(k, scale_index), SourceCoder]`` | :class:`~commsldr.coding.SourceCoder`):
-            the receiver's coders (entries of other ``k`` are ignored, so the whole
-            :func:`~commsldr.link.make_coders` mapping may be passed), or one coder that knows
-            its ``scale_index``.
-        crc_bits (int): the packets' CRC width (8, 16 or 32).
-        model_id (str | None): the model's :func:`~commsldr.models.functional.model_id`, when
-            the caller already has it (computed otherwise).
+    Args:
+        model: the variant (a :class:`~commsldr.models.SplitAutoencoder`); its ``latent_dim``
+            is ``k``.
+        coders: the receiver's coders, ``{(k, scale_index): SourceCoder}`` (entries of other
+            ``k`` are ignored, so the whole :func:`~commsldr.link.make_coders` mapping may be
+            passed), or one :class:`~commsldr.coding.SourceCoder` that knows its ``scale_index``.
+        crc_bits: the packets' CRC width (8, 16 or 32).
+        model_id: the model's :func:`~commsldr.models.functional.model_id`, when the caller
+            already has it (computed otherwise).
 
     Packet of ``m`` images at scale index ``j``:
     ``header(model_id, k, j, m) || entropy_code(Q_j(E(x_1..m))) || CRC``, where ``E`` is the

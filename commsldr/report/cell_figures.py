@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from commsldr._atomic import atomic_write
 from commsldr.report.plots import LINESTYLES, MARKERS, plt, policy_colors
 
 __all__ = ["plot_cell", "accuracy_vs_sensors", "accuracy_cdf", "cell_map", "middle_n"]
@@ -136,7 +137,8 @@ def plot_cell(run_dir: str | Path, cells: Sequence[dict[str, Any]],
                       ("cell_map", cell_map(sensors, isd_m))):
         for fmt in formats:
             path = run_dir / f"{name}.{fmt}"
-            fig.savefig(path, dpi=150)
+            # renamed into place: never written through a link in the run directory
+            atomic_write(path, lambda fh, fig=fig, fmt=fmt: fig.savefig(fh, format=fmt, dpi=150))
             out.append(path)
         plt.close(fig)
     return out

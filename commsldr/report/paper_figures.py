@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from commsldr._atomic import atomic_write, atomic_write_text
 from commsldr.coding import (
     DEFAULT_RULE,
     RateAccuracyResult,
@@ -49,6 +50,7 @@ from commsldr.report.coding_figures import (
     plot_latent_std,
     plot_rate_accuracy,
 )
+from commsldr.train import evaluate, load_checkpoint, load_model
 
 __all__ = [
     "TARGET_BITS",
@@ -131,7 +133,8 @@ def _plot_distortions(dist: Mapping[str, Mapping[str, Any]], path_stem: Path,
     written = []
     for fmt in formats:
         p = path_stem.with_suffix(f".{fmt}")
-        fig.savefig(p, dpi=150, bbox_inches="tight")
+        atomic_write(p, lambda fh, fmt=fmt: fig.savefig(fh, format=fmt, dpi=150,
+                                                        bbox_inches="tight"))
         written.append(p)
     return written
 
@@ -197,8 +200,6 @@ def paper_figures(
         test_acc_unquantized, the curve rows, latent_std_test, ...), ``distortions`` (per label:
         clean and per kind/severity accuracy) and ``figures`` (the written paths).
     """
-    from commsldr.train import evaluate, load_checkpoint, load_model
-
     if not models:
         raise ValueError("models: at least one model is needed")
     targets = [float(t) for t in entropy_targets]
@@ -308,12 +309,12 @@ def paper_figures(
                     acc = evaluate(loaded[lbl], dtest)
                     table.setdefault(key[lbl], {}).setdefault(kind, {})[str(sev)] = acc
                     log(f"distortion {kind} {sev}: {lbl} {100 * acc:.2f} %")
-                dist_file.write_text(json.dumps(table, indent=2))
+                atomic_write_text(dist_file, json.dumps(table, indent=2))
         summary["distortions"] = {
             lbl: {"clean": info[lbl]["test_acc_unquantized"], **table[key[lbl]]}
             for lbl in distortion_labels}
         written += _plot_distortions(summary["distortions"], fig_dir / "fig3_distortions",
                                      ("png", "pdf"), colors)
     summary["figures"] = [str(p) for p in written]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return summary

@@ -37,8 +37,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from commsldr._atomic import atomic_write  # noqa: E402
+from commsldr.adapt.intervals import interval_label  # noqa: E402
+from commsldr.registry import POLICIES  # noqa: E402
 from commsldr.report.regret_figure import regret as _regret  # noqa: E402
 from commsldr.report.results import load_results  # noqa: E402
 
@@ -107,20 +112,25 @@ def _perfect_csi(policy_type: str | None) -> bool:
     if not policy_type:
         return False
     try:
-        from commsldr.registry import POLICIES
-
         return bool(getattr(POLICIES.get(policy_type), "requires_perfect_csi", False))
     except Exception:  # a plug-in not importable here: assume it sees the scenario's CSI
         return False
+
+
+def _under(key: str, section: str, label: str) -> bool:
+    """``key`` is ``<section>.*.<param>`` or ``<section>.<label>.<param>`` (labels may contain
+    dots, parameter names do not)."""
+    return any(key.startswith(p) and "." not in key[len(p):]
+               for p in (f"{section}.*.", f"{section}.{label}."))
 
 
 def _applies(key: str, row: dict[str, Any], channel: str) -> bool:
     """Whether the swept ``key`` can change ``row``'s result on ``channel``."""
     parts = key.split(".")
     if parts[0] == "policies":
-        return len(parts) > 1 and parts[1] in ("*", row["policy"])
+        return _under(key, "policies", row["policy"])
     if parts[0] == "channels":
-        return len(parts) > 1 and parts[1] in ("*", channel)
+        return _under(key, "channels", channel)
     if parts[0] == "csi":
         return not _perfect_csi(row.get("policy_type"))
     return True
@@ -137,10 +147,17 @@ def _fmt(v: Any) -> str:
 
 
 class _Styles:
-    """Line style / marker per combination of swept values (shared by all panels of a figure)."""
+    """Line style / marker per combination of swept values (shared by all panels of a figure).
 
-    def __init__(self) -> None:
+    With several schemes a policy's own combination ``(("policy", p),)`` gets the same style in
+    every figure of the run (:func:`_policy_style_index`), whatever order the lines are drawn in.
+    """
+
+    def __init__(self, results: dict[str, Any] | None = None) -> None:
         self.index: dict[tuple[tuple[str, str], ...], int] = {(): 0}
+        if results is not None and _multi_scheme(results):
+            for p, i in _policy_style_index(results).items():
+                self.index[(("policy", p),)] = i
 
     def of(self, combo: tuple[tuple[str, str], ...]) -> tuple[Any, str]:
         i = self.index.setdefault(combo, len(self.index))
@@ -157,7 +174,34 @@ class _Styles:
         return out
 
 
-def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of,
+def _policy_style_index(results: dict[str, Any]) -> dict[str, int]:
+    """Style index of each policy label (1, 2, ... in order of first appearance in the rows):
+    one marker per policy across every figure of a run."""
+    names = list(dict.fromkeys(str(r["policy"]) for r in results.get("rows", [])))
+    return {p: i + 1 for i, p in enumerate(names)}
+
+
+def _range_note(values: Sequence[float]) -> str:
+    """``" (all within 0.5 %)"`` when the values span under 2 % of their size, else ``""``: an
+    axis over a negligible range says so."""
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    if len(v) < 2 or max(abs(x) for x in v) == 0:
+        return ""
+    spread = (max(v) - min(v)) / max(abs(x) for x in v)
+    return f" (all within {100 * spread:.2g} %)" if spread < 0.02 else ""
+
+
+def _ceiling(ax, results: dict[str, Any]) -> Line2D | None:
+    """The error-free ceiling: the best operating point's accuracy with every packet delivered
+    (a dotted grey line; None without operating points)."""
+    ops = results.get("operating_points") or []
+    if not ops:
+        return None
+    best = max(float(p["accuracy"]) for p in ops)
+    return ax.axhline(best, color="0.45", ls=(0, (1, 2)), lw=0.9, zorder=0)
+
+
+def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x_of: Any,
             exclude: set[str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list]:
     """Group a channel's rows into lines: one per policy and combination of the swept values
     that apply to it (rows that differ only in keys that do not apply are one line; the first
@@ -180,14 +224,15 @@ def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x
 # ---------------------------------------------------------------------------------------------
 # figure scaffolding
 # ---------------------------------------------------------------------------------------------
-def _panels(results: dict[str, Any], height: float = 3.6, sharey: bool = True):
+def _panels(results: dict[str, Any], height: float = 3.6,
+            sharey: bool = True) -> tuple[Figure, list[tuple[str, Axes]]]:
     chans = results["channels"]
     fig = plt.figure(figsize=(4.6 * len(chans) + 2.4, height), layout="constrained")
     axes = fig.subplots(1, len(chans), squeeze=False, sharey=sharey)
     return fig, list(zip(chans, axes[0], strict=True))
 
 
-def _legend(fig, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
+def _legend(fig: Figure, colors: dict[str, str], used: Sequence[str], styles: _Styles | None = None,
             extra: Sequence[tuple[Any, str]] = ()) -> None:
     """One legend outside the axes, on the right: the policies, then the swept values."""
     handles: list[Any] = [Line2D([], [], color=colors[p], lw=2.2) for p in used]
@@ -211,7 +256,7 @@ def _used(results: dict[str, Any], lines_per_panel: list[dict]) -> list[str]:
     return [p for p in _entities(results) if p in seen]
 
 
-def _draw_lines(ax, lines, colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
+def _draw_lines(ax: Axes, lines: dict[Any, list], colors: dict[str, str], styles: _Styles, band: bool = True) -> None:
     for (policy, combo), pts in lines.items():
         xs = [x for x, _ in pts]
         ys = [r["accuracy"] for _, r in pts]
@@ -231,7 +276,7 @@ def _compact(v: float, _pos: Any = None) -> str:
     return f"{v:g}"
 
 
-def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
+def _log_axis(ax: Axes, values: Sequence[float], axis: str = "x") -> None:
     """A log axis with few, plain tick labels (1-2-5 steps within ~3 decades, else decades)."""
     pos = [v for v in values if v > 0 and math.isfinite(v)]
     if not pos:
@@ -246,19 +291,28 @@ def _log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
     a.set_minor_formatter(ticker.NullFormatter())
 
 
-def _title(fig, text: str) -> None:
+def _title(fig: Figure, text: str) -> None:
     """The figure title, left-aligned so that it stays clear of the legend on the right."""
     fig.suptitle(text, x=0.01, ha="left")
 
 
 def _ci_label(results: dict[str, Any]) -> str:
-    return f"{100 * results.get('confidence', 0.95):.0f}% CI ({results.get('ci', 'wilson')})"
+    """Which interval the bands are: per row ``ci_method`` and ``seeds`` (runs before those
+    columns existed: the scenario's ``ci``)."""
+    conf = results.get("confidence", 0.95)
+    seen = dict.fromkeys((r.get("ci_method", results.get("ci", "wilson")), r.get("seeds"))
+                         for r in results.get("rows", []))
+    if not seen:
+        return interval_label(results.get("ci", "wilson"), None, conf)
+    texts = [interval_label(m, n, conf)[len(f"{100 * conf:.0f}% CI ("):-1] for m, n in seen]
+    return f"{100 * conf:.0f}% CI ({'; '.join(texts)})"
 
 
 def _snr_key(results: dict[str, Any], channel: str) -> str | None:
     for key in results.get("sweep_keys", []):
         parts = key.split(".")
-        if parts[-1].endswith("snr_db") and (parts[0] != "channels" or parts[1] in ("*", channel)):
+        if parts[-1].endswith("snr_db") and (parts[0] != "channels" or
+                                             _under(key, "channels", channel)):
             return key
     return None
 
@@ -269,8 +323,7 @@ def _channel_key(results: dict[str, Any], channel: str) -> str | None:
     if snr is not None:
         return snr
     for key in results.get("sweep_keys", []):
-        parts = key.split(".")
-        if parts[0] == "channels" and len(parts) > 2 and parts[1] in ("*", channel):
+        if _under(key, "channels", channel):
             return key
     return None
 
@@ -278,11 +331,11 @@ def _channel_key(results: dict[str, Any], channel: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # the figures
 # ---------------------------------------------------------------------------------------------
-def accuracy_vs_snr(results: dict[str, Any]):
+def accuracy_vs_snr(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs SNR (dB) per policy and channel, with confidence bands."""
     if not any(not math.isnan(r.get("mean_snr_db", math.nan)) for r in results["rows"]):
         return None
-    colors, styles = _run_colors(results), _Styles()
+    colors, styles = _run_colors(results), _Styles(results)
     fig, panels = _panels(results)
     all_lines = []
     for ch, ax in panels:
@@ -291,19 +344,20 @@ def accuracy_vs_snr(results: dict[str, Any]):
         lines = _series(rows, results, ch, (lambda r, k=key: r.get(k)) if key else
                         (lambda r: r.get("mean_snr_db")), {key} if key else set())
         _draw_lines(ax, lines, colors, styles)
+        _ceiling(ax, results)
         all_lines.append(lines)
         ax.set_title(ch)
-        ax.set_xlabel("SNR (dB)" + ("" if key else ", measured mean"))
+        ax.set_xlabel("configured mean SNR (dB)" if key else "SNR (dB), measured mean")
         ax.grid(alpha=0.3)
-    panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
-    _legend(fig, colors, _used(results, all_lines), styles)
-    _title(fig, f"{results['scenario']}: accuracy vs SNR")
+    panels[0][1].set_ylabel("accuracy")
+    _legend(fig, colors, _used(results, all_lines), styles, extra=_ceiling_handle(results))
+    _title(fig, f"{results['scenario']}: accuracy vs SNR\nband: {_ci_label(results)}")
     return fig
 
 
-def accuracy_vs_capacity(results: dict[str, Any]):
+def accuracy_vs_capacity(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs measured mean capacity (bits per frame)."""
-    colors, styles = _run_colors(results), _Styles()
+    colors, styles = _run_colors(results), _Styles(results)
     fig, panels = _panels(results)
     all_lines = []
     for ch, ax in panels:
@@ -311,18 +365,20 @@ def accuracy_vs_capacity(results: dict[str, Any]):
         channel_keys = {k for k in results.get("sweep_keys", []) if k.split(".")[0] == "channels"}
         lines = _series(rows, results, ch, lambda r: r.get("mean_capacity_bits"), channel_keys)
         _draw_lines(ax, lines, colors, styles)
+        _ceiling(ax, results)
         all_lines.append(lines)
-        _log_axis(ax, [x for pts in lines.values() for x, _ in pts])
+        xs = [x for pts in lines.values() for x, _ in pts]
+        _log_axis(ax, xs)
         ax.set_title(ch)
-        ax.set_xlabel("mean capacity (bits/frame)")
+        ax.set_xlabel("mean capacity (bits/frame)" + _range_note(xs))
         ax.grid(alpha=0.3, which="major")
-    panels[0][1].set_ylabel(f"accuracy (band: {_ci_label(results)})")
-    _legend(fig, colors, _used(results, all_lines), styles)
-    _title(fig, f"{results['scenario']}: accuracy vs capacity")
+    panels[0][1].set_ylabel("accuracy")
+    _legend(fig, colors, _used(results, all_lines), styles, extra=_ceiling_handle(results))
+    _title(fig, f"{results['scenario']}: accuracy vs capacity\nband: {_ci_label(results)}")
     return fig
 
 
-def accuracy_vs_rate(results: dict[str, Any]):
+def accuracy_vs_rate(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs mean bits per image achieved, markers filled by the channel's swept value."""
     colors, styles = _run_colors(results), _Styles()
     fig, panels = _panels(results, height=3.9)
@@ -397,7 +453,7 @@ def accuracy_vs_rate(results: dict[str, Any]):
     return fig
 
 
-def timeline(results: dict[str, Any]):
+def timeline(results: dict[str, Any]) -> Figure | None:
     """Capacity trace, chosen operating points and delivery outcomes over time."""
     tl = results.get("timeline") or {}
     if not tl:
@@ -450,7 +506,7 @@ def timeline(results: dict[str, Any]):
     return fig
 
 
-def accuracy_vs_sensor_compute(results: dict[str, Any]):
+def accuracy_vs_sensor_compute(results: dict[str, Any]) -> Figure | None:
     """Accuracy vs the sensor's MACs per image: every scheme and policy at the middle sweep
     point, over the schemes' operating points (accuracy if every packet arrives)."""
     rows = [r for r in results["rows"] if r.get("sensor_macs") is not None
@@ -460,7 +516,7 @@ def accuracy_vs_sensor_compute(results: dict[str, Any]):
     colors, multi = _run_colors(results), _multi_scheme(results)
     point = len(results.get("sweep_values") or [None]) // 2
     fig, panels = _panels(results, height=4.0)
-    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    style_of = _policy_style_index(results)
     used: list[str] = []
     for ch, ax in panels:
         for label, d in (results.get("schemes") or {}).items():
@@ -477,18 +533,27 @@ def accuracy_vs_sensor_compute(results: dict[str, Any]):
             ax.errorbar([r["sensor_macs"]], [r["accuracy"]],
                         yerr=[[max(0.0, r["accuracy"] - r["accuracy_low"])],
                               [max(0.0, r["accuracy_high"] - r["accuracy"])]],
-                        fmt=MARKERS[policies.index(r["policy"]) % len(MARKERS)],
+                        fmt=MARKERS[style_of[str(r["policy"])] % len(MARKERS)] if multi
+                        else MARKERS[0],
                         color=colors[ent], ms=6, capsize=2)
         _log_axis(ax, [r["sensor_macs"] for r in rows])
         ax.set_title(f"{ch} ({_point_label(results)})")
-        ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)")
+        ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)"
+                      + _range_note([r["sensor_macs"] for r in rows]))
         ax.grid(alpha=0.3, which="major")
     panels[0][1].set_ylabel("accuracy (× : operating points, all delivered)")
     markers = [(Line2D([], [], color="0.35", marker=MARKERS[i % len(MARKERS)], ls="none"),
-                f"policy={p}") for i, p in enumerate(policies)] if multi else []
+                f"policy={p}") for p, i in style_of.items()] if multi else []
     _legend(fig, colors, [e for e in _entities(results) if e in used], None, extra=markers)
     _title(fig, f"{results['scenario']}: accuracy vs sensor compute")
     return fig
+
+
+def _ceiling_handle(results: dict[str, Any]) -> list[tuple[Any, str]]:
+    if not results.get("operating_points"):
+        return []
+    return [(Line2D([], [], color="0.45", ls=(0, (1, 2)), lw=0.9),
+             "error-free ceiling (best point, all delivered)")]
 
 
 def _point_label(results: dict[str, Any]) -> str:
@@ -502,7 +567,7 @@ FIGURE_FUNCTIONS = {
     "accuracy_vs_rate": accuracy_vs_rate,
     "timeline": timeline,
     "accuracy_vs_sensor_compute": accuracy_vs_sensor_compute,
-    "regret": lambda results: _regret(results, _run_colors(results)),
+    "regret": lambda results: _regret(results, _run_colors(results), _multi_scheme(results)),
 }
 
 
@@ -514,7 +579,9 @@ def _draw(name: str, results: dict[str, Any], out: Path, formats: Sequence[str])
     written = []
     for i, fmt in enumerate(formats):
         path = out / f"{name}.{fmt}"
-        fig.savefig(path, dpi=150 if fmt == "png" else None)
+        # a temporary file in the directory renamed over the name: never through a link
+        atomic_write(path, lambda fh, fmt=fmt: fig.savefig(fh, format=fmt,
+                                                           dpi=150 if fmt == "png" else None))
         written.append(path)
         if i == 0 and fig.get_layout_engine() is not None:
             try:  # the layout is solved by the first save; the other formats reuse it
@@ -551,23 +618,28 @@ def plot_run(
     Returns:
         The paths written, in the order of ``figures`` and ``formats``.
     """
+    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
+    if out.is_symlink():
+        raise ValueError(f"{out} is a symbolic link; figures are never written through a link "
+                         f"(remove it)")
     results = load_results(run_dir)
     figures = list(FIGURE_FUNCTIONS) if figures is None else figures
     for f in figures:
         if f not in FIGURE_FUNCTIONS:
             raise ValueError(f"unknown figure {f!r}; valid: {', '.join(FIGURE_FUNCTIONS)}")
-    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     formats = list(formats or ["png", "pdf"])
     tasks = [(name, results, out, formats) for name in figures]
     workers = min(int(jobs), len(tasks))
     if workers > 1:
-        import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        methods = multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        from commsldr.workers import pool_context, worker_initializer
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                                 initializer=worker_initializer,
+                                 initargs=(os.getpid(), None)) as pool:
             drawn = list(pool.map(_draw_task, tasks))
     else:
         drawn = [_draw_task(t) for t in tasks]

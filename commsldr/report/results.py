@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from commsldr._atomic import atomic_write_text
+from commsldr.csv_cells import safe_cell
 
 __all__ = ["save_results", "load_results", "RESULT_FILES"]
 
@@ -44,10 +45,10 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
         columns += [c for c in r if c not in columns]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
+    w.writerow({c: safe_cell(c) for c in columns})  # no cell is a spreadsheet formula
     for r in rows:
-        w.writerow({k: ("" if v is None else json.dumps(v) if isinstance(v, (list, dict)) else v)
-                    for k, v in _clean(r).items()})
+        w.writerow({k: safe_cell("" if v is None else json.dumps(v) if isinstance(v, (list, dict))
+                                 else v) for k, v in _clean(r).items()})
     return buf.getvalue()
 
 

@@ -1,8 +1,14 @@
 """Scenarios: a YAML study → validated dataclasses → a run directory of results and figures.
 
 - :mod:`commsldr.scenario.schema` — the dataclasses (every key, type, default, allowed values);
-- :mod:`commsldr.scenario.load` — YAML, ``--set`` overrides, validation, sweep expansion;
-- :mod:`commsldr.scenario.runner` — model → operating-point table → simulations → files.
+- :mod:`commsldr.scenario.load` — YAML, ``--set`` overrides, validation, sweep expansion (its
+  steps: :mod:`~commsldr.scenario.files`, :mod:`~commsldr.scenario.build`,
+  :mod:`~commsldr.scenario.checks`);
+- :mod:`commsldr.scenario.plan` — the typed run plan: assets, jobs (kinds registered by name) and
+  sections (:mod:`~commsldr.scenario.sections`: every scheme; plug-ins add their own), with the
+  result schema :class:`~commsldr.scenario.rows.Row`;
+- :mod:`commsldr.scenario.runner` — assets (model, tables, schemes) → jobs through a backend
+  (:mod:`~commsldr.scenario.backends`, rows in ``jobs.jsonl``) → sections' rows → files.
 """
 
 from commsldr.scenario.load import (

@@ -31,9 +31,10 @@ from filelock import FileLock, Timeout
 
 import commsldr
 from commsldr._atomic import remove_stale_temp_files
+from commsldr.cache import resolve_cache_dir
 from commsldr.coding import LatentStats, compute_latent_stats, latent_stats_from_latents
 from commsldr.data import load_labels
-from commsldr.errors import show
+from commsldr.errors import UserError, show
 from commsldr.link.table import OperatingPointTable, build_table, encode_latents
 from commsldr.models import model_id
 from commsldr.scenario.jobs import AnalogContext
@@ -74,10 +75,14 @@ def cache_lock(entry: Path, log: Log = print) -> Iterator[None]:
     finds the entry in the cache. ``filelock`` locks are advisory, per file, and released when
     the holder exits (also when it is killed).
     """
-    entry.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(entry.parent / f"{entry.name}.lock"))
     try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
+    except PermissionError:  # a read-only cache that lacks this entry
+        raise UserError("model.cache_dir", f"the cache is read-only and lacks {entry} (it would "
+                                           f"have to be built); make the cache writable or set "
+                                           f"model.cache_dir to a writable directory") from None
     except Timeout:
         log(f"cache: waiting for {lock.lock_file} (another process is building {entry.name})")
         lock.acquire()
@@ -184,7 +189,7 @@ def obtain_model(sc: Scenario, log: Log = print, progress: bool = True,
                  ) -> tuple[dict[int, torch.nn.Module], str]:
     """The encoder variants ``{k: model}`` of the scenario and a description of their source."""
     m = sc.model
-    cache = Path(m.cache_dir)
+    cache = resolve_cache_dir(m.cache_dir)
     if m.checkpoint is not None:
         ckpt, source = Path(m.checkpoint), f"checkpoint {m.checkpoint}"
     elif m.pretrained is not None:
@@ -284,7 +289,7 @@ def prepare_table(loaded: LoadedScenario, *, log: Log = print, progress: bool = 
     if dev.type != "cpu":
         key_fields["device"] = dev.type
     key = _hash(key_fields)
-    path = Path(sc.model.cache_dir) / "tables" / key
+    path = resolve_cache_dir(sc.model.cache_dir) / "tables" / key
     files = [path.with_suffix(".npz"), path.with_suffix(".json")]
     table = _load_quietly(files, lambda: OperatingPointTable.load(path, model_id=model_id(full)))
     if table is not None:

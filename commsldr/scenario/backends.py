@@ -24,7 +24,6 @@ order, so the backend and its worker count never change the results.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -35,6 +34,7 @@ import torch
 from commsldr.scenario.jobs import JobContext, run_job, warm_up
 from commsldr.scenario.plan import Job
 from commsldr.scenario.rows import JobRow
+from commsldr.workers import pool_context, worker_initializer
 
 if TYPE_CHECKING:
     from ray import ObjectRef
@@ -110,12 +110,13 @@ class PoolBackend:
             idle: Callable[[], None] | None = None) -> None:
         if not jobs:
             return
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        mp = multiprocessing.get_context("fork" if fork else "spawn")
-        if fork:
+        mp = pool_context()
+        if mp.get_start_method() == "fork":
             warm_up(ctx)  # the workers inherit the imports
+        # every worker dies with this process, even on kill -9 (commsldr.workers)
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=mp,
-                                   initializer=_init_worker, initargs=(ctx,))
+                                   initializer=worker_initializer,
+                                   initargs=(os.getpid(), _init_worker, ctx))
         try:
             pending = {pool.submit(_pool_job, job): job for job in jobs}
             if idle is not None:  # every worker is started (no fork after this point)

@@ -3,7 +3,8 @@
 One job per number of sensors × scheduler × policy × seed runs
 :func:`commsldr.cell.simulate_cell` on the split autoencoder's operating-point table; its key
 hashes the table, the cell settings, N, the scheduler with its parameters, the policy with its
-parameters, ``link.images_per_packet``, ``link.fallback``, the CSI model and the seed, so a
+parameters, ``link.images_per_packet``, ``link.fallback``, ``link.max_attempts``,
+``link.deadline_frames``, the CSI model and the seed, so a
 resumed run skips finished cells. The section writes (:meth:`CellRunSection.write_outputs`):
 
 * ``cell.csv`` — one row per job (:data:`commsldr.cell.CELL_COLUMNS`);
@@ -31,7 +32,14 @@ from commsldr._atomic import atomic_write_text
 from commsldr.cell import CellConfig, CellConfigError, simulate_cell
 from commsldr.cell.schedulers import check_scheduler
 from commsldr.cell.topology import SCENARIO_DEFAULTS
-from commsldr.scenario.plan import SPLIT_AE, Job, RunAssets, Section, register_job_kind, register_section
+from commsldr.scenario.plan import (
+    SPLIT_AE,
+    Job,
+    RunAssets,
+    Section,
+    register_job_kind,
+    register_section,
+)
 from commsldr.scenario.rows import JobRow, SectionResult
 from commsldr.scenario.schema import Scenario, ScenarioError
 
@@ -137,6 +145,8 @@ class CellRunSection(Section):
                             "policy_label": label,
                             "images_per_packet": sc.link.images_per_packet,
                             "fallback": sc.link.fallback,
+                            "max_attempts": sc.link.max_attempts,
+                            "deadline_frames": sc.link.deadline_frames,
                             "csi": {"type": sc.csi.type, "params": dict(sc.csi.params)},
                             "seed": int(seed)}
                         key = _key(spec)
@@ -204,7 +214,9 @@ def run_cell(ctx: JobContext, job: Job) -> JobRow:
     res = simulate_cell(config, ctx.table, policy, seed=int(spec["seed"]),
                         images_per_packet=int(spec["images_per_packet"]),
                         fallback=str(spec["fallback"]),
-                        csi={"name": spec["csi"]["type"], **spec["csi"]["params"]})
+                        csi={"name": spec["csi"]["type"], **spec["csi"]["params"]},
+                        max_attempts=int(spec["max_attempts"]),
+                        deadline_frames=int(spec["deadline_frames"]))
     cell_row = {**res.cell_row, "policy": spec["policy_label"]}
     return {"cell": cell_row, "sensors": res.sensor_rows}
 

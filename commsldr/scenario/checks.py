@@ -14,6 +14,7 @@ import torch
 from commsldr_channels import get_channel_class, list_channels
 
 from commsldr.adapt import create_csi_model, list_csi_models
+from commsldr.cache import resolve_cache_dir
 from commsldr.coding import ALLOCATION_RULES
 from commsldr.errors import show
 from commsldr.link.harq import HARQConfig
@@ -68,8 +69,11 @@ def check_writable(path: str, key: str) -> None:
 def _check_resources(sc: Scenario) -> None:
     """Data present, model and simulation within memory, packets within the test set."""
     check_writable(sc.outputs.dir, "outputs.dir")
-    if sc.model.recipe is not None:
-        check_writable(sc.model.cache_dir, "model.cache_dir")
+    cache = resolve_cache_dir(sc.model.cache_dir)
+    if sc.model.recipe is not None and not cache.is_dir():
+        # an existing cache may be read-only (a shared, fully populated one): entries it lacks
+        # are reported when the run needs to build them (scenario.assets.cache_lock)
+        check_writable(str(cache), "model.cache_dir")
     tc = train_config(sc)
     try:
         check_data_available(tc)

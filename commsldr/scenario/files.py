@@ -15,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from commsldr.errors import show
+from commsldr.errors import did_you_mean, show
 from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
 from commsldr.resources import shipped_scenarios_dir
+from commsldr.scenario.bounds import check_key_depth
 from commsldr.scenario.schema import ScenarioError
 
 __all__ = [
@@ -75,9 +76,12 @@ def scenario_path(name_or_path: str | Path) -> Path:
         return p
     shipped = scenarios_dir() / f"{name_or_path}.yaml"
     if shipped.is_file():
-        return shipped
-    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}; shipped scenarios: "
-                            f"{', '.join(list_scenarios())}")
+        # through the package's link to the clone's folder: the scenario's relative paths
+        # (a trace under channels/data) resolve from where the file really is
+        return shipped.resolve()
+    raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
+                            f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
+                            f"scenarios: {', '.join(list_scenarios())}")
 
 
 def resolve_pretrained(name: str) -> Path:
@@ -118,6 +122,14 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+# YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e5 and 3.5e9 (no dot or no exponent sign) as text;
+# a scenario reads them as the numbers they are (a quoted '1e5' stays text and is refused)
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
 
 
 class _TooDeep(Exception):
@@ -221,7 +233,8 @@ def _resolve(value: YAMLValue, base: Path) -> YAMLValue:
 
 
 def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
-    """Make the relative *input* paths of a scenario file relative to the file's directory.
+    """Make the relative *input* paths of a scenario file relative to the file's directory (its
+    real directory, symbolic links resolved, so that ``..`` means what it means to the OS).
 
     Resolved (in place): ``plugins`` entries that are ``.py`` paths, ``data.root``,
     ``model.checkpoint``, the path-like values of
@@ -231,7 +244,9 @@ def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
     (``outputs.dir``, ``model.cache_dir``) and ``--set`` values stay relative to the working
     directory. ``~`` and absolute paths are left alone.
     """
-    base = Path(os.path.abspath(base))
+    # the file's real directory: ``..`` in a path then means what it means to the OS (a shipped
+    # scenario is found through the link commsldr/shipped/scenarios -> ../../scenarios)
+    base = Path(os.path.realpath(base))
     plugins = raw.get("plugins")
     if isinstance(plugins, list):
         raw["plugins"] = [_resolve(p, base) if isinstance(p, str) and (p.endswith(".py") or "/" in p)
@@ -274,16 +289,40 @@ def parse_override(text: str) -> tuple[str, YAMLValue]:
         raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
     key, value = text.split("=", 1)
     key = key.strip()
-    if not re.fullmatch(r"[A-Za-z0-9_*\-]+(\.[A-Za-z0-9_*\-]+)*", key):
-        raise ScenarioError("--set", f"malformed dotted key {show(key)}")
+    check_key_depth(key)
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
+                                     f"by dots, e.g. channels.rayleigh.mean_snr_db")
     return key, parse_yaml(value, f"--set {key}")
+
+
+def _split_path(node: YAMLValue, parts: list[str]) -> list[str]:
+    """``parts`` regrouped so that existing keys containing dots stay whole: at each level the
+    longest run of parts that names an existing key of ``node`` is one key (``channels.naka-m0.5.x``
+    with a channel ``naka-m0.5`` → ``["channels", "naka-m0.5", "x"]``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        take = 1
+        if isinstance(node, dict):
+            for j in range(len(parts), i + 1, -1):
+                if ".".join(parts[i:j]) in node:
+                    take = j - i
+                    break
+        key = ".".join(parts[i:i + take])
+        out.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        i += take
+    return out
 
 
 def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
     """Set ``raw[a][b]... = value`` for ``key = "a.b..."``.
 
     ``channels.*.x`` sets ``x`` of every channel; ``sweep.<dotted key>`` sets one sweep entry.
+    Labels may contain dots: an existing key is matched whole (the longest match wins).
     """
+    check_key_depth(key, key.split(".", 1)[0])
     parts = key.split(".")
     if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry's key is itself a dotted key
         if not isinstance(raw.get("sweep"), dict):
@@ -294,16 +333,24 @@ def set_dotted(raw: dict[str, YAMLValue], key: str, value: YAMLValue) -> None:
         channels = raw.get("channels")
         if not isinstance(channels, dict) or not channels:
             raise ScenarioError(key, "'*' needs at least one entry under channels")
-        for label in channels:
-            set_dotted(raw, ".".join(["channels", str(label), *parts[2:]]), copy.deepcopy(value))
+        for label in list(channels):
+            node = channels[label]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"channels.{label}", "is not a mapping; cannot set " + key)
+            _set_path(node, _split_path(node, parts[2:]), copy.deepcopy(value),
+                      f"channels.{label}", key)
         return
-    node: YAMLValue = raw
-    for i, part in enumerate(parts[:-1]):
+    _set_path(raw, _split_path(raw, parts), value, "", key)
+
+
+def _set_path(node: YAMLValue, path: list[str], value: YAMLValue, where: str, key: str) -> None:
+    for part in path[:-1]:
         if not isinstance(node, dict):
-            raise ScenarioError(".".join(parts[:i]), "is not a mapping; cannot set " + key)
+            raise ScenarioError(where, "is not a mapping; cannot set " + key)
         if node.get(part) is None:
             node[part] = {}
         node = node[part]
+        where = f"{where}.{part}" if where else part
     if not isinstance(node, dict):
-        raise ScenarioError(".".join(parts[:-1]), "is not a mapping; cannot set " + key)
-    node[parts[-1]] = value
+        raise ScenarioError(where, "is not a mapping; cannot set " + key)
+    node[path[-1]] = value

@@ -38,8 +38,10 @@ import numpy as np
 import torch
 from commsldr_channels import create_channel
 
+import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
+from commsldr.adapt.intervals import ratio_standard_error
 from commsldr.adapt.metrics import metrics_from_simulation
 from commsldr.adapt.regret import correct_curve
 from commsldr.data import derive_seed
@@ -47,7 +49,6 @@ from commsldr.link.analog import analog_accuracy
 from commsldr.link.harq import harq_attempts
 from commsldr.link.simulator import SimulationResult, frame_schedule, simulate
 from commsldr.registry import import_plugins
-import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.scenario.load import channel_params, phy_class, phy_params, scheme_policies
 from commsldr.scenario.plan import SPLIT_AE, Job, job_kind, register_job_kind
 from commsldr.scenario.rows import JobRow
@@ -380,7 +381,10 @@ def run_scheme_analog(ctx: JobContext, job: Job) -> JobRow:
     g = torch.Generator().manual_seed(derive_seed(job.seed,
                                                   f"analog-noise/{job.scheme}/{job.channel}"))
     pred = asset.evaluate(asset.images[torch.from_numpy(sched)], channel, states, g)
-    return {"correct": int(np.count_nonzero(pred == asset.labels[sched])), "total": len(sched),
+    hit = np.asarray(pred == asset.labels[sched], dtype=np.float64)  # one image per frame
+    se, block = ratio_standard_error(hit, np.ones_like(hit))
+    return {"correct": int(hit.sum()), "total": len(sched), "accuracy_se": se,
+            "block_frames": block,
             "mean_capacity_bits": _mean_capacity_bits(_phy(ctx, sc), states),
             "mean_snr_db": _mean_snr_db(states)}
 
@@ -391,7 +395,17 @@ register_job_kind("scheme-analog", run_scheme_analog)
 
 
 def run_job(ctx: JobContext, job: Job) -> JobRow:
-    """Run ``job`` with the function registered for its kind; its row as plain JSON-able values."""
+    """Run ``job`` with the function registered for its kind
+    (:func:`~commsldr.scenario.plan.job_kind`).
+
+    Input:
+        ctx (:class:`JobContext`): the run's shared assets (tables, analog inputs, sweep points).
+        job (:class:`~commsldr.scenario.plan.Job`): the job; ``job.kind`` names its function.
+
+    Output:
+        ``dict[str, object]``: the job's row, plain JSON values (its layout is the kind's, e.g.
+        :func:`run_sim`'s); equal keys give equal rows in any process.
+    """
     return job_kind(job.kind)(ctx, job)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from commsldr.errors import show
 from commsldr.registry import import_plugins
+from commsldr.scenario.bounds import check_bounds, check_ranges
 from commsldr.scenario.build import (
     channel_params,
     phy_class,
@@ -26,6 +27,7 @@ from commsldr.scenario.build import (
     train_config,
 )
 from commsldr.scenario.checks import SAFE_NAME, check_scenario, check_schemes
+from commsldr.scenario.compose import compose
 from commsldr.scenario.files import (
     MAX_SCENARIO_BYTES,
     MAX_YAML_DEPTH,
@@ -45,6 +47,7 @@ from commsldr.scenario.files import (
     set_dotted,
 )
 from commsldr.scenario.schema import SWEEPABLE, Scenario, ScenarioError, parse_section
+from commsldr.trust import check_scenario_plugins
 
 __all__ = [
     "SweepPoint",
@@ -101,7 +104,9 @@ class LoadedScenario:
 # the entry point
 # ---------------------------------------------------------------------------------------------
 def _parse(raw: dict[str, YAMLValue]) -> Scenario:
+    check_bounds(raw)  # representable numbers first (commsldr.scenario.bounds)
     sc = parse_section(Scenario, raw, "")
+    check_ranges(raw)  # then the documented ranges, before any object is built
     check_scenario(sc)
     return sc
 
@@ -109,7 +114,7 @@ def _parse(raw: dict[str, YAMLValue]) -> Scenario:
 def load_scenario(
     source: str | Path | dict[str, YAMLValue],
     overrides: Sequence[str] | Iterable[tuple[str, YAMLValue]] = (),
-    *, max_sweep_points: int = MAX_SWEEP_POINTS,
+    *, max_sweep_points: int = MAX_SWEEP_POINTS, allow_plugins: bool = False,
 ) -> LoadedScenario:
     """Load, override, validate and expand a scenario.
 
@@ -119,6 +124,9 @@ def load_scenario(
             applied in order before validation.
         max_sweep_points: refuse a sweep grid with more points than this (each point is
             validated here and simulated later).
+        allow_plugins: import the scenario's ``plugins`` even when they are not on the user's
+            allow-list (``--allow-plugins`` also calls :func:`commsldr.trust.allow_code`, which
+            lets code-carrying checkpoints such as RL agents load; :mod:`commsldr.trust`).
 
     Raises:
         ScenarioError: the first problem, naming its dotted key.
@@ -133,10 +141,15 @@ def load_scenario(
             raw = {}
     if not isinstance(raw, dict):
         raise ScenarioError("", "the top level of a scenario must be a mapping")
+    raw = compose(raw, path if path is not None else Path.cwd() / "<mapping>", read=read_yaml,
+                  resolve_paths=resolve_input_paths, shipped_dir=scenarios_dir())
     if path is not None and not raw.get("name"):
         raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)[:100]
-    if path is not None:
-        resolve_input_paths(raw, path.parent)
+    # relative paths start at the file's folder; .resolve() follows a linked folder (the
+    # package's shipped/scenarios link) to where the files really are
+    base_dir = path.parent.resolve() if path is not None else None
+    if base_dir is not None:
+        resolve_input_paths(raw, base_dir)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         set_dotted(raw, key, value)
@@ -145,8 +158,9 @@ def load_scenario(
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ScenarioError("plugins", f"expected a list of module names or .py paths, got "
                                        f"{show(plugins)}")
+    check_scenario_plugins(plugins, source=path, base_dir=base_dir, allow=allow_plugins)
     try:
-        import_plugins(plugins, base_dir=path.parent if path is not None else None)
+        import_plugins(plugins, base_dir=base_dir)
     except ImportError as e:
         raise ScenarioError("plugins", str(e)) from None
     sweep = raw.get("sweep") or {}

@@ -189,8 +189,15 @@ def section_builders() -> list[SectionBuilder]:
 def plan_run(loaded: LoadedScenario, assets: RunAssets) -> RunPlan:
     """Every registered builder's sections of ``loaded`` and their unique jobs.
 
-    Jobs are in section order, first occurrence; a job planned twice with and without
-    ``timeline`` keeps ``timeline``.
+    Input:
+        loaded (:class:`~commsldr.scenario.load.LoadedScenario`): the scenario and its sweep
+            points.
+        assets (:class:`RunAssets`): the identities of the prepared assets (builders may add
+            their workers' inputs to ``assets.extra``).
+
+    Output:
+        :class:`RunPlan`: the jobs, unique by key, in section order (first occurrence; a job
+        planned with and without ``timeline`` keeps ``timeline``), and the sections.
     """
     sections = [s for build in _BUILDERS for s in build(loaded, assets)]
     jobs: dict[str, Job] = {}

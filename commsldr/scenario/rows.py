@@ -16,7 +16,9 @@ column                     meaning
 ``seed``                   the seed (``per_seed.csv`` only)
 *sweep keys*               one column per swept key (e.g. ``channels.*.mean_snr_db``), its value
 ``mean_capacity_bits``     mean true capacity of a frame, bits (PHY's ``frame_capacity_bits``)
-``mean_snr_db``            mean channel SNR over the frames, dB (NaN for capacity-only channels)
+``mean_snr_db``            *realised* mean SNR of the drawn channel states, dB (NaN for
+                           capacity-only channels); the configured mean SNR is the swept key's
+                           column (e.g. ``channels.*.mean_snr_db``), which the figures plot
 ``accuracy``               images classified correctly at the server / images generated
 ``accuracy_low``           lower end of the confidence interval on ``accuracy``
 ``accuracy_high``          upper end of the confidence interval on ``accuracy``
@@ -29,6 +31,13 @@ column                     meaning
 ``correct``                images classified correctly
 ``frames``                 frames simulated
 ``latency_frames``         mean delivery latency in frames (absent for analog rows)
+``accuracy_se``            standard error of ``accuracy`` from the moving-block bootstrap over
+                           frames, seeds combined (absent for analog rows)
+``block_frames``           that bootstrap's block length in frames (mean over seeds)
+``ci_method``              how the interval was computed: ``t`` (Student t over seeds),
+                           ``block-bootstrap`` (over frames), ``bootstrap`` (over seeds),
+                           ``wilson`` (pooled images; :mod:`commsldr.adapt.intervals`)
+``seeds``                  independent runs behind the row (1 in ``per_seed.csv``)
 ``scheme_type``            the scheme's registered type
 ``sensor_macs``            mean multiply-accumulates the sensor spent per image (absent for the
                            split autoencoder's analog curve)
@@ -86,6 +95,10 @@ class Row:
     seed: int | None = None
     latency_frames: float | None = None
     sensor_macs: float | None = None
+    accuracy_se: float | None = None
+    block_frames: float | None = None
+    ci_method: str | None = None
+    seeds: int | None = None
 
     @classmethod
     def digital(cls, *, point: int, scheme: str, channel: str, policy: str,
@@ -106,14 +119,17 @@ class Row:
                    latency_frames=metrics.latency_frames, scheme_type=str(cost["scheme_type"]),
                    sensor_macs=_float(cost["sensor_macs"]),
                    channel_uses_per_image=_float(cost["channel_uses_per_image"]),
-                   policy_type=policy_type, seed=seed)
+                   policy_type=policy_type, seed=seed, accuracy_se=metrics.accuracy_se,
+                   block_frames=metrics.block_frames, ci_method=metrics.ci_method,
+                   seeds=metrics.seeds)
 
     @classmethod
     def analog(cls, *, point: int, scheme: str, channel: str, policy: str,
                sweep: Mapping[str, SweepValue], correct: int, total: int,
                accuracy_low: float, accuracy_high: float, scheme_type: str,
                channel_uses_per_image: float, mean_capacity_bits: float = float("nan"),
-               mean_snr_db: float = float("nan"), sensor_macs: float | None = None) -> Row:
+               mean_snr_db: float = float("nan"), sensor_macs: float | None = None,
+               ci_method: str | None = None, seeds: int | None = None) -> Row:
         """A row of an analog transmission: every image arrives (no packets, no outage), one
         image per frame; ``correct`` of ``total`` images classified correctly."""
         return cls(point=point, scheme=scheme, channel=channel, policy=policy, sweep=sweep,
@@ -124,11 +140,16 @@ class Row:
                    mean_bits_per_image=float("nan"), images=total, correct=correct,
                    frames=total, scheme_type=scheme_type,
                    channel_uses_per_image=channel_uses_per_image, policy_type="analog",
-                   sensor_macs=sensor_macs)
+                   sensor_macs=sensor_macs, ci_method=ci_method, seeds=seeds)
 
     def to_dict(self) -> dict[str, object]:
         """The row's columns in the schema's order (``None`` columns left out; a sweep key that
-        names a column keeps the sweep's place and the column's value)."""
+        names a column keeps the sweep's place and the column's value).
+
+        Output:
+            ``dict[str, object]``: column name → value (units in the names: ``_bits``, ``_db``,
+            ``_frames``, ``_macs``), one line of ``results.csv`` / ``per_seed.csv``.
+        """
         out: dict[str, object] = {"point": self.point, "scheme": self.scheme,
                                   "channel": self.channel, "policy": self.policy}
         for name in ("policy_type", "seed"):
@@ -145,8 +166,9 @@ class Row:
 
 _TAIL = ("mean_capacity_bits", "mean_snr_db", "accuracy", "accuracy_low", "accuracy_high",
          "delivered_rate", "outage_probability", "capacity_violations", "switches_per_1000",
-         "mean_bits_per_image", "images", "correct", "frames", "latency_frames", "scheme_type",
-         "sensor_macs", "channel_uses_per_image")
+         "mean_bits_per_image", "images", "correct", "frames", "latency_frames", "accuracy_se",
+         "block_frames", "ci_method", "seeds", "scheme_type", "sensor_macs",
+         "channel_uses_per_image")
 
 
 def _float(value: object) -> float:

@@ -44,9 +44,12 @@ from typing import TYPE_CHECKING
 import yaml
 from tqdm import tqdm
 
+from commsldr._atomic import atomic_write_text
 from commsldr.adapt.regret import regret_summary
 from commsldr.logs import run_log
+from commsldr.provenance import provenance
 from commsldr.report.results import save_results
+from commsldr.rundir import RunDirError, claim_run_dir, discard_run_dir
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
     LazyTrain,
@@ -100,18 +103,11 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         ScenarioError: an unsafe name, an ``out`` that is a file or not empty, or a directory
             that cannot be created (naming ``--out`` or ``outputs.dir``).
     """
-    if out is not None:
-        path = Path(out)
-        if path.exists() and not path.is_dir():
-            raise ScenarioError("--out", f"{path} exists and is not a directory")
-        if path.is_dir() and any(path.iterdir()) and not overwrite:
-            raise ScenarioError("--out", f"{path} already holds files; choose a new directory "
-                                         f"or pass --overwrite")
+    if out is not None:  # created, locked and checked under the lock (commsldr.rundir)
         try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ScenarioError("--out", f"cannot create {path}: {e.strerror or e}") from None
-        return path
+            return claim_run_dir(out, key="--out", overwrite=overwrite)
+        except RunDirError as e:
+            raise ScenarioError(e.key, e.message) from None
     if not SAFE_NAME.fullmatch(sc.name) or not sc.name.strip("."):
         raise ScenarioError("name", f"{sc.name!r} is not a safe directory name")
     root = Path(sc.outputs.dir)
@@ -135,7 +131,10 @@ def make_run_dir(sc: Scenario, out: str | Path | None = None, *, overwrite: bool
         path.rmdir()
         raise ScenarioError("name", f"the run directory {path} resolves outside outputs.dir "
                                     f"({root})")
-    return path
+    try:
+        return claim_run_dir(path, key="outputs.dir", fresh=True)
+    except RunDirError as e:
+        raise ScenarioError(e.key, e.message) from None
 
 
 def run_scenario(
@@ -186,8 +185,9 @@ def run_scenario(
     if resume:
         if out is None or not (Path(out) / "config.yaml").is_file():
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
-        run_dir = Path(out)
+        run_dir = claim_run_dir(out, key="--resume", resume=True)  # locked, no links inside
     else:
+        created = out is None or not Path(out).exists()
         run_dir = make_run_dir(sc, out, overwrite=overwrite)
     if log is None:
         emit = logger.info
@@ -195,20 +195,27 @@ def run_scenario(
         def emit(msg: str) -> None:
             log(msg)
             logger.debug(msg)
-    with run_log(run_dir / "run.log"):
-        try:
-            return _run(loaded, run_dir, progress=progress, plot=plot, log=emit, runner=runner,
-                        resume=resume, device=device)
-        except BaseException:
-            logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
-            raise
+    try:
+        with run_log(run_dir / "run.log"):
+            try:
+                return _run(loaded, run_dir, progress=progress, plot=plot, log=emit,
+                            runner=runner, resume=resume, device=device)
+            except BaseException:
+                logger.debug("run failed", exc_info=True)  # the traceback goes to run.log only
+                raise
+    except Exception as exc:  # a run that stopped before any job finished leaves no directory
+        rows = run_dir / ROWS_FILE
+        started = rows.is_file() and rows.stat().st_size > 0  # finished jobs: --resume can use them
+        if not resume and created and not started and not isinstance(exc, OSError):
+            discard_run_dir(run_dir)
+        raise
 
 
 def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Log,
          runner: Backend, resume: bool, device: str) -> RunOutput:
     sc = loaded.scenario
     if not resume:
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(sc.to_dict(), sort_keys=False))
+        atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(sc.to_dict(), sort_keys=False))
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
     # assets: the split autoencoder's table and every scheme's product, built once here
@@ -234,7 +241,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
     for point in loaded.points:
         phy_class(point.scenario.link.phy)
     bar = tqdm(total=len(plan.jobs), initial=len(plan.jobs) - len(todo), desc="simulations",
-               disable=not progress, unit="job")
+               disable=None if progress else True, unit="job")  # None: off if not a tty
 
     def on_done(job: Job, row: JobRow) -> None:
         store.append(job, row)
@@ -260,8 +267,9 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
+    results["provenance"] = provenance()
     save_results(run_dir, results)
-    (run_dir / "sensor_cost.md").write_text(cost_table(results))
+    atomic_write_text(run_dir / "sensor_cost.md", cost_table(results))
     for section in plan.sections:  # a section's own files (the cell's tables and figures)
         own = section.write_outputs(run_dir, store.rows, figures=plot, formats=sc.outputs.formats)
         if own:

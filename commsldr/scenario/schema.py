@@ -99,8 +99,9 @@ class ModelConfig:
         "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
     finetune_truncations: bool = field(default=False, metadata=_doc(
         "fine-tune every truncated variant with the 'truncate' recipe (else plain truncation)"))
-    cache_dir: str = field(default=".cache/commsldr", metadata=_doc(
-        "where trained models and operating-point tables are cached"))
+    cache_dir: str = field(default="", metadata=_doc(
+        "where trained models and operating-point tables are cached (empty: the user cache, "
+        "$COMMSLDR_CACHE or else ~/.cache/commsldr, shared by every working directory)"))
 
 
 @dataclass
@@ -242,9 +243,11 @@ class OutputConfig:
         "figures to draw", choices=FIGURES))
     formats: list[str] = field(default_factory=lambda: ["png", "pdf"], metadata=_doc(
         "figure file formats", choices=("png", "pdf", "svg")))
-    ci: str = field(default="wilson", metadata=_doc(
-        "confidence interval on accuracy: Wilson over pooled images, or bootstrap over seeds",
-        choices=("wilson", "bootstrap")))
+    ci: str = field(default="auto", metadata=_doc(
+        "confidence interval on accuracy: auto (Student t over seeds from 5 seeds, else the "
+        "moving-block bootstrap over frames), t, block-bootstrap, bootstrap (over seeds) or "
+        "wilson (pooled images; right only where frames are independent)",
+        choices=("auto", "t", "block-bootstrap", "bootstrap", "wilson")))
     confidence: float = field(default=0.95, metadata=_doc(
         "confidence level of the intervals", min_exclusive=0.0, max_exclusive=1.0))
     timeline_frames: int = field(default=200, metadata=_doc(
@@ -276,6 +279,10 @@ class Scenario:
 
     name: str = field(default="", metadata=_doc("scenario name (the run directory's name)"))
     description: str = field(default="", metadata=_doc("free text"))
+    extends: list[str] = field(default_factory=list, metadata=_doc(
+        "scenario files this one starts from (a name or a list; paths relative to this file, or "
+        "shipped scenario names): mappings merge key by key, lists and scalars replace, null "
+        "removes an inherited key, name is not inherited"))
     plugins: list[str] = field(default_factory=list, metadata=_doc(
         "modules imported before validation so that the policies, CSI models, PHYs and channels "
         "they register can be used here: dotted module names or .py files (relative to this "
@@ -457,9 +464,9 @@ def reference_markdown() -> str:
     """The scenario reference (every key, type, default, allowed values) as Markdown tables."""
     lines: list[str] = []
     sections = [("(top level)", Scenario), ("data", DataConfig), ("model", ModelConfig),
-                ("coding", CodingConfig), ("channels.&lt;label&gt;", ChannelConfig),
-                ("link", LinkConfig), ("csi", CSIConfig), ("policies.&lt;label&gt;", PolicyConfig),
-                ("analog", AnalogConfig), ("schemes.&lt;label&gt;", SchemeConfig),
+                ("coding", CodingConfig), ("channels.<label>", ChannelConfig),
+                ("link", LinkConfig), ("csi", CSIConfig), ("policies.<label>", PolicyConfig),
+                ("analog", AnalogConfig), ("schemes.<label>", SchemeConfig),
                 ("paper_figures", PaperFiguresConfig), ("cell", CellSection),
                 ("outputs", OutputConfig)]
     for title, cls in sections:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from commsldr.cache import resolve_cache_dir
 from commsldr.scenario.assets import load_data, obtain_model
 from commsldr.scenario.jobs import (
     AnalogSchemeAsset,
@@ -104,7 +105,7 @@ def scheme_context(loaded: LoadedScenario, *, table_fn: Callable[[], OperatingPo
     cu = phy_channel_uses(phy)
     return SchemeContext(
         data=data, model=lambda: variants()[max(variants())], train_config=tc,
-        cache_dir=Path(sc.model.cache_dir), crc_bits=sc.coding.crc_bits,
+        cache_dir=resolve_cache_dir(sc.model.cache_dir), crc_bits=sc.coding.crc_bits,
         images_per_packet=sorted({p.scenario.link.images_per_packet for p in loaded.points}),
         channel_uses_per_frame=None if np.isnan(cu) else cu,
         channel_uses_per_image=None if np.isnan(cu) else cu / sc.link.images_per_packet,

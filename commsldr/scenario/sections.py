@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from commsldr.adapt import get_policy_class
-from commsldr.adapt.metrics import PolicyMetrics, aggregate, wilson_interval
+from commsldr.adapt.metrics import PolicyMetrics, aggregate, interval_from_counts
 from commsldr.data import derive_seed
 from commsldr.scenario.jobs import channel_spec, stable_hash
 from commsldr.scenario.load import scheme_policies
@@ -54,7 +54,7 @@ __all__ = ["DigitalSection", "AnalogSection", "AnalogSchemeSection", "builtin_se
            "plan_jobs", "SPLIT_AE_ANALOG"]
 
 #: Bump when a job's row changes meaning (old rows are then recomputed on resume).
-_FORMAT = 2
+_FORMAT = 3  # 3: metrics carry accuracy_se/block_frames (block bootstrap over frames)
 #: the scheme name of the split autoencoder's analog curve
 SPLIT_AE_ANALOG = "split-ae-analog"
 
@@ -197,12 +197,16 @@ class AnalogSection(Section):
                 correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
                 total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
                 k = int(cells[0]["k"])  # type: ignore[call-overload]
-                low, high = wilson_interval(correct, total, sc.outputs.confidence)
+                low, high, method = interval_from_counts(
+                    [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
+                    [int(c["total"]) for c in cells],  # type: ignore[call-overload]
+                    ci=sc.outputs.ci, confidence=sc.outputs.confidence)
                 out.rows.append(Row.analog(
                     point=pi, scheme=SPLIT_AE_ANALOG, channel=ch, policy=f"analog (k={k})",
                     sweep=point.values, correct=correct, total=total, accuracy_low=low,
                     accuracy_high=high, scheme_type=SPLIT_AE_ANALOG,
-                    channel_uses_per_image=k * psc.analog.symbols_per_entry))
+                    channel_uses_per_image=k * psc.analog.symbols_per_entry,
+                    ci_method=method, seeds=len(cells)))
         return out
 
 
@@ -247,9 +251,15 @@ class AnalogSchemeSection(Section):
                 cells = [rows[self.cell_keys[(pi, ch, s)]] for s in sc.seeds]
                 correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
                 total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
-                low, high = wilson_interval(correct, total, sc.outputs.confidence)
+                low, high, method = interval_from_counts(
+                    [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
+                    [int(c["total"]) for c in cells],  # type: ignore[call-overload]
+                    ci=sc.outputs.ci, confidence=sc.outputs.confidence,
+                    accuracy_se=[float(c["accuracy_se"]) for c in cells],  # type: ignore[arg-type]
+                    block_frames=[float(c["block_frames"]) for c in cells])  # type: ignore[arg-type]
                 out.rows.append(Row.analog(
                     point=pi, scheme=self.scheme, channel=ch, policy="analog",
+                    ci_method=method, seeds=len(cells),
                     sweep=point.values, correct=correct, total=total, accuracy_low=low,
                     accuracy_high=high, scheme_type=type_,
                     mean_capacity_bits=float(np.mean([c["mean_capacity_bits"] for c in cells])),

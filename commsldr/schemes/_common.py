@@ -11,7 +11,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from commsldr.coding.packets import PacketHeader, build_packet, packet_model_id
+from commsldr.data import to_float
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
+from commsldr.link.table import OperatingPointTable
 
 __all__ = ["predict_images", "cache_key", "table_from_payloads", "cached_table"]
 
@@ -20,8 +23,6 @@ __all__ = ["predict_images", "cache_key", "table_from_payloads", "cached_table"]
 def predict_images(model: torch.nn.Module, images: torch.Tensor,
                    batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """``uint8 [N, 3, H, W]`` images -> ``int64 [N]`` labels of ``decode(encode(x))`` (eval mode)."""
-    from commsldr.data import to_float
-
     was = model.training
     model.eval()
     try:
@@ -79,9 +80,6 @@ def table_from_payloads(
     Every packet is ``build_packet(PacketHeader(model_id, k, scale_index, m), payload, crc_bits)``
     and its size is ``8 * len(packet)``.
     """
-    from commsldr.coding.packets import PacketHeader, build_packet, packet_model_id
-    from commsldr.link.table import OperatingPointTable
-
     rng = np.random.default_rng(seed)
     n = int(np.asarray(labels).shape[0])
     ms = sorted({int(m) for m in images_per_packet})
@@ -100,8 +98,6 @@ def table_from_payloads(
 
 def cached_table(path: Path, build: Callable[[], Any], log: Callable[[str], Any]) -> Any:
     """Load the table at ``path`` (``.npz`` + ``.json``) or build and save it."""
-    from commsldr.link.table import OperatingPointTable
-
     if path.with_suffix(".npz").is_file() and path.with_suffix(".json").is_file():
         log(f"table: cached {path}.npz")
         return OperatingPointTable.load(path)

@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from commsldr.cache import cache_root
+
 __all__ = ["Scheme", "SchemeContext", "DigitalProduct", "AnalogProduct"]
 
 
@@ -61,7 +63,7 @@ class SchemeContext:
     data: Callable[[], tuple[Any, Any]]
     model: Callable[[], torch.nn.Module]
     train_config: Any = None
-    cache_dir: Path = Path(".cache/commsldr")
+    cache_dir: Path = field(default_factory=cache_root)
     crc_bits: int = 16
     images_per_packet: Sequence[int] = (1,)
     channel_uses_per_frame: float | None = None

@@ -40,8 +40,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from commsldr.data import ImageTensors, derive_seed
+from commsldr.link.table import OperatingPoint
+from commsldr.models import model_id
+from commsldr.schemes._common import cache_key, cached_table, predict_images, table_from_payloads
 from commsldr.schemes.base import DigitalProduct, Scheme, SchemeContext
+from commsldr.schemes.cost import codec_macs
 from commsldr.schemes.registry import register_scheme
+from commsldr.train import TrainConfig, load_model, save_checkpoint
+from commsldr.train.loop import train_phase
+from commsldr.train.recipes import ce_phase
 
 __all__ = ["encode_image", "decode_image", "ImageCodecScheme", "JPEGScheme", "WebPScheme",
            "CODECS"]
@@ -203,12 +211,6 @@ class ImageCodecScheme(Scheme):
     # ------------------------------------------------------------------ the server's classifier
     def server_model(self, ctx: SchemeContext) -> torch.nn.Module:
         """The classifier of decoded images (trained once and cached for ``finetuned``)."""
-        from commsldr.schemes._common import cache_key
-        from commsldr.models import model_id
-        from commsldr.train import TrainConfig, load_model, save_checkpoint
-        from commsldr.train.loop import train_phase
-        from commsldr.train.recipes import ce_phase
-
         base = ctx.model()
         if self.classifier == "clean":
             return base
@@ -225,7 +227,6 @@ class ImageCodecScheme(Scheme):
         train, test = ctx.data()
         ctx.log(f"{self.codec}: fine-tuning the classifier on {len(train)} decoded images "
                 f"({self.finetune_epochs} epoch(s)) → {out} (cached for later runs)")
-        from commsldr.data import ImageTensors, derive_seed
 
         rng = np.random.default_rng(derive_seed(ctx.seed, f"{self.codec}/finetune-qualities"))
         q_train = rng.choice(self.qualities, size=len(train))
@@ -244,16 +245,6 @@ class ImageCodecScheme(Scheme):
 
     # ------------------------------------------------------------------ the table
     def prepare(self, ctx: SchemeContext) -> DigitalProduct:
-        from commsldr.link.table import OperatingPoint
-        from commsldr.schemes._common import (
-            cache_key,
-            cached_table,
-            predict_images,
-            table_from_payloads,
-        )
-        from commsldr.schemes.cost import codec_macs
-        from commsldr.models import model_id
-
         server = self.server_model(ctx)
         mid = model_id(server)
         ms = sorted({int(m) for m in ctx.images_per_packet})

@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from commsldr.coding import LatentCodec
+from commsldr.data import to_float
+from commsldr.link.table import OperatingPoint
+from commsldr.models import model_id
+from commsldr.schemes._common import predict_images, table_from_payloads
 from commsldr.schemes.base import DigitalProduct, Scheme, SchemeContext
+from commsldr.schemes.cost import count_macs
 from commsldr.schemes.registry import register_scheme
 
 __all__ = ["EdgeLabelScheme", "pack_labels"]
@@ -56,12 +62,6 @@ class EdgeLabelScheme(Scheme):
     def prepare(self, ctx: SchemeContext) -> DigitalProduct:
         import torch
 
-        from commsldr.data import to_float
-        from commsldr.link.table import OperatingPoint
-        from commsldr.schemes._common import predict_images, table_from_payloads
-        from commsldr.schemes.cost import count_macs
-        from commsldr.models import model_id
-
         model = ctx.model()
         train, test = ctx.data()
         labels = test.labels.numpy().astype(np.int64)
@@ -74,8 +74,6 @@ class EdgeLabelScheme(Scheme):
 
             image_bits = np.full((1, len(labels)), 8 * math.ceil(b / 8), dtype=np.int64)
         else:
-            from commsldr.coding import LatentCodec
-
             codec = LatentCodec.fit_categorical(train.labels.numpy()[:, None])
 
             def payload(_p: int, g: np.ndarray) -> bytes:

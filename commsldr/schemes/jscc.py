@@ -36,8 +36,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from commsldr.data import derive_seed, to_float
+from commsldr.models import SplitAutoencoder, model_id
+from commsldr.schemes._common import cache_key, predict_images
 from commsldr.schemes.base import AnalogProduct, Scheme, SchemeContext
+from commsldr.schemes.cost import count_macs
 from commsldr.schemes.registry import register_scheme
+from commsldr.train import TrainConfig, load_model, save_checkpoint
+from commsldr.train.loop import train_phase
+from commsldr.train.recipes import ce_phase
 
 __all__ = ["JSCCClassifier", "AnalogJSCCScheme", "power_normalise", "mmse_equalise"]
 
@@ -194,14 +201,6 @@ class AnalogJSCCScheme(Scheme):
 
     def model(self, ctx: SchemeContext) -> JSCCClassifier:
         """The trained JSCC classifier (trained once, then loaded from the cache)."""
-        from commsldr.data import derive_seed
-        from commsldr.models import SplitAutoencoder
-        from commsldr.schemes._common import cache_key
-        from commsldr.models import model_id
-        from commsldr.train import TrainConfig, load_model, save_checkpoint
-        from commsldr.train.loop import train_phase
-        from commsldr.train.recipes import ce_phase
-
         n = self._n(ctx)
         base = ctx.model()
         cfg = ctx.train_config if ctx.train_config is not None else TrainConfig()
@@ -234,11 +233,6 @@ class AnalogJSCCScheme(Scheme):
                               self.train_snr_db).eval()
 
     def prepare(self, ctx: SchemeContext) -> AnalogProduct:
-        from commsldr.data import to_float
-        from commsldr.schemes._common import predict_images
-        from commsldr.schemes.cost import count_macs
-        from commsldr.models import model_id
-
         model = self.model(ctx)
         _, test = ctx.data()
         clean = float(np.mean(predict_images(model, test.images) == test.labels.numpy()))

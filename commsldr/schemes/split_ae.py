@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from commsldr.schemes.base import DigitalProduct, Scheme, SchemeContext
+from commsldr.schemes.cost import count_macs
 from commsldr.schemes.registry import register_scheme
 
 __all__ = ["SplitAEScheme", "encoder_macs"]
@@ -18,8 +19,6 @@ __all__ = ["SplitAEScheme", "encoder_macs"]
 
 def encoder_macs(variants: dict[int, object], example: object) -> dict[int, float]:
     """``{k: MACs per image of variant k's encoder}`` counted on ``example`` (float images)."""
-    from commsldr.schemes.cost import count_macs
-
     return {int(k): count_macs(m.encode, example) for k, m in variants.items()}
 
 

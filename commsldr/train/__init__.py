@@ -14,7 +14,8 @@ from commsldr.train.checkpoint import (
 from commsldr.train.config import TrainConfig, paper_config
 from commsldr.train.distributed import DistContext, init_distributed
 from commsldr.train.evaluation import evaluate, predict_from_latent
-from commsldr.train.loop import Phase, PhaseResult, Step, train_phase
+from commsldr.train.loop import PhaseResult, train_phase
+from commsldr.train.phase import Phase, PhaseSettings, Step
 from commsldr.train.recipes import (
     RecipeResult,
     build_model,
@@ -30,6 +31,7 @@ __all__ = [
     "DistContext",
     "Phase",
     "PhaseResult",
+    "PhaseSettings",
     "RecipeResult",
     "Step",
     "TrainConfig",

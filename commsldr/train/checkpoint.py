@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from commsldr._atomic import atomic_torch_save, atomic_write_text
 from commsldr.errors import UserError
+from commsldr.models import SplitAutoencoder
 from commsldr.models.functional import model_id
-
-if TYPE_CHECKING:
-    from commsldr.models import SplitAutoencoder
+from commsldr.safe_load import describe_load_error
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -88,8 +87,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt / truncated / not a torch file
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    except Exception as exc:  # corrupt / truncated / not a torch file / pickled code
+        raise CheckpointError(f"cannot read checkpoint {path}: {describe_load_error(exc)}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path} is not a commsldr checkpoint (format {CHECKPOINT_FORMAT!r} expected)"
@@ -111,8 +110,6 @@ def load_model(path: str | os.PathLike[str], *, verify: bool = True) -> SplitAut
     Returns:
         The :class:`~commsldr.models.SplitAutoencoder` in eval mode, on the CPU.
     """
-    from commsldr.models import SplitAutoencoder
-
     ckpt = load_checkpoint(path)
     model = SplitAutoencoder.from_config(ckpt["config"])
     try:

@@ -2,6 +2,9 @@
 
 Used by ``commsldr train`` and by scenario validation (``commsldr run --check``), so a run that
 cannot finish is refused up front with the estimate instead of failing after work started.
+
+This module imports no torch at import time (scenario validation and ``commsldr train`` use it
+before any work); its three functions that need torch or the dataset code import it inside.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commsldr.errors import UserError, did_you_mean, show
+from commsldr.registry import MODELS  # the registry, not the models: no torch import
 
 __all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS",
            "PROVENANCE_TAGS", "SCHEDULES", "SCREEN_RULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
@@ -267,9 +268,7 @@ class TrainConfig:
             if v not in allowed:
                 raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
                                             f"allowed values: {', '.join(allowed)}")
-        from commsldr.models.registry import SPLIT_AUTOENCODER, list_models
-
-        backbones = [b for b in list_models() if b != SPLIT_AUTOENCODER]
+        backbones = [b for b in MODELS.names() if b != "split_autoencoder"]
         if self.backbone not in backbones:
             raise TrainConfigError("backbone", f"{show(self.backbone)} is not a registered "
                                                f"backbone{did_you_mean(self.backbone, backbones)}"

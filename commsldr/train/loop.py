@@ -69,11 +69,20 @@ from commsldr.train.checkpoint import (
 )
 from commsldr.train.distributed import DistContext
 from commsldr.train.evaluation import count_correct
+from commsldr.train.phase import (
+    LOSSES,
+    PARTS,
+    SCHEDULES,
+    SIDE_INPUTS,
+    SIDE_QUANTIZERS,
+    Phase,
+    Step,
+)
 
 logger = logging.getLogger("commsldr.train")
 
-__all__ = ["PARTS", "LOSSES", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase", "PhaseResult", "Step",
-           "TrainingDivergedError", "epoch_summary", "part_modules", "side_latent", "train_phase"]
+__all__ = ["PARTS", "LOSSES", "SCHEDULES", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase", "PhaseResult",
+           "Step", "TrainingDivergedError", "epoch_summary", "part_modules", "side_latent", "train_phase"]
 
 #: TrainConfig fields that do not change what is trained (may differ on resume). The side-branch
 #: settings are compared through the phase record instead (only phases with an LDR step use and
@@ -107,19 +116,13 @@ def _non_finite(model: torch.nn.Module) -> list[str]:
     return [n for n, t in model.state_dict().items()
             if t.is_floating_point() and not bool(torch.isfinite(t).all())]
 
-PARTS = ("encoder", "decoder", "side")
-LOSSES = ("ce", "ldr", "ldr-ssl")
-#: ``cosine``, ``multistep`` and ``constant`` step once per epoch; ``triangle`` once per
-#: mini-batch (linear from 0.2·lr up to lr at ``warmup`` of the steps, then down to 0.07·lr:
-#: airbench94's schedule).
-SCHEDULES = ("cosine", "multistep", "constant", "triangle")
+#: the ``triangle`` schedule (:data:`~commsldr.train.phase.SCHEDULES`): from 0.2·lr up to lr at
+#: ``warmup`` of the steps, then down to 0.07·lr (airbench94's schedule)
 TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
 #: airbench94's lookahead (``Phase.lookahead``): from 30 % of the epochs on, every 5 steps the
 #: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
 #: first, strong at the end) and set to it.
 LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95
-SIDE_INPUTS = ("clean", "quantized")
-SIDE_QUANTIZERS = ("noise", "ste")
 #: Phase fields added after checkpoints were first written, with the value older checkpoints
 #: implicitly used (so they still resume).
 #: Their values are the fields' defaults (read from :class:`Phase` by :func:`_upgrade`).
@@ -137,107 +140,6 @@ def _upgrade(stored: Any) -> Any:
     if isinstance(out.get("augment"), bool):
         out["augment"] = "heavy" if out["augment"] else "none"
     return out
-
-
-@dataclass(frozen=True)
-class Step:
-    """One optimisation step per mini-batch: which parts it updates with which loss.
-
-    Attributes:
-        parts: model parts updated by this step (subset of :data:`PARTS`).
-        loss: ``ce``, ``ldr`` or ``ldr-ssl``.
-        weight: factor on the loss (the authors' ``ce_lam`` for the decoder's CE step).
-        lr: learning rate of this step's optimizer.
-    """
-
-    parts: tuple[str, ...]
-    loss: str
-    lr: float
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}")
-        bad = [p for p in self.parts if p not in PARTS]
-        if bad or not self.parts:
-            raise ValueError(f"parts must be a non-empty subset of {list(PARTS)}, got {self.parts}")
-        if self.loss != "ce" and "decoder" in self.parts:
-            raise ValueError("an LDR step cannot update the decoder (the loss does not reach it)")
-        if self.loss == "ce" and "side" in self.parts:
-            raise ValueError("a CE step cannot update the side branch (CE-T detaches it)")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A training phase: ``epochs`` epochs, each mini-batch running ``steps`` in order."""
-
-    name: str
-    steps: tuple[Step, ...]
-    epochs: int
-    batch_size: int
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    milestones: tuple[float, ...] = (0.5, 0.75, 0.9)
-    gamma: float = 0.1
-    amp: bool = False
-    augment: str = "light"
-    eps_sq: float = 0.5
-    rate_weight: float = 1.0
-    ssl_views: int = 2
-    seed: int = 0
-    eval_every: int = 1
-    nesterov: bool = False
-    label_smoothing: float = 0.0
-    bias_lr_scale: float = 1.0
-    warmup: float = 0.23
-    channels_last: bool = False
-    lookahead: bool = False
-    side_input: str = "clean"
-    side_quantizer: str = "noise"
-    side_step: float = 1.0
-    side_noise: float = 1.0
-
-    def __post_init__(self) -> None:
-        if isinstance(self.augment, bool):  # legacy: True was the family T
-            object.__setattr__(self, "augment", "heavy" if self.augment else "none")
-        if not self.steps:
-            raise ValueError("a phase needs at least one step")
-        if self.side_input not in SIDE_INPUTS:
-            raise ValueError(f"side_input must be one of {list(SIDE_INPUTS)}, got {self.side_input!r}")
-        if self.side_quantizer not in SIDE_QUANTIZERS:
-            raise ValueError(f"side_quantizer must be one of {list(SIDE_QUANTIZERS)}, "
-                             f"got {self.side_quantizer!r}")
-        if not (math.isfinite(self.side_step) and self.side_step > 0):
-            raise ValueError(f"side_step must be finite and > 0, got {self.side_step!r}")
-        if not (math.isfinite(self.side_noise) and self.side_noise > 0):
-            raise ValueError(f"side_noise must be finite and > 0, got {self.side_noise!r}")
-        seen: set[str] = set()
-        for s in self.steps:
-            overlap = seen & set(s.parts)
-            if overlap:
-                raise ValueError(f"parts {sorted(overlap)} are updated by two steps of phase {self.name!r}")
-            seen |= set(s.parts)
-        if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be >= 1")
-
-    @property
-    def trained_parts(self) -> set[str]:
-        return {p for s in self.steps for p in s.parts}
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["steps"] = [dataclasses.asdict(s) for s in self.steps]
-        d["steps"] = [{**s, "parts": list(s["parts"])} for s in d["steps"]]
-        d["milestones"] = list(self.milestones)
-        return d
 
 
 @dataclass
@@ -489,23 +391,31 @@ def train_phase(
             if diff:
                 raise CheckpointError(f"cannot resume from {ckpt_path}: the data or model "
                                       f"configuration changed; differences: {'; '.join(diff)}")
-        model.load_state_dict(ck["model_state"])
-        if model_id(model) != ck["model_id"]:
-            raise CheckpointError(f"cannot resume from {ckpt_path}: its weights do not match "
-                                  f"their content hash (stored {ck['model_id']}, computed "
-                                  f"{model_id(model)}); the file is corrupt")
-        for obj, state in zip(optimizers, ck["optimizers"], strict=True):
-            obj.load_state_dict(state)
-        for obj, state in zip(schedulers, ck["schedulers"], strict=True):
-            obj.load_state_dict(state)
-        for obj, state in zip(scalers, ck["scalers"], strict=True):
-            if state:
+        try:
+            model.load_state_dict(ck["model_state"])
+            if model_id(model) != ck["model_id"]:
+                raise CheckpointError(f"cannot resume from {ckpt_path}: its weights do not match "
+                                      f"their content hash (stored {ck['model_id']}, computed "
+                                      f"{model_id(model)}); the file is corrupt")
+            for obj, state in zip(optimizers, ck["optimizers"], strict=True):
                 obj.load_state_dict(state)
-        rng = ck["rng"]
-        restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
-        history = list(ck["history"])
-        start_epoch = int(ck["epoch"])
-        lookahead = ck.get("lookahead")
+            for obj, state in zip(schedulers, ck["schedulers"], strict=True):
+                obj.load_state_dict(state)
+            for obj, state in zip(scalers, ck["scalers"], strict=True):
+                if state:
+                    obj.load_state_dict(state)
+            rng = ck["rng"]
+            restore_rng(generators, rng[dist.rank] if isinstance(rng, list) else rng)
+            history = list(ck["history"])
+            start_epoch = int(ck["epoch"])
+            lookahead = ck.get("lookahead")
+        except CheckpointError:
+            raise
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            why = (str(exc).strip().splitlines() or [""])[0][:160]
+            raise CheckpointError(f"cannot resume from {ckpt_path}: its training state is damaged "
+                                  f"({type(exc).__name__}: {why}); delete it to train from "
+                                  f"scratch") from None
     dist.broadcast_module(model)
 
     for epoch in range(start_epoch, phase.epochs):
@@ -519,7 +429,8 @@ def train_phase(
         seen = 0
         batches = 0
         bar = tqdm(loader, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
-                   disable=not (progress and dist.is_main))
+                   # None: off when stderr is not a terminal
+                   disable=None if (progress and dist.is_main) else True)
         step_count = epoch * len(loader)
         total_steps = phase.epochs * len(loader)
         for raw, labels in bar:

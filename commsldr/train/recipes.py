@@ -61,6 +61,7 @@ from commsldr.train.loop import (
     _upgrade,
     train_phase,
 )
+from commsldr.train.screening import budget_key, pick_best, rate_accuracy_at_budgets, screen_score
 
 __all__ = ["RecipeResult", "list_recipes", "register_recipe", "run_recipe"]
 
@@ -158,27 +159,10 @@ def build_model(config: TrainConfig, num_classes: int, image_size: int = 32,
     return model
 
 
-def _side_kw(config: TrainConfig, steps: tuple[Step, ...]) -> dict[str, Any]:
-    """The side-branch input settings, for phases with an LDR step only (a CE-only phase never
-    uses the side branch, so its phase record — and resuming it — does not depend on them)."""
-    if all(s.loss == "ce" for s in steps):
-        return {}
-    return dict(side_input=config.side_input, side_quantizer=config.side_quantizer,
-                side_step=float(config.side_step), side_noise=float(config.side_noise))
-
-
 def _base_phase(config: TrainConfig, name: str, steps: tuple[Step, ...], *, epochs: int,
                 batch_size: int, milestones: list[float]) -> Phase:
-    return Phase(**_side_kw(config, steps),
-        name=name, steps=steps, epochs=epochs, batch_size=batch_size,
-        optimizer=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay,
-        schedule=config.schedule, milestones=tuple(milestones), gamma=config.gamma,
-        amp=config.amp, augment=config.augment, eps_sq=config.eps_sq,
-        rate_weight=config.rate_weight, ssl_views=config.ssl_views, seed=config.seed,
-        eval_every=config.eval_every, nesterov=config.nesterov,
-        label_smoothing=config.label_smoothing, bias_lr_scale=config.bias_lr_scale,
-        warmup=config.warmup, channels_last=config.channels_last, lookahead=config.lookahead,
-    )
+    return Phase.from_config(config, name, steps, epochs=epochs, batch_size=batch_size,
+                             milestones=tuple(milestones))
 
 
 def ce_phase(config: TrainConfig, name: str = "ce-t", *, lr: float | None = None,
@@ -319,13 +303,6 @@ def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
 @register_recipe("screen")
 def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)"""
-    from commsldr.train.screening import (
-        budget_key,
-        pick_best,
-        rate_accuracy_at_budgets,
-        screen_score,
-    )
-
     out = Path(config.out)
     train, select_on = ctx.train, ctx.test
     if config.screen_select == "val":
@@ -373,8 +350,6 @@ def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
 
 def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any],
                  config: TrainConfig, rule_text: str) -> None:
-    from commsldr.train.screening import budget_key
-
     acc_cols = [budget_key(b) for b in sorted(float(b) for b in config.screen_budgets)]
     cols = (["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
             + acc_cols + ["score"])

@@ -22,7 +22,7 @@ A budget below the cheapest scale's bits is *infeasible* for that model (recorde
                listed budget weighted equally); an infeasible budget counts as chance, ``1/C``
                (what a server that receives nothing achieves by guessing)
 ``rate-at``    accuracy at the one budget ``screen_at_bits`` (chance if infeasible)
-``float``      the unquantized accuracy (the screen before issue 16)
+``float``      the unquantized accuracy (the original screen, before rate–accuracy)
 
 Ties go to the smaller d_y. This module is the one place where ``train`` uses ``coding``
 (``train → coding``; ``coding`` never imports ``train``, so there is no cycle).

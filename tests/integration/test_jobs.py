@@ -15,9 +15,9 @@ import pytest
 from commsldr.cli import main as cli_main
 from commsldr.scenario import load_scenario
 from commsldr.scenario.backends import PoolBackend, SerialBackend, make_backend
+from commsldr.scenario.runner import run_scenario
 from commsldr.scenario.sections import plan_jobs
 from commsldr.scenario.store import ROWS_FILE, RowStore
-from commsldr.scenario.runner import run_scenario
 
 TINY = {
     "name": "tiny-jobs",

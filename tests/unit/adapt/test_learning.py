@@ -175,3 +175,22 @@ def test_learning_policies_get_every_outcome_through_the_harq_hook(table):
     sent = np.flatnonzero(r.attempt > 0)
     truth = [(int(r.point_index[t]), bool(r.delivered[t])) for t in sent]
     assert len(seen) >= len(truth) - 4 and seen == truth[: len(seen)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_isotonic_projection_is_the_weighted_least_squares_one(seed):
+    """PAVA against brute force: the projection is non-increasing, keeps the weighted mean, and
+    no non-increasing sequence on a grid is closer in weighted squared error."""
+    from itertools import combinations_with_replacement
+
+    from commsldr.adapt.learning import _isotonic_decreasing
+
+    rng = np.random.default_rng(seed)
+    y, w = rng.random(4), rng.uniform(0.5, 3.0, 4)
+    p = _isotonic_decreasing(y, w)
+    assert np.all(np.diff(p) <= 1e-12)
+    assert np.isclose(np.sum(w * p), np.sum(w * y))
+    best = np.sum(w * (y - p) ** 2)
+    grid = np.linspace(0, 1, 21)
+    for c in combinations_with_replacement(grid[::-1], 4):
+        assert np.sum(w * (y - np.array(c)) ** 2) >= best - 1e-12

@@ -74,11 +74,11 @@ def test_aggregate_pools_counts():
                               correct=np.r_[np.ones(c), np.zeros(n - c)], packet_bits=np.ones(n),
                               images_per_frame=1)
 
-    a = aggregate([one(30, 100), one(60, 100)])
+    a = aggregate([one(30, 100), one(60, 100)], ci="wilson")
     assert a.accuracy == 0.45 and a.images == 200
     assert (a.accuracy_low, a.accuracy_high) == wilson_interval(90, 200)
     b = aggregate([one(30, 100), one(60, 100), one(45, 100)], ci="bootstrap",
                   generator=np.random.default_rng(0))
     assert b.accuracy_low <= 0.45 <= b.accuracy_high
-    with pytest.raises(ValueError, match="wilson, bootstrap"):
+    with pytest.raises(ValueError, match="auto, t, block-bootstrap, bootstrap, wilson"):
         aggregate([one(1, 2)], ci="normal")

@@ -148,3 +148,14 @@ def test_drop_is_seeded_and_inside_the_cell() -> None:
     assert np.all(r <= a.isd_m / math.sqrt(3) + 1e-6)  # within the hexagon's circumradius
     assert a.interferer_gain_db.shape == (6, 12)
     assert np.all(a.cell_xy_m[1:].__abs__().sum(1) > 0)
+
+
+def test_the_cell_leaves_torchs_global_rng_alone() -> None:
+    """Drop, fading and power control draw only from their own generators."""
+    torch.manual_seed(123)
+    want = torch.rand(3)
+    torch.manual_seed(123)
+    cfg = CellConfig(num_sensors=3, num_frames=2, slots_per_frame=2, num_prb=4)
+    topo = drop(cfg, 0)
+    ChannelStream(cfg, topo, torch.Generator().manual_seed(0)).next(4)
+    assert torch.equal(torch.rand(3), want)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from commsldr.cell import CellConfig
-from commsldr.cell.linkabs import CellLinkAbstraction, sionna_eesm_beta, transport_block_grid
+from commsldr.cell.linkabs import CellLinkAbstraction, transport_block_grid
+from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.nr import NRPHY, transport_blocks
 
 
@@ -19,7 +20,7 @@ def link() -> CellLinkAbstraction:
 def test_tbs_grid_equals_project_transport_blocks(units: int) -> None:
     tbs, cbs, ncb = transport_block_grid(1, np.array([units * 144]))
     ref = transport_blocks(0, 1, units * 144)
-    for got, want in zip((tbs, cbs, ncb), ref):
+    for got, want in zip((tbs, cbs, ncb), ref, strict=True):
         np.testing.assert_array_equal(got[0], want)
 
 
@@ -58,8 +59,21 @@ def test_olla_rule_settles_at_the_target(link: CellLinkAbstraction) -> None:
     np.testing.assert_allclose(off, [-d * 0.1 / 0.9, d, 0.0])
 
 
-def test_default_eesm_beta_is_sionnas() -> None:
-    beta = sionna_eesm_beta(1)
-    assert beta.shape == (29,) and beta[0] == pytest.approx(1.6) and np.all(np.isfinite(beta))
+def test_running_sums_give_the_link_eesm(link: CellLinkAbstraction) -> None:
+    """One EESM in the code base: the cell's running sums map to link.eesm's value, MCS by MCS."""
+    rng = np.random.default_rng(1)
+    sinr_db = rng.uniform(-5, 25, size=(20, 9))
+    sums = np.exp(-(10 ** (sinr_db / 10))[:, :, None] / link.betas).sum(1)
+    got = link.effective_sinr_db(sums, np.full(20, 9))
+    beta = eesm_beta(1)
+    want = effective_sinr_db(sinr_db[:, None, :], beta[None, :])  # [20, 29]
+    np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_default_eesm_beta_is_the_links() -> None:
+    np.testing.assert_array_equal(
+        CellLinkAbstraction(CellConfig(num_prb=2, slots_per_frame=1), 2).betas[
+            CellLinkAbstraction(CellConfig(num_prb=2, slots_per_frame=1), 2).beta_index],
+        eesm_beta(1))
     with pytest.raises(ValueError, match="29 values"):
         CellLinkAbstraction(CellConfig(num_prb=2, slots_per_frame=1), 2, eesm_beta=np.ones(5))

@@ -121,7 +121,7 @@ def test_help_needs_no_torch():
 
 def test_dataset_names_match_the_loaders():
     """``commsldr evaluate`` repeats the dataset names so that ``--help`` needs no torch."""
+    from commsldr.cli.evaluate import DATASET_NAMES
     from commsldr.data.datasets import DATASETS
-    from commsldr.evaluate import DATASET_NAMES
 
     assert tuple(DATASET_NAMES) == tuple(DATASETS)

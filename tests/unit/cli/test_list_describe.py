@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from commsldr.catalogue import KINDS, catalogue
 from commsldr.cli import main
+from commsldr.cli.catalogue import KINDS, catalogue
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -23,6 +23,7 @@ def _first_line(doc: str | None) -> str:
 
 def test_catalogue_equals_the_registries() -> None:
     from commsldr_channels import channel_descriptions
+
     from commsldr.adapt import get_policy_class, list_csi_models, list_policies
     from commsldr.models import list_models
     from commsldr.models.pretrained import list_pretrained, pretrained_info

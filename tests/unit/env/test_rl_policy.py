@@ -42,8 +42,10 @@ def test_sidecar_describes_the_agent(checkpoint):
     assert cfg["training"]["total_steps"] == 512 and len(cfg["sha256"]) == 64
 
 
-def test_policy_acts_as_the_agent_on_the_environment(checkpoint):
+def test_policy_acts_as_the_agent_on_the_environment(checkpoint, monkeypatch):
     table, ch, zp, _ = checkpoint
+    # an SB3 zip runs pickled code when loaded: this test's own agent is on the allow-list
+    monkeypatch.setenv("COMMSLDR_TRUSTED_PLUGINS", str(zp.parent))
     pol = create_policy("rl", checkpoint=str(zp)).bind(PointMenu.from_table(table))
     env = LinkEnv(table, ch, PHY, frames=60, history=3)
     obs, _ = env.reset(seed=1)
@@ -56,8 +58,9 @@ def test_policy_acts_as_the_agent_on_the_environment(checkpoint):
         ack = info["delivered"]
 
 
-def test_hash_menu_and_name_errors(checkpoint, tmp_path):
+def test_hash_menu_and_name_errors(checkpoint, tmp_path, monkeypatch):
     table, _, zp, jp = checkpoint
+    monkeypatch.setenv("COMMSLDR_TRUSTED_PLUGINS", str(zp.parent))
     small = synthetic_table(variants=(8,), scales=(1.0,), num_images=20)
     with pytest.raises(UserError, match="trained on a menu of 15 points; this table has 1"):
         create_policy("rl", checkpoint=str(zp)).bind(PointMenu.from_table(small))

@@ -114,3 +114,16 @@ def test_prb_abstraction_is_the_flat_abstraction_on_flat_sinr_and_vectorised():
     assert many.tbs_bits[2] == tbs12[many.mcs_index[2]]
     fixed = phy.abstract_prb_sinr(users, mcs_index=np.array([5, 5, 5]))
     assert np.all(fixed.mcs_index == 5)
+
+
+def test_prb_abstraction_takes_its_own_beta():
+    """EESM grows with beta (towards the mean SINR), so a larger beta never lowers the MCS of
+    a frequency-selective user; a wrong beta table is refused."""
+    phy = NRPHY(allocation={"num_prb": 24})
+    rng = np.random.default_rng(3)
+    users = rng.uniform(-2, 22, size=(40, 24))
+    small = phy.abstract_prb_sinr(users, beta=np.full(29, 1.0))
+    large = phy.abstract_prb_sinr(users, beta=np.full(29, 50.0))
+    assert np.all(large.mcs_index >= small.mcs_index) and np.any(large.mcs_index > small.mcs_index)
+    with pytest.raises(ValueError, match="^beta"):
+        phy.abstract_prb_sinr(users, beta=np.ones(5))

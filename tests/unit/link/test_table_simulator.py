@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState, create_channel
+
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
     OperatingPointTable,
@@ -73,10 +73,9 @@ def test_simulator_accuracy_equals_direct_network_evaluation(link_setup, direct_
     _, pbits = tab.packets(1)
     # a capacity that cuts through the packet-size distribution: some fit, some do not
     cap = float(np.median(pbits[p]))
-    phy = ShannonPHY(bandwidth_hz=1.0, frame_s=1.0)
-    snr_db = 10 * np.log10(2**cap - 1) if cap < 1000 else None
-    assert snr_db is not None
-    states = create_channel("awgn", snr_db=float(snr_db)).states(300, generator=torch.Generator())
+    snr_db = 10.0  # the bandwidth sets the capacity: cap bits per frame at 10 dB
+    phy = ShannonPHY(bandwidth_hz=cap / np.log2(1 + 10 ** (snr_db / 10)), frame_s=1.0)
+    states = create_channel("awgn", snr_db=snr_db).states(300, generator=torch.Generator())
     res = simulate(tab, states, phy, fixed(tab, point), seed=4)
     deliv = res.delivered
     assert 0 < deliv.mean() < 1

@@ -143,7 +143,7 @@ def test_bad_plugin_is_a_scenario_error(tmp_path: Path) -> None:
 
     (tmp_path / "s.yaml").write_text("plugins: [no_such_module_xyz]\n")
     with pytest.raises(ScenarioError, match="^plugins: plug-in 'no_such_module_xyz'"):
-        load_scenario(tmp_path / "s.yaml")
+        load_scenario(tmp_path / "s.yaml", allow_plugins=True)
 
 
 def _imports(path: Path, package: str) -> set[str]:

@@ -49,12 +49,22 @@ def _results(sweep: dict[str, list], policies: dict[str, str], channels: list[st
     } for pl in policies} for ch in channels}
     ops = [{"k": k, "scale": s, "accuracy": 0.2 + 0.01 * k * s / 4, "bits_per_image": 10 * k * s}
            for k in (8, 16, 32) for s in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    oracle = next(pl for pl, tp in policies.items() if tp == "oracle")
+    frames = list(range(10, 101, 10))
+    curves = [{"point": len(points) // 2, "channel": ch, "policy": pl, "reference": kind,
+               "frames": frames, "regret": [0.1 * (j + 1) * f ** 0.7 for f in frames],
+               "regret_low": [0.05 * (j + 1) * f ** 0.7 for f in frames],
+               "regret_high": [0.15 * (j + 1) * f ** 0.7 for f in frames], "seeds": 3}
+              for ch in channels for kind in ("oracle", "hindsight")
+              for j, pl in enumerate(policies) if pl != oracle]
     return {
         "scenario": "figure-test", "sweep_keys": keys, "sweep_values": points,
         "channels": channels, "policies": list(policies), "seeds": [0], "frames": 100,
         "ci": "wilson", "confidence": 0.95, "operating_points": ops,
         "timeline_point": points[len(points) // 2], "rows": rows, "per_seed": [],
         "timeline": timeline,
+        "regret": {"point": len(points) // 2, "curves": curves,
+                   "references": {"oracle": oracle, "hindsight": "(none)"}},
     }
 
 
@@ -147,6 +157,8 @@ def test_legend_outside_every_axes_and_distinct_colours(run, figure: str) -> Non
         # an analog scheme has no packet timeline and no rate: it is not in those legends
         shown = {"split-ae", "jpeg"} if case == "3 schemes" and figure in (
             "timeline", "accuracy_vs_rate") else set(policies)
+        if case == "3 schemes" and figure == "regret":  # the test run's curves: split AE only
+            shown = {"split-ae"}
         assert set(by_policy) == shown
         colors = {p: matplotlib.colors.to_hex(h.get_color()) for p, h in by_policy.items()}
         assert len(set(colors.values())) == len(shown), colors
@@ -223,3 +235,44 @@ def test_plot_run_writes_every_figure(run, tmp_path: Path) -> None:
     assert sorted(p.stem for p in written) == sorted(expected)
     assert all(p.stat().st_size > 10_000 for p in written)
     assert not math.isnan(results["rows"][0]["accuracy"])
+
+
+def _markers_of(fig, color) -> set[str]:
+    """Marker shapes drawn in ``color`` (lines and scatter/errorbar points) in ``fig``."""
+    out = set()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if matplotlib.colors.same_color(line.get_color(), color) and \
+                    line.get_marker() not in (None, "None", "", " "):
+                out.add(str(line.get_marker()))
+    return out
+
+
+def test_one_marker_per_policy_across_figures():
+    res = _multi_scheme()
+    figs = {name: FIGURE_FUNCTIONS[name](res) for name in
+            ("accuracy_vs_snr", "accuracy_vs_capacity", "accuracy_vs_sensor_compute")}
+    colors = policy_colors([e for e in dict.fromkeys(r["scheme"] for r in res["rows"])])
+    for scheme, color in colors.items():
+        shapes = {n: _markers_of(f, color) - {"x", "_", "|"} for n, f in figs.items()
+                  if f is not None}  # x: operating points; _ |: error-bar caps
+        per_policy = {r["policy"] for r in res["rows"] if r["scheme"] == scheme}
+        marks = set().union(*shapes.values())
+        assert len(marks) == len(per_policy), (scheme, shapes)
+    for f in figs.values():
+        matplotlib.pyplot.close(f)
+
+
+def test_ceiling_and_negligible_range_are_said():
+    from commsldr.report.plots import _range_note
+
+    res = _results({"channels.*.mean_snr_db": [0.0, 10.0]}, POLICIES, ["ray"])
+    fig = FIGURE_FUNCTIONS["accuracy_vs_snr"](res)
+    best = max(p["accuracy"] for p in res["operating_points"])
+    flat = [ln for ax in fig.axes for ln in ax.get_lines()
+            if len(set(ln.get_ydata())) == 1 and ln.get_ydata()[0] == pytest.approx(best)]
+    assert flat, "no error-free ceiling line"
+    assert "configured mean SNR" in fig.axes[0].get_xlabel()
+    matplotlib.pyplot.close(fig)
+    assert _range_note([1.000e6, 1.005e6]) == " (all within 0.5 %)"
+    assert _range_note([1.0, 2.0]) == ""

@@ -7,11 +7,23 @@ import csv
 import numpy as np
 import pytest
 
+from commsldr.link.table import OperatingPoint, OperatingPointTable
 from commsldr.scenario import ScenarioError, load_scenario
 from commsldr.scenario.cell_section import CellRunSection, run_cell
 from commsldr.scenario.jobs import DigitalAsset, JobContext
 from commsldr.scenario.plan import SPLIT_AE, RunAssets
-from tests.unit.cell.conftest import make_table
+
+
+def make_table(num_images: int = 60) -> OperatingPointTable:
+    """Two points without a model: 200 bits at accuracy ~0.5, 900 bits at ~0.9."""
+    rng = np.random.default_rng(0)
+    bits = np.stack([rng.integers(180, 220, num_images), rng.integers(850, 950, num_images)])
+    correct = np.stack([rng.random(num_images) < 0.5, rng.random(num_images) < 0.9])
+    return OperatingPointTable([OperatingPoint(k=4, scale_index=0, scale=1.0),
+                                OperatingPoint(k=8, scale_index=0, scale=1.0)],
+                               bits, correct, rng.integers(0, 10, num_images),
+                               {1: np.arange(num_images)[:, None]}, {1: bits + 64},
+                               {"model_id": "synthetic"}, prior_class=0)
 
 
 @pytest.mark.parametrize(("override", "key", "words"), [

@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
+from commsldr.cli.train import add_arguments, config_from_args
 from commsldr.train import TrainConfig, paper_config
-from commsldr.train.command import add_arguments, config_from_args
 
 
 def _parse(argv):

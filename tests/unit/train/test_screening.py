@@ -109,7 +109,7 @@ def test_screen_recipe_picks_by_rate_accuracy(tmp_path):
 def test_screen_options_are_validated_and_reach_the_cli():
     import argparse
 
-    from commsldr.train.command import add_arguments, config_from_args
+    from commsldr.cli.train import add_arguments, config_from_args
 
     with pytest.raises(ValueError, match="screen_at_bits"):
         TrainConfig(screen_rule="rate-at", screen_at_bits=20.0)

@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from commsldr.registry import RECIPES
+
+if TYPE_CHECKING:
+    from commsldr.train.config import TrainConfig
 
 __all__ = ["add_arguments", "config_from_args", "main"]
 
 
 
-def _number_list(kind: type, what: str):
+def _number_list(kind: type, what: str) -> Callable[[str], list]:
     """An argparse type: comma-separated ``kind`` values (at least one)."""
 
     def parse(text: str) -> list:
@@ -132,11 +136,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--resume", action="store_true", default=None,
                    help="continue from the checkpoints in --out")
     g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
-    g.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    g.add_argument("--quiet", "--no-progress", dest="progress", action="store_false", default=None,
+                   help="no progress bars (they are off anyway when stderr is not a terminal)")
     g.add_argument("--threads", type=int, metavar="N",
                    help="torch.set_num_threads(N) (e.g. 1 on a busy shared CPU)")
-    g.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                   help="set any TrainConfig field, e.g. --set 'rate_weight=0.5' (repeatable)")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="set any TrainConfig field; VALUE is YAML, as in commsldr run, e.g. "
+                   "--set 'rate_weight=0.5' --set 'dims=[32, 64]' (repeatable)")
 
 
 _OPTION_KEYS = (
@@ -149,10 +155,11 @@ _OPTION_KEYS = (
 )
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The resolved :class:`~commsldr.train.config.TrainConfig`: defaults, then ``--paper``,
     then ``--set KEY=VALUE``, then the explicit flags."""
     from commsldr.errors import UserError, show
+    from commsldr.scenario.load import parse_yaml
     from commsldr.train.config import TrainConfig, TrainConfigError, fast_config, paper_config
 
     overrides: dict[str, Any] = {}
@@ -160,10 +167,7 @@ def config_from_args(args: argparse.Namespace):
         key, sep, value = item.partition("=")
         if not sep:
             raise UserError("--set", f"expected KEY=VALUE, got {show(item)}")
-        try:
-            overrides[key] = json.loads(value)
-        except (json.JSONDecodeError, RecursionError):
-            overrides[key] = value
+        overrides[key.strip()] = parse_yaml(value, f"--set {key.strip()}")  # YAML, as in run
     for key in _OPTION_KEYS:
         value = getattr(args, key, None)
         if value is not None:
@@ -260,7 +264,14 @@ def main(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError("--out", f"cannot create the output directory {config.out}: "
                                  f"{exc.strerror or exc}") from None
-    result = run_recipe(config.recipe, config)
+    try:
+        result = run_recipe(config.recipe, config)
+    except KeyboardInterrupt:
+        import sys
+
+        print(f"commsldr train: interrupted; every finished epoch is saved under {config.out} "
+              f"(continue with the same command and --resume)", file=sys.stderr)
+        return 130
     import torch.distributed as dist
 
     if not dist.is_initialized() or dist.get_rank() == 0:

@@ -11,6 +11,7 @@ import inspect
 import textwrap
 from typing import Any
 
+from commsldr.docstrings import to_text
 from commsldr.registry import MODELS, REGISTRIES, ParamInfo, describe_params
 
 __all__ = ["describe", "format_params"]
@@ -18,7 +19,7 @@ __all__ = ["describe", "format_params"]
 
 def _intro(doc: str | None) -> str:
     """The docstring up to its first section header (``Args:``, ``Example:``, ...)."""
-    lines = inspect.cleandoc(doc or "").splitlines()
+    lines = to_text(inspect.cleandoc(doc or "")).splitlines()
     out = []
     for line in lines:
         if line.strip().rstrip(":") in ("Args", "Arguments", "Parameters", "Example", "Examples",
@@ -32,7 +33,7 @@ def format_params(params: list[ParamInfo]) -> str:
     """A plain-text table: name, default (or ``required``), unit, meaning."""
     if not params:
         return "parameters: (none)"
-    rows = [(p.name, "required" if p.required else p.default, p.unit or "-", p.doc)
+    rows = [(p.name, "required" if p.required else p.default, p.unit or "-", to_text(p.doc))
             for p in params]
     w = [max(len(r[i]) for r in rows + [("name", "default", "unit", "")]) for i in range(3)]
     head = f"  {'name'.ljust(w[0])}  {'default'.ljust(w[1])}  {'unit'.ljust(w[2])}  meaning"
@@ -56,13 +57,13 @@ def _class_text(kind: str, name: str, cls: Any, extra: str = "") -> str:
 
 
 def describe(kind: str, name: str) -> str:
-    """The description of ``name`` of ``kind`` (a kind of :data:`commsldr.catalogue.KINDS`).
+    """The description of ``name`` of ``kind`` (a kind of :data:`commsldr.cli.catalogue.KINDS`).
 
     Raises:
         ValueError: unknown kind or name (the message lists the valid ones).
     """
     if kind not in REGISTRIES and kind not in ("pretrained", "scenarios"):
-        from commsldr.catalogue import KINDS
+        from commsldr.cli.catalogue import KINDS
 
         raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
     if kind == "models" and name in MODELS and MODELS.target(name).startswith(

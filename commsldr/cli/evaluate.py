@@ -90,44 +90,12 @@ def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
                         "`commsldr list pretrained` names them") from exc
 
 
-def assess(model: Any, test: Any, *, budgets_bits: list[float], flip_tta: bool,
-           stats: Any = None, train: Any = None, eb: Any = None) -> dict[str, Any]:
-    """Every number ``commsldr evaluate`` prints for one loaded model.
-
-    ``train``: the calibration images (training split) the budgets' scales, or an entropy
-    bottleneck's rate point per budget, are chosen on; ``eb``: the model's
-    :class:`~commsldr.coding.EntropyBottleneck` (then each budget gets the rate point with the
-    most calibration bits within it)."""
-    from commsldr.train.evaluation import count_correct
-
-    correct, n = count_correct(model, test)
-    acc = correct / n
-    half = 1.96 * math.sqrt(acc * (1 - acc) / n)
-    out: dict[str, Any] = {"test_images": n, "float_acc": acc,
-                           "float_acc_ci95": [max(0.0, acc - half), min(1.0, acc + half)]}
-    if flip_tta:
-        c, _ = count_correct(model, test, flip_tta=True)
-        out["flip_tta_acc"] = c / n
-    if budgets_bits and eb is not None:
-        from commsldr.train.bottleneck import eb_budgets, eb_rate_points
-
-        out["rate_points"] = eb_rate_points(model, eb, test, train)
-        out["budgets"] = eb_budgets(out["rate_points"], list(budgets_bits))
-        out["rule"] = "entropy-bottleneck"
-    elif budgets_bits:
-        from commsldr.train.screening import rate_accuracy_at_budgets
-
-        rate = rate_accuracy_at_budgets(model, train, test, list(budgets_bits), stats=stats)
-        out["budgets"] = rate["budgets"]
-        out["rule"] = rate["rule"]
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
     import torch
 
     from commsldr.coding import load_latent_stats
     from commsldr.data import load_dataset
+    from commsldr.train.assess import assess
     from commsldr.train.bottleneck import load_entropy_bottleneck
     from commsldr.train.checkpoint import CheckpointError, load_model
 
@@ -144,7 +112,8 @@ def main(args: argparse.Namespace) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise UserError("--json", f"the directory of {args.json} does not exist")
     resolved = [(m, *_resolve(m)) for m in args.models]  # every name checked before any work
-    data_kw = dict(root=args.data_root, download=args.download)
+    quiet = bool(getattr(args, "quiet", False))
+    data_kw = dict(root=args.data_root, download=args.download, progress=not quiet)
     test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
     models = {}
     for name, path, _ in resolved:  # every model checked against the data before any work
@@ -165,8 +134,9 @@ def main(args: argparse.Namespace) -> int:
     rows: dict[str, dict[str, Any]] = {}
     for i, (name, path, entry) in enumerate(resolved, 1):
         model = models[name]
-        print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
-              file=sys.stderr, flush=True)
+        if not quiet:
+            print(f"commsldr evaluate: {name} ({i}/{len(resolved)}) on {len(test):,} test images",
+                  file=sys.stderr, flush=True)
         stats = eb = None
         if args.budgets:
             try:

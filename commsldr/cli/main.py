@@ -1,4 +1,4 @@
-"""The ``commsldr`` command line.
+"""The ``commsldr`` command line: the parser and the thin commands.
 
 Subcommands are thin: each one parses arguments and calls the public API of a subpackage.
 
@@ -16,6 +16,7 @@ Only what a command needs is imported (``--help``, ``--version`` and ``list`` im
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ def _import_plugins(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from commsldr.catalogue import catalogue
+    from commsldr.cli.catalogue import catalogue
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -47,7 +48,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from commsldr.describe import describe
+    from commsldr.cli.describe import describe
 
     rc = _import_plugins(args)
     if rc is not None:
@@ -55,9 +56,31 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     try:
         print(describe(args.kind, args.name))
     except (KeyError, ValueError) as e:
-        print(f"commsldr describe: {e.args[0] if e.args else e}", file=sys.stderr)
+        from commsldr.cli.catalogue import catalogue
+        from commsldr.errors import did_you_mean
+
+        text = str(e.args[0] if e.args else e)
+        hint = did_you_mean(args.name, catalogue(args.kind))
+        if hint and hint.strip() not in text:
+            text = text.replace(f"{args.name!r}", f"{args.name!r}{hint}", 1) \
+                if f"{args.name!r}" in text else f"{text}{hint}"
+        print(f"commsldr describe: {text}", file=sys.stderr)
         return 2
     return 0
+
+
+def _kind(text: str) -> str:
+    """A KIND argument: the plural (``channels``) or the singular (``channel``, ``policy``,
+    ``phy``, ``scheme``, ``model``, ``recipe``, ``scenario``); other words pass through to the
+    choices check."""
+    from commsldr.cli.catalogue import KINDS
+
+    if text in KINDS:
+        return text
+    for kind in KINDS:
+        if text in (kind[:-1], kind[:-3] + "y"):  # channels → channel, policies → policy
+            return kind
+    return text
 
 
 def _run_env_problem(args: argparse.Namespace) -> str | None:
@@ -104,8 +127,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rc = _import_plugins(args)
     if rc is not None:
         return rc
+    if args.allow_plugins:
+        from commsldr.trust import allow_code
+
+        allow_code()
     loaded = load_scenario(config if args.resume else args.scenario, args.overrides,
-                           max_sweep_points=args.max_sweep_points)
+                           max_sweep_points=args.max_sweep_points,
+                           allow_plugins=args.allow_plugins)
+    # --plugin modules travel with the scenario (config.yaml, and every worker imports them:
+    # processes started with spawn and Ray tasks import the scenario's plugins before a job)
+    for ref in getattr(args, "plugins", None) or []:
+        entry = str(Path(ref).resolve()) if ref.endswith(".py") or "/" in ref else ref
+        if entry not in loaded.scenario.plugins:
+            loaded.scenario.plugins.append(entry)
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
@@ -142,6 +176,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from commsldr.scenario.json_schema import scenario_json_schema
+
+    if (rc := _import_plugins(args)) is not None:
+        return rc
+    print(json.dumps(scenario_json_schema(), indent=1, ensure_ascii=False))
+    return 0
+
+
 def _add_plugin_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", dest="plugins", action="append", default=[], metavar="MODULE",
                    help="import MODULE first (a dotted module name or a .py file) so that the "
@@ -162,10 +207,13 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"commsldr {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (may also follow COMMAND)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars and no status lines, only results and errors (may "
+                        "also follow COMMAND; bars are off anyway when stderr is not a terminal)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if train:
-        from commsldr.train import command as train_command
+        from commsldr.cli import train as train_command
 
         p_train = sub.add_parser(
             "train", help="train a split autoencoder with a recipe",
@@ -176,7 +224,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     else:
         sub.add_parser("train", help="train a split autoencoder with a recipe", add_help=False)
 
-    from commsldr import evaluate as eval_command
+    from commsldr.cli import evaluate as eval_command
 
     p_eval = sub.add_parser(
         "evaluate", help="test accuracy of shipped models or checkpoints (float, at real bits)",
@@ -222,6 +270,10 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_run.add_argument("--max-sweep-points", type=int, default=1000, metavar="N",
                        help="refuse sweeps with more than N points (default 1000)")
     _add_plugin_option(p_run)
+    p_run.add_argument("--allow-plugins", action="store_true",
+                       help="let the scenario (or the run directory's config.yaml) import the "
+                       "modules under its plugins: key; without it only plug-ins on your "
+                       "allow-list run (see 'Trust model' in the robustness guide)")
     p_run.set_defaults(func=_cmd_run)
 
     p_plot = sub.add_parser("plot", help="(re)draw the figures of a run directory",
@@ -234,12 +286,12 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     p_plot.add_argument("--out", default=None, help="output directory (default RUN_DIR/figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
-    from commsldr.catalogue import KINDS
+    from commsldr.cli.catalogue import KINDS
 
     p_list = sub.add_parser("list", help="list registered names with one-line descriptions",
                             description="List the registered names of KIND with a one-line "
                             "description (built-ins and plug-ins).")
-    p_list.add_argument("kind", choices=KINDS)
+    p_list.add_argument("kind", type=_kind, choices=KINDS)
     _add_plugin_option(p_list)
     p_list.set_defaults(func=_cmd_list)
 
@@ -251,10 +303,17 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
                             "  commsldr describe policies outage-aware\n"
                             "  commsldr describe phys nr",
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    p_desc.add_argument("kind", choices=KINDS)
+    p_desc.add_argument("kind", type=_kind, choices=KINDS)
     p_desc.add_argument("name")
     _add_plugin_option(p_desc)
     p_desc.set_defaults(func=_cmd_describe)
+
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of scenario files",
+                              description="Print a JSON Schema (draft 2020-12) of scenario "
+                              "files for editors: commsldr schema > scenario.schema.json "
+                              "(with --plugin, the plug-ins' types are included).")
+    _add_plugin_option(p_schema)
+    p_schema.set_defaults(func=_cmd_schema)
     return parser
 
 
@@ -265,7 +324,8 @@ def _raised_by_us(exc: BaseException) -> bool:
         tb = tb.tb_next
     if tb is None:
         return False
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the folder holding commsldr/ and channels/ (this file is commsldr/cli/main.py)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.abspath(tb.tb_frame.f_code.co_filename)
     return any(path.startswith(os.path.join(here, pkg) + os.sep) for pkg in ("commsldr", "channels"))
 
@@ -291,12 +351,21 @@ def _report(exc: BaseException, command: str) -> int:
         print(f"{prog}: out of memory; reduce the sizes (frames, latent_dim, images, sweep) or "
               f"rerun with --debug", file=sys.stderr)
         return 2
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}: cannot write{what}: no space left on the device (or over quota); free "
+              f"some space, then rerun (commsldr run --resume RUN_DIR keeps finished jobs)",
+              file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError) and not exc.filename and _raised_by_us(exc):
+        print(f"{prog}: {exc}", file=sys.stderr)  # our own message: in full, remedy included
+        return 2
     if isinstance(exc, OSError):
         what = f" {exc.filename}" if exc.filename else ""
         print(f"{prog}: cannot access{what}: {cut(exc.strerror or str(exc))}", file=sys.stderr)
         return 2
     if isinstance(exc, ValueError) and _raised_by_us(exc):
-        print(f"{prog}: {cut(str(exc), 400)}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)  # our own message: in full
         return 2
     print(f"{prog}: internal error ({type(exc).__name__}: {cut(str(exc))})\n"
           f"  please report it; rerun with --debug for the traceback", file=sys.stderr)
@@ -313,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         try:
             return _main(sys.argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C while the command's modules were still importing
+            print("commsldr: interrupted", file=sys.stderr)
+            return 130
         finally:
             import gc
 
@@ -323,14 +395,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str]) -> int:
     argv = list(argv)
     debug = "--debug" in argv or os.environ.get("COMMSLDR_DEBUG") == "1"
-    argv = [a for a in argv if a != "--debug"]
+    quiet = "--quiet" in argv  # one --quiet for every command, before or after it
+    argv = [a for a in argv if a not in ("--debug", "--quiet")]
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
     args = parser.parse_args(argv)
+    args.quiet = quiet
+    if quiet and args.command == "train":
+        args.progress = False
     if args.command in ("train", "run"):
+        import logging
+
         from commsldr.logs import console_logging
 
-        console_logging()
+        console_logging(logging.WARNING if quiet else logging.INFO)
     if debug:
         return int(args.func(args) or 0)
     try:

@@ -1,0 +1,80 @@
+"""One --quiet for every command, YAML --set in train, full remedies in user errors, singular
+kinds and did-you-mean, the cache location, provenance of results."""
+
+from __future__ import annotations
+
+import argparse
+
+from commsldr.cache import cache_root, resolve_cache_dir
+from commsldr.cli import main as cli_main
+from commsldr.provenance import overrides_of, provenance
+
+
+def test_quiet_anywhere_and_singular_kinds(capsys):
+    assert cli_main(["--quiet", "list", "channel"]) == 0
+    assert "rayleigh-block" in capsys.readouterr().out
+    assert cli_main(["describe", "policy", "fixed", "--quiet"]) == 0
+    assert "policy 'fixed'" in capsys.readouterr().out
+
+
+def test_did_you_mean(capsys):
+    assert cli_main(["describe", "channels", "raleigh-block"]) == 2
+    assert "did you mean 'rayleigh-block'" in capsys.readouterr().err
+    assert cli_main(["run", "quickstar", "--check"]) == 2
+    assert "did you mean 'quickstart'" in capsys.readouterr().err
+
+
+def test_train_set_takes_yaml():
+    from commsldr.cli.train import add_arguments, config_from_args
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    args = p.parse_args(["--recipe", "screen", "--set", "dims=[16, 32]", "--set", "lr=1e-2"])
+    cfg = config_from_args(args)
+    assert list(cfg.dims) == [16, 32] and cfg.lr == 0.01
+
+
+def test_long_user_errors_keep_their_remedy(monkeypatch, capsys):
+    import torchvision.datasets
+
+    class Offline:
+        def __init__(self, *a, **k):
+            raise OSError("[Errno -3] Temporary failure in name resolution " + "x" * 300)
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", Offline)
+    assert cli_main(["evaluate", "--dataset", "cifar10", "--download", "--quiet",
+                     "cifar10-ce-d64"]) == 2
+    err = capsys.readouterr().err
+    assert "or use an imagefolder copy" in err and "..." not in err
+
+
+def test_cache_location(monkeypatch, tmp_path):
+    monkeypatch.setenv("COMMSLDR_CACHE", str(tmp_path / "c"))
+    assert cache_root() == tmp_path / "c" and resolve_cache_dir("") == tmp_path / "c"
+    monkeypatch.delenv("COMMSLDR_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache_root() == tmp_path / "x" / "commsldr"
+    assert resolve_cache_dir("/some/where") .as_posix() == "/some/where"
+
+
+def test_provenance_fields():
+    p = provenance(["commsldr", "run", "q", "--set", "frames=5", "--set=seeds=[0]"])
+    assert p["overrides"] == ["frames=5", "seeds=[0]"] == overrides_of(p["command"])
+    for key in ("commsldr", "torch", "numpy", "python", "git_commit", "sionna"):
+        assert key in p
+    assert p["torch"]
+
+
+def test_plugin_option_travels_with_the_scenario(capsys, monkeypatch):
+    """--plugin FILE is recorded in the scenario's plugins (config.yaml), which every worker
+    (spawn, Ray) imports before its first job."""
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[3]
+    monkeypatch.chdir(repo)
+    assert cli_main(["run", "quickstart", "--check", "--plugin", "examples/custom_policy.py",
+                     "--set", "policies.h={type: hysteresis-greedy}"]) == 0
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["plugins"] == [str((repo / "examples" / "custom_policy.py").resolve())]

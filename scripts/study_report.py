@@ -221,8 +221,10 @@ def verdict(lo: float, hi: float, direction: int) -> str:
     return "inconclusive"
 
 
-#: bump when :func:`measure` changes what it measures (old cached measurements are then redone)
-MEASURE_VERSION = 1
+#: bump when :func:`measure` changes what it measures (old cached measurements are then redone);
+#: 2: every budget's scale is solved on training images (``rate_accuracy_at_budgets``), no
+#: longer on the test latents
+MEASURE_VERSION = 2
 
 
 def measure_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[str, Any]:
@@ -275,7 +277,7 @@ def measure_rule_cached(path: Path, train: Any, test: Any, cache: Path,
     from commsldr.train import load_model
     from commsldr.train.screening import rate_accuracy_at_budgets
 
-    entry = cache / f"{sha256_file(path)[:24]}-{rule}-v1-n{len(test)}.json"
+    entry = cache / f"{sha256_file(path)[:24]}-{rule}-v{MEASURE_VERSION}-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
     model = load_model(path)
@@ -322,7 +324,7 @@ def measure_klt_cached(path: Path, train: Any, test: Any, cache: Path) -> dict[s
     from commsldr.train.screening import rate_accuracy_at_budgets
 
     sha = sha256_file(path)[:24]
-    entry = cache / f"{sha}-{TRANSFORM}-acc-v{KLT_VERSION}-n{len(test)}.json"
+    entry = cache / f"{sha}-{TRANSFORM}-acc-v{KLT_VERSION}.{MEASURE_VERSION}-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
     model = load_model(path)

@@ -88,15 +88,23 @@ def test_malformed_index(tmp_path: Path, index: dict, key: str) -> None:
 
 
 def test_shipped_index_consistent() -> None:
-    """Every shipped checkpoint matches its digest, loads, and carries latent statistics."""
+    """Every shipped checkpoint matches its digest, loads, and carries latent statistics (an
+    entropy-bottleneck model carries its learned coder instead)."""
     from commsldr.coding import load_latent_stats
+    from commsldr.train import load_checkpoint
+    from commsldr.train.bottleneck import EB_STATE_KEY, load_entropy_bottleneck
 
     for name in list_pretrained():
         path = get_pretrained_path(name)
         info = pretrained_info(name)
         model = load_model(path)
         assert model.latent_dim == info["latent_dim"], name
-        assert load_latent_stats(path).dim == model.latent_dim, name
+        if EB_STATE_KEY in load_checkpoint(path):
+            eb = load_entropy_bottleneck(path)
+            assert eb.channels == model.latent_dim, name
+            assert len(info["rate_points"]) == eb.num_rates, name
+        else:
+            assert load_latent_stats(path).dim == model.latent_dim, name
         # the airnet models are 2.16 M parameters in float32 (8.7 MB); scripts/ship_pretrained.py
         # refuses anything above 12 MB so that the repository stays cloneable
         assert path.stat().st_size < 12_000_000, name

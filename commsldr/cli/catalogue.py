@@ -41,8 +41,8 @@ def _pretrained() -> dict[str, str]:
         at = e.get("acc_at_bits") or {}
         rates = ", ".join(f"{100 * v['accuracy']:.2f} % at {v['payload_bits']:.1f} real bits "
                           f"(<= {b} b)" for b, v in at.items() if isinstance(v, dict))
-        if rates:
-            desc = f"{desc} · {rates}"
+        if rates:  # accuracy at real bits (entropy-bottleneck models), before the description
+            head = f"{head} · {rates}"
         return f"{head} · {desc}" if head else desc
 
     return {n: line(e) for n, e in sorted(models.items())}

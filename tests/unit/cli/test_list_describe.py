@@ -41,9 +41,12 @@ def test_catalogue_equals_the_registries() -> None:
     assert catalogue("recipes") == recipe_descriptions()
     pre = catalogue("pretrained")
     assert list(pre) == list_pretrained()
-    for n in pre:  # "<backbone> d_y=<d> <test accuracy> · <first line of the description>"
+    for n in pre:  # "<backbone> d_y=<d> <test accuracy> [· <acc at real bits>] · <description>"
         info = pretrained_info(n)
         assert pre[n].endswith(" · " + str(info["description"]).splitlines()[0])
+        for v in (info.get("acc_at_bits") or {}).values():
+            if v is not None:
+                assert f"{100 * v['accuracy']:.2f} % at {v['payload_bits']:.1f} real bits" in pre[n]
         assert pre[n].startswith(f"{info['backbone']} d_y={info['latent_dim']} "
                                  f"{100 * info['test_acc']:.2f} %")
     assert list(catalogue("scenarios")) == list_scenarios()

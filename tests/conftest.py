@@ -22,6 +22,10 @@ from pathlib import Path
 
 # PyTorch's OpenMP workers must wait passively (see commsldr/__init__.py); set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# the library's cache (models and tables trained by tests) goes under the temporary directory,
+# never into the user's ~/.cache/commsldr
+os.environ.setdefault(
+    "COMMSLDR_CACHE", os.path.join(tempfile.gettempdir(), "commsldr-test-cache", "library"))
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -36,7 +36,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import ticker  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -46,40 +45,17 @@ from commsldr.adapt.intervals import interval_label  # noqa: E402
 from commsldr.registry import POLICIES  # noqa: E402
 from commsldr.report.regret_figure import regret as _regret  # noqa: E402
 from commsldr.report.results import load_results  # noqa: E402
+from commsldr.report.style import (  # noqa: E402
+    LINESTYLES,
+    LOST_COLOR,
+    MARKERS,
+    PALETTE,
+    log_axis,
+    policy_colors,
+)
 
 __all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
 
-#: Okabe & Ito (2008) without black (ordered for contrast on white), then Tol's "muted" scheme
-#: (Paul Tol, "Colour schemes", SRON/EPS/TN/09-002): 16 colour-blind-safe, distinct colours.
-PALETTE: tuple[str, ...] = (
-    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442",
-    "#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677", "#882255",
-    "#aa4499",
-)
-#: the "lost packet" marker colour (no policy gets it)
-LOST_COLOR = "#000000"
-#: line styles and markers for swept values (index 0: a policy with nothing swept)
-LINESTYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)),
-                               (0, (1, 3)), (0, (3, 1, 1, 1)))
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
-
-
-def policy_colors(names: Sequence[str]) -> dict[str, str]:
-    """A colour per name, in order: the first 16 from :data:`PALETTE`, further ones sampled
-    from a continuous colour map (still all distinct). The same list gives the same colours.
-
-    Example:
-        >>> policy_colors(["fixed", "oracle"])
-        {'fixed': '#0072b2', 'oracle': '#e69f00'}
-    """
-    names = list(dict.fromkeys(names))
-    out = {n: PALETTE[i] for i, n in enumerate(names[:len(PALETTE)])}
-    extra = names[len(PALETTE):]
-    if extra:
-        cmap = matplotlib.colormaps["turbo"]
-        for i, n in enumerate(extra):
-            out[n] = matplotlib.colors.to_hex(cmap(0.05 + 0.9 * i / max(len(extra) - 1, 1)))
-    return out
 
 
 def _multi_scheme(results: dict[str, Any]) -> bool:
@@ -268,29 +244,6 @@ def _draw_lines(ax: Axes, lines: dict[Any, list], colors: dict[str, str], styles
                             [r["accuracy_high"] for _, r in pts], color=color, alpha=0.12, lw=0)
 
 
-def _compact(v: float, _pos: Any = None) -> str:
-    """Tick label: 20, 500, 2k, 1.5M."""
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:g}{suffix}"
-    return f"{v:g}"
-
-
-def _log_axis(ax: Axes, values: Sequence[float], axis: str = "x") -> None:
-    """A log axis with few, plain tick labels (1-2-5 steps within ~3 decades, else decades)."""
-    pos = [v for v in values if v > 0 and math.isfinite(v)]
-    if not pos:
-        return
-    decades = math.log10(max(pos) / min(pos)) if len(pos) > 1 else 0.0
-    subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
-    a = ax.xaxis if axis == "x" else ax.yaxis
-    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-    a.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=12))
-    a.set_major_formatter(ticker.FuncFormatter(_compact))
-    a.set_minor_locator(ticker.LogLocator(base=10, subs="auto", numticks=12))
-    a.set_minor_formatter(ticker.NullFormatter())
-
-
 def _title(fig: Figure, text: str) -> None:
     """The figure title, left-aligned so that it stays clear of the legend on the right."""
     fig.suptitle(text, x=0.01, ha="left")
@@ -368,7 +321,7 @@ def accuracy_vs_capacity(results: dict[str, Any]) -> Figure | None:
         _ceiling(ax, results)
         all_lines.append(lines)
         xs = [x for pts in lines.values() for x, _ in pts]
-        _log_axis(ax, xs)
+        log_axis(ax, xs)
         ax.set_title(ch)
         ax.set_xlabel("mean capacity (bits/frame)" + _range_note(xs))
         ax.grid(alpha=0.3, which="major")
@@ -442,7 +395,7 @@ def accuracy_vs_rate(results: dict[str, Any]) -> Figure | None:
             cb.ax.tick_params(labelsize=7)
         xs_all = [p["bits_per_image"] for p in ops] + other_bits + [
             r.get("mean_bits_per_image") or 0.0 for r in rows]
-        _log_axis(ax, xs_all)
+        log_axis(ax, xs_all)
         ax.set_title(ch)
         ax.set_xlabel("mean bits per image (header + CRC included)")
         ax.grid(alpha=0.3)
@@ -489,7 +442,7 @@ def timeline(results: dict[str, Any]) -> Figure | None:
             a2.scatter(lost, [i] * len(lost), s=14, marker="x", color=LOST_COLOR, lw=0.8)
         vals = [b for b in first["capacity_bits"] if b > 0] + [
             b for d in pols.values() for b in d["packet_bits"] if b > 0]
-        _log_axis(a0, vals, axis="y")
+        log_axis(a0, vals, axis="y")
         a0.set_ylabel("bits / frame")
         a0.set_title(f"{ch} ({_point_label(results)})")
         a1.set_ylabel("encoder k")
@@ -536,7 +489,7 @@ def accuracy_vs_sensor_compute(results: dict[str, Any]) -> Figure | None:
                         fmt=MARKERS[style_of[str(r["policy"])] % len(MARKERS)] if multi
                         else MARKERS[0],
                         color=colors[ent], ms=6, capsize=2)
-        _log_axis(ax, [r["sensor_macs"] for r in rows])
+        log_axis(ax, [r["sensor_macs"] for r in rows])
         ax.set_title(f"{ch} ({_point_label(results)})")
         ax.set_xlabel("sensor compute (MACs / image; codecs: estimate)"
                       + _range_note([r["sensor_macs"] for r in rows]))

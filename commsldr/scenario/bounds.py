@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from commsldr.errors import show
-from commsldr.scenario.schema import ScenarioError
+from commsldr.scenario.schema import ScenarioError, YAMLValue
 from commsldr.train.checks import available_memory_bytes
 
 __all__ = ["MAX_KEY_DEPTH", "MAX_MAGNITUDE", "SCENARIO_BOUNDS", "check_bounds", "check_key_depth",
@@ -77,7 +76,7 @@ def _text_hint(value: str) -> str:
     return ""
 
 
-def _check_named(key: str, value: Any, lo: float, hi: float, integer: bool) -> None:
+def _check_named(key: str, value: YAMLValue, lo: float, hi: float, integer: bool) -> None:
     if isinstance(value, str):
         raise ScenarioError(key, f"expected a number, got {show(value)}{_text_hint(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -90,7 +89,7 @@ def _check_named(key: str, value: Any, lo: float, hi: float, integer: bool) -> N
         raise ScenarioError(key, f"must be in [{lo:g}, {hi:g}], got {shown}")
 
 
-def _walk(value: Any, key: str) -> None:
+def _walk(value: YAMLValue, key: str) -> None:
     """Every number anywhere: representable as a float, magnitude <= MAX_MAGNITUDE."""
     if isinstance(value, bool):
         return
@@ -113,7 +112,7 @@ def _walk(value: Any, key: str) -> None:
             _walk(v, f"{key}[{i}]")
 
 
-def _get(raw: Any, parts: list[str]) -> Any:
+def _get(raw: YAMLValue, parts: list[str]) -> YAMLValue:
     node = raw
     for part in parts:
         if not isinstance(node, dict) or part not in node:
@@ -122,7 +121,7 @@ def _get(raw: Any, parts: list[str]) -> Any:
     return node
 
 
-def check_bounds(raw: dict[str, Any]) -> None:
+def check_bounds(raw: dict[str, YAMLValue]) -> None:
     """Before the typed parsing: every number anywhere is representable and at most
     :data:`MAX_MAGNITUDE` in magnitude, PHY parameters are not numbers written as text, and the
     synthetic data fits in memory. Raises :class:`ScenarioError` naming the dotted key."""
@@ -137,7 +136,7 @@ def check_bounds(raw: dict[str, Any]) -> None:
     _check_synthetic_size(raw)
 
 
-def check_ranges(raw: dict[str, Any]) -> None:
+def check_ranges(raw: dict[str, YAMLValue]) -> None:
     """After the typed parsing (which names wrong types and values below a field's minimum):
     the named quantities of :data:`SCENARIO_BOUNDS` lie in their documented ranges."""
     for path, (lo, hi, integer) in SCENARIO_BOUNDS.items():
@@ -152,7 +151,7 @@ def check_ranges(raw: dict[str, Any]) -> None:
                 _check_named(path, v, lo, hi, integer)
 
 
-def _check_synthetic_size(raw: dict[str, Any]) -> None:
+def _check_synthetic_size(raw: dict[str, YAMLValue]) -> None:
     data = raw.get("data")
     if not isinstance(data, dict) or data.get("dataset", "synthetic") != "synthetic":
         return

@@ -26,10 +26,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from commsldr.errors import show
-from commsldr.scenario.schema import ScenarioError
+from commsldr.scenario.schema import ScenarioError, YAMLValue
 
 __all__ = ["merge", "compose", "MAX_EXTENDS_DEPTH"]
 
@@ -37,7 +36,7 @@ __all__ = ["merge", "compose", "MAX_EXTENDS_DEPTH"]
 MAX_EXTENDS_DEPTH = 16
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, YAMLValue], over: dict[str, YAMLValue]) -> dict[str, YAMLValue]:
     """``over`` on top of ``base`` by the rules of this module (new dict; inputs untouched).
 
     Input:
@@ -72,9 +71,9 @@ def _base_path(ref: str, here: Path, shipped_dir: Path) -> Path:
                                    f"({shipped_dir}), or a shipped scenario name")
 
 
-def compose(raw: dict[str, Any], path: Path, *, read: Callable[[Path], Any],
-            resolve_paths: Callable[[dict[str, Any], Path], None],
-            shipped_dir: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def compose(raw: dict[str, YAMLValue], path: Path, *, read: Callable[[Path], YAMLValue],
+            resolve_paths: Callable[[dict[str, YAMLValue], Path], None],
+            shipped_dir: Path, _chain: tuple[Path, ...] = ()) -> dict[str, YAMLValue]:
     """``raw`` (read from ``path``) with its ``extends`` applied; without ``extends`` unchanged.
 
     Input:
@@ -102,7 +101,7 @@ def compose(raw: dict[str, Any], path: Path, *, read: Callable[[Path], Any],
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError("extends", f"more than {MAX_EXTENDS_DEPTH} levels of extends "
                                        f"({' → '.join(p.name for p in chain)})")
-    merged: dict[str, Any] = {}
+    merged: dict[str, YAMLValue] = {}
     for ref in refs:
         base_path = _base_path(ref, here, shipped_dir)
         if base_path in chain:

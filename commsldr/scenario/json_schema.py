@@ -17,8 +17,11 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
 
+from commsldr_channels import get_channel_class, list_channels
+
+from commsldr.docstrings import to_text
+from commsldr.registry import CSI_MODELS, PHYS, POLICIES, describe_params
 from commsldr.scenario.schema import (
     OPEN_SECTIONS,
     ChannelConfig,
@@ -27,7 +30,9 @@ from commsldr.scenario.schema import (
     PolicyConfig,
     Scenario,
     SchemeConfig,
+    YAMLValue,
 )
+from commsldr.schemes import get_scheme_class, list_schemes
 
 __all__ = ["scenario_json_schema", "SCHEMA_ID"]
 
@@ -35,7 +40,7 @@ SCHEMA_ID = "https://commsldr.invalid/scenario.schema.json"
 """The ``$id`` of the generated schema (a name, not a location)."""
 
 
-def _json_type(tp: Any) -> dict[str, Any]:
+def _json_type(tp: object) -> dict[str, YAMLValue]:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         return {"anyOf": [_json_type(a) for a in typing.get_args(tp)]}
@@ -56,7 +61,7 @@ def _json_type(tp: Any) -> dict[str, Any]:
     return {}
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> YAMLValue:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
@@ -66,7 +71,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _field_schema(f: dataclasses.Field[Any], tp: Any) -> dict[str, Any]:
+def _field_schema(f: dataclasses.Field[object], tp: object) -> dict[str, YAMLValue]:
     meta = dict(f.metadata)
     out = _json_type(tp)
     if "doc" in meta:
@@ -89,20 +94,17 @@ def _field_schema(f: dataclasses.Field[Any], tp: Any) -> dict[str, Any]:
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 
 
-def _default_value(text: str) -> Any:
+def _default_value(text: str) -> YAMLValue:
     try:
         return _jsonable(ast.literal_eval(text))
     except (ValueError, SyntaxError):
         return None
 
 
-def _param_schema(cls: type) -> dict[str, dict[str, Any]]:
-    from commsldr.docstrings import to_text
-    from commsldr.registry import describe_params
-
-    props: dict[str, dict[str, Any]] = {}
+def _param_schema(cls: type) -> dict[str, dict[str, YAMLValue]]:
+    props: dict[str, dict[str, YAMLValue]] = {}
     for p in describe_params(cls):
-        entry: dict[str, Any] = {"description": " ".join(to_text(p.doc).split())}
+        entry: dict[str, YAMLValue] = {"description": " ".join(to_text(p.doc).split())}
         if not p.required:
             value = _default_value(p.default)
             if value is not None or p.default == "None":
@@ -119,7 +121,7 @@ def _param_schema(cls: type) -> dict[str, dict[str, Any]]:
     return props
 
 
-def _open_section(cls: type, registry: dict[str, Callable[[], type]]) -> dict[str, Any]:
+def _open_section(cls: type, registry: dict[str, Callable[[], type]]) -> dict[str, YAMLValue]:
     selector = OPEN_SECTIONS[cls]
     hints = typing.get_type_hints(cls)
     fixed = {f.name: _field_schema(f, hints[f.name]) for f in dataclasses.fields(cls)
@@ -138,7 +140,7 @@ def _open_section(cls: type, registry: dict[str, Callable[[], type]]) -> dict[st
             "additionalProperties": False,
         })
     doc = (cls.__doc__ or "").strip().splitlines()[0]
-    out: dict[str, Any] = {"type": "object", "description": doc,
+    out: dict[str, YAMLValue] = {"type": "object", "description": doc,
                            "properties": {selector: {**fixed[selector],
                                                      "enum": sorted(registry)}},
                            "oneOf": branches}
@@ -156,11 +158,6 @@ def _open_section(cls: type, registry: dict[str, Callable[[], type]]) -> dict[st
 
 
 def _registries() -> dict[type, dict[str, Callable[[], type]]]:
-    from commsldr_channels import get_channel_class, list_channels
-
-    from commsldr.registry import CSI_MODELS, PHYS, POLICIES
-    from commsldr.schemes import get_scheme_class, list_schemes
-
     def reg(names: list[str], get: Callable[[str], type]) -> dict[str, Callable[[], type]]:
         return {n: (lambda n=n: get(n)) for n in names}
 
@@ -173,11 +170,11 @@ def _registries() -> dict[type, dict[str, Callable[[], type]]]:
     }
 
 
-def _section(cls: type, registries: dict[type, dict[str, Callable[[], type]]]) -> dict[str, Any]:
+def _section(cls: type, registries: dict[type, dict[str, Callable[[], type]]]) -> dict[str, YAMLValue]:
     if cls in OPEN_SECTIONS:
         return _open_section(cls, registries[cls])
     hints = typing.get_type_hints(cls)
-    props: dict[str, Any] = {}
+    props: dict[str, YAMLValue] = {}
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         args = typing.get_args(tp)
@@ -194,7 +191,7 @@ def _section(cls: type, registries: dict[type, dict[str, Callable[[], type]]]) -
             "additionalProperties": False}
 
 
-def scenario_json_schema() -> dict[str, Any]:
+def scenario_json_schema() -> dict[str, YAMLValue]:
     """The JSON Schema of a scenario file.
 
     Output:

@@ -22,16 +22,22 @@ from typing import Any
 import numpy as np
 import torch
 
+from commsldr.data import to_float
+from commsldr.link.table import OperatingPoint
+from commsldr.models import model_id
+from commsldr.models.pretrained import get_pretrained_path
+from commsldr.schemes._common import cache_key, cached_table, table_from_payloads
 from commsldr.schemes.base import DigitalProduct, Scheme, SchemeContext
+from commsldr.schemes.cost import count_macs
 from commsldr.schemes.registry import register_scheme
+from commsldr.train import load_model
+from commsldr.train.bottleneck import eb_latents, load_entropy_bottleneck
 
 __all__ = ["EntropyBottleneckScheme", "resolve_model"]
 
 
 def resolve_model(model: str) -> Path:
     """A shipped model name (its SHA-256 checked) or a checkpoint file -> its path."""
-    from commsldr.models.pretrained import get_pretrained_path
-
     path = Path(model).expanduser()
     if path.is_file():
         return path
@@ -64,14 +70,6 @@ class EntropyBottleneckScheme(Scheme):
         return {"model": self.model, "rates": self.rates}
 
     def prepare(self, ctx: SchemeContext) -> DigitalProduct:
-        from commsldr.data import to_float
-        from commsldr.link.table import OperatingPoint
-        from commsldr.models import model_id
-        from commsldr.schemes._common import cache_key, cached_table, table_from_payloads
-        from commsldr.schemes.cost import count_macs
-        from commsldr.train import load_model
-        from commsldr.train.bottleneck import eb_latents, load_entropy_bottleneck
-
         path = resolve_model(self.model)
         net, eb = load_model(path), load_entropy_bottleneck(path)
         rates = list(range(eb.num_rates)) if self.rates is None else self.rates

@@ -35,8 +35,10 @@ def test_the_wheel_holds_the_shipped_scenarios_and_the_index_only(wheel: Path) -
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"commsldr", "commsldr_channels"}
-    scenarios = {Path(n).name for n in names if n.startswith("commsldr/shipped/scenarios/")}
-    assert scenarios == {p.name for p in (REPO / "scenarios").glob("*.yaml")}
+    prefix = "commsldr/shipped/scenarios/"
+    scenarios = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    shipped = REPO / "scenarios"
+    assert scenarios == {p.relative_to(shipped).as_posix() for p in shipped.rglob("*.yaml")}
     assert "commsldr/shipped/models/index.json" in names
     assert not [n for n in names if n.endswith(".pt")]
     index = zipfile.ZipFile(wheel).read("commsldr/shipped/models/index.json")

@@ -61,7 +61,7 @@ def test_base_paths_are_relative_to_the_base(tmp_path):
     (tmp_path / "lib" / "base.yaml").write_text("plugins: [plug.py]\n" + BASE)
     child = tmp_path / "child.yaml"
     child.write_text("extends: lib/base.yaml\n")
-    sc = load_scenario(child).scenario
+    sc = load_scenario(child, allow_plugins=True).scenario
     assert sc.plugins == [str(tmp_path / "lib" / "plug.py")]
 
 

@@ -334,7 +334,7 @@ def aggregate(
         frames=frames,
         latency_frames=_pooled_latency(per_seed),
         accuracy_se=se,
-        block_frames=float(np.nanmean([m.block_frames for m in per_seed])),
+        block_frames=_mean_finite([m.block_frames for m in per_seed]),
         ci_method=method,
         seeds=seeds,
     )
@@ -395,3 +395,11 @@ def _pooled_latency(per_seed: Sequence[PolicyMetrics]) -> float:
     lat = np.array([m.latency_frames for m in per_seed], dtype=np.float64)
     ok = (w > 0) & np.isfinite(lat)
     return float(np.sum(w[ok] * lat[ok]) / np.sum(w[ok])) if ok.any() else float("inf")
+
+
+def _mean_finite(values: list[float]) -> float:
+    """Mean of the values that are not NaN (``np.nanmean``), and NaN without a warning when
+    there are none (analog rows have no frame blocks)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else float("nan")

@@ -11,6 +11,10 @@
   (:mod:`~commsldr.scenario.backends`, rows in ``jobs.jsonl``) → sections' rows → files.
 """
 
+# the built-in ``cell`` job kind and section register themselves on import; here, the package's
+# face, so that the main process and every worker (which imports this package to run a job)
+# know them, and no module below imports the section back
+import commsldr.scenario.cell_section  # noqa: F401, I001
 from commsldr.scenario.load import (
     LoadedScenario,
     SweepPoint,

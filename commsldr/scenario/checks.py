@@ -214,7 +214,7 @@ def check_scenario(sc: Scenario) -> None:
         _check_policy(sc, label, pc, latent_dim)
     check_schemes(sc)
     if sc.cell.sensors:
-        from commsldr.scenario.cell_section import check_cell  # torch only for a cell
+        from commsldr.scenario.cell_checks import check_cell  # torch only for a cell
 
         check_cell(sc)
     if sc.analog.enabled:

@@ -38,7 +38,6 @@ import numpy as np
 import torch
 from commsldr_channels import create_channel
 
-import commsldr.scenario.cell_section  # noqa: F401 - registers the "cell" job kind and section
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
 from commsldr.adapt.intervals import ratio_standard_error

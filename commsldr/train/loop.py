@@ -10,7 +10,7 @@ A step names the model parts it updates (``encoder``, ``decoder``, ``side``) and
 * ``ldr-ssl``  — L_LDR-SSL (eq. 2) on ``side(encode(views))`` for ``ssl_views`` augmented views of
   every image, Π^T the view groups (:func:`commsldr.data.make_views`).
 
-What the side branch sees is :attr:`Phase.side_input`: ``clean`` (the float latent ``y``) or
+What the side branch sees is ``Phase.side.input``: ``clean`` (the float latent ``y``) or
 ``quantized`` (the latent as the channel will carry it, with a step ``Δ = side_step``), trained
 through either additive uniform noise ``y + Δ·u``, ``u ~ U(-side_noise, side_noise)`` (the authors'
 ``Quantizer`` module: ``x + 2·rand - 1``, i.e. ``Δ = 1``, ``side_noise = 1``) or the
@@ -118,7 +118,7 @@ def _non_finite(model: torch.nn.Module) -> list[str]:
 #: the ``triangle`` schedule (:data:`~commsldr.train.phase.SCHEDULES`): from 0.2·lr up to lr at
 #: ``warmup`` of the steps, then down to 0.07·lr (airbench94's schedule)
 TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
-#: airbench94's lookahead (``Phase.lookahead``): from 30 % of the epochs on, every 5 steps the
+#: airbench94's lookahead (``Phase.optim.lookahead``): from 30 % of the epochs on, every 5 steps the
 #: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
 #: first, strong at the end) and set to it.
 LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95

@@ -33,7 +33,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from commsldr.errors import UserError, did_you_mean, show
 from commsldr.registry import MODELS  # the registry, not the models: no torch import
@@ -113,6 +113,9 @@ def _flat(name: str) -> dict[str, str]:
     return {"flat": name}
 
 
+S = TypeVar("S", bound="Settings")
+
+
 class Settings:
     """Behaviour shared by the groups: strict type checks (naming the flat key), then the
     group's own checks (:meth:`check`); conversion to and from the flat and nested spellings."""
@@ -138,9 +141,9 @@ class Settings:
                 for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
 
     @classmethod
-    def from_flat(cls, flat: Mapping[str, Any]) -> Any:
+    def from_flat(cls: type[S], flat: Mapping[str, Any]) -> S:
         """The group from the flat keys of ``flat`` that are its own (the others are ignored)."""
-        return cls(**{n: flat[k] for n, k in cls.flat_names().items() if k in flat})
+        return cls(**{n: flat[k] for n, k in cls.flat_names().items() if k in flat})  # type: ignore[call-arg]
 
     def to_flat(self) -> dict[str, Any]:
         """``{flat key: value}`` with lists for tuples (the record stored in checkpoints)."""

@@ -6,7 +6,8 @@ A :class:`Phase` has its name, steps, epochs and batch size, the optimiser group
 :class:`~commsldr.train.settings.SideSettings`, the config's for a phase with an LDR step, the
 defaults otherwise) and the six loss and run settings it reads from the other groups
 (augment, eps_sq, rate_weight, ssl_views, seed, eval_every). :meth:`Phase.from_config` builds one
-from a config; nothing is copied by field name. A phase record (:meth:`Phase.to_dict`, stored in
+from a config: the two groups are shared as they are, the six settings are read from the groups
+they live in. A phase record (:meth:`Phase.to_dict`, stored in
 every checkpoint and compared on resume) is flat, with the keys and order it always had.
 """
 

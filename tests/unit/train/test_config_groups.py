@@ -1,4 +1,4 @@
-"""The nested TrainConfig (issue 26): groups of one concept each, a Phase that composes the
+"""The nested TrainConfig: groups of one concept each, a Phase that composes the
 config's optimiser group, and the flat spelling unchanged wherever it is stored or typed.
 
 ``data/config_records.json`` was written by the code *before* the groups existed (the flat

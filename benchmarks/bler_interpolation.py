@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
-from commsldr_channels import LinkState, create_channel
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import _raw_table, bler_model
+from commsldr_channels import LinkState, create_channel
 
 
 def _bittrue_bler(phy: BitTruePHY, snr_db: float, blocks: int, seed: int) -> float:

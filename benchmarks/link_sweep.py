@@ -47,8 +47,6 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    from commsldr_channels import create_channel
-
     from commsldr.adapt import Fixed, PointMenu
     from commsldr.coding import compute_latent_stats, decode_packet, encode_images
     from commsldr.data import make_synthetic
@@ -64,6 +62,7 @@ def main() -> None:
     from commsldr.link._sionna import sionna_phy
     from commsldr.models import SplitAutoencoder, model_id
     from commsldr.train import load_model
+    from commsldr_channels import create_channel
 
     if args.checkpoint:
         model, model_desc = load_model(args.checkpoint).eval(), args.checkpoint

@@ -251,8 +251,8 @@ def latent_stats_cached(path: Path, train: Any, cache: Path) -> Any:
     ``cache/<sha256 of the checkpoint>-stats-v<N>.json`` (``ship_pretrained.py --stats-cache``
     reads the same files)."""
     from commsldr.coding import LatentStats, compute_latent_stats
-    from commsldr.models.pretrained import sha256_file
     from commsldr.models import model_id
+    from commsldr.models.pretrained import sha256_file
     from commsldr.train import load_checkpoint, load_model
 
     entry = cache / f"{sha256_file(path)[:24]}-stats-v{STATS_VERSION}.json"
@@ -351,9 +351,9 @@ def measure_structure_cached(path: Path, train: Any, test: Any, cache: Path) -> 
     """``acc_top<k>`` for k in :data:`TOPK` and ``acc_noise<f>`` for f in
     :data:`NOISE_FRACTIONS` (noise drawn from a fixed seed), cached like :func:`measure_cached`."""
     from commsldr.coding import encode_dataset
+    from commsldr.models import predict_from_latent
     from commsldr.models.pretrained import sha256_file
     from commsldr.train import load_model
-    from commsldr.models import predict_from_latent
 
     entry = cache / f"{sha256_file(path)[:24]}-structure-v1-n{len(test)}.json"
     if entry.is_file():

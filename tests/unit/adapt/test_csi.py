@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from commsldr_channels import LinkState
 from commsldr.adapt import create_csi_model, list_csi_models
+from commsldr_channels import LinkState
 
 
 def _state(n=20000, seed=0, cap=False):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from commsldr_channels import LinkState, create_channel
 from commsldr.link import NRPHY, BitTruePHY, ShannonPHY
+from commsldr_channels import LinkState, create_channel
 
 
 def _state(snr_db) -> LinkState:

@@ -38,7 +38,7 @@ def _bittrue_bler(phy: BitTruePHY, snr_db: float, blocks: int, seed: int) -> flo
 
 
 def _sionna_spline(mcs: int, k: int, snr_db: np.ndarray) -> np.ndarray:
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     sionna_phy()
     from sionna.sys import PHYAbstraction

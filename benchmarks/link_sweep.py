@@ -59,7 +59,7 @@ def main() -> None:
         make_coders,
         simulate,
     )
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
     from commsldr.models import SplitAutoencoder, model_id
     from commsldr.train import load_model
     from commsldr_channels import create_channel

@@ -145,7 +145,7 @@ def test_nr_bad_parameters():
 # ----------------------------------------------------------------------------- bit-true
 def test_bittrue_crc_with_zero_prefix_is_unchanged():
     """deliver() relies on a CRC without initial value being blind to leading zeros."""
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     crc = sionna_phy().fec.crc.CRCEncoder("CRC16")
     g = torch.Generator().manual_seed(0)
@@ -208,7 +208,7 @@ def test_bittrue_bler_agrees_with_sionnas_reference_chain():
     """Cross-validation 2: our PHY (CRC, segmentation, channel package, equaliser) vs Sionna's
     ``CodedAWGNChannelNR`` (the chain the abstraction tables were simulated with), 64-QAM.
     Two-sample tolerance: 4 standard deviations of the difference of two binomial estimates."""
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     sionna_phy()
     from sionna.phy.nr.utils import CodedAWGNChannelNR

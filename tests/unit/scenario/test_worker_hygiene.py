@@ -87,10 +87,10 @@ _REAPED = textwrap.dedent("""
     out, mode = Path(sys.argv[1]), sys.argv[2]
     with TreeReaper():
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        # a grandchild whose parent exits after 1 s: then re-parented away from this process
-        sh = subprocess.run(["sh", "-c", "sleep 600 > /dev/null 2>&1 & echo $!; sleep 1"],
+        # a grandchild whose parent exits after 3 s (the watchdog reads the process table every
+        # 0.2 s, so it has seen both): then re-parented away from this process
+        sh = subprocess.run(["sh", "-c", "sleep 600 > /dev/null 2>&1 & echo $!; sleep 3"],
                             capture_output=True, text=True)
-        time.sleep(0.6)  # the watchdog reads the process table every 0.2 s
         (out / "pids").write_text(f"{child.pid} {sh.stdout.strip()}")
         if mode == "wait":
             time.sleep(600)

@@ -181,7 +181,7 @@ def render(n: dict[str, Any]) -> str:
         macs = " / ".join(_fmt_macs(m) for m in p["sensor_macs"]) or "—"
         lines.append(f"| {name} | {len(p['labels']) or 1} | {b} | {acc} | {macs} |")
     f = n["facts"]
-    lines += ["", f"- Smallest packet per scheme: " + ", ".join(
+    lines += ["", "- Smallest packet per scheme: " + ", ".join(
         f"{k} {v:.0f} bits" for k, v in f["smallest_packet_bits"].items()) + ".",
         f"- Best at {snrs[0]:g} dB: {f['best_at_lowest_snr']} (best digital: "
         f"{f['best_digital_at_lowest_snr']}); best at {snrs[-1]:g} dB: "

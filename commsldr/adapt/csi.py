@@ -25,9 +25,6 @@ Models:
   channel feedback", VTC 2007).
 
 The transmitter's own link adaptation (the PHY's MCS choice, e.g. :class:`commsldr.link.NRPHY`)
-
-
-from commsldr.registry import CSI_MODELS
 sees the same CSI as the policy: :meth:`CSIModel.transmitter_snr_db` gives the SNR estimate the
 transmitter holds in every frame, and :func:`commsldr.link.simulate` passes it to the PHY as
 ``csi_state``. A frame without an estimate uses the **last estimate known** before it; frames
@@ -37,6 +34,11 @@ never measures the channel) use the trace's **long-term average SNR**
 measurements (path loss, RSRP), which reveals no frame's fading. With ``ack-nack`` and an
 outer-loop PHY (``NRPHY(link_adaptation="olla")``) the ACK/NACK outer loop then corrects that
 average, as in 5G NR; with inner-loop or fixed link adaptation the MCS stays the average's.
+
+Ranges: ``noisy.std_db`` in [0, :data:`MAX_CSI_STD_DB`] dB, ``ack-nack.step_db`` in
+(0, :data:`MAX_STEP_DB`] dB (the NR outer loop's up-step bound), and the ``ack-nack`` estimate is
+capped at :data:`ACK_NACK_MAX_DB` (1e30 bits): a loop that only ever sees ACKs climbs there and
+stops instead of overflowing a float.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ import numpy as np
 from commsldr.registry import CSI_MODELS
 
 __all__ = [
+    "ACK_NACK_MAX_DB",
+    "MAX_CSI_STD_DB",
+    "MAX_STEP_DB",
     "CSI",
     "CSIModel",
     "PerfectCSI",
@@ -61,6 +66,13 @@ __all__ = [
     "list_csi_models",
     "register_csi_model",
 ]
+
+#: largest CSI error standard deviation in dB (``noisy.std_db``; ``outage-aware.snr_std_db``)
+MAX_CSI_STD_DB = 100.0
+#: largest ``ack-nack`` down-step in dB (the NR outer loop's ``step_up_db`` bound)
+MAX_STEP_DB = 60.0
+#: cap of the ``ack-nack`` capacity estimate, in dB of bits (1e30 bits: above any link)
+ACK_NACK_MAX_DB = 300.0
 
 
 @dataclass(frozen=True)
@@ -266,15 +278,16 @@ class NoisyCSI(CSIModel):
     """The current state with a Gaussian error of ``std_db`` dB (SNR, or capacity as a power ratio).
 
     Args:
-        std_db: standard deviation of the estimation error in dB (>= 0).
+        std_db: standard deviation of the estimation error in dB, in [0, 100].
     """
 
     name = "noisy"
 
     def __init__(self, std_db: float = 1.0) -> None:
         super().__init__()
-        if isinstance(std_db, bool) or not isinstance(std_db, (int, float)) or not std_db >= 0:
-            raise ValueError(f"std_db must be a number >= 0, got {std_db!r}")
+        if isinstance(std_db, bool) or not isinstance(std_db, (int, float)) \
+                or not 0 <= std_db <= MAX_CSI_STD_DB:
+            raise ValueError(f"std_db must be a number in [0, {MAX_CSI_STD_DB:g}] dB, got {std_db!r}")
         self._std = float(std_db)
 
     @property
@@ -304,7 +317,7 @@ class AckNackCSI(CSIModel):
     packet just sent.
 
     Args:
-        step_db: the down-step after a NACK, in dB (> 0).
+        step_db: the down-step after a NACK, in dB, in (0, 60].
         target_loss: the loss rate the loop converges to, in (0, 1).
     """
 
@@ -312,8 +325,9 @@ class AckNackCSI(CSIModel):
 
     def __init__(self, step_db: float = 1.0, target_loss: float = 0.1) -> None:
         super().__init__()
-        if isinstance(step_db, bool) or not isinstance(step_db, (int, float)) or not step_db > 0:
-            raise ValueError(f"step_db must be a number > 0, got {step_db!r}")
+        if isinstance(step_db, bool) or not isinstance(step_db, (int, float)) \
+                or not 0 < step_db <= MAX_STEP_DB:
+            raise ValueError(f"step_db must be a number in (0, {MAX_STEP_DB:g}] dB, got {step_db!r}")
         if (
             isinstance(target_loss, bool)
             or not isinstance(target_loss, (int, float))
@@ -343,7 +357,7 @@ class AckNackCSI(CSIModel):
         if self._est_db is None:
             self._est_db = 10.0 * math.log10(max(float(packet_bits), 1.0))
         up_db = self.step_db * self.target_loss / (1.0 - self.target_loss)
-        self._est_db += up_db if delivered else -self.step_db
+        self._est_db = min(self._est_db + (up_db if delivered else -self.step_db), ACK_NACK_MAX_DB)
 
 
 def register_csi_model(name: str) -> Any:

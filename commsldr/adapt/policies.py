@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from commsldr.adapt.csi import CSI
+from commsldr.adapt.csi import CSI, MAX_CSI_STD_DB
 from commsldr.adapt.menu import LinkModel, PointMenu
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +45,8 @@ __all__ = [
     "Oracle",
 ]
 
+#: most quadrature nodes of the outage-aware average over the CSI error
+MAX_QUADRATURE_POINTS = 4096
 
 
 def _check_margin(margin: Any) -> float:
@@ -301,8 +303,10 @@ class OutageAware(Policy):
     capacity); with ``σ = 0`` both reduce to the PHY's own success model at ``snr_hat``.
 
     Args:
-        snr_std_db: the CSI error std in dB to plan with; None = the CSI's ``snr_std_db``.
-        quadrature_points: J, the number of nodes of the average over the CSI error (>= 1).
+        snr_std_db: the CSI error std in dB to plan with, in [0, 100]; None = the CSI's
+            ``snr_std_db``.
+        quadrature_points: J, the number of nodes of the average over the CSI error, in
+            [1, 4096].
     """
 
     name = "outage-aware"
@@ -314,18 +318,20 @@ class OutageAware(Policy):
         if (
             isinstance(quadrature_points, bool)
             or not isinstance(quadrature_points, int)
-            or quadrature_points < 1
+            or not 1 <= quadrature_points <= MAX_QUADRATURE_POINTS
         ):
-            raise ValueError(f"quadrature_points must be an integer >= 1, got {quadrature_points!r}")
+            raise ValueError(f"quadrature_points must be an integer in [1, {MAX_QUADRATURE_POINTS}], "
+                             f"got {quadrature_points!r}")
         self.quadrature_points = quadrature_points
         j = np.arange(quadrature_points)
         self._nodes = ndtri((j + 0.5) / quadrature_points)
         if snr_std_db is not None and (
             isinstance(snr_std_db, bool)
             or not isinstance(snr_std_db, (int, float))
-            or not snr_std_db >= 0
+            or not 0 <= snr_std_db <= MAX_CSI_STD_DB
         ):
-            raise ValueError(f"snr_std_db must be a number >= 0 or null, got {snr_std_db!r}")
+            raise ValueError(f"snr_std_db must be a number in [0, {MAX_CSI_STD_DB:g}] dB or null, "
+                             f"got {snr_std_db!r}")
         self.snr_std_db = snr_std_db
 
     def delivery_probability(self, csi: CSI, bits: np.ndarray) -> np.ndarray | None:

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from commsldr_channels import LinkState
+
 from commsldr.adapt import create_csi_model, create_policy
 from commsldr.adapt.csi import ACK_NACK_MAX_DB, MAX_CSI_STD_DB, MAX_STEP_DB
 from commsldr.adapt.policies import MAX_QUADRATURE_POINTS

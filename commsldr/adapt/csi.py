@@ -25,6 +25,9 @@ Models:
   channel feedback", VTC 2007).
 
 The transmitter's own link adaptation (the PHY's MCS choice, e.g. :class:`commsldr.link.NRPHY`)
+
+
+from commsldr.registry import CSI_MODELS
 sees the same CSI as the policy: :meth:`CSIModel.transmitter_snr_db` gives the SNR estimate the
 transmitter holds in every frame, and :func:`commsldr.link.simulate` passes it to the PHY as
 ``csi_state``. A frame without an estimate uses the **last estimate known** before it; frames
@@ -34,11 +37,6 @@ never measures the channel) use the trace's **long-term average SNR**
 measurements (path loss, RSRP), which reveals no frame's fading. With ``ack-nack`` and an
 outer-loop PHY (``NRPHY(link_adaptation="olla")``) the ACK/NACK outer loop then corrects that
 average, as in 5G NR; with inner-loop or fixed link adaptation the MCS stays the average's.
-
-Ranges: ``noisy.std_db`` in [0, :data:`MAX_CSI_STD_DB`] dB, ``ack-nack.step_db`` in
-(0, :data:`MAX_STEP_DB`] dB (the NR outer loop's up-step bound), and the ``ack-nack`` estimate is
-capped at :data:`ACK_NACK_MAX_DB` (1e30 bits): a loop that only ever sees ACKs climbs there and
-stops instead of overflowing a float.
 """
 
 from __future__ import annotations
@@ -52,10 +50,16 @@ import numpy as np
 
 from commsldr.registry import CSI_MODELS
 
+#: largest CSI error std (``noisy.std_db``) and ACK/NACK step (``ack-nack.step_db``), in dB: far
+#: beyond any estimator; a ``noisy`` capacity estimate ``C·10^(e/10)`` (``C <= 1e15`` bits) then
+#: leaves the float range only for an error beyond 29 standard deviations (probability < 1e-180)
+MAX_ERROR_DB = 100.0
+#: ``ack-nack`` turns its dB estimate into bits within +-3000 dB (10^300 bits at most)
+MAX_ESTIMATE_DB = 3000.0
+
 __all__ = [
-    "ACK_NACK_MAX_DB",
-    "MAX_CSI_STD_DB",
-    "MAX_STEP_DB",
+    "MAX_ERROR_DB",
+    "MAX_ESTIMATE_DB",
     "CSI",
     "CSIModel",
     "PerfectCSI",
@@ -66,13 +70,6 @@ __all__ = [
     "list_csi_models",
     "register_csi_model",
 ]
-
-#: largest CSI error standard deviation in dB (``noisy.std_db``; ``outage-aware.snr_std_db``)
-MAX_CSI_STD_DB = 100.0
-#: largest ``ack-nack`` down-step in dB (the NR outer loop's ``step_up_db`` bound)
-MAX_STEP_DB = 60.0
-#: cap of the ``ack-nack`` capacity estimate, in dB of bits (1e30 bits: above any link)
-ACK_NACK_MAX_DB = 300.0
 
 
 @dataclass(frozen=True)
@@ -278,16 +275,16 @@ class NoisyCSI(CSIModel):
     """The current state with a Gaussian error of ``std_db`` dB (SNR, or capacity as a power ratio).
 
     Args:
-        std_db: standard deviation of the estimation error in dB, in [0, 100].
+        std_db: standard deviation of the estimation error in dB, in ``[0, MAX_ERROR_DB]``.
     """
 
     name = "noisy"
 
     def __init__(self, std_db: float = 1.0) -> None:
         super().__init__()
-        if isinstance(std_db, bool) or not isinstance(std_db, (int, float)) \
-                or not 0 <= std_db <= MAX_CSI_STD_DB:
-            raise ValueError(f"std_db must be a number in [0, {MAX_CSI_STD_DB:g}] dB, got {std_db!r}")
+        if (isinstance(std_db, bool) or not isinstance(std_db, (int, float))
+                or not 0 <= std_db <= MAX_ERROR_DB):
+            raise ValueError(f"std_db must be a number in [0, {MAX_ERROR_DB:g}] dB, got {std_db!r}")
         self._std = float(std_db)
 
     @property
@@ -317,7 +314,7 @@ class AckNackCSI(CSIModel):
     packet just sent.
 
     Args:
-        step_db: the down-step after a NACK, in dB, in (0, 60].
+        step_db: the down-step after a NACK, in dB, in ``(0, MAX_ERROR_DB]``.
         target_loss: the loss rate the loop converges to, in (0, 1).
     """
 
@@ -325,9 +322,10 @@ class AckNackCSI(CSIModel):
 
     def __init__(self, step_db: float = 1.0, target_loss: float = 0.1) -> None:
         super().__init__()
-        if isinstance(step_db, bool) or not isinstance(step_db, (int, float)) \
-                or not 0 < step_db <= MAX_STEP_DB:
-            raise ValueError(f"step_db must be a number in (0, {MAX_STEP_DB:g}] dB, got {step_db!r}")
+        if (isinstance(step_db, bool) or not isinstance(step_db, (int, float))
+                or not 0 < step_db <= MAX_ERROR_DB):
+            raise ValueError(f"step_db must be a number in (0, {MAX_ERROR_DB:g}] dB, got "
+                             f"{step_db!r}")
         if (
             isinstance(target_loss, bool)
             or not isinstance(target_loss, (int, float))
@@ -349,7 +347,11 @@ class AckNackCSI(CSIModel):
         return None, None
 
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
-        cap = None if self._est_db is None else 10.0 ** (self._est_db / 10.0)
+        # the estimate drifts without bound on a link that always ACKs (or NACKs): 10^(x/10)
+        # is taken within [-MAX_ESTIMATE_DB, MAX_ESTIMATE_DB] so that it stays a finite float
+        est = None if self._est_db is None else min(max(self._est_db, -MAX_ESTIMATE_DB),
+                                                    MAX_ESTIMATE_DB)
+        cap = None if est is None else 10.0 ** (est / 10.0)
         return CSI(frame=t, capacity_bits=cap, ack=self._last_ack, packet_bits=packet_bits)
 
     def feedback(self, delivered: bool, packet_bits: float) -> None:
@@ -357,7 +359,7 @@ class AckNackCSI(CSIModel):
         if self._est_db is None:
             self._est_db = 10.0 * math.log10(max(float(packet_bits), 1.0))
         up_db = self.step_db * self.target_loss / (1.0 - self.target_loss)
-        self._est_db = min(self._est_db + (up_db if delivered else -self.step_db), ACK_NACK_MAX_DB)
+        self._est_db += up_db if delivered else -self.step_db
 
 
 def register_csi_model(name: str) -> Any:

@@ -65,7 +65,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bitmi import (
     SNR_GRID_DB,
     _gray_pam,
@@ -78,6 +77,7 @@ from commsldr.link.bitmi import (
     j_function,
 )
 from commsldr.link.bler import bler_model, mcs_parameters
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = [
     "HARQ_TYPES",

@@ -44,11 +44,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
 from commsldr.link.phy import PHY, PHYResult, state_array
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = ["HARQTiming", "HARQFeedback", "notify_harq_feedback"]
 

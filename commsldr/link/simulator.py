@@ -43,7 +43,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from commsldr_channels import LinkState
 from commsldr.link.harq_loop import (
     HARQFeedback,
     HARQTiming,
@@ -56,6 +55,7 @@ from commsldr.link.harq_loop import (
 from commsldr.link.phy import PHY, PHYResult
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPoint, OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = [
     "FALLBACKS",

@@ -125,11 +125,11 @@ def info_bit_error_rate(graph: CodeGraph, sig2: np.ndarray, iterations: int = 20
                          np.zeros(graph.punctured_info)])
     info = np.concatenate([graph.info_of, np.zeros(int(graph.filler_col_bits.sum()), bool),
                            np.ones(graph.punctured_info, bool)])
-    keys, counts = np.unique(np.stack([col, s2, info.astype(np.float64)], axis=1), axis=0,
-                             return_counts=True)
-    g_col = keys[:, 0].astype(np.int64)
-    g_s2 = keys[:, 1]
-    g_info = keys[:, 2] > 0.5
+    values, value_of = np.unique(s2, return_inverse=True)
+    keys, counts = np.unique((col * values.size + value_of.reshape(-1)) * 2 + info, return_counts=True)
+    g_info = keys % 2 == 1
+    g_col = keys // 2 // values.size
+    g_s2 = values[keys // 2 % values.size]
     g_w = counts / float(z)
     # (edge, group) pairs sharing a column
     order = np.argsort(g_col, kind="stable")

@@ -202,7 +202,10 @@ def _chase_gmi(qm: int, snrs: tuple[float, ...]) -> float:
     Martinez et al., IEEE Trans. Inf. Theory 55(6), 2009),
     :math:`\max_{s > 0}\, 1 - \mathrm E_f[\log_2(1 + e^{-sL})]`: a sum of LLRs of one symbol's
     copies is not the LLR of the bit given all copies (they share the symbol's other bits), so
-    its best scale is not 1; for one copy it is (the exact LLR).
+    its best scale is not 1; for one copy it is (the exact LLR). The supremum is the right
+    measure because a decoder's decisions on the metric :math:`\prod q^s` do not depend on
+    :math:`s`; :math:`s = 1` alone is a lower bound (it was 0.26 dB pessimistic for 64-QAM
+    after four copies against the bit-true chain).
     """
     atoms = [_pam_llr_atoms(qm, s) for s in snrs]
     nb, levels, _ = atoms[0][0].shape

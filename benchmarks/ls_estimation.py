@@ -65,19 +65,19 @@ def main(argv: list[str] | None = None) -> int:
                      symbols_per_frame=100_000)
     s1 = float(bler_model(0, 1).snr_at_bler(args.mcs, args.k, 0.1))
     out = {}
-    for label in ("flat", "A", "C"):
+    for c, label in enumerate(("flat", "A", "C")):
         if label == "flat":
             h = np.ones((args.blocks, args.subcarriers), dtype=np.complex64)
         else:
             ch = create_channel("tdl", model=label, delay_spread_s=args.delay_spread_ns * 1e-9,
                                 num_subcarriers=args.subcarriers, block_frames=1, speed_mps=0.0,
                                 mean_snr_db=0.0)
-            h = ch.frequency_response(args.blocks, torch.Generator().manual_seed(ord(label))).numpy()
+            h = ch.frequency_response(args.blocks, torch.Generator().manual_seed(c)).numpy()
         row: dict = {"channel": label, "mcs": args.mcs, "k": args.k, "blocks": args.blocks}
         start = s1 if label == "flat" else s1 + 4.0
         for est in ("perfect", "ls"):
             s10, pts, errs = snr10(phy, h, est, start + (3.0 if est == "ls" else 0.0), args,
-                                   seed=1000 * args.mcs + ord(label))
+                                   seed=1000 * args.mcs + 100 * c)
             row[f"snr10_{est}_db"] = round(s10, 3)
             row[f"points_{est}"] = pts
             row[f"errors_{est}"] = errs

@@ -1,4 +1,4 @@
-"""Goals of the learning policies (issue 30), measured; prints one JSON object on its last line.
+"""Goals of the learning policies, measured; prints one JSON object on its last line.
 
 1. On the quickstart's Doppler channel with ACK/NACK only (csi ``ack-nack``): the accuracy of
    every learning policy (``olla``, ``thompson`` variants, the shipped PPO agent ``rl``) and of

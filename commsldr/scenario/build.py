@@ -20,6 +20,7 @@ from commsldr.registry import check_params
 from commsldr.scenario.schema import PolicyConfig, Scenario, ScenarioError
 from commsldr.train import TrainConfig
 from commsldr.train.config import TrainConfigError
+from commsldr.train.settings import flat_settings
 
 if TYPE_CHECKING:
     from commsldr.adapt.policies import Policy
@@ -102,14 +103,15 @@ def channel_params(sc: Scenario, label: str) -> Params:
 
 def train_config(sc: Scenario) -> TrainConfig:
     """The ``TrainConfig`` of a recipe-trained model (``out`` is set by the runner)."""
-    for k in sc.model.train:
-        if k in TRAIN_RESERVED:
-            raise ScenarioError(f"model.train.{k}", f"set it as {TRAIN_RESERVED[k]} instead")
-    cfg = dict(sc.model.train)
-    cfg.update(dataset=sc.data.dataset, data_root=sc.data.root, download=sc.data.download,
-               num_per_class=sc.data.train_per_class, test_num_per_class=sc.data.test_per_class,
-               recipe=sc.model.recipe or "ce", progress=True)
-    try:
+    try:  # flat keys (``momentum``), dotted (``optim.momentum``) or groups (``optim: {...}``)
+        cfg = flat_settings(sc.model.train)
+        for k in cfg:
+            if k in TRAIN_RESERVED:
+                raise ScenarioError(f"model.train.{k}", f"set it as {TRAIN_RESERVED[k]} instead")
+        cfg.update(dataset=sc.data.dataset, data_root=sc.data.root, download=sc.data.download,
+                   num_per_class=sc.data.train_per_class,
+                   test_num_per_class=sc.data.test_per_class, recipe=sc.model.recipe or "ce",
+                   progress=True)
         return TrainConfig.from_dict(cfg)
     except TrainConfigError as e:
         raise ScenarioError(train_key(e.key), e.message) from None

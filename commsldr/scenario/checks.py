@@ -99,7 +99,7 @@ def _check_resources(sc: Scenario) -> None:
     try:
         check_data_available(tc)
         if sc.model.recipe is not None:
-            check_model_fits(tc, num_classes=100 if tc.dataset == "cifar100" else 10)
+            check_model_fits(tc, num_classes=100 if tc.data.dataset == "cifar100" else 10)
     except TrainConfigError as e:
         raise ScenarioError(train_key(e.key), e.message) from None
     half = available_memory_bytes() // 2
@@ -109,8 +109,8 @@ def _check_resources(sc: Scenario) -> None:
                                       f"estimated {need / 2**30:.3g} GiB ({_FRAME_BYTES} bytes "
                                       f"per frame and seed) but half of this machine's memory is "
                                       f"{half / 2**30:.3g} GiB")
-    data_key = (tc.dataset, str(Path(tc.data_root).resolve()) if tc.data_root else None,
-                tc.test_num_per_class)
+    data_key = (tc.data.dataset, str(Path(tc.data.root).resolve()) if tc.data.root else None,
+                tc.data.test_num_per_class)
     if data_key not in _TEST_SIZES:  # an image folder is scanned once, not per sweep point
         _TEST_SIZES[data_key] = test_set_size(tc)
     n_test = _TEST_SIZES[data_key]
@@ -155,7 +155,7 @@ def _check_model(sc: Scenario) -> int | None:
         if m.recipe not in list_recipes():
             raise ScenarioError("model.recipe", f"{show(m.recipe)} is not allowed; allowed values: "
                                                 f"{', '.join(list_recipes())}")
-        latent_dim = train_config(sc).latent_dim
+        latent_dim = train_config(sc).model.latent_dim
     if len(set(m.truncations)) != len(m.truncations):
         raise ScenarioError("model.truncations", f"duplicate entries in {m.truncations}")
     if latent_dim is not None:

@@ -99,7 +99,8 @@ class ModelConfig:
         "training recipe (commsldr list recipes); the model is trained once and cached by the "
         "hash of its configuration"))
     train: dict[str, object] = field(default_factory=dict, metadata=_doc(
-        "TrainConfig fields for the recipe (backbone, latent_dim, epochs, ...)"))
+        "TrainConfig settings for the recipe by flat key (backbone, latent_dim, epochs, ...) "
+        "or by group (optim: {momentum: 0.8})"))
     truncations: list[int] = field(default_factory=list, metadata=_doc(
         "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
     finetune_truncations: bool = field(default=False, metadata=_doc(

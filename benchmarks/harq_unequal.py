@@ -20,12 +20,12 @@ import json
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 from scipy.optimize import brentq
 
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import bler_model, mcs_parameters, probit_snr_at
 from commsldr.link.harq import combined_snr_db
+from commsldr_channels import create_channel
 
 
 def model_x10(kind: str, mcs: int, k: int, offsets: np.ndarray) -> float:

@@ -21,11 +21,11 @@ import json
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link import BitTruePHY
 from commsldr.link.bittrue_ofdm import DMRSGrid, block_errors_ofdm
 from commsldr.link.bler import bler_model, probit_snr_at
+from commsldr_channels import create_channel
 
 
 def snr10(phy: BitTruePHY, h: np.ndarray, est: str, start_db: float, args: argparse.Namespace,

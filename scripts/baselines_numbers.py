@@ -73,6 +73,12 @@ def _points(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _public(override: str) -> str:
+    """An override as the page shows it: a local absolute path becomes ``PATH/<its name>``."""
+    key, sep, value = override.partition("=")
+    return f"{key}=PATH/{Path(value).name}" if sep and value.startswith("/") else override
+
+
 def numbers_of_run(run_dir: Path) -> dict[str, Any]:
     """The guide's numbers from a baselines run directory."""
     res = json.loads((run_dir / "results.json").read_text())
@@ -137,15 +143,18 @@ def _fmt_macs(m: float) -> str:
 
 def render(n: dict[str, Any]) -> str:
     """The Markdown block of the guide for one run's numbers."""
-    begin, end = markers(n["scenario"])
+    begin, end = markers(n.get("label") or n["scenario"])
     snrs = n["snr_db"]
     ci = n["ci"]
     env = n.get("environment") or {}
     cmd = n.get("command") or f"commsldr run {n['scenario']}"
+    label = n.get("label") or n["scenario"]
+    again = f"python scripts/baselines_numbers.py {n['scenario']}" + (
+        f" --label {label}" if label != n["scenario"] else "") + " --run --write"
     lines = [begin, f"Numbers of a run (`{cmd}`; {len(n['seeds'])} seeds × {n['frames']} frames "
              f"per point; torch {env.get('torch', '?')}, {env.get('threads', '?')} torch thread(s), "
-             f"{env.get('cores', '?')} cores; regenerate with `python scripts/baselines_numbers.py "
-             f"{n['scenario']} --run --write`).", ""]
+             f"{env.get('cores', '?')} cores; regenerate with `{again}`"
+             f"{' and the same overrides' if ' --set ' in cmd else ''}).", ""]
     lines.append(f"Accuracy on the `{n['channels'][0]}` channel. The 95 % intervals "
                  f"({', '.join(ci['methods'])} over {', '.join(map(str, ci['seeds']))} seeds) are "
                  f"at most ±{ci['max_half_width']:.3f}; the other channel"
@@ -172,7 +181,7 @@ def render(n: dict[str, Any]) -> str:
         macs = " / ".join(_fmt_macs(m) for m in p["sensor_macs"]) or "—"
         lines.append(f"| {name} | {len(p['labels']) or 1} | {b} | {acc} | {macs} |")
     f = n["facts"]
-    lines += ["", f"- Smallest packet per scheme: " + ", ".join(
+    lines += ["", "- Smallest packet per scheme: " + ", ".join(
         f"{k} {v:.0f} bits" for k, v in f["smallest_packet_bits"].items()) + ".",
         f"- Best at {snrs[0]:g} dB: {f['best_at_lowest_snr']} (best digital: "
         f"{f['best_digital_at_lowest_snr']}); best at {snrs[-1]:g} dB: "
@@ -182,8 +191,8 @@ def render(n: dict[str, Any]) -> str:
         + "."]
     s = n["seconds"]
     t = f"- Time of this run: {s['total']:.0f} s wall ({s.get('table', 0):.0f} s the split " \
-        f"model and its table, {s.get('simulations', 0):.0f} s the simulations; the rest trains the " \
-        f"other schemes' networks)"
+        f"model and its table, {s.get('simulations', 0):.0f} s the simulations; the rest builds the " \
+        f"other schemes' tables and trains their networks where the cache has none)"
     if n.get("cpu_s") is not None:
         t += f", {n['cpu_s']:.0f} s CPU"
     lines += [t + (", from an empty model cache." if n.get("fresh_cache") else "."), end]
@@ -205,6 +214,9 @@ def _comparable(n: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario", choices=SCENARIOS)
+    ap.add_argument("--label", default=None,
+                    help="name of the page's block and of the numbers' folder (default: the "
+                         "scenario's name; e.g. a run with other --set overrides)")
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", action="store_true", help="run the scenario now")
     src.add_argument("--run-dir", type=Path, help="an existing run directory of the scenario")
@@ -220,11 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 if the page differs")
     ap.add_argument("--images", action="store_true", help="copy the figures into the docs")
     args = ap.parse_args(argv)
-    stored_path = numbers_path(args.scenario)
+    label = args.label or args.scenario
+    stored_path = numbers_path(label)
 
     if args.render_only:
         block = render(json.loads(stored_path.read_text()))
-        PAGE.write_text(_replace_block(PAGE.read_text(), block, args.scenario))
+        PAGE.write_text(_replace_block(PAGE.read_text(), block, label))
         return 0
     extra: dict[str, Any] = {"cpu_s": None, "fresh_cache": False, "command": None}
     if args.run:
@@ -246,13 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         extra = {"cpu_s": round((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 1),
                  "fresh_cache": args.cache_dir is None,
                  "command": " ".join(["commsldr run", args.scenario, "--jobs 1",
-                                      *[f"--set {s}" for s in args.set]])}
+                                      *[f"--set '{_public(s)}'" for s in args.set]])}
         print(f"run: {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         run_dir = out
     else:
         run_dir = args.run_dir
     numbers = numbers_of_run(run_dir)
     numbers.update(extra)
+    numbers["label"] = label
     numbers["environment"] = {"torch": __import__("torch").__version__,
                               "threads": args.threads if args.run else None,
                               "cores": os.cpu_count(), "machine": platform.machine()}
@@ -266,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         stored_path.parent.mkdir(parents=True, exist_ok=True)
         stored_path.write_text(json.dumps(numbers, indent=1) + "\n")
-        PAGE.write_text(_replace_block(PAGE.read_text(), render(numbers), args.scenario))
+        PAGE.write_text(_replace_block(PAGE.read_text(), render(numbers), label))
     if args.images:
         for f in FIGURES:
             png = run_dir / "figures" / f"{f}.png"

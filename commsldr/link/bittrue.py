@@ -36,11 +36,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from commsldr_channels import Channel, LinkState
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.harq import IR_RV_SEQUENCE, HARQConfig
 from commsldr.link.phy import PHYResult, check_bits, state_array
+from commsldr.link.sionna_guard import sionna_phy
+from commsldr_channels import Channel, LinkState
 
 __all__ = ["BitTruePHY"]
 

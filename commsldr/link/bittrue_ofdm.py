@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bittrue import BitTruePHY
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = ["CHANNEL_ESTIMATION", "DMRSGrid", "ls_channel_estimate", "block_errors_ofdm"]
 

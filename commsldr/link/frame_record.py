@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
 from commsldr.link.phy import PHY, PHYResult, state_array
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = ["FrameRecords", "deliver_frames", "fallback_correct", "snr_or_nan"]
 

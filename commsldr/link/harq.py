@@ -64,7 +64,6 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.signal import fftconvolve
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bitmi import (
     _gray_pam,
     bicm_dispersion,
@@ -74,6 +73,7 @@ from commsldr.link.bitmi import (
     inverse_j_function,
 )
 from commsldr.link.pexit import code_graph, decoding_threshold_db
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = [
     "HARQ_TYPES",

@@ -44,12 +44,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
 from commsldr.link.frame_record import FrameRecords, deliver_frames
 from commsldr.link.phy import PHY
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = ["HARQTiming", "HARQFeedback", "notify_harq_feedback", "simulate_harq_loop"]
 

@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
+from commsldr.link.sionna_guard import sionna_phy
+from commsldr_channels import LinkState
 
 __all__ = ["NRPHY", "PRBAbstraction", "transport_blocks"]
 

@@ -48,8 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bitmi import inverse_j_function, j_function
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = ["BER_TARGET", "CodeGraph", "code_graph", "info_bit_error_rate", "decoding_threshold_db"]
 

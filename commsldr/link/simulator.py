@@ -43,7 +43,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from commsldr_channels import LinkState
 from commsldr.link.frame_record import FrameRecords, deliver_frames
 from commsldr.link.harq_loop import (
     HARQFeedback,
@@ -54,6 +53,7 @@ from commsldr.link.harq_loop import (
 from commsldr.link.phy import PHY, PHYResult
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPoint, OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = [
     "FALLBACKS",

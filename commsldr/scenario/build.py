@@ -11,8 +11,6 @@ import inspect
 import re
 from typing import TYPE_CHECKING, TypeVar
 
-from commsldr_channels import get_channel_class
-
 from commsldr.adapt import get_policy_class, list_policies
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
@@ -21,6 +19,7 @@ from commsldr.scenario.schema import PolicyConfig, Scenario, ScenarioError
 from commsldr.train import TrainConfig
 from commsldr.train.config import TrainConfigError
 from commsldr.train.settings import flat_settings
+from commsldr_channels import get_channel_class
 
 if TYPE_CHECKING:
     from commsldr.adapt.policies import Policy

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import torch
-from commsldr_channels import get_channel_class, list_channels
 
 from commsldr.adapt import create_csi_model, list_csi_models
 from commsldr.cache import resolve_cache_dir
@@ -41,6 +40,7 @@ from commsldr.train.checks import (
     test_set_size,
 )
 from commsldr.train.config import TrainConfigError
+from commsldr_channels import get_channel_class, list_channels
 
 __all__ = ["check_scenario", "check_schemes", "check_writable", "SAFE_NAME"]
 

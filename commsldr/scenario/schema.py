@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,7 +28,7 @@ from commsldr.registry import PHYS as PHY_REGISTRY
 
 #: A value as YAML or JSON gives it: a raw scenario mapping before validation, a JSON Schema
 #: fragment. (The dataclass fields below keep ``Any`` where the validator reads it at run time.)
-YAMLValue = Union[None, bool, int, float, str, list["YAMLValue"], dict[str, "YAMLValue"]]
+YAMLValue = None | bool | int | float | str | list["YAMLValue"] | dict[str, "YAMLValue"]
 
 
 __all__ = [

@@ -20,7 +20,7 @@ def _script():
     return mod
 
 
-@pytest.mark.parametrize("scenario", ["baselines_quick", "baselines_cifar10"])
+@pytest.mark.parametrize("scenario", ["baselines_quick", "baselines_cifar10", "baselines_cifar10_eb"])
 def test_page_block_is_generated_from_the_stored_numbers(scenario) -> None:
     s = _script()
     path = s.numbers_path(scenario)

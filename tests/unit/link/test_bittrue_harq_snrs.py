@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link import BitTruePHY
+from commsldr_channels import create_channel
 
 
 @pytest.mark.parametrize("kind", ["chase", "ir"])

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link import BitTruePHY
 from commsldr.link.bittrue_ofdm import DMRSGrid, block_errors_ofdm, ls_channel_estimate
 from commsldr.link.bler import bler_model
+from commsldr_channels import create_channel
 
 
 @pytest.mark.parametrize("no", [0.01, 0.3])

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from commsldr_channels import create_channel
 
 from commsldr.cli import main
 from commsldr.link.synthetic_table import synthetic_table
 from commsldr.scenario import load_scenario
 from commsldr.scenario.jobs import simulate_policy
 from commsldr.scenario.load import phy_class, phy_params
+from commsldr_channels import create_channel
 
 BASE = {
     "name": "harq-timing",

@@ -1,0 +1,104 @@
+"""A run directory is data: a results.json that is valid JSON but not of the shape commsldr
+writes (a key removed, a number turned into text, a row that is a list) is a clear error naming
+the entry, never an internal error of the figures (``commsldr plot`` exited 1 with KeyError
+'rows' and TypeError for these)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from commsldr.cli import main as cli_main
+from commsldr.report.plots import plot_run
+from commsldr.report.results import load_results, save_results
+
+GOOD = {
+    "scenario": "shape", "sweep_keys": ["channels.a.snr_db"],
+    "sweep_values": [{"channels.a.snr_db": 0.0}, {"channels.a.snr_db": 10.0}],
+    "channels": ["a"], "policies": ["fixed"], "seeds": [0], "frames": 10,
+    "operating_points": [{"k": 8, "scale": 1.0, "accuracy": 0.5, "bits_per_image": 100.0}],
+    "timeline_point": {"channels.a.snr_db": 10.0}, "schemes": {},
+    "rows": [{"point": p, "scheme": "split-ae", "channel": "a", "policy": "fixed",
+              "policy_type": "fixed", "channels.a.snr_db": snr, "mean_capacity_bits": 100.0,
+              "mean_snr_db": snr, "accuracy": 0.5, "accuracy_low": 0.4, "accuracy_high": 0.6,
+              "mean_bits_per_image": 100.0, "sensor_macs": 1e6}
+             for p, snr in enumerate((0.0, 10.0))],
+    "per_seed": [], "timeline": {},
+}
+
+
+def _drop_rows(d):
+    del d["rows"]
+
+
+def _text_accuracy(d):
+    d["rows"][0]["accuracy"] = "high"
+
+
+def _null_accuracy(d):
+    d["rows"][1]["accuracy"] = None
+
+
+def _row_is_list(d):
+    d["rows"][0] = [1, 2]
+
+
+def _no_channel(d):
+    del d["rows"][1]["channel"]
+
+
+def _numeric_policy(d):
+    d["rows"][0]["policy"] = 3
+
+
+def _rows_is_object(d):
+    d["rows"] = {"a": 1}
+
+
+def _top_is_list(d):
+    return [1]
+
+
+def _op_text(d):
+    d["operating_points"][0]["bits_per_image"] = "many"
+
+
+def _channels_text(d):
+    d["channels"] = "a"
+
+
+CORRUPT = {
+    "drop_rows": (_drop_rows, "no 'rows'"),
+    "text_accuracy": (_text_accuracy, r"rows\[0\]\.accuracy: expected a number, got 'high'"),
+    "null_accuracy": (_null_accuracy, r"rows\[1\]\.accuracy: expected a number, got None"),
+    "row_is_list": (_row_is_list, r"rows\[0\]: expected an object, got list"),
+    "no_channel": (_no_channel, r"rows\[1\]: no 'channel'"),
+    "numeric_policy": (_numeric_policy, r"rows\[0\]\.policy: expected text, got 3"),
+    "rows_is_object": (_rows_is_object, "'rows' has the wrong kind"),
+    "top_is_list": (_top_is_list, "expected a JSON object, got list"),
+    "op_text": (_op_text, r"operating_points\[0\]"),
+    "channels_text": (_channels_text, "'channels' has the wrong kind"),
+}
+
+
+def test_the_good_file_loads_and_plots(tmp_path):
+    save_results(tmp_path, copy.deepcopy(GOOD))
+    assert load_results(tmp_path)["rows"][0]["accuracy"] == 0.5
+    assert plot_run(tmp_path, formats=["png"])
+
+
+@pytest.mark.parametrize("case", list(CORRUPT))
+def test_corrupt_shapes_are_named(tmp_path, case, capsys):
+    save_results(tmp_path, copy.deepcopy(GOOD))
+    path = tmp_path / "results.json"
+    data = json.loads(path.read_text())
+    edit, message = CORRUPT[case]
+    data = edit(data) or data
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=message):
+        load_results(tmp_path)
+    assert cli_main(["plot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "corrupt result file" in err[0]

@@ -130,6 +130,31 @@ def _check_shape(results: object) -> None:
                              f"numbers accuracy and bits_per_image")
 
 
+def _check_timeline(timeline: object) -> None:
+    """``timeline.json``: ``{channel: {line: {series: [numbers or booleans or null, ...] or a
+    number}}}``, the series of a line of equal length."""
+    if not isinstance(timeline, dict):
+        raise ValueError(f"timeline.json: expected a JSON object, got {type(timeline).__name__}")
+    for ch, lines in timeline.items():
+        if not isinstance(lines, dict):
+            raise ValueError(f"timeline.json: {show(ch)}: expected an object of lines")
+        for label, series in lines.items():
+            where = f"timeline.json: {show(ch)}.{show(label)}"
+            if not isinstance(series, dict):
+                raise ValueError(f"{where}: expected an object of series")
+            lengths = set()
+            for name, values in series.items():
+                if isinstance(values, list):
+                    lengths.add(len(values))
+                    if not all(v is None or isinstance(v, (int, float)) for v in values):
+                        raise ValueError(f"{where}.{name}: expected numbers")
+                elif not _is_number(values):
+                    raise ValueError(f"{where}.{name}: expected a list or a number, got "
+                                     f"{show(values)}")
+            if len(lengths) > 1:
+                raise ValueError(f"{where}: series of different lengths {sorted(lengths)}")
+
+
 def load_results(run_dir: str | Path) -> dict[str, Any]:
     """Read a run directory written by :func:`save_results`.
 
@@ -147,7 +172,7 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
         tl = run_dir / "timeline.json"
         _check_shape(results)
         results["timeline"] = json.loads(tl.read_text()) if tl.is_file() else {}
-        _check_shape(results)
+        _check_timeline(results["timeline"])
     except (json.JSONDecodeError, ValueError) as e:
         raise ValueError(f"{run_dir}: corrupt result file: {e}") from None
     _restore_nan(results.get("rows", []))

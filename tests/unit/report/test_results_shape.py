@@ -25,7 +25,11 @@ GOOD = {
               "mean_snr_db": snr, "accuracy": 0.5, "accuracy_low": 0.4, "accuracy_high": 0.6,
               "mean_bits_per_image": 100.0, "sensor_macs": 1e6}
              for p, snr in enumerate((0.0, 10.0))],
-    "per_seed": [], "timeline": {},
+    "per_seed": [],
+    "timeline": {"a": {"fixed": {"snr_db": [10.0] * 6, "capacity_bits": [300.0] * 6,
+                                 "packet_bits": [100] * 6, "k": [8] * 6, "scale": [1.0] * 6,
+                                 "delivered": [True, False] * 3, "num_correct": [1, 0] * 3,
+                                 "images_per_packet": 1}}},
 }
 
 
@@ -69,6 +73,22 @@ def _channels_text(d):
     d["channels"] = "a"
 
 
+def _timeline_nested_list(d):
+    d["timeline"]["a"]["fixed"]["k"][2] = [1]
+
+
+def _timeline_lengths(d):
+    d["timeline"]["a"]["fixed"]["delivered"].append(True)
+
+
+def _timeline_line_text(d):
+    d["timeline"]["a"]["fixed"] = "x"
+
+
+def _timeline_scalar_text(d):
+    d["timeline"]["a"]["fixed"]["images_per_packet"] = "one"
+
+
 CORRUPT = {
     "drop_rows": (_drop_rows, "no 'rows'"),
     "text_accuracy": (_text_accuracy, r"rows\[0\]\.accuracy: expected a number, got 'high'"),
@@ -80,6 +100,10 @@ CORRUPT = {
     "top_is_list": (_top_is_list, "expected a JSON object, got list"),
     "op_text": (_op_text, r"operating_points\[0\]"),
     "channels_text": (_channels_text, "'channels' has the wrong kind"),
+    "timeline_nested_list": (_timeline_nested_list, r"timeline.json: 'a'.'fixed'.k: expected numbers"),
+    "timeline_lengths": (_timeline_lengths, r"series of different lengths \[6, 7\]"),
+    "timeline_line_text": (_timeline_line_text, "expected an object of series"),
+    "timeline_scalar_text": (_timeline_scalar_text, "images_per_packet: expected a list or a number"),
 }
 
 
@@ -91,12 +115,17 @@ def test_the_good_file_loads_and_plots(tmp_path):
 
 @pytest.mark.parametrize("case", list(CORRUPT))
 def test_corrupt_shapes_are_named(tmp_path, case, capsys):
-    save_results(tmp_path, copy.deepcopy(GOOD))
-    path = tmp_path / "results.json"
-    data = json.loads(path.read_text())
     edit, message = CORRUPT[case]
-    data = edit(data) or data
-    path.write_text(json.dumps(data))
+    if case.startswith("timeline"):
+        data = copy.deepcopy(GOOD)
+        edit(data)
+        save_results(tmp_path, data)
+    else:
+        save_results(tmp_path, copy.deepcopy(GOOD))
+        path = tmp_path / "results.json"
+        data = json.loads(path.read_text())
+        data = edit(data) or data
+        path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=message):
         load_results(tmp_path)
     assert cli_main(["plot", str(tmp_path)]) == 2

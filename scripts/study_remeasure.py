@@ -119,6 +119,73 @@ def measure_checkpoint(path: Path, label: str, cal: Any, test: Any) -> dict[str,
     return out
 
 
+#: per-budget numbers carried into a study row, ``acc@<B>b<suffix>_<key>``
+BUDGET_KEYS = ("payload_bits", "payload_p50", "payload_p95", "payload_max", "calibration_bits",
+               "scale", "paper_entropy_bits")
+#: a JSON's rule block -> the suffix of its keys in a study row (``study_report``'s names)
+RULE_SUFFIX = {"precision": "", CHECK_RULE: f"_{CHECK_RULE}", TRANSFORM: f"_{TRANSFORM}"}
+
+
+def is_rate_key(key: str) -> bool:
+    """Whether a study row's ``key`` depends on the quantizer's scale."""
+    return key.startswith("acc@") or key in ("rate_mean", "quant_loss")
+
+
+def row_from_json(measured: dict[str, Any]) -> dict[str, Any]:
+    """One re-measured checkpoint as the keys of a ``study_report`` row (``acc@14b``,
+    ``acc@14b_payload_p95``, ``acc@14b_klt``, …, ``rate_mean``, ``quant_loss``)."""
+    from study_report import LOW_BITS, add_rate_mean
+
+    row: dict[str, Any] = {k: measured[k] for k in ("float_acc", "latent_std",
+                                                     "participation_ratio")}
+    for block, suffix in RULE_SUFFIX.items():
+        for b in (measured.get(block) or {}).get("budgets", []):
+            key = f"acc@{b['budget_bits']:g}b{suffix}"
+            row[key] = b["accuracy"] if b["feasible"] else None
+            for k in BUDGET_KEYS:
+                row[f"{key}_{k}"] = b.get(k)
+    low = row.get(f"acc@{LOW_BITS:g}b")
+    row["quant_loss"] = None if low is None else low - row["float_acc"]
+    return add_rate_mean(row)
+
+
+def load_remeasured(directory: Path, summary: dict[str, Any]
+                    ) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, Any]]:
+    """The study's results (``summary["results"]``) with every scale-dependent number replaced
+    by the re-measured one of ``directory``. The scale-independent numbers (distortions, top-k
+    entries) stay the study's. A model/seed that was not re-measured keeps no rate number
+    (its rate claims then read "not measured"). Also returns what was found: the re-measured
+    and missing (label, seed) pairs and the float accuracies that differ from the study's."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    done: set[tuple[str, str]] = set()
+    float_diff = []
+    for path in sorted(directory.glob("*.json")):
+        m = json.loads(path.read_text())
+        if m.get("version") != VERSION:
+            continue
+        label, seed = m["label"], str(m["seed"])
+        base = dict(summary["results"].get(label, {}).get(seed, {}))
+        if base and abs(base["float_acc"] - m["float_acc"]) > 1e-12:
+            float_diff.append({"model": m["model"], "study": base["float_acc"],
+                               "remeasured": m["float_acc"]})
+        row = {k: v for k, v in base.items() if not is_rate_key(k)}
+        row.update(row_from_json(m))
+        results.setdefault(label, {})[seed] = row
+        done.add((label, seed))
+    missing, unshipped = [], []
+    shipped = {(label, str(seed)) for _, label, seed in CHECKPOINTS}
+    for label, seeds in summary["results"].items():
+        for seed, base in seeds.items():
+            if (label, seed) not in done:
+                (missing if (label, seed) in shipped else unshipped).append(
+                    f"{label} seed {seed}")
+                results.setdefault(label, {})[seed] = {k: v for k, v in base.items()
+                                                       if not is_rate_key(k)}
+    info = {"remeasured": sorted(f"{lab} seed {s}" for lab, s in done),
+            "not_remeasured": missing, "not_shipped": unshipped, "float_acc_differs": float_diff}
+    return results, info
+
+
 def main(argv: list[str] | None = None) -> int:
     from commsldr.data import load_dataset
     from commsldr.models.pretrained import get_pretrained_path, sha256_file

@@ -40,3 +40,18 @@ def test_combined_interval_closed_form(bench):
     binom = 1.96 * math.sqrt(0.9 * 0.1 / 10000)
     assert bench.combined_ci95(vals, 10000) == pytest.approx(math.hypot(t_half, binom))
     assert bench.combined_ci95([0.9], 10000) == pytest.approx(binom)
+
+
+def test_cap_points_pick_what_fits_every_image(bench):
+    eb = [{"rate": 0, "calibration_max": 24.0, "accuracy": 0.87},
+          {"rate": 1, "calibration_max": 16.0, "accuracy": 0.85},
+          {"rate": 2, "calibration_max": 9.0, "accuracy": 0.7}]
+    at = bench.cap_points("entropy-bottleneck", eb)
+    assert at["8"] is None and at["10"]["rate"] == 2 and at["14"]["rate"] == 2
+    assert at["17"]["rate"] == 1 and at["64"]["rate"] == 0
+    split = [{"budget_bits": 14.0, "accuracy": 0.5}, {"budget_bits": 20.0, "accuracy": 0.8}]
+    at = bench.cap_points("ldr-ft", split)
+    assert at["8"] is None and at["14"]["accuracy"] == 0.5 and at["17"] is None  # no sharing
+    edge = [{"payload_max": 8.0, "accuracy": 0.9}]
+    at = bench.cap_points("edge-label", edge)
+    assert at["6"] is None and at["8"]["accuracy"] == 0.9

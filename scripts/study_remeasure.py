@@ -181,6 +181,9 @@ def load_remeasured(directory: Path, summary: dict[str, Any]
                     f"{label} seed {seed}")
                 results.setdefault(label, {})[seed] = {k: v for k, v in base.items()
                                                        if not is_rate_key(k)}
+    order = list(summary["results"])  # the study's order of models, then any new label
+    results = dict(sorted(results.items(), key=lambda kv: order.index(kv[0])
+                          if kv[0] in order else len(order)))
     info = {"remeasured": sorted(f"{lab} seed {s}" for lab, s in done),
             "not_remeasured": missing, "not_shipped": unshipped, "float_acc_differs": float_diff}
     return results, info

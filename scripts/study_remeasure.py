@@ -3,8 +3,9 @@
 The study's stored measurements (``docs/figures/study/summary.json``) solved the scale of each
 budget on the test latents whose accuracy they report. This script re-measures every shipped
 checkpoint the study's rate verdicts use (all seeds: 29 checkpoints, ``CHECKPOINTS``) with the
-scale of every budget solved on **calibration images from the training split** (the first 500
-per class, the set ``commsldr evaluate --budgets`` and ``benchmarks/rate_accuracy.py`` use) and
+scale of every budget solved on **calibration images from the training split** (500 per class,
+a seeded stratified draw: the set ``commsldr evaluate --budgets`` and
+``benchmarks/rate_accuracy.py`` use) and
 the test set only scoring. Per checkpoint it writes one JSON (``<out>/<model name>.json``; a
 finished one is skipped, so a killed run loses at most the checkpoint in progress):
 
@@ -49,6 +50,9 @@ from study_report import (
     TRANSFORM,
 )
 
+CALIBRATION = ("500 training images of every class, a seeded stratified draw "
+               "(load_dataset(..., num_per_class=500, seed=0), the draw of commsldr evaluate "
+               "--budgets and benchmarks/rate_accuracy.py)")
 #: bump when what is measured changes (a JSON of another version is measured again)
 VERSION = 1
 SEED_SUFFIX = {0: "", 1: "-s1", 2: "-s2"}
@@ -229,8 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         row = measure_checkpoint(path, label, cal, test)
         row.update(model=name, label=label, seed=seed, sha256=sha, version=VERSION,
                    test_images=len(test), calibration_images=len(cal),
-                   calibration="the first 500 training images of every class "
-                               "(load_dataset num_per_class=500)",
+                   calibration=CALIBRATION,
                    threads=args.threads, seconds=round(time.perf_counter() - t0, 1))
         tmp = entry.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(row, indent=1, allow_nan=False) + "\n")

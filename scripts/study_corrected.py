@@ -128,6 +128,13 @@ def derived(row: dict[str, Any], budgets: list[float]) -> dict[str, Any]:
     low = paper_axis_accuracy(row, budgets, PAPER_LOW_ENTROPY_BITS)
     out["acc@paper_low"] = low
     out["quant_loss_paper"] = None if low is None else low - row["float_acc"]
+    # where the paper's point sits on the real axis: the real payload at 13.93 bits of total
+    # entropy (same interpolation), and the total entropy at LOW_BITS real bits
+    pay = {f"acc@{b:g}b": row.get(f"acc@{b:g}b_payload_bits") for b in budgets}
+    out["payload_bits@paper_low"] = paper_axis_accuracy(
+        {**row, **{k: v for k, v in pay.items() if v is not None}}, budgets,
+        PAPER_LOW_ENTROPY_BITS)
+    out["paper_entropy_bits@low"] = row.get(f"acc@{LOW_BITS:g}b_paper_entropy_bits")
     for suffix in (f"_{CHECK_RULE}", f"_{TRANSFORM}"):
         out[f"acc@paper_low{suffix}"] = paper_axis_accuracy(row, list(CHECK_RULE_BUDGETS_BITS),
                                                             PAPER_LOW_ENTROPY_BITS, suffix)
@@ -278,6 +285,20 @@ def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, A
                 cells.append(f"{100 * np.mean(vals):.2f} % — {_payload(rows, key)}")
         flo = np.mean([r["float_acc"] for r in rows])
         lines.append(f"| {label} | {len(rows)} | {100 * flo:.2f} % | " + " | ".join(cells) + " |")
+    lines += ["", f"Both axes per model (mean over seeds): the paper's total entropy at "
+              f"{LOW_BITS:g} real bits, the real payload at {PAPER_AXIS}, and the accuracy "
+              "there (paper's allocation; linear interpolation between the measured budgets):",
+              "", f"| model | seeds | total entropy at {LOW_BITS:g} real bits | real bits at "
+              f"{PAPER_LOW_ENTROPY_BITS:g} bits total entropy | accuracy there |",
+              "|---|---|---|---|---|"]
+    for label, seeds in results.items():
+        rows = [r for r in seeds.values() if r.get("acc@paper_low") is not None]
+        if rows:
+            lines.append(
+                f"| {label} | {len(rows)} | "
+                f"{np.mean([r['paper_entropy_bits@low'] for r in rows]):.2f} | "
+                f"{np.mean([r['payload_bits@paper_low'] for r in rows]):.1f} | "
+                f"{100 * np.mean([r['acc@paper_low'] for r in rows]):.2f} % |")
     if info.get("not_shipped"):
         lines += ["", "Not re-measured, their checkpoints are not shipped (`models/`): "
                   + ", ".join(info["not_shipped"]) + "; their rate claims read \"not "
@@ -378,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_figures:  # the study report's figures, on the re-measured numbers
             report_figures({"results": remeasured, "test_images": n_test}, out)
     corrected["paper_axis"] = {m: {s: {k: r[k] for k in r if k.startswith("acc@paper_low")
-                                       or k == "quant_loss_paper"}
+                                       or k in ("quant_loss_paper", "payload_bits@paper_low",
+                                                "paper_entropy_bits@low")}
                                    for s, r in seeds.items()} for m, seeds in results.items()}
     (out / "summary_corrected.json").write_text(json.dumps(corrected, indent=1) + "\n")
     (out / "summary_corrected.md").write_text(md)

@@ -133,3 +133,13 @@ def test_remeasured_numbers_replace_only_the_scale_dependent_ones(mod, tmp_path)
     (tmp_path / "a.json").write_text(json.dumps(_measured("LDR-FT", 0, None)))
     res, _ = rm.load_remeasured(tmp_path, summary)
     assert res["LDR-FT"]["0"]["acc@14b"] is None and res["LDR-FT"]["0"]["quant_loss"] is None
+
+
+def test_where_the_papers_point_sits_on_the_real_axis(mod):
+    row = {"float_acc": 0.9,
+           "acc@20b": 0.8, "acc@20b_paper_entropy_bits": 12.0, "acc@20b_payload_bits": 19.0,
+           "acc@28b": 0.9, "acc@28b_paper_entropy_bits": 16.0, "acc@28b_payload_bits": 27.0,
+           "acc@14b": None, "acc@14b_paper_entropy_bits": None, "acc@14b_payload_bits": None}
+    d = mod.derived(row, [14.0, 20.0, 28.0])
+    assert d["payload_bits@paper_low"] == pytest.approx(19.0 + 8.0 * (13.93 - 12.0) / 4.0)
+    assert d["paper_entropy_bits@low"] is None  # 14 bits infeasible

@@ -142,7 +142,9 @@ def cap_points(scheme: str, pts: list[dict[str, Any]]) -> dict[str, dict[str, An
     for cap in sorted(set(SPLIT_BUDGETS) | set(TARGETS_BITS)):
         if scheme == "entropy-bottleneck":
             fits = [p for p in pts if p["calibration_max"] <= cap]
-            best = max(fits, key=lambda p: p["calibration_max"]) if fits else None
+            # ties (equal largest images): the rate point with more bits on average
+            best = max(fits, key=lambda p: (p["calibration_max"], p.get("calibration_bits") or 0)
+                       ) if fits else None
         elif scheme == "edge-label":
             best = pts[0] if pts[0]["payload_max"] <= cap else None
         else:

@@ -45,9 +45,11 @@ def test_combined_interval_closed_form(bench):
 def test_cap_points_pick_what_fits_every_image(bench):
     eb = [{"rate": 0, "calibration_max": 24.0, "accuracy": 0.87},
           {"rate": 1, "calibration_max": 16.0, "accuracy": 0.85},
-          {"rate": 2, "calibration_max": 9.0, "accuracy": 0.7}]
+          {"rate": 2, "calibration_max": 9.0, "calibration_bits": 8.1, "accuracy": 0.7},
+          {"rate": 3, "calibration_max": 9.0, "calibration_bits": 8.6, "accuracy": 0.75}]
     at = bench.cap_points("entropy-bottleneck", eb)
-    assert at["8"] is None and at["10"]["rate"] == 2 and at["14"]["rate"] == 2
+    # equal largest images: the rate point with more bits on average
+    assert at["8"] is None and at["10"]["rate"] == 3 and at["14"]["rate"] == 3
     assert at["17"]["rate"] == 1 and at["64"]["rate"] == 0
     split = [{"budget_bits": 14.0, "accuracy": 0.5}, {"budget_bits": 20.0, "accuracy": 0.8}]
     at = bench.cap_points("ldr-ft", split)

@@ -99,6 +99,36 @@ _POINT_KEYS = ("budget_bits", "scale", "calibration_bits", "payload_bits", "payl
                "payload_p95", "payload_max", "accuracy")
 
 
+#: (claim, scheme A, scheme B, direction the claim states for A - B), judged at each target
+CLAIMS = [("the paper's LDR-FT beats a learned entropy bottleneck at equal real bits", "ldr-ft",
+           "entropy-bottleneck", +1)]
+
+
+def paired_claim(a: dict[str, float | None], b: dict[str, float | None], n_test: int,
+                 direction: int) -> dict[str, Any] | None:
+    """A − B over the seeds both have (same seed, same test images): the mean difference ± the
+    seeds' t half-width ⊕ the test set's binomial half-width of the mean difference (in
+    quadrature), and the study's verdict (holds / refuted / inconclusive). ``a``, ``b``: seed
+    index -> accuracy (``None``: not reached)."""
+    seeds = sorted(k for k in a if k in b and a[k] is not None and b[k] is not None)
+    if not seeds:
+        return None
+    pa, pb = [a[k] for k in seeds], [b[k] for k in seeds]
+    diffs = [x - y for x, y in zip(pa, pb, strict=True)]
+    mean = float(np.mean(diffs))
+    t_half = 0.0
+    if len(diffs) > 1:
+        t_half = _T975.get(len(diffs) - 1, 1.96) * float(np.std(diffs, ddof=1)) / math.sqrt(
+            len(diffs))
+    var = sum(x * (1 - x) + y * (1 - y) for x, y in zip(pa, pb, strict=True)) / n_test
+    test_half = 1.96 * math.sqrt(var) / len(diffs)
+    half = math.hypot(t_half, test_half)
+    lo, hi = (mean - half, mean + half) if direction > 0 else (-(mean + half), -(mean - half))
+    verdict = "holds" if lo > 0 else "refuted" if hi < 0 else "inconclusive"
+    return {"seeds": seeds, "diffs": diffs, "mean": mean, "t_half": t_half,
+            "test_half": test_half, "lo": mean - half, "hi": mean + half, "verdict": verdict}
+
+
 def _measure_split(path: Path, kind: str, cal: Any, test: Any,
                    statistic: str = "mean") -> list[dict[str, Any]]:
     """The feasible budgets of :data:`SPLIT_BUDGETS`; ``statistic="max"``: per-image caps."""
@@ -325,6 +355,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.cap:
             out["schemes"][scheme]["cap"] = _cap_block(scheme, list(per_seed), cal, test,
                                                        args.cache, len(test))
+    out["claims"] = []
+    for claim, a, b, direction in CLAIMS:
+        if a not in out["schemes"] or b not in out["schemes"]:
+            continue
+        for t in TARGETS_BITS:
+            def by_seed(scheme: str, t: float = t) -> dict[str, float | None]:
+                return {name.removeprefix(SCHEMES[scheme]) or "-s0": m["at"][f"{t:g}"]
+                        for name, m in out["schemes"][scheme]["models"].items()}
+            row = paired_claim(by_seed(a), by_seed(b), len(test), direction)
+            out["claims"].append({"claim": claim, "a": a, "b": b, "bits": t,
+                                  **(row or {"verdict": "not reached"})})
     print(json.dumps(out))
     if args.figure:
         figure(out, args.figure)

@@ -24,6 +24,7 @@ demo: $(STAMP)
 # two test orders (pytest-random-order) and two seeds of the suite's trained test models (a
 # trained model is one realisation; no test may depend on which). TEST_ARGS adds pytest options.
 test: $(STAMP)
+	$(BIN)/ruff check commsldr channels setup.py tests examples benchmarks scripts
 	COMMSLDR_TEST_TORCH_THREADS=1 COMMSLDR_TEST_MODEL_SEED=0 $(BIN)/python -m pytest -n 2 -q \
 		--random-order-bucket=global --random-order-seed=1 $(TEST_ARGS)
 	COMMSLDR_TEST_TORCH_THREADS=2 COMMSLDR_TEST_MODEL_SEED=1 $(BIN)/python -m pytest -n 2 -q \
@@ -34,7 +35,7 @@ docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict
 
 lint: $(STAMP)
-	$(BIN)/ruff check commsldr channels setup.py tests examples benchmarks
+	$(BIN)/ruff check commsldr channels setup.py tests examples benchmarks scripts
 
 clean:
 	rm -rf $(VENV) site runs .pytest_cache

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
-from commsldr_channels import LinkState, create_channel
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import _raw_table, bler_model
+from commsldr_channels import LinkState, create_channel
 
 
 def _bittrue_bler(phy: BitTruePHY, snr_db: float, blocks: int, seed: int) -> float:
@@ -38,7 +38,7 @@ def _bittrue_bler(phy: BitTruePHY, snr_db: float, blocks: int, seed: int) -> flo
 
 
 def _sionna_spline(mcs: int, k: int, snr_db: np.ndarray) -> np.ndarray:
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     sionna_phy()
     from sionna.sys import PHYAbstraction

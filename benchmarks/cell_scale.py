@@ -10,7 +10,7 @@ a few slots; it leaves out the scheduler call, power control and link adaptation
 less than the vectorised layer it is compared with. ``ratio_to_loop`` is the vectorised radio
 layer's sensor-slots/s over the loop's.
 
-The goal of issue 29: 64 sensors x 10,000 slots in under a minute on 2 cores (``goal``: the
+The goal: 64 sensors x 10,000 slots in under a minute on 2 cores (``goal``: the
 whole ``simulate_cell``, radio and task layers; ``--quick`` skips it).
 
 Prints progress lines and, on the last line, one JSON object.

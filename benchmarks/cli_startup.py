@@ -1,4 +1,4 @@
-"""Start-up time of the quick ``commsldr`` commands (goal: < 1 s each, issue 14).
+"""Start-up time of the quick ``commsldr`` commands (goal: < 1 s each).
 
 Runs every command ``--runs`` times as a fresh process (``python -m commsldr.cli ...``) and takes
 the median wall time and the median CPU time (user + system of the finished child). On a busy

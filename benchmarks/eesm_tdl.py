@@ -28,12 +28,12 @@ import json
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
-from commsldr_channels.tdl import effective_snr
 
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import bler_model, probit_snr_at
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
+from commsldr_channels import create_channel
+from commsldr_channels.tdl import effective_snr
 
 BETA_GRID = np.exp(np.linspace(np.log(0.5), np.log(50.0), 25))
 

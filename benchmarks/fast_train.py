@@ -60,7 +60,7 @@ def quick(args: argparse.Namespace) -> dict:
 
         model = build_model(cfg, 10, 32, data).to(memory_format=torch.channels_last).train()
         opt = _make_optimizer(phase, _param_groups(phase, part_modules(model),
-                                                   ("encoder", "decoder"), cfg.lr))
+                                                   ("encoder", "decoder"), cfg.ce.lr))
         x = to_float(data.images[: args.batch_size]).contiguous(memory_format=torch.channels_last)
         y = data.labels[: args.batch_size]
 
@@ -68,7 +68,7 @@ def quick(args: argparse.Namespace) -> dict:
             opt.zero_grad(set_to_none=True)
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 loss = F.cross_entropy(model(x, with_side=False).logits.float(), y,
-                                       label_smoothing=cfg.label_smoothing)
+                                       label_smoothing=cfg.optim.label_smoothing)
             loss.backward()
             opt.step()
 
@@ -99,12 +99,12 @@ def full(args: argparse.Namespace) -> dict:
     train_s = time.perf_counter() - t0
     n_train = len(load_data(cfg)[0])
     history = [json.loads(line) for line in
-               (Path(cfg.out) / "ce-t" / "metrics.jsonl").read_text().splitlines() if line]
+               (Path(cfg.run.out) / "ce-t" / "metrics.jsonl").read_text().splitlines() if line]
     print(f"test accuracy {res.metrics['test_acc']:.4f} "
           f"(flip TTA {res.metrics['test_acc_flip_tta']:.4f}) in {train_s:.0f} s")
     return {"test_acc": res.metrics["test_acc"],
             "test_acc_flip_tta": res.metrics["test_acc_flip_tta"], "train_s": train_s,
-            "epochs": cfg.epochs, "images_per_s": n_train * cfg.epochs / train_s,
+            "epochs": cfg.ce.epochs, "images_per_s": n_train * cfg.ce.epochs / train_s,
             # wall time of each epoch (those with a test evaluation include it)
             "epoch_s": [round(r["time_s"], 1) for r in history],
             "checkpoint": str(res.checkpoint_path)}

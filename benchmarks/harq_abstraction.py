@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 from scipy.optimize import brentq
 
 from commsldr.link import BitTruePHY
 from commsldr.link.bler import bler_model, mcs_parameters, probit_snr_at
 from commsldr.link.harq import combined_snr_db
+from commsldr_channels import create_channel
 
 KINDS = ("chase", "ir")
 OFFSETS_DB = (-0.5, 0.0, 0.5)

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.adapt import aggregate, policy_metrics
+from commsldr_channels import create_channel
 
 M, P_DELIVERED, P_FALLBACK = 4, 0.8, 0.1
 

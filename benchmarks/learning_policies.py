@@ -1,4 +1,4 @@
-"""Goals of the learning policies (issue 30), measured; prints one JSON object on its last line.
+"""Goals of the learning policies, measured; prints one JSON object on its last line.
 
 1. On the quickstart's Doppler channel with ACK/NACK only (csi ``ack-nack``): the accuracy of
    every learning policy (``olla``, ``thompson`` variants, the shipped PPO agent ``rl``) and of
@@ -33,7 +33,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from commsldr_channels import create_channel  # noqa: E402
 
 from commsldr.adapt import PointMenu, create_csi_model, create_policy  # noqa: E402
 from commsldr.adapt.hindsight import best_fixed_in_hindsight  # noqa: E402
@@ -44,6 +43,7 @@ from commsldr.env.scenario_link import link_from_scenario  # noqa: E402
 from commsldr.errors import UserError  # noqa: E402
 from commsldr.link.simulator import simulate  # noqa: E402
 from commsldr.scenario.load import channel_params  # noqa: E402
+from commsldr_channels import create_channel  # noqa: E402
 
 RULES = {
     "fixed": ("fixed", {"k": 32, "scale": 1.0}),

@@ -47,8 +47,6 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    from commsldr_channels import create_channel
-
     from commsldr.adapt import Fixed, PointMenu
     from commsldr.coding import compute_latent_stats, decode_packet, encode_images
     from commsldr.data import make_synthetic
@@ -61,9 +59,10 @@ def main() -> None:
         make_coders,
         simulate,
     )
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
     from commsldr.models import SplitAutoencoder, model_id
     from commsldr.train import load_model
+    from commsldr_channels import create_channel
 
     if args.checkpoint:
         model, model_desc = load_model(args.checkpoint).eval(), args.checkpoint

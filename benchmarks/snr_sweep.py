@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
@@ -36,6 +35,7 @@ from commsldr.link import (
     analog_accuracy,
     simulate,
 )
+from commsldr_channels import create_channel
 
 __all__ = ["SNRSweep", "accuracy_vs_snr", "PHY_MODES", "SWEEP_CHANNELS"]
 

@@ -53,15 +53,16 @@ def _bare_step_fn(model, data, args, device: torch.device):
 
 def bench_step_ratio(args, device: torch.device) -> dict:
     from commsldr.data import ImageTensors
-    from commsldr.train import Phase, Step, TrainConfig, build_model, train_phase
+    from commsldr.train import OptimSettings, Phase, Step, TrainConfig, build_model, train_phase
 
-    cfg = TrainConfig(backbone=args.backbone, width=args.width, latent_dim=64, seed=0)
+    cfg = TrainConfig.from_dict(dict(backbone=args.backbone, width=args.width, latent_dim=64, seed=0))
     n = args.batch_size * args.steps
     g = torch.Generator().manual_seed(0)
     data = ImageTensors(torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
                         torch.randint(0, 10, (n,), generator=g), [str(i) for i in range(10)])
     phase = Phase("bench", (Step(("encoder", "decoder"), "ce", 0.01),), epochs=1,
-                  batch_size=args.batch_size, augment=False, schedule="constant", amp=args.amp)
+                  batch_size=args.batch_size, augment=False,
+                  optim=OptimSettings(schedule="constant", amp=args.amp))
 
     lib_ips, bare_ips = [], []
     for _ in range(args.repeats):
@@ -94,7 +95,7 @@ def bench_mcr2_share(args, device: torch.device) -> dict:
     from commsldr.train import TrainConfig, build_model
 
     b, d, k = 1000, 128, 10
-    cfg = TrainConfig(backbone=args.backbone, width=args.width, latent_dim=d, side_dim=d, seed=0)
+    cfg = TrainConfig.from_dict(dict(backbone=args.backbone, width=args.width, latent_dim=d, side_dim=d, seed=0))
     model = build_model(cfg, k).to(device).train()
     params = list(model.encoder.parameters()) + list(model.side_branch.parameters())
     opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)

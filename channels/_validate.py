@@ -18,7 +18,6 @@ import torch
 
 from commsldr_channels.base import ChannelParameterError
 
-
 _SNR = (-200.0, 200.0)
 #: documented range ``(low, high)`` of each parameter, by name (inclusive)
 BOUNDS: dict[str, tuple[float, float]] = {

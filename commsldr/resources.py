@@ -1,11 +1,14 @@
 """Files shipped inside the package, found with :mod:`importlib.resources`: the scenarios and
 the index of the pretrained checkpoints.
 
-``commsldr/shipped/`` holds two links into the repository, ``scenarios -> ../../scenarios`` and
-``models -> ../../models``, so the YAML files and ``index.json`` have one home (the top-level
-folders users open in a clone) and both a clone and an installed package see them. A wheel
-(``pip wheel .``) copies the files behind the links: every ``scenarios/*.yaml`` and
-``models/index.json`` — not the checkpoint files themselves (265 MB), which stay in a clone's
+``commsldr/shipped/`` holds links into the repository, ``scenarios -> ../../scenarios``,
+``models -> ../../models``, ``channels/data -> ../../../channels/data`` and ``examples ->
+../../examples``, so the YAML files, ``index.json``, the shipped traces and the example plug-ins
+have one home (the top-level folders users open in a clone) and both a clone and an installed
+package see them; a shipped scenario's relative paths (``../channels/data/...``,
+``../examples/...``) resolve the same way in both. A wheel (``pip wheel .``) copies the files
+behind the links: every ``scenarios/*.yaml``, ``models/index.json``, the traces and the example
+plug-ins — not the checkpoint files themselves (265 MB), which stay in a clone's
 ``models/`` folder (:mod:`commsldr.models.pretrained` says so when one is absent).
 
 This module imports no torch: ``commsldr list`` uses it.

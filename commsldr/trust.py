@@ -10,7 +10,8 @@ the user allowed it:
    one entry per line (``#`` comments): a dotted module name, a ``.py`` file, or a directory
    whose ``.py`` files (at any depth) are trusted; ``COMMSLDR_TRUSTED_PLUGINS`` adds entries
    separated by ``os.pathsep``;
-3. the plug-in is one of the examples shipped with commsldr (``<source tree>/examples``), as
+3. the plug-in is one of the examples shipped with commsldr (``examples/`` of a source tree, ``commsldr/shipped/examples``
+   of an installed package), as
    trusted as commsldr itself.
 
 Otherwise :func:`check_scenario_plugins` raises :class:`PluginNotAllowedError` naming the module
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commsldr.errors import UserError, cut
+from commsldr.resources import shipped_dir
 
 __all__ = ["PluginNotAllowedError", "TrustList", "allow_code", "check_code_file",
            "check_scenario_plugins", "shipped_examples_dir", "trust_file", "trusted"]
@@ -92,11 +94,10 @@ def trust_file() -> Path:
 
 
 def shipped_examples_dir() -> Path:
-    """``examples/`` of the commsldr source checkout this package runs from (a directory with
-    ``setup.cfg`` beside the package); may not exist. An installed package has none: a stray
-    ``site-packages/examples`` is never trusted."""
-    root = Path(__file__).resolve().parent.parent
-    return root / "examples" if (root / "setup.cfg").is_file() else root / ".no-examples"
+    """The example plug-ins shipped with commsldr, resolved: ``commsldr/shipped/examples`` (a
+    link to ``examples/`` in a source checkout, a copy inside the installed package); may not
+    exist. A stray ``site-packages/examples`` is never trusted."""
+    return (shipped_dir() / "examples").resolve()
 
 
 @dataclass(frozen=True)

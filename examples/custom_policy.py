@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = ap.parse_args(argv)
     import torch
 
-    from commsldr_channels import create_channel
     from commsldr.adapt import (
         CapacityGreedy,
         Oracle,
@@ -85,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from commsldr.link.simulator import simulate
     from commsldr.scenario import load_scenario
     from commsldr.scenario.runner import prepare_table
+    from commsldr_channels import create_channel
 
     assert "hysteresis-greedy" in list_policies()
 

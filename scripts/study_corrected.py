@@ -1,4 +1,4 @@
-"""The study's verdicts re-derived with the corrections of issue 28, from the measured numbers.
+"""The study's verdicts re-derived with the corrections of an outside review, from the measured numbers.
 
 Reads the measurements of ``scripts/study_report.py`` (``summary.json``: every model, seed and
 metric) and writes ``summary_corrected.json`` / ``summary_corrected.md`` and two figures beside

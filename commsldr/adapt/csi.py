@@ -50,7 +50,16 @@ import numpy as np
 
 from commsldr.registry import CSI_MODELS
 
+#: largest CSI error std (``noisy.std_db``) and ACK/NACK step (``ack-nack.step_db``), in dB: far
+#: beyond any estimator; a ``noisy`` capacity estimate ``C·10^(e/10)`` (``C <= 1e15`` bits) then
+#: leaves the float range only for an error beyond 29 standard deviations (probability < 1e-180)
+MAX_ERROR_DB = 100.0
+#: ``ack-nack`` turns its dB estimate into bits within +-3000 dB (10^300 bits at most)
+MAX_ESTIMATE_DB = 3000.0
+
 __all__ = [
+    "MAX_ERROR_DB",
+    "MAX_ESTIMATE_DB",
     "CSI",
     "CSIModel",
     "PerfectCSI",
@@ -266,15 +275,16 @@ class NoisyCSI(CSIModel):
     """The current state with a Gaussian error of ``std_db`` dB (SNR, or capacity as a power ratio).
 
     Args:
-        std_db: standard deviation of the estimation error in dB (>= 0).
+        std_db: standard deviation of the estimation error in dB, in ``[0, MAX_ERROR_DB]``.
     """
 
     name = "noisy"
 
     def __init__(self, std_db: float = 1.0) -> None:
         super().__init__()
-        if isinstance(std_db, bool) or not isinstance(std_db, (int, float)) or not std_db >= 0:
-            raise ValueError(f"std_db must be a number >= 0, got {std_db!r}")
+        if (isinstance(std_db, bool) or not isinstance(std_db, (int, float))
+                or not 0 <= std_db <= MAX_ERROR_DB):
+            raise ValueError(f"std_db must be a number in [0, {MAX_ERROR_DB:g}] dB, got {std_db!r}")
         self._std = float(std_db)
 
     @property
@@ -304,7 +314,7 @@ class AckNackCSI(CSIModel):
     packet just sent.
 
     Args:
-        step_db: the down-step after a NACK, in dB (> 0).
+        step_db: the down-step after a NACK, in dB, in ``(0, MAX_ERROR_DB]``.
         target_loss: the loss rate the loop converges to, in (0, 1).
     """
 
@@ -312,8 +322,10 @@ class AckNackCSI(CSIModel):
 
     def __init__(self, step_db: float = 1.0, target_loss: float = 0.1) -> None:
         super().__init__()
-        if isinstance(step_db, bool) or not isinstance(step_db, (int, float)) or not step_db > 0:
-            raise ValueError(f"step_db must be a number > 0, got {step_db!r}")
+        if (isinstance(step_db, bool) or not isinstance(step_db, (int, float))
+                or not 0 < step_db <= MAX_ERROR_DB):
+            raise ValueError(f"step_db must be a number in (0, {MAX_ERROR_DB:g}] dB, got "
+                             f"{step_db!r}")
         if (
             isinstance(target_loss, bool)
             or not isinstance(target_loss, (int, float))
@@ -335,7 +347,11 @@ class AckNackCSI(CSIModel):
         return None, None
 
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
-        cap = None if self._est_db is None else 10.0 ** (self._est_db / 10.0)
+        # the estimate drifts without bound on a link that always ACKs (or NACKs): 10^(x/10)
+        # is taken within [-MAX_ESTIMATE_DB, MAX_ESTIMATE_DB] so that it stays a finite float
+        est = None if self._est_db is None else min(max(self._est_db, -MAX_ESTIMATE_DB),
+                                                    MAX_ESTIMATE_DB)
+        cap = None if est is None else 10.0 ** (est / 10.0)
         return CSI(frame=t, capacity_bits=cap, ack=self._last_ack, packet_bits=packet_bits)
 
     def feedback(self, delivered: bool, packet_bits: float) -> None:

@@ -32,14 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 from scipy.special import ndtri
 
 from commsldr.cell.config import CellConfig
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.bler import bler_model, mcs_parameters
 from commsldr.link.eesm import eesm_beta as default_eesm_beta
 from commsldr.link.phy import PHYResult, check_bits
+from commsldr.link.sionna_guard import sionna_phy
+from commsldr_channels import LinkState
 
 __all__ = ["CellLinkAbstraction", "transport_block_grid", "GrantState", "GrantPHY"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from commsldr.cell.config import CellConfig
-from commsldr.link._sionna import sionna_phy
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = ["uplink_power_w"]
 

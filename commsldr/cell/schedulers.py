@@ -53,7 +53,7 @@ import torch
 
 from commsldr.cell.errors import CellConfigError
 from commsldr.errors import UserError, did_you_mean
-from commsldr.link._sionna import sionna_phy
+from commsldr.link.sionna_guard import sionna_phy
 from commsldr.registry import SCHEDULERS, check_params
 
 __all__ = ["Scheduler", "SchedulerContext", "RoundRobin", "ProportionalFair", "MaxSINR",

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from commsldr.cell.config import CellConfig
-from commsldr.link._sionna import sionna_phy
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = ["Topology", "drop", "pathloss_db", "los_probability", "SCENARIO_DEFAULTS"]
 

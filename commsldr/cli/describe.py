@@ -79,8 +79,8 @@ def describe(kind: str, name: str) -> str:
         reg = REGISTRIES[kind]
         reg.get(name)  # an unknown name lists the valid ones
         return (f"recipe {name!r}: {reg.summary(name)}\n\n"
-                "its settings are the TrainConfig fields: commsldr train --help, or "
-                "model.train in a scenario")
+                "its settings are the TrainConfig settings (flat keys, or groups such as "
+                "optim.momentum): commsldr train --help, or model.train in a scenario")
     if kind in REGISTRIES:
         reg = REGISTRIES[kind]
         extra = ("frame_s, where the model takes it, is set from the scenario's link.frame_s."

@@ -141,8 +141,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, metavar="N",
                    help="torch.set_num_threads(N) (e.g. 1 on a busy shared CPU)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="set any TrainConfig field; VALUE is YAML, as in commsldr run, e.g. "
-                   "--set 'rate_weight=0.5' --set 'dims=[32, 64]' (repeatable)")
+                   help="set any TrainConfig setting by its flat key or GROUP.FIELD; VALUE is YAML, "
+                   "as in commsldr run, e.g. --set 'rate_weight=0.5' --set 'dims=[32, 64]' "
+                   "--set 'optim.momentum=0.8' (repeatable)")
 
 
 _OPTION_KEYS = (
@@ -161,13 +162,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from commsldr.errors import UserError, show
     from commsldr.scenario.load import parse_yaml
     from commsldr.train.config import TrainConfig, TrainConfigError, fast_config, paper_config
+    from commsldr.train.settings import flat_settings
 
-    overrides: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
             raise UserError("--set", f"expected KEY=VALUE, got {show(item)}")
-        overrides[key.strip()] = parse_yaml(value, f"--set {key.strip()}")  # YAML, as in run
+        given[key.strip()] = parse_yaml(value, f"--set {key.strip()}")  # YAML, as in run
+    try:  # flat keys (rate_weight) or dotted group keys (ldr.rate_weight), as in model.train
+        overrides = flat_settings(given)
+    except TrainConfigError as exc:
+        raise UserError(f"--set {exc.key}", exc.message) from None
     for key in _OPTION_KEYS:
         value = getattr(args, key, None)
         if value is not None:
@@ -190,10 +196,19 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _flag(field: str, args: argparse.Namespace) -> str:
     """The command-line spelling of a TrainConfig field: ``--lr`` or ``--set rate_weight``."""
     base = field.split("[")[0]
-    via_set = {item.partition("=")[0] for item in args.set}
+    via_set = set(_set_keys(args))
     if base in _OPTION_KEYS and (getattr(args, base, None) is not None or base not in via_set):
         return "--" + {"from_checkpoint": "from"}.get(base, base.replace("_", "-"))
     return f"--set {field}"
+
+
+def _set_keys(args: argparse.Namespace) -> set[str]:
+    """The flat keys that ``--set`` names (``optim.momentum`` is ``momentum``)."""
+    from commsldr.train.settings import FLAT_PATHS
+
+    by_path = {f"{group}.{name}": flat for flat, (group, name) in FLAT_PATHS.items()}
+    keys = {item.partition("=")[0].strip() for item in args.set}
+    return {by_path.get(k, k) for k in keys}
 
 
 def format_config(config: Any, *, paper: bool, given: set[str] | frozenset[str] = frozenset()) -> str:
@@ -202,7 +217,7 @@ def format_config(config: Any, *, paper: bool, given: set[str] | frozenset[str] 
     Fields the ``--paper`` preset does not set show ``default``, or ``user`` when in ``given``."""
     from commsldr.train.config import paper_provenance
 
-    sources = paper_provenance(config.dataset) if paper else {}
+    sources = paper_provenance(config.data.dataset) if paper else {}
     d = config.to_dict()
     d.pop("provenance", None)
     rows = []
@@ -213,7 +228,7 @@ def format_config(config: Any, *, paper: bool, given: set[str] | frozenset[str] 
         rows.append((key, value, tag, source))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     head = ["resolved training config" + (
-        f" (--paper preset for {config.dataset})" if paper else ""),
+        f" (--paper preset for {config.data.dataset})" if paper else ""),
         f"{'field':<{w[0]}}  {'value':<{w[1]}}  {'tag':<{w[2]}}  source"]
     body = [f"{k:<{w[0]}}  {v:<{w[1]}}  {t:<{w[2]}}  {src}".rstrip() for k, v, t, src in rows]
     return "\n".join(head + body)
@@ -231,7 +246,7 @@ def main(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if getattr(args, "print_config", False):
         given = {k for k in _OPTION_KEYS if getattr(args, k, None) is not None}
-        given |= {item.partition("=")[0] for item in args.set}
+        given |= _set_keys(args)
         print(format_config(config, paper=args.paper, given=given))
         return 0
     if args.recipe is None:
@@ -241,8 +256,8 @@ def main(args: argparse.Namespace) -> int:
 
         tag, source = config.provenance.get("backbone", "user"), ""
         if tag != "user":
-            source = f" ({tag}, {paper_provenance(config.dataset)['backbone'][1]})"
-        print(f"--paper: dataset {config.dataset}, backbone {config.backbone}{source}; "
+            source = f" ({tag}, {paper_provenance(config.data.dataset)['backbone'][1]})"
+        print(f"--paper: dataset {config.data.dataset}, backbone {config.model.backbone}{source}; "
               f"--print-config lists every value with its source")
     if getattr(args, "threads", None) is not None:
         if args.threads < 1:
@@ -250,26 +265,26 @@ def main(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:  # before any data is loaded or model trained
         check_data_available(config)
-        check_model_fits(config, num_classes=100 if config.dataset == "cifar100" else 10)
+        check_model_fits(config, num_classes=100 if config.data.dataset == "cifar100" else 10)
     except TrainConfigError as exc:
         raise UserError(_flag(exc.key, args), exc.message) from None
-    if config.from_checkpoint is not None:
+    if config.run.from_checkpoint is not None:
         from commsldr.train.checkpoint import load_checkpoint
 
-        load_checkpoint(config.from_checkpoint)  # CheckpointError: missing or unreadable
+        load_checkpoint(config.run.from_checkpoint)  # CheckpointError: missing or unreadable
     from pathlib import Path
 
     try:
-        Path(config.out).mkdir(parents=True, exist_ok=True)
+        Path(config.run.out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError("--out", f"cannot create the output directory {config.out}: "
+        raise UserError("--out", f"cannot create the output directory {config.run.out}: "
                                  f"{exc.strerror or exc}") from None
     try:
         result = run_recipe(config.recipe, config)
     except KeyboardInterrupt:
         import sys
 
-        print(f"commsldr train: interrupted; every finished epoch is saved under {config.out} "
+        print(f"commsldr train: interrupted; every finished epoch is saved under {config.run.out} "
               f"(continue with the same command and --resume)", file=sys.stderr)
         return 130
     import torch.distributed as dist

@@ -293,14 +293,6 @@ class LatentCodec:
         codes = np.where(esc, self.escape, v).astype(np.int32).reshape(-1)
         return codes, q[esc]
 
-    def _symbols(self, codes: np.ndarray, raw: np.ndarray, m: int) -> np.ndarray:
-        c = codes.reshape(m, self.k).astype(np.int64)
-        base = self.center if self.kind == "gaussian" else self.lo
-        out = c + base
-        esc = c == self.escape
-        out[esc] = raw
-        return out.astype(np.int32)
-
     def _params(self, m: int) -> tuple[np.ndarray, ...]:
         """Per-symbol model parameters for ``m`` images (cached for the last few ``m``)."""
         hit = self._tiles.get(m)
@@ -336,20 +328,10 @@ class LatentCodec:
             Martin 1979), ``≈ ceil((Σ −log2 p(q_ij) + 2) / 8)`` bytes under the per-dimension models.
         """
         q = _as_int_array(symbols, self.k)
-        m = q.shape[0]
         codes, raw = self._codes(q)
-        enc = _queue.RangeEncoder()
-        step = self._chunk()
-        for s in range(0, m, step):
-            e = min(m, s + step)
-            if e > s and self.k:
-                enc.encode(codes[s * self.k: e * self.k], self._family, *self._params(e - s))
-        if raw.size:
-            u = raw.astype(np.int64) & 0xFFFFFFFF
-            halves = np.stack([u >> 16, u & 0xFFFF], axis=1).reshape(-1).astype(np.int32)
-            enc.encode(halves, _UNIFORM16)
-        pos, (lower, rng) = enc.pos()
-        return _seal(enc.get_compressed(), pos, lower, rng)
+        u = raw.astype(np.int64) & 0xFFFFFFFF
+        halves = np.stack([u >> 16, u & 0xFFFF], axis=1).reshape(-1).astype(np.int32)
+        return self._encode_codes(codes, halves)
 
     def decode(self, payload: bytes, num_images: int, *, verify: bool = False) -> torch.Tensor:
         """Decode ``num_images`` images from ``payload``.
@@ -391,17 +373,76 @@ class LatentCodec:
                 e = min(m, s + step)
                 if e > s and self.k:
                     parts.append(dec.decode(self._family, *self._params(e - s)))
-            codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+            codes = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
+                     else np.zeros(0, np.int32))
             n_esc = int(np.count_nonzero(codes == self.escape))
             h = dec.decode(_UNIFORM16, 2 * n_esc) if n_esc else np.zeros(0, np.int32)
         except Exception as exc:  # constriction raises AssertionError on some invalid data
             raise PayloadError(f"payload is not a valid message for this codec ({exc})") from exc
-        h = h.astype(np.int64).reshape(n_esc, 2)
-        raw = ((h[:, 0] << 16) | h[:, 1]).astype(np.uint32).view(np.int32).astype(np.int64)
-        sym = self._symbols(codes, raw, m)
-        if verify and self.encode(sym) != payload:
+        sym, canonical_codes = self._decoded_symbols(codes, h, m)
+        if verify and not (canonical_codes and self._encode_codes(codes, h) == payload):
             raise PayloadError("payload is not the canonical encoding of the symbols it decodes to")
         return torch.from_numpy(sym)
+
+    def _decoded_symbols(self, codes: np.ndarray, h: np.ndarray, m: int
+                         ) -> tuple[np.ndarray, bool]:
+        """Decoded codes ``int32 [m*k]`` and escape halves ``int32 [2e]`` -> (symbols
+        ``int32 [m, k]``, whether :meth:`_codes` of those symbols gives back ``codes`` and the
+        escaped values, i.e. whether re-encoding the codes equals :meth:`encode` of the symbols).
+
+        A code maps back to itself unless its symbol leaves int32, an escaped value lies inside
+        the direct-coding window (it would be coded directly), or -- categorical -- a code lies
+        in ``[size_i, escape)`` (it would be escaped).
+        """
+        c = codes.reshape(m, self.k)
+        base64 = self.center if self.kind == "gaussian" else self.lo
+        base32 = self._base32()
+        # int32 when no code of any entry can leave int32, else int64 and a range check below
+        out = c + base32 if base32 is not None else c + base64
+        ok = True
+        if h.size:
+            esc = c == self.escape
+            hh = h.astype(np.int64).reshape(-1, 2)
+            raw = ((hh[:, 0] << 16) | hh[:, 1]).astype(np.uint32).view(np.int32)
+            v = raw - np.broadcast_to(base64, c.shape)[esc]
+            inside = ((v >= -self.half_width) & (v <= self.half_width) if self.kind == "gaussian"
+                      else (v >= 0) & (v < np.broadcast_to(self.size, c.shape)[esc]))
+            ok = not inside.any()
+            out[esc] = raw
+        if base32 is None and out.size:
+            ok = ok and -(2**31) <= int(out.min()) and int(out.max()) <= 2**31 - 1
+        if self.kind == "categorical" and ok:
+            ok = not ((c >= self.size) & (c != self.escape)).any()
+        return out.astype(np.int32, copy=False), bool(ok)
+
+    def _base32(self) -> np.ndarray | None:
+        """The per-entry symbol offsets as int32 when every code ``[0, escape]`` (categorical)
+        or ``[-R, R + 1]`` (Gaussian) plus its entry's offset stays in int32, else ``None``."""
+        cached = getattr(self, "_base32_cache", False)
+        if cached is not False:
+            return cached
+        base = self.center if self.kind == "gaussian" else self.lo
+        lo_code, hi_code = ((-self.half_width, self.escape) if self.kind == "gaussian"
+                            else (0, self.escape))
+        fits = base.size == 0 or (int(base.min()) + lo_code >= -(2**31)
+                                  and int(base.max()) + hi_code <= 2**31 - 1)
+        self._base32_cache: np.ndarray | None = base.astype(np.int32) if fits else None
+        return self._base32_cache
+
+    def _encode_codes(self, codes: np.ndarray, h: np.ndarray) -> bytes:
+        """The sealed message of model codes ``int32 [m*k]`` and escape halves ``int32 [2e]``
+        (the coding half of :meth:`encode`)."""
+        m = codes.size // self.k if self.k else 0
+        enc = _queue.RangeEncoder()
+        step = self._chunk()
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            if e > s:
+                enc.encode(codes[s * self.k: e * self.k], self._family, *self._params(e - s))
+        if h.size:
+            enc.encode(h, _UNIFORM16)
+        pos, (lower, rng) = enc.pos()
+        return _seal(enc.get_compressed(), pos, lower, rng)
 
     # ------------------------------------------------------------------ sizes
     def bits(self, symbols: np.ndarray | torch.Tensor) -> int:

@@ -19,8 +19,9 @@ be minimal and ``< 2^32``. The smallest header is 9 bytes; with CRC-16 a one-ima
 
 CRCs: CRC-8 with polynomial 0x07 (``crc.Crc8.CCITT``), CRC-16/IBM-3740
 (polynomial 0x1021, init 0xFFFF, the 16-bit CRC of 3GPP TS 38.212, ``crc.Crc16.IBM_3740``),
-both table-driven in vectorised NumPy (:mod:`commsldr.coding.crc`, bit-exact with the ``crc``
-package), and CRC-32 (IEEE 802.3, :func:`zlib.crc32`). A random corruption passes a ``c``-bit CRC with
+CRC-8 table-driven in vectorised NumPy and CRC-16 by the standard library's compiled
+``binascii.crc_hqx`` (:mod:`commsldr.coding.crc`, both bit-exact with the ``crc`` package), and
+CRC-32 (IEEE 802.3, :func:`zlib.crc32`). A random corruption passes a ``c``-bit CRC with
 probability ``~2^-c``; the payload's canonical-form check then rejects most of those too.
 
 Receiving checks, in order: length >= minimum (else :class:`MalformedPacketError`), CRC
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .crc import CRC8_CCITT, CRC16_IBM_3740
+from .crc import CRC8_CCITT, crc16_ibm_3740
 from .errors import CoderMismatchError, CRCError, MalformedPacketError
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ MAX_IMAGES_PER_PACKET = 256
 #: default receiver bound on the latent entries (images x k) one packet may claim
 MAX_SYMBOLS_PER_PACKET = 1 << 14
 _MIN_HEADER = 1 + 4 + 4
-_CALC = {8: CRC8_CCITT, 16: CRC16_IBM_3740}
+_CALC = {8: CRC8_CCITT, 16: crc16_ibm_3740}
 
 
 def _check_crc_bits(crc_bits: int) -> int:

@@ -38,13 +38,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
 from commsldr.adapt.csi import CSIModel, create_csi_model
 from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.errors import UserError
 from commsldr.link.phy import ShannonPHY, state_array
 from commsldr.link.table import OperatingPointTable
+from commsldr_channels import LinkState
 
 __all__ = ["EnvError", "LinkBatch"]
 

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from commsldr_channels import create_channel
-
 from commsldr.env.core import EnvError
 from commsldr.scenario import load_scenario
 from commsldr.scenario.assets import prepare_table
 from commsldr.scenario.load import channel_params, phy_class, phy_params
+from commsldr_channels import create_channel
 
 __all__ = ["ScenarioLink", "link_from_scenario"]
 

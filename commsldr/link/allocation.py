@@ -189,7 +189,7 @@ class Allocation:
             raise AllocationError("allocation.transform_precoding",
                                   "Sionna's PUSCHConfig does not implement transform precoding; "
                                   "set transform_precoding: false for a CP-OFDM PUSCH config")
-        from commsldr.link._sionna import sionna_phy
+        from commsldr.link.sionna_guard import sionna_phy
 
         sionna_phy()
         from sionna.phy.nr import PUSCHConfig

@@ -52,11 +52,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import Channel, LinkState
 
 from commsldr.data import BatchLoader
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.table import classify_latents, encode_latents
+from commsldr_channels import Channel, LinkState
 
 __all__ = ["AnalogScheme", "analog_accuracy", "finetune_decoder_with_noise", "mmse_combine"]
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from commsldr.link._sionna import sionna_phy
+from commsldr.link.sionna_guard import sionna_phy
 
 __all__ = ["BLERModel", "bler_model", "mcs_parameters", "probit_snr_at", "SUPPORTED_TABLES",
            "TableNotAvailable"]

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from commsldr_channels import LinkState
 from commsldr.coding.errors import PacketError
 from commsldr.coding.packets import parse_packet
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
@@ -25,6 +24,7 @@ from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.phy import PHY
 from commsldr.link.table import OperatingPoint, classify_latents, encode_latents
 from commsldr.models.coded import CodedModel
+from commsldr_channels import LinkState
 
 __all__ = ["EndToEndResult", "transmit_end_to_end"]
 

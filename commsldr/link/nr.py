@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from commsldr_channels import LinkState
 
-from commsldr.link._sionna import sionna_phy
 from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import PHYResult, check_bits, state_array
+from commsldr.link.sionna_guard import sionna_phy
+from commsldr_channels import LinkState
 
 __all__ = ["NRPHY", "PRBAbstraction", "transport_blocks"]
 
@@ -454,8 +454,7 @@ class NRPHY:
         return combined_snr_db(
             self.harq.type, int(self.modulation_order[mcs]), np.array(snrs),
             float(self.coderate[mcs]), int(self.cb_size[mcs]),
-            coded_bits=self.coded_bits_per_block(mcs),
-            table=(self.mcs_category, self.mcs_table_index), **kw,
+            coded_bits=self.coded_bits_per_block(mcs), **kw,
         )
 
     def _copy_coded_bits(self, mcs: int, copy: int) -> int:

@@ -24,7 +24,15 @@ import torch
 
 from commsldr_channels import LinkState
 
-__all__ = ["PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits"]
+__all__ = ["MAX_DECADES", "PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits"]
+
+#: above this many decades (``(snr_db - gap) / 10``) :meth:`ShannonPHY.capacity_bits` uses the
+#: asymptote ``x·log2(10)`` instead of ``log2(1 + 10^x)``, whose ``10^x`` would overflow
+_LINEAR_DECADES = 300.0
+_LOG2_10 = math.log2(10.0)
+#: the largest SNR in decades that :meth:`ShannonPHY.capacity_bits` tells apart (1e250 decades):
+#: beyond it the capacity stays at its value there, so that ``B·T`` times it stays finite
+MAX_DECADES = 1e250
 
 
 @dataclass(frozen=True)
@@ -178,9 +186,28 @@ class ShannonPHY:
         return int(round(self.bandwidth_hz * self.frame_s))
 
     def capacity_bits(self, snr_db: float | np.ndarray) -> float | np.ndarray:
-        """Bits a frame carries at ``snr_db`` (scalar or array; the class equation)."""
-        snr = np.power(10.0, (np.asarray(snr_db, dtype=np.float64) - self.snr_gap_db) / 10.0)
-        cap = self.bandwidth_hz * self.frame_s * np.log2(1.0 + snr)
+        """Bits a frame carries at ``snr_db`` (scalar or array; the class equation).
+
+        Overflow-free for every ``snr_db``: above ``3000 + snr_gap_db`` dB, where ``10^(x/10)``
+        (``x = snr_db - snr_gap_db``) would leave the float range, it uses the asymptote
+        ``log2(1 + 10^(x/10)) = x·log2(10)/10`` (exact to double precision there, the neglected
+        term being below ``10^-300``); policies and CSI models may evaluate SNRs far outside the
+        channels' documented [-200, 200] dB (``outage-aware``'s quadrature at a large error
+        std, a ``noisy`` estimate). A finite ``x`` is capped at :data:`MAX_DECADES` decades so
+        that the product with ``B·T`` stays finite; ``+inf`` gives ``inf``, ``-inf`` gives 0.
+
+        Input:
+            snr_db (``float`` or ``float64 [...]``, dB): SNR of the frames.
+
+        Output:
+            ``float`` or ``float64 [...]`` (bits): ``B·T·log2(1 + 10^((snr_db − Γ)/10))``.
+        """
+        x = (np.asarray(snr_db, dtype=np.float64) - self.snr_gap_db) / 10.0  # decades
+        high = x > _LINEAR_DECADES
+        snr = np.power(10.0, np.where(high, 0.0, x))
+        capped = np.where(np.isposinf(x), x, np.minimum(x, MAX_DECADES))
+        per_use = np.where(high, capped * _LOG2_10, np.log2(1.0 + snr))
+        cap = self.bandwidth_hz * self.frame_s * per_use
         return float(cap) if np.ndim(cap) == 0 else cap
 
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:

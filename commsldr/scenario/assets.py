@@ -224,8 +224,8 @@ def load_split(sc: Scenario, split: str, progress: bool = True) -> ImageTensors:
 def _train_labels(sc: Scenario) -> torch.Tensor:
     """The training split's labels without decoding its images (the class prior needs no more)."""
     tc = train_config(sc)
-    return load_labels(tc.dataset, "train", root=tc.data_root, download=tc.download,
-                       num_per_class=tc.num_per_class, seed=tc.seed)
+    return load_labels(tc.data.dataset, "train", root=tc.data.root, download=tc.data.download,
+                       num_per_class=tc.data.num_per_class, seed=tc.run.seed)
 
 
 class LazyTrain:

@@ -18,23 +18,27 @@ order, so the backend and its worker count never change the results.
   or on a local Ray instance (``address=None``). The context goes into Ray's object store once
   (:func:`ray.put`); each worker process fetches it on its first task and keeps it. A task
   carries a few jobs (about four tasks per cluster CPU, at most :attr:`RayBackend.max_chunk`
-  jobs), whose rows are written when the task returns.
+  jobs), whose rows are written when the task returns. A local instance dies with the calling
+  process: a :class:`~commsldr.workers.TreeReaper` watchdog kills its raylet, GCS, agents and
+  workers when the caller ends without shutting Ray down (``kill -9``: Ray's own fate sharing
+  left ``ray::DashboardAgent`` and ``ray::RuntimeEnvAgent`` running).
   Needs the optional extra ``pip install "commsldr[ray]"``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
 from commsldr.scenario.jobs import JobContext, run_job, warm_up
 from commsldr.scenario.plan import Job
 from commsldr.scenario.rows import JobRow
-from commsldr.workers import pool_context, worker_initializer
+from commsldr.workers import TreeReaper, pool_context, worker_initializer
 
 if TYPE_CHECKING:
     from ray import ObjectRef
@@ -178,30 +182,38 @@ class RayBackend:
                                "(or pip install ray)") from None
         if not jobs:
             return
-        started = False
-        if not ray.is_initialized():
-            kwargs: dict[str, object] = {"log_to_driver": False}
-            if self.address is None:
-                kwargs.update(include_dashboard=False, num_cpus=self.num_cpus)
-            ray.init(address=self.address, **kwargs)
-            started = True
-        try:
-            ctx_ref = ray.put(ctx)
-            task = ray.remote(num_cpus=1, max_retries=2)(_ray_jobs)
-            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-            size = min(self.max_chunk, max(1, len(jobs) // (4 * cpus)))
-            chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
-            pending = {task.remote([ctx_ref], chunk): chunk for chunk in chunks}
-            if idle is not None:
-                idle()
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    for job, row in zip(pending.pop(ref), ray.get(ref), strict=True):
-                        on_done(job, row)
-        finally:
-            if started:
-                ray.shutdown()
+        # a local instance's processes die with this one, kill -9 included (commsldr.workers);
+        # the watchdog starts before ray.init so that it records Ray's processes as they start
+        local = self.address is None and not ray.is_initialized()
+        with TreeReaper() if local else contextlib.nullcontext():
+            started = False
+            try:
+                if not ray.is_initialized():
+                    kwargs: dict[str, object] = {"log_to_driver": False}
+                    if self.address is None:
+                        kwargs.update(include_dashboard=False, num_cpus=self.num_cpus)
+                    ray.init(address=self.address, **kwargs)
+                    started = True
+                self._run(ray, ctx, jobs, on_done, idle)
+            finally:
+                if started:
+                    ray.shutdown()
+
+    def _run(self, ray: Any, ctx: JobContext, jobs: Sequence[Job], on_done: OnDone,
+             idle: Callable[[], None] | None) -> None:
+        ctx_ref = ray.put(ctx)
+        task = ray.remote(num_cpus=1, max_retries=2)(_ray_jobs)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        size = min(self.max_chunk, max(1, len(jobs) // (4 * cpus)))
+        chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+        pending = {task.remote([ctx_ref], chunk): chunk for chunk in chunks}
+        if idle is not None:
+            idle()
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                for job, row in zip(pending.pop(ref), ray.get(ref), strict=True):
+                    on_done(job, row)
 
 
 def make_backend(name: str = "local", *, jobs: int | None = None,

@@ -11,8 +11,6 @@ import inspect
 import re
 from typing import TYPE_CHECKING, TypeVar
 
-from commsldr_channels import get_channel_class
-
 from commsldr.adapt import get_policy_class, list_policies
 from commsldr.errors import did_you_mean, show
 from commsldr.registry import PHYS as PHY_REGISTRY
@@ -20,6 +18,8 @@ from commsldr.registry import check_params
 from commsldr.scenario.schema import PolicyConfig, Scenario, ScenarioError
 from commsldr.train import TrainConfig
 from commsldr.train.config import TrainConfigError
+from commsldr.train.settings import flat_settings
+from commsldr_channels import get_channel_class
 
 if TYPE_CHECKING:
     from commsldr.adapt.policies import Policy
@@ -102,14 +102,15 @@ def channel_params(sc: Scenario, label: str) -> Params:
 
 def train_config(sc: Scenario) -> TrainConfig:
     """The ``TrainConfig`` of a recipe-trained model (``out`` is set by the runner)."""
-    for k in sc.model.train:
-        if k in TRAIN_RESERVED:
-            raise ScenarioError(f"model.train.{k}", f"set it as {TRAIN_RESERVED[k]} instead")
-    cfg = dict(sc.model.train)
-    cfg.update(dataset=sc.data.dataset, data_root=sc.data.root, download=sc.data.download,
-               num_per_class=sc.data.train_per_class, test_num_per_class=sc.data.test_per_class,
-               recipe=sc.model.recipe or "ce", progress=True)
-    try:
+    try:  # flat keys (``momentum``), dotted (``optim.momentum``) or groups (``optim: {...}``)
+        cfg = flat_settings(sc.model.train)
+        for k in cfg:
+            if k in TRAIN_RESERVED:
+                raise ScenarioError(f"model.train.{k}", f"set it as {TRAIN_RESERVED[k]} instead")
+        cfg.update(dataset=sc.data.dataset, data_root=sc.data.root, download=sc.data.download,
+                   num_per_class=sc.data.train_per_class,
+                   test_num_per_class=sc.data.test_per_class, recipe=sc.model.recipe or "ce",
+                   progress=True)
         return TrainConfig.from_dict(cfg)
     except TrainConfigError as e:
         raise ScenarioError(train_key(e.key), e.message) from None

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from commsldr._atomic import atomic_write_text
 from commsldr.cell import CellConfig, simulate_cell
 from commsldr.cell.topology import SCENARIO_DEFAULTS
-from commsldr.scenario.cell_checks import cell_config, check_cell
+from commsldr.scenario.cell_checks import cell_config
 from commsldr.scenario.plan import (
     SPLIT_AE,
     Job,

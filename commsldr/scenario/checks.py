@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import torch
-from commsldr_channels import get_channel_class, list_channels
 
 from commsldr.adapt import create_csi_model, list_csi_models
 from commsldr.cache import resolve_cache_dir
 from commsldr.coding import ALLOCATION_RULES
 from commsldr.errors import show
 from commsldr.link.harq import HARQConfig
+from commsldr.link.harq_loop import HARQTiming
 from commsldr.scenario.build import (
     build_policy,
     channel_params,
@@ -40,6 +40,7 @@ from commsldr.train.checks import (
     test_set_size,
 )
 from commsldr.train.config import TrainConfigError
+from commsldr_channels import get_channel_class, list_channels
 
 __all__ = ["check_scenario", "check_schemes", "check_writable", "SAFE_NAME"]
 
@@ -50,6 +51,26 @@ _TEST_SIZES: dict[tuple[str, str | None, int | None], int | None] = {}
 #: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
 #: simulation records of one policy), bytes; used for the frames estimate
 _FRAME_BYTES = 512
+
+
+#: HARQ processes a scenario may ask for (TS 38.321: at most 16 per carrier)
+MAX_HARQ_PROCESSES = 16
+
+
+def check_harq_timing(value: dict[str, object]) -> HARQTiming:
+    """``link.harq_timing`` as a :class:`~commsldr.link.harq_loop.HARQTiming`, or a
+    :class:`ScenarioError` naming the key (``link.harq_timing.<key>``) and what is allowed."""
+    try:
+        timing = HARQTiming.parse(dict(value))
+    except (TypeError, ValueError) as e:
+        m = re.match(r"^harq_timing\.([a-z_]+):", str(e))
+        msg = str(e).split(": ", 1)[1] if m else str(e).removeprefix("harq_timing: ")
+        raise ScenarioError(f"link.harq_timing.{m.group(1)}" if m else "link.harq_timing",
+                            msg) from None
+    if timing.processes > MAX_HARQ_PROCESSES:
+        raise ScenarioError("link.harq_timing.processes", f"must be <= {MAX_HARQ_PROCESSES} "
+                                                          f"(TS 38.321), got {timing.processes}")
+    return timing
 
 
 def check_writable(path: str, key: str) -> None:
@@ -78,7 +99,7 @@ def _check_resources(sc: Scenario) -> None:
     try:
         check_data_available(tc)
         if sc.model.recipe is not None:
-            check_model_fits(tc, num_classes=100 if tc.dataset == "cifar100" else 10)
+            check_model_fits(tc, num_classes=100 if tc.data.dataset == "cifar100" else 10)
     except TrainConfigError as e:
         raise ScenarioError(train_key(e.key), e.message) from None
     half = available_memory_bytes() // 2
@@ -88,8 +109,8 @@ def _check_resources(sc: Scenario) -> None:
                                       f"estimated {need / 2**30:.3g} GiB ({_FRAME_BYTES} bytes "
                                       f"per frame and seed) but half of this machine's memory is "
                                       f"{half / 2**30:.3g} GiB")
-    data_key = (tc.dataset, str(Path(tc.data_root).resolve()) if tc.data_root else None,
-                tc.test_num_per_class)
+    data_key = (tc.data.dataset, str(Path(tc.data.root).resolve()) if tc.data.root else None,
+                tc.data.test_num_per_class)
     if data_key not in _TEST_SIZES:  # an image folder is scanned once, not per sweep point
         _TEST_SIZES[data_key] = test_set_size(tc)
     n_test = _TEST_SIZES[data_key]
@@ -134,7 +155,7 @@ def _check_model(sc: Scenario) -> int | None:
         if m.recipe not in list_recipes():
             raise ScenarioError("model.recipe", f"{show(m.recipe)} is not allowed; allowed values: "
                                                 f"{', '.join(list_recipes())}")
-        latent_dim = train_config(sc).latent_dim
+        latent_dim = train_config(sc).model.latent_dim
     if len(set(m.truncations)) != len(m.truncations):
         raise ScenarioError("model.truncations", f"duplicate entries in {m.truncations}")
     if latent_dim is not None:
@@ -196,6 +217,8 @@ def check_scenario(sc: Scenario) -> None:
             raise ScenarioError("link.deadline_frames", f"must be >= 2 with link.harq "
                                                         f"(got {sc.link.deadline_frames}): a "
                                                         f"lost packet is re-sent in a later frame")
+    if sc.link.harq_timing is not None:
+        check_harq_timing(sc.link.harq_timing)
     if sc.link.max_attempts > 1 and sc.link.deadline_frames < 2:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.adapt.hindsight import best_fixed_in_hindsight
@@ -52,15 +51,15 @@ from commsldr.scenario.load import channel_params, phy_class, phy_params, scheme
 from commsldr.scenario.plan import SPLIT_AE, Job, job_kind, register_job_kind
 from commsldr.scenario.rows import JobRow
 from commsldr.scenario.schema import Scenario
+from commsldr_channels import create_channel
 
 if TYPE_CHECKING:
-    from commsldr_channels import LinkState
-
     from commsldr.adapt.policies import Policy
     from commsldr.coding import LatentStats
     from commsldr.data import ImageTensors
     from commsldr.link import PHY, OperatingPointTable
     from commsldr.models import SplitAutoencoder
+    from commsldr_channels import LinkState
 
 __all__ = [
     "JobContext",
@@ -298,7 +297,8 @@ def simulate_policy(sc: Scenario, table: OperatingPointTable, states: LinkState,
                         max_attempts=harq_attempts(sc.link.max_attempts,
                                                    sc.link.params.get("harq")),
                         deadline_frames=sc.link.deadline_frames, seed=seed,
-                        packet_interval_frames=sc.link.packet_interval_frames)
+                        packet_interval_frames=sc.link.packet_interval_frames,
+                        harq_timing=sc.link.harq_timing)
 
     if getattr(policy, "hindsight", False):  # best fixed point on this realised trace
         return best_fixed_in_hindsight(policy, run)

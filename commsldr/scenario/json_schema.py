@@ -18,8 +18,6 @@ import types
 import typing
 from collections.abc import Callable
 
-from commsldr_channels import get_channel_class, list_channels
-
 from commsldr.docstrings import to_text
 from commsldr.registry import CSI_MODELS, PHYS, POLICIES, describe_params
 from commsldr.scenario.schema import (
@@ -33,6 +31,7 @@ from commsldr.scenario.schema import (
     YAMLValue,
 )
 from commsldr.schemes import get_scheme_class, list_schemes
+from commsldr_channels import get_channel_class, list_channels
 
 __all__ = ["scenario_json_schema", "SCHEMA_ID"]
 

@@ -27,15 +27,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from commsldr.scenario.rows import JobRow, SectionResult
 
 if TYPE_CHECKING:
-    from commsldr.scenario.jobs import JobContext
     from commsldr.scenario.load import LoadedScenario
+    from commsldr.scenario.schema import Scenario
 
-__all__ = ["Job", "Section", "RunAssets", "SchemeRef", "RunPlan", "JobFn", "SectionBuilder",
+__all__ = ["Job", "Section", "RunAssets", "SchemeRef", "RunPlan", "RunContext", "JobFn", "SectionBuilder",
            "register_job_kind", "job_kind", "job_kinds", "register_section", "section_builders",
            "plan_run", "SPLIT_AE"]
 
@@ -142,8 +142,19 @@ class RunPlan:
         return sum(s.cells for s in self.sections)
 
 
+class RunContext(Protocol):
+    """What a job kind runs against: the run's shared assets, shipped once to each worker
+    (:class:`commsldr.scenario.jobs.JobContext`; declared here structurally so that the plan
+    does not import the jobs that register in it)."""
+
+    points: list[Scenario]
+
+    def import_plugins(self) -> None:
+        """Import the scenario's plug-ins in this process."""
+
+
 #: ``(context, job) -> row``: runs a job in a worker (plain JSON-able values).
-JobFn = Callable[["JobContext", Job], JobRow]
+JobFn = Callable[[RunContext, Job], JobRow]
 #: ``(loaded, assets) -> sections``: plans the sections of a scenario (none if not concerned).
 SectionBuilder = Callable[["LoadedScenario", RunAssets], Sequence[Section]]
 

@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,7 +28,7 @@ from commsldr.registry import PHYS as PHY_REGISTRY
 
 #: A value as YAML or JSON gives it: a raw scenario mapping before validation, a JSON Schema
 #: fragment. (The dataclass fields below keep ``Any`` where the validator reads it at run time.)
-YAMLValue = Union[None, bool, int, float, str, list["YAMLValue"], dict[str, "YAMLValue"]]
+YAMLValue = None | bool | int | float | str | list["YAMLValue"] | dict[str, "YAMLValue"]
 
 
 __all__ = [
@@ -99,7 +99,8 @@ class ModelConfig:
         "training recipe (commsldr list recipes); the model is trained once and cached by the "
         "hash of its configuration"))
     train: dict[str, object] = field(default_factory=dict, metadata=_doc(
-        "TrainConfig fields for the recipe (backbone, latent_dim, epochs, ...)"))
+        "TrainConfig settings for the recipe by flat key (backbone, latent_dim, epochs, ...) "
+        "or by group (optim: {momentum: 0.8})"))
     truncations: list[int] = field(default_factory=list, metadata=_doc(
         "extra encoder variants: keep the first k latent entries (each k < latent_dim)", min=1))
     finetune_truncations: bool = field(default=False, metadata=_doc(
@@ -157,6 +158,11 @@ class LinkConfig:
     packet_interval_frames: int = field(default=1, metadata=_doc(
         "the sensor generates a packet every this many frames; frames with nothing queued stay "
         "idle (room for retransmissions)", min=1))
+    harq_timing: dict[str, object] | None = field(default=None, metadata=_doc(
+        "HARQ round trip and parallel processes {rtt_frames: >= 1, processes: 1-16, repick: "
+        "true/false} (commsldr.link.harq_loop.HARQTiming): a packet sent in frame t is ACKed or "
+        "NACKed for frame t + rtt_frames; null: one stop-and-wait process, retransmission in the "
+        "next frame"))
     params: dict[str, object] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 

@@ -24,7 +24,7 @@ whatever order the jobs ran in: seed 0 for the split autoencoder,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -166,51 +166,67 @@ class DigitalSection(Section):
         return out
 
 
-class AnalogSection(Section):
+class _AnalogCells(Section):
+    """Shared by the analog sections: one job per sweep point, channel label and seed (the
+    labels of the scenario, as in :class:`DigitalSection`; every sweep point has the same), keyed
+    by ``spec(point_scenario, label)`` and the seed."""
+
+    loaded: LoadedScenario
+    cell_keys: dict[tuple[int, str, int], str]
+
+    def _plan(self, kind: str, spec: Callable[[Scenario, str], dict[str, object]],
+              **job_fields: str) -> None:
+        sc = self.loaded.scenario
+        self.cell_keys = {}
+        jobs: dict[str, Job] = {}
+        for pi, point in enumerate(self.loaded.points):
+            for ch in sc.channels:
+                for s in sc.seeds:
+                    key = stable_hash({**spec(point.scenario, ch), "seed": int(s)})
+                    self.cell_keys[(pi, ch, s)] = key
+                    jobs.setdefault(key, Job(key, kind, pi, ch, int(s), **job_fields))
+        self.jobs = list(jobs.values())
+        self.cells = len(self.cell_keys)
+
+    def _cells(self, rows: Mapping[str, JobRow]) -> Iterator[tuple[int, str, list[JobRow]]]:
+        """``(point index, channel label, the seeds' rows)`` in sweep order."""
+        sc = self.loaded.scenario
+        for pi in range(len(self.loaded.points)):
+            for ch in sc.channels:
+                yield pi, ch, [rows[self.cell_keys[(pi, ch, s)]] for s in sc.seeds]
+
+
+class AnalogSection(_AnalogCells):
     """The split autoencoder's analog curve: ``analog`` jobs and one row per point and channel."""
 
     def __init__(self, loaded: LoadedScenario, model_id: str) -> None:
         self.loaded = loaded
-        sc = loaded.scenario
-        self.cell_keys: dict[tuple[int, str, int], str] = {}
-        jobs: dict[str, Job] = {}
-        for pi, point in enumerate(loaded.points):
-            psc = point.scenario
-            for ch in psc.channels:
-                for s in sc.seeds:
-                    key = stable_hash({
-                        "format": _FORMAT, "kind": "analog", "model": model_id,
-                        "channel": channel_spec(psc, ch),
-                        "analog": dataclasses.asdict(psc.analog), "seed": int(s)})
-                    self.cell_keys[(pi, ch, s)] = key
-                    jobs.setdefault(key, Job(key, "analog", pi, ch, int(s)))
-        self.jobs = list(jobs.values())
-        self.cells = len(self.cell_keys)
+        self._plan("analog", lambda psc, ch: {
+            "format": _FORMAT, "kind": "analog", "model": model_id,
+            "channel": channel_spec(psc, ch), "analog": dataclasses.asdict(psc.analog)})
 
     def assemble(self, rows: Mapping[str, JobRow]) -> SectionResult:
         sc = self.loaded.scenario
         out = SectionResult()
-        for pi, point in enumerate(self.loaded.points):
-            psc = point.scenario
-            for ch in psc.channels:
-                cells = [rows[self.cell_keys[(pi, ch, s)]] for s in sc.seeds]
-                correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
-                total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
-                k = int(cells[0]["k"])  # type: ignore[call-overload]
-                low, high, method = interval_from_counts(
-                    [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
-                    [int(c["total"]) for c in cells],  # type: ignore[call-overload]
-                    ci=sc.outputs.ci, confidence=sc.outputs.confidence)
-                out.rows.append(Row.analog(
-                    point=pi, scheme=SPLIT_AE_ANALOG, channel=ch, policy=f"analog (k={k})",
-                    sweep=point.values, correct=correct, total=total, accuracy_low=low,
-                    accuracy_high=high, scheme_type=SPLIT_AE_ANALOG,
-                    channel_uses_per_image=k * psc.analog.symbols_per_entry,
-                    ci_method=method, seeds=len(cells)))
+        for pi, ch, cells in self._cells(rows):
+            point = self.loaded.points[pi]
+            correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
+            total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
+            k = int(cells[0]["k"])  # type: ignore[call-overload]
+            low, high, method = interval_from_counts(
+                [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
+                [int(c["total"]) for c in cells],  # type: ignore[call-overload]
+                ci=sc.outputs.ci, confidence=sc.outputs.confidence)
+            out.rows.append(Row.analog(
+                point=pi, scheme=SPLIT_AE_ANALOG, channel=ch, policy=f"analog (k={k})",
+                sweep=point.values, correct=correct, total=total, accuracy_low=low,
+                accuracy_high=high, scheme_type=SPLIT_AE_ANALOG,
+                channel_uses_per_image=k * point.scenario.analog.symbols_per_entry,
+                ci_method=method, seeds=len(cells)))
         return out
 
 
-class AnalogSchemeSection(Section):
+class AnalogSchemeSection(_AnalogCells):
     """An analog ``schemes`` entry: ``scheme-analog`` jobs and one row per point and channel.
 
     Args:
@@ -225,47 +241,34 @@ class AnalogSchemeSection(Section):
                  sensor_macs: float, channel_uses_per_image: float) -> None:
         self.loaded, self.scheme = loaded, scheme
         self.sensor_macs, self.channel_uses_per_image = sensor_macs, channel_uses_per_image
-        sc = loaded.scenario
-        self.cell_keys: dict[tuple[int, str, int], str] = {}
-        jobs: dict[str, Job] = {}
-        for pi, point in enumerate(loaded.points):
-            psc = point.scenario
-            for ch in sc.channels:
-                for s in sc.seeds:
-                    key = stable_hash({
-                        "format": _FORMAT, "kind": "scheme-analog", "scheme": scheme,
-                        "id": scheme_id, "channel": channel_spec(psc, ch),
-                        "link": dataclasses.asdict(psc.link), "seed": int(s)})
-                    self.cell_keys[(pi, ch, s)] = key
-                    jobs.setdefault(key, Job(key, "scheme-analog", pi, ch, int(s),
-                                             scheme=scheme))
-        self.jobs = list(jobs.values())
-        self.cells = len(self.cell_keys)
+        self._plan("scheme-analog", lambda psc, ch: {
+            "format": _FORMAT, "kind": "scheme-analog", "scheme": scheme, "id": scheme_id,
+            "channel": channel_spec(psc, ch), "link": dataclasses.asdict(psc.link)},
+            scheme=scheme)
 
     def assemble(self, rows: Mapping[str, JobRow]) -> SectionResult:
         sc = self.loaded.scenario
         out = SectionResult()
         type_ = sc.schemes[self.scheme].type
-        for pi, point in enumerate(self.loaded.points):
-            for ch in sc.channels:
-                cells = [rows[self.cell_keys[(pi, ch, s)]] for s in sc.seeds]
-                correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
-                total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
-                low, high, method = interval_from_counts(
-                    [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
-                    [int(c["total"]) for c in cells],  # type: ignore[call-overload]
-                    ci=sc.outputs.ci, confidence=sc.outputs.confidence,
-                    accuracy_se=[float(c["accuracy_se"]) for c in cells],  # type: ignore[arg-type]
-                    block_frames=[float(c["block_frames"]) for c in cells])  # type: ignore[arg-type]
-                out.rows.append(Row.analog(
-                    point=pi, scheme=self.scheme, channel=ch, policy="analog",
-                    ci_method=method, seeds=len(cells),
-                    sweep=point.values, correct=correct, total=total, accuracy_low=low,
-                    accuracy_high=high, scheme_type=type_,
-                    mean_capacity_bits=float(np.mean([c["mean_capacity_bits"] for c in cells])),
-                    mean_snr_db=float(np.mean([c["mean_snr_db"] for c in cells])),
-                    sensor_macs=float(self.sensor_macs),
-                    channel_uses_per_image=float(self.channel_uses_per_image)))
+        for pi, ch, cells in self._cells(rows):
+            point = self.loaded.points[pi]
+            correct = sum(int(c["correct"]) for c in cells)  # type: ignore[call-overload]
+            total = sum(int(c["total"]) for c in cells)  # type: ignore[call-overload]
+            low, high, method = interval_from_counts(
+                [int(c["correct"]) for c in cells],  # type: ignore[call-overload]
+                [int(c["total"]) for c in cells],  # type: ignore[call-overload]
+                ci=sc.outputs.ci, confidence=sc.outputs.confidence,
+                accuracy_se=[float(c["accuracy_se"]) for c in cells],  # type: ignore[arg-type]
+                block_frames=[float(c["block_frames"]) for c in cells])  # type: ignore[arg-type]
+            out.rows.append(Row.analog(
+                point=pi, scheme=self.scheme, channel=ch, policy="analog",
+                ci_method=method, seeds=len(cells),
+                sweep=point.values, correct=correct, total=total, accuracy_low=low,
+                accuracy_high=high, scheme_type=type_,
+                mean_capacity_bits=float(np.mean([c["mean_capacity_bits"] for c in cells])),
+                mean_snr_db=float(np.mean([c["mean_snr_db"] for c in cells])),
+                sensor_macs=float(self.sensor_macs),
+                channel_uses_per_image=float(self.channel_uses_per_image)))
         return out
 
 

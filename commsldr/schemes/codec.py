@@ -219,7 +219,7 @@ class ImageCodecScheme(Scheme):
         key = cache_key({"base": model_id(base), "codec": self.codec, "q": self.qualities,
                          "epochs": self.finetune_epochs, "lr": self.finetune_lr,
                          "headers": self.headers, "seed": ctx.seed, "dataset": ctx.dataset,
-                         "batch_size": cfg.batch_size, "augment": cfg.augment, "format": 1})
+                         "batch_size": cfg.ce.batch_size, "augment": cfg.data.augment, "format": 1})
         out = ctx.cache_dir / "models" / f"{self.codec}-ft-{key}"
         if (out / "model.pt").is_file():
             ctx.log(f"{self.codec}: cached classifier {out / 'model.pt'}")

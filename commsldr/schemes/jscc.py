@@ -207,7 +207,7 @@ class AnalogJSCCScheme(Scheme):
         cfg = cfg.replace(seed=ctx.seed)
         key = cache_key({"base": model_id(base), "n": n, "params": self.params(),
                          "seed": ctx.seed, "dataset": ctx.dataset,
-                         "batch_size": cfg.batch_size, "augment": cfg.augment, "format": 1})
+                         "batch_size": cfg.ce.batch_size, "augment": cfg.data.augment, "format": 1})
         out = ctx.cache_dir / "models" / f"jscc-{key}"
         if (out / "model.pt").is_file():
             ctx.log(f"analog-jscc: cached model {out / 'model.pt'}")

@@ -15,7 +15,7 @@ from commsldr.train.config import TrainConfig, paper_config
 from commsldr.train.distributed import DistContext, init_distributed
 from commsldr.train.evaluation import evaluate, predict_from_latent
 from commsldr.train.loop import PhaseResult, train_phase
-from commsldr.train.phase import Phase, PhaseSettings, Step
+from commsldr.train.phase import Phase, Step
 from commsldr.train.recipes import (
     RecipeResult,
     build_model,
@@ -25,14 +25,16 @@ from commsldr.train.recipes import (
     register_recipe,
     run_recipe,
 )
+from commsldr.train.settings import OptimSettings, SideSettings
 
 __all__ = [
     "CheckpointError",
     "DistContext",
     "Phase",
     "PhaseResult",
-    "PhaseSettings",
+    "OptimSettings",
     "RecipeResult",
+    "SideSettings",
     "Step",
     "TrainConfig",
     "build_model",

@@ -187,10 +187,10 @@ def train_entropy_bottleneck(
     loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=gens["order"],
                          raw=True, drop_last=len(train) >= phase.batch_size)
     augment = make_augment(phase.augment)
-    per_batch = phase.schedule == "triangle"
+    per_batch = phase.optim.schedule == "triangle"
     sched = _make_scheduler(phase, opt, max(1, len(loader)))
     lam = torch.tensor(eb.lambdas, dtype=torch.float32)
-    memory_format = torch.channels_last if phase.channels_last else torch.contiguous_format
+    memory_format = torch.channels_last if phase.optim.channels_last else torch.contiguous_format
     history: list[dict[str, Any]] = []
     lookahead: dict[str, torch.Tensor] | None = None
     start = 0
@@ -212,7 +212,7 @@ def train_entropy_bottleneck(
         _warm_priors(model, eb, train, phase.seed)
         rec0 = {"epoch": 0, **_score(model, eb, val, "val")}
         log(f"entropy-bottleneck: priors fitted; before fine-tuning {json.dumps(rec0)}")
-    if phase.channels_last:
+    if phase.optim.channels_last:
         model.to(memory_format=torch.channels_last)
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     total_steps = phase.epochs * len(loader)
@@ -233,12 +233,12 @@ def train_entropy_bottleneck(
             idx = (torch.arange(labels.shape[0]) + step) % eb.num_rates
             opt.zero_grad(set_to_none=True)
             eb_opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.optim.amp):
                 y = model.encode(x)
             y_hat, bits = eb(y.float(), idx.to(device), generator=gens["noise"])
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.optim.amp):
                 logits = model.decode(y_hat)
-            ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.label_smoothing)
+            ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.optim.label_smoothing)
             rate = (lam.to(device)[idx.to(device)] * bits).mean()
             (ce + rate).backward()
             opt.step()
@@ -252,7 +252,7 @@ def train_entropy_bottleneck(
             seen += int(labels.numel())
             batches += 1
             step += 1
-            if (phase.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
+            if (phase.optim.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
                     and step % LOOKAHEAD_EVERY == 0):
                 if lookahead is None:
                     lookahead = _float_state(model)

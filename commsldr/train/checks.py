@@ -45,20 +45,20 @@ def estimate_model_bytes(config: TrainConfig, num_classes: int = 10) -> tuple[in
 
     from commsldr.models import SplitAutoencoder
 
-    d = config.side_dim or config.latent_dim
+    d = config.model.side_dim or config.model.latent_dim
     # cheap lower bound first: the latent layer (hidden 512 -> d) and one 3x3 convolution of
     # 16 w -> 16 w channels, which every backbone has; past the memory it is estimate enough
-    n = int(512 * config.latent_dim + 9 * (16 * config.width) ** 2)
+    n = int(512 * config.model.latent_dim + 9 * (16 * config.model.width) ** 2)
     if 16 * n + 32 * d * d > available_memory_bytes():
         return n, 16 * n + 32 * d * d
     # convolution weights grow as width^2: above width 8 scale the count at width 1
-    width = config.width if config.width <= 8 else 1.0
+    width = config.model.width if config.model.width <= 8 else 1.0
     with torch.device("meta"):
-        model = SplitAutoencoder(config.backbone, config.latent_dim, num_classes,
-                                 config.side_dim, width=width)
+        model = SplitAutoencoder(config.model.backbone, config.model.latent_dim, num_classes,
+                                 config.model.side_dim, width=width)
     n = sum(p.numel() for p in model.parameters())
-    if width != config.width:
-        n = int(n * (config.width / width) ** 2)
+    if width != config.model.width:
+        n = int(n * (config.model.width / width) ** 2)
     return n, 16 * n + 32 * d * d
 
 
@@ -66,21 +66,21 @@ def check_model_fits(config: TrainConfig, num_classes: int = 10,
                      memory_bytes: int | None = None) -> None:
     """Refuse a model whose training would need more than half this machine's memory."""
     limit = (memory_bytes or available_memory_bytes()) // 2
-    d = config.side_dim or config.latent_dim
-    w = max(1.0, config.width)
+    d = config.model.side_dim or config.model.latent_dim
+    w = max(1.0, config.model.width)
     # generous upper bound (ResNet-34 has 21.8 M parameters at width 1; latent layers at most
     # 65536 w parameters per latent entry): below the limit, skip building the model
-    if 16 * (25e6 * w * w + 65536 * w * config.latent_dim) + 32 * d * d <= limit:
+    if 16 * (25e6 * w * w + 65536 * w * config.model.latent_dim) + 32 * d * d <= limit:
         return
     try:
         n, need = estimate_model_bytes(config, num_classes)
     except (ValueError, RuntimeError, OverflowError) as e:
-        raise TrainConfigError("width", f"latent_dim={config.latent_dim}, width={config.width:g} "
+        raise TrainConfigError("width", f"latent_dim={config.model.latent_dim}, width={config.model.width:g} "
                                         f"give a model too large to build ({type(e).__name__})"
                                         ) from None
     if need > limit:
-        key = "width" if config.width > 4 and config.latent_dim <= 4096 else "latent_dim"
-        raise TrainConfigError(key, f"latent_dim={config.latent_dim}, width={config.width:g}: "
+        key = "width" if config.model.width > 4 and config.model.latent_dim <= 4096 else "latent_dim"
+        raise TrainConfigError(key, f"latent_dim={config.model.latent_dim}, width={config.model.width:g}: "
                                     f"training needs an estimated {_gb(need)} ({n:,} parameters) "
                                     f"but half of this machine's memory is {_gb(limit)}")
 
@@ -88,43 +88,43 @@ def check_model_fits(config: TrainConfig, num_classes: int = 10,
 def _torchvision_root(config: TrainConfig) -> Path:
     from commsldr.data.datasets import cache_dir
 
-    return Path(config.data_root).expanduser() if config.data_root else cache_dir() / "torchvision"
+    return Path(config.data.root).expanduser() if config.data.root else cache_dir() / "torchvision"
 
 
 def check_data_available(config: TrainConfig) -> None:
     """The dataset can be loaded without surprises: raise :class:`TrainConfigError` naming
     ``data_root``/``download``/``dataset`` otherwise (no download is attempted)."""
-    if config.dataset == "imagefolder":
-        if config.data_root is None:
+    if config.data.dataset == "imagefolder":
+        if config.data.root is None:
             raise TrainConfigError("data_root", "required for dataset imagefolder (a folder "
                                                 "with train/ and test/ class sub-folders)")
-        root = Path(config.data_root).expanduser()
+        root = Path(config.data.root).expanduser()
         for split in ("train", "test"):
             if not (root / split).is_dir():
                 raise TrainConfigError("data_root", f"{root} has no {split}/ folder (imagefolder "
                                                     f"needs train/ and test/ class sub-folders)")
-    elif config.dataset in _CIFAR_DIRS:
+    elif config.data.dataset in _CIFAR_DIRS:
         root = _torchvision_root(config)
-        if not config.download and not (root / _CIFAR_DIRS[config.dataset]).is_dir():
-            raise TrainConfigError("download", f"{config.dataset} is not under {root} (no "
-                                               f"{_CIFAR_DIRS[config.dataset]}/) and download is "
+        if not config.data.download and not (root / _CIFAR_DIRS[config.data.dataset]).is_dir():
+            raise TrainConfigError("download", f"{config.data.dataset} is not under {root} (no "
+                                               f"{_CIFAR_DIRS[config.data.dataset]}/) and download is "
                                                f"off; give the folder that holds it as data_root, "
                                                f"or allow the download (needs internet)")
-    elif config.data_root is not None and not Path(config.data_root).expanduser().is_dir():
-        raise TrainConfigError("data_root", f"no such directory: {config.data_root}")
+    elif config.data.root is not None and not Path(config.data.root).expanduser().is_dir():
+        raise TrainConfigError("data_root", f"no such directory: {config.data.root}")
 
 
 def test_set_size(config: TrainConfig) -> int | None:
     """Number of test images ``config`` evaluates on, without loading them (``None``: unknown)."""
     from commsldr.data.datasets import SYNTHETIC_DEFAULT_SIZE
 
-    per = config.test_num_per_class
-    if config.dataset == "synthetic":
+    per = config.data.test_num_per_class
+    if config.data.dataset == "synthetic":
         return 10 * (per or SYNTHETIC_DEFAULT_SIZE["test"])
-    if config.dataset in _CIFAR_DIRS:
-        classes = _CLASSES[config.dataset]
+    if config.data.dataset in _CIFAR_DIRS:
+        classes = _CLASSES[config.data.dataset]
         return min(_CIFAR_TEST, classes * per) if per else _CIFAR_TEST
-    root = Path(config.data_root or "").expanduser() / "test"
+    root = Path(config.data.root or "").expanduser() / "test"
     if not root.is_dir():
         return None
     total = 0

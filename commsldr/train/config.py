@@ -29,335 +29,175 @@ preset field; ``commsldr train --paper --print-config`` prints them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
-import types
-import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from commsldr.errors import UserError, did_you_mean, show
-from commsldr.registry import MODELS  # the registry, not the models: no torch import
+from commsldr.errors import show
+from commsldr.train.settings import (
+    AUGMENT_MODES,
+    DATASETS,
+    DUPHIL_MODES,
+    FLAT_KEYS,
+    GROUPS,
+    OPTIMIZERS,
+    SCHEDULES,
+    SCREEN_RULES,
+    SIDE_INPUTS,
+    SIDE_QUANTIZERS,
+    CeSettings,
+    DataSettings,
+    EbSettings,
+    FinetuneSettings,
+    LdrSettings,
+    ModelSettings,
+    OptimSettings,
+    RunSettings,
+    ScreenSettings,
+    SideSettings,
+    TrainConfigError,
+    TruncateSettings,
+    flat_settings,
+)
 
 __all__ = ["AUGMENT_MODES", "DATASETS", "DUPHIL_MODES", "FAST_PRESET", "OPTIMIZERS",
            "PROVENANCE_TAGS", "SCHEDULES", "SCREEN_RULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
            "TrainConfig", "TrainConfigError", "fast_config", "paper_backbone", "paper_config",
            "paper_provenance"]
 
-DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
-OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = ("cosine", "multistep", "constant", "triangle")
-AUGMENT_MODES = ("light", "heavy", "none")
-DUPHIL_MODES = ("alternate", "phases")
-TRUNCATE_FINETUNE = ("ce", "ldr-ft")
-SCREEN_SELECT = ("test", "val")
-SIDE_INPUTS = ("clean", "quantized")
-SIDE_QUANTIZERS = ("noise", "ste")
-SCREEN_RULES = ("rate-mean", "rate-at", "float")
 #: where a preset value comes from (``TrainConfig.provenance``)
 PROVENANCE_TAGS = ("paper", "authors' code", "our choice", "user")
 
 
-class TrainConfigError(UserError):
-    """A training setting is invalid; ``key`` is the :class:`TrainConfig` field."""
-
-
-_TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
-
-
-def _check_value(key: str, value: Any, tp: Any) -> Any:
-    """Check ``value`` against the annotation ``tp`` (strict: no strings for numbers, no bools for
-    integers, finite floats); return it with integers widened to ``float`` where a float is due."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _check_value(key, value, inner)
-    if origin is list:
-        if not isinstance(value, (list, tuple)):
-            raise TrainConfigError(key, f"expected a list, got {show(value)}")
-        (inner,) = typing.get_args(tp)
-        return [_check_value(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise TrainConfigError(key, f"expected a mapping, got {show(value)}")
-        kt, vt = typing.get_args(tp) or (Any, Any)
-        return {_check_value(f"{key}.{k}", k, kt): _check_value(f"{key}.{k}", v, vt)
-                for k, v in value.items()}
-    if tp not in _TYPE_NAMES:  # Any, or a type this checker does not know: the field's own checks
-        return value
-    ok = {
-        bool: lambda v: isinstance(v, bool),
-        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-        float: lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)
-                          and math.isfinite(v)),
-        str: lambda v: isinstance(v, str),
-    }[tp]
-    if not ok(value):
-        raise TrainConfigError(key, f"expected {_TYPE_NAMES[tp]}, got {show(value)}")
-    return float(value) if tp is float else value
-
-
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything a recipe needs; stored (resolved) in every checkpoint and in ``config.json``.
+    """Everything a recipe needs, in groups (:mod:`commsldr.train.settings`); stored (resolved,
+    flat: :meth:`to_dict`) in every checkpoint and in ``config.json``.
 
-    Data:
-        dataset: one of ``synthetic``, ``cifar10``, ``cifar100``, ``imagefolder``.
-        data_root: dataset directory (``imagefolder``: a folder with ``train/`` and ``test/``).
-        download: allow torchvision to download CIFAR.
-        num_per_class: keep this many training images per class (``None``: all; for
-            ``synthetic``: how many to generate).
-        test_num_per_class: the same for the test split.
-        augment: augmentation of the training images: ``light`` (flip + 2-pixel translate, the
-            authors' CE-T and fast CIFAR training), ``heavy`` (the family T: crop, flip, rotation,
-            colour jitter, grayscale) or ``none``. LDR-SSL views always use T. ``True``/``False``
-            (older configs) mean ``heavy``/``none``.
-    Model:
-        backbone, latent_dim (d_y), side_dim (side-branch output; ``None``: the model's default),
-        width (channel multiplier of the backbone).
-    Optimisation (CE-T and the first training of a recipe):
-        epochs, batch_size, lr, optimizer (``sgd``/``adam``), momentum, weight_decay,
-        schedule (``cosine``/``multistep``/``constant``), milestones (fractions of the epochs),
-        gamma (multistep factor), amp (autocast: bfloat16 on CPU, float16 + GradScaler on CUDA),
-        nesterov (Nesterov momentum), label_smoothing (of every CE loss), bias_lr_scale
-        (learning-rate factor of BatchNorm parameters, weight decay divided by it), warmup
-        (``triangle`` schedule: fraction of the steps to the peak), channels_last (NHWC memory
-        format), lookahead (airbench's weight averaging, see :mod:`commsldr.train.loop`). ``schedule="triangle"`` steps per mini-batch (see :mod:`commsldr.train.loop`).
-    LDR phases (DuPHiL and LDR-FT steps 1–2):
-        ldr_epochs, ldr_batch_size, ldr_lr, ldr_milestones, ce_weight (CE weight ``ce_lam`` in the
-        decoder step), eps_sq (ε², see :mod:`commsldr.losses`), rate_weight (γ), ssl_views (n),
-        duphil_mode: ``alternate`` (per mini-batch: encoder+side step with L_LDR, then decoder
-        step with CE — the authors' code) or ``phases`` (encoder phase, then decoder phase).
-    LDR-FT step 3 / truncation fine-tuning:
-        finetune_epochs (``None``: ``epochs``), finetune_lr.
-    Recipes:
-        dims (screen), screen_select (``test`` or ``val``), val_fraction, keep (truncate: k),
-        truncate_finetune (``ce`` or ``ldr-ft``), from_checkpoint (start from this model).
-    Entropy bottleneck (``entropy-bottleneck``): eb_lambdas (the rate weights λ of the rate
-        points, loss CE + λ·bits per image), eb_lr (Adam learning rate of the gains and priors).
-    Screening (``screen``): screen_rule picks d_y — ``rate-mean`` (largest mean accuracy over
-        ``screen_budgets``, real coded payload bits per image), ``rate-at`` (best accuracy at
-        ``screen_at_bits``, one of the budgets) or ``float`` (best unquantized accuracy).
-    Provenance: ``provenance`` maps preset fields to :data:`PROVENANCE_TAGS` (see
-        :func:`paper_config`); empty for a plain config.
-    Side branch (LDR phases only; CE steps never use it):
-        side_input: ``clean`` (the float latent y, the default) or ``quantized`` (the latent as
-        quantized with step ``side_step``, trained through ``side_quantizer``: ``noise``, additive
-        ``U(-side_noise, side_noise)·side_step`` — the authors' code, step 1, half-width 1 — or
-        ``ste``, rounding with the straight-through estimator).
-    Run:
-        seed, out (output directory), resume, device (``None``: cuda if available), progress
-        (tqdm bars), eval_every (epochs between test evaluations; the last epoch always).
+    Groups (attribute: class — flat keys):
+        ``data``: :class:`~commsldr.train.settings.DataSettings` — dataset, data_root, download,
+        num_per_class, test_num_per_class, augment, val_fraction.
+        ``model``: :class:`~commsldr.train.settings.ModelSettings` — backbone, latent_dim,
+        side_dim, width.
+        ``ce``: :class:`~commsldr.train.settings.CeSettings` — epochs, batch_size, lr (CE-T).
+        ``optim``: :class:`~commsldr.train.settings.OptimSettings` — optimizer, momentum,
+        weight_decay, schedule, milestones, gamma, amp, nesterov, label_smoothing, bias_lr_scale,
+        warmup, channels_last, lookahead (every phase's optimiser: ``Phase.optim``).
+        ``ldr``: :class:`~commsldr.train.settings.LdrSettings` — ldr_epochs, ldr_batch_size,
+        ldr_lr, ldr_milestones, ce_weight, eps_sq, rate_weight, ssl_views, duphil_mode.
+        ``side``: :class:`~commsldr.train.settings.SideSettings` — side_input, side_quantizer,
+        side_step, side_noise (the LDR phases' ``Phase.side``).
+        ``finetune``: :class:`~commsldr.train.settings.FinetuneSettings` — finetune_epochs,
+        finetune_lr.
+        ``truncate``: :class:`~commsldr.train.settings.TruncateSettings` — keep,
+        truncate_finetune.
+        ``screen``: :class:`~commsldr.train.settings.ScreenSettings` — dims, screen_select,
+        screen_rule, screen_budgets, screen_at_bits.
+        ``eb``: :class:`~commsldr.train.settings.EbSettings` — eb_lambdas, eb_lr.
+        ``run``: :class:`~commsldr.train.settings.RunSettings` — seed, out, resume, device,
+        progress, eval_every, from_checkpoint.
+    Top level:
+        recipe (the recipe's name) and ``provenance``: flat key -> one of
+        :data:`PROVENANCE_TAGS` (see :func:`paper_config`); empty for a plain config.
+
+    Build it from the flat keys (the spelling of ``commsldr train``, ``--set`` and a scenario's
+    ``model.train``) or from groups with :meth:`from_dict`; a group may also be given to the
+    constructor as a mapping of its fields (``TrainConfig(optim={"momentum": 0.8})``).
+
+    Example:
+        >>> c = TrainConfig.from_dict({"momentum": 0.8, "ldr": {"epochs": 3}})
+        >>> (c.optim.momentum, c.ldr.epochs, c.to_dict()["ldr_epochs"])
+        (0.8, 3, 3)
     """
 
     recipe: str = "ce"
-    # data
-    dataset: str = "synthetic"
-    data_root: str | None = None
-    download: bool = False
-    num_per_class: int | None = None
-    test_num_per_class: int | None = None
-    augment: str = "light"
-    # model
-    backbone: str = "resnet8"
-    latent_dim: int = 32
-    side_dim: int | None = None
-    width: float = 0.5
-    # CE-T optimisation
-    epochs: int = 2
-    batch_size: int = 64
-    lr: float = 0.1
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    milestones: list[float] = field(default_factory=lambda: [0.5, 0.75, 0.9])
-    gamma: float = 0.1
-    amp: bool = False
-    nesterov: bool = False
-    label_smoothing: float = 0.0
-    bias_lr_scale: float = 1.0
-    warmup: float = 0.23
-    channels_last: bool = False
-    lookahead: bool = False
-    # LDR phases
-    ldr_epochs: int | None = None
-    ldr_batch_size: int | None = None
-    ldr_lr: float = 0.01
-    ldr_milestones: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.75])
-    ce_weight: float = 1.0
-    eps_sq: float = 0.5
-    rate_weight: float = 1.0
-    ssl_views: int = 2
-    duphil_mode: str = "alternate"
-    # fine-tuning
-    finetune_epochs: int | None = None
-    finetune_lr: float = 0.005
-    # recipes
-    dims: list[int] = field(default_factory=lambda: [16, 32, 64])
-    screen_select: str = "test"
-    val_fraction: float = 0.1
-    keep: int | None = None
-    truncate_finetune: str = "ce"
-    from_checkpoint: str | None = None
-    # entropy bottleneck (recipe ``entropy-bottleneck``)
-    eb_lambdas: list[float] = field(default_factory=lambda: [0.005, 0.015, 0.05, 0.15])
-    eb_lr: float = 0.01
-    # run
-    seed: int = 0
-    out: str = "runs/train"
-    resume: bool = False
-    device: str | None = None
-    progress: bool = True
-    eval_every: int = 1
-    # side-branch input during the LDR phases (guide "Training": "What the side branch sees")
-    side_input: str = "clean"
-    side_quantizer: str = "noise"
-    side_step: float = 1.0
-    side_noise: float = 1.0
-    # screening by rate-accuracy (guide "Training": "Choosing d_y")
-    screen_rule: str = "rate-mean"
-    screen_budgets: list[float] = field(default_factory=lambda: [16.0, 32.0, 64.0, 128.0])
-    screen_at_bits: float | None = None
-    # where each preset value comes from: field -> one of PROVENANCE_TAGS (paper_config fills it)
+    data: DataSettings = field(default_factory=DataSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    ce: CeSettings = field(default_factory=CeSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+    ldr: LdrSettings = field(default_factory=LdrSettings)
+    side: SideSettings = field(default_factory=SideSettings)
+    finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
+    truncate: TruncateSettings = field(default_factory=TruncateSettings)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
+    eb: EbSettings = field(default_factory=EbSettings)
+    run: RunSettings = field(default_factory=RunSettings)
     provenance: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.augment, bool):  # older configs: True meant the family T
-            self.augment = "heavy" if self.augment else "none"
+        for name, cls in GROUPS.items():
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, cls.from_flat(flat_settings({name: value})))
+            elif not isinstance(value, cls):
+                raise TrainConfigError(name, f"expected a {cls.__name__} or a mapping of its "
+                                             f"settings, got {show(value)}")
         self.validate()
 
     # -- helpers -----------------------------------------------------------------------------
     @property
     def ldr_epochs_resolved(self) -> int:
-        return self.epochs if self.ldr_epochs is None else self.ldr_epochs
+        """Epochs of each LDR phase: ``ldr_epochs``, else ``epochs``."""
+        return self.ce.epochs if self.ldr.epochs is None else self.ldr.epochs
 
     @property
     def ldr_batch_size_resolved(self) -> int:
-        return self.batch_size if self.ldr_batch_size is None else self.ldr_batch_size
+        """Batch size of the LDR phases: ``ldr_batch_size``, else ``batch_size``."""
+        return self.ce.batch_size if self.ldr.batch_size is None else self.ldr.batch_size
 
     @property
     def finetune_epochs_resolved(self) -> int:
-        return self.epochs if self.finetune_epochs is None else self.finetune_epochs
+        """Epochs of the fine-tuning phases: ``finetune_epochs``, else ``epochs``."""
+        return self.ce.epochs if self.finetune.epochs is None else self.finetune.epochs
 
     def validate(self) -> None:
-        """Raise :class:`TrainConfigError` (a ``ValueError``) naming the first bad field.
+        """Raise :class:`TrainConfigError` (a ``ValueError``) naming the first bad flat key.
 
-        Strict: every field must have its annotated type (``"0.1"`` is not a number, ``true`` is
-        not an integer), numbers must be finite, names must be registered. This is the one
-        validator of training settings: ``commsldr train`` and a scenario's ``model.train`` both
-        go through it.
+        Strict: every setting must have its annotated type (``"0.1"`` is not a number, ``true``
+        is not an integer), numbers must be finite, names must be registered. Each group checks
+        its own fields when it is built (:mod:`commsldr.train.settings`); this checks the top
+        level. It is the one validator of training settings: ``commsldr train`` and a scenario's
+        ``model.train`` both go through it.
         """
-        hints = typing.get_type_hints(type(self))
-        for f in dataclasses.fields(self):
-            setattr(self, f.name, _check_value(f.name, getattr(self, f.name), hints[f.name]))
-        choices = {
-            "dataset": DATASETS,
-            "optimizer": OPTIMIZERS,
-            "schedule": SCHEDULES,
-            "duphil_mode": DUPHIL_MODES,
-            "truncate_finetune": TRUNCATE_FINETUNE,
-            "screen_select": SCREEN_SELECT,
-            "augment": AUGMENT_MODES,
-        }
-        for key, allowed in choices.items():
-            v = getattr(self, key)
-            if v not in allowed:
-                raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
-                                            f"allowed values: {', '.join(allowed)}")
-        backbones = [b for b in MODELS.names() if b != "split_autoencoder"]
-        if self.backbone not in backbones:
-            raise TrainConfigError("backbone", f"{show(self.backbone)} is not a registered "
-                                               f"backbone{did_you_mean(self.backbone, backbones)}"
-                                               f"; allowed values: {', '.join(backbones)}")
-        positive_ints = ["latent_dim", "epochs", "batch_size", "ssl_views", "eval_every",
-                         "num_per_class", "test_num_per_class", "side_dim", "ldr_epochs",
-                         "ldr_batch_size", "finetune_epochs", "keep"]
-        for key in positive_ints:
-            v = getattr(self, key)
-            if v is not None and v < 1:
-                raise TrainConfigError(key, f"must be >= 1, got {v}")
-        for key in ["lr", "ldr_lr", "finetune_lr", "eps_sq", "gamma", "width"]:
-            if not getattr(self, key) > 0:
-                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
-        for key in ["bias_lr_scale"]:
-            if not getattr(self, key) > 0:
-                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
-        for key in ["label_smoothing", "warmup"]:
-            if not 0 <= getattr(self, key) < 1:
-                raise TrainConfigError(key, f"must be in [0, 1), got {getattr(self, key)}")
-        for key in ["momentum", "weight_decay", "ce_weight", "rate_weight"]:
-            if getattr(self, key) < 0:
-                raise TrainConfigError(key, f"must be >= 0, got {getattr(self, key)}")
-        for key in ["milestones", "ldr_milestones"]:
-            if any(not 0 < f < 1 for f in getattr(self, key)):
-                raise TrainConfigError(key, f"must be fractions in (0, 1), got "
-                                            f"{show(getattr(self, key))}")
-        if not self.dims or any(d < 1 for d in self.dims):
-            raise TrainConfigError("dims", f"must be a non-empty list of positive integers, got "
-                                           f"{show(self.dims)}")
-        if not self.eb_lambdas or any(not (math.isfinite(v) and v >= 0) for v in self.eb_lambdas):
-            raise TrainConfigError("eb_lambdas", f"must be a non-empty list of numbers >= 0, got "
-                                                 f"{show(self.eb_lambdas)}")
-        if not (math.isfinite(self.eb_lr) and self.eb_lr > 0):
-            raise TrainConfigError("eb_lr", f"must be a number > 0, got {show(self.eb_lr)}")
-        if not 0 < self.val_fraction < 1:
-            raise TrainConfigError("val_fraction", f"must be in (0, 1), got {self.val_fraction}")
-        if self.ssl_views < 2:
-            raise TrainConfigError("ssl_views", f"must be >= 2 (n views per image), got "
-                                                f"{self.ssl_views}")
-        if self.seed < 0:
-            raise TrainConfigError("seed", f"must be >= 0, got {self.seed}")
-        for key, allowed in [("side_input", SIDE_INPUTS), ("side_quantizer", SIDE_QUANTIZERS),
-                             ("screen_rule", SCREEN_RULES)]:
-            v = getattr(self, key)
-            if v not in allowed:
-                raise TrainConfigError(key, f"{show(v)} is not allowed{did_you_mean(v, allowed)}; "
-                                            f"allowed values: {', '.join(allowed)}")
-        for key in ["side_step", "side_noise"]:
-            if not getattr(self, key) > 0:
-                raise TrainConfigError(key, f"must be > 0, got {getattr(self, key)}")
-        b = self.screen_budgets
-        if not b or len(set(b)) != len(b) or any(not v > 0 for v in b):
-            raise TrainConfigError("screen_budgets", f"must be a non-empty list of distinct numbers "
-                                                     f"> 0 (bits per image), got {show(b)}")
-        if self.screen_rule == "rate-at" and self.screen_at_bits not in b:
-            raise TrainConfigError("screen_at_bits", f"must be one of screen_budgets {show(b)} when "
-                                                     f"screen_rule is 'rate-at', got "
-                                                     f"{show(self.screen_at_bits)}")
-        known = {f.name for f in dataclasses.fields(self)}
+        if not isinstance(self.recipe, str):
+            raise TrainConfigError("recipe", f"expected a string, got {show(self.recipe)}")
+        if not isinstance(self.provenance, dict):
+            raise TrainConfigError("provenance", f"expected a mapping, got {show(self.provenance)}")
         for k, tag in self.provenance.items():
-            if k not in known or tag not in PROVENANCE_TAGS:
+            if k not in FLAT_KEYS or tag not in PROVENANCE_TAGS:
                 raise TrainConfigError("provenance", f"entry {show(k)}: {show(tag)} must map a "
                                                      f"TrainConfig field to one of "
                                                      f"{', '.join(PROVENANCE_TAGS)}")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict of every field."""
-        return dataclasses.asdict(self)
+        """The flat record: ``{flat key: value}`` in the order of
+        :data:`~commsldr.train.settings.FLAT_KEYS` (lists, not tuples; JSON-able). Stored in
+        checkpoints and hashed into the scenario's model cache key."""
+        flat: dict[str, Any] = {"recipe": self.recipe, "provenance": dict(self.provenance)}
+        for name in GROUPS:
+            flat.update(getattr(self, name).to_flat())
+        return {k: flat[k] for k in FLAT_KEYS}
+
+    def to_nested(self) -> dict[str, Any]:
+        """``{"recipe": ..., <group>: {field: value}, ..., "provenance": {...}}``."""
+        return {"recipe": self.recipe,
+                **{name: getattr(self, name).to_nested() for name in GROUPS},
+                "provenance": dict(self.provenance)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Build from a dict; unknown keys raise ``ValueError`` naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(map(str, set(data) - known))
-        if unknown:
-            raise TrainConfigError(unknown[0], f"unknown training setting"
-                                               f"{did_you_mean(unknown[0], known)}; allowed: "
-                                               f"{', '.join(sorted(known))}")
-        return cls(**data)
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """Build from flat keys, dotted keys (``optim.momentum``) or groups (``optim:
+        {momentum: 0.8}``), or any mix that names each setting once; missing settings take
+        their defaults. Unknown keys raise :class:`TrainConfigError` naming them."""
+        flat = flat_settings(data)
+        top = {k: flat.pop(k) for k in ("recipe", "provenance") if k in flat}
+        return cls(**top, **{name: g.from_flat(flat) for name, g in GROUPS.items()})
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A validated copy with some fields changed (unknown names raise ``ValueError``)."""
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise TrainConfigError(unknown[0], f"unknown training setting"
-                                               f"{did_you_mean(unknown[0], known)}")
-        return dataclasses.replace(self, **changes)
+        """A validated copy with some settings changed, named as in :meth:`from_dict` (flat
+        keys, or groups); unknown names raise :class:`TrainConfigError`."""
+        return TrainConfig.from_dict({**self.to_dict(), **flat_settings(changes)})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -464,11 +304,11 @@ def paper_config(**overrides: Any) -> TrainConfig:
         screen_rule="rate-mean", screen_budgets=[16.0, 32.0, 64.0, 128.0],
         side_input="quantized", side_quantizer="noise", side_step=1.0, side_noise=1.0,
     )
+    overrides = flat_settings(overrides)
     dataset = overrides.get("dataset", base["dataset"])
     base["backbone"] = paper_backbone(dataset)
     prov = paper_provenance(dataset)
     provenance = {k: prov[k][0] for k in base if k in prov}
-    overrides = dict(overrides)
     provenance.update(overrides.pop("provenance", None) or {})
     for k, v in overrides.items():
         if k in base and base[k] != v:
@@ -515,4 +355,4 @@ FAST_PRESET: dict[str, Any] = dict(
 
 def fast_config(**overrides: Any) -> TrainConfig:
     """The fast CIFAR recipe (:data:`FAST_PRESET`) with ``overrides`` applied."""
-    return TrainConfig.from_dict({**FAST_PRESET, **overrides})
+    return TrainConfig.from_dict({**FAST_PRESET, **flat_settings(overrides)})

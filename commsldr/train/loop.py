@@ -10,7 +10,7 @@ A step names the model parts it updates (``encoder``, ``decoder``, ``side``) and
 * ``ldr-ssl``  — L_LDR-SSL (eq. 2) on ``side(encode(views))`` for ``ssl_views`` augmented views of
   every image, Π^T the view groups (:func:`commsldr.data.make_views`).
 
-What the side branch sees is :attr:`Phase.side_input`: ``clean`` (the float latent ``y``) or
+What the side branch sees is ``Phase.side.input``: ``clean`` (the float latent ``y``) or
 ``quantized`` (the latent as the channel will carry it, with a step ``Δ = side_step``), trained
 through either additive uniform noise ``y + Δ·u``, ``u ~ U(-side_noise, side_noise)`` (the authors'
 ``Quantizer`` module: ``x + 2·rand - 1``, i.e. ``Δ = 1``, ``side_noise = 1``) or the
@@ -32,7 +32,6 @@ bit for bit (same device, same thread count).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -119,13 +118,13 @@ def _non_finite(model: torch.nn.Module) -> list[str]:
 #: the ``triangle`` schedule (:data:`~commsldr.train.phase.SCHEDULES`): from 0.2·lr up to lr at
 #: ``warmup`` of the steps, then down to 0.07·lr (airbench94's schedule)
 TRIANGLE_START, TRIANGLE_END = 0.2, 0.07
-#: airbench94's lookahead (``Phase.lookahead``): from 30 % of the epochs on, every 5 steps the
+#: airbench94's lookahead (``Phase.optim.lookahead``): from 30 % of the epochs on, every 5 steps the
 #: weights are pulled into a running average with decay ``0.95^5 · (step / total)^3`` (weak at
 #: first, strong at the end) and set to it.
 LOOKAHEAD_START, LOOKAHEAD_EVERY, LOOKAHEAD_DECAY = 0.3, 5, 0.95
 #: Phase fields added after checkpoints were first written, with the value older checkpoints
 #: implicitly used (so they still resume).
-#: Their values are the fields' defaults (read from :class:`Phase` by :func:`_upgrade`).
+#: Their values are the defaults (:meth:`Phase.record_defaults`, read by :func:`_upgrade`).
 _PHASE_FIELDS_ADDED = ("side_input", "side_quantizer", "side_step", "side_noise", "nesterov",
                        "label_smoothing", "bias_lr_scale", "warmup", "channels_last", "lookahead")
 
@@ -135,7 +134,7 @@ def _upgrade(stored: Any) -> Any:
     then at the values it implicitly used (``augment`` was a bool: True meant the family T)."""
     if not isinstance(stored, dict):
         return stored
-    defaults = {f.name: f.default for f in dataclasses.fields(Phase)}
+    defaults = Phase.record_defaults()
     out = {**{k: defaults[k] for k in _PHASE_FIELDS_ADDED}, **stored}
     if isinstance(out.get("augment"), bool):
         out["augment"] = "heavy" if out["augment"] else "none"
@@ -191,23 +190,25 @@ def _param_groups(phase: Phase, mods: dict[str, torch.nn.Module], names: tuple[s
     """One group, or two when ``bias_lr_scale != 1``: BatchNorm biases at ``lr * scale`` with
     the weight decay divided by the same factor (so the decay per step is unchanged; airbench's
     ``bias_scaler``), everything else (BatchNorm scales included) at ``lr``."""
-    if phase.bias_lr_scale == 1.0:
-        return [{"params": _params(mods, names), "lr": lr, "weight_decay": phase.weight_decay}]
+    if phase.optim.bias_lr_scale == 1.0:
+        return [{"params": _params(mods, names), "lr": lr,
+                 "weight_decay": phase.optim.weight_decay}]
     norm_ids = {id(m.bias) for n in names for m in mods[n].modules()
                 if isinstance(m, torch.nn.modules.batchnorm._NormBase) and m.bias is not None}
     params = _params(mods, names)
-    scale = phase.bias_lr_scale
+    scale = phase.optim.bias_lr_scale
     return [
         {"params": [p for p in params if id(p) in norm_ids], "lr": lr * scale,
-         "weight_decay": phase.weight_decay / scale},
+         "weight_decay": phase.optim.weight_decay / scale},
         {"params": [p for p in params if id(p) not in norm_ids], "lr": lr,
-         "weight_decay": phase.weight_decay},
+         "weight_decay": phase.optim.weight_decay},
     ]
 
 
 def _make_optimizer(phase: Phase, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
-    if phase.optimizer == "sgd":
-        return torch.optim.SGD(groups, momentum=phase.momentum, nesterov=phase.nesterov)
+    if phase.optim.optimizer == "sgd":
+        return torch.optim.SGD(groups, momentum=phase.optim.momentum,
+                               nesterov=phase.optim.nesterov)
     return torch.optim.Adam(groups)
 
 
@@ -220,16 +221,17 @@ def _triangle(step: int, total: int, warmup: float) -> float:
 
 def _make_scheduler(phase: Phase, opt: torch.optim.Optimizer,
                     steps_per_epoch: int = 1) -> torch.optim.lr_scheduler.LRScheduler:
-    if phase.schedule == "triangle":
+    if phase.optim.schedule == "triangle":
         total = phase.epochs * steps_per_epoch
         return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda i: _triangle(i, total, phase.warmup))
-    if phase.schedule == "cosine":
+            opt, lambda i: _triangle(i, total, phase.optim.warmup))
+    if phase.optim.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=phase.epochs)
-    milestones = [] if phase.schedule == "constant" else sorted(
-        {max(1, int(f * phase.epochs)) for f in phase.milestones}
+    milestones = [] if phase.optim.schedule == "constant" else sorted(
+        {max(1, int(f * phase.epochs)) for f in phase.optim.milestones}
     )
-    return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=phase.gamma)
+    return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones,
+                                                gamma=phase.optim.gamma)
 
 
 def side_latent(latent: torch.Tensor, phase: Phase,
@@ -238,16 +240,16 @@ def side_latent(latent: torch.Tensor, phase: Phase,
     quantized latent, ``y + Δ·u`` with ``u ~ U(-side_noise, side_noise)`` drawn from
     ``generator`` on the CPU (``side_quantizer="noise"``) or ``y + sg(Δ·round(y/Δ) - y)``
     (``"ste"``). Shape and dtype of ``latent`` (``[B, d_y]``) are kept."""
-    if phase.side_input == "clean":
+    if phase.side.input == "clean":
         return latent
-    step = float(phase.side_step)
-    if phase.side_quantizer == "ste":
+    step = float(phase.side.step)
+    if phase.side.quantizer == "ste":
         rounded = torch.round(latent.detach() / step) * step
         return latent + (rounded - latent.detach())
     if generator is None:
         raise ValueError("side_quantizer='noise' needs a generator for the noise draws")
     u = torch.rand(latent.shape, generator=generator, dtype=torch.float32)
-    noise = (2.0 * u - 1.0) * (float(phase.side_noise) * step)
+    noise = (2.0 * u - 1.0) * (float(phase.side.noise) * step)
     return latent + noise.to(device=latent.device, dtype=latent.dtype)
 
 
@@ -272,7 +274,7 @@ def _step_loss(
         with torch.set_grad_enabled("encoder" in step.parts):
             latent = model.encode(x)
         logits = model.decode(latent)
-        ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.label_smoothing)
+        ce = F.cross_entropy(logits.float(), labels, label_smoothing=phase.optim.label_smoothing)
         return step.weight * ce, None, logits
     if step.loss == "ldr-ssl":
         views, view_labels = make_views(raw, phase.ssl_views, augment, generator)
@@ -348,7 +350,7 @@ def train_phase(
     step_params = [_params(mods, s.parts) for s in phase.steps]
     optimizers = [_make_optimizer(phase, _param_groups(phase, mods, s.parts, s.lr))
                   for s in phase.steps]
-    use_scaler = phase.amp and device.type == "cuda"
+    use_scaler = phase.optim.amp and device.type == "cuda"
     scalers = [torch.amp.GradScaler("cuda", enabled=use_scaler) for _ in phase.steps]
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
 
@@ -358,7 +360,7 @@ def train_phase(
             derive_seed(phase.seed, f"{phase.name}/augment/{dist.rank}")
         ),
     }
-    if phase.side_input == "quantized" and phase.side_quantizer == "noise":
+    if phase.side.input == "quantized" and phase.side.quantizer == "noise":
         generators["side"] = torch.Generator().manual_seed(
             derive_seed(phase.seed, f"{phase.name}/side/{dist.rank}"))
     augment = make_augment(phase.augment)
@@ -366,10 +368,10 @@ def train_phase(
     drop_last = len(train) >= phase.batch_size
     loader = BatchLoader(train, phase.batch_size, shuffle=True, generator=generators["order"],
                          raw=True, drop_last=drop_last)
-    per_batch = phase.schedule == "triangle"
+    per_batch = phase.optim.schedule == "triangle"
     schedulers = [_make_scheduler(phase, o, max(1, len(loader))) for o in optimizers]
-    memory_format = torch.channels_last if phase.channels_last else torch.contiguous_format
-    if phase.channels_last:
+    memory_format = torch.channels_last if phase.optim.channels_last else torch.contiguous_format
+    if phase.optim.channels_last:
         model.to(memory_format=torch.channels_last)
 
     history: list[dict[str, Any]] = []
@@ -440,7 +442,7 @@ def train_phase(
             labels = labels.to(device, non_blocking=True)
             for i, step in enumerate(phase.steps):
                 model.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.amp):
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=phase.optim.amp):
                     loss, terms, logits = _step_loss(
                         model, step, phase, x, labels, raw, view_augment, generators["augment"],
                         generators.get("side"),
@@ -459,7 +461,7 @@ def train_phase(
                     schedulers[i].step()
             batches += 1
             step_count += 1
-            if (phase.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
+            if (phase.optim.lookahead and epoch >= int(LOOKAHEAD_START * phase.epochs)
                     and step_count % LOOKAHEAD_EVERY == 0):
                 if lookahead is None:
                     lookahead = _float_state(model)
@@ -486,7 +488,7 @@ def train_phase(
         last = epoch + 1 == phase.epochs
         if test is not None and (last or (epoch + 1) % phase.eval_every == 0):
             shard = test.subset(torch.arange(dist.rank, len(test), dist.world_size))
-            c, t = dist.sum([float(v) for v in count_correct(model, shard, amp=phase.amp)])
+            c, t = dist.sum([float(v) for v in count_correct(model, shard, amp=phase.optim.amp)])
             record["test_acc"] = c / t if t else math.nan
         record["time_s"] = time.perf_counter() - t0
         bad_loss = [k for k, v in record.items() if k.startswith("loss_") and not math.isfinite(v)]

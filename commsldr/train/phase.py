@@ -1,34 +1,47 @@
 """A training phase and its steps: what :func:`commsldr.train.loop.train_phase` runs.
 
-:class:`PhaseSettings` is the optimiser-and-loss part of a phase (optimizer, schedule, AMP,
-augmentation, the LDR constants, the side-branch input, ...): defined once here, inherited by
-:class:`Phase` (which adds its name, steps, epochs and batch size) and filled from a
-:class:`~commsldr.train.TrainConfig` by field name (:meth:`Phase.from_config`), so the 22 settings
-are not copied by hand between the two. A phase record (:meth:`Phase.to_dict`, stored in every
-checkpoint) is flat, as before.
+A :class:`Phase` has its name, steps, epochs and batch size, the optimiser group of the
+:class:`~commsldr.train.TrainConfig` itself (``optim``: an
+:class:`~commsldr.train.settings.OptimSettings`), its side-branch group (``side``: a
+:class:`~commsldr.train.settings.SideSettings`, the config's for a phase with an LDR step, the
+defaults otherwise) and the six loss and run settings it reads from the other groups
+(augment, eps_sq, rate_weight, ssl_views, seed, eval_every). :meth:`Phase.from_config` builds one
+from a config: the two groups are shared as they are, the six settings are read from the groups
+they live in. A phase record (:meth:`Phase.to_dict`, stored in
+every checkpoint and compared on resume) is flat, with the keys and order it always had.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["LOSSES", "PARTS", "SCHEDULES", "SIDE_FIELDS", "SIDE_INPUTS", "SIDE_QUANTIZERS", "Phase",
-           "PhaseSettings", "Step"]
+from commsldr.train.settings import (
+    SCHEDULES,
+    SIDE_INPUTS,
+    SIDE_QUANTIZERS,
+    OptimSettings,
+    SideSettings,
+)
+
+if TYPE_CHECKING:
+    from commsldr.train.config import TrainConfig
+
+__all__ = ["LOSSES", "PARTS", "RECORD_SETTINGS", "SCHEDULES", "SIDE_INPUTS", "SIDE_QUANTIZERS",
+           "Phase", "Step"]
 
 PARTS = ("encoder", "decoder", "side")
 LOSSES = ("ce", "ldr", "ldr-ssl")
-#: ``cosine``, ``multistep`` and ``constant`` step once per epoch; ``triangle`` once per
-#: mini-batch (linear from 0.2·lr up to lr at ``warmup`` of the steps, then down to 0.07·lr:
-#: airbench94's schedule).
-SCHEDULES = ("cosine", "multistep", "constant", "triangle")
-SIDE_INPUTS = ("clean", "quantized")
-SIDE_QUANTIZERS = ("noise", "ste")
-#: the side-branch settings: taken from the config only by phases with an LDR step (a CE-only
-#: phase never uses the side branch, so its record does not depend on them)
-SIDE_FIELDS = ("side_input", "side_quantizer", "side_step", "side_noise")
+#: the settings of a phase record (:meth:`Phase.to_dict`) in their stored order (flat keys)
+RECORD_SETTINGS = ("optimizer", "momentum", "weight_decay", "schedule", "milestones", "gamma",
+                   "amp", "augment", "eps_sq", "rate_weight", "ssl_views", "seed", "eval_every",
+                   "nesterov", "label_smoothing", "bias_lr_scale", "warmup", "channels_last",
+                   "lookahead", "side_input", "side_quantizer", "side_step", "side_noise")
+#: the phase's own settings (not in a group), with the config group each is read from
+_OWN = {"augment": "data", "eps_sq": "ldr", "rate_weight": "ldr", "ssl_views": "ldr",
+        "seed": "run", "eval_every": "run"}
+_OPTIM_FIELDS = tuple(f.name for f in dataclasses.fields(OptimSettings))
 
 
 @dataclass(frozen=True)
@@ -61,80 +74,41 @@ class Step:
             raise ValueError(f"lr must be > 0, got {self.lr}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class PhaseSettings:
-    """How a phase optimises and what its losses use (every field a :class:`TrainConfig` field
-    of the same name and meaning; see :class:`~commsldr.train.config.TrainConfig`)."""
+@dataclass(frozen=True)
+class Phase:
+    """A training phase: ``epochs`` epochs of mini-batches of ``batch_size``, each running
+    ``steps`` in order.
 
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    milestones: tuple[float, ...] = (0.5, 0.75, 0.9)
-    gamma: float = 0.1
-    amp: bool = False
+    Attributes:
+        name: the phase's name (its checkpoint directory).
+        steps: the :class:`Step` s of every mini-batch.
+        epochs, batch_size: the phase's length and mini-batch size.
+        optim: how it optimises (the config's :class:`~commsldr.train.settings.OptimSettings`).
+        side: what the side branch sees (:class:`~commsldr.train.settings.SideSettings`).
+        augment: the training augmentation (``light``, ``heavy``, ``none``).
+        eps_sq, rate_weight, ssl_views: the LDR loss constants (ε², γ, n views).
+        seed: seed of the phase's draws (order, augmentation, side noise).
+        eval_every: epochs between test evaluations (the last epoch always).
+    """
+
+    name: str
+    steps: tuple[Step, ...]
+    epochs: int
+    batch_size: int
+    optim: OptimSettings = field(default_factory=OptimSettings)
+    side: SideSettings = field(default_factory=SideSettings)
     augment: str = "light"
     eps_sq: float = 0.5
     rate_weight: float = 1.0
     ssl_views: int = 2
     seed: int = 0
     eval_every: int = 1
-    nesterov: bool = False
-    label_smoothing: float = 0.0
-    bias_lr_scale: float = 1.0
-    warmup: float = 0.23
-    channels_last: bool = False
-    lookahead: bool = False
-    side_input: str = "clean"
-    side_quantizer: str = "noise"
-    side_step: float = 1.0
-    side_noise: float = 1.0
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # legacy: True was the family T
             object.__setattr__(self, "augment", "heavy" if self.augment else "none")
-        if self.side_input not in SIDE_INPUTS:
-            raise ValueError(f"side_input must be one of {list(SIDE_INPUTS)}, got {self.side_input!r}")
-        if self.side_quantizer not in SIDE_QUANTIZERS:
-            raise ValueError(f"side_quantizer must be one of {list(SIDE_QUANTIZERS)}, "
-                             f"got {self.side_quantizer!r}")
-        if not (math.isfinite(self.side_step) and self.side_step > 0):
-            raise ValueError(f"side_step must be finite and > 0, got {self.side_step!r}")
-        if not (math.isfinite(self.side_noise) and self.side_noise > 0):
-            raise ValueError(f"side_noise must be finite and > 0, got {self.side_noise!r}")
-        if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
-
-    @classmethod
-    def from_config(cls, config: Any, *, side: bool = True, **overrides: Any) -> dict[str, Any]:
-        """The settings of ``config`` (a :class:`~commsldr.train.TrainConfig`) as keyword
-        arguments, read by field name; ``side=False`` leaves the side-branch fields at their
-        defaults; ``overrides`` win."""
-        out = {f.name: getattr(config, f.name) for f in dataclasses.fields(cls)
-               if side or f.name not in SIDE_FIELDS}
-        if side:
-            out["side_step"], out["side_noise"] = float(out["side_step"]), float(out["side_noise"])
-        out["milestones"] = tuple(out["milestones"])
-        out.update(overrides)
-        if "milestones" in overrides:
-            out["milestones"] = tuple(out["milestones"])
-        return out
-
-
-@dataclass(frozen=True)
-class Phase(PhaseSettings):
-    """A training phase: ``epochs`` epochs, each mini-batch running ``steps`` in order, with the
-    :class:`PhaseSettings` it inherits (keyword arguments)."""
-
-    name: str
-    steps: tuple[Step, ...]
-    epochs: int
-    batch_size: int
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
+        if not isinstance(self.optim, OptimSettings) or not isinstance(self.side, SideSettings):
+            raise TypeError("optim must be an OptimSettings and side a SideSettings")
         if not self.steps:
             raise ValueError("a phase needs at least one step")
         seen: set[str] = set()
@@ -147,21 +121,39 @@ class Phase(PhaseSettings):
             raise ValueError("epochs and batch_size must be >= 1")
 
     @classmethod
-    def from_config(cls, config: Any, name: str, steps: tuple[Step, ...], *,  # type: ignore[override]
+    def from_config(cls, config: TrainConfig, name: str, steps: tuple[Step, ...], *,
                     epochs: int, batch_size: int, **overrides: Any) -> Phase:
-        """A phase with ``config``'s settings (:meth:`PhaseSettings.from_config`; the side-branch
-        settings only when a step has an LDR loss) and ``overrides`` (e.g. ``milestones``)."""
+        """A phase with ``config``'s optimiser group, its side-branch group when a step has an
+        LDR loss (else the defaults: a CE-only phase never uses the side branch, so its record
+        does not depend on it), its loss and run settings, and ``overrides``: fields of
+        :class:`~commsldr.train.settings.OptimSettings` (e.g. ``milestones``) or of the phase."""
+        optim_changes = {k: overrides.pop(k) for k in list(overrides) if k in _OPTIM_FIELDS}
+        optim = (dataclasses.replace(config.optim, **optim_changes) if optim_changes
+                 else config.optim)
+        own: dict[str, Any] = {k: getattr(getattr(config, group), k) for k, group in _OWN.items()}
+        own.update(overrides)
         side = any(s.loss != "ce" for s in steps)
         return cls(name=name, steps=tuple(steps), epochs=epochs, batch_size=batch_size,
-                   **PhaseSettings.from_config(config, side=side, **overrides))
+                   optim=optim, side=config.side if side else SideSettings(), **own)
 
     @property
     def trained_parts(self) -> set[str]:
         return {p for s in self.steps for p in s.parts}
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["steps"] = [dataclasses.asdict(s) for s in self.steps]
-        d["steps"] = [{**s, "parts": list(s["parts"])} for s in d["steps"]]
-        d["milestones"] = list(self.milestones)
+        """The flat phase record: :data:`RECORD_SETTINGS` in order, then ``name``, ``steps``,
+        ``epochs``, ``batch_size`` (the keys and order of every stored record)."""
+        settings = {**self.optim.to_flat(), **self.side.to_flat(),
+                    **{k: getattr(self, k) for k in _OWN}}
+        d: dict[str, Any] = {k: settings[k] for k in RECORD_SETTINGS}
+        d.update(name=self.name,
+                 steps=[{"parts": list(s.parts), "loss": s.loss, "lr": s.lr, "weight": s.weight}
+                        for s in self.steps],
+                 epochs=self.epochs, batch_size=self.batch_size)
         return d
+
+    @staticmethod
+    def record_defaults() -> dict[str, Any]:
+        """The record's settings of a phase built with every default (what an older record
+        that lacks a later setting implicitly used)."""
+        return {**OptimSettings().to_flat(), **SideSettings().to_flat()}

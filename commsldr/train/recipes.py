@@ -118,8 +118,8 @@ class _Context:
 
 
 def _resolve_device(config: TrainConfig) -> torch.device:
-    if config.device is not None:
-        return torch.device(config.device)
+    if config.run.device is not None:
+        return torch.device(config.run.device)
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device("cpu")
@@ -133,9 +133,9 @@ def load_data(config: TrainConfig) -> tuple[ImageTensors, ImageTensors]:
 def load_split(config: TrainConfig, split: str) -> ImageTensors:
     """One split (``"train"`` or ``"test"``) named by ``config``, its ``num_per_class`` subset
     applied: what :func:`load_data` returns for it, without loading the other."""
-    num = config.num_per_class if split == "train" else config.test_num_per_class
-    return load_dataset(config.dataset, split, num_per_class=num, root=config.data_root,
-                        download=config.download, seed=config.seed, progress=config.progress)
+    num = config.data.num_per_class if split == "train" else config.data.test_num_per_class
+    return load_dataset(config.data.dataset, split, num_per_class=num, root=config.data.root,
+                        download=config.data.download, seed=config.run.seed, progress=config.run.progress)
 
 
 #: Training images used by data-dependent initialisation (the ``airnet`` whitening stem).
@@ -144,15 +144,15 @@ INIT_IMAGES = 5000
 
 def build_model(config: TrainConfig, num_classes: int, image_size: int = 32,
                 train: ImageTensors | None = None) -> SplitAutoencoder:
-    """A fresh :class:`SplitAutoencoder`; its initialisation is seeded by ``config.seed`` only
+    """A fresh :class:`SplitAutoencoder`; its initialisation is seeded by ``config.run.seed`` only
     (drawn inside :func:`torch.random.fork_rng`, so the global RNG is left untouched). With
     ``train``, the first :data:`INIT_IMAGES` training images initialise data-dependent layers
     (:meth:`SplitAutoencoder.init_from_data`)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(config.seed, f"model-init/{config.latent_dim}"))
+        torch.manual_seed(derive_seed(config.run.seed, f"model-init/{config.model.latent_dim}"))
         model = SplitAutoencoder(
-            config.backbone, config.latent_dim, num_classes, config.side_dim,
-            width=config.width, image_size=image_size,
+            config.model.backbone, config.model.latent_dim, num_classes, config.model.side_dim,
+            width=config.model.width, image_size=image_size,
         )
     if train is not None:
         model.init_from_data(to_float(train.images[:INIT_IMAGES]))
@@ -169,20 +169,20 @@ def ce_phase(config: TrainConfig, name: str = "ce-t", *, lr: float | None = None
              epochs: int | None = None) -> Phase:
     """CE-T: encoder + decoder with cross-entropy; the side branch is not trained (detached)."""
     return _base_phase(
-        config, name, (Step(("encoder", "decoder"), "ce", lr or config.lr),),
-        epochs=epochs or config.epochs, batch_size=config.batch_size,
-        milestones=config.milestones,
+        config, name, (Step(("encoder", "decoder"), "ce", lr or config.ce.lr),),
+        epochs=epochs or config.ce.epochs, batch_size=config.ce.batch_size,
+        milestones=config.optim.milestones,
     )
 
 
 def duphil_phases(config: TrainConfig, encoder_loss: str = "ldr", name: str = "duphil") -> list[Phase]:
     """DuPHiL with ``encoder_loss`` (``ldr`` or ``ldr-ssl``) for the encoder + side branch and CE
     (weight ``ce_weight``) for the decoder: one alternating phase or two consecutive phases."""
-    enc = Step(("encoder", "side"), encoder_loss, config.ldr_lr)
-    dec = Step(("decoder",), "ce", config.ldr_lr, weight=config.ce_weight)
+    enc = Step(("encoder", "side"), encoder_loss, config.ldr.lr)
+    dec = Step(("decoder",), "ce", config.ldr.lr, weight=config.ldr.ce_weight)
     kw = dict(epochs=config.ldr_epochs_resolved, batch_size=config.ldr_batch_size_resolved,
-              milestones=config.ldr_milestones)
-    if config.duphil_mode == "alternate":
+              milestones=config.ldr.milestones)
+    if config.ldr.duphil_mode == "alternate":
         return [_base_phase(config, name, (enc, dec), **kw)]
     return [_base_phase(config, f"{name}-encoder", (enc,), **kw),
             _base_phase(config, f"{name}-decoder", (dec,), **kw)]
@@ -193,7 +193,7 @@ def ldr_ft_phases(config: TrainConfig, prefix: str = "ldr-ft") -> list[Phase]:
     return [
         *duphil_phases(config, "ldr", f"{prefix}-1-ldr"),
         *duphil_phases(config, "ldr-ssl", f"{prefix}-2-ssl"),
-        ce_phase(config, f"{prefix}-3-ce", lr=config.finetune_lr,
+        ce_phase(config, f"{prefix}-3-ce", lr=config.finetune.lr,
                  epochs=config.finetune_epochs_resolved),
     ]
 
@@ -203,8 +203,8 @@ def _run_phases(model: SplitAutoencoder, phases: list[Phase], out: Path, config:
     results = []
     for phase in phases:
         results.append(train_phase(
-            model, phase, ctx.train, ctx.test, out / phase.name, resume=config.resume,
-            progress=config.progress, dist=ctx.dist,
+            model, phase, ctx.train, ctx.test, out / phase.name, resume=config.run.resume,
+            progress=config.run.progress, dist=ctx.dist,
             extra_state={"train_config": config.to_dict()},
         ))
     return results
@@ -233,12 +233,12 @@ def _finish(model: SplitAutoencoder, out: Path, config: TrainConfig, ctx: _Conte
 
 def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAutoencoder, list[PhaseResult]]:
     """The CE-T model to start from: ``from_checkpoint`` or a CE-T run in ``<out>/ce-t``."""
-    if config.from_checkpoint is not None:
-        model = load_model(config.from_checkpoint).to(ctx.device)
+    if config.run.from_checkpoint is not None:
+        model = load_model(config.run.from_checkpoint).to(ctx.device)
         if model.num_classes != ctx.train.num_classes:
             raise ValueError(
                 f"from_checkpoint has {model.num_classes} classes but dataset "
-                f"{config.dataset!r} has {ctx.train.num_classes}"
+                f"{config.data.dataset!r} has {ctx.train.num_classes}"
             )
         return model, []
     model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0],
@@ -252,7 +252,7 @@ def _start_model(config: TrainConfig, out: Path, ctx: _Context) -> tuple[SplitAu
 @register_recipe("ce")
 def recipe_ce(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """CE-T: encoder + decoder with cross-entropy, side branch detached (§4)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     model = build_model(config, ctx.train.num_classes, ctx.train.image_size[0],
                         ctx.train).to(ctx.device)
     results = _run_phases(model, [ce_phase(config)], out, config, ctx)
@@ -281,13 +281,13 @@ _LATER_PHASES_ONLY = ("ldr_epochs", "ldr_batch_size", "ldr_lr", "ldr_milestones"
 
 
 def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
-    """The CE-T run already finished in ``config.out`` (``--resume``) with the same data, model
+    """The CE-T run already finished in ``config.run.out`` (``--resume``) with the same data, model
     and training settings, trained on its own with ``--recipe ce`` or by an earlier screen: reused
     as it is, so a screen over finished runs trains nothing and rewrites no checkpoint. ``None``
     when there is none (or it differs: then :func:`recipe_ce` resumes its phase, or says why it
     cannot)."""
-    path, last = Path(config.out) / "model.pt", Path(config.out) / "ce-t" / "last.pt"
-    if not (config.resume and path.is_file() and last.is_file()):
+    path, last = Path(config.run.out) / "model.pt", Path(config.run.out) / "ce-t" / "last.pt"
+    if not (config.run.resume and path.is_file() and last.is_file()):
         return None
     ck = load_checkpoint(path)
     stored, metrics = ck.get("train_config"), ck.get("metrics") or {}
@@ -303,43 +303,43 @@ def _finished_ce_run(config: TrainConfig) -> RecipeResult | None:
 @register_recipe("screen")
 def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """CE-T for each latent dimension in --dims; rate-accuracy table + best d_y (§3.2, §4)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     train, select_on = ctx.train, ctx.test
-    if config.screen_select == "val":
-        train, select_on = _split_validation(ctx.train, config.val_fraction, config.seed)
+    if config.screen.select == "val":
+        train, select_on = _split_validation(ctx.train, config.data.val_fraction, config.run.seed)
     sub_ctx = _Context(ctx.device, ctx.dist, train, ctx.test)
-    float_key = "val_acc" if config.screen_select == "val" else "test_acc"
+    float_key = "val_acc" if config.screen.select == "val" else "test_acc"
     rows = []
-    for d in config.dims:
+    for d in config.screen.dims:
         cfg = config.replace(latent_dim=d, out=str(out / f"d{d}"))
         res = _finished_ce_run(cfg) or recipe_ce(cfg, sub_ctx)
         model = load_model(res.checkpoint_path).to(ctx.device)
         row = {"latent_dim": d, "test_acc": res.metrics["test_acc"],
                "train_acc": res.metrics["phases"]["ce-t"].get("train_acc"),
                "checkpoint": str(res.checkpoint_path)}
-        if config.screen_select == "val":
+        if config.screen.select == "val":
             row["val_acc"] = evaluate(model, select_on)
-        rate = rate_accuracy_at_budgets(model, train, select_on, config.screen_budgets)
+        rate = rate_accuracy_at_budgets(model, train, select_on, config.screen.budgets)
         row["rate"] = rate
         for b in rate["budgets"]:
             row[budget_key(b["budget_bits"])] = b["accuracy"]
-        row["score"] = screen_score(row, config.screen_rule, num_classes=ctx.train.num_classes,
-                                    at_bits=config.screen_at_bits, float_key=float_key)
+        row["score"] = screen_score(row, config.screen.rule, num_classes=ctx.train.num_classes,
+                                    at_bits=config.screen.at_bits, float_key=float_key)
         rows.append(row)
     best = pick_best(rows)
-    budgets = ", ".join(f"{b:g}" for b in sorted(config.screen_budgets))
+    budgets = ", ".join(f"{b:g}" for b in sorted(config.screen.budgets))
     rule_text = {
         "float": f"{float_key} (unquantized)",
-        "rate-mean": f"mean {config.screen_select} accuracy over payload budgets [{budgets}] bits/image",
-        "rate-at": f"{config.screen_select} accuracy at {config.screen_at_bits:g} payload bits/image"
-        if config.screen_at_bits is not None else "",
-    }[config.screen_rule]
+        "rate-mean": f"mean {config.screen.select} accuracy over payload budgets [{budgets}] bits/image",
+        "rate-at": f"{config.screen.select} accuracy at {config.screen.at_bits:g} payload bits/image"
+        if config.screen.at_bits is not None else "",
+    }[config.screen.rule]
     if ctx.dist.is_main:
         _write_table(out, rows, float_key, best, config, rule_text)
         shutil.copyfile(best["checkpoint"], out / "model.pt")
     ctx.dist.barrier()
     metrics = {"test_acc": best["test_acc"], "best_latent_dim": best["latent_dim"],
-               "selected_by": f"{config.screen_rule}: {rule_text}", "screen_rule": config.screen_rule,
+               "selected_by": f"{config.screen.rule}: {rule_text}", "screen_rule": config.screen.rule,
                "screen": rows}
     if ctx.dist.is_main:
         atomic_write_text(out / "config.json", config.to_json())
@@ -350,7 +350,7 @@ def recipe_screen(config: TrainConfig, ctx: _Context) -> RecipeResult:
 
 def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str, Any],
                  config: TrainConfig, rule_text: str) -> None:
-    acc_cols = [budget_key(b) for b in sorted(float(b) for b in config.screen_budgets)]
+    acc_cols = [budget_key(b) for b in sorted(float(b) for b in config.screen.budgets)]
     cols = (["latent_dim", "train_acc", "test_acc"] + (["val_acc"] if key == "val_acc" else [])
             + acc_cols + ["score"])
     buf = io.StringIO()
@@ -360,12 +360,12 @@ def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str
     writer.writerows(rows)
     atomic_write_text(out / "screen.csv", buf.getvalue())
     atomic_write_text(out / "screen.json", json.dumps(
-        {"screen_rule": config.screen_rule, "selected_by": rule_text,
-         "screen_budgets": sorted(float(b) for b in config.screen_budgets),
-         "screen_at_bits": config.screen_at_bits, "selection_set": config.screen_select,
+        {"screen_rule": config.screen.rule, "selected_by": rule_text,
+         "screen_budgets": sorted(float(b) for b in config.screen.budgets),
+         "screen_at_bits": config.screen.at_bits, "selection_set": config.screen.select,
          "best_latent_dim": best["latent_dim"], "rows": rows}, indent=2))
-    md = [f"Screen: d_y picked by {config.screen_rule} ({rule_text}); accuracy columns "
-          f"acc@Bb are on the {config.screen_select} set at real coded payload <= B bits/image "
+    md = [f"Screen: d_y picked by {config.screen.rule} ({rule_text}); accuracy columns "
+          f"acc@Bb are on the {config.screen.select} set at real coded payload <= B bits/image "
           "(entropy-based allocation, constriction codec; — = budget infeasible).", "",
           "| d_y | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
     for r in rows:
@@ -382,7 +382,7 @@ def _write_table(out: Path, rows: list[dict[str, Any]], key: str, best: dict[str
 @register_recipe("duphil")
 def recipe_duphil(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """DuPHiL: encoder+side with L_LDR, decoder with CE; alternate or phases (§2.2)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     model, pre = _start_model(config, out, ctx)
     results = _run_phases(model, duphil_phases(config, "ldr"), out, config, ctx)
     return _finish(model, out, config, ctx, pre + results)
@@ -391,7 +391,7 @@ def recipe_duphil(config: TrainConfig, ctx: _Context) -> RecipeResult:
 @register_recipe("ldr-ft")
 def recipe_ldr_ft(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """three-step LDR-FT: DuPHiL L_LDR, DuPHiL L_LDR-SSL, E2E CE at small lr (§3.1)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     model, pre = _start_model(config, out, ctx)
     results = _run_phases(model, ldr_ft_phases(config), out, config, ctx)
     return _finish(model, out, config, ctx, pre + results)
@@ -400,16 +400,16 @@ def recipe_ldr_ft(config: TrainConfig, ctx: _Context) -> RecipeResult:
 @register_recipe("truncate")
 def recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """keep the first --keep latent entries, fine-tune with CE-T or LDR-FT (§3.4)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     model, pre = _start_model(config, out, ctx)
-    keep = config.keep if config.keep is not None else max(1, model.latent_dim // 2)
+    keep = config.truncate.keep if config.truncate.keep is not None else max(1, model.latent_dim // 2)
     if keep > model.latent_dim:
         raise ValueError(f"keep={keep} exceeds the model's latent_dim={model.latent_dim}")
     before = evaluate(model, ctx.test)
     model = model.truncate(keep).to(ctx.device)
     truncated_acc = evaluate(model, ctx.test)
-    if config.truncate_finetune == "ce":
-        phases = [ce_phase(config, f"truncate-{keep}-ce", lr=config.finetune_lr,
+    if config.truncate.finetune == "ce":
+        phases = [ce_phase(config, f"truncate-{keep}-ce", lr=config.finetune.lr,
                            epochs=config.finetune_epochs_resolved)]
     else:
         phases = ldr_ft_phases(config, prefix=f"truncate-{keep}-ldr-ft")
@@ -421,16 +421,16 @@ def recipe_truncate(config: TrainConfig, ctx: _Context) -> RecipeResult:
 @register_recipe("entropy-bottleneck")
 def recipe_entropy_bottleneck(config: TrainConfig, ctx: _Context) -> RecipeResult:
     """CE-T model + learned factorized-prior entropy bottleneck, fine-tuned on CE + lambda*bits at every eb_lambdas rate point (gain vectors)"""
-    out = Path(config.out)
+    out = Path(config.run.out)
     model, pre = _start_model(config, out, ctx)
-    train, val = _split_validation(ctx.train, config.val_fraction, config.seed)
+    train, val = _split_validation(ctx.train, config.data.val_fraction, config.run.seed)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(config.seed, "eb/init"))
-        eb = EntropyBottleneck(model.latent_dim, config.eb_lambdas).to(ctx.device)
-    phase = ce_phase(config, "entropy-bottleneck", lr=config.finetune_lr,
+        torch.manual_seed(derive_seed(config.run.seed, "eb/init"))
+        eb = EntropyBottleneck(model.latent_dim, config.eb.lambdas).to(ctx.device)
+    phase = ce_phase(config, "entropy-bottleneck", lr=config.finetune.lr,
                      epochs=config.finetune_epochs_resolved)
     history = train_entropy_bottleneck(
-        model, eb, phase, config.eb_lr, train, val, out / phase.name, resume=config.resume,
+        model, eb, phase, config.eb.lr, train, val, out / phase.name, resume=config.run.resume,
         extra_state={"train_config": config.to_dict()})
     lat = eb_latents(model, ctx.test)
     labels = ctx.test.labels.numpy()
@@ -462,7 +462,7 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     """Run the recipe ``name`` with ``config`` (a :class:`TrainConfig` or a dict of its fields).
 
     Loads the data, joins a ``torchrun`` process group if there is one, writes everything under
-    ``config.out`` and returns the final checkpoint path and metrics.
+    ``config.run.out`` and returns the final checkpoint path and metrics.
 
     Example:
         >>> res = run_recipe("ce", {"epochs": 1, "num_per_class": 20, "out": "/tmp/x"})  # doctest: +SKIP
@@ -473,7 +473,7 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     config = config.replace(recipe=name)
-    if name in ("ce", "screen") and config.from_checkpoint is not None:
+    if name in ("ce", "screen") and config.run.from_checkpoint is not None:
         raise ValueError(f"from_checkpoint is not used by the recipe {name!r} (it trains from scratch)")
     device = _resolve_device(config)
     if device.type == "cuda":
@@ -483,7 +483,7 @@ def run_recipe(name: str, config: TrainConfig | dict[str, Any]) -> RecipeResult:
     dist = init_distributed(device)
     train, test = load_data(config)
     ctx = _Context(device=device, dist=dist, train=train, test=test)
-    out = Path(config.out)
+    out = Path(config.run.out)
     if dist.is_main:
         atomic_write_text(out / "config.json", config.to_json())
     return RECIPES.get(name)(config, ctx)

@@ -86,11 +86,10 @@ def test_plot_redraws_from_the_result_files(first_run, tmp_path):
 
 
 def _simulate_all(tiny, policies, csi):
-    from commsldr_channels import create_channel
-
     from commsldr.adapt import PointMenu, create_csi_model
     from commsldr.link.phy import ShannonPHY
     from commsldr.link.simulator import simulate
+    from commsldr_channels import create_channel
 
     table = prepare_table(tiny, log=lambda *_: None, progress=False)
     phy = ShannonPHY(bandwidth_hz=60000.0)

@@ -140,12 +140,12 @@ def test_jscc_evaluation_path_through_the_channel_model(run, tiny_overrides):
     the MMSE output is rho/(1+rho)·x plus zero-mean noise (E[x̂ x*] / E|x|² = rho/(1+rho);
     about 19 000 symbols: standard error 2 %)."""
     import torch
-    from commsldr_channels import create_channel
 
     from commsldr.data import to_float
     from commsldr.schemes import create_scheme
     from commsldr.schemes._common import predict_images
     from commsldr.schemes.jscc import _to_real, mmse_equalise
+    from commsldr_channels import create_channel
 
     ctx = _context(tiny_overrides)
     scheme = create_scheme("analog-jscc", channel_uses=16, epochs=1)

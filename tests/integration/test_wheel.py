@@ -1,6 +1,6 @@
 """The package as a user installs it: ``pip wheel .`` ships the scenarios and the checkpoint index
 (not the checkpoints, not a top-level ``channels``), and an installed wheel runs a shipped scenario
-by name from any directory (issue 26). Built offline (``--no-build-isolation``) from a copy of
+by name from any directory, the ones that read a shipped trace or a shipped example plug-in included. Built offline (``--no-build-isolation``) from a copy of
 the tracked files."""
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def test_the_wheel_holds_the_shipped_scenarios_and_the_index_only(wheel: Path) -
     assert scenarios == {p.relative_to(shipped).as_posix() for p in shipped.rglob("*.yaml")}
     assert "commsldr/shipped/models/index.json" in names
     assert not [n for n in names if n.endswith(".pt")]
+    # what shipped scenarios reference by relative path: the trace and the example plug-ins
+    assert "commsldr/shipped/channels/data/att-lte-driving-20s.up" in names
+    assert "commsldr/shipped/examples/custom_policy.py" in names
     index = zipfile.ZipFile(wheel).read("commsldr/shipped/models/index.json")
     assert index == (REPO / "models" / "index.json").read_bytes()
 
@@ -67,6 +70,11 @@ def test_an_installed_wheel_checks_quickstart_from_any_directory(wheel: Path, tm
                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "# valid: 6 sweep point(s)" in run.stderr
+    for name, extra in [("cellular_trace_uplink", []), ("learning_policies_trace", []),
+                        ("custom_policy", [])]:
+        run = subprocess.run([str(env_dir / "bin" / "commsldr"), "run", name, "--check", *extra],
+                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, (name, run.stderr[-2000:])
     listed = subprocess.run([str(env_dir / "bin" / "commsldr"), "list", "pretrained"], cwd=elsewhere,
                             env=env, check=True, capture_output=True, text=True).stdout
     assert "cifar10-ce-d64" in listed

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from commsldr_channels import LinkState
 from commsldr.adapt import create_csi_model, list_csi_models
+from commsldr_channels import LinkState
 
 
 def _state(n=20000, seed=0, cap=False):
@@ -163,3 +163,29 @@ def test_transmitter_snr_forward_fills_and_needs_an_snr():
         m = create_csi_model(name)
         m.reset(_state(10, cap=True), np.random.default_rng(0))
         assert m.transmitter_snr_db() is None
+
+
+@pytest.mark.parametrize(("name", "key", "bad"), [
+    ("noisy", "std_db", 100.5), ("noisy", "std_db", 1e15), ("ack-nack", "step_db", 1e15),
+    ("ack-nack", "step_db", 0.0)])
+def test_db_spreads_are_bounded(name, key, bad):
+    with pytest.raises(ValueError, match=rf"^{key} must be a number in .*100\] dB"):
+        create_csi_model(name, **{key: bad})
+    create_csi_model(name, **{key: 100.0})
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_ack_nack_estimate_stays_finite_on_a_link_that_always_acks():
+    """target_loss near 1 makes every ACK raise the estimate by step * 0.999999 / 1e-6 dB."""
+    m = create_csi_model("ack-nack", step_db=100.0, target_loss=0.999999)
+    m.reset(LinkState(snr_db=torch.zeros(60)), np.random.default_rng(0))
+    for t in range(60):
+        cap = m.observe(t).capacity_bits
+        assert cap is None or (math.isfinite(cap) and cap <= 1e300)
+        m.feedback(True, 1000.0)
+    assert m.observe(59).capacity_bits == 1e300
+    m = create_csi_model("ack-nack", step_db=100.0, target_loss=0.5)  # and down: NACKs
+    m.reset(LinkState(snr_db=torch.zeros(60)), np.random.default_rng(0))
+    for _ in range(40):
+        m.feedback(False, 1000.0)
+    assert m.observe(59).capacity_bits == pytest.approx(1e-300, rel=1e-12)

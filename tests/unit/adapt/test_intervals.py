@@ -16,7 +16,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.adapt import aggregate, policy_metrics
 from commsldr.adapt.intervals import (
@@ -27,6 +26,7 @@ from commsldr.adapt.intervals import (
     ratio_standard_error,
     student_t_interval,
 )
+from commsldr_channels import create_channel
 
 M = 4
 P_DELIVERED, P_FALLBACK = 0.8, 0.1

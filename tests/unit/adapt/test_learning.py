@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import LinkState, create_channel
 
 from commsldr.adapt import CSI, PointMenu, create_csi_model, create_policy
 from commsldr.adapt.learning import OLLA, ThompsonMenu
 from commsldr.link.phy import ShannonPHY
 from commsldr.link.simulator import simulate
 from commsldr.link.synthetic_table import synthetic_table
+from commsldr_channels import LinkState, create_channel
 
 PHY = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3)
 

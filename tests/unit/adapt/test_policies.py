@@ -22,6 +22,8 @@ from commsldr.adapt import (
     list_policies,
 )
 from commsldr.link.phy import ShannonPHY
+from commsldr.scenario import load_scenario
+from commsldr.scenario.fuzz import RUN_BASE
 
 
 def test_registry_lists_the_six_policies():
@@ -250,3 +252,16 @@ def test_menu_validation(make_menu):
     with pytest.raises(ValueError, match="positive"):
         PointMenu(points=m.points, accuracy=m.accuracy, packet_bits=-m.packet_bits)
     assert math.isclose(float(m.accuracy.max()), float(np.max(m.accuracy)))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_outage_aware_planning_at_a_huge_error_std_reaches_no_overflow(make_menu):
+    """The Hypothesis run fuzz case: ``policies.outage.snr_std_db: 1e15`` is accepted (any
+    number up to 1e15) and puts quadrature nodes at +-7e15 dB into the Shannon PHY."""
+    raw = {**RUN_BASE, "policies": {"outage": {"type": "outage-aware", "snr_std_db": 1e15}}}
+    assert load_scenario(raw).points  # accepted by validation
+    menu = make_menu()
+    oa = OutageAware(snr_std_db=1e15).bind(menu, ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3))
+    p = oa.delivery_probability(CSI(frame=0, snr_db=10.0), menu.packet_bits)
+    assert np.allclose(p, 0.5)  # half the nodes above, half below every finite requirement
+    assert 0 <= oa.choose_index(CSI(frame=0, snr_db=10.0)) < len(menu)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import LinkState
 
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.cell import CELL_COLUMNS, SENSOR_COLUMNS, CellConfig, jain_index, simulate_cell
 from commsldr.link.nr import NRPHY
 from commsldr.link.simulator import simulate
+from commsldr_channels import LinkState
 
 
 def _one_sensor(**kw) -> CellConfig:

@@ -6,7 +6,13 @@ import pytest
 import torch
 
 import commsldr_channels
-from commsldr_channels import Channel, ChannelParameterError, LinkState, create_channel, register_channel
+from commsldr_channels import (
+    Channel,
+    ChannelParameterError,
+    LinkState,
+    create_channel,
+    register_channel,
+)
 
 
 def test_linkstate_validates_fields() -> None:

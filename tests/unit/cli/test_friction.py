@@ -31,7 +31,7 @@ def test_train_set_takes_yaml():
     add_arguments(p)
     args = p.parse_args(["--recipe", "screen", "--set", "dims=[16, 32]", "--set", "lr=1e-2"])
     cfg = config_from_args(args)
-    assert list(cfg.dims) == [16, 32] and cfg.lr == 0.01
+    assert list(cfg.screen.dims) == [16, 32] and cfg.ce.lr == 0.01
 
 
 def test_long_user_errors_keep_their_remedy(monkeypatch, capsys):

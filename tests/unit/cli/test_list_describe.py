@@ -22,14 +22,13 @@ def _first_line(doc: str | None) -> str:
 
 
 def test_catalogue_equals_the_registries() -> None:
-    from commsldr_channels import channel_descriptions
-
     from commsldr.adapt import get_policy_class, list_csi_models, list_policies
     from commsldr.models import list_models
     from commsldr.models.pretrained import list_pretrained, pretrained_info
     from commsldr.registry import CSI_MODELS, PHYS
     from commsldr.scenario import list_scenarios
     from commsldr.train.recipes import recipe_descriptions
+    from commsldr_channels import channel_descriptions
 
     assert catalogue("channels") == channel_descriptions()
     pol = catalogue("policies")

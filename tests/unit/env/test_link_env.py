@@ -9,7 +9,6 @@ import torch
 
 pytest.importorskip("gymnasium")
 
-from commsldr_channels import LinkState, create_channel, get_channel_class  # noqa: E402
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 from commsldr.adapt.features import ObservationError  # noqa: E402
@@ -17,6 +16,7 @@ from commsldr.env import EnvError, LinkBatch, LinkEnv, VecLinkEnv  # noqa: E402
 from commsldr.link.nr import NRPHY  # noqa: E402
 from commsldr.link.phy import ShannonPHY  # noqa: E402
 from commsldr.link.synthetic_table import synthetic_table  # noqa: E402
+from commsldr_channels import LinkState, create_channel, get_channel_class  # noqa: E402
 
 PHY = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3)
 

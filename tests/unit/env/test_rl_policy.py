@@ -10,14 +10,13 @@ import torch
 
 pytest.importorskip("stable_baselines3")
 
-from commsldr_channels import create_channel  # noqa: E402
-
 from commsldr.adapt import CSI, PointMenu, create_policy  # noqa: E402
 from commsldr.env import LinkEnv  # noqa: E402
 from commsldr.env.train import train_agent  # noqa: E402
 from commsldr.errors import UserError  # noqa: E402
 from commsldr.link.phy import ShannonPHY  # noqa: E402
 from commsldr.link.synthetic_table import synthetic_table  # noqa: E402
+from commsldr_channels import create_channel  # noqa: E402
 
 PHY = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3)
 

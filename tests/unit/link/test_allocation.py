@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels.tdl import effective_snr
 
 from commsldr.link import NRPHY
 from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import mcs_parameters
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.nr import transport_blocks
+from commsldr_channels.tdl import effective_snr
 
 _CONFIGS = [  # CP-OFDM PUSCH: (num_prb, num_symbols, dmrs_symbols, dmrs_re_per_symbol, layers)
     (1, 14, 1, 6, 1), (5, 14, 1, 6, 1), (3, 7, 1, 6, 1), (24, 14, 2, 12, 1), (10, 14, 2, 12, 2),

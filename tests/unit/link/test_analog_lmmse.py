@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link.analog import AnalogScheme, mmse_combine
+from commsldr_channels import create_channel
 
 
 @pytest.mark.parametrize("snr_db, spe", [(0.0, 0.5), (5.0, 1.0), (-3.0, 1.5)])

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link import AnalogScheme, analog_accuracy, encode_latents
 from commsldr.link.analog import finetune_decoder_with_noise
 from commsldr.train import evaluate
+from commsldr_channels import create_channel
 
 
 def _snr_sweep_benchmark():

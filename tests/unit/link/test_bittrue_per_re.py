@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import create_channel
 
 from commsldr.link import BitTruePHY
+from commsldr_channels import create_channel
 
 
 def test_flat_per_re_snr_is_the_awgn_curve():

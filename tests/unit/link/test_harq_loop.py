@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import LinkState, create_channel
 
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.adapt.csi import create_csi_model
 from commsldr.link import NRPHY, ShannonPHY, simulate
 from commsldr.link.harq import combined_snr_db
 from commsldr.link.harq_loop import HARQFeedback, HARQTiming
+from commsldr_channels import LinkState, create_channel
 
 
 class _Recorder:

@@ -10,7 +10,6 @@ import pytest
 import torch
 from scipy.optimize import brentq
 
-from commsldr_channels import LinkState, create_channel
 from commsldr.link import NRPHY, BitTruePHY
 from commsldr.link.bler import SUPPORTED_TABLES, mcs_parameters
 from commsldr.link.harq import (
@@ -19,6 +18,7 @@ from commsldr.link.harq import (
     combined_snr_db,
     inverse_bicm_mutual_information,
 )
+from commsldr_channels import LinkState, create_channel
 
 
 def _state(snr_db) -> LinkState:

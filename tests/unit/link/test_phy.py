@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from commsldr_channels import LinkState, create_channel
 from commsldr.link import NRPHY, BitTruePHY, ShannonPHY
+from commsldr_channels import LinkState, create_channel
 
 
 def _state(snr_db) -> LinkState:
@@ -145,7 +145,7 @@ def test_nr_bad_parameters():
 # ----------------------------------------------------------------------------- bit-true
 def test_bittrue_crc_with_zero_prefix_is_unchanged():
     """deliver() relies on a CRC without initial value being blind to leading zeros."""
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     crc = sionna_phy().fec.crc.CRCEncoder("CRC16")
     g = torch.Generator().manual_seed(0)
@@ -208,7 +208,7 @@ def test_bittrue_bler_agrees_with_sionnas_reference_chain():
     """Cross-validation 2: our PHY (CRC, segmentation, channel package, equaliser) vs Sionna's
     ``CodedAWGNChannelNR`` (the chain the abstraction tables were simulated with), 64-QAM.
     Two-sample tolerance: 4 standard deviations of the difference of two binomial estimates."""
-    from commsldr.link._sionna import sionna_phy
+    from commsldr.link.sionna_guard import sionna_phy
 
     sionna_phy()
     from sionna.phy.nr.utils import CodedAWGNChannelNR
@@ -226,3 +226,26 @@ def test_bittrue_bler_agrees_with_sionnas_reference_chain():
     p = min(max((ours + ref) / 2, 0.02), 0.98)
     assert 0.1 < ref < 0.9  # a waterfall point, so the comparison can fail
     assert abs(ours - ref) <= 4 * math.sqrt(p * (1 - p) * 2 / n), (ours, ref)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_shannon_capacity_is_overflow_free_at_any_snr():
+    """``10^(x/10)`` overflows beyond ~3080 dB; the capacity uses the exact asymptote there
+    (the fuzzed ``outage-aware`` planner with ``snr_std_db: 1e15`` evaluated 7e15 dB)."""
+    phy = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3, snr_gap_db=3.0)
+    bt = 1e5 * 1e-3
+    grid = np.concatenate([np.linspace(-400, 3003, 5000), np.linspace(3003, 3080, 500),
+                           [3.1e3, 1e4, 7e15, -7e15, 1e300, -1e308, 1e308]])
+    cap = phy.capacity_bits(grid)
+    assert np.all(np.isfinite(cap)) and np.all(np.diff(cap[np.argsort(grid)]) >= 0)
+    low = grid <= 3003.0  # the class equation itself, bit for bit
+    with np.errstate(over="ignore"):
+        plain = bt * np.log2(1.0 + np.power(10.0, (grid - 3.0) / 10.0))
+    assert np.array_equal(cap[low], plain[low])
+    mid = (grid > 3003.0) & (grid <= 3080.0)  # both finite: the asymptote agrees to rounding
+    assert np.allclose(cap[mid], plain[mid], rtol=1e-15, atol=0)
+    assert phy.capacity_bits(7e15) == pytest.approx(bt * (7e15 - 3.0) / 10 * math.log2(10),
+                                                     rel=1e-15)
+    assert phy.capacity_bits(float("inf")) == math.inf and phy.capacity_bits(-math.inf) == 0.0
+    assert phy.capacity_bits(1e308) == bt * 1e250 * math.log2(10)  # capped at MAX_DECADES
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import LinkState, create_channel
 
 from commsldr.adapt import Fixed, PointMenu
 from commsldr.link import (
@@ -15,6 +14,7 @@ from commsldr.link import (
     simulate,
     transmit_end_to_end,
 )
+from commsldr_channels import LinkState, create_channel
 
 
 def fixed(table, point):

@@ -47,6 +47,6 @@ def test_eps_sq_is_epsilon_squared_not_epsilon():
 
 
 def test_the_configured_eps_sq_reaches_every_ldr_phase():
-    cfg = TrainConfig(eps_sq=0.25, duphil_mode="phases")
+    cfg = TrainConfig.from_dict(dict(eps_sq=0.25, duphil_mode="phases"))
     assert {p.eps_sq for p in duphil_phases(cfg)} == {0.25}
-    assert TrainConfig().eps_sq == 0.5  # the authors' --eps 0.5 ("eps squared")
+    assert TrainConfig().ldr.eps_sq == 0.5  # the authors' --eps 0.5 ("eps squared")

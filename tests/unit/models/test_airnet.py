@@ -13,6 +13,7 @@ from commsldr.models import SplitAutoencoder, create_model
 from commsldr.models.airnet import AirNet, BiasBatchNorm, WhiteningStem
 from commsldr.train.config import fast_config
 from commsldr.train.loop import Phase, Step, _param_groups, _triangle, part_modules
+from commsldr.train.settings import OptimSettings
 
 
 def test_whitening_stem_whitens_patches():
@@ -99,7 +100,7 @@ def test_triangle_schedule_shape():
 def test_bias_lr_groups_keep_decay_per_step():
     m = SplitAutoencoder("airnet", 8, 10, width=0.25)
     phase = Phase("p", (Step(("encoder", "decoder"), "ce", 0.5),), epochs=1, batch_size=4,
-                  weight_decay=1e-3, bias_lr_scale=64.0)
+                  optim=OptimSettings(weight_decay=1e-3, bias_lr_scale=64.0))
     groups = _param_groups(phase, part_modules(m), ("encoder", "decoder"), 0.5)
     biases, rest = groups
     assert biases["lr"] == 32.0 and rest["lr"] == 0.5
@@ -113,6 +114,6 @@ def test_bias_lr_groups_keep_decay_per_step():
 
 def test_fast_preset_is_airbench_in_mean_loss_units():
     cfg = fast_config()
-    assert cfg.backbone == "airnet" and cfg.augment == "light" and cfg.schedule == "triangle"
-    assert cfg.lr == pytest.approx(11.5 / 7850 * 1024)
-    assert cfg.lr * cfg.weight_decay == pytest.approx(0.0153 * 1024 / 7850)
+    assert cfg.model.backbone == "airnet" and cfg.data.augment == "light" and cfg.optim.schedule == "triangle"
+    assert cfg.ce.lr == pytest.approx(11.5 / 7850 * 1024)
+    assert cfg.ce.lr * cfg.optim.weight_decay == pytest.approx(0.0153 * 1024 / 7850)

@@ -17,7 +17,6 @@ import os
 import numpy as np
 import pytest
 import torch
-from commsldr_channels import LinkState, create_channel
 
 from commsldr.adapt import CSI, PointMenu
 from commsldr.cell import CellConfig
@@ -27,6 +26,7 @@ from commsldr.errors import UserError
 from commsldr.link import OperatingPoint
 from commsldr.registry import REGISTRIES, check_params, first_line, signature_of, source_summary
 from commsldr.train import load_model
+from commsldr_channels import LinkState, create_channel
 
 #: parameters of the built-ins that have required ones (channels: their ``example_params()``)
 EXAMPLES: dict[tuple[str, str], dict] = {

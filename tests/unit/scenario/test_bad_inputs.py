@@ -148,7 +148,7 @@ def test_check_accepts_what_run_can_run_for_train_values(base_file, capsys):
     loaded = load_scenario(base_file, ["model.train.lr=0.05"])
     from commsldr.scenario.load import train_config
 
-    assert train_config(loaded.scenario).lr == 0.05
+    assert train_config(loaded.scenario).ce.lr == 0.05
 
 
 #: (id, argv after "train", words)

@@ -7,9 +7,6 @@ import csv
 import io
 
 import pytest
-from commsldr_channels import create_channel
-from commsldr_channels._validate import BOUNDS
-from commsldr_channels.base import ChannelParameterError
 
 from commsldr.csv_cells import safe_cell
 from commsldr.report.results import _csv_text
@@ -23,6 +20,9 @@ from commsldr.scenario.bounds import (
     check_ranges,
 )
 from commsldr.scenario.files import parse_override, parse_yaml
+from commsldr_channels import create_channel
+from commsldr_channels._validate import BOUNDS
+from commsldr_channels.base import ChannelParameterError
 
 BASE = {
     "name": "tiny",

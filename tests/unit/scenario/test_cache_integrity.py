@@ -17,8 +17,8 @@ def _flip_a_weight(path) -> None:
 
 
 def test_a_corrupt_cached_model_is_reported_and_retrained(tmp_path):
-    cfg = TrainConfig(width=0.25, latent_dim=8, epochs=1, num_per_class=4, test_num_per_class=1,
-                      batch_size=20, augment=False, progress=False)
+    cfg = TrainConfig.from_dict(dict(width=0.25, latent_dim=8, epochs=1, num_per_class=4, test_num_per_class=1,
+                      batch_size=20, augment=False, progress=False))
     lines: list[str] = []
     first = train_cached("ce", cfg, tmp_path, lines.append, progress=False)
     good = load_model(first)

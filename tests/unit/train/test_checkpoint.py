@@ -20,7 +20,7 @@ from commsldr.train import (
 
 
 def _model(seed=0, latent_dim=8):
-    return build_model(TrainConfig(width=0.25, latent_dim=latent_dim, seed=seed), num_classes=10)
+    return build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=latent_dim, seed=seed)), num_classes=10)
 
 
 def test_round_trip_is_exact_and_weights_only(tmp_path):

@@ -23,7 +23,7 @@ def _parse(argv):
 ])
 def test_bad_values_name_the_field(key, value):
     with pytest.raises(ValueError, match=key):
-        TrainConfig(**{key: value})
+        TrainConfig.from_dict({key: value})
 
 
 def test_unknown_keys_are_named():
@@ -32,24 +32,24 @@ def test_unknown_keys_are_named():
 
 
 def test_round_trip_through_dict():
-    c = TrainConfig(latent_dim=64, dims=[8, 16])
+    c = TrainConfig.from_dict(dict(latent_dim=64, dims=[8, 16]))
     assert TrainConfig.from_dict(c.to_dict()) == c
 
 
 def test_paper_preset_matches_the_paper_and_authors_code():
     p = paper_config()
-    assert (p.backbone, p.epochs, p.lr, p.momentum, p.weight_decay) == ("resnet18", 200, 0.1, 0.9, 5e-4)
-    assert p.dims == [32, 64, 128, 256, 512] and p.eps_sq == 0.5
-    assert p.finetune_lr < p.ldr_lr  # step 3 at a smaller learning rate (§3.1)
+    assert (p.model.backbone, p.ce.epochs, p.ce.lr, p.optim.momentum, p.optim.weight_decay) == ("resnet18", 200, 0.1, 0.9, 5e-4)
+    assert p.screen.dims == (32, 64, 128, 256, 512) and p.ldr.eps_sq == 0.5
+    assert p.finetune.lr < p.ldr.lr  # step 3 at a smaller learning rate (§3.1)
 
 
 def test_cli_precedence_defaults_paper_flags():
     c = _parse(["--recipe", "ldr-ft"])
-    assert c.backbone == "resnet8" and c.out == "runs/train/ldr-ft" and c.recipe == "ldr-ft"
+    assert c.model.backbone == "resnet8" and c.run.out == "runs/train/ldr-ft" and c.recipe == "ldr-ft"
     c = _parse(["--recipe", "ce", "--paper", "--epochs", "3", "--set", "rate_weight=0.5"])
-    assert c.backbone == "resnet18" and c.epochs == 3 and c.rate_weight == 0.5
+    assert c.model.backbone == "resnet18" and c.ce.epochs == 3 and c.ldr.rate_weight == 0.5
     c = _parse(["--recipe", "screen", "--dims", "8,16", "--from", "x.pt", "--no-augment"])
-    assert c.dims == [8, 16] and c.from_checkpoint == "x.pt" and c.augment == "none"
+    assert c.screen.dims == (8, 16) and c.run.from_checkpoint == "x.pt" and c.data.augment == "none"
 
 
 # --------------------------------------------------------------- issue 16: the preset's provenance
@@ -61,11 +61,11 @@ _PRESET_TAGS = {"paper", "authors' code", "our choice"}
                                               ("imagefolder", "resnet18")])
 def test_paper_preset_picks_the_papers_backbone_per_dataset(dataset, backbone):
     p = paper_config(dataset=dataset)
-    assert p.backbone == backbone and p.width == 1.0
+    assert p.model.backbone == backbone and p.model.width == 1.0
     assert p.provenance["backbone"] == "paper"
     # an explicit backbone wins and is tagged as the user's
     q = paper_config(dataset=dataset, backbone="resnet8")
-    assert q.backbone == "resnet8" and q.provenance["backbone"] == "user"
+    assert q.model.backbone == "resnet8" and q.provenance["backbone"] == "user"
 
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])
@@ -75,7 +75,7 @@ def test_every_preset_value_is_tagged(dataset):
     p = paper_config(dataset=dataset)
     prov = paper_provenance(dataset)
     default = TrainConfig()
-    changed = {k for k, v in p.to_dict().items() if k != "provenance" and v != getattr(default, k)}
+    changed = {k for k, v in p.to_dict().items() if k != "provenance" and v != default.to_dict()[k]}
     assert changed - {"dataset"} <= set(p.provenance), "a preset value without a tag"
     assert set(p.provenance) == set(prov)
     tags = {k: t for k, t in p.provenance.items() if k != "dataset" or dataset == "cifar10"}
@@ -93,13 +93,13 @@ def test_every_preset_value_is_tagged(dataset):
 
 def test_cifar100_preset():
     p = paper_config(dataset="cifar100")
-    assert (p.dataset, p.backbone, p.width, p.epochs, p.batch_size) == ("cifar100", "resnet34", 1.0, 200, 200)
-    assert p.dims == [32, 64, 128, 256, 512] and p.provenance["dims"] == "paper"
-    assert p.latent_dim == 64 and p.provenance["latent_dim"] == "our choice"  # paper: no choice
+    assert (p.data.dataset, p.model.backbone, p.model.width, p.ce.epochs, p.ce.batch_size) == ("cifar100", "resnet34", 1.0, 200, 200)
+    assert p.screen.dims == (32, 64, 128, 256, 512) and p.provenance["dims"] == "paper"
+    assert p.model.latent_dim == 64 and p.provenance["latent_dim"] == "our choice"  # paper: no choice
     assert p.provenance["dataset"] == "user"
     assert paper_config().provenance["latent_dim"] == "paper"  # CIFAR-10: d_y = 64, §4.1
     c = _parse(["--recipe", "ldr-ft", "--paper", "--dataset", "cifar100"])
-    assert c.backbone == "resnet34" and c.provenance["backbone"] == "paper"
+    assert c.model.backbone == "resnet34" and c.provenance["backbone"] == "paper"
 
 
 def test_provenance_is_validated():
@@ -145,5 +145,5 @@ def test_paper_run_says_which_backbone_it_picked(monkeypatch, capsys, tmp_path):
                      "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "--paper: dataset cifar100, backbone resnet34 (paper, §4: 'a ResNet-34 backbone'" in out
-    assert seen["config"].backbone == "resnet34"
+    assert seen["config"].model.backbone == "resnet34"
     assert seen["config"].provenance["backbone"] == "paper"

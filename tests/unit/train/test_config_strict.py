@@ -40,4 +40,4 @@ def test_unknown_keys_get_a_suggestion():
 
 def test_integers_become_floats_where_a_float_is_due():
     cfg = TrainConfig.from_dict({"lr": 1, "width": 1})
-    assert isinstance(cfg.lr, float) and isinstance(cfg.width, float)
+    assert isinstance(cfg.ce.lr, float) and isinstance(cfg.model.width, float)

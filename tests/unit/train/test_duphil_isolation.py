@@ -56,8 +56,8 @@ def _record_steps(model):
 @pytest.mark.parametrize("side_input", ["clean", "quantized"])
 def test_alternating_duphil_steps_leave_the_other_side_bit_identical(small_data, tmp_path, side_input):
     train, _ = small_data
-    cfg = TrainConfig(width=0.25, latent_dim=8, ldr_epochs=2, ldr_batch_size=20, ldr_lr=0.05,
-                      augment=True, side_input=side_input, seed=1)
+    cfg = TrainConfig.from_dict(dict(width=0.25, latent_dim=8, ldr_epochs=2, ldr_batch_size=20, ldr_lr=0.05,
+                      augment=True, side_input=side_input, seed=1))
     (phase,) = duphil_phases(cfg, "ldr")
     model = build_model(cfg, num_classes=10)
     log, handles = _record_steps(model)
@@ -79,8 +79,8 @@ def test_alternating_duphil_steps_leave_the_other_side_bit_identical(small_data,
 
 def test_phases_mode_freezes_the_other_part_for_a_whole_phase(small_data, tmp_path):
     train, _ = small_data
-    cfg = TrainConfig(width=0.25, latent_dim=8, ldr_epochs=1, ldr_batch_size=30, ldr_lr=0.05,
-                      duphil_mode="phases", seed=2)
+    cfg = TrainConfig.from_dict(dict(width=0.25, latent_dim=8, ldr_epochs=1, ldr_batch_size=30, ldr_lr=0.05,
+                      duphil_mode="phases", seed=2))
     model = build_model(cfg, num_classes=10)
     mods = part_modules(model)
     for phase in duphil_phases(cfg, "ldr"):

@@ -23,7 +23,7 @@ def data():
 
 
 def _model():
-    return build_model(TrainConfig(width=0.25, latent_dim=8), num_classes=10)
+    return build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=8)), num_classes=10)
 
 
 def _phase(lr: float = 0.05, epochs: int = 2) -> Phase:
@@ -50,7 +50,7 @@ def test_resume_refuses_weights_that_do_not_match_their_hash(data, tmp_path):
 
 def test_resume_refuses_a_changed_data_or_model_config_and_lists_the_differences(data, tmp_path):
     train, test = data
-    cfg = TrainConfig(width=0.25, latent_dim=8, num_per_class=4)
+    cfg = TrainConfig.from_dict(dict(width=0.25, latent_dim=8, num_per_class=4))
     train_phase(_model(), _phase(epochs=1), train, test, tmp_path, progress=False,
                 extra_state={"train_config": cfg.to_dict()})
     changed = cfg.replace(num_per_class=5, dataset="cifar10", out="elsewhere", resume=True)

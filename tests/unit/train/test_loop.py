@@ -10,13 +10,23 @@ import torch
 from commsldr.data import make_synthetic
 from commsldr.train import (
     CheckpointError,
+    OptimSettings,
     Phase,
+    SideSettings,
     Step,
     TrainConfig,
     build_model,
     load_checkpoint,
     train_phase,
 )
+
+
+def _grouped(settings: dict) -> dict:
+    """Flat phase settings with the optimiser and side-branch ones moved into their groups."""
+    grouped = {k: v for k, v in settings.items() if k not in OptimSettings.flat_names().values()
+               and k not in SideSettings.flat_names().values()}
+    return {**grouped, "optim": OptimSettings.from_flat(settings),
+            "side": SideSettings.from_flat(settings)}
 
 
 class Interrupted(Exception):
@@ -29,7 +39,7 @@ def small_data():
 
 
 def _model(seed: int = 0):
-    return build_model(TrainConfig(width=0.25, latent_dim=8, seed=seed), num_classes=10)
+    return build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=8, seed=seed)), num_classes=10)
 
 
 def _phase(**kw) -> Phase:
@@ -39,7 +49,7 @@ def _phase(**kw) -> Phase:
     base = dict(name="p", steps=steps, epochs=3, batch_size=16, schedule="multistep",
                 milestones=(0.5,), augment=True, ssl_views=2, seed=7)
     base.update(kw)
-    return Phase(**base)
+    return Phase(**_grouped(base))
 
 
 def _state(model):

@@ -57,7 +57,7 @@ def test_describe_load_error_never_advises_weights_only_false():
 @pytest.mark.parametrize("damage", ["renamed_key", "wrong_shape", "missing_optimizer"])
 def test_damaged_training_state_on_resume_is_a_checkpoint_error(tmp_path, damage):
     train, test = make_synthetic(4, seed=3), make_synthetic(1, seed=4)
-    model = build_model(TrainConfig(width=0.25, latent_dim=8), num_classes=10)
+    model = build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=8)), num_classes=10)
     train_phase(model, _phase(), train, test, tmp_path, progress=False)
     ck = torch.load(tmp_path / "last.pt", weights_only=True)
     name = next(iter(ck["model_state"]))
@@ -68,7 +68,7 @@ def test_damaged_training_state_on_resume_is_a_checkpoint_error(tmp_path, damage
     else:
         ck["optimizers"] = []
     torch.save(ck, tmp_path / "last.pt")
-    fresh = build_model(TrainConfig(width=0.25, latent_dim=8), num_classes=10)
+    fresh = build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=8)), num_classes=10)
     with pytest.raises(CheckpointError, match=r"cannot resume from .*last.pt") as info:
         train_phase(fresh, _phase(), train, test, tmp_path, resume=True, progress=False)
     assert len(str(info.value)) <= 600

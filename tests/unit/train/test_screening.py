@@ -112,7 +112,7 @@ def test_screen_recipe_picks_by_rate_accuracy(tmp_path):
                width=0.25, batch_size=40, epochs=2, augment=False, progress=False, seed=0,
                dims=[4, 8], screen_budgets=[12.0, 24.0, 48.0], out=str(tmp_path))
     res = run_recipe("screen", cfg)
-    assert TrainConfig().screen_rule == "rate-mean"  # the default rule
+    assert TrainConfig().screen.rule == "rate-mean"  # the default rule
     table = json.loads((tmp_path / "screen.json").read_text())
     assert table["screen_rule"] == "rate-mean" and table["screen_budgets"] == [12.0, 24.0, 48.0]
     rows = table["rows"]
@@ -139,13 +139,13 @@ def test_screen_options_are_validated_and_reach_the_cli():
     from commsldr.cli.train import add_arguments, config_from_args
 
     with pytest.raises(ValueError, match="screen_at_bits"):
-        TrainConfig(screen_rule="rate-at", screen_at_bits=20.0)
+        TrainConfig.from_dict(dict(screen_rule="rate-at", screen_at_bits=20.0))
     with pytest.raises(ValueError, match="screen_budgets"):
-        TrainConfig(screen_budgets=[])
+        TrainConfig.from_dict(dict(screen_budgets=[]))
     with pytest.raises(ValueError, match="screen_rule"):
-        TrainConfig(screen_rule="auc")
+        TrainConfig.from_dict(dict(screen_rule="auc"))
     p = argparse.ArgumentParser()
     add_arguments(p)
     c = config_from_args(p.parse_args(["--recipe", "screen", "--screen-rule", "rate-at",
                                        "--screen-budgets", "16,48", "--screen-at-bits", "48"]))
-    assert (c.screen_rule, c.screen_budgets, c.screen_at_bits) == ("rate-at", [16.0, 48.0], 48.0)
+    assert (c.screen.rule, c.screen.budgets, c.screen.at_bits) == ("rate-at", (16.0, 48.0), 48.0)

@@ -8,7 +8,9 @@ import torch
 from commsldr.data import make_synthetic
 from commsldr.train import (
     CheckpointError,
+    OptimSettings,
     Phase,
+    SideSettings,
     Step,
     TrainConfig,
     build_model,
@@ -20,20 +22,28 @@ from commsldr.train import (
 from commsldr.train.loop import side_latent
 
 
+def _grouped(settings: dict) -> dict:
+    """Flat phase settings with the optimiser and side-branch ones moved into their groups."""
+    grouped = {k: v for k, v in settings.items() if k not in OptimSettings.flat_names().values()
+               and k not in SideSettings.flat_names().values()}
+    return {**grouped, "optim": OptimSettings.from_flat(settings),
+            "side": SideSettings.from_flat(settings)}
+
+
 @pytest.fixture(scope="module")
 def small_data():
     return make_synthetic(6, seed=3), make_synthetic(2, seed=4)
 
 
 def _model(seed: int = 0):
-    return build_model(TrainConfig(width=0.25, latent_dim=8, seed=seed), num_classes=10)
+    return build_model(TrainConfig.from_dict(dict(width=0.25, latent_dim=8, seed=seed)), num_classes=10)
 
 
 def _phase(**kw) -> Phase:
     steps = (Step(("encoder", "side"), "ldr", 0.05), Step(("decoder",), "ce", 0.05))
     base = dict(name="p", steps=steps, epochs=2, batch_size=20, augment=False, seed=7)
     base.update(kw)
-    return Phase(**base)
+    return Phase(**_grouped(base))
 
 
 def _side_inputs(model):
@@ -75,7 +85,7 @@ def test_clean_is_the_identity_and_bad_values_are_named():
         with pytest.raises(ValueError, match=key):
             _phase(**{key: value})
         with pytest.raises(ValueError, match=key):
-            TrainConfig(**{key: value})
+            TrainConfig.from_dict({key: value})
 
 
 def test_training_feeds_the_side_branch_the_quantized_latent(small_data, tmp_path):

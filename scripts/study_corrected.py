@@ -23,10 +23,13 @@ it. Nothing is re-measured; what changes is how the numbers are judged and which
    paper's own quantity, the per-entry standard deviation of the test latents (its mean over
    entries), each with its own claim: they can disagree.
 
-Limits (said in the output): the numbers are the study's measurements, whose quantization scale
-was solved on the test latents (the library now solves it on training images:
-``commsldr.train.screening``; re-measuring every checkpoint is a CPU-hours job,
-``benchmarks/rate_accuracy.py`` does it for the models of the rate–accuracy comparison).
+The study's own measurements solved the quantization scale on the test latents (the library now
+solves it on training images: ``commsldr.train.screening``).
+
+With ``--remeasured DIR`` (the default when ``remeasured/`` lies beside ``--summary``) every
+scale-dependent number is the one ``scripts/study_remeasure.py`` measured with the scale solved
+on training images; the verdicts are then given beside those on the study's test-fitted scales.
+``--test-fitted`` judges the study's own numbers.
 
 Usage::
 
@@ -359,10 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summary", type=Path, default=Path("docs/figures/study/summary.json"))
     ap.add_argument("--remeasured", type=Path, default=None,
                     help="the per-checkpoint JSONs of scripts/study_remeasure.py (scales solved "
-                         "on training images): judge those instead of the study's numbers")
+                         "on training images) to judge instead of the study's numbers (default: "
+                         "remeasured/ beside --summary when it exists)")
+    ap.add_argument("--test-fitted", action="store_true",
+                    help="judge the study's own numbers (scales solved on the test latents)")
     ap.add_argument("--no-figures", action="store_true")
     args = ap.parse_args(argv)
     summary = json.loads(args.summary.read_text())
+    if args.remeasured is None and not args.test_fitted and (
+            args.summary.parent / "remeasured").is_dir():
+        args.remeasured = args.summary.parent / "remeasured"
+    if args.test_fitted:
+        args.remeasured = None
     budgets = [float(b) for b in summary["budgets_bits"]]
     n_test = int(summary["test_images"])
     all_claims = [*CLAIMS, *EXTRA_CLAIMS]

@@ -143,3 +143,39 @@ def test_where_the_papers_point_sits_on_the_real_axis(mod):
     d = mod.derived(row, [14.0, 20.0, 28.0])
     assert d["payload_bits@paper_low"] == pytest.approx(19.0 + 8.0 * (13.93 - 12.0) / 4.0)
     assert d["paper_entropy_bits@low"] is None  # 14 bits infeasible
+
+
+def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, tmp_path):
+    import shutil
+
+    from commsldr.coding import attach_latent_stats, compute_latent_stats, encode_dataset, fit_klt
+    from commsldr.train.screening import calibration_subset, rate_accuracy_at_budgets
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import study_remeasure as rm
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    path = tmp_path / "tiny.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, path)
+    stats = compute_latent_stats(tiny_trained.model, tiny_trained.train)
+    attach_latent_stats(path, stats)
+    cal = calibration_subset(tiny_trained.train, per_class=20)
+    test = tiny_trained.test
+    out = rm.measure_checkpoint(path, "LDR-FT", cal, test)
+    want = rate_accuracy_at_budgets(tiny_trained.model, None, test, list(rm.BUDGETS_BITS),
+                                    stats=stats, calibrate=cal)
+    assert out["float_acc"] == pytest.approx(want["float_acc"], abs=1e-12)
+    for got, w in zip(out["precision"]["budgets"], want["budgets"], strict=True):
+        assert {k: got[k] for k in w} == pytest.approx(w) if w["feasible"] else not got["feasible"]
+        assert (got["paper_entropy_bits"] is None) == (not w["feasible"])
+    klt, coef = fit_klt(encode_dataset(tiny_trained.model, cal))
+    want_klt = rate_accuracy_at_budgets(tiny_trained.model, None, test,
+                                        list(rm.CHECK_RULE_BUDGETS_BITS), rule="waterfill",
+                                        stats=coef, transform=klt, calibrate=cal)
+    assert [b["accuracy"] for b in out["klt"]["budgets"]] == [b["accuracy"]
+                                                              for b in want_klt["budgets"]]
+    assert "waterfill" in out and "klt" in out  # LDR-FT is a model of the coding comparison
+    assert "klt" not in rm.measure_checkpoint(path, "trunc CE", cal, test)
+    row = rm.row_from_json({**out, "version": rm.VERSION})
+    assert row["acc@14b_klt"] == out["klt"]["budgets"][1]["accuracy"]

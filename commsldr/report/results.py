@@ -86,7 +86,8 @@ _ROW_NUMBERS = ("point", "seed", "mean_capacity_bits", "mean_snr_db", "accuracy"
                 "latency_frames", "accuracy_se", "block_frames", "seeds", "sensor_macs",
                 "channel_uses_per_image")
 #: columns every row has, and their kind (the figures read them)
-_ROW_REQUIRED = {"channel": str, "policy": str, "accuracy": float}
+_ROW_REQUIRED = {"channel": str, "policy": str, "accuracy": float, "accuracy_low": float,
+                 "accuracy_high": float}
 #: top-level entries and their JSON kind (when present)
 _TOP_KINDS: dict[str, type | tuple[type, ...]] = {
     "rows": list, "per_seed": list, "channels": list, "policies": list, "sweep_keys": list,

@@ -53,6 +53,10 @@ def _no_channel(d):
     del d["rows"][1]["channel"]
 
 
+def _no_low(d):
+    del d["rows"][1]["accuracy_low"]
+
+
 def _numeric_policy(d):
     d["rows"][0]["policy"] = 3
 
@@ -95,6 +99,7 @@ CORRUPT = {
     "null_accuracy": (_null_accuracy, r"rows\[1\]\.accuracy: expected a number, got None"),
     "row_is_list": (_row_is_list, r"rows\[0\]: expected an object, got list"),
     "no_channel": (_no_channel, r"rows\[1\]: no 'channel'"),
+    "no_low": (_no_low, r"rows\[1\]: no 'accuracy_low'"),
     "numeric_policy": (_numeric_policy, r"rows\[0\]\.policy: expected text, got 3"),
     "rows_is_object": (_rows_is_object, "'rows' has the wrong kind"),
     "top_is_list": (_top_is_list, "expected a JSON object, got list"),

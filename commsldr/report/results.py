@@ -88,6 +88,8 @@ _ROW_NUMBERS = ("point", "seed", "mean_capacity_bits", "mean_snr_db", "accuracy"
 #: columns every row has, and their kind (the figures read them)
 _ROW_REQUIRED = {"channel": str, "policy": str, "accuracy": float, "accuracy_low": float,
                  "accuracy_high": float}
+#: columns that hold text when present (labels and kinds)
+_ROW_TEXT = ("scheme", "policy_type", "scheme_type", "ci_method")
 #: top-level entries and their JSON kind (when present)
 _TOP_KINDS: dict[str, type | tuple[type, ...]] = {
     "rows": list, "per_seed": list, "channels": list, "policies": list, "sweep_keys": list,
@@ -119,6 +121,9 @@ def _check_shape(results: object) -> None:
                 if name not in row:
                     raise ValueError(f"{where}: no '{name}'")
                 if kind is str and not isinstance(row[name], str):
+                    raise ValueError(f"{where}.{name}: expected text, got {show(row[name])}")
+            for name in _ROW_TEXT:
+                if row.get(name) is not None and not isinstance(row[name], str):
                     raise ValueError(f"{where}.{name}: expected text, got {show(row[name])}")
             for name in _ROW_NUMBERS:
                 v = row.get(name)

@@ -57,6 +57,10 @@ def _no_low(d):
     del d["rows"][1]["accuracy_low"]
 
 
+def _ci_method_object(d):
+    d["per_seed"] = [dict(d["rows"][0], ci_method={"a": 1})]
+
+
 def _numeric_policy(d):
     d["rows"][0]["policy"] = 3
 
@@ -100,6 +104,7 @@ CORRUPT = {
     "row_is_list": (_row_is_list, r"rows\[0\]: expected an object, got list"),
     "no_channel": (_no_channel, r"rows\[1\]: no 'channel'"),
     "no_low": (_no_low, r"rows\[1\]: no 'accuracy_low'"),
+    "ci_method_object": (_ci_method_object, r"per_seed\[0\]\.ci_method: expected text"),
     "numeric_policy": (_numeric_policy, r"rows\[0\]\.policy: expected text, got 3"),
     "rows_is_object": (_rows_is_object, "'rows' has the wrong kind"),
     "top_is_list": (_top_is_list, "expected a JSON object, got list"),

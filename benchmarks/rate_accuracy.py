@@ -25,6 +25,16 @@ JSON gives every seed's frontier points, the accuracy at 8, 14 and 20 bits per s
 and a 95 % half-width combining the seeds' t interval and the test set's binomial noise in
 quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor_macs``).
 
+``--cap`` adds the **per-image cap** variant beside the mean budgets: a budget ``B`` then bounds
+the payload of *every* calibration image (``scale_for_budget(..., statistic="max")``), not their
+mean; an entropy-bottleneck model takes its rate point with the most bits whose largest
+calibration image is within ``B``; the edge label's one byte is its own cap. A cap is not
+time-shared (mixing two operating points keeps the larger one's largest image), so the accuracy
+at a cap is the measured point of that budget (``null`` when no scale or rate point fits). The
+JSON gets ``cap`` beside ``models`` / ``accuracy_at_bits`` of each scheme, with the test images'
+real payload (mean, p50, p95, max) at each cap: the test images' max can exceed the cap, as
+nothing was fitted on them.
+
 It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
 """
 
@@ -85,22 +95,92 @@ def combined_ci95(values: list[float], n_test: int) -> float:
     return math.sqrt(seeds ** 2 + binom ** 2)
 
 
-def _measure_split(path: Path, kind: str, cal: Any, test: Any) -> list[dict[str, Any]]:
+_POINT_KEYS = ("budget_bits", "scale", "calibration_bits", "payload_bits", "payload_p50",
+               "payload_p95", "payload_max", "accuracy")
+
+
+#: (claim, scheme A, scheme B, direction the claim states for A - B), judged at each target
+CLAIMS = [("the paper's LDR-FT beats a learned entropy bottleneck at equal real bits", "ldr-ft",
+           "entropy-bottleneck", +1)]
+
+
+def paired_claim(a: dict[str, float | None], b: dict[str, float | None], n_test: int,
+                 direction: int) -> dict[str, Any] | None:
+    """A − B over the seeds both have (same seed, same test images): the mean difference ± the
+    seeds' t half-width ⊕ the test set's binomial half-width of the mean difference (in
+    quadrature), and the study's verdict (holds / refuted / inconclusive). ``a``, ``b``: seed
+    index -> accuracy (``None``: not reached)."""
+    seeds = sorted(k for k in a if k in b and a[k] is not None and b[k] is not None)
+    if not seeds:
+        return None
+    pa, pb = [a[k] for k in seeds], [b[k] for k in seeds]
+    diffs = [x - y for x, y in zip(pa, pb, strict=True)]
+    mean = float(np.mean(diffs))
+    t_half = 0.0
+    if len(diffs) > 1:
+        t_half = _T975.get(len(diffs) - 1, 1.96) * float(np.std(diffs, ddof=1)) / math.sqrt(
+            len(diffs))
+    var = sum(x * (1 - x) + y * (1 - y) for x, y in zip(pa, pb, strict=True)) / n_test
+    test_half = 1.96 * math.sqrt(var) / len(diffs)
+    half = math.hypot(t_half, test_half)
+    lo, hi = (mean - half, mean + half) if direction > 0 else (-(mean + half), -(mean - half))
+    verdict = "holds" if lo > 0 else "refuted" if hi < 0 else "inconclusive"
+    return {"seeds": seeds, "diffs": diffs, "mean": mean, "t_half": t_half,
+            "test_half": test_half, "lo": mean - half, "hi": mean + half, "verdict": verdict}
+
+
+def _measure_split(path: Path, kind: str, cal: Any, test: Any,
+                   statistic: str = "mean") -> list[dict[str, Any]]:
+    """The feasible budgets of :data:`SPLIT_BUDGETS`; ``statistic="max"``: per-image caps."""
     from commsldr.coding import encode_dataset, fit_klt, load_latent_stats
     from commsldr.train import load_model
-    from commsldr.train.screening import rate_accuracy_at_budgets
+    from commsldr.train.screening import rate_accuracy_from_latents
 
     model = load_model(path)
+    y, y_cal = encode_dataset(model, test), encode_dataset(model, cal)
     if kind == "klt-wf":
-        klt, stats = fit_klt(encode_dataset(model, cal))
-        rate = rate_accuracy_at_budgets(model, cal, test, list(SPLIT_BUDGETS), rule="waterfill",
-                                        stats=stats, transform=klt, calibrate=cal)
+        klt, stats = fit_klt(y_cal)
+        rate = rate_accuracy_from_latents(model, y, test.labels, y_cal, stats,
+                                          list(SPLIT_BUDGETS), rule="waterfill", transform=klt,
+                                          statistic=statistic)
     else:
-        rate = rate_accuracy_at_budgets(model, cal, test, list(SPLIT_BUDGETS),
-                                        stats=load_latent_stats(path), calibrate=cal)
-    return [{k: b[k] for k in ("budget_bits", "scale", "calibration_bits", "payload_bits",
-                               "payload_p50", "payload_p95", "payload_max", "accuracy")}
-            for b in rate["budgets"] if b["feasible"]]
+        rate = rate_accuracy_from_latents(model, y, test.labels, y_cal, load_latent_stats(path),
+                                          list(SPLIT_BUDGETS), statistic=statistic)
+    return [{k: b[k] for k in _POINT_KEYS} for b in rate["budgets"] if b["feasible"]]
+
+
+def _measure_eb_cap(path: Path, cal: Any, test: Any) -> list[dict[str, Any]]:
+    """Each rate point with the largest coded calibration image (``calibration_max``) beside
+    its test numbers: the rate point a per-image cap picks."""
+    from commsldr.train import load_model
+    from commsldr.train.bottleneck import eb_latents, eb_rate_points, load_entropy_bottleneck
+
+    model, eb = load_model(path), load_entropy_bottleneck(path)
+    pts = eb_rate_points(model, eb, test, cal)
+    lat = eb_latents(model, cal)
+    for p in pts:
+        p["calibration_max"] = float(eb.source_coder(p["rate"]).image_bits(lat).max())
+    return pts
+
+
+def cap_points(scheme: str, pts: list[dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
+    """The operating point at each cap of :data:`SPLIT_BUDGETS` (and :data:`TARGETS_BITS`):
+    split schemes, the budget's own max-statistic point; the entropy bottleneck, the rate point
+    with the largest ``calibration_max`` within the cap; the edge label, its one point when its
+    bits fit. ``None`` where nothing fits."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for cap in sorted(set(SPLIT_BUDGETS) | set(TARGETS_BITS)):
+        if scheme == "entropy-bottleneck":
+            fits = [p for p in pts if p["calibration_max"] <= cap]
+            # ties (equal largest images): the rate point with more bits on average
+            best = max(fits, key=lambda p: (p["calibration_max"], p.get("calibration_bits") or 0)
+                       ) if fits else None
+        elif scheme == "edge-label":
+            best = pts[0] if pts[0]["payload_max"] <= cap else None
+        else:
+            best = next((p for p in pts if p["budget_bits"] == cap), None)
+        out[f"{cap:g}"] = best
+    return out
 
 
 def _measure_eb(path: Path, cal: Any, test: Any) -> list[dict[str, Any]]:
@@ -123,13 +203,21 @@ def _measure_edge(path: Path, test: Any) -> list[dict[str, Any]]:
              "accuracy": acc}]
 
 
-def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path) -> list[dict[str, Any]]:
+def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path,
+            cap: bool = False) -> list[dict[str, Any]]:
+    """The scheme's measured points (``cap``: the per-image-cap variant's), cached."""
     from commsldr.models.pretrained import sha256_file
 
-    entry = cache / f"{sha256_file(path)[:24]}-{scheme}-v{VERSION}-n{len(test)}.json"
+    variant = "-cap" if cap else ""
+    entry = cache / f"{sha256_file(path)[:24]}-{scheme}{variant}-v{VERSION}-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
-    if scheme == "entropy-bottleneck":
+    if cap and scheme == "entropy-bottleneck":
+        pts = _measure_eb_cap(path, cal, test)
+    elif cap and scheme != "edge-label":
+        pts = _measure_split(path, "klt-wf" if scheme.endswith("klt-wf") else "precision",
+                             cal, test, statistic="max")
+    elif scheme == "entropy-bottleneck":
         pts = _measure_eb(path, cal, test)
     elif scheme == "edge-label":
         pts = _measure_edge(path, test)
@@ -139,6 +227,34 @@ def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path) -> list[d
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(pts) + "\n")
     return pts
+
+
+def _cap_block(scheme: str, names: list[str], cal: Any, test: Any, cache: Path,
+               n_test: int) -> dict[str, Any]:
+    """The per-image-cap variant of one scheme over its seeds: each model's point at every cap
+    and, at :data:`TARGETS_BITS`, the mean accuracy over seeds with the combined half-width and
+    the test images' real payload (seeds' mean of mean / p50 / p95, largest max)."""
+    from commsldr.models.pretrained import get_pretrained_path
+
+    models = {}
+    for name in names:
+        print(f"rate_accuracy: {scheme} {name} (per-image cap)", file=sys.stderr, flush=True)
+        pts = measure(scheme, get_pretrained_path(name), cal, test, cache, cap=True)
+        models[name] = {"points": pts, "at_cap": cap_points(scheme, pts)}
+    summary: dict[str, Any] = {}
+    for b in TARGETS_BITS:
+        at = [m["at_cap"][f"{b:g}"] for m in models.values()]
+        if not at or any(a is None for a in at):
+            summary[f"{b:g}"] = None
+            continue
+        accs = [a["accuracy"] for a in at]
+        summary[f"{b:g}"] = {
+            "mean": float(np.mean(accs)), "ci95": combined_ci95(accs, n_test), "seeds": len(at),
+            "payload_bits": float(np.mean([a["payload_bits"] for a in at])),
+            "payload_p50": float(np.mean([a["payload_p50"] for a in at])),
+            "payload_p95": float(np.mean([a["payload_p95"] for a in at])),
+            "payload_max": float(max(a["payload_max"] for a in at))}
+    return {"models": models, "accuracy_at_bits": summary}
 
 
 def sensor_macs(scheme: str, path: Path, test: Any) -> float:
@@ -197,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", type=Path, default=Path("runs/rate_accuracy_cache"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--cap", action="store_true",
+                   help="also the per-image-cap variant (every calibration image within the "
+                        "budget, not their mean)")
     p.add_argument("--figure", type=Path, default=None,
                    help="also draw accuracy vs real bits of every model's points here (PNG)")
     args = p.parse_args(argv)
@@ -233,6 +352,20 @@ def main(argv: list[str] | None = None) -> int:
             macs = sensor_macs(scheme, get_pretrained_path(next(iter(per_seed))), test)
         out["schemes"][scheme] = {"models": per_seed, "accuracy_at_bits": summary,
                                   "sensor_macs": macs}
+        if args.cap:
+            out["schemes"][scheme]["cap"] = _cap_block(scheme, list(per_seed), cal, test,
+                                                       args.cache, len(test))
+    out["claims"] = []
+    for claim, a, b, direction in CLAIMS:
+        if a not in out["schemes"] or b not in out["schemes"]:
+            continue
+        for t in TARGETS_BITS:
+            def by_seed(scheme: str, t: float = t) -> dict[str, float | None]:
+                return {name.removeprefix(SCHEMES[scheme]) or "-s0": m["at"][f"{t:g}"]
+                        for name, m in out["schemes"][scheme]["models"].items()}
+            row = paired_claim(by_seed(a), by_seed(b), len(test), direction)
+            out["claims"].append({"claim": claim, "a": a, "b": b, "bits": t,
+                                  **(row or {"verdict": "not reached"})})
     print(json.dumps(out))
     if args.figure:
         figure(out, args.figure)

@@ -23,10 +23,13 @@ it. Nothing is re-measured; what changes is how the numbers are judged and which
    paper's own quantity, the per-entry standard deviation of the test latents (its mean over
    entries), each with its own claim: they can disagree.
 
-Limits (said in the output): the numbers are the study's measurements, whose quantization scale
-was solved on the test latents (the library now solves it on training images:
-``commsldr.train.screening``; re-measuring every checkpoint is a CPU-hours job,
-``benchmarks/rate_accuracy.py`` does it for the models of the rate–accuracy comparison).
+The study's own measurements solved the quantization scale on the test latents (the library now
+solves it on training images: ``commsldr.train.screening``).
+
+With ``--remeasured DIR`` (the default when ``remeasured/`` lies beside ``--summary``) every
+scale-dependent number is the one ``scripts/study_remeasure.py`` measured with the scale solved
+on training images; the verdicts are then given beside those on the study's test-fitted scales.
+``--test-fitted`` judges the study's own numbers.
 
 Usage::
 
@@ -42,14 +45,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from study_remeasure import load_remeasured
 from study_report import (
+    CHECK_RULE,
+    CHECK_RULE_BUDGETS_BITS,
     CLAIMS,
     LOW_BITS,
     NON_PROPORTIONS,
+    TRANSFORM,
     t_interval,
     test_set_diff_interval,
     verdict,
 )
+from study_report import figures as report_figures
 
 #: the paper's low-rate point on its own axis (71.68 -> 13.93 bits of total entropy)
 PAPER_LOW_ENTROPY_BITS = 13.93
@@ -76,14 +84,41 @@ EXTRA_CLAIMS: list[tuple[str, str, str, str, int]] = [
      -1),
 ]
 EXTRA_NON_PROPORTIONS = ("quant_loss_paper", "mean_latent_std")
+PAPER_AXIS = f"{PAPER_LOW_ENTROPY_BITS:g} bits of the paper's total entropy"
 
 
-def paper_axis_accuracy(row: dict[str, Any], budgets: list[float], target: float) -> float | None:
+def paper_axis_twins(claims: list[tuple[str, str, str, str, int]]
+                     ) -> list[tuple[str, str, str, str, int]]:
+    """Every claim at :data:`LOW_BITS` real bits (any allocation) again on the paper's axis,
+    at :data:`PAPER_LOW_ENTROPY_BITS` bits of total entropy, unless a claim with the same models
+    and metric is already in ``claims``."""
+    have = {(a, b, m) for _, a, b, m, _ in claims}
+    twins = []
+    low = f"acc@{LOW_BITS:g}b"
+    for claim, a, b, metric, direction in claims:
+        if metric.startswith(low):
+            twin = "acc@paper_low" + metric[len(low):]
+        elif metric == "quant_loss":
+            twin = "quant_loss_paper"
+        else:
+            continue
+        if (a, b, twin) not in have:
+            text = claim.replace(f"{LOW_BITS:g} real bits", PAPER_AXIS).replace(
+                f"{LOW_BITS:g} bits", PAPER_AXIS)
+            twins.append((text if text != claim else f"{claim}, paper's axis", a, b, twin,
+                          direction))
+            have.add((a, b, twin))
+    return twins
+
+
+def paper_axis_accuracy(row: dict[str, Any], budgets: list[float], target: float,
+                        suffix: str = "") -> float | None:
     """Accuracy at ``target`` bits of the paper's total entropy, interpolated linearly between
-    the measured budgets' (paper entropy, accuracy) points; ``None`` if they do not bracket it."""
-    pts = sorted((row.get(f"acc@{b:g}b_paper_entropy_bits"), row.get(f"acc@{b:g}b"))
-                 for b in budgets if row.get(f"acc@{b:g}b") is not None
-                 and row.get(f"acc@{b:g}b_paper_entropy_bits") is not None)
+    the measured budgets' (paper entropy, accuracy) points of the allocation ``suffix`` (``""``:
+    the paper's, ``"_waterfill"``, ``"_klt"``); ``None`` if they do not bracket it."""
+    pts = sorted((row.get(f"acc@{b:g}b{suffix}_paper_entropy_bits"), row.get(f"acc@{b:g}b{suffix}"))
+                 for b in budgets if row.get(f"acc@{b:g}b{suffix}") is not None
+                 and row.get(f"acc@{b:g}b{suffix}_paper_entropy_bits") is not None)
     for (e0, a0), (e1, a1) in zip(pts, pts[1:], strict=False):
         if e0 <= target <= e1:
             return a0 if e1 == e0 else a0 + (a1 - a0) * (target - e0) / (e1 - e0)
@@ -96,6 +131,16 @@ def derived(row: dict[str, Any], budgets: list[float]) -> dict[str, Any]:
     low = paper_axis_accuracy(row, budgets, PAPER_LOW_ENTROPY_BITS)
     out["acc@paper_low"] = low
     out["quant_loss_paper"] = None if low is None else low - row["float_acc"]
+    # where the paper's point sits on the real axis: the real payload at 13.93 bits of total
+    # entropy (same interpolation), and the total entropy at LOW_BITS real bits
+    pay = {f"acc@{b:g}b": row.get(f"acc@{b:g}b_payload_bits") for b in budgets}
+    out["payload_bits@paper_low"] = paper_axis_accuracy(
+        {**row, **{k: v for k, v in pay.items() if v is not None}}, budgets,
+        PAPER_LOW_ENTROPY_BITS)
+    out["paper_entropy_bits@low"] = row.get(f"acc@{LOW_BITS:g}b_paper_entropy_bits")
+    for suffix in (f"_{CHECK_RULE}", f"_{TRANSFORM}"):
+        out[f"acc@paper_low{suffix}"] = paper_axis_accuracy(row, list(CHECK_RULE_BUDGETS_BITS),
+                                                            PAPER_LOW_ENTROPY_BITS, suffix)
     dist = row.get("distortions") or {}
     for d in DISTORTIONS:
         out[f"distortion_{d}"] = dist.get(d)
@@ -170,6 +215,106 @@ def markdown(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _payload(rows: list[dict[str, Any]], key: str) -> str:
+    """The real payload per image behind ``key`` (an ``acc@…`` metric) over seeds: the mean of
+    the seeds' means, p50 and p95, and the largest max."""
+    vals = [r for r in rows if r.get(key) is not None and r.get(f"{key}_payload_bits") is not None]
+    if not vals:
+        return "—"
+    m = np.mean([r[f"{key}_payload_bits"] for r in vals])
+    if vals[0].get(f"{key}_payload_p50") is None:
+        return f"{m:.1f}"
+    p50 = np.mean([r[f"{key}_payload_p50"] for r in vals])
+    p95 = np.mean([r[f"{key}_payload_p95"] for r in vals])
+    mx = max(r[f"{key}_payload_max"] for r in vals)
+    return f"{m:.1f} ({p50:.0f}/{p95:.0f}/{mx:.0f})"
+
+
+def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, Any]],
+                        original: list[dict[str, Any]],
+                        results: dict[str, dict[str, dict[str, Any]]],
+                        budgets: list[float], n_test: int, info: dict[str, Any]) -> str:
+    """The verdict table on training-fitted scales, beside the verdicts on the study's
+    test-fitted scales (same combined rule) and the study's original verdicts; then every
+    model's accuracy and real payload per image at each budget."""
+    fitted = {c["claim"]: c.get("verdict") for c in test_fitted}
+    orig = {c["claim"]: c.get("verdict") for c in original}
+    scale = {"participation_ratio": 1, "mean_latent_std": 1}
+    lines = ["| claim | seeds | mean A − B | 95 % interval (combined) | t half-width | "
+             "test-set half-width | verdict | test-fitted scales | study's original | "
+             "real payload A / B, bits: mean (p50/p95/max) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in new:
+        before = fitted.get(c["claim"], "new")
+        first = orig.get(c["claim"], "—")
+        pay = "—"
+        if c["metric"].startswith("acc@") and "paper_low" not in c["metric"]:
+            pay = (f"{_payload(list(results.get(c['a'], {}).values()), c['metric'])} / "
+                   f"{_payload(list(results.get(c['b'], {}).values()), c['metric'])}")
+        if c["mean"] is None:
+            lines.append(f"| {c['claim']} | — | — | — | — | — | not measured | {before} | "
+                         f"{first} | {pay} |")
+            continue
+        f = scale.get(c["metric"], 100)
+        unit = "" if f == 1 else " pts"
+        hi = "+∞" if math.isinf(c["hi"]) else f"{f * c['hi']:+.2f}"
+        lo = "−∞" if math.isinf(c["lo"]) else f"{f * c['lo']:+.2f}"
+        th = "—" if c.get("test_half") is None else f"{f * c['test_half']:.2f}"
+        mark = (f"**{c['verdict']}**" if before not in ("new", "not measured")
+                and before != c["verdict"] else c["verdict"])
+        lines.append(f"| {c['claim']} | {len(c['seeds'])} | {f * c['mean']:+.2f}{unit} | "
+                     f"[{lo}, {hi}] | {f * c.get('t_half', 0.0):.2f} | {th} | {mark} | "
+                     f"{before} | {first} | {pay} |")
+    lines += ["", "Verdict: the combined rule on the re-measured numbers (scales solved on "
+              "training images); bold where it differs from the same rule on the study's "
+              "test-fitted scales (column \"test-fitted scales\"). \"study's original\": "
+              "the t interval over seeds alone, test-fitted scales.", "",
+              "Accuracy (mean over seeds, %) and real payload per image, bits: mean (p50 / p95 / "
+              "max; p50 and p95 the seeds' mean, max the largest), at each budget of the paper's "
+              "allocation, the scale solved on training images:", "",
+              "| model | seeds | float | " + " | ".join(f"@ {b:g} bits" for b in budgets) + " |",
+              "|---" * (3 + len(budgets)) + "|"]
+    for label, seeds in results.items():
+        rows = list(seeds.values())
+        cells = []
+        for b in budgets:
+            key = f"acc@{b:g}b"
+            vals = [r[key] for r in rows if r.get(key) is not None]
+            if not any(key in r for r in rows):
+                cells.append("not re-measured")
+            elif not vals:
+                cells.append("infeasible")
+            else:
+                cells.append(f"{100 * np.mean(vals):.2f} % — {_payload(rows, key)}")
+        flo = np.mean([r["float_acc"] for r in rows])
+        lines.append(f"| {label} | {len(rows)} | {100 * flo:.2f} % | " + " | ".join(cells) + " |")
+    lines += ["", f"Both axes per model (mean over seeds): the paper's total entropy at "
+              f"{LOW_BITS:g} real bits, the real payload at {PAPER_AXIS}, and the accuracy "
+              "there (paper's allocation; linear interpolation between the measured budgets):",
+              "", f"| model | seeds | total entropy at {LOW_BITS:g} real bits | real bits at "
+              f"{PAPER_LOW_ENTROPY_BITS:g} bits total entropy | accuracy there |",
+              "|---|---|---|---|---|"]
+    for label, seeds in results.items():
+        rows = [r for r in seeds.values() if r.get("acc@paper_low") is not None]
+        if rows:
+            lines.append(
+                f"| {label} | {len(rows)} | "
+                f"{np.mean([r['paper_entropy_bits@low'] for r in rows]):.2f} | "
+                f"{np.mean([r['payload_bits@paper_low'] for r in rows]):.1f} | "
+                f"{100 * np.mean([r['acc@paper_low'] for r in rows]):.2f} % |")
+    if info.get("not_shipped"):
+        lines += ["", "Not re-measured, their checkpoints are not shipped (`models/`): "
+                  + ", ".join(info["not_shipped"]) + "; their rate claims read \"not "
+                  "measured\" (their scale-independent numbers are the study's)."]
+    if info.get("not_remeasured"):
+        lines += ["", "Not re-measured yet: " + ", ".join(info["not_remeasured"]) + "."]
+    if info.get("float_acc_differs"):
+        lines += ["", "Float accuracy differs from the study's for: " + ", ".join(
+            f"{d['model']} ({100 * d['study']:.2f} % → {100 * d['remeasured']:.2f} %)"
+            for d in info["float_acc_differs"]) + "."]
+    return "\n".join(lines) + "\n"
+
+
 def figures(results: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
     import matplotlib
 
@@ -215,26 +360,60 @@ def figures(results: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--summary", type=Path, default=Path("docs/figures/study/summary.json"))
+    ap.add_argument("--remeasured", type=Path, default=None,
+                    help="the per-checkpoint JSONs of scripts/study_remeasure.py (scales solved "
+                         "on training images) to judge instead of the study's numbers (default: "
+                         "remeasured/ beside --summary when it exists)")
+    ap.add_argument("--test-fitted", action="store_true",
+                    help="judge the study's own numbers (scales solved on the test latents)")
     ap.add_argument("--no-figures", action="store_true")
     args = ap.parse_args(argv)
     summary = json.loads(args.summary.read_text())
+    if args.remeasured is None and not args.test_fitted and (
+            args.summary.parent / "remeasured").is_dir():
+        args.remeasured = args.summary.parent / "remeasured"
+    if args.test_fitted:
+        args.remeasured = None
     budgets = [float(b) for b in summary["budgets_bits"]]
-    results = {m: {s: derived(r, budgets) for s, r in seeds.items()}
-               for m, seeds in summary["results"].items()}
-    claims = judge(results, int(summary["test_images"]), [*CLAIMS, *EXTRA_CLAIMS])
+    n_test = int(summary["test_images"])
+    all_claims = [*CLAIMS, *EXTRA_CLAIMS]
     out = args.summary.parent
-    corrected = {"rule": "holds / refuted / inconclusive: the mean paired difference over seeds "
-                         "± (Student-t half-width over seeds ⊕ the test set's binomial "
-                         "half-width, in quadrature) entirely on the claimed side / the other / "
-                         "neither",
-                 "paper_low_entropy_bits": PAPER_LOW_ENTROPY_BITS, "low_real_bits": LOW_BITS,
-                 "scales": "as measured by study_report.py (solved on the test latents)",
-                 "claims": claims,
-                 "paper_axis": {m: {s: {"acc@paper_low": r["acc@paper_low"],
-                                        "quant_loss_paper": r["quant_loss_paper"]}
-                                    for s, r in seeds.items()} for m, seeds in results.items()}}
+    rule = ("holds / refuted / inconclusive: the mean paired difference over seeds ± (Student-t "
+            "half-width over seeds ⊕ the test set's binomial half-width, in quadrature) entirely "
+            "on the claimed side / the other / neither")
+    study = {m: {s: derived(r, budgets) for s, r in seeds.items()}
+             for m, seeds in summary["results"].items()}
+    if args.remeasured is None:
+        results = study
+        claims = judge(results, n_test, all_claims)
+        md = markdown(summary["claims"], claims)
+        corrected: dict[str, Any] = {
+            "rule": rule, "paper_low_entropy_bits": PAPER_LOW_ENTROPY_BITS,
+            "low_real_bits": LOW_BITS,
+            "scales": "as measured by study_report.py (solved on the test latents)",
+            "claims": claims}
+    else:
+        all_claims += paper_axis_twins(all_claims)
+        remeasured, info = load_remeasured(args.remeasured, summary)
+        results = {m: {s: derived(r, budgets) for s, r in seeds.items()}
+                   for m, seeds in remeasured.items()}
+        claims = judge(results, n_test, all_claims)
+        test_fitted = judge(study, n_test, all_claims)
+        md = markdown_remeasured(claims, test_fitted, summary["claims"], results, budgets,
+                                 n_test, info)
+        corrected = {"rule": rule, "paper_low_entropy_bits": PAPER_LOW_ENTROPY_BITS,
+                     "low_real_bits": LOW_BITS,
+                     "scales": "solved on 500 training images per class "
+                               "(scripts/study_remeasure.py); the test set only scores",
+                     "remeasured": info, "claims": claims,
+                     "test_fitted_verdicts": {c["claim"]: c["verdict"] for c in test_fitted}}
+        if not args.no_figures:  # the study report's figures, on the re-measured numbers
+            report_figures({"results": remeasured, "test_images": n_test}, out)
+    corrected["paper_axis"] = {m: {s: {k: r[k] for k in r if k.startswith("acc@paper_low")
+                                       or k in ("quant_loss_paper", "payload_bits@paper_low",
+                                                "paper_entropy_bits@low")}
+                                   for s, r in seeds.items()} for m, seeds in results.items()}
     (out / "summary_corrected.json").write_text(json.dumps(corrected, indent=1) + "\n")
-    md = markdown(summary["claims"], claims)
     (out / "summary_corrected.md").write_text(md)
     if not args.no_figures:
         figures(results, out)

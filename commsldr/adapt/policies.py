@@ -45,6 +45,8 @@ __all__ = [
     "Oracle",
 ]
 
+#: most quadrature nodes of the outage-aware average over the CSI error
+MAX_QUADRATURE_POINTS = 4096
 
 
 def _check_margin(margin: Any) -> float:
@@ -302,7 +304,8 @@ class OutageAware(Policy):
 
     Args:
         snr_std_db: the CSI error std in dB to plan with; None = the CSI's ``snr_std_db``.
-        quadrature_points: J, the number of nodes of the average over the CSI error (>= 1).
+        quadrature_points: J, the number of nodes of the average over the CSI error, in
+            [1, 4096].
     """
 
     name = "outage-aware"
@@ -314,9 +317,10 @@ class OutageAware(Policy):
         if (
             isinstance(quadrature_points, bool)
             or not isinstance(quadrature_points, int)
-            or quadrature_points < 1
+            or not 1 <= quadrature_points <= MAX_QUADRATURE_POINTS
         ):
-            raise ValueError(f"quadrature_points must be an integer >= 1, got {quadrature_points!r}")
+            raise ValueError(f"quadrature_points must be an integer in [1, {MAX_QUADRATURE_POINTS}], "
+                             f"got {quadrature_points!r}")
         self.quadrature_points = quadrature_points
         j = np.arange(quadrature_points)
         self._nodes = ndtri((j + 0.5) / quadrature_points)

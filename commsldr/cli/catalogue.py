@@ -40,7 +40,9 @@ def _pretrained() -> dict[str, str]:
         desc = first_line(str(e.get("description", "")))
         at = e.get("acc_at_bits") or {}
         rates = ", ".join(f"{100 * v['accuracy']:.2f} % at {v['payload_bits']:.1f} real bits "
-                          f"(<= {b} b)" for b, v in at.items() if isinstance(v, dict))
+                          f"(<= {b} b)" if isinstance(v, dict) else
+                          f"none within {b} b (below the cheapest rate point)"
+                          for b, v in at.items() if isinstance(v, dict) or v is None)
         if rates:  # accuracy at real bits (entropy-bottleneck models), before the description
             head = f"{head} · {rates}"
         return f"{head} · {desc}" if head else desc

@@ -66,6 +66,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", default=None, metavar="FILE", help="also write every number here")
 
 
+def _index_entry_of_file(path: Path) -> dict[str, Any]:
+    """The index entry of a shipped model whose file has ``path``'s SHA-256 (``{}`` if none): a
+    checkpoint named by its path still shows what ``index.json`` records for it."""
+    from commsldr.models.pretrained import (
+        PretrainedError,
+        list_pretrained,
+        pretrained_info,
+        sha256_file,
+    )
+
+    try:
+        names = list_pretrained()
+    except PretrainedError:
+        return {}
+    digest = sha256_file(path)
+    for name in names:
+        entry = pretrained_info(name)
+        if entry.get("sha256") == digest:
+            return {**entry, "name": name}
+    return {}
+
+
 def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
     """``(checkpoint path, index entry or {})`` of a name or a file."""
     from commsldr.models.pretrained import (
@@ -77,7 +99,7 @@ def _resolve(model: str) -> tuple[Path, dict[str, Any]]:
 
     path = Path(model)
     if path.is_file():
-        return path, {}
+        return path, _index_entry_of_file(path)
     try:
         return get_pretrained_path(model), pretrained_info(model)
     except PretrainedError as exc:
@@ -149,7 +171,8 @@ def main(args: argparse.Namespace) -> int:
         row = assess(model, test, budgets_bits=args.budgets, flip_tta=args.flip_tta,
                      stats=stats, train=train, eb=eb)
         row.update(checkpoint=str(path), latent_dim=int(model.latent_dim),
-                   backbone=model.config.get("backbone"), index_test_acc=entry.get("test_acc"))
+                   backbone=model.config.get("backbone"), index_test_acc=entry.get("test_acc"),
+                   index_acc_at_bits=entry.get("acc_at_bits"))
         rows[name] = row
     print(_table(rows, args.budgets, args.flip_tta))
     if args.json:
@@ -172,9 +195,24 @@ def _table(rows: dict[str, dict[str, Any]], budgets: list[float], flip_tta: bool
                  "—" if idx is None else f"{100 * idx:.2f} %"]
         if flip_tta:
             cells.append(f"{100 * r['flip_tta_acc']:.2f} %")
+        cheapest = min((p["calibration_bits"] for p in r.get("rate_points") or []
+                        if p.get("calibration_bits") is not None), default=None)
+        at_bits = r.get("index_acc_at_bits") or {}
         for b in r.get("budgets", []):
-            cells.append(f"{100 * b['accuracy']:.2f} % ({b['payload_bits']:.1f} b, "
-                         f"p95 {b['payload_p95']:.0f})" if b["feasible"] else "infeasible")
+            key = f"{b['budget_bits']:g}"
+            if key in at_bits:  # what index.json records at this budget
+                idx_b = at_bits[key]
+                ref = "; index: " + ("infeasible" if idx_b is None
+                                     else f"{100 * idx_b['accuracy']:.2f} %")
+            else:
+                ref = ""
+            if b["feasible"]:
+                cells.append(f"{100 * b['accuracy']:.2f} % ({b['payload_bits']:.1f} b, "
+                             f"p95 {b['payload_p95']:.0f}{ref})")
+            elif cheapest is None:
+                cells.append(f"infeasible{f' ({ref[2:]})' if ref else ''}")
+            else:
+                cells.append(f"infeasible (cheapest rate point {cheapest:.2f} b{ref})")
         lines.append(cells)
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
@@ -182,5 +220,9 @@ def _table(rows: dict[str, dict[str, Any]], budgets: list[float], flip_tta: bool
     if budgets:
         out.append("@ B bits: accuracy at a mean real coded payload of at most B bits per image "
                    "on training images (the test payload reached, mean and 95th percentile per "
-                   "image, in brackets)")
+                   "image, in brackets; for a shipped model, what index.json records there)")
+        if any(not b["feasible"] for r in rows.values() for b in r.get("budgets", [])):
+            out.append("infeasible: no quantization scale (or rate point) keeps the mean payload "
+                       "of the calibration images within B bits; an image coded alone costs at "
+                       "least one byte")
     return "\n".join(out)

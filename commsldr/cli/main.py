@@ -155,7 +155,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                            plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
                            address=args.address, resume=args.resume is not None,
                            device=args.device, overwrite=args.overwrite)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # one line even with --quiet (training, tables or simulations)
+        where = args.resume or args.out or "RUN_DIR (the directory of the 'run:' line)"
+        print(f"commsldr run: interrupted; finished work is kept, continue with: "
+              f"commsldr run --resume {where}", file=sys.stderr)
         return 130
     print(out.run_dir)
     return 0

@@ -127,8 +127,9 @@ def _load_cifar(name: str, split: str, root: str | os.PathLike[str] | None,
         ) from None
     except RuntimeError as err:
         raise FileNotFoundError(
-            f"{name} not found under root={str(path)!r}; pass download=True (needs internet) or "
-            f"the directory that holds torchvision's {name} files ({err})"
+            f"{name} not found under root={str(path)!r}; pass download=True (commsldr: --download; "
+            f"needs internet) or the directory that holds torchvision's {name} files as root "
+            f"(commsldr: --data-root; scenarios: data.root) ({err})"
         ) from err
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
     labels = torch.as_tensor(ds.targets, dtype=torch.int64)

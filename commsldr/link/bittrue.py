@@ -282,25 +282,30 @@ class BitTruePHY:
     def harq_loss_after(
         self,
         num_packets: int,
-        snr_db: float,
+        snr_db: float | Sequence[float],
         generator: torch.Generator,
         max_transmissions: int | None = None,
     ) -> np.ndarray:
-        """Bit-true HARQ over AWGN at ``snr_db`` (every transmission): ``bool [P, N]``, ``True``
-        where packet ``p`` (one code block of ``k`` bits, CRC-free: a block counts as received
-        iff all its bits are right) is still lost after ``n + 1`` of its ``N`` transmissions
-        (``N = max_transmissions`` or the HARQ setting's). Packets stop at their first success,
-        as with :meth:`deliver`."""
+        """Bit-true HARQ over AWGN at ``snr_db`` (one value for every transmission, or one per
+        transmission): ``bool [P, N]``, ``True`` where packet ``p`` (one code block of ``k``
+        bits, CRC-free: a block counts as received iff all its bits are right) is still lost
+        after ``n + 1`` of its ``N`` transmissions (``N = max_transmissions`` or the HARQ
+        setting's). Packets stop at their first success, as with :meth:`deliver`."""
         nmax = int(max_transmissions or self.harq.transmissions)
+        snrs = np.asarray(snr_db, dtype=np.float64).reshape(-1)
+        if snrs.size == 1:
+            snrs = np.full(nmax, snrs[0])
+        if snrs.shape != (nmax,):
+            raise ValueError(f"snr_db: one value or {nmax} (one per transmission), got {len(snrs)}")
         p = int(num_packets)
         u = torch.randint(0, 2, (p, self.k), generator=generator).to(torch.float32).to(self._device)
-        state = LinkState(snr_db=torch.full((p,), float(snr_db), dtype=torch.float32))
         nb = torch.ones(p, dtype=torch.int64, device=self._device)
         llrs: list[torch.Tensor] = []
         rvs: list[int] = []
         lost = np.ones((p, nmax), dtype=bool)
         alive = np.ones(p, dtype=bool)
         for i in range(nmax):
+            state = LinkState(snr_db=torch.full((p,), float(snrs[i]), dtype=torch.float32))
             llr, _ = self._llrs(u, nb, state, generator, rv=self._rv(i))
             idx = np.flatnonzero(alive)  # only the packets still undecoded are decoded again
             if idx.size == 0:

@@ -45,12 +45,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from commsldr.link.phy import PHY, PHYResult, state_array
+from commsldr.link.frame_record import FrameRecords, deliver_frames
+from commsldr.link.phy import PHY
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
 from commsldr_channels import LinkState
 
-__all__ = ["HARQTiming", "HARQFeedback", "notify_harq_feedback"]
+__all__ = ["HARQTiming", "HARQFeedback", "notify_harq_feedback", "simulate_harq_loop"]
 
 
 @dataclass(frozen=True)
@@ -134,33 +135,6 @@ def notify_harq_feedback(csi_model: Any, policy: Any, fb: HARQFeedback) -> None:
         hook(fb)
 
 
-def _fallback_correct(table: OperatingPointTable, fallback: str, images: np.ndarray) -> int:
-    if fallback == "error" or images.size == 0:
-        return 0
-    return int(np.count_nonzero(table.labels[images] == table.prior_class))
-
-
-def _deliver(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
-             csi_state: LinkState | None, retransmission: np.ndarray | None = None,
-             harq_process: np.ndarray | None = None) -> PHYResult:
-    """``phy.deliver``; ``csi_state`` is passed only when there is one, ``retransmission`` and
-    ``harq_process`` only to a PHY with a soft-combining HARQ process (``phy.harq.combining``)."""
-    kwargs: dict[str, Any] = {}
-    if csi_state is not None:
-        kwargs["csi_state"] = csi_state
-    harq = getattr(phy, "harq", None)
-    if retransmission is not None and harq is not None and getattr(harq, "combining", False):
-        kwargs["retransmission"] = retransmission
-        if harq_process is not None:
-            kwargs["harq_process"] = harq_process
-    return phy.deliver(bits, states, g_phy, **kwargs)
-
-
-def _snr_or_nan(states: LinkState) -> np.ndarray:
-    snr = state_array(states, "snr_db")
-    return np.full(len(states), np.nan) if snr is None else snr
-
-
 def _with_attempt(csi: Any, attempt: int, process: int) -> Any:
     """The CSI observation, marked with the attempt number and process when it has the fields."""
     if dataclasses.is_dataclass(csi) and hasattr(csi, "attempt"):
@@ -168,37 +142,25 @@ def _with_attempt(csi: Any, attempt: int, process: int) -> Any:
     return csi
 
 
-def _simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY, policy: Any,
-                        csi_model: Any, groups: np.ndarray, packet_bits: np.ndarray,
-                        schedule: np.ndarray, g_phy: torch.Generator, fallback: str, m: int,
-                        max_attempts: int, deadline: int, csi_state: LinkState | None,
-                        interval: int, timing: HARQTiming) -> SimulationResult:
+def simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY, policy: Any,
+                       csi_model: Any, groups: np.ndarray, packet_bits: np.ndarray,
+                       schedule: np.ndarray, g_phy: torch.Generator, fallback: str, m: int,
+                       max_attempts: int, deadline: int, csi_state: LinkState | None,
+                       interval: int, timing: HARQTiming) -> SimulationResult:
     """The frame loop with HARQ timing (module docstring); arguments as the default loop's."""
     n = len(states)
     rtt, nproc = int(timing.rtt_frames), int(timing.processes)
-    point_index = np.full(n, -1, dtype=np.int64)
-    group = np.full(n, -1, dtype=np.int64)
-    bits_sent = np.full(n, -1, dtype=np.int64)
-    generated = np.full(n, -1, dtype=np.int64)
-    attempt = np.zeros(n, dtype=np.int64)
-    delivered = np.zeros(n, dtype=bool)
-    num_correct = np.zeros(n, dtype=np.int64)
-    mcs = np.full(n, -1, dtype=np.int64)
-    cap = np.zeros(n)
+    rec = FrameRecords.empty(n, track_lost_generated=True)
     process = np.full(n, -1, dtype=np.int64)
     queue: deque[int] = deque()
     # per process: None (free) or {"gen", "p", "tries", "ready" (first frame it may send again),
     # "waiting" (feedback not yet arrived), "ok"}
     procs: list[dict[str, Any] | None] = [None] * nproc
     events: dict[int, list[tuple[int, HARQFeedback]]] = {}
-    lost: list[np.ndarray] = []
-    lost_gen: list[int] = []
-    n_deliv = n_corr = 0
 
     def lose(pid: int) -> None:
         pr = procs[pid]
-        lost.append(groups[schedule[pr["gen"]]])
-        lost_gen.append(pr["gen"])
+        rec.lose(groups[schedule[pr["gen"]]], pr["gen"])
         procs[pid] = None
 
     for t in range(n):
@@ -219,8 +181,7 @@ def _simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY,
                 lose(pid)
         while queue and t - queue[0] >= deadline:
             g0 = queue.popleft()
-            lost.append(groups[schedule[g0]])
-            lost_gen.append(g0)
+            rec.lose(groups[schedule[g0]], g0)
         due = [pid for pid in range(nproc) if procs[pid] is not None and not procs[pid]["waiting"]
                and procs[pid]["ready"] <= t]
         if due:
@@ -247,45 +208,22 @@ def _simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY,
             procs[pid] = pr = {"gen": gen, "p": table.index_of(policy.choose(csi)), "tries": 0}
             retx = False
         gen, p, g = pr["gen"], pr["p"], schedule[pr["gen"]]
-        r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
-                     None if csi_state is None else csi_state[t], np.array([retx]),
-                     np.array([pid]) if nproc > 1 else None)
+        r = deliver_frames(phy, packet_bits[p, g : g + 1], states[t], g_phy,
+                           None if csi_state is None else csi_state[t], np.array([retx]),
+                           np.array([pid]) if nproc > 1 else None)
         ok = bool(r.delivered[0])
-        cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
         pr["tries"] += 1
-        point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
-        attempt[t], delivered[t], process[t] = pr["tries"], ok, pid
+        rec.record(t, point=p, group=g, bits=packet_bits[p, g], generated=gen, attempt=pr["tries"],
+                   delivered=ok, capacity_bits=r.capacity_bits[0], mcs_index=r.mcs_index[0],
+                   num_correct=int(table.correct[p, groups[g]].sum()) if ok else 0,
+                   images_per_packet=m)
+        process[t] = pid
         pr["waiting"], pr["ready"], pr["last_ok"] = True, t + rtt, ok
-        if ok:
-            num_correct[t] = int(table.correct[p, groups[g]].sum())
-            n_deliv += m
-            n_corr += int(num_correct[t])
         events.setdefault(t + rtt, []).append((pid, HARQFeedback(
             frame=t, feedback_frame=t + rtt, process=pid, attempt=pr["tries"], delivered=ok,
             final=ok, packet_bits=float(packet_bits[p, g]), point_index=int(p),
-            mcs_index=int(mcs[t]))))
+            mcs_index=int(rec.mcs_index[t]))))
     # packets whose ACK is still on its way were delivered; the rest are pending
     pending = len(queue) + sum(1 for pr in procs if pr is not None and not pr["last_ok"])
-    lost_images = np.concatenate(lost) if lost else np.zeros(0, dtype=np.int64)
-    return SimulationResult(
-        snr_db=_snr_or_nan(states),
-        capacity_bits=cap,
-        point_index=point_index,
-        group=group,
-        packet_bits=bits_sent,
-        attempt=attempt,
-        delivered=delivered,
-        num_correct=num_correct,
-        mcs_index=mcs,
-        images_per_packet=m,
-        fallback=fallback,
-        images_delivered=n_deliv,
-        images_correct_delivered=n_corr,
-        images_lost=int(lost_images.size),
-        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
-        images_pending=pending * m,
-        generated=generated,
-        lost_generated=np.asarray(lost_gen, dtype=np.int64),
-        extra={"harq_process": process, "rtt_frames": rtt, "processes": nproc},
-    )
-
+    return rec.result(table, states, fallback, m, pending_packets=pending,
+                      extra={"harq_process": process, "rtt_frames": rtt, "processes": nproc})

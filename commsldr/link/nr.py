@@ -454,8 +454,7 @@ class NRPHY:
         return combined_snr_db(
             self.harq.type, int(self.modulation_order[mcs]), np.array(snrs),
             float(self.coderate[mcs]), int(self.cb_size[mcs]),
-            coded_bits=self.coded_bits_per_block(mcs),
-            table=(self.mcs_category, self.mcs_table_index), **kw,
+            coded_bits=self.coded_bits_per_block(mcs), **kw,
         )
 
     def _copy_coded_bits(self, mcs: int, copy: int) -> int:

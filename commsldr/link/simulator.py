@@ -43,14 +43,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from commsldr.link.frame_record import FrameRecords, deliver_frames
 from commsldr.link.harq_loop import (
     HARQFeedback,
     HARQTiming,
-    _deliver,
-    _fallback_correct,
-    _simulate_harq_loop,
-    _snr_or_nan,
     notify_harq_feedback,
+    simulate_harq_loop,
 )
 from commsldr.link.phy import PHY, PHYResult
 from commsldr.link.sim_result import SimulationResult
@@ -71,6 +69,8 @@ __all__ = [
 ]
 
 FALLBACKS = ("error", "prior")
+#: the name this module's callers knew ``deliver_frames`` by
+_deliver = deliver_frames
 
 
 @runtime_checkable
@@ -250,7 +250,7 @@ def simulate(
         if timing.repick and csi_model is None:
             raise ValueError("harq_timing.repick: re-picking needs a CSI model (the policy "
                              "observes the retransmission's frame)")
-        return _simulate_harq_loop(table, states, phy, policy, csi_model, groups, packet_bits,
+        return simulate_harq_loop(table, states, phy, policy, csi_model, groups, packet_bits,
                                    schedule, g_phy, fallback, images_per_packet, int(max_attempts),
                                    int(deadline_frames), csi_state, int(packet_interval_frames),
                                    timing)
@@ -268,29 +268,18 @@ def _simulate_static(table: OperatingPointTable, states: LinkState, phy: PHY, po
                      csi_state: LinkState | None) -> SimulationResult:
     p = table.index_of(policy.choose(None))
     bits = packet_bits[p, schedule]
-    res: PHYResult = _deliver(phy, bits, states, g_phy, csi_state)
+    res: PHYResult = deliver_frames(phy, bits, states, g_phy, csi_state)
     correct = table.correct[p][groups[schedule]].sum(axis=1)
     num_correct = np.where(res.delivered, correct, 0)
-    lost_images = groups[schedule[~res.delivered]].reshape(-1)
-    n_deliv = int(np.count_nonzero(res.delivered)) * m
     n = len(states)
-    return SimulationResult(
-        snr_db=_snr_or_nan(states),
-        capacity_bits=res.capacity_bits,
-        point_index=np.full(n, p, dtype=np.int64),
-        group=schedule,
-        packet_bits=bits,
-        attempt=np.ones(n, dtype=np.int64),
-        delivered=res.delivered,
-        num_correct=num_correct,
-        mcs_index=res.mcs_index,
-        images_per_packet=m,
-        fallback=fallback,
-        images_delivered=n_deliv,
-        images_correct_delivered=int(num_correct.sum()),
-        images_lost=int(lost_images.size),
-        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
-    )
+    rec = FrameRecords(point_index=np.full(n, p, dtype=np.int64), group=schedule, packet_bits=bits,
+                       generated=np.arange(n), attempt=np.ones(n, dtype=np.int64),
+                       delivered=res.delivered, num_correct=num_correct, mcs_index=res.mcs_index,
+                       capacity_bits=res.capacity_bits,
+                       images_delivered=int(np.count_nonzero(res.delivered)) * m,
+                       images_correct_delivered=int(num_correct.sum()),
+                       lost=[groups[schedule[~res.delivered]].reshape(-1)], with_generated=False)
+    return rec.result(table, states, fallback, m)
 
 
 def _simulate_loop(table: OperatingPointTable, states: LinkState, phy: PHY, policy: PolicyLike,
@@ -305,30 +294,20 @@ def _simulate_loop(table: OperatingPointTable, states: LinkState, phy: PHY, poli
         # Outcome of every (frame, point) pair in one call (independent draws per pair).
         bits_all = packet_bits[:, schedule].T.reshape(-1)  # frame-major [F * P]
         rep = torch.arange(n).repeat_interleave(num_points)
-        pre = _deliver(phy, bits_all, states[rep], g_phy,
-                       None if csi_state is None else csi_state[rep])
-    point_index = np.full(n, -1, dtype=np.int64)
-    group = np.full(n, -1, dtype=np.int64)
-    bits_sent = np.full(n, -1, dtype=np.int64)
-    generated = np.full(n, -1, dtype=np.int64)
-    attempt = np.zeros(n, dtype=np.int64)
-    delivered = np.zeros(n, dtype=bool)
-    num_correct = np.zeros(n, dtype=np.int64)
-    mcs = np.full(n, -1, dtype=np.int64)
-    cap = np.zeros(n)
+        pre = deliver_frames(phy, bits_all, states[rep], g_phy,
+                             None if csi_state is None else csi_state[rep])
+    rec = FrameRecords.empty(n)
     queue: deque[int] = deque()  # frames whose packet waits (generation frame = its index)
     active: tuple[int, int, int] | None = None  # (generation frame, point, attempts so far)
-    lost: list[np.ndarray] = []
-    n_deliv = n_corr = 0
     for t in range(n):
         if t % interval == 0:
             queue.append(t)
         # Drop what is past its deadline.
         if active is not None and t - active[0] >= deadline:
-            lost.append(groups[schedule[active[0]]])
+            rec.lose(groups[schedule[active[0]]])
             active = None
         while queue and t - queue[0] >= deadline:
-            lost.append(groups[schedule[queue.popleft()]])
+            rec.lose(groups[schedule[queue.popleft()]])
         if active is None:
             if not queue:  # nothing to send in this frame
                 continue
@@ -342,46 +321,26 @@ def _simulate_loop(table: OperatingPointTable, states: LinkState, phy: PHY, poli
         if stateless and g == schedule[t]:  # pre-drawn for this frame's own packet sizes
             j = t * num_points + p
             ok = bool(pre.delivered[j])
-            cap[t], mcs[t] = pre.capacity_bits[j], pre.mcs_index[j]
+            cap, mcs = pre.capacity_bits[j], pre.mcs_index[j]
         else:
-            r = _deliver(phy, packet_bits[p, g : g + 1], states[t], g_phy,
-                         None if csi_state is None else csi_state[t], np.array([tries > 0]))
+            r = deliver_frames(phy, packet_bits[p, g : g + 1], states[t], g_phy,
+                               None if csi_state is None else csi_state[t], np.array([tries > 0]))
             ok = bool(r.delivered[0])
-            cap[t], mcs[t] = r.capacity_bits[0], r.mcs_index[0]
-        point_index[t], group[t], bits_sent[t], generated[t] = p, g, packet_bits[p, g], gen
-        attempt[t], delivered[t] = tries + 1, ok
+            cap, mcs = r.capacity_bits[0], r.mcs_index[0]
+        rec.record(t, point=p, group=g, bits=packet_bits[p, g], generated=gen, attempt=tries + 1,
+                   delivered=ok, capacity_bits=cap, mcs_index=mcs,
+                   num_correct=int(table.correct[p, groups[g]].sum()) if ok else 0,
+                   images_per_packet=m)
         notify_harq_feedback(csi_model, policy, HARQFeedback(
             frame=t, feedback_frame=t + 1, process=0, attempt=tries + 1, delivered=ok,
             final=ok or tries + 1 >= max_attempts or t + 1 - gen >= deadline, packet_bits=float(packet_bits[p, g]),
-            point_index=int(p), mcs_index=int(mcs[t])))
+            point_index=int(p), mcs_index=int(rec.mcs_index[t])))
         if ok:
-            num_correct[t] = int(table.correct[p, groups[g]].sum())
-            n_deliv += m
-            n_corr += int(num_correct[t])
             active = None
         elif tries + 1 >= max_attempts:
-            lost.append(groups[g])
+            rec.lose(groups[g])
             active = None
         else:
             active = (gen, p, tries + 1)
     pending = len(queue) + (active is not None)
-    lost_images = np.concatenate(lost) if lost else np.zeros(0, dtype=np.int64)
-    return SimulationResult(
-        snr_db=_snr_or_nan(states),
-        capacity_bits=cap,
-        point_index=point_index,
-        group=group,
-        packet_bits=bits_sent,
-        attempt=attempt,
-        delivered=delivered,
-        num_correct=num_correct,
-        mcs_index=mcs,
-        images_per_packet=m,
-        fallback=fallback,
-        images_delivered=n_deliv,
-        images_correct_delivered=n_corr,
-        images_lost=int(lost_images.size),
-        images_correct_fallback=_fallback_correct(table, fallback, lost_images),
-        images_pending=pending * m,
-        generated=generated,
-    )
+    return rec.result(table, states, fallback, m, pending_packets=pending)

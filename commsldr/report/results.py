@@ -17,6 +17,7 @@ from typing import Any
 
 from commsldr._atomic import atomic_write_text
 from commsldr.csv_cells import safe_cell
+from commsldr.errors import show
 
 __all__ = ["save_results", "load_results", "RESULT_FILES"]
 
@@ -77,12 +78,96 @@ def _restore_nan(rows: list[dict[str, Any]]) -> None:
                 r[f] = float("nan")
 
 
+#: columns of a result row that hold numbers (``null``: NaN, e.g. the latency of a policy that
+#: delivered nothing; never the accuracy)
+_ROW_NUMBERS = ("point", "seed", "mean_capacity_bits", "mean_snr_db", "accuracy", "accuracy_low",
+                "accuracy_high", "delivered_rate", "outage_probability", "capacity_violations",
+                "switches_per_1000", "mean_bits_per_image", "images", "correct", "frames",
+                "latency_frames", "accuracy_se", "block_frames", "seeds", "sensor_macs",
+                "channel_uses_per_image")
+#: columns every row has, and their kind (the figures read them)
+_ROW_REQUIRED = {"channel": str, "policy": str, "accuracy": float, "accuracy_low": float,
+                 "accuracy_high": float}
+#: columns that hold text when present (labels and kinds)
+_ROW_TEXT = ("scheme", "policy_type", "scheme_type", "ci_method")
+#: top-level entries and their JSON kind (when present)
+_TOP_KINDS: dict[str, type | tuple[type, ...]] = {
+    "rows": list, "per_seed": list, "channels": list, "policies": list, "sweep_keys": list,
+    "sweep_values": list, "operating_points": list, "schemes": dict, "timeline": dict,
+    "timeline_point": (dict, type(None)), "regret": dict}
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_shape(results: object) -> None:
+    """Raise ValueError naming the first entry of a result file that does not have the shape
+    :func:`save_results` writes (a run directory is data: it may have been edited)."""
+    if not isinstance(results, dict):
+        raise ValueError(f"results.json: expected a JSON object, got {type(results).__name__}")
+    if "rows" not in results:
+        raise ValueError("results.json: no 'rows'")
+    for key, kind in _TOP_KINDS.items():
+        if key in results and not isinstance(results[key], kind):
+            raise ValueError(f"results.json: '{key}' has the wrong kind "
+                             f"({type(results[key]).__name__})")
+    for table in ("rows", "per_seed"):
+        for i, row in enumerate(results.get(table) or []):
+            where = f"results.json: {table}[{i}]"
+            if not isinstance(row, dict):
+                raise ValueError(f"{where}: expected an object, got {type(row).__name__}")
+            for name, kind in _ROW_REQUIRED.items():
+                if name not in row:
+                    raise ValueError(f"{where}: no '{name}'")
+                if kind is str and not isinstance(row[name], str):
+                    raise ValueError(f"{where}.{name}: expected text, got {show(row[name])}")
+            for name in _ROW_TEXT:
+                if row.get(name) is not None and not isinstance(row[name], str):
+                    raise ValueError(f"{where}.{name}: expected text, got {show(row[name])}")
+            for name in _ROW_NUMBERS:
+                v = row.get(name)
+                if name in row and not (_is_number(v) or (v is None and name != "accuracy")):
+                    raise ValueError(f"{where}.{name}: expected a number, got {show(v)}")
+    for i, op in enumerate(results.get("operating_points") or []):
+        if not (isinstance(op, dict) and all(_is_number(op.get(k)) for k in
+                                             ("accuracy", "bits_per_image"))):
+            raise ValueError(f"results.json: operating_points[{i}]: expected an object with "
+                             f"numbers accuracy and bits_per_image")
+
+
+def _check_timeline(timeline: object) -> None:
+    """``timeline.json``: ``{channel: {line: {series: [numbers or booleans or null, ...] or a
+    number}}}``, the series of a line of equal length."""
+    if not isinstance(timeline, dict):
+        raise ValueError(f"timeline.json: expected a JSON object, got {type(timeline).__name__}")
+    for ch, lines in timeline.items():
+        if not isinstance(lines, dict):
+            raise ValueError(f"timeline.json: {show(ch)}: expected an object of lines")
+        for label, series in lines.items():
+            where = f"timeline.json: {show(ch)}.{show(label)}"
+            if not isinstance(series, dict):
+                raise ValueError(f"{where}: expected an object of series")
+            lengths = set()
+            for name, values in series.items():
+                if isinstance(values, list):
+                    lengths.add(len(values))
+                    if not all(v is None or isinstance(v, (int, float)) for v in values):
+                        raise ValueError(f"{where}.{name}: expected numbers")
+                elif not _is_number(values):
+                    raise ValueError(f"{where}.{name}: expected a list or a number, got "
+                                     f"{show(values)}")
+            if len(lengths) > 1:
+                raise ValueError(f"{where}: series of different lengths {sorted(lengths)}")
+
+
 def load_results(run_dir: str | Path) -> dict[str, Any]:
     """Read a run directory written by :func:`save_results`.
 
     Raises:
         FileNotFoundError: ``results.json`` is missing (the message names the directory).
-        ValueError: a result file is not valid JSON.
+        ValueError: a result file is not valid JSON, or not of the shape :func:`save_results`
+            writes (the message names the directory and the first entry that is not).
     """
     run_dir = Path(run_dir)
     path = run_dir / "results.json"
@@ -91,8 +176,10 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
     try:
         results = json.loads(path.read_text())
         tl = run_dir / "timeline.json"
+        _check_shape(results)
         results["timeline"] = json.loads(tl.read_text()) if tl.is_file() else {}
-    except json.JSONDecodeError as e:
+        _check_timeline(results["timeline"])
+    except (json.JSONDecodeError, ValueError) as e:
         raise ValueError(f"{run_dir}: corrupt result file: {e}") from None
     _restore_nan(results.get("rows", []))
     _restore_nan(results.get("per_seed", []))

@@ -17,6 +17,7 @@ from commsldr.cache import resolve_cache_dir
 from commsldr.coding import ALLOCATION_RULES
 from commsldr.errors import show
 from commsldr.link.harq import HARQConfig
+from commsldr.link.harq_loop import HARQTiming
 from commsldr.scenario.build import (
     build_policy,
     channel_params,
@@ -50,6 +51,26 @@ _TEST_SIZES: dict[tuple[str, str | None, int | None], int | None] = {}
 #: rough memory of one simulated frame and seed held at once (channel states, PHY capacities,
 #: simulation records of one policy), bytes; used for the frames estimate
 _FRAME_BYTES = 512
+
+
+#: HARQ processes a scenario may ask for (TS 38.321: at most 16 per carrier)
+MAX_HARQ_PROCESSES = 16
+
+
+def check_harq_timing(value: dict[str, object]) -> HARQTiming:
+    """``link.harq_timing`` as a :class:`~commsldr.link.harq_loop.HARQTiming`, or a
+    :class:`ScenarioError` naming the key (``link.harq_timing.<key>``) and what is allowed."""
+    try:
+        timing = HARQTiming.parse(dict(value))
+    except (TypeError, ValueError) as e:
+        m = re.match(r"^harq_timing\.([a-z_]+):", str(e))
+        msg = str(e).split(": ", 1)[1] if m else str(e).removeprefix("harq_timing: ")
+        raise ScenarioError(f"link.harq_timing.{m.group(1)}" if m else "link.harq_timing",
+                            msg) from None
+    if timing.processes > MAX_HARQ_PROCESSES:
+        raise ScenarioError("link.harq_timing.processes", f"must be <= {MAX_HARQ_PROCESSES} "
+                                                          f"(TS 38.321), got {timing.processes}")
+    return timing
 
 
 def check_writable(path: str, key: str) -> None:
@@ -196,6 +217,8 @@ def check_scenario(sc: Scenario) -> None:
             raise ScenarioError("link.deadline_frames", f"must be >= 2 with link.harq "
                                                         f"(got {sc.link.deadline_frames}): a "
                                                         f"lost packet is re-sent in a later frame")
+    if sc.link.harq_timing is not None:
+        check_harq_timing(sc.link.harq_timing)
     if sc.link.max_attempts > 1 and sc.link.deadline_frames < 2:
         raise ScenarioError("link.deadline_frames", f"must be >= 2 when link.max_attempts > 1 "
                                                     f"(got {sc.link.deadline_frames}): a lost "

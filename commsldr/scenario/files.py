@@ -283,17 +283,49 @@ def resolve_input_paths(raw: dict[str, YAMLValue], base: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # dotted keys
 # ---------------------------------------------------------------------------------------------
-def parse_override(text: str) -> tuple[str, YAMLValue]:
-    """``"a.b=value"`` → ``("a.b", yaml.safe_load("value"))``."""
+def parse_override(text: str, raw: dict[str, YAMLValue] | None = None) -> tuple[str, YAMLValue]:
+    """``"a.b=value"`` → ``("a.b", yaml.safe_load("value"))``.
+
+    The key ends at the first ``=``, unless ``raw`` (the scenario being overridden) has a label
+    containing ``=`` that a longer key names: ``channels.a=b.snr_db=3`` sets ``snr_db`` of the
+    channel ``a=b`` (:func:`_label_split`).
+    """
     if "=" not in text:
         raise ScenarioError("--set", f"expected KEY=VALUE, got {show(text)}")
-    key, value = text.split("=", 1)
+    key, value = _label_split(text, raw) or text.split("=", 1)
     key = key.strip()
     check_key_depth(key)
     if not key or any(not part.strip() for part in key.split(".")):
         raise ScenarioError("--set", f"malformed dotted key {show(key)}: expected names joined "
                                      f"by dots, e.g. channels.rayleigh.mean_snr_db")
     return key, parse_yaml(value, f"--set {key}")
+
+
+def _label_split(text: str, raw: dict[str, YAMLValue] | None) -> list[str] | None:
+    """``[key, value]`` split at a later ``=`` when the key then walks through existing keys of
+    ``raw`` at every part that contains ``=`` (a label such as ``a=b``); None: split at the first."""
+    if not isinstance(raw, dict):
+        return None
+    cut = text.find("=")
+    while (cut := text.find("=", cut + 1)) > 0:
+        key = text[:cut].strip()
+        parts = key.split(".")
+        node: YAMLValue = raw
+        if parts[0] == "sweep" and len(parts) > 1:  # a sweep entry names a key of the scenario
+            parts = parts[1:]
+        if parts[0] == "channels" and len(parts) > 2 and parts[1] == "*":
+            continue
+        found = False
+        for part in _split_path(node, parts):
+            if "=" in part:
+                if not (isinstance(node, dict) and part in node):
+                    found = False
+                    break
+                found = True
+            node = node.get(part) if isinstance(node, dict) else None
+        if found:
+            return [text[:cut], text[cut + 1:]]
+    return None
 
 
 def _split_path(node: YAMLValue, parts: list[str]) -> list[str]:

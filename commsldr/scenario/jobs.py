@@ -297,7 +297,8 @@ def simulate_policy(sc: Scenario, table: OperatingPointTable, states: LinkState,
                         max_attempts=harq_attempts(sc.link.max_attempts,
                                                    sc.link.params.get("harq")),
                         deadline_frames=sc.link.deadline_frames, seed=seed,
-                        packet_interval_frames=sc.link.packet_interval_frames)
+                        packet_interval_frames=sc.link.packet_interval_frames,
+                        harq_timing=sc.link.harq_timing)
 
     if getattr(policy, "hindsight", False):  # best fixed point on this realised trace
         return best_fixed_in_hindsight(policy, run)

@@ -151,7 +151,7 @@ def load_scenario(
     if base_dir is not None:
         resolve_input_paths(raw, base_dir)
     for item in overrides:
-        key, value = parse_override(item) if isinstance(item, str) else item
+        key, value = parse_override(item, raw) if isinstance(item, str) else item
         set_dotted(raw, key, value)
     check_finite(raw, "")
     plugins = raw.get("plugins") or []

@@ -158,6 +158,11 @@ class LinkConfig:
     packet_interval_frames: int = field(default=1, metadata=_doc(
         "the sensor generates a packet every this many frames; frames with nothing queued stay "
         "idle (room for retransmissions)", min=1))
+    harq_timing: dict[str, object] | None = field(default=None, metadata=_doc(
+        "HARQ round trip and parallel processes {rtt_frames: >= 1, processes: 1-16, repick: "
+        "true/false} (commsldr.link.harq_loop.HARQTiming): a packet sent in frame t is ACKed or "
+        "NACKed for frame t + rtt_frames; null: one stop-and-wait process, retransmission in the "
+        "next frame"))
     params: dict[str, object] = field(default_factory=dict, metadata=_doc("the PHY's parameters"))
 
 

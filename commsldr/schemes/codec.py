@@ -50,6 +50,7 @@ from commsldr.schemes.registry import register_scheme
 from commsldr.train import TrainConfig, load_model, save_checkpoint
 from commsldr.train.loop import train_phase
 from commsldr.train.recipes import ce_phase
+from commsldr.train.settings import MAX_EPOCHS
 
 __all__ = ["encode_image", "decode_image", "ImageCodecScheme", "JPEGScheme", "WebPScheme",
            "CODECS"]
@@ -166,7 +167,7 @@ class ImageCodecScheme(Scheme):
     Args:
         qualities: the quality ladder (integers in [1, 100], distinct).
         classifier: ``"finetuned"`` (default) or ``"clean"`` (module docstring).
-        finetune_epochs: epochs of the fine-tuning on decoded images.
+        finetune_epochs: epochs of the fine-tuning on decoded images, in [1, 10000].
         finetune_lr: its learning rate (SGD, cosine schedule, as CE-T).
         headers: ``"minimal"`` or ``"full"`` (see :func:`encode_image`).
     """
@@ -187,8 +188,9 @@ class ImageCodecScheme(Scheme):
         if classifier not in ("finetuned", "clean"):
             raise ValueError(f"classifier: must be 'finetuned' or 'clean', got {classifier!r}")
         if isinstance(finetune_epochs, bool) or not isinstance(finetune_epochs, int) \
-                or finetune_epochs < 1:
-            raise ValueError(f"finetune_epochs: must be an integer >= 1, got {finetune_epochs!r}")
+                or not 1 <= finetune_epochs <= MAX_EPOCHS:
+            raise ValueError(f"finetune_epochs: must be an integer in [1, {MAX_EPOCHS}], got "
+                             f"{finetune_epochs!r}")
         if isinstance(finetune_lr, bool) or not isinstance(finetune_lr, (int, float)) \
                 or not finetune_lr > 0:
             raise ValueError(f"finetune_lr: must be a number > 0, got {finetune_lr!r}")

@@ -45,6 +45,7 @@ from commsldr.schemes.registry import register_scheme
 from commsldr.train import TrainConfig, load_model, save_checkpoint
 from commsldr.train.loop import train_phase
 from commsldr.train.recipes import ce_phase
+from commsldr.train.settings import MAX_EPOCHS
 
 __all__ = ["JSCCClassifier", "AnalogJSCCScheme", "power_normalise", "mmse_equalise"]
 
@@ -158,7 +159,7 @@ class AnalogJSCCScheme(Scheme):
             digital frame, ``bandwidth_hz·frame_s / images_per_packet``).
         train_channel: ``"rayleigh"`` or ``"awgn"`` (the differentiable training channel).
         train_snr_db: ``[low, high]`` dB range of the training SNR (``[x]``: fixed SNR ``x``).
-        epochs: training epochs (CE-T phase, warm start from the split model).
+        epochs: training epochs (CE-T phase, warm start from the split model), in [1, 10000].
         lr: learning rate.
     """
 
@@ -177,8 +178,8 @@ class AnalogJSCCScheme(Scheme):
                                          or not math.isfinite(v) for v in snr) or snr[0] > snr[-1]:
             raise ValueError(f"train_snr_db: expected [low, high] (low <= high) or [snr], got "
                              f"{train_snr_db!r}")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs: must be an integer >= 1, got {epochs!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
+            raise ValueError(f"epochs: must be an integer in [1, {MAX_EPOCHS}], got {epochs!r}")
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
             raise ValueError(f"lr: must be a number > 0, got {lr!r}")
         self.channel_uses = channel_uses

@@ -46,7 +46,7 @@ from commsldr.data import ImageTensors, derive_seed
 from commsldr.models.functional import predict_from_latent
 
 __all__ = ["CALIBRATION_PER_CLASS", "bits_summary", "budget_key", "calibration_subset", "pick_best",
-           "rate_accuracy_at_budgets", "screen_score"]
+           "rate_accuracy_at_budgets", "rate_accuracy_from_latents", "screen_score"]
 
 #: bisection tolerance of the scale (relative); the budget is met at every tolerance
 SCALE_REL_TOL = 1e-2
@@ -99,6 +99,7 @@ def rate_accuracy_at_budgets(
     stats: Any = None,
     transform: Any = None,
     calibrate: ImageTensors | None = None,
+    statistic: str = "mean",
 ) -> dict[str, Any]:
     """Accuracy of ``model`` on ``select`` at each payload budget (bits per image).
 
@@ -117,6 +118,8 @@ def rate_accuracy_at_budgets(
             :func:`~commsldr.coding.fit_klt`).
         calibrate: the images the scale of each budget is solved on (default
             :func:`calibration_subset` of ``train``); never ``select``.
+        statistic: ``"mean"`` (default: the mean payload of the calibration images is within
+            the budget) or ``"max"`` (each calibration image is: a per-image cap).
 
     Returns:
         ``{"float_acc": float, "calibration_images": int, "budgets": [{"budget_bits",
@@ -135,11 +138,42 @@ def rate_accuracy_at_budgets(
         if transform is not None:
             raise ValueError("transform needs the coefficients' stats (fit_klt)")
         stats = compute_latent_stats(model, train)
-    y = encode_dataset(model, select)
-    y_cal = encode_dataset(model, calibrate)
-    labels = select.labels
+    return rate_accuracy_from_latents(model, encode_dataset(model, select), select.labels,
+                                      encode_dataset(model, calibrate), stats, budgets_bits,
+                                      rule=rule, rel_tol=rel_tol, transform=transform,
+                                      statistic=statistic)
+
+
+def rate_accuracy_from_latents(
+    model: torch.nn.Module,
+    y: torch.Tensor,
+    labels: torch.Tensor,
+    y_cal: torch.Tensor,
+    stats: Any,
+    budgets_bits: list[float],
+    *,
+    rule: str = DEFAULT_RULE,
+    rel_tol: float = SCALE_REL_TOL,
+    transform: Any = None,
+    statistic: str = "mean",
+) -> dict[str, Any]:
+    """:func:`rate_accuracy_at_budgets` on latents already encoded (several rules or
+    statistics of one model then share one pass of the encoder).
+
+    Input:
+        y: ``float [n, d]`` latents of the scored images; labels: ``int64 [n]`` their classes.
+        y_cal: ``float [m, d]`` latents of the calibration images (training split, never the
+            scored ones) the scale of each budget is solved on.
+        stats: the training-set :class:`~commsldr.coding.LatentStats` (of the KLT coefficients
+            when ``transform`` is given).
+        statistic: ``"mean"`` (the mean payload per image is within the budget) or ``"max"``
+            (every calibration image is: a per-image cap).
+
+    Output: as :func:`rate_accuracy_at_budgets` (``statistic`` recorded).
+    """
     out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule,
-                           "calibration_images": len(calibrate), "budgets": []}
+                           "statistic": statistic, "calibration_images": len(y_cal),
+                           "budgets": []}
     for budget in sorted(float(b) for b in budgets_bits):
         entry: dict[str, Any] = {"budget_bits": budget, "feasible": False, "scale": None,
                                  "calibration_bits": None, "payload_bits": None,
@@ -147,7 +181,7 @@ def rate_accuracy_at_budgets(
                                  "accuracy": None}
         try:
             sol = scale_for_budget(stats, y_cal, budget, rule=rule, rel_tol=rel_tol,
-                                   transform=transform)
+                                   transform=transform, statistic=statistic)
         except ValueError as exc:
             if "infeasible" not in str(exc):
                 raise

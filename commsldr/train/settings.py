@@ -43,7 +43,13 @@ __all__ = ["AUGMENT_MODES", "CeSettings", "DATASETS", "DUPHIL_MODES", "DataSetti
            "ModelSettings", "OPTIMIZERS", "OptimSettings", "RunSettings", "SCHEDULES",
            "SCREEN_RULES", "SCREEN_SELECT", "SIDE_INPUTS", "SIDE_QUANTIZERS", "ScreenSettings",
            "Settings", "SideSettings", "TRUNCATE_FINETUNE", "TrainConfigError", "TruncateSettings",
-           "flat_settings"]
+           "flat_settings", "MAX_EPOCHS", "MAX_SSL_VIEWS"]
+
+#: most epochs of any training phase (the paper's longest is 200): more is a typo that would
+#: train for days, refused before any work
+MAX_EPOCHS = 10_000
+#: most views per image of the LDR-SSL loss (each view is a copy of the batch in memory)
+MAX_SSL_VIEWS = 64
 
 DATASETS = ("synthetic", "cifar10", "cifar100", "imagefolder")
 OPTIMIZERS = ("sgd", "adam")
@@ -167,6 +173,12 @@ class Settings:
             if v is not None and v < 1:
                 raise TrainConfigError(self.flat_names()[name], f"must be >= 1, got {v}")
 
+    def _at_most(self, limit: int, *names: str) -> None:
+        for name in names:
+            v = getattr(self, name)
+            if v is not None and v > limit:
+                raise TrainConfigError(self.flat_names()[name], f"must be <= {limit}, got {v}")
+
     def _positive(self, *names: str) -> None:
         for name in names:
             if not getattr(self, name) > 0:
@@ -256,6 +268,7 @@ class CeSettings(Settings):
 
     def check(self) -> None:
         self._at_least_one("epochs", "batch_size")
+        self._at_most(MAX_EPOCHS, "epochs")
         self._positive("lr")
 
 
@@ -320,6 +333,8 @@ class LdrSettings(Settings):
 
     def check(self) -> None:
         self._at_least_one("epochs", "batch_size", "ssl_views")
+        self._at_most(MAX_EPOCHS, "epochs")
+        self._at_most(MAX_SSL_VIEWS, "ssl_views")
         self._positive("lr", "eps_sq")
         self._non_negative("ce_weight", "rate_weight")
         self._fractions("milestones")
@@ -360,6 +375,7 @@ class FinetuneSettings(Settings):
 
     def check(self) -> None:
         self._at_least_one("epochs")
+        self._at_most(MAX_EPOCHS, "epochs")
         self._positive("lr")
 
 

@@ -125,3 +125,40 @@ def test_dataset_names_match_the_loaders():
     from commsldr.data.datasets import DATASETS
 
     assert tuple(DATASET_NAMES) == tuple(DATASETS)
+
+
+def test_a_shipped_file_named_by_path_shows_the_index_numbers(tiny_trained, tmp_path, capsys,
+                                                             monkeypatch):
+    from commsldr.coding import attach_latent_stats, compute_latent_stats
+    from commsldr.models.pretrained import INDEX_FORMAT, sha256_file
+
+    path = tmp_path / "tiny.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, path)
+    attach_latent_stats(path, compute_latent_stats(tiny_trained.model, tiny_trained.train))
+    (tmp_path / "index.json").write_text(json.dumps({"format": INDEX_FORMAT, "models": {
+        "tiny-model": {"file": path.name, "sha256": sha256_file(path), "test_acc": 0.4321,
+                       "acc_at_bits": {"1": None, "40": {"accuracy": 0.1234}}}}}))
+    monkeypatch.setenv("COMMSLDR_MODELS", str(tmp_path))
+    report = tmp_path / "scores.json"
+    rc, out, err = _run(capsys, str(path), "--dataset", "synthetic", "--test-per-class", "30",
+                        "--budgets", "1,40", "--json", str(report))
+    assert rc == 0, err
+    assert "43.21 %" in out and "index: 12.34 %" in out and "infeasible (index: infeasible)" in out
+    assert "at least one byte" in out  # the infeasible budget is explained
+    row = json.loads(report.read_text())["models"][str(path)]
+    assert row["index_test_acc"] == 0.4321 and row["index_acc_at_bits"]["1"] is None
+
+
+def test_an_infeasible_budget_names_the_cheapest_rate_point():
+    from commsldr.cli.evaluate import _table
+
+    row = {"float_acc": 0.88, "float_acc_ci95": (0.87, 0.89), "index_test_acc": 0.88,
+           "latent_dim": 64, "test_images": 10000,
+           "rate_points": [{"calibration_bits": 8.1664}, {"calibration_bits": 11.0}],
+           "index_acc_at_bits": {"8": None},
+           "budgets": [{"budget_bits": 8.0, "feasible": False},
+                       {"budget_bits": 14.0, "feasible": True, "accuracy": 0.872,
+                        "payload_bits": 10.85, "payload_p95": 16.0}]}
+    text = _table({"eb": row}, [8.0, 14.0], flip_tta=False)
+    assert "infeasible (cheapest rate point 8.17 b; index: infeasible)" in text
+    assert "87.20 % (10.8 b, p95 16)" in text

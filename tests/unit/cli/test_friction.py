@@ -78,3 +78,25 @@ def test_plugin_option_travels_with_the_scenario(capsys, monkeypatch):
                      "--set", "policies.h={type: hysteresis-greedy}"]) == 0
     config = yaml.safe_load(capsys.readouterr().out)
     assert config["plugins"] == [str((repo / "examples" / "custom_policy.py").resolve())]
+
+
+def test_run_interrupted_says_how_to_continue(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the model trains (before any job) ended 'commsldr run' with exit 130 and no
+    word, with --quiet or without; now one line names the --resume command."""
+    import commsldr.scenario.runner as runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_scenario", interrupted)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nextends: base/synthetic.yaml\n"
+                        "channels: {a: {type: awgn, snr_db: 10.0}}\n"
+                        "link: {phy: shannon, bandwidth_hz: 1.0e+5}\n"
+                        "policies: {o: {type: oracle}}\nframes: 10\nseeds: [0]\n")
+    out = tmp_path / "run"
+    for quiet in ([], ["--quiet"]):
+        assert cli_main(["run", str(scenario), "--out", str(out), *quiet]) == 130
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"commsldr run: interrupted; finished work is kept, continue with: "
+                       f"commsldr run --resume {out}"]

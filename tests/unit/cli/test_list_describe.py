@@ -43,9 +43,11 @@ def test_catalogue_equals_the_registries() -> None:
     for n in pre:  # "<backbone> d_y=<d> <test accuracy> [· <acc at real bits>] · <description>"
         info = pretrained_info(n)
         assert pre[n].endswith(" · " + str(info["description"]).splitlines()[0])
-        for v in (info.get("acc_at_bits") or {}).values():
+        for b, v in (info.get("acc_at_bits") or {}).items():
             if v is not None:
                 assert f"{100 * v['accuracy']:.2f} % at {v['payload_bits']:.1f} real bits" in pre[n]
+            else:  # a budget below the cheapest rate point says so
+                assert f"none within {b} b" in pre[n]
         assert pre[n].startswith(f"{info['backbone']} d_y={info['latent_dim']} "
                                  f"{100 * info['test_acc']:.2f} %")
     assert list(catalogue("scenarios")) == list_scenarios()

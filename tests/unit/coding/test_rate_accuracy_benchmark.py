@@ -40,3 +40,38 @@ def test_combined_interval_closed_form(bench):
     binom = 1.96 * math.sqrt(0.9 * 0.1 / 10000)
     assert bench.combined_ci95(vals, 10000) == pytest.approx(math.hypot(t_half, binom))
     assert bench.combined_ci95([0.9], 10000) == pytest.approx(binom)
+
+
+def test_cap_points_pick_what_fits_every_image(bench):
+    eb = [{"rate": 0, "calibration_max": 24.0, "accuracy": 0.87},
+          {"rate": 1, "calibration_max": 16.0, "accuracy": 0.85},
+          {"rate": 2, "calibration_max": 9.0, "calibration_bits": 8.1, "accuracy": 0.7},
+          {"rate": 3, "calibration_max": 9.0, "calibration_bits": 8.6, "accuracy": 0.75}]
+    at = bench.cap_points("entropy-bottleneck", eb)
+    # equal largest images: the rate point with more bits on average
+    assert at["8"] is None and at["10"]["rate"] == 3 and at["14"]["rate"] == 3
+    assert at["17"]["rate"] == 1 and at["64"]["rate"] == 0
+    split = [{"budget_bits": 14.0, "accuracy": 0.5}, {"budget_bits": 20.0, "accuracy": 0.8}]
+    at = bench.cap_points("ldr-ft", split)
+    assert at["8"] is None and at["14"]["accuracy"] == 0.5 and at["17"] is None  # no sharing
+    edge = [{"payload_max": 8.0, "accuracy": 0.9}]
+    at = bench.cap_points("edge-label", edge)
+    assert at["6"] is None and at["8"]["accuracy"] == 0.9
+
+
+def test_paired_claim_closed_form(bench):
+    a = {"-s0": 0.50, "-s1": 0.56, "-s2": None}
+    b = {"-s0": 0.87, "-s1": 0.86, "-s2": 0.87}
+    row = bench.paired_claim(a, b, 10000, +1)
+    diffs = [0.50 - 0.87, 0.56 - 0.86]
+    t_half = 12.706 * abs(diffs[0] - diffs[1]) / math.sqrt(2) / math.sqrt(2)
+    test_half = 1.96 * math.sqrt((0.5 * 0.5 + 0.87 * 0.13 + 0.56 * 0.44 + 0.86 * 0.14) / 10000) / 2
+    assert row["seeds"] == ["-s0", "-s1"]  # only the seeds both reach
+    assert row["mean"] == pytest.approx(sum(diffs) / 2)
+    assert row["t_half"] == pytest.approx(t_half) and row["test_half"] == pytest.approx(test_half)
+    half = math.hypot(t_half, test_half)
+    assert (row["lo"], row["hi"]) == pytest.approx((row["mean"] - half, row["mean"] + half))
+    assert row["verdict"] == ("refuted" if row["mean"] + half < 0 else "inconclusive")
+    one = bench.paired_claim({"-s0": 0.5}, {"-s0": 0.87}, 10000, +1)
+    assert one["t_half"] == 0.0 and one["verdict"] == "refuted"  # the test set alone: ±1.2 pts
+    assert bench.paired_claim({"-s0": None}, {"-s0": 0.87}, 10000, +1) is None

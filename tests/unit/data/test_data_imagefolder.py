@@ -93,8 +93,10 @@ def test_imagefolder_subset_resize_and_errors(tmp_path, cache):
 
 
 def test_cifar_missing_root_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="download=True"):
+    with pytest.raises(FileNotFoundError, match="download=True") as err:
         load_dataset("cifar10", "train", root=tmp_path / "nothing")
+    # the command-line spelling of both remedies ('commsldr evaluate' passes the message on)
+    assert "--download" in str(err.value) and "--data-root" in str(err.value)
     with pytest.raises(ValueError, match="split"):
         load_dataset("cifar100", "val", root=tmp_path)
 

@@ -56,3 +56,23 @@ def test_figures_match_keys_of_dotted_labels():
     results = {"sweep_keys": ["channels.naka-m0.5.mean_snr_db"]}
     assert plots._snr_key(results, "naka-m0.5") == "channels.naka-m0.5.mean_snr_db"
     assert plots._snr_key(results, "naka-m0") is None
+
+
+@pytest.mark.parametrize("label", ["a=b", "x.y=z w", "=cmd", "k=1 = s1"])
+def test_set_addresses_labels_that_contain_equals(label):
+    """``--set`` splits KEY=VALUE at the first ``=`` unless a longer key names an existing label
+    containing ``=``; values keep their own ``=`` (``description=x=y``)."""
+    raw = _raw()
+    raw["channels"][label] = {"type": "rayleigh-block", "mean_snr_db": 5.0}
+    raw["policies"][label] = {"type": "fixed", "k": 16, "scale": 1.0}
+    loaded = load_scenario(raw, [f"channels.{label}.coherence_frames=3",
+                                 f"policies.{label}.scale=0.5",
+                                 f"sweep.channels.{label}.mean_snr_db=[1.0, 2.0]",
+                                 "description=x=y"])
+    for point, snr in zip(loaded.points, (1.0, 2.0), strict=True):
+        sc = point.scenario
+        assert sc.channels[label].params == {"mean_snr_db": snr, "coherence_frames": 3}
+        assert all(c.params == {"mean_snr_db": 5.0} for k, c in sc.channels.items() if k != label)
+        assert sc.policies[label].params["scale"] == 0.5
+        assert sc.policies["f.1"].params["scale"] == 1.0
+        assert sc.description == "x=y"

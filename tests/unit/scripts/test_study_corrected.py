@@ -60,3 +60,122 @@ def test_derived_metrics(mod):
     assert d["mean_latent_std"] == pytest.approx(0.2)
     assert d["distorted_acc_paper"] == pytest.approx(0.7)  # noise left out
     assert d["distortion_noise"] == 0.2 and d["acc@paper_low"] is None
+
+
+def test_paper_axis_of_the_other_allocations(mod):
+    row = {"float_acc": 0.9,
+           "acc@10b_klt": 0.7, "acc@10b_klt_paper_entropy_bits": 6.0,
+           "acc@20b_klt": 0.9, "acc@20b_klt_paper_entropy_bits": 16.0}
+    d = mod.derived(row, [])
+    assert d["acc@paper_low_klt"] == pytest.approx(0.7 + 0.2 * (13.93 - 6.0) / 10.0)
+    assert d["acc@paper_low_waterfill"] is None and d["acc@paper_low"] is None
+
+
+def test_every_low_rate_claim_gets_a_paper_axis_twin(mod):
+    claims = [("A beats B at 14 real bits", "A", "B", "acc@14b", +1),
+              ("A beats B at 14 real bits, KLT", "A", "B", "acc@14b_klt", +1),
+              ("A loses less (float -> 14 bits)", "A", "B", "quant_loss", +1),
+              ("A beats B (float)", "A", "B", "float_acc", +1),
+              ("already there", "A", "C", "acc@paper_low", +1),
+              ("A beats C at 14 real bits", "A", "C", "acc@14b", +1)]
+    twins = mod.paper_axis_twins(claims)
+    assert [t[3] for t in twins] == ["acc@paper_low", "acc@paper_low_klt", "quant_loss_paper"]
+    assert twins[0][0] == "A beats B at 13.93 bits of the paper's total entropy"
+    assert all(t[1:3] == ("A", "B") and t[4] == +1 for t in twins)
+
+
+def _measured(label: str, seed: int, acc14: float | None) -> dict:
+    budgets = []
+    for b in (10.0, 14.0, 20.0, 28.0, 40.0, 64.0):
+        ok = not (b == 14.0 and acc14 is None)
+        acc = (acc14 if b == 14.0 else 0.5 + b / 200) if ok else None
+        budgets.append({"budget_bits": b, "feasible": ok, "accuracy": acc,
+                        "payload_bits": b - 0.5 if ok else None, "payload_p50": b if ok else None,
+                        "payload_p95": 2 * b if ok else None, "payload_max": 4 * b if ok else None,
+                        "calibration_bits": b - 0.2 if ok else None, "scale": 1.0 if ok else None,
+                        "paper_entropy_bits": b / 2 if ok else None})
+    return {"version": 1, "model": f"m-{label}-{seed}", "label": label, "seed": seed,
+            "float_acc": 0.9, "latent_std": [1.0, 0.5], "participation_ratio": 1.47,
+            "precision": {"rule": "precision", "budgets": budgets}}
+
+
+def test_remeasured_numbers_replace_only_the_scale_dependent_ones(mod, tmp_path):
+    import json
+
+    rm = sys.modules.get("study_remeasure")
+    if rm is None:
+        sys.path.insert(0, str(SCRIPTS))
+        try:
+            import study_remeasure as rm
+        finally:
+            sys.path.remove(str(SCRIPTS))
+    old = {"float_acc": 0.9, "acc@14b": 0.1, "acc@14b_payload_bits": 14.0, "quant_loss": -0.8,
+           "rate_mean": 0.3, "distortions": {"rotation": 0.5}, "acc_top8": 0.4,
+           "latent_std": [1.0, 0.5]}
+    summary = {"results": {"LDR-FT": {"0": dict(old), "1": dict(old)},
+                           "LDR-FT long": {"0": dict(old)}}}
+    (tmp_path / "a.json").write_text(json.dumps(_measured("LDR-FT", 0, 0.6)))
+    (tmp_path / "b.json").write_text(json.dumps({**_measured("LDR-FT", 1, 0.6), "version": 0}))
+    res, info = rm.load_remeasured(tmp_path, summary)
+    new = res["LDR-FT"]["0"]
+    assert new["acc@14b"] == 0.6 and new["acc@14b_payload_p95"] == 28.0
+    assert new["acc@14b_paper_entropy_bits"] == 7.0
+    assert new["quant_loss"] == pytest.approx(0.6 - 0.9)
+    assert new["rate_mean"] == pytest.approx(sum([0.55, 0.6, 0.6, 0.64, 0.7, 0.82]) / 6)
+    assert new["distortions"] == {"rotation": 0.5} and new["acc_top8"] == 0.4  # kept
+    # a JSON of another version does not count; an unmeasured row keeps no rate number
+    assert "acc@14b" not in res["LDR-FT"]["1"] and "rate_mean" not in res["LDR-FT"]["1"]
+    assert res["LDR-FT"]["1"]["acc_top8"] == 0.4
+    assert info["remeasured"] == ["LDR-FT seed 0"]
+    assert info["not_remeasured"] == ["LDR-FT seed 1"]
+    assert info["not_shipped"] == ["LDR-FT long seed 0"]
+    # an infeasible budget is None (chance in the screening score)
+    (tmp_path / "a.json").write_text(json.dumps(_measured("LDR-FT", 0, None)))
+    res, _ = rm.load_remeasured(tmp_path, summary)
+    assert res["LDR-FT"]["0"]["acc@14b"] is None and res["LDR-FT"]["0"]["quant_loss"] is None
+
+
+def test_where_the_papers_point_sits_on_the_real_axis(mod):
+    row = {"float_acc": 0.9,
+           "acc@20b": 0.8, "acc@20b_paper_entropy_bits": 12.0, "acc@20b_payload_bits": 19.0,
+           "acc@28b": 0.9, "acc@28b_paper_entropy_bits": 16.0, "acc@28b_payload_bits": 27.0,
+           "acc@14b": None, "acc@14b_paper_entropy_bits": None, "acc@14b_payload_bits": None}
+    d = mod.derived(row, [14.0, 20.0, 28.0])
+    assert d["payload_bits@paper_low"] == pytest.approx(19.0 + 8.0 * (13.93 - 12.0) / 4.0)
+    assert d["paper_entropy_bits@low"] is None  # 14 bits infeasible
+
+
+def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, tmp_path):
+    import shutil
+
+    from commsldr.coding import attach_latent_stats, compute_latent_stats, encode_dataset, fit_klt
+    from commsldr.train.screening import calibration_subset, rate_accuracy_at_budgets
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import study_remeasure as rm
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    path = tmp_path / "tiny.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, path)
+    stats = compute_latent_stats(tiny_trained.model, tiny_trained.train)
+    attach_latent_stats(path, stats)
+    cal = calibration_subset(tiny_trained.train, per_class=20)
+    test = tiny_trained.test
+    out = rm.measure_checkpoint(path, "LDR-FT", cal, test)
+    want = rate_accuracy_at_budgets(tiny_trained.model, None, test, list(rm.BUDGETS_BITS),
+                                    stats=stats, calibrate=cal)
+    assert out["float_acc"] == pytest.approx(want["float_acc"], abs=1e-12)
+    for got, w in zip(out["precision"]["budgets"], want["budgets"], strict=True):
+        assert {k: got[k] for k in w} == pytest.approx(w) if w["feasible"] else not got["feasible"]
+        assert (got["paper_entropy_bits"] is None) == (not w["feasible"])
+    klt, coef = fit_klt(encode_dataset(tiny_trained.model, cal))
+    want_klt = rate_accuracy_at_budgets(tiny_trained.model, None, test,
+                                        list(rm.CHECK_RULE_BUDGETS_BITS), rule="waterfill",
+                                        stats=coef, transform=klt, calibrate=cal)
+    assert [b["accuracy"] for b in out["klt"]["budgets"]] == [b["accuracy"]
+                                                              for b in want_klt["budgets"]]
+    assert "waterfill" in out and "klt" in out  # LDR-FT is a model of the coding comparison
+    assert "klt" not in rm.measure_checkpoint(path, "trunc CE", cal, test)
+    row = rm.row_from_json({**out, "version": rm.VERSION})
+    assert row["acc@14b_klt"] == out["klt"]["budgets"][1]["accuracy"]

@@ -13,6 +13,7 @@ from commsldr.train.screening import (
     calibration_subset,
     pick_best,
     rate_accuracy_at_budgets,
+    rate_accuracy_from_latents,
     screen_score,
 )
 
@@ -78,6 +79,32 @@ def test_accuracy_at_budgets_uses_real_coded_bits(tiny_trained):
                                      [24.0, 48.0], stats=stats)
     assert [b["scale"] for b in other["budgets"]] == [by_budget[24.0]["scale"],
                                                        by_budget[48.0]["scale"]]
+
+
+def test_latents_and_per_image_cap(tiny_trained):
+    model, train, test = tiny_trained.model, tiny_trained.train, tiny_trained.test
+    stats = compute_latent_stats(model, train)
+    cal = calibration_subset(train)
+    y, y_cal = encode_dataset(model, test), encode_dataset(model, cal)
+    budgets = [24.0, 48.0]
+    # already-encoded latents give what the images give
+    assert rate_accuracy_from_latents(model, y, test.labels, y_cal, stats, budgets) == \
+        rate_accuracy_at_budgets(model, None, test, budgets, stats=stats, calibrate=cal)
+    mean = rate_accuracy_from_latents(model, y, test.labels, y_cal, stats, budgets)
+    cap = rate_accuracy_from_latents(model, y, test.labels, y_cal, stats, budgets,
+                                     statistic="max")
+    assert cap["statistic"] == "max" and mean["statistic"] == "mean"
+    for b_mean, b_cap in zip(mean["budgets"], cap["budgets"], strict=True):
+        assert b_cap["feasible"] and b_mean["feasible"]
+        # the cap holds for every calibration image (so also for their mean)
+        bits = make_source_coder(stats, b_cap["scale"]).image_bits(y_cal)
+        assert bits.max() == pytest.approx(b_cap["calibration_bits"], abs=1e-9)
+        assert bits.mean() <= bits.max() <= b_cap["budget_bits"]
+        # the mean budget bounds only the calibration images' mean
+        assert b_mean["calibration_bits"] <= b_mean["budget_bits"]
+    with pytest.raises(ValueError, match="statistic"):
+        rate_accuracy_from_latents(model, y, test.labels, y_cal, stats, budgets,
+                                   statistic="median")
 
 
 def test_screen_recipe_picks_by_rate_accuracy(tmp_path):

@@ -357,6 +357,31 @@ def figures(results: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
     plt.close(fig)
 
 
+def tviews_controls(folder: Path) -> dict[str, Any]:
+    """The CE-on-T-views controls measured by ``scripts/study_tviews_control.py``
+    (``tviews_control_s<seed>.json`` beside the summary), by seed."""
+    return {str(json.loads(p.read_text())["seed"]): json.loads(p.read_text())
+            for p in sorted(folder.glob("tviews_control_s*.json"))}
+
+
+def tviews_markdown(tviews: dict[str, Any]) -> str:
+    """A section of the corrected summary: LDR-FT against CE fine-tuned on the same T views."""
+    lines = ["", "## LDR-FT against CE fine-tuned on the same T-augmented views",
+             "", "Per seed (one training seed: the interval is the test set's alone, paired per "
+             "image; scripts/study_tviews_control.py).", "",
+             "| seed | distortion | CE on T views | LDR-FT | CE control (light) | "
+             "LDR-FT − CE on T views (points) | verdict |", "|---|---|---|---|---|---|---|"]
+    for seed, t in tviews.items():
+        acc, diff = t["accuracy"], t["LDR-FT minus CE on T views"]
+        for kind, d in diff.items():
+            lines.append(f"| {seed} | {kind} | {100 * acc['CE on T views'][kind]:.2f} % | "
+                         f"{100 * acc['LDR-FT'][kind]:.2f} % | "
+                         f"{100 * acc['CE control (light)'][kind]:.2f} % | "
+                         f"{d['mean_points']:+.2f} ± {d['half_width_points']:.2f} | "
+                         f"{d['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--summary", type=Path, default=Path("docs/figures/study/summary.json"))
@@ -413,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
                                        or k in ("quant_loss_paper", "payload_bits@paper_low",
                                                 "paper_entropy_bits@low")}
                                    for s, r in seeds.items()} for m, seeds in results.items()}
+    tviews = tviews_controls(out)
+    if tviews:
+        corrected["tviews_control"] = tviews
+        md += tviews_markdown(tviews)
     (out / "summary_corrected.json").write_text(json.dumps(corrected, indent=1) + "\n")
     (out / "summary_corrected.md").write_text(md)
     if not args.no_figures:

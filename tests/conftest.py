@@ -37,9 +37,20 @@ import torch  # noqa: E402
 # since results of float reductions (and so of a trained model) differ with the thread count.
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
 _threads = os.environ.get("COMMSLDR_TEST_TORCH_THREADS", "")
-torch.set_num_threads(
-    int(_threads) if _threads else (max(1, (os.cpu_count() or 1) // _workers) if _workers else 1)
-)
+_SUITE_THREADS = (int(_threads) if _threads
+                  else (max(1, (os.cpu_count() or 1) // _workers) if _workers else 1))
+torch.set_num_threads(_SUITE_THREADS)
+
+
+@pytest.fixture(autouse=True)
+def _suite_torch_threads():
+    """Every test starts with the suite's thread count, whatever an earlier test (or a command it
+    ran in-process, e.g. ``commsldr train --threads 1``) set: a model's cache key includes the
+    thread count, so a leaked setting made later tests train and cache a second realisation,
+    depending on the test order."""
+    torch.set_num_threads(_SUITE_THREADS)
+    yield
+    torch.set_num_threads(_SUITE_THREADS)
 
 #: Which realisation of the suite's trained test models (``COMMSLDR_TEST_MODEL_SEED``, default 0).
 #: A trained model is one realisation: another CPU, thread count or library version rounds

@@ -360,8 +360,8 @@ def figures(results: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
 def tviews_controls(folder: Path) -> dict[str, Any]:
     """The CE-on-T-views controls measured by ``scripts/study_tviews_control.py``
     (``tviews_control_s<seed>.json`` beside the summary), by seed."""
-    return {str(json.loads(p.read_text())["seed"]): json.loads(p.read_text())
-            for p in sorted(folder.glob("tviews_control_s*.json"))}
+    controls = [json.loads(p.read_text()) for p in sorted(folder.glob("tviews_control_s*.json"))]
+    return {str(c["seed"]): c for c in controls}
 
 
 def tviews_markdown(tviews: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ the payload length (:meth:`LatentCodec.max_images`) bound the image count, never
 
 Receivers: multi-scale grids (5 scales) of Gaussian and categorical coders for k = 64 and k = 512
 latents with spreads from 0.02 to 3, plus a near-deterministic Gaussian codec (std 1e-3: no payload
-bound, only ``max_images``). Packets: claimed image counts from 1 to 2^32 - 1 (including the
+bound, only ``max_images``); each receiver builds its per-entry coding tables at set-up
+(:meth:`~commsldr.coding.LatentCodec.prepare`), before the first packet. Packets: claimed image counts from 1 to 2^32 - 1 (including the
 largest the payload bound admits), payloads of 0-1,450 random bytes, known and unknown operating
 points, and honest packets of up to 256 images. Reports the slowest decode, the 99th percentile
 and the peak of Python-traced memory (numpy) per decode. Wall times include any contention on a
@@ -55,6 +56,8 @@ def _receiver(k: int, spread: tuple[float, float], seed: int):
     coders = {(k, i): make_source_coder(stats, s, scale_index=i) for i, s in enumerate(SCALES)}
     coders[(k, len(SCALES))] = make_source_coder(stats, 1.0, codec="categorical",
                                                  train_latents=train, scale_index=len(SCALES))
+    for coder in coders.values():  # a receiver builds its per-entry tables at set-up
+        coder.codec.prepare()
     return coders, test
 
 

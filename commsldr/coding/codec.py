@@ -14,17 +14,26 @@
 An escaped symbol is followed, after all regular symbols, by its raw ``int32`` value as two
 uniform 16-bit symbols, so no integer ever fails to encode.
 
-**Message layout.** The symbols of ``m`` images (``[m, k]``, row-major) are coded in one
-range-coder message; the escapes' raw values follow. ``constriction`` emits 32-bit words and
-seals a message with one word holding ``ceil(lower / 2^32)``; any 64-bit point in the final
-interval ``[lower, lower + range)`` followed by zero words decodes identically (the words are
-the digits of one number in ``[0, 1)``; a point at ``2^64`` is a carry into the earlier words),
-and the decoder reads missing words as zeros. We therefore replace the sealing word by the point
-of the final interval with the most trailing zero bits, serialise the words big-endian and strip
-trailing zero bytes. A message then costs its information content plus at most ~1 bit plus byte
-rounding (measured: 3.0 bits on average for single images), instead of up to 32 bits more; a
-lucky interval can even give fewer bits than ``-log2 p``. Decoding pads with zeros again. A payload that ends in a
-zero byte is not canonical and is rejected (:class:`~commsldr.coding.PayloadError`).
+**Message layout.** The symbols of ``m`` images are coded in one range-coder message, entry by
+entry: entry 0 of every image, then entry 1 of every image, and so on (``[k, m]``, row-major; for
+one image this is simply its ``k`` entries in order); the escapes' raw values follow, in the same
+order. Entry by entry, ``constriction`` can reuse one fixed table per entry for all ``m`` symbols
+(:meth:`LatentCodec.prepare`), which codes a packet of many images several times faster than a
+model per symbol. The tables are built with ``constriction``'s own fixed-point arithmetic and
+checked against its per-symbol models, so either way gives the same bytes.
+
+**Sealing.** ``constriction`` emits 32-bit words and seals a message with one word holding
+``ceil(lower / 2^32)``; any 64-bit point in the final interval ``[lower, lower + range)``
+followed by zero words decodes identically (the words are the digits of one number in
+``[0, 1)``; a point at ``2^64`` is a carry into the earlier words), and the decoder reads missing
+words as zeros. We therefore replace the sealing word by the point of the final interval *above*
+its lower end with the most trailing zero bits (the lower end itself would let a trailing run of
+symbols with left cumulative 0 ride along for free, see :func:`_seal`), serialise the words
+big-endian and strip trailing zero bytes; a message with no symbols is the empty payload. A
+message then costs its information content plus at most ~1 bit plus byte rounding (measured: 3.0
+bits on average for single images), instead of up to 32 bits more; a lucky interval can even give
+fewer bits than ``-log2 p``. Decoding pads with zeros again. A payload that ends in a zero byte is
+not canonical and is rejected (:class:`~commsldr.coding.PayloadError`).
 
 ``constriction``'s decoders do not detect corrupt data: most garbage decodes to *some* symbols
 (range-coded data has almost no redundancy), a little makes constriction raise an
@@ -61,7 +70,13 @@ MAX_ALPHABET = 2**12
 _STD_MIN = 1e-3
 _TAIL_SIGMAS = 8.0
 _CACHE = 4
-_TILE_FLOATS = 1 << 22  # categorical tables are tiled in chunks of at most this many floats
+_TILE_FLOATS = 1 << 22  # categorical tables are repeated in chunks of at most this many floats
+#: messages of at least this many images are coded with one reusable table per entry (below it,
+#: one call with a model per symbol is faster)
+_TABLE_MIN_IMAGES = 8
+#: no per-entry tables are built when ``k`` times the alphabet exceeds this many values
+_TABLE_MAX_VALUES = 1 << 21
+_PRECISION = 24  # constriction's fixed-point precision for the models used here
 #: bits a sealed message may fall short of its information content before :meth:`LatentCodec.decode`
 #: calls the image count implausible (an honest message is that short with probability ~2^-64)
 PAYLOAD_SLACK_BITS = 64
@@ -91,8 +106,11 @@ def _seal(words: np.ndarray, pos: int, lower: int, rng: int) -> bytes:
 
     ``constriction`` seals with at most two words after position ``pos`` that form a 64-bit
     point inside ``[lower, lower + range)``. If that is what we see, we substitute the point of
-    the interval with the most trailing zero bits -- ``2^64`` (a carry into the words before
-    ``pos``) when the interval contains it; otherwise we keep the words as they are.
+    the interval *above* ``lower`` with the most trailing zero bits -- ``2^64`` (a carry into the
+    words before ``pos``) when the interval contains it; otherwise we keep the words as they are.
+    ``lower`` itself is never chosen: symbols with left cumulative 0 leave ``lower`` unchanged,
+    so a message ending in a run of them would seal at ``lower`` and carry that run for free,
+    and the decoder could no longer bound the images a payload holds (:meth:`LatentCodec.max_images`).
     """
     tail = [int(w) for w in words[pos:]] + [0, 0]
     hi = min(lower + rng, 1 << 64) - 1  # largest valid point below the carry
@@ -101,13 +119,11 @@ def _seal(words: np.ndarray, pos: int, lower: int, rng: int) -> bytes:
             prefix = int.from_bytes(words[:pos].astype(">u4").tobytes(), "big") + 1
             if prefix < 1 << (32 * pos):
                 return prefix.to_bytes(4 * pos, "big").rstrip(b"\x00")
-        if lower == 0:
-            point = 0
-        else:
-            top = ((lower - 1) ^ hi).bit_length() - 1
+        if hi > lower:
+            top = (lower ^ hi).bit_length() - 1
             point = (hi >> top) << top
-        data = words[:pos].astype(">u4").tobytes() + point.to_bytes(8, "big")
-        return data.rstrip(b"\x00")
+            data = words[:pos].astype(">u4").tobytes() + point.to_bytes(8, "big")
+            return data.rstrip(b"\x00")
     return words.astype(">u4").tobytes().rstrip(b"\x00")
 
 
@@ -165,6 +181,18 @@ class LatentCodec:
             self._family = _model.Categorical(perfect=False)
             with np.errstate(divide="ignore"):
                 self._log2p = np.log2(table / table.sum(1, keepdims=True))
+
+    def __getstate__(self) -> dict:
+        """Pickle the parameters only: ``constriction`` models are rebuilt on load."""
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_family", "_models_cache", "_tiles")}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._tiles = OrderedDict()
+        self._family = (_model.QuantizedGaussian(-self.half_width, self.escape)
+                        if self.kind == "gaussian" else _model.Categorical(perfect=False))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -283,35 +311,135 @@ class LatentCodec:
         return int((8 * int(payload_bytes) + PAYLOAD_SLACK_BITS) // bits)
 
     def _codes(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Symbols ``[m, k]`` -> (codes ``int32 [m*k]``, raw escaped values ``int64 [e]``)."""
+        """Symbols ``[m, k]`` -> (codes ``int32 [k, m]`` in message order, raw escaped values
+        ``int64 [e]`` in the same order)."""
+        qt = q.T
         if self.kind == "gaussian":
-            v = q - self.center
+            v = qt - self.center[:, None]
             esc = (v < -self.half_width) | (v > self.half_width)
         else:
-            v = q - self.lo
-            esc = (v < 0) | (v >= self.size)
-        codes = np.where(esc, self.escape, v).astype(np.int32).reshape(-1)
-        return codes, q[esc]
+            v = qt - self.lo[:, None]
+            esc = (v < 0) | (v >= self.size[:, None])
+        codes = np.ascontiguousarray(np.where(esc, self.escape, v).astype(np.int32))
+        return codes, qt[esc]
 
-    def _params(self, m: int) -> tuple[np.ndarray, ...]:
-        """Per-symbol model parameters for ``m`` images (cached for the last few ``m``)."""
-        hit = self._tiles.get(m)
+    def _params(self, m: int, start: int = 0, stop: int | None = None
+                ) -> tuple[np.ndarray, ...]:
+        """Per-symbol model parameters of entries ``start:stop`` for ``m`` images, in message
+        order (each entry's parameters repeated ``m`` times; the full range is cached for the
+        last few ``m``)."""
+        stop = self.k if stop is None else stop
+        whole = start == 0 and stop == self.k
+        hit = self._tiles.get(m) if whole else None
         if hit is not None:
             self._tiles.move_to_end(m)
             return hit
         if self.kind == "gaussian":
-            val: tuple[np.ndarray, ...] = (np.tile(self._mu, m), np.tile(self._sd, m))
+            val: tuple[np.ndarray, ...] = (np.repeat(self._mu[start:stop], m),
+                                           np.repeat(self._sd[start:stop], m))
         else:
-            val = (np.tile(self.table, (m, 1)),)
-        self._tiles[m] = val
-        if len(self._tiles) > _CACHE:
-            self._tiles.popitem(last=False)
+            val = (np.repeat(self.table[start:stop], m, axis=0),)
+        if whole:
+            self._tiles[m] = val
+            if len(self._tiles) > _CACHE:
+                self._tiles.popitem(last=False)
         return val
 
-    def _chunk(self) -> int:
+    def _entry_step(self, m: int) -> int:
+        """Entries per call on the per-symbol path (bounds the repeated categorical tables)."""
         if self.kind == "gaussian":
-            return 1 << 30
-        return max(1, _TILE_FLOATS // max(1, self.table.size))
+            return max(1, self.k)
+        return max(1, _TILE_FLOATS // max(1, m * self.table.shape[1]))
+
+    # ------------------------------------------------------------------ per-entry tables
+    def prepare(self) -> LatentCodec:
+        """Build the per-entry tables that code messages of many images fast, now rather than
+        at the first such message (a receiver calls this at set-up). Returns ``self``.
+
+        One ``constriction`` model per entry with exactly the fixed-point probabilities of the
+        per-symbol model: the categorical table as it is, the quantized Gaussian as integer
+        weights computed with ``constriction``'s own arithmetic (``LeakyQuantizer``: each
+        cumulative ``floor((2^24 - n) * Phi(x))`` plus one unit per symbol). A Gaussian table set
+        is used only after a message covering every value of every entry codes to the same
+        bytes both ways; otherwise (and when ``k`` times the alphabet exceeds
+        :data:`_TABLE_MAX_VALUES`) every message uses the per-symbol models.
+        """
+        self._entry_models()
+        return self
+
+    def _entry_models(self) -> list | None:
+        cached = getattr(self, "_models_cache", False)
+        if cached is not False:
+            return cached
+        models = None
+        width = (2 * self.half_width + 2) if self.kind == "gaussian" else self.table.shape[1]
+        if 0 < self.k and self.k * width <= _TABLE_MAX_VALUES:
+            try:
+                models = (self._gaussian_tables(width) if self.kind == "gaussian"
+                          else [_model.Categorical(row, perfect=False) for row in self.table])
+            except (ValueError, RuntimeError, AssertionError):  # constriction refused a table
+                models = None
+        self._models_cache: list | None = models
+        return models
+
+    def _gaussian_tables(self, width: int) -> list | None:
+        """Per-entry categorical models equal to the per-symbol ``QuantizedGaussian`` (or
+        ``None`` when the check message differs)."""
+        from scipy.special import erf
+
+        r = self.half_width
+        fw = float((1 << _PRECISION) - width)
+        x = np.arange(-r + 1, r + 2, dtype=np.float64) - 0.5  # inner bin edges
+        z = (x[None, :] - self._mu[:, None]) / (self._sd[:, None] * math.sqrt(2.0))
+        inner = np.floor(fw * ((1.0 + erf(z)) / 2.0))
+        cum = np.concatenate([np.zeros((self.k, 1)), inner, np.full((self.k, 1), fw)], axis=1)
+        weights = np.diff(cum, axis=1)
+        if (weights < 0).any():
+            return None
+        models = [_model.Categorical(np.ascontiguousarray(w), perfect=False) for w in weights]
+        # the check: every value of every entry, coded both ways
+        every = np.tile(np.arange(width, dtype=np.int32), (self.k, 1))
+        a = _queue.RangeEncoder()
+        a.encode((every - r).reshape(-1), self._family, np.repeat(self._mu, width),
+                 np.repeat(self._sd, width))
+        b = _queue.RangeEncoder()
+        for i, model in enumerate(models):
+            b.encode(every[i], model)
+        same = a.pos() == b.pos() and np.array_equal(a.get_compressed(), b.get_compressed())
+        return models if same else None
+
+    def _encode_symbols(self, enc: object, codes: np.ndarray) -> None:
+        """Code ``codes`` (``int32 [k, m]``, message order) into the range encoder ``enc``."""
+        k, m = codes.shape
+        models = self._entry_models() if m >= _TABLE_MIN_IMAGES else None
+        if models is not None:
+            idx = codes + self.half_width if self.kind == "gaussian" else codes
+            for row, model in zip(idx, models, strict=True):
+                enc.encode(row, model)
+            return
+        step = self._entry_step(m)
+        for s in range(0, k, step):
+            e = min(k, s + step)
+            enc.encode(codes[s:e].reshape(-1), self._family, *self._params(m, s, e))
+
+    def _decode_symbols(self, dec: object, m: int) -> np.ndarray:
+        """Decode ``int32 [k, m]`` codes (message order) from the range decoder ``dec``."""
+        out = np.empty((self.k, m), dtype=np.int32)
+        if m == 0 or self.k == 0:
+            return out
+        models = self._entry_models() if m >= _TABLE_MIN_IMAGES else None
+        if models is not None:
+            shift = -self.half_width if self.kind == "gaussian" else 0
+            for i, model in enumerate(models):
+                out[i] = dec.decode(model, m)
+            if shift:
+                out += shift
+            return out
+        step = self._entry_step(m)
+        for s in range(0, self.k, step):
+            e = min(self.k, s + step)
+            out[s:e] = dec.decode(self._family, *self._params(m, s, e)).reshape(e - s, m)
+        return out
 
     # ------------------------------------------------------------------ coding
     def encode(self, symbols: np.ndarray | torch.Tensor) -> bytes:
@@ -366,15 +494,8 @@ class LatentCodec:
                                f"most {cap})")
         dec = _queue.RangeDecoder(_unseal(payload))
         m = int(num_images)
-        parts = []
-        step = self._chunk()
         try:
-            for s in range(0, m, step):
-                e = min(m, s + step)
-                if e > s and self.k:
-                    parts.append(dec.decode(self._family, *self._params(e - s)))
-            codes = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
-                     else np.zeros(0, np.int32))
+            codes = self._decode_symbols(dec, m)
             n_esc = int(np.count_nonzero(codes == self.escape))
             h = dec.decode(_UNIFORM16, 2 * n_esc) if n_esc else np.zeros(0, np.int32)
         except Exception as exc:  # constriction raises AssertionError on some invalid data
@@ -386,17 +507,18 @@ class LatentCodec:
 
     def _decoded_symbols(self, codes: np.ndarray, h: np.ndarray, m: int
                          ) -> tuple[np.ndarray, bool]:
-        """Decoded codes ``int32 [m*k]`` and escape halves ``int32 [2e]`` -> (symbols
-        ``int32 [m, k]``, whether :meth:`_codes` of those symbols gives back ``codes`` and the
+        """Decoded codes ``int32 [k, m]`` (message order) and escape halves ``int32 [2e]`` ->
+        (symbols ``int32 [m, k]``, whether :meth:`_codes` of those symbols gives back ``codes`` and the
         escaped values, i.e. whether re-encoding the codes equals :meth:`encode` of the symbols).
 
         A code maps back to itself unless its symbol leaves int32, an escaped value lies inside
         the direct-coding window (it would be coded directly), or -- categorical -- a code lies
         in ``[size_i, escape)`` (it would be escaped).
         """
-        c = codes.reshape(m, self.k)
-        base64 = self.center if self.kind == "gaussian" else self.lo
+        c = codes
+        base64 = (self.center if self.kind == "gaussian" else self.lo)[:, None]
         base32 = self._base32()
+        base32 = None if base32 is None else base32[:, None]
         # int32 when no code of any entry can leave int32, else int64 and a range check below
         out = c + base32 if base32 is not None else c + base64
         ok = True
@@ -406,14 +528,14 @@ class LatentCodec:
             raw = ((hh[:, 0] << 16) | hh[:, 1]).astype(np.uint32).view(np.int32)
             v = raw - np.broadcast_to(base64, c.shape)[esc]
             inside = ((v >= -self.half_width) & (v <= self.half_width) if self.kind == "gaussian"
-                      else (v >= 0) & (v < np.broadcast_to(self.size, c.shape)[esc]))
+                      else (v >= 0) & (v < np.broadcast_to(self.size[:, None], c.shape)[esc]))
             ok = not inside.any()
             out[esc] = raw
         if base32 is None and out.size:
             ok = ok and -(2**31) <= int(out.min()) and int(out.max()) <= 2**31 - 1
         if self.kind == "categorical" and ok:
-            ok = not ((c >= self.size) & (c != self.escape)).any()
-        return out.astype(np.int32, copy=False), bool(ok)
+            ok = not ((c >= self.size[:, None]) & (c != self.escape)).any()
+        return np.ascontiguousarray(out.T).astype(np.int32, copy=False), bool(ok)
 
     def _base32(self) -> np.ndarray | None:
         """The per-entry symbol offsets as int32 when every code ``[0, escape]`` (categorical)
@@ -430,15 +552,13 @@ class LatentCodec:
         return self._base32_cache
 
     def _encode_codes(self, codes: np.ndarray, h: np.ndarray) -> bytes:
-        """The sealed message of model codes ``int32 [m*k]`` and escape halves ``int32 [2e]``
-        (the coding half of :meth:`encode`)."""
-        m = codes.size // self.k if self.k else 0
+        """The sealed message of model codes ``int32 [k, m]`` (message order) and escape halves
+        ``int32 [2e]`` (the coding half of :meth:`encode`)."""
+        if codes.size == 0 and h.size == 0:
+            return b""  # nothing to code: the empty payload
         enc = _queue.RangeEncoder()
-        step = self._chunk()
-        for s in range(0, m, step):
-            e = min(m, s + step)
-            if e > s:
-                enc.encode(codes[s * self.k: e * self.k], self._family, *self._params(e - s))
+        if codes.size:
+            self._encode_symbols(enc, codes)
         if h.size:
             enc.encode(h, _UNIFORM16)
         pos, (lower, rng) = enc.pos()
@@ -461,9 +581,8 @@ class LatentCodec:
         Includes ``-log2 p(escape) + 32`` for each escaped symbol. ``float64 [m]``.
         """
         q = _as_int_array(symbols, self.k)
-        m = q.shape[0]
         codes, raw = self._codes(q)
-        c = codes.reshape(m, self.k).astype(np.float64)
+        c = codes.T.astype(np.float64)
         if self.kind == "gaussian":
             mu, sd, r = self._mu[None, :], self._sd[None, :], self.half_width
             lz = _log2_bin_prob((-r - 0.5 - mu) / sd, (r + 1.5 - mu) / sd)

@@ -104,29 +104,62 @@ def test_categorical_alphabet_cap_and_chunked_tables(monkeypatch):
     q = np.round(rng.normal(0, 400, size=(50, 3))).astype(np.int32)
     payload = codec.encode(q)
     assert np.array_equal(codec.decode(payload, 50).numpy(), q)
-    # tiling the per-symbol tables in chunks must give the same bit stream
-    monkeypatch.setattr(codec_mod, "_TILE_FLOATS", 3 * 65 * 7)
+    # the per-symbol models, their repeated tables in chunks of entries, give the same bit stream
+    # as the per-entry tables
+    monkeypatch.setattr(codec_mod, "_TILE_FLOATS", 65 * 50)
+    monkeypatch.setattr(codec_mod, "_TABLE_MIN_IMAGES", 10**9)
     chunked = LatentCodec.fit_categorical(train, max_alphabet=64)
-    assert chunked._chunk() == 7
+    assert chunked._entry_step(50) == 1
     assert chunked.encode(q) == payload
     assert np.array_equal(chunked.decode(payload, 50).numpy(), q)
 
 
+@pytest.mark.parametrize("kind", ["gaussian", "categorical"])
+def test_per_entry_tables_code_the_per_symbol_models_bytes(kind, monkeypatch):
+    """Messages of many images use one reusable table per entry; the bytes are those of the
+    per-symbol models (grid of spreads, including near-deterministic and wide entries)."""
+    rng = np.random.default_rng(7)
+    for _trial in range(6):
+        k = int(rng.integers(1, 40))
+        std = 10.0 ** rng.uniform(-3.5, 1.5, size=k)
+        mean = rng.normal(0, 2, size=k)
+        if kind == "gaussian":
+            codec = LatentCodec.gaussian(mean, std)
+        else:
+            train = np.round(rng.normal(mean, std, size=(400, k))).astype(np.int32)
+            codec = LatentCodec.fit_categorical(train)
+        assert codec.prepare()._entry_models() is not None
+        q = np.round(rng.normal(mean, 1.5 * std, size=(int(rng.integers(8, 60)), k)))
+        q[0, 0] += 10**6  # an escape
+        q = q.astype(np.int32)
+        payload = codec.encode(q)
+        assert np.array_equal(codec.decode(payload, len(q), verify=True).numpy(), q)
+        with monkeypatch.context() as mp:
+            mp.setattr(codec_mod, "_TABLE_MIN_IMAGES", 10**9)
+            assert codec.encode(q) == payload
+            assert np.array_equal(codec.decode(payload, len(q), verify=True).numpy(), q)
+    # one image: the entries in order, the same bytes either way
+    assert codec.encode(q[:1]) == codec.encode(q[:1].reshape(1, -1))
+
+
 def test_payload_is_a_plain_constriction_stream():
-    """Our bytes, padded back to words, decode with bare constriction calls."""
+    """Our bytes, padded back to words, decode with bare constriction calls: entry by entry,
+    each entry's QuantizedGaussian for all 20 images."""
     rng = np.random.default_rng(2)
     codec, mean, std = _codec("gaussian", 8, rng)
     q = np.round(rng.normal(mean, std, size=(20, 8))).astype(np.int32)
     payload = codec.encode(q)
     words = np.frombuffer(payload + b"\x00" * (-len(payload) % 4), dtype=">u4").astype(np.uint32)
     dec = constriction.stream.queue.RangeDecoder(words)
-    fam = constriction.stream.model.QuantizedGaussian(-codec.half_width, codec.half_width + 1)
-    mu, sd = codec._params(20)
-    codes = dec.decode(fam, mu, sd)
-    assert np.array_equal(codes.reshape(20, 8) + codec.center, q)
+    r = codec.half_width
+    models = [constriction.stream.model.QuantizedGaussian(-r, r + 1, float(mu), float(sd))
+              for mu, sd in zip(codec._mu, codec._sd, strict=True)]
+    codes = np.stack([dec.decode(model, 20) for model in models])  # [k, m]
+    assert np.array_equal(codes.T + codec.center, q)
     # and trimming saved bytes compared with constriction's own sealing
     enc = constriction.stream.queue.RangeEncoder()
-    enc.encode(codes, fam, mu, sd)
+    for row, model in zip(codes, models, strict=True):
+        enc.encode(row, model)
     assert len(payload) <= 4 * enc.num_words()
 
 
@@ -201,3 +234,17 @@ def test_source_coder_from_stats(gaussian_stats, gaussian_latents):
         assert torch.equal(yh, coder.quantizer.dequantize(coder.quantizer.quantize(test[:50])))
     with pytest.raises(ValueError, match="train_latents"):
         make_source_coder(gaussian_stats, 2.0, codec="categorical")
+
+
+def test_codec_pickles_and_codes_the_same_bytes():
+    """A codec (prepared or not) survives pickling, e.g. to a worker process."""
+    import pickle
+
+    rng = np.random.default_rng(4)
+    for kind in ("gaussian", "categorical"):
+        codec, mean, std = _codec(kind, 6, rng)
+        q = np.round(rng.normal(mean, std, size=(12, 6))).astype(np.int32)
+        payload = codec.prepare().encode(q)
+        copy = pickle.loads(pickle.dumps(codec))
+        assert copy.encode(q) == payload
+        assert np.array_equal(copy.decode(payload, 12, verify=True).numpy(), q)

@@ -128,7 +128,7 @@ def test_random_crc_valid_packets_decode_exactly_or_raise_packet_error(receiver)
     assert seen["count_refused"] > 1000 and seen["other_refused"] > 500, seen
 
 
-@pytest.mark.parametrize("kind", ["gaussian", "categorical"])
+@pytest.mark.parametrize("kind", ["gaussian", "categorical", "categorical-relu"])
 def test_the_payload_bound_never_refuses_an_honest_packet(kind):
     """The cheapest honest messages (every symbol the most probable one, m up to 256, models
     from nearly deterministic to wide) always fit the bound ``m <= max_images(len(payload))``."""
@@ -139,6 +139,11 @@ def test_the_payload_bound_never_refuses_an_honest_packet(kind):
             std = 10 ** rng.uniform(-2.5, 1.5, size=k)
             codec = LatentCodec.gaussian(rng.normal(0, 3, size=k), std)
             mode = np.round(codec.mean).astype(np.int64)
+        elif kind == "categorical-relu":  # the mode is each entry's lowest value (code 0)
+            sym = np.maximum(0, np.round(rng.normal(0, 10 ** rng.uniform(-1, 1),
+                                                    size=(int(rng.integers(1, 200)), k))))
+            codec = LatentCodec.fit_categorical(sym, alpha=float(10 ** rng.uniform(-3, 0)))
+            mode = codec.lo + np.argmax(codec.table[:, :-1], axis=1)
         else:
             sym = rng.integers(-3, 4, size=(int(rng.integers(1, 200)), k))
             sym[:, : k // 2] = 0  # some near-deterministic entries

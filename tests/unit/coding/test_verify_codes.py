@@ -42,7 +42,9 @@ def test_verify_accepts_exactly_the_canonical_payloads(kind, k, m, payload, seed
 
 
 def _crafted(codec: LatentCodec, codes: list[int], halves: list[int]) -> bytes:
-    return codec._encode_codes(np.asarray(codes, np.int32), np.asarray(halves, np.int32))
+    """The message of one image's model ``codes`` (one per entry) and escape ``halves``."""
+    return codec._encode_codes(np.asarray(codes, np.int32).reshape(codec.k, 1),
+                               np.asarray(halves, np.int32))
 
 
 def test_escaped_value_inside_the_window_is_not_canonical():

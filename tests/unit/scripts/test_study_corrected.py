@@ -53,6 +53,25 @@ def test_combined_interval_closed_form(mod):
     assert row["hi"] - row["mean"] >= max(t_half, test_half)
 
 
+def test_tviews_over_seeds_closed_form(mod):
+    """Three seeds of the CE-on-T-views control: mean of the per-seed differences ± (t over
+    seeds ⊕ sqrt(sum h_s^2) / n), by the study's rule; one seed gives no aggregate."""
+    def one(seed, d, h):
+        return {"seed": seed, "accuracy": {m: {"rotation": 0.8} for m in (
+                    "CE on T views", "LDR-FT", "CE control (light)")},
+                "LDR-FT minus CE on T views": {"rotation": {"mean_points": d, "verdict": "refuted",
+                                                            "half_width_points": h}}}
+    t = {"0": one(0, -12.0, 0.8), "1": one(1, -11.0, 0.6), "2": one(2, -13.0, 0.9)}
+    out = mod.tviews_over_seeds(t)["rotation"]
+    seed_half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    test_half = math.sqrt(0.8**2 + 0.6**2 + 0.9**2) / 3
+    assert out["mean_points"] == pytest.approx(-12.0)
+    assert out["half_width_points"] == pytest.approx(math.hypot(seed_half, test_half), abs=0.01)
+    assert out["verdict"] == "refuted"
+    assert mod.tviews_over_seeds({"0": t["0"]}) == {}
+    assert "Over 3 seeds" in mod.tviews_markdown(t)
+
+
 def test_derived_metrics(mod):
     row = {"float_acc": 0.9, "latent_std": [0.1, 0.3],
            "distortions": {"rotation": 0.6, "flip": 0.7, "color_jitter": 0.8, "noise": 0.2}}

@@ -33,6 +33,7 @@ Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -211,11 +212,38 @@ def run_scenario(
         raise
 
 
+#: the provenance of the command that started a run, written when it starts
+FIRST_PROVENANCE_FILE = "provenance.json"
+
+
+def _provenance(run_dir: Path, resume: bool) -> dict[str, object]:
+    """This command's provenance; for a resumed run, with the ``--set`` overrides of the command
+    that started it (they shaped ``config.yaml``) and that command's record as ``first_run``."""
+    prov = provenance()
+    if not resume:
+        return prov
+    first = None
+    path = run_dir / FIRST_PROVENANCE_FILE
+    try:
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1 << 20:
+            first = json.loads(path.read_text())
+    except (OSError, ValueError):
+        first = None
+    if isinstance(first, dict) and isinstance(first.get("overrides"), list):
+        prov["overrides"] = [str(o) for o in first["overrides"]]
+        prov["first_run"] = first
+    else:  # a run directory from before this file existed, or a damaged one
+        prov["first_run"] = None
+    return prov
+
+
 def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, log: Log,
          runner: Backend, resume: bool, device: str) -> RunOutput:
     sc = loaded.scenario
     if not resume:
         atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(sc.to_dict(), sort_keys=False))
+        # what started the run: a resumed run's results keep its command and --set overrides
+        atomic_write_text(run_dir / FIRST_PROVENANCE_FILE, json.dumps(provenance()) + "\n")
     log(f"run: {run_dir}")
     t0 = time.perf_counter()
     # assets: the split autoencoder's table and every scheme's product, built once here
@@ -267,7 +295,7 @@ def _run(loaded: LoadedScenario, run_dir: Path, *, progress: bool, plot: bool, l
                           "total": time.perf_counter() - t0}
     results["jobs"] = {"unique": len(plan.jobs), "cells": plan.cells, "ran": len(todo),
                        "backend": runner.name}
-    results["provenance"] = provenance()
+    results["provenance"] = _provenance(run_dir, resume)
     save_results(run_dir, results)
     atomic_write_text(run_dir / "sensor_cost.md", cost_table(results))
     for section in plan.sections:  # a section's own files (the cell's tables and figures)

@@ -135,6 +135,10 @@ def test_killed_run_resumes_without_redoing_finished_jobs(tiny, serial_run, tmp_
     res = json.loads((run_dir / "results.json").read_text())
     assert res["jobs"] == {"unique": n_jobs, "cells": n_jobs, "ran": n_jobs - 5,
                            "backend": "serial"}
+    # the provenance keeps the command that started the run (its --set shaped config.yaml)
+    first = json.loads((run_dir / "provenance.json").read_text())
+    assert res["provenance"]["first_run"] == first
+    assert res["provenance"]["overrides"] == first["overrides"]
     _same_files(serial_run.run_dir, run_dir)
     store = RowStore(run_dir / ROWS_FILE, resume=True)
     assert len(store.rows) == n_jobs and store.ignored_lines == 2

@@ -4,6 +4,7 @@ kinds and did-you-mean, the cache location, provenance of results."""
 from __future__ import annotations
 
 import argparse
+import json
 
 from commsldr.cache import cache_root, resolve_cache_dir
 from commsldr.cli import main as cli_main
@@ -100,3 +101,15 @@ def test_run_interrupted_says_how_to_continue(tmp_path, monkeypatch, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert err == [f"commsldr run: interrupted; finished work is kept, continue with: "
                        f"commsldr run --resume {out}"]
+
+
+def test_a_resumed_run_keeps_the_overrides_that_started_it(tmp_path):
+    from commsldr.scenario.runner import FIRST_PROVENANCE_FILE, _provenance
+
+    first = provenance(["commsldr", "run", "q.yaml", "--set", "frames=5", "--out", "d"])
+    (tmp_path / FIRST_PROVENANCE_FILE).write_text(json.dumps(first))
+    resumed = _provenance(tmp_path, resume=True)
+    assert resumed["overrides"] == ["frames=5"] and resumed["first_run"] == first
+    assert "first_run" not in _provenance(tmp_path, resume=False)
+    (tmp_path / FIRST_PROVENANCE_FILE).write_text("{not json")  # damaged: said, not fatal
+    assert _provenance(tmp_path, resume=True)["first_run"] is None

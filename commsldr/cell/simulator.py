@@ -272,6 +272,8 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
                   images_per_packet: int = 1, fallback: str = "error",
                   csi: str | dict[str, Any] = "perfect", max_attempts: int = 1,
                   deadline_frames: int = 1,
+                  packet_interval_frames: int = 1,
+                  harq_timing: dict[str, Any] | None = None,
                   eesm_beta: np.ndarray | None = None) -> CellResult:
     """Simulate one cell configuration for one seed.
 
@@ -290,6 +292,11 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
             packet is re-sent, with the same bytes, in the sensor's next frames' transport
             blocks (plain ARQ: :class:`GrantPHY` has no soft buffer) while newer images wait.
         deadline_frames: frames a packet may wait and be re-sent (>= 2 with ``max_attempts > 1``).
+        packet_interval_frames: each sensor generates a packet every this many frames, as in
+            :func:`commsldr.link.simulate`.
+        harq_timing: the round trip and parallel processes of each sensor's retransmissions
+            (``{rtt_frames, processes, repick}``, :class:`commsldr.link.harq_loop.HARQTiming`);
+            ``None``: stop-and-wait, retransmission in the next frame.
         eesm_beta: optional EESM :math:`\\beta` table ``[29]``.
 
     Returns:
@@ -312,7 +319,9 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
                                 images_per_packet=images_per_packet,
                                 csi_model=create_csi_model(csi_name, **csi_params),
                                 fallback=fallback, max_attempts=max_attempts,
-                                deadline_frames=deadline_frames, seed=int(seeds[s])))
+                                deadline_frames=deadline_frames, seed=int(seeds[s]),
+                                packet_interval_frames=packet_interval_frames,
+                                harq_timing=harq_timing))
     return CellResult(config, topology, radio, results,
                       *_rows(config, topology, radio, results, name, seed))
 

@@ -4,8 +4,8 @@ One job per number of sensors × scheduler × policy × seed runs
 :func:`commsldr.cell.simulate_cell` on the split autoencoder's operating-point table; its key
 hashes the table, the cell settings, N, the scheduler with its parameters, the policy with its
 parameters, ``link.images_per_packet``, ``link.fallback``, ``link.max_attempts``,
-``link.deadline_frames``, the CSI model and the seed, so a
-resumed run skips finished cells. The section writes (:meth:`CellRunSection.write_outputs`):
+``link.deadline_frames``, ``link.packet_interval_frames`` and ``link.harq_timing`` (when set),
+the CSI model and the seed, so a resumed run skips finished cells. The section writes (:meth:`CellRunSection.write_outputs`):
 
 * ``cell.csv`` — one row per job (:data:`commsldr.cell.CELL_COLUMNS`);
 * ``cell_sensors.csv`` — one row per sensor and job (:data:`commsldr.cell.SENSOR_COLUMNS` plus
@@ -100,6 +100,11 @@ class CellRunSection(Section):
                             "deadline_frames": sc.link.deadline_frames,
                             "csi": {"type": sc.csi.type, "params": dict(sc.csi.params)},
                             "seed": int(seed)}
+                        # only when set, so that the keys of earlier runs stay valid
+                        if sc.link.packet_interval_frames != 1:
+                            spec["packet_interval_frames"] = sc.link.packet_interval_frames
+                        if sc.link.harq_timing is not None:
+                            spec["harq_timing"] = dict(sc.link.harq_timing)
                         key = _key(spec)
                         self.order.append(key)
                         if key not in specs:
@@ -167,7 +172,9 @@ def run_cell(ctx: JobContext, job: Job) -> JobRow:
                         fallback=str(spec["fallback"]),
                         csi={"name": spec["csi"]["type"], **spec["csi"]["params"]},
                         max_attempts=int(spec["max_attempts"]),
-                        deadline_frames=int(spec["deadline_frames"]))
+                        deadline_frames=int(spec["deadline_frames"]),
+                        packet_interval_frames=int(spec.get("packet_interval_frames", 1)),
+                        harq_timing=spec.get("harq_timing"))
     cell_row = {**res.cell_row, "policy": spec["policy_label"]}
     return {"cell": cell_row, "sensors": res.sensor_rows}
 

@@ -126,3 +126,45 @@ def test_arq_resends_a_lost_packet_in_the_next_grant(table) -> None:
     assert attempts.max() == 2
     for r in res.sensor_results:
         assert np.all(r.packet_bits[r.delivered] <= r.capacity_bits[r.delivered])
+
+
+def test_one_sensor_with_a_packet_interval_equals_single_link(table) -> None:
+    """link.packet_interval_frames reaches every sensor: one sensor on the full band equals
+    link.simulate with the same packet interval."""
+    cfg = _one_sensor(num_frames=200)
+    pt = table.points[2]
+    res = simulate_cell(cfg, table, {"name": "fixed", "k": pt.k, "scale": pt.scale}, seed=5,
+                        packet_interval_frames=2)
+    from commsldr.cell.simulator import sensor_seeds
+
+    phy = NRPHY(num_allocated_re=cfg.prbs * cfg.re_per_prb, link_adaptation="illa",
+                bler_target=cfg.bler_target, fit_packet=False)
+    single = simulate(table, LinkState(snr_db=torch.as_tensor(res.radio.sinr_db[0],
+                                                              dtype=torch.float32)), phy,
+                      create_policy("fixed", k=pt.k, scale=pt.scale).bind(PointMenu.from_table(table),
+                                                                          phy),
+                      csi_model=create_csi_model("perfect"), seed=int(sensor_seeds(5, 1)[0]),
+                      packet_interval_frames=2)
+    cell = res.sensor_results[0]
+    np.testing.assert_array_equal(cell.delivered, single.delivered)
+    assert cell.accuracy == single.accuracy
+    assert not cell.delivered[1::2].any()  # odd frames carry nothing
+
+
+def test_harq_timing_reaches_every_sensor(table) -> None:
+    """link.harq_timing: a retransmission follows its process's loss rtt_frames later (with plain
+    ARQ, in the next frame)."""
+    cfg = CellConfig(num_sensors=4, num_frames=120, slots_per_frame=1, num_prb=6,
+                     bandwidth_hz=5e6, scheduler="round-robin")
+    timing = {"rtt_frames": 3, "processes": 3, "repick": False}
+    res = simulate_cell(cfg, table, "capacity-greedy", seed=1, max_attempts=3, deadline_frames=9,
+                        harq_timing=timing)
+    plain = simulate_cell(cfg, table, "capacity-greedy", seed=1, max_attempts=3,
+                          deadline_frames=9)
+    for rows, lag in ((res.sensor_results, 3), (plain.sensor_results, 1)):
+        retx = 0
+        for r in rows:
+            for t in np.flatnonzero(r.attempt >= 2):
+                assert r.attempt[t - lag] == r.attempt[t] - 1 and not r.delivered[t - lag]
+                retx += 1
+        assert retx > 0

@@ -90,7 +90,6 @@ def _field_schema(f: dataclasses.Field[object], tp: object) -> dict[str, YAMLVal
     return out
 
 
-_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 
 
 def _default_value(text: str) -> YAMLValue:
@@ -111,9 +110,9 @@ def _param_schema(cls: type) -> dict[str, dict[str, YAMLValue]]:
             if isinstance(value, bool):
                 entry["type"] = "boolean"
             elif isinstance(value, (int, float)):
-                # YAML 1.1 (PyYAML) reads 3.5e9 as a string; the models convert it
-                entry["type"] = ["number", "string"]
-                entry["pattern"] = _NUMBER
+                # a number, never a numeric string: validation refuses '10' (the scenario loader
+                # reads 3.5e9 as the YAML 1.2 number it is)
+                entry["type"] = "number"
             elif isinstance(value, str):
                 entry["type"] = "string"
         props[p.name] = entry

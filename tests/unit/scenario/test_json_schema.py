@@ -40,6 +40,8 @@ def test_shipped_scenarios_validate(validator, name):
     ({"outputs": {"ci": "normal"}}, "outputs.ci"),
     ({"seeds": [-1]}, "seeds.0"),
     ({"policies": {"p": {"type": "fixed", "k": 8, "scale": 1.0, "margin": 1}}}, "policies.p"),
+    # a numeric string, refused by validation, is refused by the schema too
+    ({"channels": {"a": {"type": "awgn", "snr_db": "10"}}}, "channels.a"),
 ])
 def test_bad_files_fail(validator, raw, where):
     errors = list(validator.iter_errors(raw))

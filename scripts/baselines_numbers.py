@@ -27,14 +27,13 @@ import csv
 import json
 import os
 import platform
-import resource
-import shutil
 import sys
-import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from doc_numbers import add_source_options, copy_figures, replace_block, run_measured  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "guide" / "baselines.md"
@@ -200,11 +199,7 @@ def render(n: dict[str, Any]) -> str:
 
 
 def _replace_block(text: str, block: str, scenario: str) -> str:
-    begin, end = markers(scenario)
-    if begin not in text or end not in text:
-        raise SystemExit(f"{PAGE}: no {begin} ... {end} block")
-    i, j = text.index(begin), text.index(end) + len(end)
-    return text[:i] + block + text[j:]
+    return replace_block(text, block, *markers(scenario), PAGE)
 
 
 def _comparable(n: dict[str, Any]) -> dict[str, Any]:
@@ -217,20 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default=None,
                     help="name of the page's block and of the numbers' folder (default: the "
                          "scenario's name; e.g. a run with other --set overrides)")
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--run", action="store_true", help="run the scenario now")
-    src.add_argument("--run-dir", type=Path, help="an existing run directory of the scenario")
-    src.add_argument("--render-only", action="store_true",
-                     help="rewrite the page's block from the stored numbers file")
+    add_source_options(ap, "the scenario", threads=1)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="an override for --run (repeatable)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads for --run")
-    ap.add_argument("--cache-dir", type=Path, default=None,
-                    help="model cache for --run (default: a new temporary directory)")
-    ap.add_argument("--out", type=Path, default=None, help="run directory for --run")
-    ap.add_argument("--write", action="store_true", help="update the page and the numbers file")
-    ap.add_argument("--check", action="store_true", help="exit 1 if the page differs")
-    ap.add_argument("--images", action="store_true", help="copy the figures into the docs")
     args = ap.parse_args(argv)
     label = args.label or args.scenario
     stored_path = numbers_path(label)
@@ -241,27 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     extra: dict[str, Any] = {"cpu_s": None, "fresh_cache": False, "command": None}
     if args.run:
-        import torch
-
-        from commsldr.cli import main as cli
-
-        torch.set_num_threads(args.threads)
-        cache = args.cache_dir or Path(tempfile.mkdtemp(prefix="commsldr-baselines-"))
-        out = args.out or Path(tempfile.mkdtemp(prefix="commsldr-baselines-run-")) / args.scenario
-        sets = [f"model.cache_dir={cache}", *args.set]
-        r0 = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        rc = cli(["run", args.scenario, "--quiet", "--jobs", "1", "--out", str(out),
-                  *[x for s in sets for x in ("--set", s)]])
-        if rc:
-            return rc
-        r1 = resource.getrusage(resource.RUSAGE_SELF)
-        extra = {"cpu_s": round((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 1),
-                 "fresh_cache": args.cache_dir is None,
+        run_dir, cpu_s = run_measured(
+            args.scenario, args, ["--jobs", "1", *[x for s in args.set for x in ("--set", s)]],
+            "baselines")
+        extra = {"cpu_s": round(cpu_s, 1), "fresh_cache": args.cache_dir is None,
                  "command": " ".join(["commsldr run", args.scenario, "--jobs 1",
                                       *[f"--set '{_public(s)}'" for s in args.set]])}
-        print(f"run: {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        run_dir = out
     else:
         run_dir = args.run_dir
     numbers = numbers_of_run(run_dir)
@@ -282,10 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         stored_path.write_text(json.dumps(numbers, indent=1) + "\n")
         PAGE.write_text(_replace_block(PAGE.read_text(), render(numbers), label))
     if args.images:
-        for f in FIGURES:
-            png = run_dir / "figures" / f"{f}.png"
-            if png.is_file():
-                shutil.copyfile(png, stored_path.parent / f"{f}.png")
+        copy_figures(run_dir, FIGURES, stored_path.parent)
     return 0
 
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from doc_numbers import add_source_options, copy_figures, replace_block, run_measured  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "tutorials" / "first_study.md"
@@ -104,10 +103,7 @@ def render(n: dict[str, Any]) -> str:
 
 
 def _replace_block(text: str, block: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{PAGE}: no {BEGIN} ... {END} block")
-    i, j = text.index(BEGIN), text.index(END) + len(END)
-    return text[:i] + block + text[j:]
+    return replace_block(text, block, BEGIN, END, PAGE)
 
 
 def _comparable(n: dict[str, Any]) -> dict[str, Any]:
@@ -117,18 +113,7 @@ def _comparable(n: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--run", action="store_true", help="run the quickstart now")
-    src.add_argument("--run-dir", type=Path, help="an existing quickstart run directory")
-    src.add_argument("--render-only", action="store_true",
-                     help="rewrite the page's block from the stored numbers file")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads for --run")
-    ap.add_argument("--cache-dir", type=Path, default=None,
-                    help="model cache for --run (default: a new temporary directory)")
-    ap.add_argument("--out", type=Path, default=None, help="run directory for --run")
-    ap.add_argument("--write", action="store_true", help="update the page and the numbers file")
-    ap.add_argument("--check", action="store_true", help="exit 1 if the page differs")
-    ap.add_argument("--images", action="store_true", help="copy the figures into the docs")
+    add_source_options(ap, "the quickstart", threads=2)
     args = ap.parse_args(argv)
 
     if args.render_only:
@@ -136,23 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cpu_s = None
     if args.run:
-        import torch
-
-        from commsldr.cli import main as cli
-
-        torch.set_num_threads(args.threads)
-        cache = args.cache_dir or Path(tempfile.mkdtemp(prefix="commsldr-tutorial-"))
-        out = args.out or Path(tempfile.mkdtemp(prefix="commsldr-tutorial-run-")) / "quickstart"
-        r0 = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        rc = cli(["run", "quickstart", "--quiet", "--out", str(out),
-                  "--set", f"model.cache_dir={cache}"])
-        if rc:
-            return rc
-        r1 = resource.getrusage(resource.RUSAGE_SELF)
-        cpu_s = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-        print(f"run: {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        run_dir = out
+        run_dir, cpu_s = run_measured("quickstart", args, [], "tutorial")
     else:
         run_dir = args.run_dir
     numbers = numbers_of_run(run_dir)
@@ -171,10 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         NUMBERS.write_text(json.dumps(numbers, indent=1) + "\n")
         PAGE.write_text(_replace_block(PAGE.read_text(), render(numbers)))
     if args.images:
-        for f in FIGURES:
-            png = run_dir / "figures" / f"{f}.png"
-            if png.is_file():
-                shutil.copyfile(png, IMG / f"quickstart_{f}.png")
+        copy_figures(run_dir, FIGURES, IMG, prefix="quickstart_")
     return 0
 
 

@@ -37,14 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="ImageFolder copy of CIFAR-10")
     ap.add_argument("--models", type=Path, default=Path("models"))
+    ap.add_argument("--checkpoints", nargs="+", type=Path, default=None,
+                    help="these entropy-bottleneck checkpoints instead of the shipped three")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     test = load_dataset("imagefolder", "test", root=str(args.data))
     labels = test.labels.numpy()
     rows = []
-    for name in MODELS:
-        path = args.models / f"{name}.pt"
+    paths = args.checkpoints or [args.models / f"{name}.pt" for name in MODELS]
+    for path in paths:
+        name = path.stem if args.checkpoints is None else str(path)
         model, eb = load_model(path), load_entropy_bottleneck(path)
         lat = eb_latents(model, test)
         for r in range(eb.num_rates):

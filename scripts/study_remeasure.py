@@ -68,7 +68,7 @@ STUDY_MODELS: dict[str, tuple[str, tuple[int, ...]]] = {
     "trunc LDR-FT": ("cifar10-trunc128to64-ldr-ft", (0, 1, 2)),
     "trunc LDR-FT control": ("cifar10-trunc128to64-ldr-ft-control", (0, 1, 2)),
     "DuPHiL": ("cifar10-duphil-d64", (0, 1, 2)),
-    "CE-T d32": ("cifar10-ce-d32", (0,)),
+    "CE-T d32": ("cifar10-ce-d32", (0, 1)),
     "CE-T d256": ("cifar10-ce-d256", (0,)),
 }
 #: every (shipped name, study label, seed) re-measured

@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     paths = args.checkpoints or [args.models / f"{name}.pt" for name in MODELS]
     for path in paths:
-        name = path.stem if args.checkpoints is None else str(path)
+        # a given checkpoint by its run folder and file name (no machine's absolute path)
+        name = path.stem if args.checkpoints is None else f"{path.parent.name}/{path.name}"
         model, eb = load_model(path), load_entropy_bottleneck(path)
         lat = eb_latents(model, test)
         for r in range(eb.num_rates):

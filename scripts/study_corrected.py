@@ -194,7 +194,6 @@ def judge(results: dict[str, dict[str, dict[str, Any]]], n_test: int,
 
 def markdown(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
     before = {c["claim"]: c.get("verdict") for c in old}
-    scale = {"participation_ratio": 1, "mean_latent_std": 1}
     lines = ["| claim | seeds | mean A − B | 95 % interval (combined) | t half-width | test-set half-width | verdict | before |",
              "|---|---|---|---|---|---|---|---|"]
     for c in new:
@@ -202,17 +201,22 @@ def markdown(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
             lines.append(f"| {c['claim']} | — | — | — | — | — | not measured | "
                          f"{before.get(c['claim'], '—')} |")
             continue
-        f = scale.get(c["metric"], 100)
-        unit = "" if f == 1 else " pts"
-        hi = "+∞" if math.isinf(c["hi"]) else f"{f * c['hi']:+.2f}"
-        lo = "−∞" if math.isinf(c["lo"]) else f"{f * c['lo']:+.2f}"
-        th = "—" if c.get("test_half") is None else f"{f * c['test_half']:.2f}"
         changed = before.get(c["claim"])
         mark = f"**{c['verdict']}**" if changed and changed != c["verdict"] else c["verdict"]
-        lines.append(f"| {c['claim']} | {len(c['seeds'])} | {f * c['mean']:+.2f}{unit} | "
-                     f"[{lo}, {hi}] | {f * c.get('t_half', 0.0):.2f} | {th} | {mark} | "
-                     f"{changed or 'new'} |")
+        lines.append(f"| {c['claim']} | {_claim_cells(c)} | {mark} | {changed or 'new'} |")
     return "\n".join(lines) + "\n"
+
+
+def _claim_cells(c: dict[str, Any]) -> str:
+    """The numeric cells of a judged claim's row: seeds, mean, interval, t and test-set
+    half-widths (accuracies in points, the other metrics as they are)."""
+    f = 1 if c["metric"] in ("participation_ratio", "mean_latent_std") else 100
+    unit = "" if f == 1 else " pts"
+    hi = "+∞" if math.isinf(c["hi"]) else f"{f * c['hi']:+.2f}"
+    lo = "−∞" if math.isinf(c["lo"]) else f"{f * c['lo']:+.2f}"
+    th = "—" if c.get("test_half") is None else f"{f * c['test_half']:.2f}"
+    return (f"{len(c['seeds'])} | {f * c['mean']:+.2f}{unit} | [{lo}, {hi}] | "
+            f"{f * c.get('t_half', 0.0):.2f} | {th}")
 
 
 def _payload(rows: list[dict[str, Any]], key: str) -> str:
@@ -239,7 +243,6 @@ def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, A
     model's accuracy and real payload per image at each budget."""
     fitted = {c["claim"]: c.get("verdict") for c in test_fitted}
     orig = {c["claim"]: c.get("verdict") for c in original}
-    scale = {"participation_ratio": 1, "mean_latent_std": 1}
     lines = ["| claim | seeds | mean A − B | 95 % interval (combined) | t half-width | "
              "test-set half-width | verdict | test-fitted scales | study's original | "
              "real payload A / B, bits: mean (p50/p95/max) |",
@@ -255,16 +258,9 @@ def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, A
             lines.append(f"| {c['claim']} | — | — | — | — | — | not measured | {before} | "
                          f"{first} | {pay} |")
             continue
-        f = scale.get(c["metric"], 100)
-        unit = "" if f == 1 else " pts"
-        hi = "+∞" if math.isinf(c["hi"]) else f"{f * c['hi']:+.2f}"
-        lo = "−∞" if math.isinf(c["lo"]) else f"{f * c['lo']:+.2f}"
-        th = "—" if c.get("test_half") is None else f"{f * c['test_half']:.2f}"
         mark = (f"**{c['verdict']}**" if before not in ("new", "not measured")
                 and before != c["verdict"] else c["verdict"])
-        lines.append(f"| {c['claim']} | {len(c['seeds'])} | {f * c['mean']:+.2f}{unit} | "
-                     f"[{lo}, {hi}] | {f * c.get('t_half', 0.0):.2f} | {th} | {mark} | "
-                     f"{before} | {first} | {pay} |")
+        lines.append(f"| {c['claim']} | {_claim_cells(c)} | {mark} | {before} | {first} | {pay} |")
     lines += ["", "Verdict: the combined rule on the re-measured numbers (scales solved on "
               "training images); bold where it differs from the same rule on the study's "
               "test-fitted scales (column \"test-fitted scales\"). \"study's original\": "

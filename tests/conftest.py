@@ -1,5 +1,7 @@
 """Suite-wide fixtures.
 
+``load_script``: a function that loads ``scripts/<name>.py`` as a module.
+
 ``tiny_trained``: a small SplitAutoencoder CE-trained on the synthetic dataset (a few seconds on
 one core), cached on disk so that the xdist workers and later sessions share one training run.
 
@@ -13,12 +15,16 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 # PyTorch's OpenMP workers must wait passively (see commsldr/__init__.py); set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -140,3 +146,26 @@ def tiny_trained() -> TinyTrained:
     train, test = load_data(TrainConfig.from_dict(TINY_CONFIG))
     metrics = load_checkpoint(path)["metrics"]
     return TinyTrained(load_model(path), path, train, test, float(metrics["test_acc"]))
+
+
+#: the repository's scripts (not a package: they import their siblings by name)
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Iterator[Callable[[str], ModuleType]]:
+    """``load_script("study_corrected")``: ``scripts/study_corrected.py`` as a module. The scripts
+    folder is importable for the session (the scripts import their siblings, some of them
+    inside functions)."""
+    sys.path.insert(0, str(SCRIPTS))
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    try:
+        yield load
+    finally:
+        sys.path.remove(str(SCRIPTS))

@@ -3,7 +3,6 @@ scripts/baselines_numbers.py, and the script reads a real baselines run director
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,17 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("baselines_numbers",
-                                                  REPO / "scripts" / "baselines_numbers.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize("scenario", ["baselines_quick", "baselines_cifar10", "baselines_cifar10_eb"])
-def test_page_block_is_generated_from_the_stored_numbers(scenario) -> None:
-    s = _script()
+def test_page_block_is_generated_from_the_stored_numbers(scenario, load_script) -> None:
+    s = load_script("baselines_numbers")
     path = s.numbers_path(scenario)
     if scenario == "baselines_quick":
         assert path.is_file(), "the quick baselines' numbers must be stored"
@@ -35,7 +26,7 @@ def test_page_block_is_generated_from_the_stored_numbers(scenario) -> None:
     assert all(0.0 <= a <= 1.0 for v in acc.values() for a in v)
 
 
-def test_numbers_of_a_run(tiny_overrides, tmp_path) -> None:
+def test_numbers_of_a_run(tiny_overrides, load_script, tmp_path) -> None:
     from commsldr.scenario import load_scenario
     from commsldr.scenario.runner import run_scenario
 
@@ -47,7 +38,7 @@ def test_numbers_of_a_run(tiny_overrides, tmp_path) -> None:
         "sweep={channels.*.mean_snr_db: [0.0, 20.0]}"])
     out = run_scenario(loaded, out=tmp_path / "run", progress=False, plot=False,
                        log=lambda *_: None)
-    s = _script()
+    s = load_script("baselines_numbers")
     n = s.numbers_of_run(out.run_dir)
     assert n["snr_db"] == [0.0, 20.0] and n["channels"] == ["rayleigh", "doppler"]
     assert set(n["accuracy"]) == {"split-ae/adaptive", "split-ae/oracle", "edge-label/fixed"}

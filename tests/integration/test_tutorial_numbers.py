@@ -3,30 +3,21 @@ scripts/tutorial_numbers.py, and the script reads a real run directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("tutorial_numbers",
-                                                  REPO / "scripts" / "tutorial_numbers.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_page_block_is_generated_from_the_stored_numbers() -> None:
-    s = _script()
+def test_page_block_is_generated_from_the_stored_numbers(load_script) -> None:
+    s = load_script("tutorial_numbers")
     stored = json.loads(s.NUMBERS.read_text())
     page = s.PAGE.read_text()
     assert s.render(stored) in page
     assert stored["environment"]["threads"] >= 1 and stored["table"]
 
 
-def test_numbers_of_a_run(tiny_overrides, tmp_path) -> None:
+def test_numbers_of_a_run(tiny_overrides, load_script, tmp_path) -> None:
     from commsldr.scenario import load_scenario
     from commsldr.scenario.runner import run_scenario
 
@@ -35,7 +26,7 @@ def test_numbers_of_a_run(tiny_overrides, tmp_path) -> None:
                                           "sweep={}"])
     out = run_scenario(loaded, out=tmp_path / "run", progress=False, plot=False,
                        log=lambda *_: None)
-    n = _script().numbers_of_run(out.run_dir)
+    n = load_script("tutorial_numbers").numbers_of_run(out.run_dir)
     assert set(n["table"]) == {"4", "8"}
     assert n["simulations"] == len(loaded.scenario.policies) * len(loaded.scenario.seeds)
     assert 0.0 <= n["model_test_accuracy"] <= 1.0

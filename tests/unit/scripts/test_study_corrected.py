@@ -3,26 +3,14 @@ and the per-distortion / per-entry-std metrics."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
-
 
 @pytest.fixture(scope="module")
-def mod():
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        spec = importlib.util.spec_from_file_location("study_corrected", SCRIPTS / "study_corrected.py")
-        m = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(m)
-        yield m
-    finally:
-        sys.path.remove(str(SCRIPTS))
+def mod(load_script):
+    return load_script("study_corrected")
 
 
 def test_paper_axis_interpolation(mod):
@@ -118,16 +106,10 @@ def _measured(label: str, seed: int, acc14: float | None) -> dict:
             "precision": {"rule": "precision", "budgets": budgets}}
 
 
-def test_remeasured_numbers_replace_only_the_scale_dependent_ones(mod, tmp_path):
+def test_remeasured_numbers_replace_only_the_scale_dependent_ones(load_script, tmp_path):
     import json
 
-    rm = sys.modules.get("study_remeasure")
-    if rm is None:
-        sys.path.insert(0, str(SCRIPTS))
-        try:
-            import study_remeasure as rm
-        finally:
-            sys.path.remove(str(SCRIPTS))
+    rm = load_script("study_remeasure")
     old = {"float_acc": 0.9, "acc@14b": 0.1, "acc@14b_payload_bits": 14.0, "quant_loss": -0.8,
            "rate_mean": 0.3, "distortions": {"rotation": 0.5}, "acc_top8": 0.4,
            "latent_std": [1.0, 0.5]}
@@ -164,17 +146,14 @@ def test_where_the_papers_point_sits_on_the_real_axis(mod):
     assert d["paper_entropy_bits@low"] is None  # 14 bits infeasible
 
 
-def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, tmp_path):
+def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, load_script,
+                                                                tmp_path):
     import shutil
 
     from commsldr.coding import attach_latent_stats, compute_latent_stats, encode_dataset, fit_klt
     from commsldr.train.screening import calibration_subset, rate_accuracy_at_budgets
 
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import study_remeasure as rm
-    finally:
-        sys.path.remove(str(SCRIPTS))
+    rm = load_script("study_remeasure")
     path = tmp_path / "tiny.pt"
     shutil.copyfile(tiny_trained.checkpoint_path, path)
     stats = compute_latent_stats(tiny_trained.model, tiny_trained.train)

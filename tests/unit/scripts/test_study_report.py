@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "study_report.py"
-
 
 @pytest.fixture(scope="module")
-def report():
-    sys.path.insert(0, str(SCRIPT.parent))  # its parts: study_config, study_stats, ...
-    try:
-        spec = importlib.util.spec_from_file_location("study_report", SCRIPT)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        yield mod
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+def report(load_script):
+    return load_script("study_report")
 
 
 def _model(acc: float, low: float, dist: float, pr: float) -> dict:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
-
 
 @pytest.fixture(scope="module")
-def mod():
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        spec = importlib.util.spec_from_file_location("study_tviews_control",
-                                                      SCRIPTS / "study_tviews_control.py")
-        m = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(m)
-        yield m
-    finally:
-        sys.path.remove(str(SCRIPTS))
+def mod(load_script):
+    return load_script("study_tviews_control")
 
 
 def test_paired_interval_is_the_normal_interval_of_the_differences(mod):

@@ -3,17 +3,7 @@ links; disjoint, complete, reproducible, and never read from the test split."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-
-SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
-
-
-def _mod():
-    spec = importlib.util.spec_from_file_location("val_split", SCRIPTS / "val_split.py")
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
 
 
 def _folder(root: Path) -> None:
@@ -25,8 +15,8 @@ def _folder(root: Path) -> None:
                 (d / f"{i:03d}.jpg").write_bytes(bytes([i]))
 
 
-def test_split_is_stratified_disjoint_and_reproducible(tmp_path, capsys):
-    mod = _mod()
+def test_split_is_stratified_disjoint_and_reproducible(load_script, tmp_path, capsys):
+    mod = load_script("val_split")
     _folder(tmp_path / "data")
     out = tmp_path / "val"
     assert mod.main(["--data", str(tmp_path / "data"), "--out", str(out), "--fraction", "0.25"]) == 0

@@ -161,7 +161,6 @@ class LatentCodec:
             raise ValueError(f"unknown codec kind {kind!r}; valid kinds: {list(CODEC_KINDS)}")
         self.kind = kind
         self.k = int(k)
-        self._tiles: OrderedDict[int, tuple[np.ndarray, ...]] = OrderedDict()
         if kind == "gaussian":
             self.mean = np.asarray(params["mean"], dtype=np.float64)
             self.std = np.asarray(params["std"], dtype=np.float64)
@@ -169,7 +168,6 @@ class LatentCodec:
             smax = float(self.std.max()) if self.k else 0.0
             self.half_width = int(min(max(math.ceil(_TAIL_SIGMAS * smax) + 1, 1), MAX_HALF_WIDTH))
             self.escape = self.half_width + 1
-            self._family = _model.QuantizedGaussian(-self.half_width, self.escape)
             self._mu = self.mean - self.center
             self._sd = np.maximum(self.std, _STD_MIN)
         else:
@@ -178,21 +176,25 @@ class LatentCodec:
             table = np.asarray(params["table"], dtype=np.float32)
             self.escape = table.shape[1] - 1
             self.table = np.ascontiguousarray(table)
-            self._family = _model.Categorical(perfect=False)
             with np.errstate(divide="ignore"):
                 self._log2p = np.log2(table / table.sum(1, keepdims=True))
+        self._start_models()
+
+    def _start_models(self) -> None:
+        """The ``constriction`` model family with per-symbol parameters and an empty cache of
+        its repeated parameters (built at construction and again after unpickling)."""
+        self._tiles: OrderedDict[int, tuple[np.ndarray, ...]] = OrderedDict()
+        self._family = (_model.QuantizedGaussian(-self.half_width, self.escape)
+                        if self.kind == "gaussian" else _model.Categorical(perfect=False))
 
     def __getstate__(self) -> dict:
         """Pickle the parameters only: ``constriction`` models are rebuilt on load."""
-        state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_family", "_models_cache", "_tiles")}
-        return state
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_family", "_models_cache", "_tiles")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._tiles = OrderedDict()
-        self._family = (_model.QuantizedGaussian(-self.half_width, self.escape)
-                        if self.kind == "gaussian" else _model.Categorical(perfect=False))
+        self._start_models()
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -89,6 +89,25 @@ def stages(runs: Path, seeds: list[int], screen_seeds: list[int], dims: list[int
     return out
 
 
+def long_stages(runs: Path, seeds: list[int], dy: int) -> dict[str, tuple[Path, str]]:
+    """Shipped name -> (checkpoint, description) of the long-phase check (``ldr-ft-long``,
+    ``ce-control-long`` in ``scripts/reproduce_cifar10.sh``: every LDR-FT phase twice as long,
+    and its CE control trained for as many epochs)."""
+    out: dict[str, tuple[Path, str]] = {}
+    for seed in seeds:
+        sfx = "" if seed == 0 else f"-s{seed}"
+        r = runs / f"s{seed}"
+        out[f"cifar10-ldr-ft-long-d{dy}{sfx}"] = (
+            r / f"ldr-ft-long-d{dy}" / "model.pt",
+            f"long-phase check: three-step LDR-FT from cifar10-ce-d{dy}{sfx} with every phase "
+            "twice as long")
+        out[f"cifar10-ce-control-long-d{dy}{sfx}"] = (
+            r / f"ce-control-long-d{dy}" / "model.pt",
+            f"control of cifar10-ldr-ft-long-d{dy}{sfx}: cifar10-ce-d{dy}{sfx} fine-tuned with "
+            "CE for as many epochs")
+    return out
+
+
 #: the budgets (bits per image) whose accuracy the index records for entropy-bottleneck models
 EB_INDEX_BUDGETS = (8.0, 14.0, 20.0)
 
@@ -128,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=Path, default=Path("runs/cifar10-study"))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--screen-seeds", default="0")
+    ap.add_argument("--long-seeds", default="", metavar="SEEDS",
+                    help="also ship the long-phase check of these seeds (comma-separated; "
+                    "<runs>/s<seed>/ldr-ft-long-d64, ce-control-long-d64)")
     ap.add_argument("--dy", type=int, default=64)
     ap.add_argument("--dims", default="32,64,128,256")
     ap.add_argument("--trunc-from", type=int, default=128)
@@ -157,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     todo = stages(args.runs, seeds, screen_seeds, dims, args.dy, args.trunc_from, args.keep)
     if args.eb_runs is not None:
         todo.update(eb_stages(args.eb_runs, seeds, args.dy))
+    if args.long_seeds:
+        todo.update(long_stages(args.runs, [int(v) for v in args.long_seeds.split(",")], args.dy))
     if args.only:
         todo = {k: v for k, v in todo.items() if k in args.only.split(",")}
     cal = None

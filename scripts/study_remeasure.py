@@ -70,6 +70,9 @@ STUDY_MODELS: dict[str, tuple[str, tuple[int, ...]]] = {
     "DuPHiL": ("cifar10-duphil-d64", (0, 1, 2)),
     "CE-T d32": ("cifar10-ce-d32", (0, 1)),
     "CE-T d256": ("cifar10-ce-d256", (0,)),
+    # the long-phase check (seed 0's run directories were not kept, so it is not shipped)
+    "LDR-FT long": ("cifar10-ldr-ft-long-d64", ()),
+    "CE control long": ("cifar10-ce-control-long-d64", ()),
 }
 #: every (shipped name, study label, seed) re-measured
 CHECKPOINTS: list[tuple[str, str, int]] = [

@@ -35,11 +35,8 @@ export OMP_NUM_THREADS=$THREADS
 
 python scripts/val_split.py --data "$DATA" --out "$VAL" --fraction 0.1 --seed 0
 # every setting of the fast recipe explicit (as scripts/reproduce_cifar10.sh), epochs aside
-COMMON=(--fast --backbone airnet --width 1.0 --latent-dim 64 --batch-size 1024 --optimizer sgd
-        --schedule triangle --lr 1.500127388535032 --augment light --amp
-        --set momentum=0.85 --set nesterov=true --set weight_decay=0.0013304347826086956
-        --set label_smoothing=0.2 --set bias_lr_scale=64.0 --set warmup=0.23
-        --set channels_last=true --set lookahead=true --set side_dim=null
+source "$(dirname "${BASH_SOURCE[0]}")/fast_recipe.sh"
+COMMON=("${FAST_RECIPE[@]}" --latent-dim 64
         --dataset imagefolder --data-root "$VAL" --threads "$THREADS" --no-progress --resume)
 for s in $SEEDS; do
     for e in $EPOCHS_LIST; do

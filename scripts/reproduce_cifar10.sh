@@ -71,13 +71,10 @@ COMMSLDR=${COMMSLDR:-commsldr}
 export OMP_NUM_THREADS=$THREADS
 
 # every optimisation setting explicit (library defaults may change between versions)
-COMMON=(--fast --backbone airnet --width 1.0 --batch-size 1024 --optimizer sgd --schedule triangle
-        --lr 1.500127388535032 --augment light --amp
-        --set momentum=0.85 --set nesterov=true --set weight_decay=0.0013304347826086956
-        --set label_smoothing=0.2 --set bias_lr_scale=64.0 --set warmup=0.23
-        --set channels_last=true --set lookahead=true
+source "$(dirname "${BASH_SOURCE[0]}")/fast_recipe.sh"
+COMMON=("${FAST_RECIPE[@]}"
         --ldr-lr "$LDR_LR" --ldr-batch-size 1000 --ce-weight 1.0 --eps-sq 0.5 --ssl-views 2
-        --duphil-mode alternate --set rate_weight=1.0 --set side_dim=null
+        --duphil-mode alternate --set rate_weight=1.0
         --set side_input=clean --set screen_rule=rate-mean
         --set 'screen_budgets=[10, 14, 20, 28, 40, 64]'
         --finetune-lr "$FT_LR" --threads "$THREADS" --no-progress --resume)

@@ -29,11 +29,8 @@ EB_LR=${EB_LR:-0.01}
 THREADS=${THREADS:-1}
 COMMSLDR=${COMMSLDR:-commsldr}
 export OMP_NUM_THREADS=$THREADS
-COMMON=(--fast --backbone airnet --width 1.0 --latent-dim 64 --batch-size 1024 --optimizer sgd
-        --schedule triangle --lr 1.500127388535032 --augment light --amp
-        --set momentum=0.85 --set nesterov=true --set weight_decay=0.0013304347826086956
-        --set label_smoothing=0.2 --set bias_lr_scale=64.0 --set warmup=0.23
-        --set channels_last=true --set lookahead=true --set side_dim=null
+source "$(dirname "${BASH_SOURCE[0]}")/fast_recipe.sh"
+COMMON=("${FAST_RECIPE[@]}" --latent-dim 64
         --finetune-lr "$FT_LR" --finetune-epochs "$FT_EPOCHS" --set val_fraction=0.1
         --set "eb_lambdas=$LAMBDAS" --set "eb_lr=$EB_LR"
         --dataset imagefolder --data-root "$DATA" --threads "$THREADS" --no-progress --resume)

@@ -18,7 +18,10 @@ Two layers, each vectorised:
 The uniforms of sensor ``s`` are the first draws of the PHY stream
 :func:`commsldr.link.simulate` derives from that sensor's seed, so with one sensor, the whole band
 in every slot and flat fading, the cell's per-frame outcomes equal those of
-``simulate(table, LinkState(snr_db=...), NRPHY(fit_packet=False), ...)`` on the same SINRs.
+``simulate(table, LinkState(snr_db=...), NRPHY(fit_packet=False), ...)`` on the same SINRs for a
+fixed operating point without retransmissions. The single link's frame loop (adaptive policies,
+``max_attempts > 1``) draws one uniform per frame and operating point and a fresh one per
+retransmission, so there the two agree in distribution, not draw for draw.
 
 Rows (:class:`CellResult`): see :data:`SENSOR_COLUMNS` and :data:`CELL_COLUMNS`.
 """

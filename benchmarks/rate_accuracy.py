@@ -35,6 +35,13 @@ JSON gets ``cap`` beside ``models`` / ``accuracy_at_bits`` of each scheme, with 
 real payload (mean, p50, p95, max) at each cap: the test images' max can exceed the cap, as
 nothing was fitted on them.
 
+``--images-per-message M`` codes ``M`` consecutive test images to one range-coder message
+(as a packet of ``M`` images does, :meth:`~commsldr.coding.LatentCodec.message_bits`): every bit
+count is then each image's share of its message, the scales are solved for that share on the
+calibration images, the budgets 3 and 4 bits join the ladder, and the edge label costs
+``ceil(4 M / 8)`` bytes per message. The byte rounding then no longer puts a floor of 8 bits
+under every image. Not with ``--cap`` (a share of a message is not an image's own payload).
+
 It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
 """
 
@@ -53,6 +60,8 @@ import torch
 TARGETS_BITS = (8.0, 14.0, 20.0)
 #: budgets (bits per image) the split schemes are measured at
 SPLIT_BUDGETS = (5.0, 6.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0, 24.0, 28.0, 40.0, 64.0)
+#: added to the ladder when several images share a message (an image's share can be < 8 bits)
+MESSAGE_BUDGETS = (3.0, 4.0)
 SEED_SUFFIX = {0: "", 1: "-s1", 2: "-s2"}
 SCHEMES = {
     "entropy-bottleneck": "cifar10-eb-d64",
@@ -130,22 +139,25 @@ def paired_claim(a: dict[str, float | None], b: dict[str, float | None], n_test:
 
 
 def _measure_split(path: Path, kind: str, cal: Any, test: Any,
-                   statistic: str = "mean") -> list[dict[str, Any]]:
-    """The feasible budgets of :data:`SPLIT_BUDGETS`; ``statistic="max"``: per-image caps."""
+                   statistic: str = "mean", images_per_message: int = 1) -> list[dict[str, Any]]:
+    """The feasible budgets of :data:`SPLIT_BUDGETS` (and :data:`MESSAGE_BUDGETS` with several
+    images per message); ``statistic="max"``: per-image caps."""
     from commsldr.coding import encode_dataset, fit_klt, load_latent_stats
     from commsldr.train import load_model
     from commsldr.train.screening import rate_accuracy_from_latents
 
     model = load_model(path)
     y, y_cal = encode_dataset(model, test), encode_dataset(model, cal)
+    budgets = list(SPLIT_BUDGETS) + (list(MESSAGE_BUDGETS) if images_per_message > 1 else [])
     if kind == "klt-wf":
         klt, stats = fit_klt(y_cal)
-        rate = rate_accuracy_from_latents(model, y, test.labels, y_cal, stats,
-                                          list(SPLIT_BUDGETS), rule="waterfill", transform=klt,
-                                          statistic=statistic)
+        rate = rate_accuracy_from_latents(model, y, test.labels, y_cal, stats, budgets,
+                                          rule="waterfill", transform=klt, statistic=statistic,
+                                          images_per_message=images_per_message)
     else:
         rate = rate_accuracy_from_latents(model, y, test.labels, y_cal, load_latent_stats(path),
-                                          list(SPLIT_BUDGETS), statistic=statistic)
+                                          budgets, statistic=statistic,
+                                          images_per_message=images_per_message)
     return [{k: b[k] for k in _POINT_KEYS} for b in rate["budgets"] if b["feasible"]]
 
 
@@ -183,32 +195,48 @@ def cap_points(scheme: str, pts: list[dict[str, Any]]) -> dict[str, dict[str, An
     return out
 
 
-def _measure_eb(path: Path, cal: Any, test: Any) -> list[dict[str, Any]]:
+def _measure_eb(path: Path, cal: Any, test: Any,
+                images_per_message: int = 1) -> list[dict[str, Any]]:
     from commsldr.train import load_model
     from commsldr.train.bottleneck import eb_rate_points, load_entropy_bottleneck
 
-    return eb_rate_points(load_model(path), load_entropy_bottleneck(path), test, cal)
+    return eb_rate_points(load_model(path), load_entropy_bottleneck(path), test, cal,
+                          images_per_message=images_per_message)
 
 
-def _measure_edge(path: Path, test: Any) -> list[dict[str, Any]]:
+def label_bits(num_classes: int, num_images: int, images_per_message: int = 1) -> np.ndarray:
+    """Each image's share of the payload when its label (``ceil(log2 C)`` bits) is sent with
+    ``images_per_message - 1`` others in whole bytes (the last message may hold fewer)."""
+    per = max(1, math.ceil(math.log2(int(num_classes))))
+    out = np.empty(num_images)
+    for i in range(0, num_images, images_per_message):
+        n = min(images_per_message, num_images - i)
+        out[i: i + n] = 8 * math.ceil(per * n / 8) / n
+    return out
+
+
+def _measure_edge(path: Path, test: Any, images_per_message: int = 1) -> list[dict[str, Any]]:
     from commsldr.schemes._common import predict_images
     from commsldr.train import load_model
+    from commsldr.train.screening import bits_summary
 
     model = load_model(path)
     pred = predict_images(model, test.images)
-    # ceil(log2 C) bits per label, sent alone in whole bytes like every other scheme's image
-    b = float(8 * math.ceil(max(1, math.ceil(math.log2(int(model.num_classes)))) / 8))
+    # the labels in whole bytes, alone (one byte each) or several to a message
+    spent = bits_summary(label_bits(int(model.num_classes), len(test), images_per_message))
     acc = float((pred == test.labels.numpy()).mean())
-    return [{"payload_bits": b, "payload_p50": b, "payload_p95": b, "payload_max": b,
-             "accuracy": acc}]
+    return [{"payload_bits": spent["mean"], "payload_p50": spent["p50"],
+             "payload_p95": spent["p95"], "payload_max": spent["max"], "accuracy": acc}]
 
 
 def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path,
-            cap: bool = False) -> list[dict[str, Any]]:
-    """The scheme's measured points (``cap``: the per-image-cap variant's), cached."""
+            cap: bool = False, images_per_message: int = 1) -> list[dict[str, Any]]:
+    """The scheme's measured points (``cap``: the per-image-cap variant's; several images per
+    message: each image's share of its message), cached."""
     from commsldr.models.pretrained import sha256_file
 
-    variant = "-cap" if cap else ""
+    variant = ("-cap" if cap else "") + (f"-m{images_per_message}" if images_per_message > 1
+                                         else "")
     entry = cache / f"{sha256_file(path)[:24]}-{scheme}{variant}-v{VERSION}-n{len(test)}.json"
     if entry.is_file():
         return json.loads(entry.read_text())
@@ -218,12 +246,12 @@ def measure(scheme: str, path: Path, cal: Any, test: Any, cache: Path,
         pts = _measure_split(path, "klt-wf" if scheme.endswith("klt-wf") else "precision",
                              cal, test, statistic="max")
     elif scheme == "entropy-bottleneck":
-        pts = _measure_eb(path, cal, test)
+        pts = _measure_eb(path, cal, test, images_per_message)
     elif scheme == "edge-label":
-        pts = _measure_edge(path, test)
+        pts = _measure_edge(path, test, images_per_message)
     else:
         pts = _measure_split(path, "klt-wf" if scheme.endswith("klt-wf") else "precision",
-                             cal, test)
+                             cal, test, images_per_message=images_per_message)
     cache.mkdir(parents=True, exist_ok=True)
     entry.write_text(json.dumps(pts) + "\n")
     return pts
@@ -289,9 +317,11 @@ def figure(result: dict[str, Any], path: Path) -> None:
             ax.plot(*zip(*pts, strict=True), "o", color=f"C{i}", ms=3, alpha=0.5)
             ax.plot(*zip(*front, strict=True), "-", color=f"C{i}",
                     label=scheme if j == 0 else None)
+    m = int(result.get("images_per_message", 1))
     ax.set_xscale("log", base=2)
-    ax.set_xlim(4, 64)
-    ax.set_xlabel("mean real payload bits per image (each image coded alone)")
+    ax.set_xlim(2 if m > 1 else 4, 64)
+    ax.set_xlabel("mean real payload bits per image (each image coded alone)" if m == 1 else
+                  f"mean real payload bits per image ({m} images to a message)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
@@ -318,13 +348,20 @@ def main(argv: list[str] | None = None) -> int:
                         "budget, not their mean)")
     p.add_argument("--figure", type=Path, default=None,
                    help="also draw accuracy vs real bits of every model's points here (PNG)")
+    p.add_argument("--images-per-message", type=int, default=1, metavar="M",
+                   help="code M consecutive test images to one message (default 1: each alone)")
     args = p.parse_args(argv)
+    if args.images_per_message < 1:
+        p.error(f"--images-per-message: must be >= 1, got {args.images_per_message}")
+    if args.cap and args.images_per_message > 1:
+        p.error("--cap: a per-image cap needs each image coded alone (--images-per-message 1)")
     torch.set_num_threads(args.threads)
     test = load_dataset("imagefolder", "test", root=args.data_root,
                         num_per_class=args.test_per_class)
     cal = load_dataset("imagefolder", "train", root=args.data_root,
                        num_per_class=CALIBRATION_PER_CLASS)
     out: dict[str, Any] = {"test_images": len(test), "calibration_images": len(cal),
+                           "images_per_message": args.images_per_message,
                            "targets_bits": list(TARGETS_BITS), "schemes": {}}
     for scheme in args.schemes.split(","):
         if scheme not in SCHEMES:
@@ -337,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             except PretrainedError:
                 continue
             print(f"rate_accuracy: {scheme} {name}", file=sys.stderr, flush=True)
-            pts = measure(scheme, path, cal, test, args.cache)
+            pts = measure(scheme, path, cal, test, args.cache,
+                          images_per_message=args.images_per_message)
             front = frontier([(q["payload_bits"], q["accuracy"]) for q in pts])
             per_seed[name] = {"points": pts, "frontier": front,
                               "at": {f"{b:g}": accuracy_at(front, b) for b in TARGETS_BITS}}

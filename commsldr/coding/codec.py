@@ -577,6 +577,22 @@ class LatentCodec:
         return np.array([8 * len(self.encode(q[i: i + 1])) for i in range(q.shape[0])],
                         dtype=np.int64)
 
+    def message_bits(self, symbols: np.ndarray | torch.Tensor, images_per_message: int) -> np.ndarray:
+        """Each image's share of the payload when consecutive images are coded
+        ``images_per_message`` to a message (the last message may hold fewer): the message's
+        bits over its images, ``float64 [m]``. With one image per message it equals
+        :meth:`image_bits`; with more, the byte rounding and the range coder's final bits are
+        spread over the message's images (a multi-image packet codes its images this way)."""
+        n = int(images_per_message)
+        if isinstance(images_per_message, bool) or n != images_per_message or n < 1:
+            raise ValueError(f"images_per_message must be an integer >= 1, got {images_per_message!r}")
+        q = _as_int_array(symbols, self.k)
+        out = np.empty(q.shape[0], dtype=np.float64)
+        for i in range(0, q.shape[0], n):
+            chunk = q[i: i + n]
+            out[i: i + n] = 8 * len(self.encode(chunk)) / chunk.shape[0]
+        return out
+
     def information_bits(self, symbols: np.ndarray | torch.Tensor) -> np.ndarray:
         """Ideal code length ``-log2 p(symbols)`` of each image under the fitted model.
 

@@ -90,6 +90,12 @@ class SourceCoder:
         """Exact payload bits of each image coded as its own message, ``int64 [m]``."""
         return self.codec.image_bits(self.symbols(y))
 
+    def message_bits(self, y: torch.Tensor, images_per_message: int) -> np.ndarray:
+        """Each image's share of the payload bits when consecutive images are coded
+        ``images_per_message`` to a message, ``float64 [m]``
+        (:meth:`~commsldr.coding.LatentCodec.message_bits`)."""
+        return self.codec.message_bits(self.symbols(y), images_per_message)
+
 
 def make_source_coder(
     stats: LatentStats,
@@ -158,11 +164,14 @@ def scale_for_budget(
     rel_tol: float = 1e-3,
     center: bool = True,
     transform: KLTransform | None = None,
+    images_per_message: int = 1,
 ) -> ScaleSolution:
     """Scale ``s`` whose coded bits per image on ``latents`` are ``<= budget_bits``.
 
     The measured quantity is ``overhead_bits`` plus the exact payload bits of each image coded
-    alone (:meth:`SourceCoder.image_bits`), reduced by ``statistic`` (``"mean"`` or ``"max"``).
+    alone (:meth:`SourceCoder.image_bits`), reduced by ``statistic`` (``"mean"`` or ``"max"``);
+    with ``images_per_message`` > 1, each image's share of a message of that many consecutive
+    calibration images (:meth:`SourceCoder.message_bits`) instead.
     Bisection over ``s`` (:func:`solve_scale_for_budget`) keeps the budget met.
 
     Args:
@@ -180,6 +189,7 @@ def scale_for_budget(
         center: build centred coders (quantize ``y - mean``), as :func:`make_source_coder`;
             must match the coder that will be deployed at the returned scale.
         transform: as :func:`make_source_coder` (``stats`` are then the coefficients').
+        images_per_message: images coded to one message (1: each image alone).
     """
     if statistic not in ("mean", "max"):
         raise ValueError(f"statistic must be 'mean' or 'max', got {statistic!r}")
@@ -195,7 +205,9 @@ def scale_for_budget(
     def bits_at(s: float) -> float:
         coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents,
                                   center=center, transform=transform)
-        return float(reduce(coder.image_bits(y))) + overhead_bits
+        bits = (coder.image_bits(y) if images_per_message == 1
+                else coder.message_bits(y, images_per_message))
+        return float(reduce(bits)) + overhead_bits
 
     if not math.isfinite(budget_bits):
         raise ValueError(f"budget_bits must be finite, got {budget_bits}")

@@ -156,6 +156,7 @@ def rate_accuracy_from_latents(
     rel_tol: float = SCALE_REL_TOL,
     transform: Any = None,
     statistic: str = "mean",
+    images_per_message: int = 1,
 ) -> dict[str, Any]:
     """:func:`rate_accuracy_at_budgets` on latents already encoded (several rules or
     statistics of one model then share one pass of the encoder).
@@ -168,12 +169,16 @@ def rate_accuracy_from_latents(
             when ``transform`` is given).
         statistic: ``"mean"`` (the mean payload per image is within the budget) or ``"max"``
             (every calibration image is: a per-image cap).
+        images_per_message: consecutive images coded to one message (1: each image alone);
+            bits per image are then each image's share of its message, on the calibration
+            images (the scale) and on the scored ones (the payload).
 
-    Output: as :func:`rate_accuracy_at_budgets` (``statistic`` recorded).
+    Output: as :func:`rate_accuracy_at_budgets` (``statistic`` and ``images_per_message``
+    recorded).
     """
     out: dict[str, Any] = {"float_acc": _accuracy(model, y, labels), "rule": rule,
-                           "statistic": statistic, "calibration_images": len(y_cal),
-                           "budgets": []}
+                           "statistic": statistic, "images_per_message": int(images_per_message),
+                           "calibration_images": len(y_cal), "budgets": []}
     for budget in sorted(float(b) for b in budgets_bits):
         entry: dict[str, Any] = {"budget_bits": budget, "feasible": False, "scale": None,
                                  "calibration_bits": None, "payload_bits": None,
@@ -181,7 +186,8 @@ def rate_accuracy_from_latents(
                                  "accuracy": None}
         try:
             sol = scale_for_budget(stats, y_cal, budget, rule=rule, rel_tol=rel_tol,
-                                   transform=transform, statistic=statistic)
+                                   transform=transform, statistic=statistic,
+                                   images_per_message=images_per_message)
         except ValueError as exc:
             if "infeasible" not in str(exc):
                 raise
@@ -189,7 +195,8 @@ def rate_accuracy_from_latents(
             continue
         coder = make_source_coder(stats, sol.scale, rule=rule, transform=transform)
         y_hat = coder.reconstruct(y)
-        spent = bits_summary(coder.image_bits(y))
+        spent = bits_summary(coder.image_bits(y) if images_per_message == 1
+                             else coder.message_bits(y, images_per_message))
         entry.update(feasible=True, scale=sol.scale, calibration_bits=sol.bits,
                      payload_bits=spent["mean"], payload_p50=spent["p50"],
                      payload_p95=spent["p95"], payload_max=spent["max"],

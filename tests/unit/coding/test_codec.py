@@ -1,5 +1,7 @@
 """LatentCodec: exact round trips (hypothesis), escapes, sizes, canonical payloads."""
 
+import math
+
 import constriction
 import numpy as np
 import pytest
@@ -65,6 +67,37 @@ def test_image_bits_are_single_messages_and_close_to_ideal():
     assert np.mean(over < -4) < 0.05
     # one message for all images: within 0.1 % of the ideal plus a few bits
     assert abs(codec.bits(q) - ideal.sum()) < 1e-3 * ideal.sum() + 16
+
+
+@pytest.mark.parametrize("per_message", [1, 3, 8, 64])
+def test_message_bits_share_each_message(per_message):
+    """Each image's share is its message's bytes over its images: the shares of a message are
+    equal, they add up to the message's bits, one image per message is image_bits, and the
+    byte rounding spread over many images brings the mean down to the information."""
+    rng = np.random.default_rng(3)
+    mean, std = rng.normal(0, 1, size=6), rng.uniform(0.2, 1.5, size=6)
+    codec = LatentCodec.gaussian(mean, std)
+    q = np.round(rng.normal(mean, std, size=(101, 6))).astype(np.int32)
+    share = codec.message_bits(q, per_message)
+    assert share.dtype == np.float64 and share.shape == (101,)
+    for i in range(0, 101, per_message):
+        chunk = q[i: i + per_message]
+        assert share[i: i + per_message] == pytest.approx(
+            np.full(len(chunk), 8 * len(codec.encode(chunk)) / len(chunk)))
+    if per_message == 1:
+        assert np.array_equal(share, codec.image_bits(q))
+    ideal = codec.information_bits(q).mean()
+    # at most the range coder's final bits and the last byte of every message above the ideal
+    assert share.mean() <= ideal + (2 + 8) * math.ceil(101 / per_message) / 101
+    if per_message == 64:  # two messages: within half a bit of the information per image
+        assert share.mean() < ideal + 0.5 < codec.image_bits(q).mean()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_message_bits_refuses_bad_counts(bad):
+    codec = LatentCodec.gaussian(np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match="images_per_message"):
+        codec.message_bits(np.zeros((4, 2), np.int32), bad)
 
 
 def test_information_bits_match_gaussian_probabilities():

@@ -142,6 +142,24 @@ def test_scale_for_budget_meets_coded_budget(rule, gaussian_stats, gaussian_late
         assert measured > 0.8 * budget  # and it does not waste the budget
 
 
+@pytest.mark.parametrize("rule", ["precision", "waterfill"])
+def test_scale_for_budget_in_messages_meets_the_share(rule, gaussian_stats, gaussian_latents):
+    """With several images to a message the budget bounds each image's share of its message;
+    a share is cheaper than a whole message per image, so the same budget buys a finer scale
+    (precision: larger s; water-filling: a larger target rate) and a budget below one byte
+    becomes feasible."""
+    test = gaussian_latents[1][:160]
+    alone = scale_for_budget(gaussian_stats, test, 40.0, rule=rule, rel_tol=1e-2)
+    shared = scale_for_budget(gaussian_stats, test, 40.0, rule=rule, rel_tol=1e-2,
+                              images_per_message=16)
+    coder = make_source_coder(gaussian_stats, shared.scale, rule=rule)
+    assert float(coder.message_bits(test, 16).mean()) == shared.bits <= 40.0
+    assert shared.scale > alone.scale
+    low = scale_for_budget(gaussian_stats, test, 6.0, rule=rule, rel_tol=1e-2,
+                           images_per_message=16)
+    assert low.bits <= 6.0
+
+
 def test_stats_roundtrip_through_checkpoint(tmp_path, gaussian_stats, gaussian_latents):
     from commsldr.coding import attach_latent_stats, load_latent_stats
 

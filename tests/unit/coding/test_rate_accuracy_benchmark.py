@@ -75,3 +75,21 @@ def test_paired_claim_closed_form(bench):
     one = bench.paired_claim({"-s0": 0.5}, {"-s0": 0.87}, 10000, +1)
     assert one["t_half"] == 0.0 and one["verdict"] == "refuted"  # the test set alone: ±1.2 pts
     assert bench.paired_claim({"-s0": None}, {"-s0": 0.87}, 10000, +1) is None
+
+
+def test_label_bits_whole_bytes_per_message(bench):
+    """Ten classes: 4 bits a label; alone one byte each, two to a byte in messages."""
+    assert list(bench.label_bits(10, 3, 1)) == [8.0, 8.0, 8.0]
+    assert list(bench.label_bits(10, 5, 2)) == [4.0, 4.0, 4.0, 4.0, 8.0]  # the last one alone
+    assert bench.label_bits(10, 64, 8).mean() == 4.0
+    assert list(bench.label_bits(100, 3, 3)) == pytest.approx([8.0, 8.0, 8.0])  # 7 bits: 3 bytes
+    assert list(bench.label_bits(2, 8, 8)) == [1.0] * 8
+
+
+def test_images_per_message_refused_with_cap(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--data-root", "nowhere", "--cap", "--images-per-message", "8"])
+    assert "--cap" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--data-root", "nowhere", "--images-per-message", "0"])
+    assert "--images-per-message" in capsys.readouterr().err

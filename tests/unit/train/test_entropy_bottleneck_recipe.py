@@ -11,6 +11,7 @@ from commsldr.train.bottleneck import (
     EB_STATE_KEY,
     eb_latents,
     eb_predictions,
+    eb_rate_points,
     load_entropy_bottleneck,
 )
 from tests.conftest import TINY_CONFIG
@@ -52,6 +53,18 @@ def test_recipe_writes_a_bottleneck_per_rate_and_resumes(tmp_path, tiny_trained)
     # a finished run resumes without training and gives the same result
     again = run_recipe("entropy-bottleneck", _config(tmp_path, tiny_trained.checkpoint_path))
     assert json.dumps(again.metrics, sort_keys=True) == json.dumps(res.metrics, sort_keys=True)
+    # rate points: alone, each image's whole bytes; in messages, each image's share of them
+    alone = eb_rate_points(model, eb, tiny_trained.test, tiny_trained.test)
+    shared = eb_rate_points(model, eb, tiny_trained.test, tiny_trained.test, images_per_message=16)
+    for r, (a, m) in enumerate(zip(alone, shared, strict=True)):
+        coder = eb.source_coder(r)
+        assert a["accuracy"] == m["accuracy"] == rates[r]["test_acc"]  # the same symbols
+        assert a["payload_bits"] == float(coder.image_bits(lat).mean()) == a["calibration_bits"]
+        assert m["payload_bits"] == float(coder.message_bits(lat, 16).mean())
+        # at most the coder's final bits and one byte per message above the information
+        n = len(lat)
+        info = coder.codec.information_bits(coder.symbols(lat).numpy()).mean()
+        assert m["payload_bits"] <= info + 10 * -(-n // 16) / n
 
 
 def test_budgets_pick_the_richest_rate_point_within_them_on_training_images():

@@ -310,7 +310,8 @@ def figure(result: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for i, (scheme, v) in enumerate(result["schemes"].items()):
+    for scheme, v in result["schemes"].items():
+        i = list(SCHEMES).index(scheme)  # one colour per scheme, whatever --schemes' order
         for j, m in enumerate(v["models"].values()):
             pts = sorted((q["payload_bits"], 100 * q["accuracy"]) for q in m["points"])
             front = [(b, 100 * a) for b, a in m["frontier"]]

@@ -2,7 +2,7 @@
 
 The study's stored measurements (``docs/figures/study/summary.json``) solved the scale of each
 budget on the test latents whose accuracy they report. This script re-measures every shipped
-checkpoint the study's rate verdicts use (all seeds: 29 checkpoints, ``CHECKPOINTS``) with the
+checkpoint the study's rate verdicts use (every shipped seed, ``CHECKPOINTS``) with the
 scale of every budget solved on **calibration images from the training split** (500 per class,
 a seeded stratified draw: the set ``commsldr evaluate --budgets`` and
 ``benchmarks/rate_accuracy.py`` use) and
@@ -68,8 +68,8 @@ STUDY_MODELS: dict[str, tuple[str, tuple[int, ...]]] = {
     "trunc LDR-FT": ("cifar10-trunc128to64-ldr-ft", (0, 1, 2)),
     "trunc LDR-FT control": ("cifar10-trunc128to64-ldr-ft-control", (0, 1, 2)),
     "DuPHiL": ("cifar10-duphil-d64", (0, 1, 2)),
-    "CE-T d32": ("cifar10-ce-d32", (0, 1)),
-    "CE-T d256": ("cifar10-ce-d256", (0,)),
+    "CE-T d32": ("cifar10-ce-d32", (0, 1, 2)),
+    "CE-T d256": ("cifar10-ce-d256", (0, 1, 2)),
     # the long-phase check (seed 0's run directories were not kept, so it is not shipped)
     "LDR-FT long": ("cifar10-ldr-ft-long-d64", ()),
     "CE control long": ("cifar10-ce-control-long-d64", ()),

@@ -573,9 +573,7 @@ class LatentCodec:
 
     def image_bits(self, symbols: np.ndarray | torch.Tensor) -> np.ndarray:
         """Exact coded bits of each image as its own message: ``int64 [m]``."""
-        q = _as_int_array(symbols, self.k)
-        return np.array([8 * len(self.encode(q[i: i + 1])) for i in range(q.shape[0])],
-                        dtype=np.int64)
+        return self.message_bits(symbols, 1).astype(np.int64)
 
     def message_bits(self, symbols: np.ndarray | torch.Tensor, images_per_message: int) -> np.ndarray:
         """Each image's share of the payload when consecutive images are coded

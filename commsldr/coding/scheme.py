@@ -205,9 +205,7 @@ def scale_for_budget(
     def bits_at(s: float) -> float:
         coder = make_source_coder(stats, s, rule=rule, codec=codec, train_latents=train_latents,
                                   center=center, transform=transform)
-        bits = (coder.image_bits(y) if images_per_message == 1
-                else coder.message_bits(y, images_per_message))
-        return float(reduce(bits)) + overhead_bits
+        return float(reduce(coder.message_bits(y, images_per_message))) + overhead_bits
 
     if not math.isfinite(budget_bits):
         raise ValueError(f"budget_bits must be finite, got {budget_bits}")

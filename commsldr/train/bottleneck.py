@@ -301,11 +301,6 @@ def eb_rate_points(model: torch.nn.Module, eb: EntropyBottleneck, select: ImageT
         ``payload_bits`` (mean) / ``payload_p50`` / ``payload_p95`` / ``payload_max`` there, and
         ``calibration_bits`` (mean coded bits on ``calibrate``, ``None`` without it).
     """
-
-    def bits(coder: Any, q: torch.Tensor) -> np.ndarray:
-        return (coder.codec.image_bits(q) if images_per_message == 1
-                else coder.codec.message_bits(q, images_per_message))
-
     lat = eb_latents(model, select)
     cal = eb_latents(model, calibrate) if calibrate is not None else None
     labels = select.labels.numpy()
@@ -315,13 +310,13 @@ def eb_rate_points(model: torch.nn.Module, eb: EntropyBottleneck, select: ImageT
         q = coder.symbols(lat)
         with torch.no_grad():
             pred = model.decode(coder.latents(q).to(next(model.parameters()).device))
-        spent = bits_summary(bits(coder, q))
+        spent = bits_summary(coder.codec.message_bits(q, images_per_message))
         out.append({"rate": r, "lambda": eb.lambdas[r],
                     "accuracy": float((pred.argmax(1).cpu().numpy() == labels).mean()),
                     "payload_bits": spent["mean"], "payload_p50": spent["p50"],
                     "payload_p95": spent["p95"], "payload_max": spent["max"],
                     "calibration_bits": None if cal is None
-                    else float(bits(coder, coder.symbols(cal)).mean())})
+                    else float(coder.message_bits(cal, images_per_message).mean())})
     return out
 
 

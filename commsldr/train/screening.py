@@ -195,8 +195,7 @@ def rate_accuracy_from_latents(
             continue
         coder = make_source_coder(stats, sol.scale, rule=rule, transform=transform)
         y_hat = coder.reconstruct(y)
-        spent = bits_summary(coder.image_bits(y) if images_per_message == 1
-                             else coder.message_bits(y, images_per_message))
+        spent = bits_summary(coder.message_bits(y, images_per_message))
         entry.update(feasible=True, scale=sol.scale, calibration_bits=sol.bits,
                      payload_bits=spent["mean"], payload_p50=spent["p50"],
                      payload_p95=spent["p95"], payload_max=spent["max"],

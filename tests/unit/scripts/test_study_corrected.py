@@ -177,3 +177,15 @@ def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, lo
     assert "klt" not in rm.measure_checkpoint(path, "trunc CE", cal, test)
     row = rm.row_from_json({**out, "version": rm.VERSION})
     assert row["acc@14b_klt"] == out["klt"]["budgets"][1]["accuracy"]
+
+
+def test_fast_epochs_section_states_every_count_and_the_binomial_half_width(mod):
+    record = {"rule": "the fewest epochs whose mean validation accuracy reaches 90 %, else the most tried",
+              "validation": "10 % of every class", "val_acc": {"10": [0.88], "14": [0.9]},
+              "val_acc_mean": {"14": 0.9, "10": 0.88}, "chosen_epochs": 14, "shipped_epochs": 18}
+    md = mod.fast_epochs_markdown(record)
+    row = next(line for line in md.splitlines() if line.startswith("| validation accuracy"))
+    half = 100 * 1.96 * math.sqrt(0.9 * 0.1 / 5000)
+    assert row.index("88.00 %") < row.index("90.00 %")  # epoch counts in increasing order
+    assert f"90.00 % ± {half:.2f}" in row
+    assert "**14 epochs**" in md and "ships 18" in md

@@ -78,6 +78,28 @@ def _public(override: str) -> str:
     return f"{key}=PATH/{Path(value).name}" if sep and value.startswith("/") else override
 
 
+def _run_command(scenario: str, overrides: list[str]) -> str:
+    """The ``commsldr run`` command the page shows for ``overrides`` (local paths hidden)."""
+    return " ".join(["commsldr run", scenario, "--jobs 1", *[f"--set '{_public(s)}'" for s in overrides]])
+
+
+def recorded_run(run_dir: Path) -> tuple[list[str], int | None]:
+    """The overrides and the torch threads an existing run directory recorded (its
+    ``provenance.json``; threads only when the command that made it named ``--threads``)."""
+    try:
+        prov = json.loads((run_dir / "provenance.json").read_text())
+    except (OSError, ValueError):
+        return [], None
+    argv = [str(a) for a in prov.get("command") or []]
+    threads = None
+    if "--threads" in argv[:-1]:
+        try:
+            threads = int(argv[argv.index("--threads") + 1])
+        except ValueError:
+            threads = None
+    return [str(s) for s in prov.get("overrides") or []], threads
+
+
 def numbers_of_run(run_dir: Path) -> dict[str, Any]:
     """The guide's numbers from a baselines run directory."""
     res = json.loads((run_dir / "results.json").read_text())
@@ -229,15 +251,17 @@ def main(argv: list[str] | None = None) -> int:
             args.scenario, args, ["--jobs", "1", *[x for s in args.set for x in ("--set", s)]],
             "baselines")
         extra = {"cpu_s": round(cpu_s, 1), "fresh_cache": args.cache_dir is None,
-                 "command": " ".join(["commsldr run", args.scenario, "--jobs 1",
-                                      *[f"--set '{_public(s)}'" for s in args.set]])}
+                 "command": _run_command(args.scenario, args.set)}
+        threads = args.threads
     else:
         run_dir = args.run_dir
+        overrides, threads = recorded_run(run_dir)
+        extra["command"] = _run_command(args.scenario, overrides)
     numbers = numbers_of_run(run_dir)
     numbers.update(extra)
     numbers["label"] = label
     numbers["environment"] = {"torch": __import__("torch").__version__,
-                              "threads": args.threads if args.run else None,
+                              "threads": threads,
                               "cores": os.cpu_count(), "machine": platform.machine()}
     print(json.dumps(_comparable(numbers)))
     if args.check:

@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("scenario", ["baselines_quick", "baselines_cifar10", "baselines_cifar10_eb"])
+@pytest.mark.parametrize("scenario", ["baselines_quick", "baselines_cifar10"])
 def test_page_block_is_generated_from_the_stored_numbers(scenario, load_script) -> None:
     s = load_script("baselines_numbers")
     path = s.numbers_path(scenario)
@@ -49,3 +49,16 @@ def test_numbers_of_a_run(tiny_overrides, load_script, tmp_path) -> None:
     begin, end = s.markers("baselines_quick")
     block = s.render(n)
     assert block.startswith(begin) and block.endswith(end) and "| edge-label | fixed |" in block
+
+
+def test_an_existing_run_keeps_its_overrides_and_threads(load_script, tmp_path) -> None:
+    s = load_script("baselines_numbers")
+    assert s.recorded_run(tmp_path) == ([], None)  # no provenance: nothing claimed
+    (tmp_path / "provenance.json").write_text(json.dumps({
+        "command": ["baselines_numbers.py", "baselines_cifar10", "--run", "--threads", "3",
+                    "--set", "data.root=/data/cifar10-jpeg"],
+        "overrides": ["data.root=/data/cifar10-jpeg"]}))
+    overrides, threads = s.recorded_run(tmp_path)
+    assert (overrides, threads) == (["data.root=/data/cifar10-jpeg"], 3)
+    cmd = s._run_command("baselines_cifar10", overrides)
+    assert cmd == "commsldr run baselines_cifar10 --jobs 1 --set 'data.root=PATH/cifar10-jpeg'"

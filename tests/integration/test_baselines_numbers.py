@@ -54,11 +54,12 @@ def test_numbers_of_a_run(tiny_overrides, load_script, tmp_path) -> None:
 def test_an_existing_run_keeps_its_overrides_and_threads(load_script, tmp_path) -> None:
     s = load_script("baselines_numbers")
     assert s.recorded_run(tmp_path) == ([], None)  # no provenance: nothing claimed
+    root = f"data.root={tmp_path / 'cifar10-jpeg'}"  # a local absolute path
     (tmp_path / "provenance.json").write_text(json.dumps({
         "command": ["baselines_numbers.py", "baselines_cifar10", "--run", "--threads", "3",
-                    "--set", "data.root=/data/cifar10-jpeg"],
-        "overrides": ["data.root=/data/cifar10-jpeg"]}))
+                    "--set", root],
+        "overrides": [root]}))
     overrides, threads = s.recorded_run(tmp_path)
-    assert (overrides, threads) == (["data.root=/data/cifar10-jpeg"], 3)
+    assert (overrides, threads) == ([root], 3)
     cmd = s._run_command("baselines_cifar10", overrides)
     assert cmd == "commsldr run baselines_cifar10 --jobs 1 --set 'data.root=PATH/cifar10-jpeg'"

@@ -47,10 +47,11 @@ for s in $SEEDS; do
         echo "$(date -u +%FT%TZ) done $dir"
     done
 done
-python - "$OUT" "$SUMMARY" "$SEEDS" "$EPOCHS_LIST" <<'EOF'
+python - "$OUT" "$SUMMARY" "$SEEDS" "$EPOCHS_LIST" "$VAL" <<'EOF'
 import json, statistics, sys
 from pathlib import Path
 out, summary, seeds, epochs = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+val_images = sum(1 for f in (Path(sys.argv[5]) / "test").rglob("*") if not f.is_dir())
 runs = {e: [json.loads((out / f"s{s}" / f"e{e}" / "result.json").read_text())["metrics"]["test_acc"]
             for s in seeds] for e in epochs}
 mean = {e: statistics.mean(v) for e, v in runs.items()}
@@ -58,6 +59,7 @@ reach = [e for e in epochs if mean[e] >= 0.90]
 chosen = min(reach, key=int) if reach else max(epochs, key=int)
 record = {"rule": "the fewest epochs whose mean validation accuracy reaches 90 %, else the most tried",
           "validation": "10 % of every class of the training images (scripts/val_split.py, seed 0)",
+          "val_images": val_images,
           "val_acc": runs, "val_acc_mean": mean, "chosen_epochs": int(chosen),
           "shipped_epochs": 18}
 summary.parent.mkdir(parents=True, exist_ok=True)

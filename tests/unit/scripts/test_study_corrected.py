@@ -182,7 +182,8 @@ def test_remeasure_one_checkpoint_is_the_librarys_rate_accuracy(tiny_trained, lo
 def test_fast_epochs_section_states_every_count_and_the_binomial_half_width(mod):
     record = {"rule": "the fewest epochs whose mean validation accuracy reaches 90 %, else the most tried",
               "validation": "10 % of every class", "val_acc": {"10": [0.88], "14": [0.9]},
-              "val_acc_mean": {"14": 0.9, "10": 0.88}, "chosen_epochs": 14, "shipped_epochs": 18}
+              "val_acc_mean": {"14": 0.9, "10": 0.88}, "chosen_epochs": 14, "shipped_epochs": 18,
+              "val_images": 5000}
     md = mod.fast_epochs_markdown(record)
     row = next(line for line in md.splitlines() if line.startswith("| validation accuracy"))
     half = 100 * 1.96 * math.sqrt(0.9 * 0.1 / 5000)

@@ -14,13 +14,13 @@
 #   DATA       ImageFolder copy of CIFAR-10 (train/ and test/); empty: torchvision download
 #   OUT        output directory                                   runs/cifar10-study
 #   SEEDS      seeds of the d_y = 64 set and the truncations      0 1 2
-#   SCREEN_SEEDS  seeds of the other screened d_y                 0
+#   SCREEN_SEEDS  seeds of the other screened d_y                 0 1 2
 #   DIMS       screened d_y (d_y = 64 and TRUNC_FROM are trained for every seed anyway)  32,64,128,256
 #   EPOCHS     CE-T epochs (the fast recipe's 18)                 18
 #   LDR_EPOCHS epochs of each LDR phase (DuPHiL; LDR-FT steps 1 and 2)   4
 #   FT_EPOCHS  epochs of LDR-FT step 3 and of the CE truncation fine-tune    4
 #   TRUNC_FROM, KEEP   truncation 128 -> 64                       128, 64
-#   LONG_SEEDS         seeds of the long-phase check              0
+#   LONG_SEEDS         seeds of the long-phase check              0 1 2
 #   LONG_LDR_EPOCHS, LONG_FT_EPOCHS   its LDR phases and step 3   8, 8
 #   THREADS    torch threads per lane                             2
 #   JOBS       1: one lane; 2: two lanes side by side (THREADS each; use THREADS=1 on 2 cores)
@@ -51,12 +51,12 @@ cd "${REPO:-$(dirname "$0")/..}"
 DATA=${DATA:-}
 OUT=${OUT:-runs/cifar10-study}
 SEEDS=${SEEDS:-0 1 2}
-SCREEN_SEEDS=${SCREEN_SEEDS:-0}
+SCREEN_SEEDS=${SCREEN_SEEDS:-0 1 2}
 DIMS=${DIMS:-32,64,128,256}
 EPOCHS=${EPOCHS:-18}
 LDR_EPOCHS=${LDR_EPOCHS:-4}
 FT_EPOCHS=${FT_EPOCHS:-4}
-LONG_SEEDS=${LONG_SEEDS:-0}
+LONG_SEEDS=${LONG_SEEDS:-0 1 2}
 LONG_LDR_EPOCHS=${LONG_LDR_EPOCHS:-8}
 LONG_FT_EPOCHS=${LONG_FT_EPOCHS:-8}
 LDR_LR=${LDR_LR:-0.01}

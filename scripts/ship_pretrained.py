@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=Path, default=Path("runs/cifar10-study"))
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--screen-seeds", default="0")
+    ap.add_argument("--screen-seeds", default="0,1,2")
     ap.add_argument("--long-seeds", default="", metavar="SEEDS",
                     help="also ship the long-phase check of these seeds (comma-separated; "
                     "<runs>/s<seed>/ldr-ft-long-d64, ce-control-long-d64)")

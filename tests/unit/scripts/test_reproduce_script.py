@@ -96,8 +96,8 @@ def test_stages_depend_on_earlier_stages_of_their_lane(tmp_path, jobs):
             assert written.get(src) == lane, f"{c['--out']} starts from {src}, not yet written"
         written[c["--out"]] = lane
     # 3 seeds x (CE-T 64, LDR-FT, control, trunc CE control, DuPHiL, CE-T 128, 3 truncations)
-    # + the long-phase check (LDR-FT, control; seed 0) + d_y 32 and 256 + the screen table
-    assert len(calls) == 3 * 9 + 2 + 2 + 1
+    # + per seed: the long-phase check (LDR-FT, control), d_y 32 and 256, the screen table
+    assert len(calls) == 3 * 9 + 3 * (2 + 2 + 1)
 
 
 def test_every_control_trains_as_long_as_its_model(tmp_path):

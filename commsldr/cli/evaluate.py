@@ -37,14 +37,53 @@ DATASET_NAMES = ("synthetic", "cifar10", "cifar100", "imagefolder")
 
 
 def _budgets(text: str) -> list[float]:
+    items = [v.strip() for v in text.split(",")]
+    if text.strip() and not items[-1]:  # "8,14," : a trailing comma is harmless
+        items.pop()
+    if any(not v for v in items):
+        raise argparse.ArgumentTypeError(f"an empty item in {text!r}; give numbers of bits "
+                                         f"separated by commas, e.g. 8,14,20")
     try:
-        values = [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in items]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not a comma-separated list of numbers: {text!r}") from None
     if not values or any(not math.isfinite(v) or v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"budgets must be positive numbers of bits, got {text!r}")
+    if len(set(values)) < len(values):
+        twice = sorted({v for v in values if values.count(v) > 1})
+        raise argparse.ArgumentTypeError(f"{', '.join(f'{v:g}' for v in twice)} given more than "
+                                         f"once in {text!r}")
     return values
+
+
+#: a file larger than this is never taken for an earlier --json output (it is not overwritten)
+_JSON_OUTPUT_MAX_BYTES = 64 * 2**20
+
+
+def _check_json_target(target: str, inputs: list[Path]) -> None:
+    """Refuse a ``--json`` file that cannot be written, or whose writing would lose a file that
+    is not an earlier ``--json`` output (a checkpoint being evaluated, any other file)."""
+    path = Path(target)
+    if path.is_dir():
+        raise UserError("--json", f"{target} is a directory; give a file name, e.g. "
+                                  f"{path / 'scores.json'}")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise UserError("--json", f"the directory of {target} "
+                        + ("is a file" if parent.exists() else "does not exist"))
+    if not path.exists():
+        return
+    if any(path.resolve() == p.resolve() for p in inputs):
+        raise UserError("--json", f"{target} is a checkpoint being evaluated; give another file")
+    try:
+        ok = path.stat().st_size <= _JSON_OUTPUT_MAX_BYTES and \
+            isinstance(json.loads(path.read_bytes()), dict)
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise UserError("--json", f"{target} exists and is not an earlier --json output; "
+                                  f"refusing to overwrite it (remove it or give another file)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -131,9 +170,9 @@ def main(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise UserError("--threads", f"must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        raise UserError("--json", f"the directory of {args.json} does not exist")
     resolved = [(m, *_resolve(m)) for m in args.models]  # every name checked before any work
+    if args.json:
+        _check_json_target(args.json, [path for _, path, _ in resolved])
     quiet = bool(getattr(args, "quiet", False))
     data_kw = dict(root=args.data_root, download=args.download, progress=not quiet)
     test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
@@ -176,8 +215,10 @@ def main(args: argparse.Namespace) -> int:
         rows[name] = row
     print(_table(rows, args.budgets, args.flip_tta))
     if args.json:
-        Path(args.json).write_text(json.dumps({"dataset": args.dataset, "models": rows},
-                                              indent=1) + "\n")
+        from commsldr._atomic import atomic_write_text
+
+        atomic_write_text(Path(args.json), json.dumps({"dataset": args.dataset, "models": rows},
+                                                      indent=1) + "\n")
     return 0
 
 

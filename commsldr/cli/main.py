@@ -20,6 +20,20 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+#: the subcommands, in the order of ``--help``
+COMMANDS = ("train", "evaluate", "run", "plot", "list", "describe", "schema")
+#: the options that may come before COMMAND
+_GLOBAL_OPTIONS = ("-h", "--help", "--version")
 
 
 def _import_plugins(args: argparse.Namespace) -> int | None:
@@ -87,16 +101,10 @@ def _run_env_problem(args: argparse.Namespace) -> str | None:
     """What stops ``--device`` / ``--backend`` from working here, or None."""
     import importlib.util
 
-    import torch
+    from commsldr.cli.device import device_problem
 
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        return f"--device {args.device!r}: not a device; allowed: cpu, cuda, cuda:N"
-    if device.type not in ("cpu", "cuda"):
-        return f"--device {args.device!r}: allowed: cpu, cuda, cuda:N"
-    if device.type == "cuda" and not torch.cuda.is_available():
-        return f"--device {args.device}: no CUDA device is available (use --device cpu)"
+    if (problem := device_problem(args.device)) is not None:
+        return problem
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         return "--backend ray needs Ray: pip install 'commsldr[ray]'"
     if args.address is not None and args.backend != "ray":
@@ -124,6 +132,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print(f"commsldr run: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
+    if args.max_sweep_points < 1:
+        print(f"commsldr run: --max-sweep-points must be >= 1, got {args.max_sweep_points}",
+              file=sys.stderr)
+        return 2
     rc = _import_plugins(args)
     if rc is not None:
         return rc
@@ -140,16 +152,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         entry = str(Path(ref).resolve()) if ref.endswith(".py") or "/" in ref else ref
         if entry not in loaded.scenario.plugins:
             loaded.scenario.plugins.append(entry)
+    problem = _run_env_problem(args)
+    if problem:
+        print(f"commsldr run: {problem}", file=sys.stderr)
+        return 2
     if args.check:
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
         return 0
     from commsldr.scenario.runner import run_scenario
 
-    problem = _run_env_problem(args)
-    if problem:
-        print(f"commsldr run: {problem}", file=sys.stderr)
-        return 2
     try:
         out = run_scenario(loaded, out=args.resume or args.out, progress=not args.quiet,
                            plot=not args.no_plot, jobs=args.jobs, backend=args.backend,
@@ -202,7 +214,7 @@ def build_parser(*, train: bool = True) -> argparse.ArgumentParser:
     imports torch), which is what every other command uses."""
     from commsldr import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="commsldr",
         description="Task-oriented communication: train split autoencoders, code latents, "
         "simulate wireless links, run scenario studies.",
@@ -402,6 +414,11 @@ def _main(argv: Sequence[str]) -> int:
     argv = [a for a in argv if a not in ("--debug", "--quiet")]
     # only `train` needs its options defined (importing torch); everything else answers at once
     parser = build_parser(train=bool(argv) and argv[0] == "train")
+    if argv and argv[0].startswith("-") and argv[0].split("=")[0] not in _GLOBAL_OPTIONS:
+        print(f"commsldr: unknown option {argv[0]!r}; COMMAND comes first, one of "
+              f"{', '.join(COMMANDS)} "
+              f"(see commsldr --help)", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     args.quiet = quiet
     if quiet and args.command == "train":

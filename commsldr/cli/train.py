@@ -259,6 +259,11 @@ def main(args: argparse.Namespace) -> int:
             source = f" ({tag}, {paper_provenance(config.data.dataset)['backbone'][1]})"
         print(f"--paper: dataset {config.data.dataset}, backbone {config.model.backbone}{source}; "
               f"--print-config lists every value with its source")
+    if config.run.device is not None:
+        from commsldr.cli.device import device_problem
+
+        if (problem := device_problem(config.run.device)) is not None:
+            raise UserError("", problem)
     if getattr(args, "threads", None) is not None:
         if args.threads < 1:
             raise UserError("--threads", f"must be >= 1, got {args.threads}")
@@ -268,10 +273,19 @@ def main(args: argparse.Namespace) -> int:
         check_model_fits(config, num_classes=100 if config.data.dataset == "cifar100" else 10)
     except TrainConfigError as exc:
         raise UserError(_flag(exc.key, args), exc.message) from None
+    start_dim = config.model.latent_dim
     if config.run.from_checkpoint is not None:
         from commsldr.train.checkpoint import load_checkpoint
 
-        load_checkpoint(config.run.from_checkpoint)  # CheckpointError: missing or unreadable
+        # CheckpointError: missing or unreadable
+        start = load_checkpoint(config.run.from_checkpoint)
+        start_dim = (start.get("config") or {}).get("latent_dim", start_dim)
+    keep = config.truncate.keep
+    if config.recipe == "truncate" and keep is not None and isinstance(start_dim, int) \
+            and keep > start_dim:
+        where = f"the latent_dim of {config.run.from_checkpoint}" \
+            if config.run.from_checkpoint is not None else "--latent-dim"
+        raise UserError(_flag("keep", args), f"{keep} exceeds {where}, {start_dim}")
     from pathlib import Path
 
     try:

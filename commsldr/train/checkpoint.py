@@ -88,7 +88,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt / truncated / not a torch file / pickled code
-        raise CheckpointError(f"cannot read checkpoint {path}: {describe_load_error(exc)}") from None
+        raise CheckpointError(f"cannot read checkpoint {path}: {describe_load_error(exc, path)}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path} is not a commsldr checkpoint (format {CHECKPOINT_FORMAT!r} expected)"

@@ -307,6 +307,8 @@ class OptimSettings(Settings):
             if not 0 <= getattr(self, name) < 1:
                 raise TrainConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
         self._non_negative("momentum", "weight_decay")
+        if not self.momentum < 1:
+            raise TrainConfigError("momentum", f"must be in [0, 1), got {self.momentum}")
         self._fractions("milestones")
 
 
@@ -409,9 +411,9 @@ class ScreenSettings(Settings):
     at_bits: float | None = field(default=None, metadata=_flat("screen_at_bits"))
 
     def check(self) -> None:
-        if not self.dims or any(d < 1 for d in self.dims):
-            raise TrainConfigError("dims", f"must be a non-empty list of positive integers, got "
-                                           f"{show(list(self.dims))}")
+        if not self.dims or any(d < 1 for d in self.dims) or len(set(self.dims)) < len(self.dims):
+            raise TrainConfigError("dims", f"must be a non-empty list of distinct positive "
+                                           f"integers, got {show(list(self.dims))}")
         self._choice("select", SCREEN_SELECT)
         self._choice("rule", SCREEN_RULES)
         b = list(self.budgets)

@@ -12,7 +12,10 @@ from commsldr.cli import main
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main(["evaluate", *argv])
+    try:
+        rc = main(["evaluate", *argv])
+    except SystemExit as e:  # argparse's own errors
+        rc = e.code
     out, err = capsys.readouterr()
     return rc, out, err
 
@@ -92,6 +95,37 @@ def test_bad_input_is_one_line(tiny_trained, tmp_path, capsys, argv, needle):
     assert rc == 2 and out == "" and needle in err and len(err.splitlines()) <= 2
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize("budgets, needle", [
+    ("8,,9", "empty item"), ("8,8", "given more than once"), ("8,abc", "numbers"),
+    ("0", "positive"), ("nan", "positive"), ("", "empty item"),
+])
+def test_bad_budgets_are_one_line(tiny_trained, capsys, budgets, needle):
+    rc, out, err = _run(capsys, str(tiny_trained.checkpoint_path), "--budgets", budgets)
+    assert rc == 2 and out == "" and needle in err and len(err.splitlines()) == 1, err
+
+
+def test_json_never_overwrites_what_it_did_not_write(tiny_trained, tmp_path, capsys):
+    ckpt = tmp_path / "model.pt"
+    shutil.copyfile(tiny_trained.checkpoint_path, ckpt)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    before = {p: p.read_bytes() for p in (ckpt, notes)}
+    base = [str(ckpt), "--dataset", "synthetic", "--test-per-class", "1", "--json"]
+    for target, needle in ((ckpt, "checkpoint being evaluated"),
+                           (notes, "refusing to overwrite"),
+                           (tmp_path, "is a directory"),
+                           (notes / "x.json", "is a file")):
+        rc, out, err = _run(capsys, *base, str(target))
+        assert rc == 2 and out == "" and "--json" in err and needle in err, err
+        assert len(err.splitlines()) == 1
+    assert {p: p.read_bytes() for p in (ckpt, notes)} == before
+    out_json = tmp_path / "scores.json"
+    for _ in range(2):  # an earlier --json output is replaced
+        rc, out, err = _run(capsys, *base, str(out_json))
+        assert rc == 0, err
+    assert str(ckpt) in json.loads(out_json.read_text())["models"]
 
 
 def test_a_dataset_with_other_classes_is_refused(tiny_trained, tmp_path, capsys):

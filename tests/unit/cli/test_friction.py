@@ -113,3 +113,58 @@ def test_a_resumed_run_keeps_the_overrides_that_started_it(tmp_path):
     assert "first_run" not in _provenance(tmp_path, resume=False)
     (tmp_path / FIRST_PROVENANCE_FILE).write_text("{not json")  # damaged: said, not fatal
     assert _provenance(tmp_path, resume=True)["first_run"] is None
+
+
+def test_argument_errors_are_one_line(capsys):
+    for argv in (["--bogus"], [], ["frob"], ["run", "--jobs", "abc"], ["list", "nope"],
+                 ["evaluate", "x", "--budgets", "8,abc"], ["describe"]):
+        try:
+            rc = cli_main(argv)
+        except SystemExit as e:  # argparse exits
+            rc = e.code
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.strip().splitlines()) == 1, (argv, err)
+        assert "usage:" not in err and "--help" in err, (argv, err)
+
+
+def test_the_command_list_is_the_parsers():
+    from commsldr.cli.main import COMMANDS, build_parser
+
+    sub = next(a for a in build_parser(train=False)._actions
+               if isinstance(a, argparse._SubParsersAction))
+    assert tuple(sub.choices) == COMMANDS
+
+
+def test_train_refuses_a_bad_device_before_writing(tmp_path, capsys):
+    out = tmp_path / "run"
+    for device in ("bogus", "mps", "cpu:abc", "cpu:1"):
+        assert cli_main(["train", "--recipe", "ce", "--device", device, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "--device" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_train_refuses_keep_beyond_the_latent(tmp_path, capsys):
+    argv = ["train", "--recipe", "truncate", "--keep", "100", "--latent-dim", "32",
+            "--dataset", "synthetic", "--out", str(tmp_path / "run")]
+    assert cli_main(argv) == 2
+    assert "--keep: 100 exceeds --latent-dim, 32" in capsys.readouterr().err
+
+
+def test_train_help_needs_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom commsldr.cli import build_parser\n"
+            "build_parser(train=True).parse_args(['train', '--recipe', 'ce'])\n"
+            "import commsldr.train\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_train_package_exports_every_name_lazily():
+    import commsldr.train as train
+
+    assert set(train.__all__) == set(train._EXPORTS)
+    for name in train.__all__:
+        assert getattr(train, name) is not None

@@ -38,8 +38,14 @@ def test_malicious_checkpoint_is_refused_without_weights_only_false_advice(tmp_p
     assert "weights_only" not in str(info2.value)
 
 
-@pytest.mark.parametrize("blob, reason", [(b"", "truncated or not a torch file"),
-                                          (b"PK\x03\x04garbage", "truncated or not a torch file")])
+@pytest.mark.parametrize("blob, reason", [
+    (b"", "it is empty, not a torch file"),
+    (b"PK\x03\x04garbage", "truncated or not a torch file"),
+    (b"\x80\x02garbage", "pickled code|cannot be read|truncated or not a torch file"),
+    (b'{"rows": []}\n', "it is a JSON or text file, not a torch file"),
+    (b"hello world\n", "it is a text file, not a torch file"),
+    (b"\x00\x01\xff", "neither a zip archive nor a pickle"),
+])
 def test_garbage_files(tmp_path, blob, reason):
     path = tmp_path / "g.pt"
     path.write_bytes(blob)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,31 @@ def gauss_markov(num: int, rho: float, std: float, generator: torch.Generator) -
     x[0] = w[0] * std  # stationary start
     out = lfilter([1.0], [1.0, -rho], x)
     return torch.from_numpy(np.ascontiguousarray(out)).to(generator.device)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to 80 characters for a message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _parameter_names(model: str) -> list[str] | None:
+    """The keyword parameters of the registered model ``model``; None: unknown model, or one
+    that takes any keyword (``**kwargs``)."""
+    try:
+        signature = inspect.signature(get_channel_class(model).__init__)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return [n for n, p in signature.parameters.items()
+            if n != "self" and p.kind is not p.VAR_POSITIONAL]
+
+
+def _allowed(model: str | None) -> str:
+    """``" (allowed: a, b, ...)"`` for the parameters of ``model``, or ``""``."""
+    names = _parameter_names(model) if isinstance(model, str) else None
+    return f" (allowed: {', '.join(names) or 'none'})" if names is not None else ""
 
 
 @register_channel("pathloss-shadowing")
@@ -128,16 +153,41 @@ class PathlossShadowing(Channel):
             )
         self.moving_away = bool(moving_away)
         if distances_m is not None:
+            if isinstance(distances_m, str | bytes | Mapping) or not isinstance(
+                distances_m, Iterable
+            ):
+                raise ChannelParameterError(
+                    f"distances_m: expected a list of distances in metres (numbers > 0, one per "
+                    f"frame), got {_short(distances_m)}"
+                )
             values = [check.positive(f"distances_m[{i}]", d) for i, d in enumerate(distances_m)]
             if not values:
                 raise ChannelParameterError("distances_m: must not be empty")
             self.distances_m: list[float] | None = values
         else:
             self.distances_m = None
+        if small_scale is not None and not isinstance(small_scale, str):
+            raise ChannelParameterError(
+                f"small_scale: expected the name of a small-scale fading model (e.g. "
+                f"'rayleigh-block', 'rician-block', 'doppler-fading') or null, got "
+                f"{_short(small_scale)}"
+            )
+        if small_scale_params is not None and not isinstance(small_scale_params, Mapping):
+            raise ChannelParameterError(
+                f"small_scale_params: expected a mapping of parameter names to values for "
+                f"small_scale {small_scale!r}{_allowed(small_scale)}, got {_short(small_scale_params)}"
+            )
         self.small_scale = small_scale
         self.small_scale_params = dict(small_scale_params or {})
         self._fading: Channel | None = None
         if small_scale is not None:
+            names = _parameter_names(small_scale)
+            unknown = [k for k in self.small_scale_params if names is not None and k not in names]
+            if unknown:
+                raise ChannelParameterError(
+                    f"small_scale_params: {_short(unknown[0])} is not a parameter of small_scale "
+                    f"{small_scale!r}{_allowed(small_scale)}"
+                )
             params = self._time_params(small_scale, self.small_scale_params)
             try:
                 self._fading = create_channel(small_scale, **params)
@@ -165,11 +215,16 @@ class PathlossShadowing(Channel):
             return params  # create_channel names the valid models
         out = dict(params)
         if "frame_s" in accepted:
-            if "frame_s" in out and float(out["frame_s"]) != self.frame_s:
-                raise ChannelParameterError(
-                    f"small_scale_params: frame_s={out['frame_s']!r} differs from this model's "
-                    f"frame_s={self.frame_s!r}; leave it out (it is passed on)"
-                )
+            if "frame_s" in out:
+                try:
+                    inner = check.positive("frame_s", out["frame_s"])
+                except ChannelParameterError as exc:
+                    raise ChannelParameterError(f"small_scale_params: {exc}") from None
+                if inner != self.frame_s:
+                    raise ChannelParameterError(
+                        f"small_scale_params: frame_s={out['frame_s']!r} differs from this "
+                        f"model's frame_s={self.frame_s!r}; leave it out (it is passed on)"
+                    )
             out["frame_s"] = self.frame_s
         if "speed_mps" in accepted and "speed_mps" not in out and out.get("doppler_hz") is None:
             out["speed_mps"] = self.speed_mps

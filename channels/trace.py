@@ -17,9 +17,28 @@ def existing_file(name: str, path: str | Path) -> Path:
     if not isinstance(path, str | Path):
         raise ChannelParameterError(f"{name}: expected a file path, got {path!r}")
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise ChannelParameterError(f"{name}: trace file {str(p)!r} does not exist")
-    return p
+    if p.is_file():
+        return p
+    if p.is_dir():
+        raise ChannelParameterError(f"{name}: {str(p)!r} is a directory; give a trace file")
+    if p.exists():
+        raise ChannelParameterError(f"{name}: {str(p)!r} is not a regular file (a device, pipe "
+                                    f"or socket); give a trace file")
+    raise ChannelParameterError(f"{name}: trace file {str(p)!r} does not exist")
+
+
+#: longest trace period (s) a trace may describe: ``duration_s`` of ``trace-csv``
+#: (``_validate.BOUNDS``), also the bound on every time in a trace file (a Mahimahi timestamp
+#: at most ``1e12`` ms)
+MAX_TRACE_S = check.BOUNDS["duration_s"][1]
+#: highest rate (bit/s) a trace may deliver in any row (1 Pbit/s, far above any measured link):
+#: cumulative bits stay finite whatever the file holds (``1.7e308`` bits per row overflowed)
+MAX_TRACE_RATE_BPS = 1e15
+
+
+def cut(text: str, limit: int = 60) -> str:
+    """``text`` cut to at most ``limit`` characters (``...`` marks the cut) for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class TraceCapacity(Channel):
@@ -54,12 +73,17 @@ class TraceCapacity(Channel):
         self.random_offset = bool(random_offset)
 
     def _check_trace(self, name: str) -> None:
+        path = getattr(self, "path", None)
+        where = f"{name}: {path}" if path is not None else name
         if not self.period_s > 0:
             raise ChannelParameterError(
-                f"{name}: trace duration must be > 0 s, got {self.period_s} s"
+                f"{where}: trace duration must be > 0 s, got {self.period_s} s"
             )
         if not self.total_bits > 0:
-            raise ChannelParameterError(f"{name}: trace delivers no bits")
+            raise ChannelParameterError(f"{where}: trace delivers no bits")
+        if self.total_bits < 1:  # 5e-324 bits made the scale factor divide by zero
+            raise ChannelParameterError(f"{where}: trace delivers {self.total_bits:g} bits in "
+                                        f"all; a trace must deliver at least 1 bit per period")
 
     def cumulative_bits(self, u_s: np.ndarray) -> np.ndarray:
         """Bits delivered up to ``u`` within one period, for ``0 <= u < T``, float64."""

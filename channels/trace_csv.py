@@ -13,7 +13,13 @@ import numpy as np
 from commsldr_channels import _validate as check
 from commsldr_channels.base import ChannelParameterError
 from commsldr_channels.registry import register_channel
-from commsldr_channels.trace import TraceCapacity, existing_file, read_lines
+from commsldr_channels.trace import (
+    MAX_TRACE_RATE_BPS,
+    MAX_TRACE_S,
+    TraceCapacity,
+    existing_file,
+    read_lines,
+)
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 """A decimal number in ASCII (``float`` alone also takes '３', '٣', '1_0' and 'nan')."""
@@ -25,11 +31,20 @@ def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``(time_s, bits)`` float64 arrays from a CSV with an optional ``time_s,bits`` header.
 
     Raises:
-        ChannelParameterError: wrong column count, non-numeric or negative values, times not
-            strictly increasing, or no rows (the message gives the line number).
+        ChannelParameterError: wrong column count, non-numeric or negative values, a time beyond
+            :data:`~commsldr_channels.trace.MAX_TRACE_S` (1e9 s), times not strictly increasing,
+            a row delivering more than :data:`~commsldr_channels.trace.MAX_TRACE_RATE_BPS`
+            (1e15 bit/s) until the next row, or no rows (the message gives the line number).
     """
+    times, bits, _ = _read_rows(path)
+    return times, bits
+
+
+def _read_rows(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """:func:`load_csv_trace` plus the line number of each row."""
     times: list[float] = []
     bits: list[float] = []
+    numbers: list[int] = []
     for i, line in enumerate(read_lines(path), start=1):
         for row in csv.reader([line]):
             if not row or all(not c.strip() for c in row):
@@ -42,22 +57,47 @@ def load_csv_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 )
             if not all(_NUMBER.match(c.strip()) for c in row):
                 raise ChannelParameterError(
-                    f"path: {path}:{i}: non-numeric value in {row!r} (ASCII decimal numbers only)"
+                    f"path: {path}:{i}: non-numeric value in {_row(row)} (ASCII decimal numbers "
+                    f"only)"
                 )
             t, b = float(row[0]), float(row[1])
             if not (math.isfinite(t) and math.isfinite(b)) or t < 0 or b < 0:
                 raise ChannelParameterError(
-                    f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {row!r}"
+                    f"path: {path}:{i}: time_s and bits must be finite and >= 0, got {_row(row)}"
+                )
+            if t > MAX_TRACE_S:
+                raise ChannelParameterError(
+                    f"path: {path}:{i}: time_s {t:g} is beyond the longest trace of "
+                    f"{MAX_TRACE_S:g} s"
                 )
             if times and t <= times[-1]:
                 raise ChannelParameterError(
                     f"path: {path}:{i}: time_s must increase strictly, got {t} after {times[-1]}"
                 )
+            if times:
+                _check_rate(path, numbers[-1], bits[-1], t - times[-1])
             times.append(t)
             bits.append(b)
+            numbers.append(i)
     if not times:
         raise ChannelParameterError(f"path: {path}: the trace has no rows")
-    return np.asarray(times), np.asarray(bits)
+    return np.asarray(times), np.asarray(bits), numbers
+
+
+def _row(row: list[str]) -> str:
+    text = repr(row)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_rate(path: Path, line: int, bits: float, seconds: float, until: str = "") -> None:
+    """A row's ``bits`` delivered over ``seconds`` stay within ``MAX_TRACE_RATE_BPS``."""
+    if bits > MAX_TRACE_RATE_BPS * seconds * (1 + 1e-9):  # times in decimal round a little
+        rate = bits / seconds
+        shown = f" ({rate:.3g} bit/s)" if math.isfinite(rate) else ""
+        raise ChannelParameterError(
+            f"path: {path}:{line}: {bits:g} bits in {seconds:g} s{until}{shown} exceed the "
+            f"highest rate a trace row may deliver, {MAX_TRACE_RATE_BPS:g} bit/s"
+        )
 
 
 @register_channel("trace-csv")
@@ -89,7 +129,7 @@ class CSVTrace(TraceCapacity):
     ) -> None:
         self.path = existing_file("path", path)
         self._init_common(frame_s, mean_bits_per_frame, random_offset)
-        times, bits = load_csv_trace(self.path)
+        times, bits, numbers = _read_rows(self.path)
         if duration_s is None:
             if times.size < 2:
                 raise ChannelParameterError("duration_s: required when the trace has a single row")
@@ -99,6 +139,8 @@ class CSVTrace(TraceCapacity):
             raise ChannelParameterError(
                 f"duration_s: must exceed the last time {times[-1]} s, got {duration_s!r}"
             )
+        _check_rate(self.path, numbers[-1], float(bits[-1]), self.duration_s - float(times[-1]),
+                    f" (the last row, until duration_s = {self.duration_s:g} s)")
         self.period_s = self.duration_s
         self.total_bits = float(bits.sum())
         self._check_trace("path")

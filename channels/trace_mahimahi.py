@@ -9,9 +9,17 @@ import numpy as np
 
 from commsldr_channels.base import ChannelParameterError
 from commsldr_channels.registry import register_channel
-from commsldr_channels.trace import TraceCapacity, existing_file, read_lines
+from commsldr_channels.trace import (
+    MAX_TRACE_S,
+    TraceCapacity,
+    cut,
+    existing_file,
+    read_lines,
+)
 
 MAHIMAHI_PACKET_BITS = 1500 * 8
+#: latest timestamp (ms) a Mahimahi trace may hold: the longest trace period, 1e9 s
+MAX_TIMESTAMP_MS = int(MAX_TRACE_S * 1000)
 SAMPLE_TRACE = Path(__file__).parent / "data" / "att-lte-driving-20s.up"
 
 
@@ -20,26 +28,36 @@ def load_mahimahi(path: Path) -> np.ndarray:
 
     Raises:
         ChannelParameterError: empty file, a line that is not UTF-8 or not a non-negative
-            integer in ASCII digits, or timestamps that decrease (the message gives the line
-            number).
+            integer in ASCII digits, a timestamp above :data:`MAX_TIMESTAMP_MS` (the longest
+            trace, 1e9 s as ``duration_s`` of ``trace-csv``), or timestamps that decrease (the
+            message gives the line number).
     """
     lines = read_lines(path)
-    values = []
+    values: list[int] = []
+    numbers: list[int] = []  # the line of each value (blank lines are skipped)
     for i, line in enumerate(lines, start=1):
         token = line.strip()
         if not token:
             continue
         if not (token.isascii() and token.isdigit()):  # '3²' and '٣' are isdigit() too
             raise ChannelParameterError(
-                f"path: {path}:{i}: expected a non-negative integer (ms), got {token!r}"
+                f"path: {path}:{i}: expected a non-negative integer (ms), got {cut(token, 60)!r}"
+            )
+        # compare the digits' length first: int() of a 10**6-digit line would take seconds
+        if len(token.lstrip("0")) > len(str(MAX_TIMESTAMP_MS)) or int(token) > MAX_TIMESTAMP_MS:
+            raise ChannelParameterError(
+                f"path: {path}:{i}: timestamp {cut(token, 40)} ms is beyond the longest trace "
+                f"of {MAX_TIMESTAMP_MS:.0e} ms ({MAX_TRACE_S:.0e} s, as trace-csv's duration_s)"
             )
         values.append(int(token))
+        numbers.append(i)
     if not values:
         raise ChannelParameterError(f"path: {path}: the trace has no lines")
     ts = np.asarray(values, dtype=np.int64)
     bad = np.flatnonzero(np.diff(ts) < 0)
     if bad.size:
-        raise ChannelParameterError(f"path: {path}: timestamps decrease at line {int(bad[0]) + 2}")
+        raise ChannelParameterError(f"path: {path}: timestamps decrease at line "
+                                    f"{numbers[int(bad[0]) + 1]}")
     return ts
 
 

@@ -16,6 +16,12 @@ A run directory is written by one process at a time and never through a symbolic
   are opened with ``O_NOFOLLOW`` (:func:`open_append`); a file started afresh is unlinked and
   created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (:func:`create_fresh`).
 
+* **Checks without a claim** (``commsldr run --check``): :func:`check_run_dir` refuses what
+  :func:`claim_run_dir` would refuse (a file or a link, a directory that already holds files) with
+  the same message, and :func:`probe_creatable` tells whether a directory that does not exist yet
+  can be created by creating and removing a temporary one in its nearest existing folder
+  (``os.access`` answers yes to root everywhere, ``/proc`` included).
+
 Reference: ``open(2)`` (``O_NOFOLLOW``, ``O_EXCL``), ``flock(2)``, ``rename(2)``.
 """
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -34,11 +41,12 @@ try:  # POSIX; elsewhere (Windows) run directories are created but not locked
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["RunDirError", "claim_run_dir", "create_fresh", "discard_run_dir", "open_append",
-           "refuse_links", "release_run_dir"]
+__all__ = ["RunDirError", "check_run_dir", "claim_run_dir", "create_fresh", "discard_run_dir",
+           "open_append", "probe_creatable", "refuse_links", "release_run_dir"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _HELD: dict[str, int] = {}  # run directory (resolved) -> the locked descriptor of this process
+_HOLDS_FILES = "{path} already holds files; choose a new directory or pass --overwrite"
 
 
 class RunDirError(UserError):
@@ -98,6 +106,61 @@ def refuse_links(path: str | os.PathLike[str], key: str = "--out") -> None:
                 stack.append(Path(e.path))
 
 
+def probe_creatable(path: str | os.PathLike[str], key: str) -> None:
+    """Raise :class:`RunDirError` naming ``key`` unless ``path`` is a directory or one can be
+    created there.
+
+    For a ``path`` that does not exist, its nearest existing folder gets a temporary
+    subdirectory that is removed at once, so the answer is what ``mkdir`` does (a read-only or
+    virtual file system, permissions, a quota), not what ``os.access`` guesses (yes, for root,
+    everywhere). Nothing is left behind. An existing directory is accepted as it is (a
+    read-only model cache may be complete).
+    """
+    shown = os.fspath(path)
+    parent = Path(path).expanduser().absolute()
+    try:
+        if parent.is_dir():
+            return
+        if parent.exists() or parent.is_symlink():
+            raise RunDirError(key, f"{shown} exists and is not a directory")
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            raise RunDirError(key, f"cannot create {shown}: {parent} is not a directory")
+        os.rmdir(tempfile.mkdtemp(prefix=".commsldr-probe-", dir=parent))
+    except RunDirError:
+        raise
+    except OSError as exc:
+        raise RunDirError(key, f"cannot create {shown}: {parent} does not accept new "
+                               f"directories ({exc.strerror or exc})") from None
+
+
+def check_run_dir(path: str | os.PathLike[str], *, key: str = "--out", overwrite: bool = False) -> None:
+    """Without creating or locking anything, raise the :class:`RunDirError` that
+    :func:`claim_run_dir` would raise for ``path`` (``commsldr run --check --out DIR``): a link,
+    a file, a directory that holds files (without ``overwrite``) or holds a link, a directory
+    that cannot be created."""
+    path = Path(path)
+    try:
+        _refuse_non_directory(path, key)
+        if not path.exists():
+            probe_creatable(path, key)
+            return
+        holds_files = any(path.iterdir())
+    except OSError as exc:  # e.g. a name too long, a folder that cannot be read
+        raise RunDirError(key, f"cannot access {path}: {exc.strerror or exc}") from None
+    if holds_files and not overwrite:
+        raise RunDirError(key, _HOLDS_FILES.format(path=path))
+    refuse_links(path, key)
+
+
+def _refuse_non_directory(path: Path, key: str) -> None:
+    if path.is_symlink():
+        raise RunDirError(key, f"{path} is a symbolic link; give the real directory")
+    if path.exists() and not path.is_dir():
+        raise RunDirError(key, f"{path} exists and is not a directory")
+
+
 def claim_run_dir(path: str | os.PathLike[str], *, key: str = "--out", fresh: bool = False,
                   overwrite: bool = False, resume: bool = False) -> Path:
     """Create (if needed), lock and check a run directory for this process.
@@ -117,10 +180,7 @@ def claim_run_dir(path: str | os.PathLike[str], *, key: str = "--out", fresh: bo
         ``overwrite``/``resume``) or contains a link.
     """
     path = Path(path)
-    if path.is_symlink():
-        raise RunDirError(key, f"{path} is a symbolic link; give the real directory")
-    if path.exists() and not path.is_dir():
-        raise RunDirError(key, f"{path} exists and is not a directory")
+    _refuse_non_directory(path, key)
     if not resume:
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -129,8 +189,7 @@ def claim_run_dir(path: str | os.PathLike[str], *, key: str = "--out", fresh: bo
     _lock(path, key)
     try:
         if not (fresh or overwrite or resume) and any(path.iterdir()):
-            raise RunDirError(key, f"{path} already holds files; choose a new directory or pass "
-                                   f"--overwrite")
+            raise RunDirError(key, _HOLDS_FILES.format(path=path))
         refuse_links(path, key)
     except BaseException:
         release_run_dir(path)

@@ -10,6 +10,11 @@ The carrier: ``num_prb`` physical resource blocks (PRB) of 12 subcarriers at
 ``12 * num_data_symbols`` resource elements. The largest number of PRBs a carrier has is the
 transmission bandwidth configuration :math:`N_{RB}` of TS 38.101-1 Table 5.3.2-1 where the
 (bandwidth, spacing) pair is listed, otherwise :math:`\\lfloor B / (12\\,\\Delta f)\\rfloor`.
+A carrier is bounded by what NR allows: at most :data:`MAX_NR_PRBS` = 275 PRBs (the largest
+transmission bandwidth configuration, TS 38.101-1 / 38.104, Sec. 5.3.2) and at most
+:data:`MAX_FR1_BANDWIDTH_HZ` = 100 MHz (the widest FR1 channel, TS 38.101-1 Table 5.3.5-1; the
+carrier frequency and spacings are FR1's), so one slot's arrays stay small (``bandwidth_hz: 1e12``
+at 30 kHz would be 2,777,777 PRBs).
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ from commsldr.cell.errors import CellConfigError
 from commsldr.cell.schedulers import check_scheduler
 from commsldr.errors import did_you_mean, show
 
-__all__ = ["CellConfig", "CellConfigError", "max_prbs", "SCENARIOS", "RECEIVERS", "FADING_PROFILES"]
+__all__ = ["CellConfig", "CellConfigError", "max_prbs", "MAX_NR_PRBS", "MAX_FR1_BANDWIDTH_HZ",
+           "SCENARIOS", "RECEIVERS", "FADING_PROFILES"]
 
 SCENARIOS = ("umi", "uma", "rma")
 RECEIVERS = ("mrc", "lmmse")
 FADING_PROFILES = ("flat", "A", "B", "C")
 LINK_ADAPTATIONS = ("illa", "olla")
+#: most PRBs an NR carrier has (largest N_RB of TS 38.101-1 / 38.104 Sec. 5.3.2)
+MAX_NR_PRBS = 275
+#: widest FR1 channel bandwidth (TS 38.101-1 Table 5.3.5-1)
+MAX_FR1_BANDWIDTH_HZ = 100e6
 
 #: TS 38.101-1 Table 5.3.2-1, FR1: N_RB per (subcarrier spacing kHz, channel bandwidth MHz)
 _NRB_FR1: dict[int, dict[int, int]] = {
@@ -93,7 +103,8 @@ class CellConfig:
             neighbours whose sensors interfere on the same PRBs).
         isd_m: inter-site distance in m (``None``: the scenario's).
         carrier_frequency_hz: carrier frequency in Hz.
-        bandwidth_hz: channel bandwidth in Hz (> 0).
+        bandwidth_hz: channel bandwidth in Hz (> 0; at most 100 MHz and 275 PRBs at
+            ``subcarrier_spacing_hz``: NR FR1).
         subcarrier_spacing_hz: 15, 30 or 60 kHz numerology, in Hz.
         num_prb: PRBs scheduled (``None``: all the carrier has, :func:`max_prbs`).
         num_data_symbols: data OFDM symbols per slot (1..14; 12 = 14 minus 2 DMRS).
@@ -170,6 +181,12 @@ class CellConfig:
             raise CellConfigError("subcarrier_spacing_hz",
                                   f"must be 15000, 30000 or 60000 (FR1), got {show(scs)}")
         have = max_prbs(bw, scs)
+        if have > MAX_NR_PRBS or bw > MAX_FR1_BANDWIDTH_HZ:
+            raise CellConfigError("bandwidth_hz", f"{bw:g} Hz at {scs / 1e3:g} kHz is {have} PRBs; "
+                                  f"an NR carrier has at most {MAX_NR_PRBS} PRBs and "
+                                  f"{MAX_FR1_BANDWIDTH_HZ / 1e6:g} MHz (FR1; TS 38.101-1 / "
+                                  f"38.104), e.g. 100 MHz at 30 kHz (273 PRBs) or 50 MHz at "
+                                  f"15 kHz (270)")
         if have < 1:
             raise CellConfigError("bandwidth_hz", f"{show(bw)} Hz holds no PRB of "
                                   f"{12 * scs:g} Hz at this subcarrier spacing")

@@ -157,6 +157,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"commsldr run: {problem}", file=sys.stderr)
         return 2
     if args.check:
+        from commsldr.cache import resolve_cache_dir
+        from commsldr.rundir import check_run_dir, probe_creatable
+
+        # the directories the run would create or refuse, without creating anything
+        # (a probe folder is made and removed at once: os.access says yes to root everywhere)
+        probe_creatable(resolve_cache_dir(loaded.scenario.model.cache_dir), "model.cache_dir")
+        if args.out is not None:  # what the run would refuse (commsldr.rundir.claim_run_dir)
+            check_run_dir(args.out, key="--out", overwrite=args.overwrite)
+        else:
+            probe_creatable(loaded.scenario.outputs.dir, "outputs.dir")
         print(yaml.safe_dump(loaded.scenario.to_dict(), sort_keys=False), end="")
         print(f"# valid: {len(loaded.points)} sweep point(s)", file=sys.stderr)
         return 0

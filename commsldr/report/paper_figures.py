@@ -147,6 +147,28 @@ def truncated_labels(info: dict[str, dict[str, Any]]) -> list[str]:
             and int(e["truncated_from"]) > int(e["latent_dim"])]
 
 
+def _read_distortions(path: Path, log: Callable[[str], Any]) -> dict[str, Any]:
+    """``distortions.json`` (``{model key: {kind: {severity: accuracy}}}``), the accuracies
+    measured by earlier runs; a file that is not of this shape (edited, cut short) is reported
+    and measured again, never an internal error."""
+    if not path.is_file():
+        return {}
+    try:
+        table = json.loads(path.read_text())
+    except (OSError, ValueError):
+        table = None
+    ok = isinstance(table, dict) and all(
+        isinstance(kinds, dict) and all(
+            isinstance(sevs, dict) and all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                           for a in sevs.values())
+            for sevs in kinds.values())
+        for kinds in table.values())
+    if not ok:
+        log(f"paper figures: {path} is not a table of accuracies; measuring them again")
+        return {}
+    return table
+
+
 def paper_figures(
     models: Mapping[str, str | os.PathLike[str]],
     test: ImageTensors,
@@ -295,7 +317,7 @@ def paper_figures(
 
     if distortions and distortion_labels:  # Fig. 3
         dist_file = out / "distortions.json"
-        table: dict[str, Any] = json.loads(dist_file.read_text()) if dist_file.is_file() else {}
+        table = _read_distortions(dist_file, log)
         key = {lbl: f"{info[lbl]['model_id']}/n{len(test)}/seed{seed}" for lbl in distortion_labels}
         for kind in DISTORTION_KINDS:
             for sev in SEVERITIES:

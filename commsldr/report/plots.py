@@ -26,6 +26,7 @@ the run's scheme order) and the policy joins the swept values in the line style 
 
 from __future__ import annotations
 
+import errno
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -54,7 +55,10 @@ from commsldr.report.style import (  # noqa: E402
     policy_colors,
 )
 
-__all__ = ["plot_run", "FIGURE_FUNCTIONS", "policy_colors", "PALETTE", "LOST_COLOR"]
+__all__ = ["plot_run", "FIGURE_FUNCTIONS", "FORMATS", "policy_colors", "PALETTE", "LOST_COLOR"]
+
+#: figure file formats (``outputs.formats``, ``commsldr plot --formats``)
+FORMATS = ("png", "pdf", "svg")
 
 
 
@@ -188,7 +192,13 @@ def _series(rows: list[dict[str, Any]], results: dict[str, Any], channel: str, x
     multi = _multi_scheme(results)
     for r in rows:
         x = x_of(r)
-        if x is None or (isinstance(x, float) and math.isnan(x)):
+        if x is None or isinstance(x, bool):
+            continue
+        try:  # a swept value that is not a number (text) has no place on a numeric axis
+            x = float(x)
+        except (TypeError, ValueError):
+            continue
+        if math.isnan(x):
             continue
         combo = tuple((_short(k), _fmt(r.get(k))) for k in keys if _applies(k, r, channel))
         if multi:
@@ -473,8 +483,9 @@ def accuracy_vs_sensor_compute(results: dict[str, Any]) -> Figure | None:
     used: list[str] = []
     for ch, ax in panels:
         for label, d in (results.get("schemes") or {}).items():
-            ops = d.get("operating_points") or []
-            if ops and ops[0].get("sensor_macs") is not None:
+            ops = [p for p in d.get("operating_points") or []
+                   if p.get("sensor_macs") is not None]
+            if ops:
                 ax.plot([p["sensor_macs"] for p in ops], [p["accuracy"] for p in ops], "x",
                         color=colors.get(label, "0.55"), alpha=0.35, ms=4)
         for r in rows:
@@ -570,20 +581,47 @@ def plot_run(
 
     Returns:
         The paths written, in the order of ``figures`` and ``formats``.
+
+    Raises:
+        FileNotFoundError: no ``results.json`` in ``run_dir``.
+        ValueError: a result file of the wrong shape (naming the file and entry), an unknown
+            figure or format, or an output directory that is a link or cannot be created or
+            written (naming it, and ``--out`` when it was given).
     """
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "figures"
+    where = f"--out {out}" if out_dir is not None else f"figure directory {out}"
     if out.is_symlink():
-        raise ValueError(f"{out} is a symbolic link; figures are never written through a link "
-                         f"(remove it)")
+        raise ValueError(f"{where}: is a symbolic link; figures are never written through a "
+                         f"link (remove it)")
     results = load_results(run_dir)
     figures = list(FIGURE_FUNCTIONS) if figures is None else figures
     for f in figures:
         if f not in FIGURE_FUNCTIONS:
             raise ValueError(f"unknown figure {f!r}; valid: {', '.join(FIGURE_FUNCTIONS)}")
-    out.mkdir(parents=True, exist_ok=True)
     formats = list(formats or ["png", "pdf"])
+    for f in formats:
+        if f not in FORMATS:
+            raise ValueError(f"--formats: {f!r} is not a figure format; valid: "
+                             f"{', '.join(FORMATS)}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{where}: cannot create the output directory "
+                         f"({e.strerror or e})") from None
     tasks = [(name, results, out, formats) for name in figures]
     workers = min(int(jobs), len(tasks))
+    try:
+        drawn = _draw_all(tasks, workers)
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # the command line's "no space left" message
+        raise ValueError(f"{where}: cannot write the figures there "
+                         f"({e.strerror or e})") from None
+    return [p for paths in drawn for p in paths]
+
+
+def _draw_all(tasks: list[tuple[str, dict[str, Any], Path, Sequence[str]]],
+              workers: int) -> list[list[Path]]:
     if workers > 1:
         import os
         from concurrent.futures import ProcessPoolExecutor
@@ -593,7 +631,5 @@ def plot_run(
         with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
                                  initializer=worker_initializer,
                                  initargs=(os.getpid(), None)) as pool:
-            drawn = list(pool.map(_draw_task, tasks))
-    else:
-        drawn = [_draw_task(t) for t in tasks]
-    return [p for paths in drawn for p in paths]
+            return list(pool.map(_draw_task, tasks))
+    return [_draw_task(t) for t in tasks]

@@ -94,11 +94,75 @@ _ROW_TEXT = ("scheme", "policy_type", "scheme_type", "ci_method")
 _TOP_KINDS: dict[str, type | tuple[type, ...]] = {
     "rows": list, "per_seed": list, "channels": list, "policies": list, "sweep_keys": list,
     "sweep_values": list, "operating_points": list, "schemes": dict, "timeline": dict,
-    "timeline_point": (dict, type(None)), "regret": dict}
+    "timeline_point": (dict, type(None)), "regret": dict, "scenario": str, "seeds": list,
+    "ci": str}
+#: top-level entries every results.json has (the figures read them)
+_TOP_REQUIRED = ("rows", "scenario", "channels")
+#: top-level lists whose entries are text (labels and dotted keys)
+_TOP_TEXT_LISTS = ("channels", "policies", "sweep_keys")
+#: series every timeline line has (the timeline figure draws them)
+_TIMELINE_SERIES = ("capacity_bits", "packet_bits", "k", "delivered", "num_correct")
+#: the lists of a regret curve (same length, numbers; ``null``: NaN)
+_REGRET_SERIES = ("frames", "regret", "regret_low", "regret_high")
 
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _kind(v: object) -> str:
+    return "null" if v is None else type(v).__name__
+
+
+def _check_points(points: object, where: str, *, need_k: bool) -> None:
+    """Operating points: objects with numbers ``accuracy`` and ``bits_per_image`` (and ``k``
+    for the table's own), ``sensor_macs`` a number or null when present."""
+    if not isinstance(points, list):
+        raise ValueError(f"{where}: expected a list, got {_kind(points)}")
+    for i, op in enumerate(points):
+        needed = ("accuracy", "bits_per_image", "k") if need_k else ("accuracy", "bits_per_image")
+        if not (isinstance(op, dict) and all(_is_number(op.get(k)) for k in needed)):
+            raise ValueError(f"{where}[{i}]: expected an object with numbers "
+                             f"{', '.join(needed)}")
+        if op.get("sensor_macs") is not None and not _is_number(op["sensor_macs"]):
+            raise ValueError(f"{where}[{i}].sensor_macs: expected a number, got "
+                             f"{show(op['sensor_macs'])}")
+
+
+def _check_regret(regret: dict[str, Any]) -> None:
+    """``regret``: ``{point, references: {kind: label}, curves: [{point, channel, policy,
+    reference, frames, regret, regret_low, regret_high}]}`` (lists of equal length)."""
+    where = "results.json: regret"
+    point = regret.get("point")
+    if point is not None and not (isinstance(point, int) and not isinstance(point, bool)):
+        raise ValueError(f"{where}.point: expected an integer, got {show(point)}")
+    refs = regret.get("references", {})
+    if not (isinstance(refs, dict) and all(isinstance(v, str) for v in refs.values())):
+        raise ValueError(f"{where}.references: expected an object of policy labels")
+    curves = regret.get("curves", [])
+    if not isinstance(curves, list):
+        raise ValueError(f"{where}.curves: expected a list, got {_kind(curves)}")
+    for i, e in enumerate(curves):
+        at = f"{where}.curves[{i}]"
+        if not isinstance(e, dict):
+            raise ValueError(f"{at}: expected an object, got {_kind(e)}")
+        for name in ("channel", "policy", "reference"):
+            if not isinstance(e.get(name), str):
+                raise ValueError(f"{at}.{name}: expected text, got {show(e.get(name))}")
+        if "point" not in e:
+            raise ValueError(f"{at}: no 'point'")
+        lengths = set()
+        for name in _REGRET_SERIES:
+            values = e.get(name)
+            if not (isinstance(values, list) and values
+                    and all(v is None or _is_number(v) for v in values)):
+                raise ValueError(f"{at}.{name}: expected a non-empty list of numbers")
+            lengths.add(len(values))
+        if len(lengths) > 1:
+            raise ValueError(f"{at}: {', '.join(_REGRET_SERIES)} of different lengths "
+                             f"{sorted(lengths)}")
+        if any(v is None for v in e["frames"]):
+            raise ValueError(f"{at}.frames: expected numbers, got null")
 
 
 def _check_shape(results: object) -> None:
@@ -106,12 +170,30 @@ def _check_shape(results: object) -> None:
     :func:`save_results` writes (a run directory is data: it may have been edited)."""
     if not isinstance(results, dict):
         raise ValueError(f"results.json: expected a JSON object, got {type(results).__name__}")
-    if "rows" not in results:
-        raise ValueError("results.json: no 'rows'")
+    for key in _TOP_REQUIRED:
+        if key not in results:
+            raise ValueError(f"results.json: no {key!r}")
     for key, kind in _TOP_KINDS.items():
         if key in results and not isinstance(results[key], kind):
             raise ValueError(f"results.json: '{key}' has the wrong kind "
                              f"({type(results[key]).__name__})")
+    for key in _TOP_TEXT_LISTS:
+        for i, v in enumerate(results.get(key) or []):
+            if not isinstance(v, str):
+                raise ValueError(f"results.json: {key}[{i}]: expected text, got {show(v)}")
+    if not results["channels"]:
+        raise ValueError("results.json: 'channels' is empty (a run has at least one channel)")
+    for i, v in enumerate(results.get("seeds") or []):
+        if not (isinstance(v, int) and not isinstance(v, bool)):
+            raise ValueError(f"results.json: seeds[{i}]: expected an integer, got {show(v)}")
+    conf = results.get("confidence", 0.95)
+    if not (_is_number(conf) and 0.0 < conf < 1.0):
+        raise ValueError(f"results.json: confidence: expected a number in (0, 1), got {show(conf)}")
+    for i, v in enumerate(results.get("sweep_values") or []):
+        if not isinstance(v, dict):
+            raise ValueError(f"results.json: sweep_values[{i}]: expected an object, got "
+                             f"{show(v)}")
+    sweep_keys = results.get("sweep_keys") or []
     for table in ("rows", "per_seed"):
         for i, row in enumerate(results.get(table) or []):
             where = f"results.json: {table}[{i}]"
@@ -129,26 +211,38 @@ def _check_shape(results: object) -> None:
                 v = row.get(name)
                 if name in row and not (_is_number(v) or (v is None and name != "accuracy")):
                     raise ValueError(f"{where}.{name}: expected a number, got {show(v)}")
-    for i, op in enumerate(results.get("operating_points") or []):
-        if not (isinstance(op, dict) and all(_is_number(op.get(k)) for k in
-                                             ("accuracy", "bits_per_image"))):
-            raise ValueError(f"results.json: operating_points[{i}]: expected an object with "
-                             f"numbers accuracy and bits_per_image")
+            for key in sweep_keys:  # a swept value: a scalar (a number, text, true/false)
+                if isinstance(row.get(key), (dict, list)):
+                    raise ValueError(f"{where}.{key}: expected a number or text, got "
+                                     f"{show(row[key])}")
+    _check_points(results.get("operating_points") or [], "results.json: operating_points",
+                  need_k=True)
+    for label, scheme in (results.get("schemes") or {}).items():
+        if not isinstance(scheme, dict):
+            raise ValueError(f"results.json: schemes.{label}: expected an object, got "
+                             f"{_kind(scheme)}")
+        _check_points(scheme.get("operating_points") or [],
+                      f"results.json: schemes.{label}.operating_points", need_k=False)
+    if results.get("regret"):
+        _check_regret(results["regret"])
 
 
 def _check_timeline(timeline: object) -> None:
     """``timeline.json``: ``{channel: {line: {series: [numbers or booleans or null, ...] or a
-    number}}}``, the series of a line of equal length."""
+    number}}}``, the series of a channel's lines of equal length; every line has the series the
+    timeline figure draws and a positive ``images_per_packet``."""
     if not isinstance(timeline, dict):
         raise ValueError(f"timeline.json: expected a JSON object, got {type(timeline).__name__}")
     for ch, lines in timeline.items():
         if not isinstance(lines, dict):
             raise ValueError(f"timeline.json: {show(ch)}: expected an object of lines")
+        if not lines:
+            raise ValueError(f"timeline.json: {show(ch)}: no lines")
+        lengths = set()
         for label, series in lines.items():
             where = f"timeline.json: {show(ch)}.{show(label)}"
             if not isinstance(series, dict):
                 raise ValueError(f"{where}: expected an object of series")
-            lengths = set()
             for name, values in series.items():
                 if isinstance(values, list):
                     lengths.add(len(values))
@@ -157,8 +251,22 @@ def _check_timeline(timeline: object) -> None:
                 elif not _is_number(values):
                     raise ValueError(f"{where}.{name}: expected a list or a number, got "
                                      f"{show(values)}")
+            for name in _TIMELINE_SERIES:
+                if not isinstance(series.get(name), list):
+                    raise ValueError(f"{where}: no '{name}' list")
+            m = series.get("images_per_packet")
+            if not (_is_number(m) and m > 0):
+                raise ValueError(f"{where}.images_per_packet: expected a positive number, got "
+                                 f"{show(m)}")
             if len(lengths) > 1:
                 raise ValueError(f"{where}: series of different lengths {sorted(lengths)}")
+
+
+def _nan_lists(node: dict[str, Any], names: tuple[str, ...] | None = None) -> None:
+    """``null`` entries of the lists in ``node`` (all, or ``names``) back to NaN."""
+    for name, values in node.items():
+        if isinstance(values, list) and (names is None or name in names):
+            node[name] = [math.nan if v is None else v for v in values]
 
 
 def load_results(run_dir: str | Path) -> dict[str, Any]:
@@ -183,4 +291,9 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
         raise ValueError(f"{run_dir}: corrupt result file: {e}") from None
     _restore_nan(results.get("rows", []))
     _restore_nan(results.get("per_seed", []))
+    for lines in results["timeline"].values():  # a NaN of a series was written as null
+        for series in lines.values():
+            _nan_lists(series)
+    for curve in (results.get("regret") or {}).get("curves", []):
+        _nan_lists(curve, _REGRET_SERIES)
     return results

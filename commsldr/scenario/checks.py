@@ -236,7 +236,7 @@ def check_scenario(sc: Scenario) -> None:
     for label, pc in sc.policies.items():
         _check_policy(sc, label, pc, latent_dim)
     check_schemes(sc)
-    if sc.cell.sensors:
+    if sc.cell != type(sc.cell)():  # a cell section was given (even one with no sensors)
         from commsldr.scenario.cell_checks import check_cell  # torch only for a cell
 
         check_cell(sc)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from commsldr.errors import did_you_mean, show
+from commsldr.errors import cut, did_you_mean, show
 from commsldr.models.pretrained import PretrainedError, get_pretrained_path, pretrained_dir
 from commsldr.resources import shipped_scenarios_dir
 from commsldr.scenario.bounds import check_key_depth
@@ -79,6 +79,12 @@ def scenario_path(name_or_path: str | Path) -> Path:
         # through the package's link to the clone's folder: the scenario's relative paths
         # (a trace under channels/data) resolve from where the file really is
         return shipped.resolve()
+    if p.is_dir():
+        raise ScenarioError(str(p), "is a directory; give a scenario file (.yaml) or the name "
+                                    "of a shipped scenario")
+    if p.exists():
+        raise ScenarioError(str(p), "is not a regular file (a device, pipe or socket); give a "
+                                    "scenario file (.yaml)")
     raise ScenarioError("", f"no scenario file {str(name_or_path)!r}"
                             f"{did_you_mean(str(name_or_path), list_scenarios())}; shipped "
                             f"scenarios: {', '.join(list_scenarios())}")
@@ -111,7 +117,7 @@ def resolve_model_ref(ref: str, key: str) -> Path:
 # ---------------------------------------------------------------------------------------------
 class _BoundedLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses deep nesting while composing (before Python recursion
-    runs out)."""
+    runs out) and a key written twice in one mapping (PyYAML keeps the last silently)."""
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # noqa: D102
         self._depth = getattr(self, "_depth", 0) + 1
@@ -122,6 +128,41 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:  # noqa: D102
+        # every mapping passes here (construct_mapping, and merges of anchored mappings) before
+        # PyYAML splices the ``<<`` merges into ``node.value``: its own keys are checked first,
+        # so a merged key that an explicit key overrides stays legal
+        checked = self.__dict__.setdefault("_checked_mappings", set())
+        if id(node) not in checked:
+            checked.add(id(node))
+            self._check_duplicate_keys(node)
+        super().flatten_mapping(node)
+
+    def _check_duplicate_keys(self, node: yaml.MappingNode) -> None:
+        first: dict[object, tuple[int, int]] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue  # a complex key fails later as unhashable; ``<<`` merges are allowed
+            key = key_node.value if key_node.tag == _VALUE_TAG else \
+                self.construct_object(key_node)
+            mark = key_node.start_mark
+            try:
+                if key in first:
+                    line, column = first[key]
+                    at = f"line {mark.line + 1}"
+                    before = f"line {line + 1}"
+                    if line == mark.line:
+                        at += f", column {mark.column + 1}"
+                        before = f"column {column + 1}"
+                    raise _DuplicateKey(key, at, before)
+                first[key] = (mark.line, mark.column)
+            except TypeError:  # unhashable: PyYAML reports it
+                continue
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
 
 
 # YAML 1.2 floats: PyYAML (YAML 1.1) reads 1e5 and 3.5e9 (no dot or no exponent sign) as text;
@@ -136,6 +177,36 @@ class _TooDeep(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, at: str, first: str) -> None:
+        super().__init__(key, at, first)
+        self.key, self.at, self.first = key, at, first
+
+
+def _yaml_problem(e: yaml.YAMLError, text: str) -> str:
+    """One line for a PyYAML error: the problem and where (line, column), then its context;
+    PyYAML's own text spans several lines and names ``<unicode string>``."""
+    if isinstance(e, yaml.reader.ReaderError):  # a character the YAML reader refuses
+        code = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        before = text[: e.position]
+        line, column = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        kind = "control character" if code < 0x20 or 0x7F <= code <= 0x9F else \
+            "non-printable character"
+        return (f"{kind} U+{code:04X} at line {line}, column {column}; scenario text must be "
+                f"printable (tabs and line breaks are fine)")
+    if isinstance(e, yaml.MarkedYAMLError):
+        def at(mark: yaml.Mark | None) -> str:
+            return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+        problem = " ".join(str(e.problem or "syntax error").split())
+        out = f"not valid YAML: {problem}{at(e.problem_mark)}"
+        if e.context:
+            context = " ".join(str(e.context).split())
+            out += f" ({context}{' that starts' + at(e.context_mark) if e.context_mark else ''})"
+        return cut(out, 300)
+    return f"not valid YAML: {cut(' '.join(str(e).split()), 300)}"
 
 
 def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -161,8 +232,13 @@ def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
 
 def parse_yaml(text: str, where: str) -> YAMLValue:
     """``yaml.safe_load`` with nesting depth (:data:`MAX_YAML_DEPTH`) and alias expansion
-    (:data:`MAX_YAML_NODES`) bounded; ``where`` (a file or ``--set KEY``) names errors."""
-    loader = _BoundedLoader(text)
+    (:data:`MAX_YAML_NODES`) bounded, duplicate keys and non-printable characters refused;
+    ``where`` (a file or ``--set KEY``) names errors, which are one line with the line and
+    column of the problem."""
+    try:
+        loader = _BoundedLoader(text)  # its reader refuses control characters right here
+    except yaml.YAMLError as e:
+        raise ScenarioError(where, _yaml_problem(e, text)) from None
     try:
         try:
             node = loader.get_single_node()
@@ -172,7 +248,7 @@ def parse_yaml(text: str, where: str) -> YAMLValue:
         except RecursionError:
             raise ScenarioError(where, f"nesting deeper than {MAX_YAML_DEPTH} levels") from None
         except yaml.YAMLError as e:
-            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+            raise ScenarioError(where, _yaml_problem(e, text)) from None
         if node is None:
             return None
         if _expanded_nodes(node, {}) > MAX_YAML_NODES:
@@ -180,14 +256,20 @@ def parse_yaml(text: str, where: str) -> YAMLValue:
                                        f"counted at every use); scenarios are small mappings")
         try:
             return loader.construct_document(node)
+        except _DuplicateKey as e:
+            raise ScenarioError(where, f"duplicate key {show(e.key)} at {e.at} (first at "
+                                       f"{e.first}); a key may appear once in a mapping (YAML "
+                                       f"would silently keep only the last)") from None
         except yaml.YAMLError as e:
-            raise ScenarioError(where, f"not valid YAML: {show(str(e), 300)}") from None
+            raise ScenarioError(where, _yaml_problem(e, text)) from None
     finally:
         loader.dispose()
 
 
 def read_yaml(path: Path) -> YAMLValue:
     """Read a scenario file: at most :data:`MAX_SCENARIO_BYTES`, UTF-8, bounded YAML."""
+    if path.is_dir():
+        raise ScenarioError(str(path), "is a directory, not a scenario file")
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:

@@ -100,6 +100,19 @@ class LoadedScenario:
     source: Path | None = None
 
 
+def _kind(value: YAMLValue) -> str:
+    """What a YAML value is, in words."""
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
 # ---------------------------------------------------------------------------------------------
 # the entry point
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +151,13 @@ def load_scenario(
         path = scenario_path(source)
         raw = read_yaml(path)
         if raw is None:
-            raw = {}
+            raise ScenarioError(str(path), "the file is empty (no YAML value, only blank lines "
+                                           "or comments); a scenario is a mapping of keys such "
+                                           "as name, channels, link, policies")
     if not isinstance(raw, dict):
-        raise ScenarioError("", "the top level of a scenario must be a mapping")
+        where = str(path) if path is not None else "scenario"
+        raise ScenarioError(where, f"the top level of a scenario must be a mapping (key: "
+                                   f"value lines), got a {_kind(raw)}")
     raw = compose(raw, path if path is not None else Path.cwd() / "<mapping>", read=read_yaml,
                   resolve_paths=resolve_input_paths, shipped_dir=scenarios_dir())
     if path is not None and not raw.get("name"):

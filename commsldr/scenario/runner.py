@@ -32,6 +32,7 @@ Steps 1 and 2 live in :mod:`commsldr.scenario.assets` (re-exported here: :func:`
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import logging
@@ -47,10 +48,11 @@ from tqdm import tqdm
 
 from commsldr._atomic import atomic_write_text
 from commsldr.adapt.regret import regret_summary
+from commsldr.cache import resolve_cache_dir
 from commsldr.logs import run_log
 from commsldr.provenance import provenance
 from commsldr.report.results import save_results
-from commsldr.rundir import RunDirError, claim_run_dir, discard_run_dir
+from commsldr.rundir import RunDirError, claim_run_dir, discard_run_dir, probe_creatable
 from commsldr.scenario import backends
 from commsldr.scenario.assets import (
     LazyTrain,
@@ -183,13 +185,20 @@ def run_scenario(
     """
     sc = loaded.scenario
     runner = backends.make_backend(backend, jobs=jobs, address=address)
+    try:  # before any directory exists: the model and its table are cached there
+        probe_creatable(resolve_cache_dir(sc.model.cache_dir), "model.cache_dir")
+    except RunDirError as e:
+        raise ScenarioError(e.key, e.message) from None
+    made: Path | None = None  # the highest folder this call creates (removed if the run fails)
     if resume:
         if out is None or not (Path(out) / "config.yaml").is_file():
             raise FileNotFoundError(f"{out}: not a run directory (no config.yaml)")
         run_dir = claim_run_dir(out, key="--resume", resume=True)  # locked, no links inside
     else:
-        created = out is None or not Path(out).exists()
+        made = _first_missing(Path(out) if out is not None else Path(sc.outputs.dir) / sc.name)
         run_dir = make_run_dir(sc, out, overwrite=overwrite)
+        if out is None and made is None:
+            made = run_dir  # <outputs.dir>/<name> existed: the timestamped folder is new
     if log is None:
         emit = logger.info
     else:
@@ -207,9 +216,40 @@ def run_scenario(
     except Exception as exc:  # a run that stopped before any job finished leaves no directory
         rows = run_dir / ROWS_FILE
         started = rows.is_file() and rows.stat().st_size > 0  # finished jobs: --resume can use them
-        if not resume and created and not started and not isinstance(exc, OSError):
+        # a full disk keeps it: the message says to free space and --resume RUN_DIR
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        if made is not None and not started and not full:
             discard_run_dir(run_dir)
+            _remove_empty(run_dir.parent, made)
         raise
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest folder of ``path`` (itself included) that does not exist yet, or ``None``."""
+    missing = None
+    try:
+        for p in (path, *path.parents):
+            if p.exists() or p.is_symlink():
+                break
+            missing = p
+    except OSError:  # e.g. a name too long: make_run_dir reports it
+        return None
+    return missing
+
+
+def _remove_empty(folder: Path, top: Path) -> None:
+    """Remove ``folder`` and its parents up to ``top`` while they are empty (folders a failed
+    run created for its run directory; one that another process filled in meanwhile stays)."""
+    try:
+        top = top.absolute()
+        folder = folder.absolute()
+        while folder == top or top in folder.parents:
+            folder.rmdir()  # only an empty folder; never follows a link
+            if folder == top:
+                break
+            folder = folder.parent
+    except OSError:
+        pass
 
 
 #: the provenance of the command that started a run, written when it starts

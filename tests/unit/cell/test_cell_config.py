@@ -51,3 +51,29 @@ def test_derived_quantities() -> None:
     assert c.num_slots == 70
     assert c.re_per_prb == 144
     assert CellConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize(("bw", "scs", "prbs"), [(1e12, 30e3, 2777777), (150e6, 60e3, 208),
+                                                 (60e6, 15e3, 333), (101e6, 30e3, 280)])
+def test_a_carrier_wider_than_nr_allows_is_refused(bw: float, scs: float, prbs: int) -> None:
+    """At most 275 PRBs and 100 MHz (FR1): bandwidth_hz 1e12 meant 2.8 million PRBs a slot."""
+    with pytest.raises(CellConfigError) as err:
+        CellConfig(bandwidth_hz=bw, subcarrier_spacing_hz=scs)
+    assert err.value.key == "bandwidth_hz"
+    assert f"is {prbs} PRBs" in str(err.value) and "at most 275 PRBs and 100 MHz" in str(err.value)
+
+
+@pytest.mark.parametrize(("bw", "scs", "prbs"), [(100e6, 30e3, 273), (50e6, 15e3, 270),
+                                                 (100e6, 60e3, 135), (49.5e6, 15e3, 275)])
+def test_the_widest_nr_carriers_are_accepted(bw: float, scs: float, prbs: int) -> None:
+    assert CellConfig(bandwidth_hz=bw, subcarrier_spacing_hz=scs).prbs == prbs
+
+
+def test_a_huge_cell_bandwidth_is_one_line_naming_the_key(capsys) -> None:
+    from commsldr.cli.main import main
+
+    assert main(["run", "cell_uplink", "--check", "--set", "cell.settings.bandwidth_hz=1e12"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("commsldr run: cell.settings.bandwidth_hz: 1e+12 Hz at 30 kHz is "
+                             "2777777 PRBs; an NR carrier has at most 275 PRBs")

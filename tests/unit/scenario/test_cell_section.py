@@ -72,3 +72,38 @@ def test_jobs_rows_and_files(tmp_path) -> None:
     assert [(int(c["num_sensors"]), c["scheduler"]) for c in cells] == [
         (2, "round-robin"), (2, "task-aware"), (3, "round-robin"), (3, "task-aware")]
     assert len(list(csv.DictReader((tmp_path / "cell_sensors.csv").open()))) == 2 + 2 + 3 + 3
+
+
+@pytest.mark.parametrize(("overrides", "key", "words"), [
+    (["cell.schedulers=[nope]"], "cell.schedulers[0]", "unknown scheduler 'nope'"),
+    (["cell.settings.receiver=bogus"], "cell.settings.receiver", "['mrc', 'lmmse']"),
+    (["cell.scheduler_params.task-aware.fairness=-5"], "cell.scheduler_params.task-aware",
+     "fairness"),
+    (["cell.policies=[nope]"], "cell.policies[0]", "not a label of policies"),
+    (["cell.settings.bandwidth_hz=1e12"], "cell.settings.bandwidth_hz", "275 PRBs"),
+    (["cell.settings.num_sensors=3"], "cell.settings.num_sensors", "cell.sensors instead"),
+])
+def test_a_cell_without_sensors_is_still_checked(overrides: list[str], key: str, words: str,
+                                                 capsys) -> None:
+    """``cell.sensors: []`` (no cell) used to skip every other check of the section."""
+    from commsldr.cli.main import main
+
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("cell_uplink", ["cell.sensors=[]", *overrides])
+    assert err.value.key == key, str(err.value)
+    assert words in str(err.value)
+    args = ["run", "cell_uplink", "--check", "--set", "cell.sensors=[]"]
+    for o in overrides:
+        args += ["--set", o]
+    assert main(args) == 2
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith(f"commsldr run: {key}: ")
+
+
+def test_no_sensors_means_no_cell() -> None:
+    """An empty list is the documented "no cell" (an extending scenario switches its cell off)."""
+    loaded = load_scenario("cell_uplink", ["cell.sensors=[]"])
+    assert loaded.scenario.cell.sensors == []
+    from commsldr.scenario.cell_section import cell_sections
+
+    assert cell_sections(loaded, RunAssets("table-id")) == []

@@ -410,6 +410,24 @@ def _coerce(key: str, value: Any, tp: object, meta: dict[str, object]) -> Any:
     return value
 
 
+def _parse_labelled(cls: type[T], raw: object, key: str, label: str,
+                    siblings: dict[object, object]) -> T:
+    """One labelled entry of an open section (``channels.<label>``): a label without its
+    selector (``type``) is usually a misspelt or missing label, e.g. ``--set
+    channels.rayleig.mean_snr_db=3`` or a sweep of a label the scenario lacks."""
+    selector = OPEN_SECTIONS[cls]
+    if isinstance(raw, dict) and selector not in raw and \
+            {f.name: f for f in dataclasses.fields(cls)}[selector].default == "":
+        named = [str(lbl) for lbl, e in siblings.items()
+                 if str(lbl) != label and isinstance(e, dict) and selector in e]
+        if named:
+            raise ScenarioError(f"{key}.{label}.{selector}", (
+                f"missing (required): {label!r} is not a label of {key}"
+                f"{did_you_mean(label, named)} (labels: {', '.join(named)}); a new label needs "
+                f"its {selector}"))
+    return parse_section(cls, raw, f"{key}.{label}")
+
+
 def parse_section(cls: type[T], raw: object, key: str) -> T:
     """Parse the mapping ``raw`` into dataclass ``cls`` (key: its dotted path, for errors)."""
     if raw is None:
@@ -434,7 +452,7 @@ def parse_section(cls: type[T], raw: object, key: str) -> T:
             elif typing.get_origin(tp) is dict and typing.get_args(tp)[1] in OPEN_SECTIONS:
                 if not isinstance(v, dict):
                     raise ScenarioError(sub, f"expected a mapping of label → entry, got {show(v)}")
-                kwargs[k] = {str(lbl): parse_section(typing.get_args(tp)[1], e, f"{sub}.{lbl}")
+                kwargs[k] = {str(lbl): _parse_labelled(typing.get_args(tp)[1], e, sub, str(lbl), v)
                              for lbl, e in v.items()}
             else:
                 kwargs[k] = _coerce(sub, v, tp, dict(f.metadata))

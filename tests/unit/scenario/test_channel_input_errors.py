@@ -76,3 +76,16 @@ def test_pathloss_parameters_of_the_wrong_type_name_the_key(params, key, words, 
     assert f"{key}: " in err and "not iterable" not in err and "__init__" not in err, err
     for w in words:
         assert w in err, (w, err)
+
+
+@pytest.mark.parametrize("override", ["channels.y.mean_snr_db=3", "sweep.channels.y.mean_snr_db=[0, 3]",
+                                      "channels.xx.mean_snr_db=3"])
+def test_a_label_the_scenario_lacks_is_named_with_the_labels_it_has(tmp_path, capsys, override):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(channel="type: awgn, snr_db: 10"))
+    assert main(["run", str(path), "--check", "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert "is not a label of channels" in err and "(labels: x)" in err, err
+    assert len(err.strip().splitlines()) == 1
+    if "xx" in override:
+        assert "did you mean 'x'" in err

@@ -204,6 +204,11 @@ def check_scenario(sc: Scenario) -> None:
         if ch.type not in valid:
             raise ScenarioError(f"channels.{label}.type", f"{show(ch.type)} is not allowed; allowed "
                                                          f"values: {', '.join(valid)}")
+        own = ch.params.get("frame_s")
+        if own is not None and own != sc.link.frame_s:
+            raise ScenarioError(f"channels.{label}.frame_s", (
+                f"{show(own)} differs from link.frame_s ({sc.link.frame_s}); a channel steps "
+                f"once per link frame, so leave frame_s out (it is the link's)"))
         construct(get_channel_class(ch.type), channel_params(sc, label), f"channels.{label}",
                    f"channel {show(ch.type)}")
     construct(phy_class(sc.link.phy), phy_params(sc), "link", f"PHY {show(sc.link.phy)}")

@@ -89,3 +89,10 @@ def test_a_label_the_scenario_lacks_is_named_with_the_labels_it_has(tmp_path, ca
     assert len(err.strip().splitlines()) == 1
     if "xx" in override:
         assert "did you mean 'x'" in err
+
+
+def test_a_channel_frame_other_than_the_links_is_refused(tmp_path, capsys):
+    rc, err = _check(tmp_path, capsys, "type: doppler-fading, mean_snr_db: 10, frame_s: 5")
+    assert rc == 2 and "channels.x.frame_s" in err and "link.frame_s (0.01)" in err, err
+    rc, err = _check(tmp_path, capsys, "type: doppler-fading, mean_snr_db: 10, frame_s: 0.01")
+    assert rc == 0, err

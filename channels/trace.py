@@ -18,6 +18,11 @@ def existing_file(name: str, path: str | Path) -> Path:
         raise ChannelParameterError(f"{name}: expected a file path, got {path!r}")
     p = Path(path).expanduser()
     if p.is_file():
+        size = p.stat().st_size
+        if size > MAX_TRACE_BYTES:
+            raise ChannelParameterError(
+                f"{name}: trace file {str(p)!r} has {size:,} bytes; at most {MAX_TRACE_BYTES:,} "
+                f"(a trace is read whole; cut it to the period you simulate)")
         return p
     if p.is_dir():
         raise ChannelParameterError(f"{name}: {str(p)!r} is a directory; give a trace file")
@@ -27,6 +32,10 @@ def existing_file(name: str, path: str | Path) -> Path:
     raise ChannelParameterError(f"{name}: trace file {str(p)!r} does not exist")
 
 
+#: largest trace file read (bytes): a trace is read whole into memory (a day of a Mahimahi
+#: trace at 100 Mbit/s, one line per 1500-byte packet opportunity, is about 6 GB; an hour of a
+#: 10 Mbit/s link about 25 MB)
+MAX_TRACE_BYTES = 256 * 2**20
 #: longest trace period (s) a trace may describe: ``duration_s`` of ``trace-csv``
 #: (``_validate.BOUNDS``), also the bound on every time in a trace file (a Mahimahi timestamp
 #: at most ``1e12`` ms)

@@ -97,3 +97,14 @@ def test_a_trace_path_that_is_a_pipe_is_not_a_regular_file(tmp_path: Path) -> No
     os.mkfifo(fifo)
     with pytest.raises(ChannelParameterError, match="is not a regular file"):
         create_channel("trace-mahimahi", path=fifo)
+
+
+@pytest.mark.parametrize("model", ["trace-mahimahi", "trace-csv"])
+def test_a_trace_file_too_large_to_read_whole_is_refused_by_size(model, tmp_path: Path) -> None:
+    from commsldr_channels.trace import MAX_TRACE_BYTES
+
+    trace = tmp_path / "big.trace"
+    with open(trace, "wb") as fh:  # sparse: no disk used
+        fh.truncate(MAX_TRACE_BYTES + 1)
+    with pytest.raises(ChannelParameterError, match=r"at most 268,435,456"):
+        create_channel(model, path=str(trace))

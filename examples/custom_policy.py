@@ -65,7 +65,8 @@ class HysteresisGreedy(Policy):
 def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=2000)
-    ap.add_argument("--cache-dir", default=".cache/commsldr")
+    ap.add_argument("--cache-dir", default=None,
+                    help="model cache (default: the user cache, as commsldr run and make demo)")
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     help="overrides of the quickstart scenario used for the model and table")
     args = ap.parse_args(argv)
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     assert "hysteresis-greedy" in list_policies()
 
     # The quickstart scenario's model and operating-point table (trained/built once, cached).
-    loaded = load_scenario("quickstart", [f"model.cache_dir={args.cache_dir}", *args.overrides])
+    cache = [f"model.cache_dir={args.cache_dir}"] if args.cache_dir else []
+    loaded = load_scenario("quickstart", [*cache, *args.overrides])
     table = prepare_table(loaded, progress=False)
 
     phy = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3)

@@ -7,8 +7,8 @@ array operations) over one channel of a scenario, and is saved as the checkpoint
 
 Command line (from the repository root; the model and table come from the scenario's caches)::
 
-    python -m commsldr.env.train --scenario quickstart --channel doppler \\
-        --set 'channels.doppler.mean_snr_db=10.0' --steps 500000 --name ppo-quickstart-doppler
+    python -m commsldr.env.train --scenario learning_policies --channel doppler \\
+        --set 'channels.doppler.mean_snr_db=10.0' --steps 600000 --name ppo-quickstart-doppler
 
 Training is seeded (``--seed``: the environment's draws and the agent's initialisation); with
 one torch thread the result is reproducible on one machine.

@@ -107,7 +107,8 @@ class ModelConfig:
         "fine-tune every truncated variant with the 'truncate' recipe (else plain truncation)"))
     cache_dir: str = field(default="", metadata=_doc(
         "where trained models and operating-point tables are cached (empty: the user cache, "
-        "$COMMSLDR_CACHE or else ~/.cache/commsldr, shared by every working directory)"))
+        "$COMMSLDR_CACHE, else $XDG_CACHE_HOME/commsldr, else ~/.cache/commsldr, shared by every "
+        "working directory)"))
 
 
 @dataclass

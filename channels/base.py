@@ -17,6 +17,7 @@ Conventions (used by every model and by ``commsldr.link``):
 
 from __future__ import annotations
 
+import cmath
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -43,7 +44,9 @@ class LinkState:
     """Per-frame link state produced by :meth:`Channel.states`.
 
     Every field is either ``None`` (the model does not define it) or a 1-D tensor of length
-    ``num_frames``; all tensors live on the same device.
+    ``num_frames``; all tensors live on the same device. ``snr_db``, ``gain`` and
+    ``capacity_bits`` must be finite (``capacity_bits >= 0``): a NaN or infinite value raises a
+    ``ValueError`` naming the field; a frame without signal is ``erased``.
 
     Attributes:
         snr_db: float32 ``[F]``, instantaneous received SNR in dB (fading included).
@@ -84,6 +87,7 @@ class LinkState:
                 raise ValueError(f"{name}: has {value.shape[0]} frames, other fields have {length}")
             elif value.device != device:
                 raise ValueError(f"{name}: on device {value.device}, other fields on {device}")
+            _check_values(name, value)
         if length is None:
             raise ValueError("LinkState needs at least one of snr_db, gain, capacity_bits, erased")
 
@@ -146,6 +150,31 @@ class LinkState:
         """Noise variance per complex symbol :math:`N_0 = |h_t|^2/\\rho_t` (``E_s = 1``), float32 ``[F]``."""
         power = torch.ones_like(self.snr_linear) if self.gain is None else self.gain.abs().square()
         return power / self.snr_linear
+
+
+def _check_values(name: str, value: torch.Tensor) -> None:
+    """Refuse values no channel produces and no PHY can use (a NaN SNR would turn a simulation's
+    accuracy into NaN): ``snr_db``, ``gain`` and ``capacity_bits`` finite, ``capacity_bits >= 0``.
+
+    Every model gives finite SNRs (:func:`power_to_db` clamps a zero power instead of giving
+    ``-inf``, and the SNR parameters are bounded); a frame that carries nothing is ``erased``.
+    """
+    if name == "erased" or value.numel() == 0:
+        return
+    if value.numel() == 1 and value.device.type == "cpu":  # a frame sliced out of a state: fast
+        v = value.item()
+        if cmath.isfinite(v) and (name != "capacity_bits" or v >= 0):
+            return
+    finite = torch.isfinite(value)
+    if not bool(finite.all()):
+        bad = value[~finite][0].item()
+        raise ValueError(f"{name}: must be finite in every frame, got {bad} in frame "
+                         f"{int((~finite).nonzero()[0, 0])} (mark a frame that carries "
+                         f"nothing with erased=True)")
+    if name == "capacity_bits" and bool((value < 0).any()):
+        bad_frame = int((value < 0).nonzero()[0, 0])
+        raise ValueError(f"capacity_bits: must be >= 0 bits in every frame, got "
+                         f"{value[bad_frame].item()} in frame {bad_frame}")
 
 
 class Channel:

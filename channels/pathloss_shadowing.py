@@ -151,6 +151,8 @@ class PathlossShadowing(Channel):
                 f"start_distance_m: must lie in [min_distance_m, max_distance_m] = "
                 f"[{min_distance_m}, {max_distance_m}], got {start_distance_m!r}"
             )
+        if not isinstance(moving_away, bool | np.bool_):  # bool("false") would be True
+            raise ChannelParameterError(f"moving_away: must be true or false, got {moving_away!r}")
         self.moving_away = bool(moving_away)
         if distances_m is not None:
             if isinstance(distances_m, str | bytes | Mapping) or not isinstance(

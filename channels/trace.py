@@ -79,6 +79,9 @@ class TraceCapacity(Channel):
             if mean_bits_per_frame is None
             else check.positive("mean_bits_per_frame", mean_bits_per_frame)
         )
+        if not isinstance(random_offset, bool | np.bool_):  # bool("false") would be True
+            raise ChannelParameterError(
+                f"random_offset: must be true or false, got {random_offset!r}")
         self.random_offset = bool(random_offset)
 
     def _check_trace(self, name: str) -> None:

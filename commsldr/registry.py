@@ -27,6 +27,12 @@ and scripts or scenario plug-ins (``commsldr run --plugin MODULE``, ``plugins:``
 
 A new kind is one ``Registry(...)`` line and one entry of :data:`REGISTRIES`.
 
+A broken plug-in never hides the built-ins: an entry point that cannot be imported, is not of
+the kind or reuses a taken name is left out of every listing with one :class:`PluginWarning`
+naming it and the error; asking for it by name raises a ``ValueError`` naming the failure. An
+unknown name raises :class:`UnknownNameError` (a ``ValueError``) from ``get``, ``create``,
+``target`` and ``summary`` alike, suggesting the closest name and listing the valid ones.
+
 Example:
     >>> from commsldr.registry import POLICIES
     >>> "oracle" in POLICIES.names()
@@ -40,6 +46,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -49,16 +56,21 @@ from typing import Any
 
 from commsldr_channels.registry import (
     CHANNELS,
+    PluginWarning,
     Registry,
+    UnknownNameError,
     check_params,
     first_line,
     module_file,
+    plugin_warnings_as_lines,
     signature_of,
     source_summary,
 )
 
 __all__ = [
     "Registry",
+    "PluginWarning",
+    "UnknownNameError",
     "ParamInfo",
     "REGISTRIES",
     "CHANNELS",
@@ -74,6 +86,7 @@ __all__ = [
     "check_params",
     "describe_params",
     "import_plugins",
+    "plugin_warnings_as_lines",
     "source_summary",
     "unit_of",
 ]
@@ -160,20 +173,41 @@ def describe_params(cls: Any) -> list[ParamInfo]:
 _IMPORTED_FILES: dict[Path, Any] = {}
 
 
-def import_plugins(modules: Iterable[str], *, base_dir: Path | None = None) -> list[Any]:
+def import_plugins(modules: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                   base_dir: Path | None = None) -> list[Any]:
     """Import user modules so that their classes register themselves.
 
     Each entry is a dotted module name (``my_package.policies``, found on the unchanged
-    ``sys.path``) or the path of a ``.py`` file (relative paths from ``base_dir``,
-    default the working directory). A file is imported once per process.
+    ``sys.path``) or the path of a ``.py`` file (a ``str`` or ``Path``; relative paths from
+    ``base_dir``, default the working directory). A file is imported once per process. A single
+    name or path (not in a list) is one entry.
 
     Raises:
+        TypeError: ``modules`` is not a name, a path or an iterable of them (the message names
+            the offending entry).
         ImportError: the module or file cannot be found or fails to import (the message names
             it).
     """
+    if isinstance(modules, (str, os.PathLike)):
+        modules = [modules]
+    elif not isinstance(modules, Iterable):
+        raise TypeError(f"modules: expected a module name or .py path, or a list of them; got "
+                        f"{modules!r} ({type(modules).__name__})")
     out = []
-    for ref in modules:
-        if ref.endswith(".py") or "/" in ref:
+    for i, item in enumerate(list(modules)):
+        if isinstance(item, os.PathLike):  # a Path is a file, never a dotted name
+            ref = os.fspath(item)
+            if not isinstance(ref, str):
+                raise TypeError(f"modules[{i}]: expected a module name or .py path (str or "
+                                f"Path), got {item!r}")
+            if not (ref.endswith(".py") or "/" in ref or os.sep in ref):
+                ref = os.path.join(".", ref)
+        elif isinstance(item, str):
+            ref = item
+        else:
+            raise TypeError(f"modules[{i}]: expected a module name or .py path (str or Path), "
+                            f"got {item!r} ({type(item).__name__})")
+        if ref.endswith(".py") or "/" in ref or os.sep in ref:
             path = Path(ref).expanduser()
             if not path.is_absolute():
                 path = (base_dir or Path.cwd()) / path

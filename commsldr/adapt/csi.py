@@ -42,6 +42,7 @@ average, as in 5G NR; with inner-loop or fixed link adaptation the MCS stays the
 from __future__ import annotations
 
 import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -72,6 +73,43 @@ __all__ = [
 ]
 
 
+def _scalar(value: Any) -> Any:
+    if hasattr(value, "ndim") and hasattr(value, "item") and value.ndim == 0:  # 0-d tensor/array
+        return value.item()
+    return value
+
+
+def whole_number(value: Any) -> int | None:
+    """``value`` as an ``int`` when it is a whole number (Python/NumPy integers, 0-d integer
+    tensors, integral floats such as ``2.0``), else ``None`` (``bool``, ``1.5``, NaN, strings):
+    a count or index is never truncated."""
+    value = _scalar(value)
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        return int(v) if math.isfinite(v) and v.is_integer() else None
+    return None
+
+
+def real_number(value: Any) -> float | None:
+    """``value`` as a ``float`` when it is a real number (NaN/inf included; not ``bool`` or a
+    string), else ``None``."""
+    value = _scalar(value)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return math.inf if value > 0 else -math.inf
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(_scalar(value), bool | np.bool_)
+
+
 @dataclass(frozen=True)
 class CSI:
     """What the sender knows when it chooses the operating point of frame ``frame``.
@@ -92,6 +130,11 @@ class CSI:
         attempt: 1 when the frame sends a new packet; ``k > 1`` when the policy is asked for
             the ``k``-th transmission of a packet (HARQ re-pick, :mod:`commsldr.link.harq_loop`).
         harq_process: the HARQ process that will carry the transmission.
+
+    Every field is checked at construction (a ``ValueError`` names the field): ``frame`` and
+    ``harq_process`` integers ``>= 0``, ``attempt`` ``>= 1``; ``snr_db`` finite, ``capacity_bits``
+    finite and ``>= 0`` (or ``None``); ``snr_std_db`` in ``[0, MAX_ERROR_DB]`` (the bound of
+    ``noisy``'s ``std_db``); ``ack`` ``None`` or a bool, ``erased`` a bool.
     """
 
     frame: int
@@ -103,6 +146,32 @@ class CSI:
     erased: bool = False
     attempt: int = 1
     harq_process: int = 0
+
+    def __post_init__(self) -> None:
+        for name, low in (("frame", 0), ("attempt", 1), ("harq_process", 0)):
+            value = getattr(self, name)
+            if type(value) is not int or value < low:  # fast path: a plain int in range
+                v = whole_number(value)
+                if v is None or v < low:
+                    raise ValueError(f"CSI.{name}: must be an integer >= {low}, got {value!r}")
+        for name in ("snr_db", "capacity_bits"):
+            value = getattr(self, name)
+            if value is None or (type(value) is float and -math.inf < value < math.inf
+                                 and (name == "snr_db" or value >= 0)):
+                continue  # fast path: no estimate, or a plain finite float
+            v = real_number(value)
+            if v is None or not math.isfinite(v) or (name == "capacity_bits" and v < 0):
+                allowed = "finite and >= 0 (bits)" if name == "capacity_bits" else "finite (dB)"
+                raise ValueError(f"CSI.{name}: must be None or a number, {allowed}, got "
+                                 f"{value!r}")
+        std = self.snr_std_db if type(self.snr_std_db) is float else real_number(self.snr_std_db)
+        if std is None or not 0.0 <= std <= MAX_ERROR_DB:
+            raise ValueError(f"CSI.snr_std_db: must be a number in [0, {MAX_ERROR_DB:g}] dB, got "
+                             f"{self.snr_std_db!r}")
+        if self.ack is not None and type(self.ack) is not bool and not _is_bool(self.ack):
+            raise ValueError(f"CSI.ack: must be None or true/false, got {self.ack!r}")
+        if type(self.erased) is not bool and not _is_bool(self.erased):
+            raise ValueError(f"CSI.erased: must be true or false, got {self.erased!r}")
 
     @property
     def has_estimate(self) -> bool:
@@ -132,6 +201,7 @@ class CSIModel(ABC):
         self._erased: np.ndarray | None = None
         self._num_frames = 0
         self._mean_snr_db: float | None = None
+        self._has_trace = False  # reset() has been called
 
     def reset(self, state: Any, generator: np.random.Generator) -> None:
         """Start a new trace.
@@ -166,6 +236,7 @@ class CSIModel(ABC):
         erased = _as_array(getattr(state, "erased", None))
         n = next((len(x) for x in (snr, cap, erased) if x is not None), 0)
         self._num_frames = n
+        self._has_trace = True
         self._mean_snr_db = None
         if snr is not None and np.isfinite(snr).any():
             linear = 10.0 ** (snr[np.isfinite(snr)] / 10.0)
@@ -202,17 +273,32 @@ class CSIModel(ABC):
         """Standard deviation of the estimate's error in dB (0 unless the model adds noise)."""
         return 0.0
 
+    def _frame(self, t: Any, *, bounded: bool = True) -> int:
+        """Check ``t``: an integer in ``[0, T)`` of the trace of the last :meth:`reset` (any
+        integer ``>= 0`` when not ``bounded``: a model that never reads the trace)."""
+        if not self._has_trace:
+            raise RuntimeError(f"CSI model {self.name!r}: call reset(state, generator) with the "
+                               f"trace before observe()")
+        frame = t if type(t) is int else whole_number(t)
+        if frame is None or frame < 0 or (bounded and frame >= self._num_frames):
+            allowed = f"in [0, {self._num_frames}) (the trace of the last reset)" if bounded \
+                else ">= 0"
+            raise ValueError(f"t: must be a frame index, an integer {allowed}, got {t!r}")
+        return frame
+
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
         """The CSI the sender holds before frame ``t``.
 
         Input:
-            t (int): frame index.
+            t (int): frame index, in ``[0, T)`` of the trace given to :meth:`reset` (called
+                first; ``RuntimeError`` otherwise).
             packet_bits (``float64 [P]`` | None, bits): the frame's exact packet sizes per point.
 
         Output:
             :class:`CSI`: the delayed / noisy / ACK-driven estimate (``snr_db`` dB, ``capacity_bits``
             bits, ``snr_std_db`` dB) of the model.
         """
+        t = self._frame(t)
         snr = None if self._snr is None else float(self._snr[t])
         cap = None if self._cap is None else float(self._cap[t])
         snr = None if snr is None or math.isnan(snr) else snr
@@ -347,6 +433,7 @@ class AckNackCSI(CSIModel):
         return None, None
 
     def observe(self, t: int, packet_bits: np.ndarray | None = None) -> CSI:
+        t = self._frame(t, bounded=False)  # feedback only: the trace is never indexed
         # the estimate drifts without bound on a link that always ACKs (or NACKs): 10^(x/10)
         # is taken within [-MAX_ESTIMATE_DB, MAX_ESTIMATE_DB] so that it stays a finite float
         est = None if self._est_db is None else min(max(self._est_db, -MAX_ESTIMATE_DB),

@@ -7,10 +7,13 @@ carries at an SNR, how likely a packet of L bits gets through).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from commsldr.adapt.csi import real_number, whole_number
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -56,8 +59,23 @@ class PointMenu:
     def __post_init__(self) -> None:
         acc = np.asarray(self.accuracy, dtype=np.float64).reshape(-1)
         bits = np.asarray(self.packet_bits, dtype=np.float64).reshape(-1)
-        if not len(self.points):
+        try:
+            points = tuple(self.points)
+        except TypeError:
+            raise TypeError(f"PointMenu: points must be a sequence of operating points, got "
+                            f"{type(self.points).__name__}") from None
+        if not len(points):
             raise ValueError("PointMenu: no operating points")
+        for i, p in enumerate(points):
+            if not (hasattr(p, "k") and hasattr(p, "scale")):
+                raise TypeError(f"PointMenu: points[{i}] must be an operating point "
+                                f"(commsldr.link.OperatingPoint with k, scale_index, scale), got "
+                                f"{type(p).__name__} {p!r}")
+            k, scale = whole_number(p.k), real_number(p.scale)
+            if k is None or k < 1 or scale is None or not (math.isfinite(scale) and scale > 0):
+                raise ValueError(f"PointMenu: points[{i}] needs k an integer >= 1 and scale a "
+                                 f"finite number > 0, got {p!r}")
+        object.__setattr__(self, "points", points)
         if acc.shape != (len(self.points),) or bits.shape != (len(self.points),):
             raise ValueError(
                 f"PointMenu: accuracy {acc.shape} and packet_bits {bits.shape} must both have "
@@ -67,9 +85,11 @@ class PointMenu:
             raise ValueError("PointMenu: accuracy must lie in [0, 1]")
         if np.any(bits <= 0) or not np.all(np.isfinite(bits)):
             raise ValueError("PointMenu: packet_bits must be positive and finite")
-        if not 0 <= self.fallback_accuracy <= 1:
-            raise ValueError("PointMenu: fallback_accuracy must lie in [0, 1]")
-        object.__setattr__(self, "points", tuple(self.points))
+        fb = real_number(self.fallback_accuracy)
+        if fb is None or not 0 <= fb <= 1:
+            raise ValueError(f"PointMenu: fallback_accuracy must be a number in [0, 1], got "
+                             f"{self.fallback_accuracy!r}")
+        object.__setattr__(self, "fallback_accuracy", fb)
         object.__setattr__(self, "accuracy", acc)
         object.__setattr__(self, "packet_bits", bits)
         object.__setattr__(self, "_k", np.array([int(p.k) for p in self.points]))
@@ -99,8 +119,13 @@ class PointMenu:
         raise ValueError(f"scale {scale} is not on the menu for k={k}; available: {scales}")
 
     def variant_of(self, index: int) -> int:
-        """The encoder variant k of point ``index``."""
-        return int(self._k[index])
+        """The encoder variant k of point ``index`` (a menu index in ``[0, P)``; a negative
+        index is refused, not counted from the end)."""
+        i = index if type(index) is int else whole_number(index)
+        if i is None or not 0 <= i < len(self._k):
+            raise ValueError(f"index: must be a menu index, an integer in [0, {len(self._k)}), "
+                             f"got {index!r}")
+        return int(self._k[i])
 
     @classmethod
     def from_table(

@@ -23,6 +23,7 @@ CSI's capacity, or ``link.capacity_bits(snr_hat)``).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,7 +75,21 @@ class Policy(ABC):
 
     # -- binding -------------------------------------------------------------------------------
     def bind(self, menu: PointMenu, link: LinkModel | None = None) -> Policy:
-        """Attach the menu of operating points (and the PHY model); returns ``self``."""
+        """Attach the menu of operating points (and the PHY model); returns ``self``.
+
+        Raises:
+            TypeError: ``menu`` is not a :class:`PointMenu` or ``link`` (when given) is not a
+                :class:`LinkModel` (a PHY object, not its name).
+            ValueError: the policy plans with the PHY and ``link`` is ``None``.
+        """
+        if not isinstance(menu, PointMenu):
+            raise TypeError(f"menu: policy {self.name!r} needs a PointMenu (e.g. "
+                            f"PointMenu.from_table(table)), got {type(menu).__name__}")
+        if link is not None and not isinstance(link, LinkModel):
+            raise TypeError(f"link: expected a PHY with capacity_bits(snr_db) and "
+                            f"success_probability(packet_bits, snr_db) (e.g. ShannonPHY()), "
+                            f"got {type(link).__name__}"
+                            + (" (a name; create the PHY first)" if isinstance(link, str) else ""))
         if self.needs_link and link is None:
             raise ValueError(f"policy {self.name!r} needs a link model (the PHY) to plan with")
         self._menu = menu
@@ -303,7 +318,8 @@ class OutageAware(Policy):
     capacity); with ``σ = 0`` both reduce to the PHY's own success model at ``snr_hat``.
 
     Args:
-        snr_std_db: the CSI error std in dB to plan with; None = the CSI's ``snr_std_db``.
+        snr_std_db: the CSI error std in dB to plan with, finite and ``>= 0`` (planning at any
+            finite std stays overflow-free); None = the CSI's ``snr_std_db``.
         quadrature_points: J, the number of nodes of the average over the CSI error, in
             [1, 4096].
     """
@@ -327,9 +343,10 @@ class OutageAware(Policy):
         if snr_std_db is not None and (
             isinstance(snr_std_db, bool)
             or not isinstance(snr_std_db, (int, float))
-            or not snr_std_db >= 0
+            or not 0 <= snr_std_db < math.inf
         ):
-            raise ValueError(f"snr_std_db must be a number >= 0 or null, got {snr_std_db!r}")
+            raise ValueError(f"snr_std_db must be a finite number >= 0 (dB) or null, got "
+                             f"{snr_std_db!r}")
         self.snr_std_db = snr_std_db
 
     def delivery_probability(self, csi: CSI, bits: np.ndarray) -> np.ndarray | None:

@@ -28,7 +28,7 @@ from commsldr.cell.schedulers import check_scheduler
 from commsldr.errors import did_you_mean, show
 
 __all__ = ["CellConfig", "CellConfigError", "max_prbs", "MAX_NR_PRBS", "MAX_FR1_BANDWIDTH_HZ",
-           "SCENARIOS", "RECEIVERS", "FADING_PROFILES"]
+           "MAX_ISD_M", "SCENARIOS", "RECEIVERS", "FADING_PROFILES"]
 
 SCENARIOS = ("umi", "uma", "rma")
 RECEIVERS = ("mrc", "lmmse")
@@ -38,6 +38,9 @@ LINK_ADAPTATIONS = ("illa", "olla")
 MAX_NR_PRBS = 275
 #: widest FR1 channel bandwidth (TS 38.101-1 Table 5.3.5-1)
 MAX_FR1_BANDWIDTH_HZ = 100e6
+#: largest inter-site distance, m: 100 km (an NR cell's range is some tens of km; rma's ISD is
+#: 1732 m), so the drop's geometry and path losses stay physical
+MAX_ISD_M = 100e3
 
 #: TS 38.101-1 Table 5.3.2-1, FR1: N_RB per (subcarrier spacing kHz, channel bandwidth MHz)
 _NRB_FR1: dict[int, dict[int, int]] = {
@@ -101,7 +104,7 @@ class CellConfig:
             ``uma`` (ISD 500 m, BS 25 m), ``rma`` (ISD 1732 m, BS 35 m).
         num_rings: rings of neighbouring cells around the cell (0: one isolated cell; 1: six
             neighbours whose sensors interfere on the same PRBs).
-        isd_m: inter-site distance in m (``None``: the scenario's).
+        isd_m: inter-site distance in m, in ``[20, 100e3]`` (``None``: the scenario's).
         carrier_frequency_hz: carrier frequency in Hz.
         bandwidth_hz: channel bandwidth in Hz (> 0; at most 100 MHz and 275 PRBs at
             ``subcarrier_spacing_hz``: NR FR1).
@@ -173,7 +176,7 @@ class CellConfig:
         _choice("scenario", self.scenario, SCENARIOS)
         _integer("num_rings", self.num_rings, low=0, high=1)
         if self.isd_m is not None:
-            _number("isd_m", self.isd_m, low=20.0)
+            _number("isd_m", self.isd_m, low=20.0, high=MAX_ISD_M)
         _number("carrier_frequency_hz", self.carrier_frequency_hz, low=0.5e9, high=7.125e9)
         bw = _number("bandwidth_hz", self.bandwidth_hz, low=0.0, low_open=True)
         scs = _number("subcarrier_spacing_hz", self.subcarrier_spacing_hz, low=0.0, low_open=True)

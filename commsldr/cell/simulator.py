@@ -29,19 +29,28 @@ Rows (:class:`CellResult`): see :data:`SENSOR_COLUMNS` and :data:`CELL_COLUMNS`.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from commsldr.adapt import PointMenu, create_csi_model, create_policy
+from commsldr.adapt import (
+    PointMenu,
+    create_csi_model,
+    create_policy,
+    list_csi_models,
+    list_policies,
+)
 from commsldr.cell.channel import ChannelStream
 from commsldr.cell.config import CellConfig
 from commsldr.cell.linkabs import CellLinkAbstraction, GrantPHY, GrantState
 from commsldr.cell.power import uplink_power_w
 from commsldr.cell.schedulers import SchedulerContext, create_scheduler
 from commsldr.cell.topology import Topology, drop
+from commsldr.errors import show
+from commsldr.link.phy import check_integer
 from commsldr.link.simulator import simulate
 from commsldr.link.table import OperatingPointTable
 
@@ -263,11 +272,27 @@ class CellResult:
     cell_row: dict[str, Any]
 
 
-def _policy_spec(policy: str | dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _policy_spec(policy: str | dict[str, Any], what: str = "policy"
+                 ) -> tuple[str, dict[str, Any]]:
+    """``(name, params)`` of a policy (``what="policy"``) or CSI model (``"csi"``): a name, or a
+    mapping with its name under ``type`` (the scenario spelling) or ``name``, and its
+    parameters."""
+    names = list_policies() if what == "policy" else list_csi_models()
     if isinstance(policy, str):
         return policy, {}
+    if not isinstance(policy, Mapping):
+        raise ValueError(f"{what}: expected a name or a mapping {{type: <name>, ...params}}, got "
+                         f"{show(policy)}; names: {', '.join(names)}")
     spec = dict(policy)
-    return str(spec.pop("name")), spec
+    if "type" in spec and "name" in spec:
+        raise ValueError(f"{what}: give its name once, as 'type' (or 'name'), not both; got "
+                         f"type={spec['type']!r} and name={spec['name']!r}")
+    key = "type" if "type" in spec else "name"
+    name = spec.pop(key, None)
+    if not isinstance(name, str):
+        raise ValueError(f"{what}: a mapping needs the name under 'type' (or 'name'), got "
+                         f"{show(policy)}; names: {', '.join(names)}")
+    return name, spec
 
 
 def simulate_cell(config: CellConfig, table: OperatingPointTable,
@@ -283,13 +308,14 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
     Args:
         config: the cell.
         table: the sensors' operating-point table (every sensor runs the same model).
-        policy: the adaptation policy of every sensor: a name or ``{"name": ..., **params}``
-            (``commsldr list policies``); each sensor gets its own instance.
+        policy: the adaptation policy of every sensor: a name or ``{"type": ..., **params}``
+            (``"name"`` is taken instead of ``"type"``, not both; ``commsldr list policies``);
+            each sensor gets its own instance.
         seed: drives the drop, the fading, the interference, the TB fates and each sensor's
-            image order.
+            image order (an integer >= 0; ``2.0`` counts as 2, ``1.5`` is refused).
         images_per_packet: images per packet (one packet per sensor and frame).
         fallback: ``"error"`` or ``"prior"`` for images that do not arrive.
-        csi: the CSI model of every sensor, a name or ``{"name": ..., **params}`` (``perfect``:
+        csi: the CSI model of every sensor, a name or ``{"type": ..., **params}`` (``perfect``:
             it knows its grant's TBS before choosing).
         max_attempts: transmissions per packet, as in :func:`commsldr.link.simulate`: a lost
             packet is re-sent, with the same bytes, in the sensor's next frames' transport
@@ -306,7 +332,13 @@ def simulate_cell(config: CellConfig, table: OperatingPointTable,
         :class:`CellResult`.
     """
     name, params = _policy_spec(policy)
-    csi_name, csi_params = _policy_spec(csi)
+    csi_name, csi_params = _policy_spec(csi, "csi")
+    # whole numbers, checked before the radio layer runs (simulate checks them again per sensor)
+    seed = check_integer("seed", seed, low=0)
+    images_per_packet = check_integer("images_per_packet", images_per_packet, low=1)
+    max_attempts = check_integer("max_attempts", max_attempts, low=1)
+    deadline_frames = check_integer("deadline_frames", deadline_frames, low=1)
+    packet_interval_frames = check_integer("packet_interval_frames", packet_interval_frames, low=1)
     menu = PointMenu.from_table(table, images_per_packet=images_per_packet, fallback=fallback)
     topology = drop(config, seed)
     seeds = sensor_seeds(seed, config.num_sensors)

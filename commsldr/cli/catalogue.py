@@ -5,7 +5,10 @@ Every kind of class or builder is listed from its registry in :data:`commsldr.re
 (channels, policies, CSI models, PHYs, models, recipes, schemes): built-ins are lazy
 ``"module:Class"`` entries whose summary (the first docstring line) is read from the source, so
 listing imports none of them; plug-ins come from the entry points or from modules already
-imported (``--plugin``). Two kinds are data rather than code: the pretrained checkpoints (their
+imported (``--plugin``). A plug-in that cannot be used (its module is missing or fails to
+import, it is not of the kind, or its name is taken) is left out, with one line
+``commsldr: warning: ...`` on stderr naming it and the error, so a broken third-party package
+never hides the built-ins. Two kinds are data rather than code: the pretrained checkpoints (their
 index, package data) and the shipped scenarios (package data). A test checks that every listing
 equals the imported registries.
 """
@@ -16,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from commsldr.registry import REGISTRIES, first_line
+from commsldr.registry import REGISTRIES, first_line, plugin_warnings_as_lines
 from commsldr.resources import shipped_models_dir, shipped_scenarios_dir
 
 __all__ = ["KINDS", "catalogue"]
@@ -65,9 +68,13 @@ def _scenarios() -> dict[str, str]:
 
 
 def catalogue(kind: str) -> dict[str, str]:
-    """``{name: one-line description}`` of every registered ``kind`` (one of :data:`KINDS`)."""
+    """``{name: one-line description}`` of every registered ``kind`` (one of :data:`KINDS`).
+
+    A failing plug-in is left out with one warning line on stderr naming it and the error.
+    """
     if kind in REGISTRIES:
-        return REGISTRIES[kind].summaries()
+        with plugin_warnings_as_lines("commsldr"):
+            return REGISTRIES[kind].summaries()
     if kind == "pretrained":
         return _pretrained()
     if kind == "scenarios":

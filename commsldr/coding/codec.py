@@ -246,10 +246,20 @@ class LatentCodec:
         q = np.asarray(symbols)
         if q.ndim != 2:
             raise ValueError(f"symbols must have shape [n, k], got {q.shape}")
-        if not alpha > 0:
-            raise ValueError(f"alpha must be > 0, got {alpha}")
-        if max_alphabet < 1:
-            raise ValueError(f"max_alphabet must be >= 1, got {max_alphabet}")
+        if q.dtype.kind == "f":
+            # integral floats (a rounded latent kept as float) are symbols; 0.4 or NaN is not
+            if q.size and not (np.all(np.isfinite(q)) and np.all(q == np.round(q))
+                               and np.all(np.abs(q) <= 2**53)):
+                raise ValueError("symbols must be whole numbers, got non-integral or "
+                                 "non-finite values (e.g. 0.4, NaN, inf)")
+        elif q.dtype.kind not in "iu":
+            raise TypeError(f"symbols must be integers, got dtype {q.dtype}")
+        if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating
+                                                     | np.integer) or not 0 < alpha < math.inf:
+            raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
+        if (isinstance(max_alphabet, bool) or not isinstance(max_alphabet, int | np.integer)
+                or max_alphabet < 1):
+            raise ValueError(f"max_alphabet must be an integer >= 1, got {max_alphabet!r}")
         q = q.astype(np.int64)
         n, k = q.shape
         if n == 0:
@@ -486,8 +496,11 @@ class LatentCodec:
         Output:
             ``int32 [m, k]``: the symbols (exactly those encoded).
         """
-        if num_images < 0:
-            raise ValueError(f"num_images must be >= 0, got {num_images}")
+        if (isinstance(num_images, bool)
+                or not isinstance(num_images, int | np.integer | float | np.floating)
+                or not math.isfinite(num_images) or num_images != int(num_images)
+                or num_images < 0):
+            raise ValueError(f"num_images must be an integer >= 0, got {num_images!r}")
         payload = bytes(payload)
         cap = self.max_images(len(payload))
         if cap is not None and num_images > cap:

@@ -97,20 +97,27 @@ class Quantizer:
         """Number of latent entries."""
         return int(self.step_sizes.shape[0])
 
-    def _check(self, y: torch.Tensor, name: str) -> None:
-        if y.dim() != 2 or y.shape[1] != self.k:
-            raise ValueError(f"{name} must have shape [B, {self.k}], got {tuple(y.shape)}")
+    def _check(self, y: torch.Tensor | np.ndarray, name: str) -> None:
+        shape = tuple(np.shape(y))
+        if len(shape) != 2 or shape[1] != self.k:
+            raise ValueError(f"{name} must have shape [B, {self.k}], got {shape}")
 
-    def quantize(self, y: torch.Tensor) -> torch.Tensor:
+    def quantize(self, y: torch.Tensor | np.ndarray) -> torch.Tensor:
         """``float [B, k] -> int32 [B, k]``; values beyond the int32 range saturate.
 
         Input:
-            y (``float [B, k]``): latents.
+            y (``float [B, k]``): latents, a tensor or a NumPy array.
 
         Output:
             ``int32 [B, k]``: ``q = round((y − offset) / Δ)`` per dimension (step sizes ``Δ`` of
             :func:`allocate_steps`).
         """
+        if not isinstance(y, torch.Tensor):
+            try:
+                y = torch.as_tensor(np.asarray(y, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise TypeError(f"y: expected latents [B, {self.k}] (a tensor or array of "
+                                f"numbers), got {type(y).__name__}") from None
         self._check(y, "y")
         if not torch.isfinite(y).all():
             raise ValueError("y contains NaN or inf")
@@ -122,7 +129,7 @@ class Quantizer:
         """``int [B, k] -> float32 [B, k]``: ``q * step + offset`` (``offset`` where ``step = inf``).
 
         Input:
-            q (``int [B, k]``): symbols.
+            q (``int [B, k]``): symbols, a tensor or a NumPy array.
 
         Output:
             ``float32 [B, k]``: ``ŷ = q·Δ + offset``.

@@ -42,15 +42,26 @@ import torch
 from commsldr.adapt.csi import CSIModel, create_csi_model
 from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.errors import UserError
-from commsldr.link.phy import ShannonPHY, state_array
+from commsldr.link.phy import ShannonPHY, as_integer, as_real, state_array
 from commsldr.link.table import OperatingPointTable
 from commsldr_channels import LinkState
 
-__all__ = ["EnvError", "LinkBatch"]
+__all__ = ["EnvError", "LinkBatch", "MAX_COST_PER_KBIT"]
+
+#: largest ``cost_per_kbit`` (images per kbit; a reward stays finite for any packet size)
+MAX_COST_PER_KBIT = 1e6
 
 
 class EnvError(UserError):
     """A bad environment setting or a bad action."""
+
+
+def check_seed(seed: Any) -> int:
+    """A seed: a whole number ``>= 0`` (``2.0`` counts as 2; ``1.5``, NaN, ``bool`` are refused)."""
+    v = as_integer(seed)
+    if v is None or v < 0:
+        raise EnvError("seed", f"must be an integer >= 0, got {seed!r}")
+    return v
 
 
 def _seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
@@ -101,28 +112,33 @@ class LinkBatch:
                  history: int = 4, csi: Any = None, images_per_packet: int = 1,
                  deadline_frames: int = 1, fallback: str = "error", cost_per_kbit: float = 0.0,
                  seed: int = 0) -> None:
+        counts = {}
         for name, value, lo in (("num_links", num_links, 1), ("frames", frames, 1),
                                 ("deadline_frames", deadline_frames, 1),
-                                ("images_per_packet", images_per_packet, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+                                ("images_per_packet", images_per_packet, 1),
+                                ("history", history, 0)):
+            counts[name] = as_integer(value)
+            if counts[name] is None or counts[name] < lo:
                 raise EnvError(name, f"must be an integer >= {lo}, got {value!r}")
+        seed = check_seed(seed)
         if fallback not in ("error", "prior"):
             raise EnvError("fallback", f"must be 'error' or 'prior', got {fallback!r}")
         if fallback == "prior" and table.prior_class is None:
             raise EnvError("fallback", "'prior' needs a table built with a prior_class")
-        if not isinstance(cost_per_kbit, (int, float)) or isinstance(cost_per_kbit, bool) \
-                or not cost_per_kbit >= 0:
-            raise EnvError("cost_per_kbit", f"must be a number >= 0, got {cost_per_kbit!r}")
+        cost = as_real(cost_per_kbit)
+        if cost is None or not 0 <= cost <= MAX_COST_PER_KBIT:
+            raise EnvError("cost_per_kbit", f"must be a finite number in [0, "
+                           f"{MAX_COST_PER_KBIT:g}] (images per kbit), got {cost_per_kbit!r}")
         if not getattr(phy, "stateless", False):
             raise EnvError("phy", f"{type(phy).__name__} keeps memory across frames (an outer "
                            "loop or HARQ buffer); the environment needs a PHY without memory, e.g. "
                            "shannon or nr with link_adaptation 'illa'")
         self.table, self.channel, self.phy = table, channel, phy
-        self.num_links, self.frames = int(num_links), int(frames)
-        self.m = int(images_per_packet)
-        self.deadline = int(deadline_frames)
+        self.num_links, self.frames = counts["num_links"], counts["frames"]
+        self.m = counts["images_per_packet"]
+        self.deadline = counts["deadline_frames"]
         self.fallback = fallback
-        self.cost_per_kbit = float(cost_per_kbit)
+        self.cost_per_kbit = cost
         self.csi_model = _as_csi_model(csi)
         if self.csi_model is not None and self.csi_model.name == "ack-nack":
             raise EnvError("csi", "'ack-nack' is the environment's own feedback: use the "
@@ -137,9 +153,9 @@ class LinkBatch:
             fb = (table.labels[groups] == table.prior_class).sum(axis=1).astype(np.float64)
         self.fallback_count = fb
         self.spec = ObservationSpec(tuple(observation), num_points=self.num_points,
-                                    history=int(history), deadline_frames=self.deadline,
+                                    history=counts["history"], deadline_frames=self.deadline,
                                     max_packet_bits=float(self.packet_bits.max()))
-        self._seed = int(seed)
+        self._seed = seed
         self._episode = 0
         self.t = 0
         self._draw()
@@ -172,9 +188,12 @@ class LinkBatch:
             tx = self.csi_model.transmitter_snr_db()
             if tx is not None:
                 csi_state = LinkState(snr_db=torch.as_tensor(tx, dtype=torch.float32))
-            has_snr = bool(np.isfinite(est_snr).any())
+            known = np.isfinite(est_snr)
+            has_snr = bool(known.any())
             if not np.isfinite(est_cap).any() and has_snr and hasattr(self.phy, "capacity_bits"):
-                est_cap = np.asarray(self.phy.capacity_bits(est_snr), dtype=np.float64)
+                # the PHY's capacity where an SNR estimate exists; NaN (unknown) elsewhere
+                est_cap[known] = np.asarray(self.phy.capacity_bits(est_snr[known]),
+                                            dtype=np.float64).reshape(-1)
             has_cap = bool(np.isfinite(est_cap).any())
         self._est_snr = est_snr.reshape(n, f)
         self._est_cap = est_cap.reshape(n, f)
@@ -208,7 +227,7 @@ class LinkBatch:
             the first observation, ``float32 [N, D]``.
         """
         if seed is not None:
-            self._seed, self._episode = int(seed), 0
+            self._seed, self._episode = check_seed(seed), 0
         else:
             self._episode += 1
         self._draw()

@@ -26,7 +26,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from commsldr.env.core import LinkBatch
+from commsldr.env.core import EnvError, LinkBatch, check_seed
 
 __all__ = ["LinkEnv"]
 
@@ -40,14 +40,17 @@ class LinkEnv(gym.Env):
         phy: a PHY without memory across frames.
         **kwargs: the settings of :class:`~commsldr.env.core.LinkBatch` (``frames``,
             ``observation``, ``history``, ``csi``, ``images_per_packet``, ``deadline_frames``,
-            ``fallback``, ``cost_per_kbit``, ``seed``), except ``num_links``.
+            ``fallback``, ``cost_per_kbit``, ``seed``); ``num_links`` is 1 (another value
+            is refused: use :class:`~commsldr.env.vector.VecLinkEnv` for several links).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, table: Any, channel: Any, phy: Any, **kwargs: Any) -> None:
         super().__init__()
-        kwargs.pop("num_links", None)
+        if "num_links" in kwargs and kwargs.pop("num_links") != 1:
+            raise EnvError("num_links", "LinkEnv is one link; use VecLinkEnv(..., num_envs=N) "
+                           "for N links")
         self.batch = LinkBatch(table, channel, phy, num_links=1, **kwargs)
         low, high = self.batch.spec.bounds()
         self.observation_space = gym.spaces.Box(low=low, high=high, dtype=np.float32)
@@ -55,11 +58,16 @@ class LinkEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        seed = None if seed is None else check_seed(seed)
         super().reset(seed=seed)
         obs = self.batch.reset(seed)
         return obs[0], {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        obs, reward, truncated, info = self.batch.step(np.asarray(action).reshape(1))
+        a = np.asarray(action)
+        if a.size != 1:
+            raise EnvError("action", f"expected one menu index in [0, {self.batch.num_points}), "
+                           f"got an array of shape {a.shape}")
+        obs, reward, truncated, info = self.batch.step(a.reshape(1))
         return (obs[0], float(reward[0]), False, bool(truncated),
                 {k: v[0].item() for k, v in info.items()})

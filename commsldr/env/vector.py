@@ -20,7 +20,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from commsldr.adapt.rl import require_rl
-from commsldr.env.core import LinkBatch
+from commsldr.env.core import EnvError, LinkBatch, check_seed
 
 __all__ = ["VecLinkEnv", "sb3_vec_env"]
 
@@ -32,14 +32,22 @@ class VecLinkEnv(VectorEnv):
         table: as :class:`~commsldr.env.link_env.LinkEnv`.
         channel: as :class:`~commsldr.env.link_env.LinkEnv`.
         phy: as :class:`~commsldr.env.link_env.LinkEnv`.
-        num_envs: ``N`` (>= 1).
+        num_envs: ``N`` (>= 1), the number of links (``num_links`` of
+            :class:`~commsldr.env.core.LinkBatch`, which is not taken besides it).
         **kwargs: the other settings of :class:`~commsldr.env.core.LinkBatch`.
+
+    ``reset(seed=...)`` takes one seed (an int, or a list of one): the links share one seed
+    stream (each gets its own channel stretch, CSI and schedule from it), so per-link seeds
+    cannot be honoured and a longer list is refused.
     """
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, table: Any, channel: Any, phy: Any, num_envs: int = 16,
                  **kwargs: Any) -> None:
+        if "num_links" in kwargs:
+            raise EnvError("num_links", "VecLinkEnv takes the number of links as num_envs; "
+                           "leave num_links out")
         self.batch = LinkBatch(table, channel, phy, num_links=num_envs, **kwargs)
         self.num_envs = self.batch.num_links
         low, high = self.batch.spec.bounds()
@@ -51,9 +59,14 @@ class VecLinkEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
+        if isinstance(seed, list | tuple):
+            if len(seed) != 1:
+                raise EnvError("seed", f"one seed for all {self.num_envs} links (an int or a "
+                               f"list of one; the links share one seed stream), got a list of "
+                               f"{len(seed)}")
             seed = seed[0]
         if seed is not None:
+            seed = check_seed(seed)
             self._np_random, _ = gym.utils.seeding.np_random(seed)
         return self.batch.reset(seed), {}
 

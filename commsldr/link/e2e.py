@@ -21,6 +21,7 @@ from commsldr.coding.errors import PacketError
 from commsldr.coding.packets import parse_packet
 from commsldr.data.tensors import INFERENCE_BATCH_SIZE
 from commsldr.link.bittrue import BitTruePHY
+from commsldr.link.frame_record import check_phy_result
 from commsldr.link.phy import PHY
 from commsldr.link.table import OperatingPoint, classify_latents, encode_latents
 from commsldr.models.coded import CodedModel
@@ -97,7 +98,7 @@ def transmit_end_to_end(
     elif isinstance(phy, BitTruePHY):
         received = phy.transmit_bytes(packets, states, generator)
     else:
-        ok = phy.deliver(bits, states, generator).delivered
+        ok = check_phy_result(phy, phy.deliver(bits, states, generator), len(bits)).delivered
         received = [p if d else None for p, d in zip(packets, ok, strict=True)]
     # Server.
     m = images.shape[1]

@@ -1,6 +1,9 @@
 """What the simulator's frame loops share: one PHY call, and the per-frame records they fill.
 
-:func:`deliver_frames` calls ``phy.deliver`` with only the keywords the PHY takes;
+:func:`deliver_frames` calls ``phy.deliver`` with only the keywords the PHY takes and checks
+what it returns (:func:`check_phy_result`); :func:`choose_point` asks the policy for the
+frame's operating point and checks its answer (a plug-in's mistake is one error naming it, not
+an ``IndexError`` deep inside, nor a silently wrong point);
 :class:`FrameRecords` accumulates the per-frame records (point, group, bits, attempt, outcome,
 MCS, capacity) and the lost images of a run and turns them into one
 :class:`~commsldr.link.sim_result.SimulationResult`. The static fast path, the one-process loop
@@ -10,6 +13,7 @@ all build their result here.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +25,78 @@ from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
 from commsldr_channels import LinkState
 
-__all__ = ["FrameRecords", "deliver_frames", "fallback_correct", "snr_or_nan"]
+__all__ = ["FrameRecords", "check_phy_result", "choose_point", "deliver_frames",
+           "fallback_correct", "snr_or_nan"]
+
+
+def _label(obj: Any, kind: str) -> str:
+    """``"policy 'name'"`` for messages: the class's own registered name (not one inherited from
+    a registered parent), else the class name."""
+    name = getattr(obj, "__dict__", {}).get("name") or vars(type(obj)).get("name")
+    return f"{kind} {name if isinstance(name, str) and name else type(obj).__name__!r}"
+
+
+def check_phy_result(phy: Any, result: Any, num_frames: int) -> PHYResult:
+    """``result`` of ``phy.deliver`` for ``num_frames`` frames, checked: a
+    :class:`~commsldr.link.phy.PHYResult` (or an object with its fields) with one
+    ``delivered`` decision per frame.
+
+    Raises:
+        TypeError: not a ``PHYResult`` (the message names the PHY and what it returned).
+        ValueError: ``delivered`` does not hold one decision per frame.
+    """
+    if not isinstance(result, PHYResult) and not all(
+            hasattr(result, f) for f in ("delivered", "capacity_bits", "mcs_index")):
+        text = repr(result)
+        text = text if len(text) <= 80 else text[:77] + "..."
+        raise TypeError(f"{_label(phy, 'PHY')}: deliver() returned {text} "
+                        f"({type(result).__name__}); it must return a commsldr.link.PHYResult "
+                        f"(delivered, capacity_bits, channel_uses, mcs_index, error_prob: one "
+                        f"entry per frame)")
+    shape = np.shape(result.delivered)
+    if shape != (num_frames,):
+        raise ValueError(f"{_label(phy, 'PHY')}: deliver() returned delivered of shape "
+                         f"{shape} for {num_frames} frames; it must hold one decision per frame "
+                         f"(shape ({num_frames},))")
+    return result
+
+
+def choose_point(policy: Any, table: OperatingPointTable, csi: Any) -> int:
+    """The table index of the operating point ``policy`` chooses for ``csi``.
+
+    A :class:`commsldr.adapt.Policy` that keeps the base ``choose`` is asked for its
+    ``choose_index``, which must be a menu index: an ``int`` (numpy integers too, not a bool) in
+    ``[0, P)``; any other policy's ``choose`` must return one of the table's points.
+
+    Raises:
+        TypeError: ``choose_index`` returned a non-integer (or a bool).
+        ValueError: the index is out of range, or ``choose`` returned a point not in the table
+            (each message names the policy, what it returned and what is allowed).
+    """
+    mod = sys.modules.get("commsldr.adapt.policies")  # never imported here: no import cycle
+    if mod is not None and isinstance(policy, mod.Policy) and type(policy).choose is \
+            mod.Policy.choose:
+        index = policy.choose_index(csi)
+        points = policy.menu.points
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{_label(policy, 'policy')}: choose_index() returned {index!r} "
+                            f"({type(index).__name__}); it must return an int menu index in "
+                            f"[0, {len(points) - 1}]")
+        if not 0 <= index < len(points):
+            raise ValueError(f"{_label(policy, 'policy')}: choose_index() returned {index!r}; "
+                             f"it must be a menu index in [0, {len(points) - 1}] (the menu has "
+                             f"{len(points)} points)")
+        point = points[index]
+    else:
+        point = policy.choose(csi)
+    try:
+        return table.index_of(point)
+    except (KeyError, TypeError):  # not a point of the table (or not even hashable)
+        text = repr(point)
+        text = text if len(text) <= 80 else text[:77] + "..."
+        raise ValueError(f"{_label(policy, 'policy')}: choose() returned {text}, which is not "
+                         f"one of the table's {len(table.points)} operating points (e.g. "
+                         f"{table.points[0]})") from None
 
 
 def deliver_frames(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.Generator,
@@ -47,7 +122,7 @@ def deliver_frames(phy: PHY, bits: np.ndarray, states: LinkState, g_phy: torch.G
         kwargs["retransmission"] = retransmission
         if harq_process is not None:
             kwargs["harq_process"] = harq_process
-    return phy.deliver(bits, states, g_phy, **kwargs)
+    return check_phy_result(phy, phy.deliver(bits, states, g_phy, **kwargs), len(bits))
 
 
 def fallback_correct(table: OperatingPointTable, fallback: str, images: np.ndarray) -> int:

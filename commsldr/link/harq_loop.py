@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from commsldr.link.frame_record import FrameRecords, deliver_frames
+from commsldr.link.frame_record import FrameRecords, choose_point, deliver_frames
 from commsldr.link.phy import PHY
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPointTable
@@ -192,7 +192,7 @@ def simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY, 
                 sizes = packet_bits[:, schedule[pr["gen"]]]
                 csi = _with_attempt(csi_model.observe(t, packet_bits=sizes.astype(np.float64)),
                                     pr["tries"] + 1, pid)
-                p_new = table.index_of(policy.choose(csi))
+                p_new = choose_point(policy, table, csi)
                 retx = p_new == pr["p"]
                 pr["p"] = p_new
         else:
@@ -205,7 +205,7 @@ def simulate_harq_loop(table: OperatingPointTable, states: LinkState, phy: PHY, 
             csi = None
             if csi_model is not None:
                 csi = _with_attempt(csi_model.observe(t, packet_bits=sizes.astype(np.float64)), 1, pid)
-            procs[pid] = pr = {"gen": gen, "p": table.index_of(policy.choose(csi)), "tries": 0}
+            procs[pid] = pr = {"gen": gen, "p": choose_point(policy, table, csi), "tries": 0}
             retx = False
         gen, p, g = pr["gen"], pr["p"], schedule[pr["gen"]]
         r = deliver_frames(phy, packet_bits[p, g : g + 1], states[t], g_phy,

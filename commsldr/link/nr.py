@@ -42,7 +42,18 @@ from commsldr.link.allocation import Allocation, AllocationError
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.eesm import eesm_beta, effective_sinr_db
 from commsldr.link.harq import HARQConfig, combined_snr_db
-from commsldr.link.phy import PHYResult, check_bits, state_array
+from commsldr.link.phy import (
+    PHYResult,
+    _snr_scalar,
+    as_integer,
+    check_bits,
+    check_flag,
+    check_integer,
+    check_packet_bits,
+    check_real,
+    check_snr_db,
+    state_array,
+)
 from commsldr.link.sionna_guard import sionna_phy
 from commsldr_channels import LinkState
 
@@ -102,7 +113,8 @@ class NRPHY:
         fit_packet: if ``True``, use the *lowest* MCS not above the link-adapted one whose TBS still
             carries the packet (a more robust MCS for a short packet); if ``False`` always use the
             link-adapted MCS.
-        olla_delta_up_db: OLLA offset step on a NACK, in dB.
+        olla_delta_up_db: OLLA offset step on a NACK, in dB, in ``(0, 100]`` (the bound of the
+            CSI model ``ack-nack``'s step).
         harq: ``None`` or ``{"type": "none" | "arq" | "chase" | "ir", "max_transmissions": N}``
             (:class:`~commsldr.link.harq.HARQConfig`); with ``chase``/``ir`` retransmissions
             combine with the earlier copies; ``retransmission_mcs: repick`` lets a
@@ -135,6 +147,9 @@ class NRPHY:
         harq: HARQConfig | dict | None = None,
         allocation: Allocation | dict | None = None,
     ) -> None:
+        if mcs_category is not None and as_integer(mcs_category) not in (0, 1):
+            raise ValueError(f"mcs_category: must be 0 (PUSCH) or 1 (PDSCH), got {mcs_category!r}")
+        mcs_table_index = check_integer("mcs_table_index", mcs_table_index)
         self.allocation = Allocation.parse(allocation)
         if self.allocation is not None:
             if mcs_category is not None and int(mcs_category) != self.allocation.mcs_category:
@@ -144,19 +159,18 @@ class NRPHY:
             self.allocation.check_mcs_table(mcs_table_index)
             mcs_category = self.allocation.mcs_category
             num_allocated_re = self.allocation.num_re_all_layers
-        mcs_category = 0 if mcs_category is None else mcs_category
-        if int(num_allocated_re) != num_allocated_re or num_allocated_re <= 0:
-            raise ValueError(f"num_allocated_re: must be a positive integer, got {num_allocated_re}")
-        if link_adaptation not in _LINK_ADAPTATIONS:
+        mcs_category = 0 if mcs_category is None else int(mcs_category)
+        num_allocated_re = check_integer("num_allocated_re", num_allocated_re, low=1)
+        if not isinstance(link_adaptation, str) or link_adaptation not in _LINK_ADAPTATIONS:
             raise ValueError(
                 f"link_adaptation: must be one of {_LINK_ADAPTATIONS}, got {link_adaptation!r}"
             )
-        if not 0.0 < bler_target < 1.0:
-            raise ValueError(f"bler_target: must be in (0, 1), got {bler_target}")
-        if mcs_category not in (0, 1):
-            raise ValueError(f"mcs_category: must be 0 (PUSCH) or 1 (PDSCH), got {mcs_category}")
-        if olla_delta_up_db <= 0:
-            raise ValueError(f"olla_delta_up_db: must be > 0, got {olla_delta_up_db}")
+        bler_target = check_real("bler_target", bler_target, low=0.0, low_open=True, high=1.0,
+                                 high_open=True)
+        mcs_index = check_integer("mcs_index", mcs_index)
+        fit_packet = check_flag("fit_packet", fit_packet)
+        olla_delta_up_db = check_real("olla_delta_up_db", olla_delta_up_db, low=0.0,
+                                      low_open=True, high=100.0)
         try:
             check_table(int(mcs_category), int(mcs_table_index))
         except TableNotAvailable as err:
@@ -166,7 +180,7 @@ class NRPHY:
         self.bler_target = float(bler_target)
         self.mcs_table_index = int(mcs_table_index)
         self.mcs_category = int(mcs_category)
-        self.fit_packet = bool(fit_packet)
+        self.fit_packet = fit_packet
         self.olla_delta_up_db = float(olla_delta_up_db)
         self.harq = HARQConfig.parse(harq)
         #: no memory across frames (outer-loop adaptation and HARQ combining have memory)
@@ -233,7 +247,8 @@ class NRPHY:
     def _illa(self, snr_db: np.ndarray) -> np.ndarray:
         """Highest MCS whose TBLER at ``snr_db [F]`` is ``<= bler_target``; ``-1`` if none."""
         snr = np.asarray(snr_db, dtype=np.float64).reshape(-1)
-        ok = snr[:, None] >= self.threshold_snr_db[None, :]
+        # an unusable MCS (threshold inf) is never picked, not even at snr_db = +inf
+        ok = (snr[:, None] >= self.threshold_snr_db[None, :]) & self.mcs_valid[None, :]
         idx = 28 - np.argmax(ok[:, ::-1], axis=1)
         return np.where(ok.any(axis=1), idx, -1).astype(np.int64)
 
@@ -254,16 +269,18 @@ class NRPHY:
 
     def capacity_bits(self, snr_db: float | np.ndarray) -> float | np.ndarray:
         """TBS (bits) of the MCS inner-loop link adaptation picks at ``snr_db`` (0 where no MCS
-        meets the target)."""
-        snr = np.atleast_1d(np.asarray(snr_db, dtype=np.float64))
+        meets the target; ``snr_db`` may be ``±inf``, NaN is refused)."""
+        snr = np.atleast_1d(check_snr_db(snr_db))
         cap = self._tbs(self._adapted_mcs(snr)).astype(np.float64)
         return float(cap[0]) if np.ndim(snr_db) == 0 else cap.reshape(np.shape(snr_db))
 
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:
         """P(delivered in one transmission) of packets of ``packet_bits [P]`` at ``snr_db``: fits
-        into the TBS of the MCS this PHY would use, times ``1 - TBLER`` (``float64 [P]``)."""
-        bits = np.atleast_1d(np.asarray(packet_bits)).astype(np.int64)
-        snr = np.full(bits.shape, float(snr_db))
+        into the TBS of the MCS this PHY would use, times ``1 - TBLER`` (``float64 [P]``).
+
+        ``packet_bits`` must be finite and ``>= 0``, ``snr_db`` a number that is not NaN."""
+        bits = np.atleast_1d(check_packet_bits(packet_bits)).astype(np.int64)
+        snr = np.full(bits.shape, _snr_scalar(snr_db))
         mcs = self._adapted_mcs(snr[:1]).repeat(bits.size)
         if self.fit_packet:
             mcs = self._fit(mcs, bits)

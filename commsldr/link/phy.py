@@ -16,15 +16,19 @@ Three implementations share the interface:
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
+from commsldr.errors import show
 from commsldr_channels import LinkState
 
-__all__ = ["MAX_DECADES", "PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits"]
+__all__ = ["MAX_DECADES", "PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits",
+           "as_integer", "as_real", "is_flag", "check_integer", "check_real", "check_flag",
+           "check_snr_db", "check_packet_bits"]
 
 #: above this many decades (``(snr_db - gap) / 10``) :meth:`ShannonPHY.capacity_bits` uses the
 #: asymptote ``x·log2(10)`` instead of ``log2(1 + 10^x)``, whose ``10^x`` would overflow
@@ -133,6 +137,132 @@ def check_bits(bits: np.ndarray | torch.Tensor | int, num_frames: int) -> np.nda
     return arr
 
 
+def _scalar(value: Any) -> Any:
+    """A 0-d tensor or array as its Python scalar; anything else unchanged."""
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
+
+
+def as_integer(value: Any) -> int | None:
+    """``value`` as an ``int`` when it is a whole number, else ``None``.
+
+    Whole numbers are Python and NumPy integers, 0-d integer tensors and arrays, and integral
+    finite floats such as ``2.0`` (a YAML ``2.0``); ``bool``, strings, ``1.5``, NaN and inf are
+    not (they are never truncated).
+    """
+    value = _scalar(value)
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        return int(v) if math.isfinite(v) and v.is_integer() else None
+    return None
+
+
+def as_real(value: Any) -> float | None:
+    """``value`` as a ``float`` when it is a real number (NaN and inf included: the caller
+    checks the range), else ``None`` (``bool``, strings, containers)."""
+    value = _scalar(value)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return math.inf if value > 0 else -math.inf
+
+
+def is_flag(value: Any) -> bool:
+    """``True`` for a boolean: ``bool``, ``numpy.bool_`` or a 0-d bool tensor/array."""
+    return isinstance(_scalar(value), bool | np.bool_)
+
+
+def check_integer(name: str, value: Any, *, low: int | None = None,
+                  high: int | None = None) -> int:
+    """``value`` as an ``int`` (:func:`as_integer`) in ``[low, high]``, else a ``ValueError``
+    naming ``name`` and what is allowed."""
+    v = as_integer(value)
+    if v is None or (low is not None and v < low) or (high is not None and v > high):
+        allowed = ("" if low is None and high is None else f" >= {low}" if high is None
+                   else f" <= {high}" if low is None else f" in [{low}, {high}]")
+        raise ValueError(f"{name}: must be an integer{allowed}, got {show(value)}")
+    return v
+
+
+def check_real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite ``float`` in ``[low, high]`` (an open end with ``low_open`` /
+    ``high_open``), else a ``ValueError`` naming ``name`` and what is allowed."""
+    v = as_real(value)
+    ok = v is not None and math.isfinite(v)
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low  # type: ignore[operator]
+    if ok and high is not None:
+        ok = v < high if high_open else v <= high  # type: ignore[operator]
+    if not ok:
+        if low is not None and high is not None:
+            allowed = (f" in {'(' if low_open else '['}{low:g}, {high:g}"
+                       f"{')' if high_open else ']'}")
+        elif low is not None:
+            allowed = f" {'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            allowed = f" {'<' if high_open else '<='} {high:g}"
+        else:
+            allowed = ""
+        raise ValueError(f"{name}: must be a finite number{allowed}, got {show(value)}")
+    return v  # type: ignore[return-value]
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value`` as a ``bool`` when it is one (:func:`is_flag`), else a ``ValueError`` naming
+    ``name`` (a string such as ``"no"`` is not read as a truth value)."""
+    if not is_flag(value):
+        raise ValueError(f"{name}: must be true or false, got {show(value)}")
+    return bool(value)
+
+
+def check_snr_db(snr_db: Any, name: str = "snr_db") -> np.ndarray:
+    """An SNR (scalar or array, dB) as ``float64``: real numbers, never NaN (``±inf`` are the
+    limits no signal / noise-free and allowed), else a ``ValueError`` naming ``name``."""
+    if type(snr_db) is float:  # fast path: a policy's scalar query, once per frame
+        if snr_db == snr_db:
+            return np.asarray(snr_db, dtype=np.float64)
+        arr = np.asarray(snr_db)
+    else:
+        try:
+            arr = np.asarray(snr_db, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected an SNR in dB (a number or an array of numbers), "
+                             f"got {show(snr_db)}") from None
+    if np.isnan(arr).any():
+        raise ValueError(f"{name}: NaN is not an SNR; expected dB values (-inf and +inf "
+                         f"allowed)")
+    return arr
+
+
+def _snr_scalar(snr_db: Any) -> float:
+    """One SNR (dB) of a link-model query as a float; NaN and non-numbers are refused."""
+    arr = check_snr_db(snr_db)
+    if arr.size != 1:
+        raise ValueError(f"snr_db: expected one SNR (dB), got shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def check_packet_bits(packet_bits: Any, name: str = "packet_bits") -> np.ndarray:
+    """Packet sizes of a link-model query (expected sizes may be fractional), ``float64``:
+    finite and ``>= 0``, else a ``ValueError`` naming ``name``."""
+    try:
+        arr = np.asarray(packet_bits, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected packet sizes in bits (numbers), got "
+                         f"{show(packet_bits)}") from None
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name}: packet sizes must be finite and >= 0 bits")
+    return arr
+
+
 class ShannonPHY:
     r"""Ideal-capacity PHY: a packet is delivered iff it fits into the frame.
 
@@ -148,9 +278,9 @@ class ShannonPHY:
     ``delivered = bits <= C_t``.
 
     Args:
-        bandwidth_hz: bandwidth :math:`B` in Hz (> 0).
-        frame_s: frame duration :math:`T` in seconds (> 0).
-        snr_gap_db: SNR gap :math:`\Gamma` in dB (>= 0).
+        bandwidth_hz: bandwidth :math:`B` in Hz, in ``(0, 1e12]``.
+        frame_s: frame duration :math:`T` in seconds, in ``(0, 1000]``.
+        snr_gap_db: SNR gap :math:`\Gamma` in dB, in ``[0, 100]``.
         use_trace_capacity: prefer ``state.capacity_bits`` when present (default ``True``).
 
     Example:
@@ -168,16 +298,12 @@ class ShannonPHY:
         snr_gap_db: float = 0.0,
         use_trace_capacity: bool = True,
     ) -> None:
-        if not (bandwidth_hz > 0 and math.isfinite(bandwidth_hz)):
-            raise ValueError(f"bandwidth_hz: must be a finite positive number, got {bandwidth_hz}")
-        if not (frame_s > 0 and math.isfinite(frame_s)):
-            raise ValueError(f"frame_s: must be a finite positive number, got {frame_s}")
-        if not (snr_gap_db >= 0 and math.isfinite(snr_gap_db)):
-            raise ValueError(f"snr_gap_db: must be finite and >= 0, got {snr_gap_db}")
-        self.bandwidth_hz = float(bandwidth_hz)
-        self.frame_s = float(frame_s)
-        self.snr_gap_db = float(snr_gap_db)
-        self.use_trace_capacity = bool(use_trace_capacity)
+        # the scenario's bounds (commsldr.scenario.bounds): B·T stays a finite channel-use count
+        self.bandwidth_hz = check_real("bandwidth_hz", bandwidth_hz, low=0.0, low_open=True,
+                                       high=1e12)
+        self.frame_s = check_real("frame_s", frame_s, low=0.0, low_open=True, high=1e3)
+        self.snr_gap_db = check_real("snr_gap_db", snr_gap_db, low=0.0, high=100.0)
+        self.use_trace_capacity = check_flag("use_trace_capacity", use_trace_capacity)
         self.stateless = True  # no memory across frames: outcomes may be drawn in any order
 
     @property
@@ -195,6 +321,7 @@ class ShannonPHY:
         channels' documented [-200, 200] dB (``outage-aware``'s quadrature at a large error
         std, a ``noisy`` estimate). A finite ``x`` is capped at :data:`MAX_DECADES` decades so
         that the product with ``B·T`` stays finite; ``+inf`` gives ``inf``, ``-inf`` gives 0.
+        NaN is refused (``ValueError`` naming ``snr_db``): it is no SNR.
 
         Input:
             snr_db (``float`` or ``float64 [...]``, dB): SNR of the frames.
@@ -202,7 +329,7 @@ class ShannonPHY:
         Output:
             ``float`` or ``float64 [...]`` (bits): ``B·T·log2(1 + 10^((snr_db − Γ)/10))``.
         """
-        x = (np.asarray(snr_db, dtype=np.float64) - self.snr_gap_db) / 10.0  # decades
+        x = (check_snr_db(snr_db) - self.snr_gap_db) / 10.0  # decades
         high = x > _LINEAR_DECADES
         snr = np.power(10.0, np.where(high, 0.0, x))
         capped = np.where(np.isposinf(x), x, np.minimum(x, MAX_DECADES))
@@ -211,9 +338,11 @@ class ShannonPHY:
         return float(cap) if np.ndim(cap) == 0 else cap
 
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray:
-        """``1.0`` where a packet of ``packet_bits [P]`` fits at ``snr_db``, else ``0.0``."""
-        bits = np.asarray(packet_bits, dtype=np.float64)
-        return (bits <= self.capacity_bits(float(snr_db))).astype(np.float64)
+        """``1.0`` where a packet of ``packet_bits [P]`` fits at ``snr_db``, else ``0.0``.
+
+        ``packet_bits`` must be finite and ``>= 0``, ``snr_db`` a number that is not NaN."""
+        bits = check_packet_bits(packet_bits)
+        return (bits <= self.capacity_bits(_snr_scalar(snr_db))).astype(np.float64)
 
     def frame_capacity_bits(self, state: LinkState) -> np.ndarray:
         """Bits each frame carries, ``float64 [F]``: the trace's ``capacity_bits`` if present

@@ -43,14 +43,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from commsldr.link.frame_record import FrameRecords, deliver_frames
+from commsldr.link.frame_record import FrameRecords, choose_point, deliver_frames
 from commsldr.link.harq_loop import (
     HARQFeedback,
     HARQTiming,
     notify_harq_feedback,
     simulate_harq_loop,
 )
-from commsldr.link.phy import PHY, PHYResult
+from commsldr.link.phy import PHY, PHYResult, check_integer
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPoint, OperatingPointTable
 from commsldr_channels import LinkState
@@ -198,6 +198,11 @@ def simulate(
             HARQ round-trip time, parallel processes and re-picks of the menu point
             (:mod:`commsldr.link.harq_loop`).
 
+    The counts (``images_per_packet``, ``max_attempts``, ``deadline_frames``,
+    ``packet_interval_frames``) and ``seed`` (``>= 0``) are whole numbers: an integral float such
+    as ``2.0`` counts as ``2``; ``1.5``, NaN, inf and ``bool`` raise a ``ValueError`` naming the
+    argument.
+
     Every transmission's ACK/NACK reaches ``csi_model.feedback`` and, where defined,
     ``csi_model.harq_feedback`` / ``policy.harq_feedback``
     (:class:`~commsldr.link.harq_loop.HARQFeedback`: attempt number, process, final).
@@ -220,12 +225,12 @@ def simulate(
         raise ValueError(f"fallback: must be one of {FALLBACKS}, got {fallback!r}")
     if fallback == "prior" and table.prior_class is None:
         raise ValueError("fallback: 'prior' needs a table built with the training labels (prior_class)")
-    if int(max_attempts) < 1:
-        raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
-    if int(deadline_frames) < 1:
-        raise ValueError(f"deadline_frames: must be >= 1, got {deadline_frames}")
-    if int(packet_interval_frames) < 1:
-        raise ValueError(f"packet_interval_frames: must be >= 1, got {packet_interval_frames}")
+    # whole numbers (2.0 from YAML is 2; 1.5, NaN and inf are refused, never truncated)
+    images_per_packet = check_integer("images_per_packet", images_per_packet, low=1)
+    max_attempts = check_integer("max_attempts", max_attempts, low=1)
+    deadline_frames = check_integer("deadline_frames", deadline_frames, low=1)
+    packet_interval_frames = check_integer("packet_interval_frames", packet_interval_frames, low=1)
+    seed = check_integer("seed", seed, low=0)
     if not isinstance(policy, PolicyLike):
         raise TypeError("policy: needs reset() and choose(csi)")
     groups, packet_bits = table.packets(images_per_packet)
@@ -266,7 +271,7 @@ def _simulate_static(table: OperatingPointTable, states: LinkState, phy: PHY, po
                      groups: np.ndarray, packet_bits: np.ndarray, schedule: np.ndarray,
                      g_phy: torch.Generator, fallback: str, m: int,
                      csi_state: LinkState | None) -> SimulationResult:
-    p = table.index_of(policy.choose(None))
+    p = choose_point(policy, table, None)
     bits = packet_bits[p, schedule]
     res: PHYResult = deliver_frames(phy, bits, states, g_phy, csi_state)
     correct = table.correct[p][groups[schedule]].sum(axis=1)
@@ -314,7 +319,7 @@ def _simulate_loop(table: OperatingPointTable, states: LinkState, phy: PHY, poli
             gen = queue.popleft()
             sizes = packet_bits[:, schedule[gen]]
             csi = csi_model.observe(t, packet_bits=sizes.astype(np.float64)) if csi_model else None
-            p = table.index_of(policy.choose(csi))
+            p = choose_point(policy, table, csi)
             active = (gen, p, 0)
         gen, p, tries = active
         g = schedule[gen]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,9 @@ class OperatingPoint:
             raise ValueError(f"k: must be >= 1, got {self.k}")
         if int(self.scale_index) < 0:
             raise ValueError(f"scale_index: must be >= 0, got {self.scale_index}")
+        if isinstance(self.scale, bool) or not (math.isfinite(float(self.scale))
+                                                and float(self.scale) > 0):
+            raise ValueError(f"scale: must be a finite number > 0, got {self.scale!r}")
 
 
 class OperatingPointTable:

@@ -74,6 +74,8 @@ def construct(cls: type[T], params: Params, key: str, what: str) -> T:
 def phy_class(name: str) -> type:
     """The ``commsldr.link`` class of PHY mode ``name``."""
     names = PHY_REGISTRY.names()
+    if name in (broken := PHY_REGISTRY.failures()):  # a plug-in that failed to import: say why
+        raise ScenarioError("link.phy", broken[name])
     if name not in names:
         raise ScenarioError("link.phy", f"{show(name)} is not allowed; allowed values: {', '.join(names)}")
     try:

@@ -40,7 +40,7 @@ from commsldr.train.checks import (
     test_set_size,
 )
 from commsldr.train.config import TrainConfigError
-from commsldr_channels import get_channel_class, list_channels
+from commsldr_channels import CHANNELS, get_channel_class, list_channels
 
 __all__ = ["check_scenario", "check_schemes", "check_writable", "SAFE_NAME"]
 
@@ -200,7 +200,10 @@ def check_scenario(sc: Scenario) -> None:
     if not sc.channels:
         raise ScenarioError("channels", "needs at least one channel (label: {type: NAME, ...})")
     valid = list_channels()
+    broken = CHANNELS.failures()  # plug-ins that failed to import: say why, not "not allowed"
     for label, ch in sc.channels.items():
+        if ch.type in broken:
+            raise ScenarioError(f"channels.{label}.type", broken[ch.type])
         if ch.type not in valid:
             raise ScenarioError(f"channels.{label}.type", f"{show(ch.type)} is not allowed; allowed "
                                                          f"values: {', '.join(valid)}")

@@ -149,3 +149,16 @@ def test_an_operating_point_scale_is_a_finite_positive_number(scale):
 
     with pytest.raises(ValueError, match=r"^scale: must be a finite number > 0"):
         OperatingPoint(k=8, scale_index=0, scale=scale)
+
+
+@pytest.mark.parametrize("gap_db", [0.0, 3.0])
+def test_shannon_capacity_of_one_snr_equals_the_array_path(gap_db):
+    """The scalar fast path (a policy's query, once per frame) gives the array path's bits."""
+    phy = ShannonPHY(bandwidth_hz=1e5, frame_s=1e-3, snr_gap_db=gap_db)
+    grid = np.concatenate([np.linspace(-250.0, 250.0, 20001),
+                           [-INF, INF, 2999.9, 3000.0, 3003.0, 1e6, 1e300, -1e300, 0.0]])
+    scalar = np.array([phy.capacity_bits(float(v)) for v in grid])
+    assert np.array_equal(phy.capacity_bits(grid), scalar)
+    assert all(type(phy.capacity_bits(float(v))) is float for v in grid[:3])
+    with pytest.raises(ValueError, match="^snr_db: NaN"):
+        phy.capacity_bits(NAN)

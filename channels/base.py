@@ -39,6 +39,10 @@ class ChannelParameterError(ValueError):
     """A channel model was given an invalid parameter; the message starts with its name."""
 
 
+#: the dataclass field names of LinkState and each subclass (``fields()`` per frame is slow)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass
 class LinkState:
     """Per-frame link state produced by :meth:`Channel.states`.
@@ -113,14 +117,27 @@ class LinkState:
         return tuple(self._tensors())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
-        }
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:  # a subclass (e.g. the cell's GrantState) may add fields
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
+        return {name: value for name in names if (value := getattr(self, name)) is not None}
+
+    @classmethod
+    def _unchecked(cls, tensors: dict[str, torch.Tensor]) -> LinkState:
+        """A state of tensors sliced out of a checked state (1-D, same dtypes and length, the
+        values a subset): built without checking them again, since the simulators slice one
+        frame at a time."""
+        state = object.__new__(cls)
+        for name in _FIELD_DTYPES:
+            object.__setattr__(state, name, tensors.get(name))
+        return state
 
     def __getitem__(self, index: int | slice | torch.Tensor | Sequence[int]) -> LinkState:
         """Select frames (slice, index tensor or boolean mask); an int keeps a length-1 state."""
         if isinstance(index, int):
             index = slice(index, index + 1 if index != -1 else None)
+        if isinstance(index, slice):  # a slice of checked values: nothing to check again
+            return LinkState._unchecked({k: v[index] for k, v in self._tensors().items()})
         return LinkState(**{k: v[index] for k, v in self._tensors().items()})
 
     def to(self, device: torch.device | str) -> LinkState:

@@ -270,6 +270,13 @@ class NRPHY:
     def capacity_bits(self, snr_db: float | np.ndarray) -> float | np.ndarray:
         """TBS (bits) of the MCS inner-loop link adaptation picks at ``snr_db`` (0 where no MCS
         meets the target; ``snr_db`` may be ``±inf``, NaN is refused)."""
+        if type(snr_db) is float and snr_db == snr_db:  # a policy's scalar query, every frame
+            if self.link_adaptation == "fixed":
+                mcs = int(self.mcs_index)
+            else:  # _illa of one SNR: the highest valid MCS whose threshold it reaches
+                usable = np.flatnonzero((snr_db >= self.threshold_snr_db) & self.mcs_valid)
+                mcs = int(usable[-1]) if usable.size else -1
+            return float(self.tbs_bits[min(mcs, 28)]) if mcs >= 0 else 0.0
         snr = np.atleast_1d(check_snr_db(snr_db))
         cap = self._tbs(self._adapted_mcs(snr)).astype(np.float64)
         return float(cap[0]) if np.ndim(snr_db) == 0 else cap.reshape(np.shape(snr_db))

@@ -64,3 +64,20 @@ def test_trace_random_offset_must_be_a_bool(tmp_path: Path, kind, text, value):
         create_channel(kind, path=trace, frame_s=0.5, random_offset=value)
     assert create_channel(kind, path=trace, frame_s=0.5,
                           random_offset=np.bool_(False)).random_offset is False
+
+
+def test_a_slice_of_a_state_equals_the_checked_state_of_the_sliced_tensors():
+    import torch
+
+    from commsldr_channels import LinkState
+
+    s = LinkState(snr_db=torch.arange(6, dtype=torch.float32),
+                  erased=torch.tensor([0, 1, 0, 0, 1, 0], dtype=torch.bool))
+    for index in (3, -1, slice(1, 4), slice(None, None, 2)):
+        expect = slice(index, index + 1 if index != -1 else None) if isinstance(index, int) \
+            else index
+        got = s[index]
+        assert type(got) is LinkState and got.defined() == ("snr_db", "erased")
+        assert torch.equal(got.snr_db, s.snr_db[expect]) and torch.equal(got.erased, s.erased[expect])
+    with pytest.raises(ValueError, match="1-D"):  # an index that is not a slice is checked
+        s[torch.tensor(2)]

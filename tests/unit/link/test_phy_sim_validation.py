@@ -162,3 +162,16 @@ def test_shannon_capacity_of_one_snr_equals_the_array_path(gap_db):
     assert all(type(phy.capacity_bits(float(v))) is float for v in grid[:3])
     with pytest.raises(ValueError, match="^snr_db: NaN"):
         phy.capacity_bits(NAN)
+
+
+@pytest.mark.parametrize("kw", [{}, {"link_adaptation": "fixed", "mcs_index": 9},
+                                {"link_adaptation": "olla"}, {"mcs_table_index": 2}])
+def test_nr_capacity_of_one_snr_equals_the_array_path(kw):
+    from commsldr.registry import PHYS
+
+    phy = PHYS.create("nr", **kw)
+    grid = np.concatenate([np.linspace(-30.0, 40.0, 7001), [-INF, INF, 1e300, -1e300]])
+    scalar = np.array([phy.capacity_bits(float(v)) for v in grid])
+    assert np.array_equal(phy.capacity_bits(grid), scalar)
+    with pytest.raises(ValueError, match="^snr_db: NaN"):
+        phy.capacity_bits(NAN)

@@ -460,9 +460,13 @@ def source_summary(target: str) -> str | None:
     mod = sys.modules.get(module)
     if mod is not None:
         try:
-            return first_line(resolve(target).__doc__)
-        except AttributeError:
+            obj = resolve(target)
+        except (AttributeError, ImportError, ValueError):
             return None
+        # only a class or function defines the entry (a module attribute such as ``thing =
+        # None`` does not, though ``None.__doc__`` is text)
+        return first_line(obj.__doc__) if isinstance(obj, type) or inspect.isfunction(obj) \
+            else None
     path = module_file(module)
     if path is None:
         return None

@@ -310,3 +310,17 @@ def test_custom_channel_tutorial_code_runs(tmp_path: Path) -> None:
                           cwd=tmp_path, timeout=180,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_an_imported_module_attribute_that_is_no_class_defines_no_entry(tmp_path, monkeypatch):
+    """Once a plug-in's module is imported, a non-class attribute still fails the cheap check
+    (``None.__doc__`` is text: the order of tests once decided whether it was listed)."""
+    from commsldr_channels.registry import source_summary
+
+    (tmp_path / "fakebroken_imported.py").write_text('thing = None\n\nclass K:\n    """Doc."""\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fakebroken_imported", raising=False)
+    for _ in range(2):  # from the source, then from the imported module
+        assert source_summary("fakebroken_imported:thing") is None
+        assert source_summary("fakebroken_imported:K") == "Doc."
+        __import__("fakebroken_imported")

@@ -42,7 +42,6 @@ average, as in 5G NR; with inner-loop or fixed link adaptation the MCS stays the
 from __future__ import annotations
 
 import math
-import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -50,6 +49,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from commsldr.registry import CSI_MODELS
+from commsldr.scalars import as_integer, as_real, is_flag
 
 #: largest CSI error std (``noisy.std_db``) and ACK/NACK step (``ack-nack.step_db``), in dB: far
 #: beyond any estimator; a ``noisy`` capacity estimate ``C·10^(e/10)`` (``C <= 1e15`` bits) then
@@ -73,41 +73,13 @@ __all__ = [
 ]
 
 
-def _scalar(value: Any) -> Any:
-    if hasattr(value, "ndim") and hasattr(value, "item") and value.ndim == 0:  # 0-d tensor/array
-        return value.item()
-    return value
-
-
-def whole_number(value: Any) -> int | None:
-    """``value`` as an ``int`` when it is a whole number (Python/NumPy integers, 0-d integer
-    tensors, integral floats such as ``2.0``), else ``None`` (``bool``, ``1.5``, NaN, strings):
-    a count or index is never truncated."""
-    value = _scalar(value)
-    if isinstance(value, bool | np.bool_):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        v = float(value)
-        return int(v) if math.isfinite(v) and v.is_integer() else None
-    return None
-
-
-def real_number(value: Any) -> float | None:
-    """``value`` as a ``float`` when it is a real number (NaN/inf included; not ``bool`` or a
-    string), else ``None``."""
-    value = _scalar(value)
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond the float range
-        return math.inf if value > 0 else -math.inf
+#: whole and real numbers read without truncation (:mod:`commsldr.scalars`), under the names
+#: this package uses
+whole_number, real_number = as_integer, as_real
 
 
 def _is_bool(value: Any) -> bool:
-    return isinstance(_scalar(value), bool | np.bool_)
+    return is_flag(value)
 
 
 @dataclass(frozen=True)

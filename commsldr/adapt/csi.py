@@ -73,15 +73,6 @@ __all__ = [
 ]
 
 
-#: whole and real numbers read without truncation (:mod:`commsldr.scalars`), under the names
-#: this package uses
-whole_number, real_number = as_integer, as_real
-
-
-def _is_bool(value: Any) -> bool:
-    return is_flag(value)
-
-
 @dataclass(frozen=True)
 class CSI:
     """What the sender knows when it chooses the operating point of frame ``frame``.
@@ -123,7 +114,7 @@ class CSI:
         for name, low in (("frame", 0), ("attempt", 1), ("harq_process", 0)):
             value = getattr(self, name)
             if type(value) is not int or value < low:  # fast path: a plain int in range
-                v = whole_number(value)
+                v = as_integer(value)
                 if v is None or v < low:
                     raise ValueError(f"CSI.{name}: must be an integer >= {low}, got {value!r}")
         for name in ("snr_db", "capacity_bits"):
@@ -131,18 +122,18 @@ class CSI:
             if value is None or (type(value) is float and -math.inf < value < math.inf
                                  and (name == "snr_db" or value >= 0)):
                 continue  # fast path: no estimate, or a plain finite float
-            v = real_number(value)
+            v = as_real(value)
             if v is None or not math.isfinite(v) or (name == "capacity_bits" and v < 0):
                 allowed = "finite and >= 0 (bits)" if name == "capacity_bits" else "finite (dB)"
                 raise ValueError(f"CSI.{name}: must be None or a number, {allowed}, got "
                                  f"{value!r}")
-        std = self.snr_std_db if type(self.snr_std_db) is float else real_number(self.snr_std_db)
+        std = self.snr_std_db if type(self.snr_std_db) is float else as_real(self.snr_std_db)
         if std is None or not 0.0 <= std <= MAX_ERROR_DB:
             raise ValueError(f"CSI.snr_std_db: must be a number in [0, {MAX_ERROR_DB:g}] dB, got "
                              f"{self.snr_std_db!r}")
-        if self.ack is not None and type(self.ack) is not bool and not _is_bool(self.ack):
+        if self.ack is not None and type(self.ack) is not bool and not is_flag(self.ack):
             raise ValueError(f"CSI.ack: must be None or true/false, got {self.ack!r}")
-        if type(self.erased) is not bool and not _is_bool(self.erased):
+        if type(self.erased) is not bool and not is_flag(self.erased):
             raise ValueError(f"CSI.erased: must be true or false, got {self.erased!r}")
 
     @property
@@ -251,7 +242,7 @@ class CSIModel(ABC):
         if not self._has_trace:
             raise RuntimeError(f"CSI model {self.name!r}: call reset(state, generator) with the "
                                f"trace before observe()")
-        frame = t if type(t) is int else whole_number(t)
+        frame = t if type(t) is int else as_integer(t)
         if frame is None or frame < 0 or (bounded and frame >= self._num_frames):
             allowed = f"in [0, {self._num_frames}) (the trace of the last reset)" if bounded \
                 else ">= 0"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from commsldr.adapt.csi import real_number, whole_number
+from commsldr.scalars import as_integer, as_real
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -71,7 +71,7 @@ class PointMenu:
                 raise TypeError(f"PointMenu: points[{i}] must be an operating point "
                                 f"(commsldr.link.OperatingPoint with k, scale_index, scale), got "
                                 f"{type(p).__name__} {p!r}")
-            k, scale = whole_number(p.k), real_number(p.scale)
+            k, scale = as_integer(p.k), as_real(p.scale)
             if k is None or k < 1 or scale is None or not (math.isfinite(scale) and scale > 0):
                 raise ValueError(f"PointMenu: points[{i}] needs k an integer >= 1 and scale a "
                                  f"finite number > 0, got {p!r}")
@@ -85,7 +85,7 @@ class PointMenu:
             raise ValueError("PointMenu: accuracy must lie in [0, 1]")
         if np.any(bits <= 0) or not np.all(np.isfinite(bits)):
             raise ValueError("PointMenu: packet_bits must be positive and finite")
-        fb = real_number(self.fallback_accuracy)
+        fb = as_real(self.fallback_accuracy)
         if fb is None or not 0 <= fb <= 1:
             raise ValueError(f"PointMenu: fallback_accuracy must be a number in [0, 1], got "
                              f"{self.fallback_accuracy!r}")
@@ -121,7 +121,7 @@ class PointMenu:
     def variant_of(self, index: int) -> int:
         """The encoder variant k of point ``index`` (a menu index in ``[0, P)``; a negative
         index is refused, not counted from the end)."""
-        i = index if type(index) is int else whole_number(index)
+        i = index if type(index) is int else as_integer(index)
         if i is None or not 0 <= i < len(self._k):
             raise ValueError(f"index: must be a menu index, an integer in [0, {len(self._k)}), "
                              f"got {index!r}")

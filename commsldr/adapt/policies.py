@@ -125,8 +125,30 @@ class Policy(ABC):
         Output:
             :class:`~commsldr.link.OperatingPoint`: one of the bound menu's ``P`` points
             (``k`` latent entries, ``scale_index``, ``scale``).
+
+        Raises:
+            TypeError: ``choose_index`` returned a non-integer (or a bool).
+            ValueError: ``choose_index`` returned an index outside ``[0, P)`` (a plug-in's
+                ``-1`` would otherwise pick the last point silently). Each message names the
+                policy, what it returned and what is allowed.
         """
-        return self.menu.points[self.choose_index(csi)]
+        index = self.choose_index(csi)
+        points = self.menu.points
+        if isinstance(index, bool | np.bool_) or not isinstance(index, int | np.integer):
+            raise TypeError(f"policy {self._label()!r}: choose_index() returned {index!r} "
+                            f"({type(index).__name__}); it must return an int menu index in "
+                            f"[0, {len(points) - 1}]")
+        if not 0 <= index < len(points):
+            raise ValueError(f"policy {self._label()!r}: choose_index() returned {index!r}; it "
+                             f"must be a menu index in [0, {len(points) - 1}] (the menu has "
+                             f"{len(points)} points)")
+        return points[index]
+
+    def _label(self) -> str:
+        """The class's own registered name (not one inherited from a registered parent), else
+        the class name: what messages call this policy."""
+        name = vars(self).get("name") or vars(type(self)).get("name")
+        return name if isinstance(name, str) and name else type(self).__name__
 
     # -- helpers -------------------------------------------------------------------------------
     def packet_bits(self, csi: CSI) -> np.ndarray:

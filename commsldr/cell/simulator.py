@@ -50,9 +50,9 @@ from commsldr.cell.power import uplink_power_w
 from commsldr.cell.schedulers import SchedulerContext, create_scheduler
 from commsldr.cell.topology import Topology, drop
 from commsldr.errors import show
-from commsldr.link.phy import check_integer
 from commsldr.link.simulator import simulate
 from commsldr.link.table import OperatingPointTable
+from commsldr.scalars import check_integer
 
 __all__ = ["RadioResult", "CellResult", "simulate_radio", "simulate_cell", "sensor_seeds",
            "phy_uniforms", "SENSOR_COLUMNS", "CELL_COLUMNS", "jain_index"]

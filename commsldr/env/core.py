@@ -42,8 +42,9 @@ import torch
 from commsldr.adapt.csi import CSIModel, create_csi_model
 from commsldr.adapt.features import FeatureState, ObservationSpec
 from commsldr.errors import UserError
-from commsldr.link.phy import ShannonPHY, as_integer, as_real, state_array
+from commsldr.link.phy import ShannonPHY, state_array
 from commsldr.link.table import OperatingPointTable
+from commsldr.scalars import as_integer, as_real
 from commsldr_channels import LinkState
 
 __all__ = ["EnvError", "LinkBatch", "MAX_COST_PER_KBIT"]

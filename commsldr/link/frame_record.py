@@ -13,7 +13,6 @@ all build their result here.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,33 +61,14 @@ def check_phy_result(phy: Any, result: Any, num_frames: int) -> PHYResult:
 
 
 def choose_point(policy: Any, table: OperatingPointTable, csi: Any) -> int:
-    """The table index of the operating point ``policy`` chooses for ``csi``.
-
-    A :class:`commsldr.adapt.Policy` that keeps the base ``choose`` is asked for its
-    ``choose_index``, which must be a menu index: an ``int`` (numpy integers too, not a bool) in
-    ``[0, P)``; any other policy's ``choose`` must return one of the table's points.
+    """The table index of the operating point ``policy`` chooses for ``csi``
+    (:meth:`commsldr.adapt.Policy.choose` checks a ``choose_index`` answer itself).
 
     Raises:
-        TypeError: ``choose_index`` returned a non-integer (or a bool).
-        ValueError: the index is out of range, or ``choose`` returned a point not in the table
-            (each message names the policy, what it returned and what is allowed).
+        ValueError: ``choose`` returned a point not in the table (the message names the
+            policy, what it returned and the table's points).
     """
-    mod = sys.modules.get("commsldr.adapt.policies")  # never imported here: no import cycle
-    if mod is not None and isinstance(policy, mod.Policy) and type(policy).choose is \
-            mod.Policy.choose:
-        index = policy.choose_index(csi)
-        points = policy.menu.points
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"{_label(policy, 'policy')}: choose_index() returned {index!r} "
-                            f"({type(index).__name__}); it must return an int menu index in "
-                            f"[0, {len(points) - 1}]")
-        if not 0 <= index < len(points):
-            raise ValueError(f"{_label(policy, 'policy')}: choose_index() returned {index!r}; "
-                             f"it must be a menu index in [0, {len(points) - 1}] (the menu has "
-                             f"{len(points)} points)")
-        point = points[index]
-    else:
-        point = policy.choose(csi)
+    point = policy.choose(csi)
     try:
         return table.index_of(point)
     except (KeyError, TypeError):  # not a point of the table (or not even hashable)

@@ -45,16 +45,13 @@ from commsldr.link.harq import HARQConfig, combined_snr_db
 from commsldr.link.phy import (
     PHYResult,
     _snr_scalar,
-    as_integer,
     check_bits,
-    check_flag,
-    check_integer,
     check_packet_bits,
-    check_real,
     check_snr_db,
     state_array,
 )
 from commsldr.link.sionna_guard import sionna_phy
+from commsldr.scalars import as_integer, check_flag, check_integer, check_real
 from commsldr_channels import LinkState
 
 __all__ = ["NRPHY", "PRBAbstraction", "transport_blocks"]

@@ -23,18 +23,10 @@ import numpy as np
 import torch
 
 from commsldr.errors import show
-from commsldr.scalars import (  # re-exported: the link package's modules import them from here
-    as_integer,
-    as_real,
-    check_flag,
-    check_integer,
-    check_real,
-    is_flag,
-)
+from commsldr.scalars import check_flag, check_real
 from commsldr_channels import LinkState
 
 __all__ = ["MAX_DECADES", "PHY", "PHYResult", "ShannonPHY", "state_array", "check_bits",
-           "as_integer", "as_real", "is_flag", "check_integer", "check_real", "check_flag",
            "check_snr_db", "check_packet_bits"]
 
 #: above this many decades (``(snr_db - gap) / 10``) :meth:`ShannonPHY.capacity_bits` uses the

@@ -50,9 +50,10 @@ from commsldr.link.harq_loop import (
     notify_harq_feedback,
     simulate_harq_loop,
 )
-from commsldr.link.phy import PHY, PHYResult, check_integer
+from commsldr.link.phy import PHY, PHYResult
 from commsldr.link.sim_result import SimulationResult
 from commsldr.link.table import OperatingPoint, OperatingPointTable
+from commsldr.scalars import check_integer
 from commsldr_channels import LinkState
 
 __all__ = [

@@ -11,9 +11,9 @@ import torch
 
 from commsldr.adapt import PointMenu, create_csi_model, create_policy
 from commsldr.link import NRPHY, ShannonPHY, simulate
-from commsldr.link.phy import as_integer, as_real, is_flag
 from commsldr.link.synthetic_table import synthetic_table
 from commsldr.registry import PHYS
+from commsldr.scalars import as_integer, as_real, is_flag
 from commsldr_channels import LinkState
 
 NAN, INF = float("nan"), float("inf")

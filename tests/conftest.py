@@ -2,6 +2,9 @@
 
 ``load_script``: a function that loads ``scripts/<name>.py`` as a module.
 
+``tiny_scenario``: a function that returns a fresh copy of the smallest runnable scenario (one
+Rayleigh channel, one fixed policy, one seed, 50 frames) as a dict.
+
 ``tiny_trained``: a small SplitAutoencoder CE-trained on the synthetic dataset (a few seconds on
 one core), cached on disk so that the xdist workers and later sessions share one training run.
 
@@ -46,6 +49,25 @@ _threads = os.environ.get("COMMSLDR_TEST_TORCH_THREADS", "")
 _SUITE_THREADS = (int(_threads) if _threads
                   else (max(1, (os.cpu_count() or 1) // _workers) if _workers else 1))
 torch.set_num_threads(_SUITE_THREADS)
+
+
+_TINY_SCENARIO = {
+    "name": "tiny",
+    "data": {"train_per_class": 20, "test_per_class": 10},
+    "model": {"recipe": "ce", "train": {"epochs": 1, "latent_dim": 16}},
+    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0}},
+    "policies": {"fixed": {"type": "fixed", "k": 16, "scale": 1.0}},
+    "seeds": [0],
+    "frames": 50,
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_scenario() -> Callable[[], dict]:
+    """A function returning a fresh (deep) copy of the smallest runnable scenario dict."""
+    import copy
+
+    return lambda: copy.deepcopy(_TINY_SCENARIO)
 
 
 @pytest.fixture(autouse=True)

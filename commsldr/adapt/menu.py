@@ -36,6 +36,16 @@ class LinkModel(Protocol):
     def success_probability(self, packet_bits: np.ndarray, snr_db: float) -> np.ndarray: ...
 
 
+def _real_array(name: str, value: object) -> np.ndarray:
+    """``value`` as a flat float64 array when it holds real numbers only (no strings, bools or
+    objects: ``"0.5"`` is refused, not parsed), else a ``TypeError`` naming ``name``."""
+    arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"PointMenu: {name} must hold real numbers, got an array of "
+                        f"{arr.dtype.name if arr.dtype.kind != 'U' else 'strings'}")
+    return arr.astype(np.float64).reshape(-1)
+
+
 @dataclass(frozen=True)
 class PointMenu:
     """The operating points a sender can use, with what it knows about each.
@@ -57,8 +67,8 @@ class PointMenu:
     _k: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        acc = np.asarray(self.accuracy, dtype=np.float64).reshape(-1)
-        bits = np.asarray(self.packet_bits, dtype=np.float64).reshape(-1)
+        acc = _real_array("accuracy", self.accuracy)
+        bits = _real_array("packet_bits", self.packet_bits)
         try:
             points = tuple(self.points)
         except TypeError:

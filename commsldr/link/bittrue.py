@@ -40,9 +40,13 @@ from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_p
 from commsldr.link.harq import IR_RV_SEQUENCE, HARQConfig
 from commsldr.link.phy import PHYResult, check_bits, state_array
 from commsldr.link.sionna_guard import sionna_phy
+from commsldr.scalars import check_integer
 from commsldr_channels import Channel, LinkState
 
-__all__ = ["BitTruePHY"]
+__all__ = ["CRC_DEGREES", "BitTruePHY"]
+
+#: the CRCs of Sionna's ``CRCEncoder`` (TS 38.212 Sec. 5.1)
+CRC_DEGREES = ("CRC24A", "CRC24B", "CRC24C", "CRC16", "CRC11", "CRC6")
 
 
 class BitTruePHY:
@@ -89,19 +93,21 @@ class BitTruePHY:
     ) -> None:
         if not isinstance(channel, Channel):
             raise TypeError(f"channel: expected a commsldr_channels.Channel, got {type(channel).__name__}")
-        if not 12 <= int(cb_info_bits) <= 8448:
-            raise ValueError(f"cb_info_bits: must be in [12, 8448], got {cb_info_bits}")
-        if int(symbols_per_frame) <= 0:
-            raise ValueError(f"symbols_per_frame: must be > 0, got {symbols_per_frame}")
-        if int(num_iter) < 1:
-            raise ValueError(f"num_iter: must be >= 1, got {num_iter}")
+        cb_info_bits = check_integer("cb_info_bits", cb_info_bits, low=12, high=8448)
+        symbols_per_frame = check_integer("symbols_per_frame", symbols_per_frame, low=1)
+        num_iter = check_integer("num_iter", num_iter, low=1)
+        mcs_category = check_integer("mcs_category", mcs_category, low=0, high=1)
+        mcs_table_index = check_integer("mcs_table_index", mcs_table_index, low=1)
+        mcs_index = check_integer("mcs_index", mcs_index, low=0)
+        if crc_degree not in CRC_DEGREES:
+            raise ValueError(f"crc_degree: must be one of {', '.join(CRC_DEGREES)}, got {crc_degree!r}")
         phy = sionna_phy()
         try:
-            check_table(int(mcs_category), int(mcs_table_index))
+            check_table(mcs_category, mcs_table_index)
         except TableNotAvailable as err:
             raise ValueError(str(err)) from None
-        qms, rates = mcs_parameters(int(mcs_category), int(mcs_table_index))
-        if not (0 <= int(mcs_index) < 29 and qms[int(mcs_index)] > 0):
+        qms, rates = mcs_parameters(mcs_category, mcs_table_index)
+        if not (mcs_index < 29 and qms[mcs_index] > 0):
             raise ValueError(f"mcs_index: {mcs_index} is not valid for table {mcs_table_index}")
         qm, rate = int(qms[int(mcs_index)]), float(rates[int(mcs_index)])
         self.harq = HARQConfig.parse(harq)

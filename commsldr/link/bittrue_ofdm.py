@@ -35,8 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from commsldr.errors import show
 from commsldr.link.bittrue import BitTruePHY
 from commsldr.link.sionna_guard import sionna_phy
+from commsldr.scalars import as_integer, check_integer, check_real
 
 __all__ = ["CHANNEL_ESTIMATION", "DMRSGrid", "ls_channel_estimate", "block_errors_ofdm"]
 
@@ -64,14 +66,17 @@ class DMRSGrid:
     subcarrier_spacing_hz: float = 30e3
 
     def __post_init__(self) -> None:
-        if int(self.comb) < 1:
-            raise ValueError(f"comb: must be >= 1, got {self.comb}")
-        if int(self.num_subcarriers) < int(self.comb) + 1:
-            raise ValueError(f"num_subcarriers: must be >= comb + 1 = {int(self.comb) + 1} (two "
-                             f"pilots to interpolate), got {self.num_subcarriers}")
-        if not 0 <= int(self.dmrs_symbol) < int(self.num_ofdm_symbols):
-            raise ValueError(f"dmrs_symbol: must be in [0, {int(self.num_ofdm_symbols) - 1}], "
-                             f"got {self.dmrs_symbol}")
+        comb = check_integer("comb", self.comb, low=1)
+        num_ofdm_symbols = check_integer("num_ofdm_symbols", self.num_ofdm_symbols, low=1)
+        num_subcarriers = as_integer(self.num_subcarriers)
+        if num_subcarriers is None or num_subcarriers < comb + 1:
+            raise ValueError(f"num_subcarriers: must be an integer >= comb + 1 = {comb + 1} (two "
+                             f"pilots to interpolate), got {show(self.num_subcarriers)}")
+        dmrs_symbol = check_integer("dmrs_symbol", self.dmrs_symbol, low=0, high=num_ofdm_symbols - 1)
+        check_real("subcarrier_spacing_hz", self.subcarrier_spacing_hz, low=0.0, low_open=True)
+        for name, value in (("comb", comb), ("num_ofdm_symbols", num_ofdm_symbols),
+                            ("num_subcarriers", num_subcarriers), ("dmrs_symbol", dmrs_symbol)):
+            object.__setattr__(self, name, value)
 
     @property
     def pilot_mask(self) -> np.ndarray:

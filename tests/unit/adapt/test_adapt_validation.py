@@ -93,6 +93,15 @@ def test_menu_refuses_points_that_are_not_operating_points(menu):
         OperatingPoint(k=8, scale_index=0, scale=NAN)  # refused where it is made
 
 
+@pytest.mark.parametrize("field", ["accuracy", "packet_bits"])
+@pytest.mark.parametrize("bad", [["0.5"], [True], [None]])
+def test_menu_refuses_values_that_are_not_numbers(menu, field, bad):
+    values = {"accuracy": [0.5], "packet_bits": [100]}
+    values[field] = bad  # a string is refused, not parsed
+    with pytest.raises(TypeError, match=f"^PointMenu: {field} must hold real numbers"):
+        PointMenu(points=menu.points[:1], **values)
+
+
 @pytest.mark.parametrize("fb", ["0.1", NAN, -0.1, 1.5, None])
 def test_menu_refuses_a_bad_fallback_accuracy(menu, fb):
     with pytest.raises(ValueError, match="^PointMenu: fallback_accuracy must be a number"):

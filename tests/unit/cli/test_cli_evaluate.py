@@ -141,6 +141,23 @@ def test_a_dataset_with_other_classes_is_refused(tiny_trained, tmp_path, capsys)
     assert rc == 2 and "10 classes" in err and "3" in err
 
 
+def test_a_model_of_other_images_is_evaluated_with_a_warning(tiny_trained, tmp_path, capsys):
+    """A model trained on natural images scores near chance on the synthetic shapes (same class
+    count and size): the run says so instead of printing a bare 0 %."""
+    from commsldr.train.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(tiny_trained.checkpoint_path)
+    ckpt["train_config"] = {**ckpt["train_config"], "dataset": "cifar10"}
+    other = tmp_path / "natural.pt"
+    torch.save(ckpt, other)
+    rc, _, err = _run(capsys, str(other), "--dataset", "synthetic", "--test-per-class", "3")
+    assert rc == 0, err
+    assert "warning: natural.pt was trained on cifar10 images" in err.replace(str(other), "natural.pt")
+    rc, _, err = _run(capsys, str(tiny_trained.checkpoint_path), "--dataset", "synthetic",
+                      "--test-per-class", "3")
+    assert rc == 0 and "warning" not in err
+
+
 def test_help_needs_no_torch():
     import subprocess
     import sys

@@ -62,3 +62,13 @@ def test_bad_arguments():
         DMRSGrid(2)
     with pytest.raises(ValueError, match="^dmrs_symbol"):
         DMRSGrid(12, dmrs_symbol=14)
+    for kwargs, name in (({"num_subcarriers": 12.5}, "num_subcarriers"),
+                         ({"num_subcarriers": "12"}, "num_subcarriers"),
+                         ({"num_subcarriers": 12, "comb": True}, "comb"),
+                         ({"num_subcarriers": 12, "num_ofdm_symbols": 0}, "num_ofdm_symbols"),
+                         ({"num_subcarriers": 12, "dmrs_symbol": 1.5}, "dmrs_symbol"),
+                         ({"num_subcarriers": 12, "subcarrier_spacing_hz": float("nan")},
+                          "subcarrier_spacing_hz")):
+        with pytest.raises(ValueError, match=f"^{name}: must be"):
+            DMRSGrid(**kwargs)
+    assert DMRSGrid(np.int64(12), num_ofdm_symbols=14.0).num_ofdm_symbols == 14  # YAML's 14.0

@@ -50,6 +50,19 @@ def test_shannon_bad_parameters_name_the_parameter(kwargs, name):
         ShannonPHY(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, name", [
+    ({"mcs_index": 5.5}, "mcs_index"), ({"mcs_index": -1}, "mcs_index"),
+    ({"mcs_index": 28, "mcs_table_index": 2}, "mcs_index"),
+    ({"cb_info_bits": 11}, "cb_info_bits"), ({"cb_info_bits": "500"}, "cb_info_bits"),
+    ({"symbols_per_frame": 0}, "symbols_per_frame"), ({"num_iter": True}, "num_iter"),
+    ({"mcs_category": 2}, "mcs_category"), ({"mcs_table_index": 3}, "mcs_table_index"),
+    ({"crc_degree": "CRC99"}, "crc_degree")])
+def test_bittrue_bad_parameters_name_the_parameter(kwargs, name):
+    """Never truncated (5.5 used to become MCS 5) and never a Sionna error without the key."""
+    with pytest.raises(ValueError, match=f"^{name}: "):
+        BitTruePHY(create_channel("awgn"), **kwargs)
+
+
 def test_bad_packet_sizes_are_rejected():
     phy = ShannonPHY()
     with pytest.raises(ValueError, match="bits"):

@@ -30,23 +30,20 @@ from commsldr.scenario.runner import run_scenario
 
 cli = importlib.import_module("commsldr.cli.main")  # the module (commsldr.cli.main is also a function)
 PROC = os.path.isdir("/proc/self")  # a file system where mkdir fails even for root
-BASE = {
-    "name": "tiny",
-    "data": {"train_per_class": 20, "test_per_class": 10},
-    "model": {"recipe": "ce", "train": {"epochs": 1, "latent_dim": 16}},
-    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0}},
-    "policies": {"fixed": {"type": "fixed", "k": 16, "scale": 1.0}},
-    "seeds": [0],
-    "frames": 50,
-}
 
 
-def _scenario(tmp_path: Path, **sections: dict) -> dict:
-    raw = {**BASE, "outputs": {"dir": str(tmp_path / "runs")},
-           "model": {**BASE["model"], "cache_dir": str(tmp_path / "cache")}}
-    for key, value in sections.items():
-        raw[key] = {**raw[key], **value}
-    return raw
+@pytest.fixture
+def scenario(tmp_path: Path, tiny_scenario):
+    """The tiny scenario with its run and cache directories under ``tmp_path``, and the given
+    sections updated."""
+    def make(**sections: dict) -> dict:
+        raw = tiny_scenario()
+        raw["outputs"] = {"dir": str(tmp_path / "runs")}
+        raw["model"]["cache_dir"] = str(tmp_path / "cache")
+        for key, value in sections.items():
+            raw[key] = {**raw[key], **value}
+        return raw
+    return make
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc")
@@ -54,9 +51,9 @@ def _scenario(tmp_path: Path, **sections: dict) -> dict:
     ("model.cache_dir", "model", {"cache_dir": "/proc/commsldr-nope"}),
     ("outputs.dir", "outputs", {"dir": "/proc/commsldr-nope/runs"}),
 ])
-def test_check_refuses_a_directory_that_cannot_be_created(tmp_path, capsys, key, section, value):
+def test_check_refuses_a_directory_that_cannot_be_created(scenario, tmp_path, capsys, key, section, value):
     path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(_scenario(tmp_path, **{section: value})))
+    path.write_text(yaml.safe_dump(scenario(**{section: value})))
     assert cli.main(["run", str(path), "--check"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
@@ -76,8 +73,8 @@ def test_the_probe_leaves_nothing_behind(tmp_path):
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc")
-def test_a_run_refuses_a_cache_it_cannot_create_before_making_any_directory(tmp_path):
-    loaded = load_scenario(_scenario(tmp_path))
+def test_a_run_refuses_a_cache_it_cannot_create_before_making_any_directory(scenario, tmp_path):
+    loaded = load_scenario(scenario())
     loaded.scenario.model.cache_dir = "/proc/commsldr-nope"  # as if it changed after loading
     with pytest.raises(ScenarioError) as err:
         run_scenario(loaded, out=tmp_path / "new" / "run", progress=False, plot=False)
@@ -92,10 +89,10 @@ def _fail_with(exc: BaseException):
 
 
 @pytest.mark.parametrize("default_dir", [False, True])
-def test_a_run_that_stops_with_an_os_error_before_any_job_leaves_no_directory(
+def test_a_run_that_stops_with_an_os_error_before_any_job_leaves_no_directory(scenario,
         tmp_path, monkeypatch, default_dir):
     """The runner used to keep the directory for every OSError (e.g. the cache's mkdir)."""
-    loaded = load_scenario(_scenario(tmp_path))
+    loaded = load_scenario(scenario())
     monkeypatch.setattr(runner_module, "prepare_table", _fail_with(
         FileNotFoundError(errno.ENOENT, "No such file or directory", "/proc/nope")))
     out = None if default_dir else tmp_path / "new" / "deeper" / "run"
@@ -104,8 +101,8 @@ def test_a_run_that_stops_with_an_os_error_before_any_job_leaves_no_directory(
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no runs/, no new/
 
 
-def test_a_full_disk_keeps_the_directory_for_resume(tmp_path, monkeypatch):
-    loaded = load_scenario(_scenario(tmp_path))
+def test_a_full_disk_keeps_the_directory_for_resume(scenario, tmp_path, monkeypatch):
+    loaded = load_scenario(scenario())
     monkeypatch.setattr(runner_module, "prepare_table", _fail_with(
         OSError(errno.ENOSPC, "No space left on device")))
     out = tmp_path / "run"
@@ -136,9 +133,9 @@ def test_check_run_dir_refuses_what_the_run_refuses_with_the_same_message(tmp_pa
 @pytest.mark.skipif("check_run_dir" not in inspect.getsource(cli._cmd_run),
                     reason="commsldr/cli/main.py does not check --out under --check yet")
 @pytest.mark.parametrize("what", ["file", "full"])
-def test_check_refuses_an_out_the_run_would_refuse(tmp_path, capsys, what):
+def test_check_refuses_an_out_the_run_would_refuse(scenario, tmp_path, capsys, what):
     path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(_scenario(tmp_path)))
+    path.write_text(yaml.safe_dump(scenario()))
     out = tmp_path / "out"
     if what == "file":
         out.write_text("x")

@@ -21,20 +21,10 @@ from commsldr.scenario.plan import Job
 from commsldr.scenario.runner import make_run_dir, run_scenario
 from commsldr.scenario.store import RowStore
 
-BASE = {
-    "name": "tiny",
-    "data": {"train_per_class": 20, "test_per_class": 10},
-    "model": {"recipe": "ce", "train": {"epochs": 1, "latent_dim": 16}},
-    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0}},
-    "policies": {"fixed": {"type": "fixed", "k": 16, "scale": 1.0}},
-    "seeds": [0],
-    "frames": 50,
-}
-
 
 @pytest.fixture(scope="module")
-def loaded():
-    return load_scenario(BASE)
+def loaded(tiny_scenario):
+    return load_scenario(tiny_scenario())
 
 
 def _victim(tmp_path: Path) -> Path:

@@ -27,26 +27,21 @@ def evil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     return plugin, marker
 
 
-BASE = {
-    "name": "tiny",
-    "data": {"train_per_class": 20, "test_per_class": 10},
-    "model": {"recipe": "ce", "train": {"epochs": 1, "latent_dim": 16}},
-    "channels": {"ray": {"type": "rayleigh-block", "mean_snr_db": 10.0}},
-    "policies": {"fixed": {"type": "fixed", "k": 16, "scale": 1.0}},
-    "seeds": [0],
-    "frames": 50,
-}
 
 
-def _scenario(tmp_path: Path, plugins: list[str]) -> Path:
-    s = tmp_path / "s.yaml"
-    s.write_text(yaml.safe_dump({**BASE, "plugins": plugins}))
-    return s
+@pytest.fixture
+def scenario(tmp_path: Path, tiny_scenario):
+    """A function writing the tiny scenario with the given ``plugins`` to ``tmp_path/s.yaml``."""
+    def write(plugins: list[str]) -> Path:
+        s = tmp_path / "s.yaml"
+        s.write_text(yaml.safe_dump({**tiny_scenario(), "plugins": plugins}))
+        return s
+    return write
 
 
-def test_load_and_check_import_nothing_unasked(tmp_path, evil, capsys):
+def test_load_and_check_import_nothing_unasked(scenario, tmp_path, evil, capsys):
     plugin, marker = evil
-    s = _scenario(tmp_path, ["evil.py"])
+    s = scenario(["evil.py"])
     with pytest.raises(PluginNotAllowedError) as info:
         load_scenario(s)
     text = str(info.value)
@@ -68,27 +63,27 @@ def test_resume_of_a_shared_run_dir_imports_nothing(tmp_path, evil, capsys):
     assert not marker.exists()
 
 
-def test_module_names_are_refused_too_and_sys_path_is_untouched(tmp_path, evil, monkeypatch):
+def test_module_names_are_refused_too_and_sys_path_is_untouched(scenario, tmp_path, evil, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "filelock.py").write_text("raise SystemExit('the working directory was used')\n")
     before = list(sys.path)
     with pytest.raises(PluginNotAllowedError, match="the module 'json'"):
-        load_scenario(_scenario(tmp_path, ["json"]))
-    load_scenario(_scenario(tmp_path, ["json"]), allow_plugins=True)
+        load_scenario(scenario(["json"]))
+    load_scenario(scenario(["json"]), allow_plugins=True)
     assert sys.path == before  # the working directory was not put first
     import filelock  # noqa: F401  the real package, not ./filelock.py
 
     assert "site-packages" in filelock.__file__ or "dist-packages" in filelock.__file__
 
 
-def test_allow_plugins_runs_it(tmp_path, evil):
+def test_allow_plugins_runs_it(scenario, tmp_path, evil):
     plugin, marker = evil
-    load_scenario(_scenario(tmp_path, [str(plugin)]), allow_plugins=True)
+    load_scenario(scenario([str(plugin)]), allow_plugins=True)
     assert marker.read_text() == "executed"
 
 
 @pytest.mark.parametrize("entry", ["dir", "file", "env"])
-def test_the_allow_list_trusts_files_and_directories(tmp_path, evil, monkeypatch, entry):
+def test_the_allow_list_trusts_files_and_directories(scenario, tmp_path, evil, monkeypatch, entry):
     plugin, marker = evil
     trust = tmp_path / "trusted-plugins"
     if entry == "env":
@@ -96,7 +91,7 @@ def test_the_allow_list_trusts_files_and_directories(tmp_path, evil, monkeypatch
     else:
         trust.write_text(f"# mine\n{tmp_path if entry == 'dir' else plugin}  # ok\n")
         monkeypatch.setenv("COMMSLDR_TRUST_FILE", str(trust))
-    load_scenario(_scenario(tmp_path, ["evil.py"]))
+    load_scenario(scenario(["evil.py"]))
     assert marker.exists()
 
 

@@ -135,3 +135,40 @@ def test_documented_command(where, cmd, error, capsys, tmp_path, monkeypatch):
         want = error.split("...", 1)[0].rstrip().replace("~/", "")
         got = " ".join(err.split())
         assert " ".join(want.split()) in got, (want, got)
+
+
+_SCRIPT = re.compile(r"python (?:-X \w+ )?((?:scripts|benchmarks)/\w+\.py)([^`\n|#]*)")
+
+
+def _script_lines() -> list[tuple[str, str, list[str]]]:
+    """``(where, script, --options)`` of every ``python scripts/...`` or ``benchmarks/...``
+    line of the pages (fenced or inline, continuations joined)."""
+    out = []
+    for page in [*PAGES, REPO / "benchmarks" / "README.md"]:
+        if not page.is_file():
+            continue
+        text = page.read_text().replace("\\\n", " ")
+        for m in _SCRIPT.finditer(text):
+            options = re.findall(r"(?<!\S)(--[a-z][\w-]*)", m.group(2))
+            out.append((f"{page.relative_to(REPO).as_posix()}", m.group(1), options))
+    return out
+
+
+def test_documented_scripts_exist_and_take_their_options():
+    """Each ``--option`` a page gives a script is one the script defines (its source, or that of
+    a module of its folder it imports, names it)."""
+    lines = _script_lines()
+    assert len(lines) > 20
+    wrong = []
+    for where, script, options in lines:
+        path = REPO / script
+        if not path.is_file():
+            wrong.append(f"{where}: {script} does not exist")
+            continue
+        source = path.read_text()
+        for sibling in re.findall(r"^from (\w+) import", source, re.M):  # e.g. doc_numbers
+            if (path.parent / f"{sibling}.py").is_file():
+                source += (path.parent / f"{sibling}.py").read_text()
+        wrong += [f"{where}: {script} has no {o}" for o in options
+                  if f'"{o}"' not in source and f"'{o}'" not in source]
+    assert not wrong, "\n".join(wrong)

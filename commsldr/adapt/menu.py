@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from commsldr.scalars import as_integer, as_real
+from commsldr.scalars import as_integer, as_real, is_flag
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -37,12 +37,18 @@ class LinkModel(Protocol):
 
 
 def _real_array(name: str, value: object) -> np.ndarray:
-    """``value`` as a flat float64 array when it holds real numbers only (no strings, bools or
-    objects: ``"0.5"`` is refused, not parsed), else a ``TypeError`` naming ``name``."""
-    arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"PointMenu: {name} must hold real numbers, got an array of "
-                        f"{arr.dtype.name if arr.dtype.kind != 'U' else 'strings'}")
+    """``value`` as a flat float64 array when it holds real numbers only, else a ``TypeError``
+    naming ``name``: strings (``"0.5"`` is refused, not parsed), bools (also one among numbers:
+    ``[0.5, True]``) and other objects."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    mixed = arr.dtype.kind in "iuf" and not isinstance(value, np.ndarray) and any(
+        is_flag(v) for v in np.asarray(value, dtype=object).reshape(-1))
+    if arr.dtype.kind not in "iuf" or mixed:
+        what = ("strings" if arr.dtype.kind in "US" else "bool" if arr.dtype.kind == "b" or mixed
+                else arr.dtype.name)
+        raise TypeError(f"PointMenu: {name} must hold real numbers, got an array of {what}")
     return arr.astype(np.float64).reshape(-1)
 
 

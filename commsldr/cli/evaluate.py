@@ -158,7 +158,7 @@ def main(args: argparse.Namespace) -> int:
     from commsldr.data import load_dataset
     from commsldr.train.assess import assess
     from commsldr.train.bottleneck import load_entropy_bottleneck
-    from commsldr.train.checkpoint import CheckpointError, load_checkpoint, load_model
+    from commsldr.train.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 
     if args.dataset not in DATASET_NAMES:
         raise UserError("--dataset", f"{args.dataset!r} is not one of {', '.join(DATASET_NAMES)}")
@@ -178,19 +178,21 @@ def main(args: argparse.Namespace) -> int:
     test = load_dataset(args.dataset, "test", num_per_class=args.test_per_class, **data_kw)
     models = {}
     for name, path, _ in resolved:  # every model checked against the data before any work
-        model = models[name] = load_model(path)
+        ckpt = load_checkpoint(path)
+        model = models[name] = model_from_checkpoint(ckpt, path)
         if int(model.num_classes) != test.num_classes:
             raise UserError(name, f"classifies {model.num_classes} classes, the {args.dataset} "
                             f"test split has {test.num_classes}")
-        trained_on = (load_checkpoint(path).get("train_config") or {}).get("dataset")
-        if trained_on and (trained_on == "synthetic") != (args.dataset == "synthetic"):
-            print(f"commsldr evaluate: warning: {name} was trained on {trained_on} images; on "
-                  f"{args.dataset} images its labels mean other classes, so its accuracy there "
-                  "measures nothing it learned", file=sys.stderr)
         size = int(model.config.get("image_size") or test.images.shape[-1])
         if tuple(test.images.shape[-2:]) != (size, size):
             raise UserError(name, f"takes {size}x{size} images, the {args.dataset} test split "
                             f"has {test.images.shape[-2]}x{test.images.shape[-1]}")
+        trained = ckpt.get("train_config")
+        trained_on = trained.get("dataset") if isinstance(trained, dict) else None
+        if isinstance(trained_on, str) and (trained_on == "synthetic") != (args.dataset == "synthetic"):
+            print(f"commsldr evaluate: warning: {name} was trained on {trained_on} images; on "
+                  f"{args.dataset} images its labels mean other classes, so its accuracy there "
+                  "measures nothing it learned", file=sys.stderr)
     train = None
     if args.budgets:  # the scales / rate points are chosen on training images, never on test
         from commsldr.train.screening import CALIBRATION_PER_CLASS

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from commsldr.errors import show
 from commsldr.link.bler import TableNotAvailable, bler_model, check_table, mcs_parameters
 from commsldr.link.harq import IR_RV_SEQUENCE, HARQConfig
 from commsldr.link.phy import PHYResult, check_bits, state_array
@@ -100,7 +101,8 @@ class BitTruePHY:
         mcs_table_index = check_integer("mcs_table_index", mcs_table_index, low=1)
         mcs_index = check_integer("mcs_index", mcs_index, low=0)
         if crc_degree not in CRC_DEGREES:
-            raise ValueError(f"crc_degree: must be one of {', '.join(CRC_DEGREES)}, got {crc_degree!r}")
+            raise ValueError(f"crc_degree: must be one of {', '.join(CRC_DEGREES)}, got "
+                             f"{show(crc_degree)}")
         phy = sionna_phy()
         try:
             check_table(mcs_category, mcs_table_index)
@@ -109,26 +111,26 @@ class BitTruePHY:
         qms, rates = mcs_parameters(mcs_category, mcs_table_index)
         if not (mcs_index < 29 and qms[mcs_index] > 0):
             raise ValueError(f"mcs_index: {mcs_index} is not valid for table {mcs_table_index}")
-        qm, rate = int(qms[int(mcs_index)]), float(rates[int(mcs_index)])
+        qm, rate = int(qms[mcs_index]), float(rates[mcs_index])
         self.harq = HARQConfig.parse(harq)
         self.channel = channel
-        self.mcs_index = int(mcs_index)
-        self.mcs_table_index = int(mcs_table_index)
-        self.mcs_category = int(mcs_category)
-        self.num_bits_per_symbol = int(qm)
-        self.coderate = float(rate)
-        self.k = int(cb_info_bits)
+        self.mcs_index = mcs_index
+        self.mcs_table_index = mcs_table_index
+        self.mcs_category = mcs_category
+        self.num_bits_per_symbol = qm
+        self.coderate = rate
+        self.k = cb_info_bits
         # Coded bits per block: k / R rounded up to whole symbols (as Sionna's CodedAWGNChannelNR).
         self.n = int(math.ceil(self.k / self.coderate / self.num_bits_per_symbol)) * self.num_bits_per_symbol
         self.symbols_per_block = self.n // self.num_bits_per_symbol
-        self.symbols_per_frame = int(symbols_per_frame)
+        self.symbols_per_frame = symbols_per_frame
         self.max_blocks = self.symbols_per_frame // self.symbols_per_block
         if self.max_blocks < 1:
             raise ValueError(
                 f"symbols_per_frame: {symbols_per_frame} symbols cannot hold one code block of "
                 f"{self.symbols_per_block} symbols"
             )
-        self.num_iter = int(num_iter)
+        self.num_iter = num_iter
         #: drawn per frame by the simulator's loop (every LDPC run is real work)
         self.stateless = False
         self._bler = bler_model(self.mcs_category, self.mcs_table_index)

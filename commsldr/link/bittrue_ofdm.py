@@ -73,9 +73,11 @@ class DMRSGrid:
             raise ValueError(f"num_subcarriers: must be an integer >= comb + 1 = {comb + 1} (two "
                              f"pilots to interpolate), got {show(self.num_subcarriers)}")
         dmrs_symbol = check_integer("dmrs_symbol", self.dmrs_symbol, low=0, high=num_ofdm_symbols - 1)
-        check_real("subcarrier_spacing_hz", self.subcarrier_spacing_hz, low=0.0, low_open=True)
+        spacing = check_real("subcarrier_spacing_hz", self.subcarrier_spacing_hz, low=0.0,
+                             low_open=True)
         for name, value in (("comb", comb), ("num_ofdm_symbols", num_ofdm_symbols),
-                            ("num_subcarriers", num_subcarriers), ("dmrs_symbol", dmrs_symbol)):
+                            ("num_subcarriers", num_subcarriers), ("dmrs_symbol", dmrs_symbol),
+                            ("subcarrier_spacing_hz", spacing)):
             object.__setattr__(self, name, value)
 
     @property

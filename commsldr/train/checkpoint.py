@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write_text",
     "load_checkpoint",
     "load_model",
+    "model_from_checkpoint",
     "model_id",
     "save_checkpoint",
 ]
@@ -110,7 +111,13 @@ def load_model(path: str | os.PathLike[str], *, verify: bool = True) -> SplitAut
     Returns:
         The :class:`~commsldr.models.SplitAutoencoder` in eval mode, on the CPU.
     """
-    ckpt = load_checkpoint(path)
+    return model_from_checkpoint(load_checkpoint(path), path, verify=verify)
+
+
+def model_from_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike[str] = "<checkpoint>", *,
+                          verify: bool = True) -> SplitAutoencoder:
+    """:func:`load_model` of a checkpoint already read with :func:`load_checkpoint` (``path``
+    names it in errors)."""
     model = SplitAutoencoder.from_config(ckpt["config"])
     try:
         model.load_state_dict(ckpt["model_state"])

@@ -94,12 +94,13 @@ def test_menu_refuses_points_that_are_not_operating_points(menu):
 
 
 @pytest.mark.parametrize("field", ["accuracy", "packet_bits"])
-@pytest.mark.parametrize("bad", [["0.5"], [True], [None]])
+@pytest.mark.parametrize("bad", [["0.5", "0.5"], [True, False], [0.5, True], [None, 1],
+                                 [b"1", b"2"]])
 def test_menu_refuses_values_that_are_not_numbers(menu, field, bad):
-    values = {"accuracy": [0.5], "packet_bits": [100]}
-    values[field] = bad  # a string is refused, not parsed
+    values = {"accuracy": [0.5, 0.6], "packet_bits": [100, 200]}
+    values[field] = bad  # a string is refused, not parsed; a bool among numbers too
     with pytest.raises(TypeError, match=f"^PointMenu: {field} must hold real numbers"):
-        PointMenu(points=menu.points[:1], **values)
+        PointMenu(points=menu.points[:2], **values)
 
 
 @pytest.mark.parametrize("fb", ["0.1", NAN, -0.1, 1.5, None])

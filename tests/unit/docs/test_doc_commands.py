@@ -5,11 +5,12 @@ The command lines of the fenced blocks (backslash continuations joined, ``# comm
 are parsed by the CLI's own parser. ``list`` and ``describe`` commands run; ``run`` commands run
 with ``--check`` (the scenario is loaded and checked, nothing is simulated or written), and a
 ``train`` command quoted with its error with ``--print-config`` (checked, never trained). A command
-followed by the message it prints (a ``commsldr run: ...`` line, as a ``# comment`` or as the
-output of a ``$`` prompt) must fail with that message (up to a closing ``...``). The variables
-a block assigns are put in (``$C``); a line with the reader's own values (``$DATA``,
-``<timestamp>``) is parsed only; a line with a placeholder for an argument (``NAME``,
-``[options]``) or a file the reader makes (``my_study.yaml``) is not checked.
+followed by the message it prints (``commsldr run: ...``, as ``# comment`` lines or as the output
+of a ``$`` prompt) must fail with that message (up to a closing ``...``; the home folder written
+as ``~``). The variables a block assigns are put in (``$C``); a line with the reader's own values
+(``$DATA``, ``<timestamp>``) is parsed only; a line with a placeholder for an argument (``NAME``,
+``[options]``) or a file the reader makes (``my_study.yaml``) is not checked. The files the
+quoted errors are about (a scenario with a plug-in, a file that is not UTF-8) are made here.
 """
 
 from __future__ import annotations
@@ -19,17 +20,36 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[3]
 PAGES = [*sorted((REPO / "docs").rglob("*.md")), REPO / "README.md", REPO / "models" / "README.md"]
 _FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.S)
-#: words of a command that the reader replaces: the line is not run
+#: words of a command that the reader replaces: the line is not checked
 PLACEHOLDERS = re.compile(r"\bNAME\b|\bKIND\b|\bRUN_DIR\b|\[options\]|\.\.\.")
 #: scenario files the pages name as the reader's own (not in the repository)
-READERS_FILES = ("my_study.yaml", "shared/study.yaml", "downloads/s.yaml", "bad.yaml")
-
-
+READERS_FILES = ("my_study.yaml", "shared/study.yaml")
 _ASSIGNMENT = re.compile(r'^([A-Z]\w*)=("[^"]*"|\S+)', re.M)
+_ERROR = re.compile(r"commsldr \w+: ")
+
+
+def _downloaded_scenario(folder: Path) -> None:
+    """``downloads/s.yaml``: a scenario someone sent, with a plug-in beside it."""
+    (folder / "downloads").mkdir()
+    (folder / "downloads" / "evil.py").write_text("raise SystemExit('imported')\n")
+    scenario = {"name": "s", "extends": "quickstart", "plugins": ["evil.py"]}
+    (folder / "downloads" / "s.yaml").write_text(yaml.safe_dump(scenario))
+
+
+def _not_utf8(folder: Path) -> None:
+    """``bad.yaml``: byte 0xff at line 3, byte offset 47."""
+    head = b"name: bad\nframes: 50\n"
+    line3 = b"description: " + b"x" * (47 - len(head) - len(b"description: "))
+    (folder / "bad.yaml").write_bytes(head + line3 + b"\xff\n")
+
+
+#: files a quoted error is about, made in the test's folder (the working directory)
+MADE_FILES = {"downloads/s.yaml": _downloaded_scenario, "bad.yaml": _not_utf8}
 
 
 def _expand(cmd: str, variables: dict[str, str]) -> str:
@@ -44,6 +64,44 @@ def _expand(cmd: str, variables: dict[str, str]) -> str:
     return cmd
 
 
+def _logical_lines(block: str, first_line: int) -> list[tuple[int, str]]:
+    """``(line number, text)`` of a block's lines, a backslash continuation joined to its
+    first line."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for n, raw in enumerate(block.splitlines(), first_line):
+        start, text = pending if pending else (n, "")
+        text += raw
+        if raw.endswith("\\"):
+            pending = (start, text[:-1] + " ")
+            continue
+        pending = None
+        out.append((start, text))
+    return out
+
+
+def _quoted_error(lines: list[tuple[int, str]], i: int, prompt: bool) -> str | None:
+    """The message quoted after command line ``i``: the output lines after a ``$`` prompt, or
+    ``# commsldr ...:`` and the comment lines that continue it."""
+    after = [t.strip() for _, t in lines[i + 1:]]
+    if prompt:
+        quoted = []
+        for t in after:
+            if not t or t.startswith("$ "):
+                break
+            quoted.append(t)
+    elif after and after[0].startswith("# commsldr "):
+        quoted = [after[0][2:]]
+        for t in after[1:]:
+            if not t.startswith("# ") or t.startswith("# commsldr"):
+                break
+            quoted.append(t[2:])
+    else:
+        return None
+    message = " ".join(quoted)
+    return message if _ERROR.match(message) else None
+
+
 def _commands() -> list[tuple[str, str, str | None]]:
     """``(where, command line, expected error or None)`` of every documented command."""
     out = []
@@ -51,38 +109,43 @@ def _commands() -> list[tuple[str, str, str | None]]:
         text = page.read_text()
         for m in _FENCE.finditer(text):
             variables = dict(_ASSIGNMENT.findall(m.group(1)))
-            lines = m.group(1).replace("\\\n", " ").splitlines()
-            prompts = any(ln.lstrip().startswith("$ ") for ln in lines)
-            for i, line in enumerate(lines):
+            lines = _logical_lines(m.group(1), text[: m.start(1)].count("\n") + 1)
+            prompts = any(t.lstrip().startswith("$ ") for _, t in lines)
+            for i, (line_no, line) in enumerate(lines):
                 if prompts and not line.lstrip().startswith("$ "):
                     continue  # a line of output
-                cmd = re.sub(r"^\s*\$\s+", "", line)
-                if not re.match(r"\s*commsldr(\s|$)", cmd) or re.match(r"\s*commsldr \w+: ", cmd):
+                cmd = re.sub(r"^\s*\$\s+", "", line).strip()
+                if not re.match(r"commsldr(\s|$)", cmd) or _ERROR.match(cmd):
                     continue
-                nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-                if nxt.startswith("# commsldr "):  # a comment quoting the output
-                    nxt = nxt[2:]
-                elif not line.lstrip().startswith("$"):  # else only a prompt's output line
-                    nxt = ""
-                error = nxt if re.match(r"commsldr \w+: ", nxt) else None
-                line_no = text[: m.start()].count("\n") + 2 + i
                 out.append((f"{page.relative_to(REPO).as_posix()}:{line_no}",
-                            _expand(cmd.strip(), variables), error))
+                            _expand(cmd, variables), _quoted_error(lines, i, prompts)))
     return out
 
 
 COMMANDS = _commands()
 
 
-def test_the_pages_have_commands():
-    assert len(COMMANDS) > 60
-    assert sum(e is not None for _, _, e in COMMANDS) >= 4  # the quoted error messages
-
-
 def _argv(cmd: str) -> list[str]:
-    argv = shlex.split(cmd, comments=True)
+    argv = shlex.split(cmd.split(" > ", 1)[0], comments=True)
     assert argv[0] == "commsldr"
     return argv[1:]
+
+
+def _unchecked(cmd: str) -> str | None:
+    """Why a command line is not checked at all (else ``None``)."""
+    argv = _argv(cmd)
+    if PLACEHOLDERS.search(" ".join(argv)):
+        return "a placeholder the reader fills in"
+    if any(f in argv for f in READERS_FILES):
+        return "a scenario file of the reader's own"
+    return None
+
+
+def test_the_pages_have_commands_and_every_quoted_error_is_compared():
+    assert len(COMMANDS) > 60
+    quoted = [(w, c) for w, c, e in COMMANDS if e is not None]
+    assert len(quoted) >= 6
+    assert not [w for w, c in quoted if _unchecked(c) or "READERS_VALUE" in c or "<" in c]
 
 
 def _run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -100,24 +163,41 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
 def test_documented_command(where, cmd, error, capsys, tmp_path, monkeypatch):
     from commsldr.cli.main import build_parser
 
-    monkeypatch.chdir(REPO)
     monkeypatch.setenv("COMMSLDR_CACHE", str(tmp_path / "cache"))
-    argv = _argv(cmd.split(" > ", 1)[0])
-    if PLACEHOLDERS.search(" ".join(argv)):
-        pytest.skip("a placeholder the reader fills in")
-    if any(f in argv for f in READERS_FILES):
-        pytest.skip("a scenario file of the reader's own")
-    readers_value = "READERS_VALUE" in cmd or "<timestamp>" in cmd  # parsed, not run
-    if error is None:
-        try:
-            build_parser().parse_args(argv)
-        except SystemExit as e:  # --help and --version exit 0
-            assert e.code == 0, capsys.readouterr().err
-    command = argv[0] if argv else ""
-    if readers_value:
+    if _unchecked(cmd):
+        pytest.skip(_unchecked(cmd))
+    argv = _argv(cmd)
+    made = [f for f in MADE_FILES if f in argv]
+    if made:  # the file the message is about, in a folder of its own as the reader's home
+        home = tmp_path / "home"
+        home.mkdir()
+        for f in made:
+            MADE_FILES[f](home)
+        monkeypatch.chdir(home)
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+        monkeypatch.delenv("COMMSLDR_TRUST_FILE", raising=False)
+        monkeypatch.delenv("COMMSLDR_TRUSTED_PLUGINS", raising=False)
+    else:
+        monkeypatch.chdir(REPO)
+    try:
+        parsed = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help and --version exit 0
+        assert e.code == 0, capsys.readouterr().err
         return
+    if getattr(parsed, "models", None) and argv[0] == "evaluate":  # shipped names and files
+        from commsldr.cli.evaluate import _resolve
+
+        for model in parsed.models:
+            _resolve(model)
+    start = getattr(parsed, "from_checkpoint", None)
+    if isinstance(start, str) and start.startswith("models/"):  # a checkpoint of the repository
+        assert (REPO / start).is_file(), start
+    if "READERS_VALUE" in cmd or "<timestamp>" in cmd:
+        return  # parsed only
     if "ray" in argv and "--backend" in argv:
         pytest.importorskip("ray")  # the optional extra
+    command = argv[0] if argv else ""
     if command == "run" and "--resume" not in argv:
         argv = [*argv, "--check"] if "--check" not in argv else argv
         if "--out" in argv:  # the probe of --out goes to the temporary folder
@@ -125,16 +205,17 @@ def test_documented_command(where, cmd, error, capsys, tmp_path, monkeypatch):
             argv[i] = str(tmp_path / Path(argv[i]).name)
     elif command == "train" and error is not None:
         argv = [*argv, "--print-config"]  # checked as a run would be, never trained
-    elif command not in ("list", "describe") and error is None:
+    elif command not in ("list", "describe"):
+        assert error is None
         return  # train, evaluate, plot, schema: parsed above, not run
     rc, out, err = _run(argv, capsys)
     if error is None:
         assert rc == 0, err
-    else:
-        assert rc == 2, (out, err)
-        want = error.split("...", 1)[0].rstrip().replace("~/", "")
-        got = " ".join(err.split())
-        assert " ".join(want.split()) in got, (want, got)
+        return
+    assert rc == 2, (out, err)
+    want = " ".join(error.split("...", 1)[0].split())
+    got = " ".join(err.replace(str(tmp_path / "home"), "~").split())
+    assert want in got, (want, got)
 
 
 _SCRIPT = re.compile(r"python (?:-X \w+ )?((?:scripts|benchmarks)/\w+\.py)([^`\n|#]*)")
@@ -144,9 +225,7 @@ def _script_lines() -> list[tuple[str, str, list[str]]]:
     """``(where, script, --options)`` of every ``python scripts/...`` or ``benchmarks/...``
     line of the pages (fenced or inline, continuations joined)."""
     out = []
-    for page in [*PAGES, REPO / "benchmarks" / "README.md"]:
-        if not page.is_file():
-            continue
+    for page in PAGES:
         text = page.read_text().replace("\\\n", " ")
         for m in _SCRIPT.finditer(text):
             options = re.findall(r"(?<!\S)(--[a-z][\w-]*)", m.group(2))
@@ -155,8 +234,8 @@ def _script_lines() -> list[tuple[str, str, list[str]]]:
 
 
 def test_documented_scripts_exist_and_take_their_options():
-    """Each ``--option`` a page gives a script is one the script defines (its source, or that of
-    a module of its folder it imports, names it)."""
+    """Each ``--option`` a page gives a script is one the script defines (an ``add_argument`` of
+    its source, or of a module of its folder that it imports)."""
     lines = _script_lines()
     assert len(lines) > 20
     wrong = []
@@ -169,6 +248,7 @@ def test_documented_scripts_exist_and_take_their_options():
         for sibling in re.findall(r"^from (\w+) import", source, re.M):  # e.g. doc_numbers
             if (path.parent / f"{sibling}.py").is_file():
                 source += (path.parent / f"{sibling}.py").read_text()
-        wrong += [f"{where}: {script} has no {o}" for o in options
-                  if f'"{o}"' not in source and f"'{o}'" not in source]
+        defined = set(re.findall(r"add_argument\(\s*(?:[\"'][^\"']*[\"']\s*,\s*)*[\"'](--[\w-]+)[\"']",
+                                 source))
+        wrong += [f"{where}: {script} has no {o}" for o in options if o not in defined]
     assert not wrong, "\n".join(wrong)

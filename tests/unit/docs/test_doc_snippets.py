@@ -31,20 +31,19 @@ def _blocks() -> list[tuple[str, str]]:
 
 
 def _key(block_id: str) -> str:
-    """A block's page and the first line of its code (line numbers move as pages are edited)."""
+    """A block's page (line numbers move as pages are edited: blocks are named by their start)."""
     return block_id.split(":", 1)[0]
 
 
-#: (page, start of the block's first code line) -> why the block is not run here
+#: (page, start of the block's code) -> why the block is not run here
 NOT_RUN = {
     ("guide/training.md", "from commsldr.train import TrainConfig, evaluate, load_data"):
         "trains a model on CIFAR-10 (a download and minutes of CPU)",
-    ("guide/data_and_models.md", "import torch"):
+    ("guide/data_and_models.md", "import torch\nfrom commsldr.data import Augment, BatchLoader, load_dataset"):
         "loads the CIFAR-10 ImageFolder copy the reader names (PATH/TO/cifar10-jpeg)",
 }
 
-#: code run before a block, by (page, start of its first code line): the objects the page
-#: describes in words
+#: code run before a block, by (page, start of its code): the objects the page describes in words
 PRELUDES = {
     ("guide/cell.md", "from commsldr.cell import CellConfig, simulate_cell"):
         "from commsldr.link.synthetic_table import synthetic_table\n"
@@ -68,26 +67,20 @@ PRELUDES = {
 }
 
 
-def _first_line(code: str) -> str:
-    return next(ln for ln in code.splitlines() if ln.strip())
+def _matches(key: tuple[str, str], block_id: str, code: str) -> bool:
+    """``key`` = (page, start of the block's code) names this block."""
+    return _key(block_id) == key[0] and code.lstrip().startswith(key[1])
 
 
-def _pairs() -> list[tuple[str, str]]:
-    return [(_key(i), _first_line(c)) for i, c in _blocks()]
+def _lookup(table: dict, block_id: str, code: str):
+    """The entry of ``table`` that names this block, else ``None``."""
+    return next((v for k, v in table.items() if _matches(k, block_id, code)), None)
 
 
-def _lookup(table: dict, page: str, code: str):
-    """The entry of ``table`` for the block of ``page`` whose first line starts with the key's."""
-    first = _first_line(code)
-    return next((v for (pg, start), v in table.items() if pg == page and first.startswith(start)),
-                None)
-
-
-def test_every_exception_names_a_block():
-    pairs = _pairs()
-    unused = [k for k in (*NOT_RUN, *PRELUDES)
-              if not any(pg == k[0] and first.startswith(k[1]) for pg, first in pairs)]
-    assert not unused, f"no such block: {unused}"
+def test_every_exception_names_exactly_one_block():
+    blocks = _blocks()
+    counts = {k: sum(_matches(k, i, c) for i, c in blocks) for k in (*NOT_RUN, *PRELUDES)}
+    assert all(n == 1 for n in counts.values()), {k: n for k, n in counts.items() if n != 1}
 
 
 def _redirect(code: str, tmp: Path) -> str:
@@ -102,20 +95,20 @@ def _pages() -> list[str]:
 
 
 @pytest.fixture
-def fresh_registries():
+def fresh_registries(monkeypatch):
     """Every registry holds its built-ins only while the test runs (an example registers its own
     ``lognormal-example`` or ``cheapest``, which another test may have registered from another
-    file), and is restored afterwards."""
-    from commsldr import registry as lib
-    from commsldr_channels import registry as chan
+    file), no plug-in file counts as imported, and all is restored afterwards."""
+    from commsldr import registry
 
-    regs = [v for v in vars(lib).values() if isinstance(v, chan.Registry)] + [chan.CHANNELS]
-    saved = [(r, r._entries, r._checked, r._failed, r._plugins_loaded) for r in regs]
-    for r in regs:
+    saved = {kind: dict(vars(r)) for kind, r in registry.REGISTRIES.items()}
+    for r in registry.REGISTRIES.values():
         r._entries, r._checked, r._failed = dict(r.builtins), set(), {}
+    monkeypatch.setattr(registry, "_IMPORTED_FILES", {})
     yield
-    for r, entries, checked, failed, loaded in saved:
-        r._entries, r._checked, r._failed, r._plugins_loaded = entries, checked, failed, loaded
+    for kind, state in saved.items():
+        vars(registry.REGISTRIES[kind]).clear()
+        vars(registry.REGISTRIES[kind]).update(state)
 
 
 @pytest.mark.parametrize("page", _pages())
@@ -126,9 +119,9 @@ def test_the_examples_of_a_page_run_in_order(page, tiny_trained, tmp_path, monke
     scope = {"__name__": "__docs__", "TINY": tiny_trained}
     ran = 0
     for block_id, code in _blocks():
-        if _key(block_id) != page or _lookup(NOT_RUN, page, code):
+        if _key(block_id) != page or _lookup(NOT_RUN, block_id, code):
             continue
-        exec(compile(_lookup(PRELUDES, page, code) or "", f"{block_id} prelude", "exec"), scope)
+        exec(compile(_lookup(PRELUDES, block_id, code) or "", f"{block_id} prelude", "exec"), scope)
         exec(compile(_redirect(code, tmp_path), block_id, "exec"), scope)
         ran += 1
     if not ran:

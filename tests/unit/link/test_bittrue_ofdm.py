@@ -71,4 +71,6 @@ def test_bad_arguments():
                           "subcarrier_spacing_hz")):
         with pytest.raises(ValueError, match=f"^{name}: must be"):
             DMRSGrid(**kwargs)
-    assert DMRSGrid(np.int64(12), num_ofdm_symbols=14.0).num_ofdm_symbols == 14  # YAML's 14.0
+    grid = DMRSGrid(np.int64(12), num_ofdm_symbols=14.0, subcarrier_spacing_hz=np.array(15e3))
+    assert grid.num_ofdm_symbols == 14 and type(grid.subcarrier_spacing_hz) is float  # YAML's 14.0
+    hash(grid)  # a grid is a cache key (lru_cache of the estimator)

@@ -1,6 +1,6 @@
 """Every Python example of the docs runs as printed.
 
-Each ```python block of ``docs/`` is executed. A block that continues an earlier one, or names an
+Each ```python block of ``docs/``, ``README.md`` and ``models/README.md`` is executed. A block that continues an earlier one, or names an
 object the page has described in words (``table``, ``model``, ``train``), runs after a short
 prelude that makes that object from the tiny test model and the synthetic data; a path the page
 writes as ``PATH/TO/...`` or ``runs/...`` is redirected to a temporary folder. A block that
@@ -16,17 +16,19 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
+READMES = [DOCS.parent / "README.md", DOCS.parent / "models" / "README.md"]
 _BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
 def _blocks() -> list[tuple[str, str]]:
     """``(id, code)`` of every python block: id is ``<page>:<line of the fence>``."""
     out = []
-    for page in sorted(DOCS.rglob("*.md")):
+    for page in [*sorted(DOCS.rglob("*.md")), *READMES]:
         text = page.read_text()
+        name = page.relative_to(DOCS if page.is_relative_to(DOCS) else DOCS.parent).as_posix()
         for m in _BLOCK.finditer(text):
             line = text[: m.start()].count("\n") + 1
-            out.append((f"{page.relative_to(DOCS).as_posix()}:{line}", m.group(1)))
+            out.append((f"{name}:{line}", m.group(1)))
     return out
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # the names below, imported on first use (``commsldr train --
         CheckpointError,
         load_checkpoint,
         load_model,
+        model_from_checkpoint,
         model_id,
         save_checkpoint,
     )
@@ -33,8 +34,8 @@ if TYPE_CHECKING:  # the names below, imported on first use (``commsldr train --
 
 #: exported name -> the submodule that defines it
 _EXPORTS = {
-    **dict.fromkeys(("CheckpointError", "load_checkpoint", "load_model", "model_id",
-                     "save_checkpoint"), "checkpoint"),
+    **dict.fromkeys(("CheckpointError", "load_checkpoint", "load_model", "model_from_checkpoint",
+                     "model_id", "save_checkpoint"), "checkpoint"),
     **dict.fromkeys(("TrainConfig", "paper_config"), "config"),
     **dict.fromkeys(("DistContext", "init_distributed"), "distributed"),
     **dict.fromkeys(("evaluate", "predict_from_latent"), "evaluation"),
@@ -77,6 +78,7 @@ __all__ = [
     "load_data",
     "load_split",
     "load_model",
+    "model_from_checkpoint",
     "model_id",
     "paper_config",
     "predict_from_latent",

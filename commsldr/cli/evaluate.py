@@ -164,6 +164,10 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("--dataset", f"{args.dataset!r} is not one of {', '.join(DATASET_NAMES)}")
     if args.dataset == "imagefolder" and not args.data_root:
         raise UserError("--data-root", "needed with --dataset imagefolder (train/ and test/)")
+    if args.budgets and args.dataset == "imagefolder" and not (Path(args.data_root) / "train").is_dir():
+        raise UserError("--budgets", "needs the training split as well: each budget's scale or "
+                        "rate point is chosen on training images, never on the test images, and "
+                        f"{args.data_root} has no train/ folder")
     if args.test_per_class is not None and args.test_per_class < 1:
         raise UserError("--test-per-class", f"must be >= 1, got {args.test_per_class}")
     if args.threads is not None:

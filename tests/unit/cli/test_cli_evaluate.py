@@ -158,6 +158,14 @@ def test_a_model_of_other_images_is_evaluated_with_a_warning(tiny_trained, tmp_p
     assert rc == 0 and "warning" not in err
 
 
+def test_budgets_without_a_training_split_say_why_before_any_work(tmp_path, capsys):
+    (tmp_path / "imgs" / "test" / "a").mkdir(parents=True)
+    rc, _, err = _run(capsys, "cifar10-ce-d64", "--dataset", "imagefolder", "--data-root",
+                      str(tmp_path / "imgs"), "--budgets", "14")
+    assert rc == 2 and err.count("\n") == 1
+    assert "--budgets: needs the training split" in err and "no train/ folder" in err
+
+
 def test_help_needs_no_torch():
     import subprocess
     import sys

@@ -43,6 +43,9 @@ calibration images, the budgets 3 and 4 bits join the ladder, and the edge label
 under every image. Not with ``--cap`` (a share of a message is not an image's own payload).
 
 It prints ONE JSON object. Measurements are cached per checkpoint (SHA-256) under ``--cache``.
+``--figure F`` draws accuracy vs real bits (per scheme the seeds' mean frontier and its combined
+95 % band, each seed thin); ``--redraw JSON --figure F`` draws it again from a JSON of this
+benchmark without measuring.
 """
 
 from __future__ import annotations
@@ -301,29 +304,66 @@ def sensor_macs(scheme: str, path: Path, test: Any) -> float:
         return float(count_macs(model.encode, x))
 
 
+def mean_frontier(fronts: list[list[tuple[float, float]]], n_test: int,
+                  grid_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seeds' mean accuracy on ``grid_bits`` (each seed's frontier interpolated, as
+    :func:`accuracy_at`) and its combined 95 % half-width (:func:`combined_ci95`), where every
+    seed reaches the rate: ``(bits, mean, half-width)`` of those grid points."""
+    keep, means, halves = [], [], []
+    for b in grid_bits:
+        vals = [accuracy_at(f, float(b)) for f in fronts]
+        if fronts and all(v is not None for v in vals):
+            keep.append(float(b))
+            means.append(float(np.mean(vals)))
+            halves.append(combined_ci95(vals, n_test))
+    return np.array(keep), np.array(means), np.array(halves)
+
+
 def figure(result: dict[str, Any], path: Path) -> None:
-    """Accuracy vs mean real payload bits: every model's measured points, its frontier drawn
-    as a line (time-sharing between points)."""
+    """Accuracy vs mean real payload bits: per scheme the seeds' mean frontier with its combined
+    95 % band (seeds and test set), from where every seed has a point to the last measured
+    rate; each seed's frontier thin and its measured points as dots. A scheme with one point
+    per seed (the edge label) is its mean with the half-width as an error bar."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    n_test = int(result["test_images"])
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for scheme, v in result["schemes"].items():
-        i = list(SCHEMES).index(scheme)  # one colour per scheme, whatever --schemes' order
-        for j, m in enumerate(v["models"].values()):
+    for scheme in (s for s in SCHEMES if s in result["schemes"]):  # one order and colour each
+        v = result["schemes"][scheme]
+        colour = f"C{list(SCHEMES).index(scheme)}"
+        fronts = [[(b, a) for b, a in m["frontier"]] for m in v["models"].values()]
+        if not fronts:
+            continue
+        for m, front in zip(v["models"].values(), fronts, strict=True):
             pts = sorted((q["payload_bits"], 100 * q["accuracy"]) for q in m["points"])
-            front = [(b, 100 * a) for b, a in m["frontier"]]
-            ax.plot(*zip(*pts, strict=True), "o", color=f"C{i}", ms=3, alpha=0.5)
-            ax.plot(*zip(*front, strict=True), "-", color=f"C{i}",
-                    label=scheme if j == 0 else None)
+            ax.plot(*zip(*pts, strict=True), "o", color=colour, ms=2.5, alpha=0.35)
+            if len(front) > 1:
+                ax.plot([b for b, _ in front], [100 * a for _, a in front], "-", color=colour,
+                        lw=0.7, alpha=0.35)
+        label = f"{scheme} ({len(fronts)} seed{'s' if len(fronts) > 1 else ''})"
+        if all(len(f) == 1 for f in fronts):
+            bits = float(np.mean([f[0][0] for f in fronts]))
+            acc = [f[0][1] for f in fronts]
+            ax.errorbar([bits], [100 * float(np.mean(acc))],
+                        yerr=[100 * combined_ci95(acc, n_test)], fmt="o", color=colour, ms=5,
+                        capsize=3, label=label)
+            continue
+        lo = max(f[0][0] for f in fronts)
+        hi = max(f[-1][0] for f in fronts)
+        bits, mean, half = mean_frontier(fronts, n_test, np.geomspace(lo, hi, 200))
+        ax.plot(bits, 100 * mean, "-", color=colour, lw=1.8, label=label)
+        ax.fill_between(bits, 100 * (mean - half), 100 * np.minimum(mean + half, 1.0),
+                        color=colour, alpha=0.18, lw=0)
     m = int(result.get("images_per_message", 1))
     ax.set_xscale("log", base=2)
     ax.set_xlim(2 if m > 1 else 4, 64)
     ax.set_xlabel("mean real payload bits per image (each image coded alone)" if m == 1 else
                   f"mean real payload bits per image ({m} images to a message)")
     ax.set_ylabel("test accuracy (%)")
+    ax.set_title("seeds' mean with combined 95 % band; thin: each seed", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.tight_layout()
@@ -337,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     from commsldr.train.screening import CALIBRATION_PER_CLASS
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data-root", required=True, help="ImageFolder copy of CIFAR-10")
+    p.add_argument("--data-root", help="ImageFolder copy of CIFAR-10 (needed unless --redraw)")
     p.add_argument("--test-per-class", type=int, default=None)
     p.add_argument("--schemes", default=",".join(SCHEMES))
     p.add_argument("--seeds", default="0,1,2")
@@ -351,11 +391,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="also draw accuracy vs real bits of every model's points here (PNG)")
     p.add_argument("--images-per-message", type=int, default=1, metavar="M",
                    help="code M consecutive test images to one message (default 1: each alone)")
+    p.add_argument("--redraw", type=Path, default=None, metavar="JSON",
+                   help="draw --figure from a JSON this benchmark wrote, measuring nothing")
     args = p.parse_args(argv)
+    if args.redraw is not None:
+        if args.figure is None:
+            p.error("--redraw: needs --figure (where to draw)")
+        figure(json.loads(args.redraw.read_text()), args.figure)
+        return 0
     if args.images_per_message < 1:
         p.error(f"--images-per-message: must be >= 1, got {args.images_per_message}")
     if args.cap and args.images_per_message > 1:
         p.error("--cap: a per-image cap needs each image coded alone (--images-per-message 1)")
+    if not args.data_root:
+        p.error("--data-root: needed (an ImageFolder copy of CIFAR-10), unless --redraw")
     torch.set_num_threads(args.threads)
     test = load_dataset("imagefolder", "test", root=args.data_root,
                         num_per_class=args.test_per_class)

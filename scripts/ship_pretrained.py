@@ -122,8 +122,8 @@ def eb_stages(eb_runs: Path, seeds: list[int], dy: int) -> dict[str, tuple[Path,
 
 def eb_index_fields(path: Path, model: Any, test: Any, cal: Any) -> dict[str, Any]:
     """``rate_points`` (each rate point's lambda, test accuracy and real test payload bits:
-    mean, p50, p95, max; mean bits on the calibration images) and ``acc_at_bits`` (the
-    accuracy ``commsldr evaluate --budgets`` gives at :data:`EB_INDEX_BUDGETS`)."""
+    mean, p50, p95, max; mean bits and accuracy on the calibration images) and ``acc_at_bits``
+    (the accuracy ``commsldr evaluate --budgets`` gives at :data:`EB_INDEX_BUDGETS`)."""
     eb = load_entropy_bottleneck(path)
     points = eb_rate_points(model, eb, test, cal)
     budgets = eb_budgets(points, list(EB_INDEX_BUDGETS))
@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
                     "cifar10-eb-d64[-s<seed>], with each rate point's accuracy at real bits")
     ap.add_argument("--only", default=None, metavar="NAMES",
                     help="ship only these names (comma-separated)")
+    ap.add_argument("--remeasure", action="store_true",
+                    help="measure the index fields again even of files whose weights are "
+                    "already shipped (e.g. after a change of how a budget's point is chosen)")
     ap.add_argument("--stats-cache", type=Path, default=None, metavar="DIR",
                     help="training-set latent statistics already computed by study_report.py "
                     "(its measurements/ directory), used instead of encoding the training set")
@@ -192,14 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         tc = ck.get("train_config") or {}
         dst = args.out / f"{name}.pt"
         old = index["models"].get(name) or {}
-        if (old.get("model_id") == ck["model_id"] and dst.is_file()
+        if (not args.remeasure and old.get("model_id") == ck["model_id"] and dst.is_file()
                 and old.get("sha256") == sha256_file(dst)):
             print(f"[same] {name}: {dst} already holds these weights")
             old.setdefault("test_data", test_data)
             continue
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             staged = Path(tmp) / dst.name
-            shutil.copyfile(src, staged)
+            shutil.copyfile(src, staged)  # src may be dst itself (--remeasure)
             try:
                 if EB_STATE_KEY not in ck:  # an entropy bottleneck brings its own coder
                     load_latent_stats(staged)

@@ -7,7 +7,8 @@ models), optionally the mirror test-time-augmented accuracy (reported apart, nev
 and the accuracy at mean **real coded payload budgets** (bits per image from the constriction
 codec's bytes, each image coded alone, at the entropy-based allocation's scale solved for the
 budget on 500 training images per class, never on the test images it scores; for an
-entropy-bottleneck model, the rate point with the most calibration bits within the budget).
+entropy-bottleneck model, the rate point most accurate on those training images among those
+whose mean coded bits there fit the budget).
 The quantizer uses the training-set latent statistics stored in the checkpoint (without them,
 those of the calibration images). The test payload reached (mean, and p95 per image) is printed
 beside each accuracy: the mean can exceed the budget a little, since nothing was fitted on it.

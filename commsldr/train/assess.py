@@ -29,7 +29,8 @@ def assess(model: Any, test: Any, *, budgets_bits: list[float], flip_tta: bool,
             split) the budgets' scales, or an entropy bottleneck's rate point per budget, are
             chosen on.
         eb (:class:`~commsldr.coding.EntropyBottleneck` | None): the model's entropy bottleneck
-            (then each budget gets the rate point with the most calibration bits within it).
+            (then each budget gets the rate point most accurate on the calibration images
+            among those whose mean calibration bits fit it).
 
     Output:
         dict: ``test_images``; ``float_acc`` in [0, 1] with ``float_acc_ci95`` (normal

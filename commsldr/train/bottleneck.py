@@ -60,9 +60,9 @@ from commsldr.train.loop import (
 )
 from commsldr.train.screening import bits_summary
 
-__all__ = ["EB_STATE_KEY", "PRIOR_WARMUP_IMAGES", "PRIOR_WARMUP_STEPS", "eb_budgets", "eb_predictions",
-           "eb_rate_points",
-           "load_entropy_bottleneck", "train_entropy_bottleneck"]
+__all__ = ["EB_STATE_KEY", "PRIOR_WARMUP_IMAGES", "PRIOR_WARMUP_STEPS", "best_rate_point",
+           "eb_budgets", "eb_predictions", "eb_rate_points", "load_entropy_bottleneck",
+           "train_entropy_bottleneck"]
 
 #: checkpoint key of the bottleneck (``{"config": ..., "state": ...}``)
 EB_STATE_KEY = "entropy_bottleneck"
@@ -298,31 +298,51 @@ def eb_rate_points(model: torch.nn.Module, eb: EntropyBottleneck, select: ImageT
 
     Output:
         one dict per rate point: ``rate``, ``lambda``, ``accuracy`` on ``select``, its
-        ``payload_bits`` (mean) / ``payload_p50`` / ``payload_p95`` / ``payload_max`` there, and
-        ``calibration_bits`` (mean coded bits on ``calibrate``, ``None`` without it).
+        ``payload_bits`` (mean) / ``payload_p50`` / ``payload_p95`` / ``payload_max`` there,
+        ``calibration_bits`` (mean coded bits on ``calibrate``) and ``calibration_accuracy``
+        (the accuracy on ``calibrate``; both ``None`` without it).
     """
     lat = eb_latents(model, select)
     cal = eb_latents(model, calibrate) if calibrate is not None else None
-    labels = select.labels.numpy()
     out = []
     for r in range(eb.num_rates):
         coder = eb.source_coder(r)
         q = coder.symbols(lat)
-        with torch.no_grad():
-            pred = model.decode(coder.latents(q).to(next(model.parameters()).device))
         spent = bits_summary(coder.codec.message_bits(q, images_per_message))
         out.append({"rate": r, "lambda": eb.lambdas[r],
-                    "accuracy": float((pred.argmax(1).cpu().numpy() == labels).mean()),
+                    "accuracy": _coded_accuracy(model, coder, q, select.labels),
                     "payload_bits": spent["mean"], "payload_p50": spent["p50"],
                     "payload_p95": spent["p95"], "payload_max": spent["max"],
                     "calibration_bits": None if cal is None
-                    else float(coder.message_bits(cal, images_per_message).mean())})
+                    else float(coder.message_bits(cal, images_per_message).mean()),
+                    "calibration_accuracy": None if cal is None
+                    else _coded_accuracy(model, coder, coder.symbols(cal), calibrate.labels)})
     return out
 
 
+def _coded_accuracy(model: torch.nn.Module, coder: Any, symbols: torch.Tensor,
+                    labels: torch.Tensor) -> float:
+    """Accuracy of the classifier on the latents decoded from ``symbols``."""
+    with torch.no_grad():
+        pred = model.decode(coder.latents(symbols).to(next(model.parameters()).device))
+    return float((pred.argmax(1).cpu().numpy() == labels.cpu().numpy()).mean())
+
+
+def best_rate_point(fits: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rate point to deploy among those that fit a budget: the most accurate on the
+    calibration images (fewer bits on a tie), chosen without the scored images. Points measured
+    without ``calibration_accuracy`` (older records) fall back to the most calibration bits."""
+    if not fits:
+        return None
+    if all(p.get("calibration_accuracy") is not None for p in fits):
+        return max(fits, key=lambda p: (p["calibration_accuracy"], -(p["calibration_bits"] or 0)))
+    return max(fits, key=lambda p: p.get("calibration_bits") or 0)
+
+
 def eb_budgets(points: list[dict[str, Any]], budgets_bits: list[float]) -> list[dict[str, Any]]:
-    """The rate point each budget gets: the one with the most calibration bits that are
-    ``<= budget`` (the deployed choice: it is made without the scored images). The entries
+    """The rate point each budget gets: among those whose mean calibration bits are
+    ``<= budget``, the most accurate on the calibration images (:func:`best_rate_point`: the
+    deployed choice, made without the scored images). The entries
     have the keys of :func:`commsldr.train.screening.rate_accuracy_at_budgets`' budgets, with
     ``scale`` the rate point's lambda and ``rate`` its index."""
     out = []
@@ -333,8 +353,8 @@ def eb_budgets(points: list[dict[str, Any]], budgets_bits: list[float]) -> list[
                                  "rate": None, "calibration_bits": None, "payload_bits": None,
                                  "payload_p50": None, "payload_p95": None, "payload_max": None,
                                  "accuracy": None}
-        if fits:
-            best = max(fits, key=lambda p: p["calibration_bits"])
+        best = best_rate_point(fits)
+        if best is not None:
             entry.update({k: best[k] for k in ("calibration_bits", "payload_bits", "payload_p50",
                                                "payload_p95", "payload_max", "accuracy", "rate")},
                          scale=best["lambda"])

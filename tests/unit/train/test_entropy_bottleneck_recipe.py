@@ -67,16 +67,31 @@ def test_recipe_writes_a_bottleneck_per_rate_and_resumes(tmp_path, tiny_trained)
         assert m["payload_bits"] <= info + 10 * -(-n // 16) / n
 
 
-def test_budgets_pick_the_richest_rate_point_within_them_on_training_images():
+def _point(rate, lam, cal_bits, cal_acc, acc, bits):
+    return {"rate": rate, "lambda": lam, "calibration_bits": cal_bits,
+            "calibration_accuracy": cal_acc, "accuracy": acc, "payload_bits": bits,
+            "payload_p50": bits, "payload_p95": bits, "payload_max": bits}
+
+
+def test_budgets_pick_the_most_accurate_rate_point_within_them_on_training_images():
     from commsldr.train.bottleneck import eb_budgets
 
-    pts = [{"rate": 0, "lambda": 0.01, "calibration_bits": 30.0, "accuracy": 0.9,
-            "payload_bits": 31.0, "payload_p50": 30.0, "payload_p95": 40.0, "payload_max": 50.0},
-           {"rate": 1, "lambda": 0.1, "calibration_bits": 9.0, "accuracy": 0.8,
-            "payload_bits": 8.5, "payload_p50": 8.0, "payload_p95": 16.0, "payload_max": 24.0}]
+    pts = [_point(0, 0.003, 30.0, 0.93, 0.86, 31.0),   # more bits, less accurate on training
+           _point(1, 0.01, 20.0, 0.95, 0.87, 19.0),    # images: never chosen over rate point 1
+           _point(2, 0.1, 9.0, 0.80, 0.80, 8.5)]
     got = eb_budgets(pts, [40.0, 8.0, 9.0, 20.0])
     assert [g["budget_bits"] for g in got] == [8.0, 9.0, 20.0, 40.0]
-    assert [g["rate"] for g in got] == [None, 1, 1, 0]
+    assert [g["rate"] for g in got] == [None, 2, 1, 1]
     assert not got[0]["feasible"] and got[0]["accuracy"] is None
-    # the test payload is reported as measured, even where it exceeds the budget
-    assert got[3]["payload_bits"] == 31.0 and got[3]["scale"] == 0.01
+    # the test numbers are reported as measured (the choice never looks at them)
+    assert got[3]["payload_bits"] == 19.0 and got[3]["scale"] == 0.01
+    # a tie on the training images: the cheaper point
+    tie = [_point(0, 0.003, 12.0, 0.9, 0.5, 12.0), _point(1, 0.01, 10.0, 0.9, 0.4, 10.0)]
+    assert eb_budgets(tie, [14.0])[0]["rate"] == 1
+
+
+def test_points_without_calibration_accuracy_keep_the_most_bits():
+    from commsldr.train.bottleneck import eb_budgets
+
+    old = [_point(0, 0.003, 13.0, None, 0.86, 13.0), _point(1, 0.01, 10.0, None, 0.87, 10.0)]
+    assert eb_budgets(old, [14.0])[0]["rate"] == 0

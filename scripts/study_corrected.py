@@ -162,9 +162,10 @@ def judge(results: dict[str, dict[str, dict[str, Any]]], n_test: int,
     rows = []
     non_prop = set(NON_PROPORTIONS) | set(EXTRA_NON_PROPORTIONS)
     for claim, a, b, metric, direction in claims:
-        seeds = sorted(set(results.get(a, {})) & set(results.get(b, {})), key=int)
-        pairs = [(results[a][s][metric], results[b][s][metric]) for s in seeds
+        both = sorted(set(results.get(a, {})) & set(results.get(b, {})), key=int)
+        seeds = [s for s in both  # the seeds that enter the difference: both measured there
                  if results[a][s].get(metric) is not None and results[b][s].get(metric) is not None]
+        pairs = [(results[a][s][metric], results[b][s][metric]) for s in seeds]
         row: dict[str, Any] = {"claim": claim, "a": a, "b": b, "metric": metric,
                                "direction": direction, "seeds": [int(s) for s in seeds],
                                "diffs": [pa - pb for pa, pb in pairs]}
@@ -285,7 +286,8 @@ def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, A
             elif not vals:
                 cells.append("infeasible")
             else:
-                cells.append(f"{100 * np.mean(vals):.2f} % — {_payload(rows, key)}")
+                some = "" if len(vals) == len(rows) else f" ({len(vals)} of {len(rows)} seeds)"
+                cells.append(f"{100 * np.mean(vals):.2f} %{some} — {_payload(rows, key)}")
         flo = np.mean([r["float_acc"] for r in rows])
         lines.append(f"| {label} | {len(rows)} | {100 * flo:.2f} % | " + " | ".join(cells) + " |")
     lines += ["", f"Both axes per model (mean over seeds): the paper's total entropy at "

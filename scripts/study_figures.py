@@ -179,13 +179,16 @@ def figures(summary: dict[str, Any], out: Path) -> None:
 
     # accuracy under each test-time distortion (severity 3): mean over seeds with its interval
     kinds = ("rotation", "flip", "color_jitter", "noise")
-    shown = [lab for lab in labels if lab in res]
+    # the seeds with distortions measured (a model shipped after the study, e.g. the long-phase
+    # check's seeds 1 and 2, has its rate numbers re-measured but no distortions)
+    measured = {lab: [r for r in res.get(lab, {}).values() if "distortions" in r] for lab in labels}
+    shown = [lab for lab in labels if measured[lab]]
     fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
     width = 0.8 / max(1, len(shown))
     for i, lab in enumerate(shown):
         ms, below, above = [], [], []
         for kind in kinds:
-            m, lo, hi = accuracy_band([r["distortions"][kind] for r in res[lab].values()],
+            m, lo, hi = accuracy_band([r["distortions"][kind] for r in measured[lab]],
                                       summary["test_images"])
             ms.append(m)
             below.append(m - lo)

@@ -257,8 +257,9 @@ def markdown_remeasured(new: list[dict[str, Any]], test_fitted: list[dict[str, A
         first = orig.get(c["claim"], "—")
         pay = "—"
         if c["metric"].startswith("acc@") and "paper_low" not in c["metric"]:
-            pay = (f"{_payload(list(results.get(c['a'], {}).values()), c['metric'])} / "
-                   f"{_payload(list(results.get(c['b'], {}).values()), c['metric'])}")
+            rows_a, rows_b = ([results[lab][str(s)] for s in c["seeds"]]  # the difference's
+                              for lab in (c["a"], c["b"]))                  # seeds only
+            pay = f"{_payload(rows_a, c['metric'])} / {_payload(rows_b, c['metric'])}"
         if c["mean"] is None:
             lines.append(f"| {c['claim']} | — | — | — | — | — | not measured | {before} | "
                          f"{first} | {pay} |")

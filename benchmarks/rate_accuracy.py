@@ -27,8 +27,8 @@ quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor
 
 ``--cap`` adds the **per-image cap** variant beside the mean budgets: a budget ``B`` then bounds
 the payload of *every* calibration image (``scale_for_budget(..., statistic="max")``), not their
-mean; an entropy-bottleneck model takes its rate point with the most bits whose largest
-calibration image is within ``B``; the edge label's one byte is its own cap. A cap is not
+mean; an entropy-bottleneck model takes, among its rate points whose largest calibration image
+is within ``B``, the most accurate on the calibration images (the rule of a mean budget); the edge label's one byte is its own cap. A cap is not
 time-shared (mixing two operating points keeps the larger one's largest image), so the accuracy
 at a cap is the measured point of that budget (``null`` when no scale or rate point fits). The
 JSON gets ``cap`` beside ``models`` / ``accuracy_at_bits`` of each scheme, with the test images'
@@ -180,16 +180,17 @@ def _measure_eb_cap(path: Path, cal: Any, test: Any) -> list[dict[str, Any]]:
 
 def cap_points(scheme: str, pts: list[dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
     """The operating point at each cap of :data:`SPLIT_BUDGETS` (and :data:`TARGETS_BITS`):
-    split schemes, the budget's own max-statistic point; the entropy bottleneck, the rate point
-    with the largest ``calibration_max`` within the cap; the edge label, its one point when its
-    bits fit. ``None`` where nothing fits."""
+    split schemes, the budget's own max-statistic point; the entropy bottleneck, among the rate
+    points whose ``calibration_max`` is within the cap, the most accurate on the calibration
+    images (:func:`~commsldr.train.bottleneck.best_rate_point`); the edge label, its one point
+    when its bits fit. ``None`` where nothing fits."""
+    from commsldr.train.bottleneck import best_rate_point
+
     out: dict[str, dict[str, Any] | None] = {}
     for cap in sorted(set(SPLIT_BUDGETS) | set(TARGETS_BITS)):
         if scheme == "entropy-bottleneck":
-            fits = [p for p in pts if p["calibration_max"] <= cap]
-            # ties (equal largest images): the rate point with more bits on average
-            best = max(fits, key=lambda p: (p["calibration_max"], p.get("calibration_bits") or 0)
-                       ) if fits else None
+            # the deployed rule of a mean budget (most accurate on the calibration images)
+            best = best_rate_point([p for p in pts if p["calibration_max"] <= cap])
         elif scheme == "edge-label":
             best = pts[0] if pts[0]["payload_max"] <= cap else None
         else:

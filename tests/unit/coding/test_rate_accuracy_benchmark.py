@@ -46,14 +46,20 @@ def test_combined_interval_closed_form(bench):
 
 
 def test_cap_points_pick_what_fits_every_image(bench):
-    eb = [{"rate": 0, "calibration_max": 24.0, "accuracy": 0.87},
-          {"rate": 1, "calibration_max": 16.0, "accuracy": 0.85},
-          {"rate": 2, "calibration_max": 9.0, "calibration_bits": 8.1, "accuracy": 0.7},
-          {"rate": 3, "calibration_max": 9.0, "calibration_bits": 8.6, "accuracy": 0.75}]
+    eb = [{"rate": 0, "calibration_max": 24.0, "calibration_bits": 14.0,
+           "calibration_accuracy": 0.86, "accuracy": 0.87},
+          {"rate": 1, "calibration_max": 16.0, "calibration_bits": 11.0,
+           "calibration_accuracy": 0.88, "accuracy": 0.85},
+          {"rate": 2, "calibration_max": 9.0, "calibration_bits": 8.1,
+           "calibration_accuracy": 0.74, "accuracy": 0.7},
+          {"rate": 3, "calibration_max": 9.0, "calibration_bits": 8.6,
+           "calibration_accuracy": 0.72, "accuracy": 0.75}]
     at = bench.cap_points("entropy-bottleneck", eb)
-    # equal largest images: the rate point with more bits on average
-    assert at["8"] is None and at["10"]["rate"] == 3 and at["14"]["rate"] == 3
-    assert at["17"]["rate"] == 1 and at["64"]["rate"] == 0
+    # among the points that fit, the most accurate on the calibration images (not on the test
+    # images, not the most bits): rate 2 under 9-16 bits, rate 1 from 16 bits on, even where
+    # rate 0 (more bits, better test accuracy) fits too
+    assert at["8"] is None and at["10"]["rate"] == 2 and at["14"]["rate"] == 2
+    assert at["17"]["rate"] == 1 and at["64"]["rate"] == 1
     split = [{"budget_bits": 14.0, "accuracy": 0.5}, {"budget_bits": 20.0, "accuracy": 0.8}]
     at = bench.cap_points("ldr-ft", split)
     assert at["8"] is None and at["14"]["accuracy"] == 0.5 and at["17"] is None  # no sharing

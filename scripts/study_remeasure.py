@@ -71,7 +71,7 @@ STUDY_MODELS: dict[str, tuple[str, tuple[int, ...]]] = {
     "CE-T d32": ("cifar10-ce-d32", (0, 1, 2)),
     "CE-T d256": ("cifar10-ce-d256", (0, 1, 2)),
     # the long-phase check (seed 0's run directories were not kept, so it is not shipped)
-    "LDR-FT long": ("cifar10-ldr-ft-long-d64", (1,)),
+    "LDR-FT long": ("cifar10-ldr-ft-long-d64", (1, 2)),
     "CE control long": ("cifar10-ce-control-long-d64", (1, 2)),
 }
 #: every (shipped name, study label, seed) re-measured

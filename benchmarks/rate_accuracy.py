@@ -28,9 +28,10 @@ quadrature (``ci95``), and the sensor's multiply-accumulates per image (``sensor
 ``--cap`` adds the **per-image cap** variant beside the mean budgets: a budget ``B`` then bounds
 the payload of *every* calibration image (``scale_for_budget(..., statistic="max")``), not their
 mean; an entropy-bottleneck model takes, among its rate points whose largest calibration image
-is within ``B``, the most accurate on the calibration images (the rule of a mean budget); the edge label's one byte is its own cap. A cap is not
-time-shared (mixing two operating points keeps the larger one's largest image), so the accuracy
-at a cap is the measured point of that budget (``null`` when no scale or rate point fits). The
+is within ``B``, the most accurate on the calibration images (the rule of a mean budget); the
+edge label's one byte is its own cap. A cap is not time-shared (mixing two operating points
+keeps the larger one's largest image), so the accuracy at a cap is the measured point of that
+budget (``null`` when no scale or rate point fits). The
 JSON gets ``cap`` beside ``models`` / ``accuracy_at_bits`` of each scheme, with the test images'
 real payload (mean, p50, p95, max) at each cap: the test images' max can exceed the cap, as
 nothing was fitted on them.

@@ -309,14 +309,17 @@ def eb_rate_points(model: torch.nn.Module, eb: EntropyBottleneck, select: ImageT
         coder = eb.source_coder(r)
         q = coder.symbols(lat)
         spent = bits_summary(coder.codec.message_bits(q, images_per_message))
-        out.append({"rate": r, "lambda": eb.lambdas[r],
-                    "accuracy": _coded_accuracy(model, coder, q, select.labels),
-                    "payload_bits": spent["mean"], "payload_p50": spent["p50"],
-                    "payload_p95": spent["p95"], "payload_max": spent["max"],
-                    "calibration_bits": None if cal is None
-                    else float(coder.message_bits(cal, images_per_message).mean()),
-                    "calibration_accuracy": None if cal is None
-                    else _coded_accuracy(model, coder, coder.symbols(cal), calibrate.labels)})
+        point = {"rate": r, "lambda": eb.lambdas[r],
+                 "accuracy": _coded_accuracy(model, coder, q, select.labels),
+                 "payload_bits": spent["mean"], "payload_p50": spent["p50"],
+                 "payload_p95": spent["p95"], "payload_max": spent["max"],
+                 "calibration_bits": None, "calibration_accuracy": None}
+        if cal is not None:  # the calibration images quantized once, as the scored ones
+            qc = coder.symbols(cal)
+            point["calibration_bits"] = float(
+                coder.codec.message_bits(qc, images_per_message).mean())
+            point["calibration_accuracy"] = _coded_accuracy(model, coder, qc, calibrate.labels)
+        out.append(point)
     return out
 
 
